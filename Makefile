@@ -1,0 +1,47 @@
+# Thin wrapper over CMake: the short commands the README shows.
+#   make            build (Release, -O2 -g) into build/
+#   make test       install missing deps, build, run the whole suite
+#   make test-asan  the same suite under ASan + UBSan in build/asan
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make install    install library, header, pkg-config and CMake files
+#   make clean      remove build/
+BUILD ?= build
+CONFIG ?= Release
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+ifeq ($(HOMA_WERROR),1)
+CMAKE_FLAGS += -DHOMA_WERROR=ON
+endif
+ifdef PREFIX
+CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+endif
+
+.PHONY: all deps configure test test-asan fuzz install clean format
+
+all: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@./scripts/deps.sh build
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CONFIG) $(CMAKE_FLAGS) >/dev/null
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+test-asan:
+	$(MAKE) test BUILD=build/asan CONFIG=Asan
+
+fuzz: all
+	cd $(BUILD) && HOMA_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -L fuzz
+
+install: all
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,289 @@
+/*
+ * homa_core.h - the entry points of the sans-I/O Homa protocol core.
+ *
+ * One struct homa is one Homa host: its sockets, RPCs, peers, grant
+ * scheduler, pacer, buffer pools, metrics and configuration. Its host (the
+ * library, the simulator or the test network) drives it through the calls
+ * below and supplies an environment table for everything outside: packet
+ * transmission, wake-ups, randomness and memory. The core reads no clock:
+ * every entry point that can depend on time takes now_ns.
+ *
+ * Threading: none. A host serializes all calls into one instance; several
+ * instances may live in one process. Callbacks of the environment must not
+ * call back into the same instance.
+ *
+ * Errors: functions return 0 (or a length) on success, a negative errno on
+ * failure, and leave their outputs untouched on failure unless stated.
+ */
+#ifndef HOMA_CORE_H
+#define HOMA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "metrics.h"
+
+struct homa;
+struct homa_sock;
+
+/* A host address: IPv6, or IPv4 mapped as ::ffff:a.b.c.d. */
+struct homa_addr {
+	uint8_t a[16]; /* network byte order */
+};
+
+/* One packet handed to the host for transmission. The pointers are valid
+ * only during the xmit callback. */
+struct homa_out_pkt {
+	const struct homa_addr *dst; /* destination host */
+	uint16_t sport;              /* source Homa port (as in the header) */
+	uint16_t dport;              /* destination Homa port */
+	uint8_t priority;            /* 3-bit network priority (after map) */
+	uint8_t type;                /* enum homa_pkt_type */
+	const uint8_t *hdr;          /* encoded Homa header */
+	uint32_t hdr_bytes;          /* bytes at hdr */
+	const uint8_t *payload;      /* DATA payload, else NULL */
+	uint32_t payload_bytes;      /* bytes at payload */
+};
+
+/* Events passed to the wake callback (bit mask). */
+#define HOMA_WAKE_READABLE 0x1 /* a message or an error is ready */
+#define HOMA_WAKE_WRITABLE 0x2 /* outgoing memory fell below the limit */
+#define HOMA_WAKE_SHUTDOWN 0x4 /* socket was shut down */
+
+/* The host's side of the boundary. All callbacks receive ctx. */
+struct homa_env {
+	void *ctx; /* host's opaque pointer */
+	/* Transmit one packet. Must not call into the core. */
+	void (*xmit)(void *ctx, const struct homa_out_pkt *pkt);
+	/* Something changed for waiters on a socket; id is the RPC whose
+	 * message became ready (0 for socket-wide events). */
+	void (*wake)(void *ctx, void *sock_ctx, uint32_t events, uint64_t id);
+	/* Uniform 64-bit random numbers. */
+	uint64_t (*random)(void *ctx);
+	/* Memory: NULL on failure; free gets the size given to alloc. */
+	void *(*alloc)(void *ctx, size_t bytes);
+	void (*free)(void *ctx, void *ptr, size_t bytes);
+};
+
+/* Address family of a socket: decides header sizes and the peer form. */
+enum homa_family {
+	HOMA_FAMILY_INET = 4,
+	HOMA_FAMILY_INET6 = 6,
+};
+
+/* A gather list entry for outgoing messages. */
+struct homa_iov {
+	const void *base; /* first byte */
+	size_t bytes;     /* length */
+};
+
+/* Flags of struct homa_send_args. */
+#define HOMA_SEND_PRIVATE 0x01 /* response only to a recv naming this id */
+
+struct homa_send_args {
+	const struct homa_addr *dst; /* peer host */
+	uint16_t dport;              /* peer port */
+	const struct homa_iov *iov;  /* message bytes */
+	int iov_count;               /* entries in iov */
+	uint64_t id;        /* in: 0 = new request, odd = reply; out: id */
+	uint64_t cookie;    /* completion cookie of a request; 0 for replies */
+	uint32_t flags;     /* HOMA_SEND_* */
+};
+
+/* Largest number of bpage offsets one received message can have. Sized for
+ * the largest configurable message (HOMA_CONFIG_MAX_MESSAGE_LIMIT). */
+#define HOMA_CORE_MAX_BPAGES 1025
+
+struct homa_recv_args {
+	uint64_t id;       /* in: 0 = any non-private; else that client RPC.
+			    * out: the RPC delivered (also on per-RPC error) */
+	uint64_t cookie;   /* out: completion cookie (0 for requests) */
+	uint32_t num_bpages; /* in: bpages to return; out: bpages of message */
+	uint32_t bpage_offsets[HOMA_CORE_MAX_BPAGES]; /* in/out, see above */
+	struct homa_addr peer; /* out: sender's address */
+	uint16_t peer_port;    /* out: sender's port */
+	uint8_t is_request;    /* out: 1 for a request, 0 for a response */
+};
+
+/* ---- instance ---- */
+
+/*
+ * homa_create() - a new instance with a copy of config and env.
+ * Errors: -EINVAL (config invalid; err, if non-NULL, gets a message of at
+ * most HOMA_ERR_BYTES), -ENOMEM.
+ */
+#define HOMA_ERR_BYTES 104
+int homa_create(const struct homa_env *env, const struct homa_config *config,
+		uint64_t now_ns, struct homa **out, char *err);
+
+/* homa_destroy() - shut down every socket and free everything. */
+void homa_destroy(struct homa *homa);
+
+/*
+ * homa_set_param() - change one configuration parameter by name at run
+ * time (e.g. "unsched_cutoffs" takes 8 values). Errors: -EINVAL with a
+ * message in err (unknown name, wrong count, out of range).
+ */
+int homa_set_param(struct homa *homa, const char *name, const int64_t *values,
+		   int count, char *err);
+
+/* homa_get_config() - the configuration in force. */
+const struct homa_config *homa_get_config(const struct homa *homa);
+
+/* ---- driving ---- */
+
+/*
+ * homa_input() - process one received packet from host src.
+ * Bad packets are counted and dropped; never fails.
+ */
+void homa_input(struct homa *homa, const struct homa_addr *src,
+		const uint8_t *pkt, size_t bytes, uint64_t now_ns);
+
+/*
+ * homa_input_icmp() - an ICMP error about dst (and dport, 0 = any port):
+ * err is ENOTCONN, EHOSTUNREACH or EPROTONOSUPPORT. Ends the RPCs concerned.
+ */
+void homa_input_icmp(struct homa *homa, const struct homa_addr *dst,
+		     uint16_t dport, int err, uint64_t now_ns);
+
+/*
+ * homa_poll() - run what is due at now_ns: the timer tick (every
+ * tick_us), the pacer, reaping. Returns the time at which the core next
+ * needs homa_poll (it may be called earlier; extra calls are cheap).
+ */
+uint64_t homa_poll(struct homa *homa, uint64_t now_ns);
+
+/* ---- sockets ---- */
+
+/*
+ * homa_sock_open() - a socket with an automatic client port (>= 32768),
+ * not in server mode. sock_ctx is passed to the wake callback.
+ * Errors: -EAFNOSUPPORT, -EADDRNOTAVAIL (no free client port), -ENOMEM.
+ */
+int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
+		   struct homa_sock **out);
+
+/*
+ * homa_sock_bind() - move to server port (1..32767) and enable server
+ * mode; port 0 is a successful no-op. Errors: -EINVAL (port >= 32768),
+ * -EADDRINUSE, -ESHUTDOWN.
+ */
+int homa_sock_bind(struct homa_sock *hsk, uint16_t port);
+
+/* homa_sock_set_server() - enable/disable server mode. -ESHUTDOWN. */
+int homa_sock_set_server(struct homa_sock *hsk, bool on);
+bool homa_sock_is_server(const struct homa_sock *hsk);
+uint16_t homa_sock_port(const struct homa_sock *hsk);
+int homa_sock_family(const struct homa_sock *hsk);
+
+/*
+ * homa_sock_set_rcvbuf() - register the receive region the core writes
+ * messages into. region must stay valid until close. Errors: -EINVAL
+ * (already registered, misaligned, too small or above 4 GiB), -ENOMEM.
+ */
+int homa_sock_set_rcvbuf(struct homa_sock *hsk, uint8_t *region,
+			 uint64_t bytes);
+/* homa_sock_get_rcvbuf() - the region and its usable size (0 if none). */
+void homa_sock_get_rcvbuf(const struct homa_sock *hsk, uint8_t **region,
+			  uint64_t *bytes);
+
+/*
+ * homa_sock_shutdown() - end every RPC, leave the port table, wake all
+ * waiters with HOMA_WAKE_SHUTDOWN. Idempotent.
+ */
+void homa_sock_shutdown(struct homa_sock *hsk, uint64_t now_ns);
+
+/* homa_sock_close() - shutdown and free the socket. */
+void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns);
+
+/* homa_sock_readable() - a shared message is ready or shut down. */
+bool homa_sock_readable(const struct homa_sock *hsk);
+/* homa_sock_writable() - outgoing memory below wmem_max. */
+bool homa_sock_writable(const struct homa_sock *hsk);
+/* homa_sock_is_shutdown() */
+bool homa_sock_is_shutdown(const struct homa_sock *hsk);
+
+/*
+ * homa_send() - send a request (args->id == 0; the new even id is written
+ * back) or the reply to server RPC args->id. The core copies the message.
+ * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags, cookie
+ * on a reply, reply to an RPC not in service, odd/even id mismatch,
+ * iov_count < 0), -EAFNOSUPPORT (dst family differs from the socket's),
+ * -EAGAIN (outgoing memory at wmem_max; the host blocks or reports it),
+ * -ENOMEM, -ESHUTDOWN. A reply to an unknown RPC succeeds silently.
+ */
+int homa_send(struct homa_sock *hsk, struct homa_send_args *args,
+	      uint64_t now_ns);
+
+/*
+ * homa_recv() - return args->num_bpages bpages to the pool, then deliver a
+ * ready message without blocking. Returns its length; or -EAGAIN (nothing
+ * ready: wait for a wake-up and call again); or a per-RPC error (-ETIMEDOUT,
+ * -ENOTCONN, ...) with args->id and cookie set and the RPC ended; or
+ * -EINVAL (bad bpage offset, num_bpages > 16 here is allowed up to
+ * HOMA_CORE_MAX_BPAGES, no region registered, id not a private client RPC
+ * of this socket), -ESHUTDOWN.
+ */
+int homa_recv(struct homa_sock *hsk, struct homa_recv_args *args,
+	      uint64_t now_ns);
+
+/*
+ * homa_abort() - end client RPC id (0 = all client RPCs of the socket).
+ * error 0 discards silently; otherwise recv reports -error for it.
+ * Errors: -EINVAL (no such client RPC), -ESHUTDOWN.
+ */
+int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns);
+
+/* Flags of struct homa_rpc_view (values of the Linux homa_rpc_info). */
+#define HOMA_VIEW_BUF_STALL 1
+#define HOMA_VIEW_PRIVATE 2
+#define HOMA_VIEW_RX_READY 4
+#define HOMA_VIEW_RX_COPY 8
+
+/* One RPC as reported by homa_sock_info (shape of homa_rpc_info). */
+struct homa_rpc_view {
+	uint64_t id;            /* local id */
+	struct homa_addr peer;  /* peer host */
+	uint16_t peer_port;     /* peer port */
+	uint64_t cookie;        /* completion cookie */
+	int32_t tx_length;      /* outgoing bytes, -1 if none yet */
+	uint32_t tx_sent;       /* bytes handed to the host */
+	uint32_t tx_granted;    /* bytes the peer allowed */
+	uint32_t tx_prio;       /* priority for scheduled bytes */
+	int32_t rx_length;      /* incoming length, -1 if unknown */
+	uint32_t rx_remaining;  /* bytes not yet received */
+	uint32_t rx_gaps;       /* gaps in received data */
+	uint32_t rx_gap_bytes;  /* bytes in those gaps */
+	uint32_t rx_granted;    /* bytes granted to the sender */
+	uint16_t flags;         /* HOMA_VIEW_* */
+};
+
+/*
+ * homa_sock_info() - socket introspection (HOMAIOCINFO): up to max views
+ * written; returns the total number of RPCs. avail_bytes gets free pool
+ * space. Errors: -ESHUTDOWN.
+ */
+int homa_sock_info(const struct homa_sock *hsk, struct homa_rpc_view *views,
+		   int max, uint64_t *avail_bytes);
+
+/* ---- accounting (leak checks, tests, tools) ---- */
+
+struct homa_usage {
+	uint64_t sockets;         /* open sockets */
+	uint64_t peer_refs;       /* references held on peers by RPCs */
+	uint64_t rpcs;            /* live RPCs (any state, incl. dead unreaped) */
+	uint64_t peers;           /* peer records */
+	uint64_t pool_pages_used; /* bpages in use across all sockets */
+	uint64_t tx_bytes;        /* bytes of outgoing messages held */
+	uint64_t alloc_bytes;     /* bytes currently allocated via env */
+	uint64_t grantable;       /* messages in the grant scheduler */
+	uint64_t throttled;       /* messages on the pacer's list */
+};
+void homa_get_usage(const struct homa *homa, struct homa_usage *usage);
+
+/* homa_get_metrics() - the instance's counters (read-only view). */
+const struct homa_metrics *homa_get_metrics(const struct homa *homa);
+
+#endif /* HOMA_CORE_H */

@@ -1,0 +1,587 @@
+/*
+ * incoming.c - the receiving side: homa_input decodes a packet, finds its
+ * socket and RPC, and dispatches by type (spec/protocol.md 3.3); incoming
+ * messages are reassembled straight into the socket's buffer pool, graded
+ * by the grant scheduler, and handed to recv when complete.
+ *
+ * Every packet that is dropped increments exactly one drop counter.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "homa_impl.h"
+
+#define HOMA_M_DROP(homa, name) ((homa)->metrics.v[HOMA_M_##name]++)
+
+/* Decode reasons map onto consecutive drop counters. */
+_Static_assert(HOMA_M_drop_data_range - HOMA_M_drop_short ==
+		       HOMA_WIRE_DATA_RANGE - HOMA_WIRE_SHORT,
+	       "wire reasons and drop counters out of step");
+_Static_assert(HOMA_M_recv_ack - HOMA_M_recv_data ==
+		       HOMA_PKT_ACK - HOMA_PKT_DATA,
+	       "packet types and receive counters out of step");
+
+/*
+ * homa_msgin_init() - first packet of an incoming message: length and
+ * the sender's unscheduled bytes. Tries to get buffers at once; without
+ * them the message stalls (spec 8). Errors: -ENOMEM.
+ */
+int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
+		    uint64_t now_ns)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgin *in = &rpc->in;
+	uint32_t pages = homa_pool_pages_needed(length);
+
+	in->bpages = homa_alloc(homa, pages * sizeof(uint32_t));
+	if (!in->bpages)
+		return -ENOMEM;
+	in->bpages_cap = pages;
+	in->num_bpages = 0;
+	in->length = (int32_t)length;
+	in->birth_ns = now_ns;
+	homa_reasm_init(&in->reasm, length);
+	in->grant.peer = &rpc->peer->gpeer;
+	in->grant.length = length;
+	in->grant.granted = incoming < length ? incoming : length;
+	in->grant.birth_ns = now_ns;
+	in->need_grants = in->grant.granted < length;
+	if (homa_msgin_alloc_bufs(rpc, now_ns) < 0) {
+		struct homa_list *pos;
+
+		/* Stall, shortest message first. */
+		homa_list_for_each(pos, &rpc->hsk->stalled)
+		{
+			struct homa_rpc *o = homa_container_of(
+				pos, struct homa_rpc, in.stall_link);
+			if (o->in.length > rpc->in.length)
+				break;
+		}
+		homa_list_insert_after(pos->prev, &in->stall_link);
+		homa->metrics.v[HOMA_M_pool_stalls]++;
+	}
+	return 0;
+}
+
+/*
+ * homa_msgin_alloc_bufs() - lay the message out in the pool and, if it
+ * needs grants, hand it to the scheduler. -ENOMEM if the pool is full.
+ */
+int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgin *in = &rpc->in;
+
+	if (!rpc->hsk->pool.region ||
+	    homa_pool_alloc_msg(&rpc->hsk->pool, (uint32_t)in->length, now_ns,
+				in->bpages) < 0)
+		return -ENOMEM;
+	in->num_bpages = homa_pool_pages_needed((uint32_t)in->length);
+	homa_list_del(&in->stall_link);
+	if (in->need_grants)
+		homa_grant_add(&homa->grant, &in->grant, now_ns);
+	return 0;
+}
+
+/* homa_msgin_destroy() - give back pages not handed to the app, free the
+ * reassembly state. Idempotent. */
+void homa_msgin_destroy(struct homa_rpc *rpc)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgin *in = &rpc->in;
+
+	if (in->num_bpages) {
+		homa_pool_release(&rpc->hsk->pool, in->bpages,
+				  in->num_bpages);
+		in->num_bpages = 0;
+		if (!homa_list_empty(&rpc->hsk->stalled))
+			homa_sock_check_stalled(rpc->hsk);
+	}
+	if (in->bpages) {
+		homa_free(homa, in->bpages, in->bpages_cap * sizeof(uint32_t));
+		in->bpages = NULL;
+	}
+	if (in->length >= 0) {
+		homa_reasm_destroy(&in->reasm, &homa->env);
+		in->length = -1;
+	}
+}
+
+/* Copy payload for message bytes [off, off+n) into the pool pages. */
+static void homa_copy_in(struct homa_rpc *rpc, uint32_t off,
+			 const uint8_t *src, uint32_t n)
+{
+	while (n) {
+		uint32_t room = HOMA_BPAGE_BYTES - (off & (HOMA_BPAGE_BYTES - 1));
+		uint32_t chunk = n < room ? n : room;
+
+		memcpy(homa_pool_addr(&rpc->hsk->pool, rpc->in.bpages, off),
+		       src, chunk);
+		off += chunk;
+		src += chunk;
+		n -= chunk;
+	}
+}
+
+/* The message became complete: stop granting, count it, hand it over. */
+static void homa_msgin_complete(struct homa_rpc *rpc)
+{
+	struct homa *homa = rpc->hsk->homa;
+
+	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	homa_hist_record(&homa->hist, (uint32_t)rpc->in.length);
+	if (rpc->id & 1) {
+		homa->num_server_incoming--;
+		rpc->state = HOMA_RPC_IN_SERVICE;
+	}
+	homa_rpc_ready(rpc);
+}
+
+/* Add the payload of one DATA packet to rpc's incoming message. */
+static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgin *in = &rpc->in;
+	int r;
+
+	if ((uint32_t)in->length != d->message_length) {
+		HOMA_M_DROP(homa, drop_length_mismatch);
+		return;
+	}
+	if (!in->num_bpages) {
+		HOMA_M_DROP(homa, drop_no_bufs);
+		return;
+	}
+	r = homa_reasm_add(&in->reasm, &homa->env, d->offset,
+			   d->offset + d->payload_bytes);
+	switch (r) {
+	case HOMA_REASM_ACCEPTED:
+		break;
+	case HOMA_REASM_DUPLICATE:
+		HOMA_M_DROP(homa, drop_dup_data);
+		return;
+	case HOMA_REASM_OVERLAP:
+		HOMA_M_DROP(homa, drop_overlap_data);
+		return;
+	case HOMA_REASM_GAP_LIMIT:
+		HOMA_M_DROP(homa, drop_gap_limit);
+		return;
+	default:
+		HOMA_M_DROP(homa, drop_no_memory);
+		return;
+	}
+	homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
+	homa->metrics.v[HOMA_M_msg_bytes_received] += d->payload_bytes;
+	in->grant.received = homa_reasm_received(&in->reasm);
+	if (in->reasm.bytes_remaining == 0) {
+		homa_msgin_complete(rpc);
+		return;
+	}
+	if (in->grant.managed)
+		homa_grant_update(&homa->grant, &in->grant, homa->now_ns);
+}
+
+/* Process an ack: end the server RPC (src, client_id|1) on server_port. */
+static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
+			     const struct homa_wire_ack *ack)
+{
+	struct homa_sock *hsk = homa_sock_find(homa, ack->server_port);
+	struct homa_rpc *rpc;
+
+	if (!hsk) {
+		HOMA_M_DROP(homa, drop_bad_ack);
+		return;
+	}
+	rpc = homa_rpc_find_server(homa, hsk, src, ack->client_id | 1);
+	if (!rpc || rpc->state != HOMA_RPC_OUTGOING) {
+		HOMA_M_DROP(homa, drop_bad_ack);
+		return;
+	}
+	homa->metrics.v[HOMA_M_server_rpcs_acked]++;
+	homa_rpc_end(rpc);
+}
+
+/* Send a CUTOFFS packet to peer if it holds an old version (spec 7). */
+static void homa_maybe_send_cutoffs(struct homa *homa, struct homa_peer *peer,
+				    const struct homa_wire_pkt *p)
+{
+	struct homa_wire_pkt pkt;
+
+	if (p->u.data.cutoff_version == homa->cutoff_version)
+		return;
+	if (peer->cutoffs_sent && homa->now_ns - peer->cutoffs_sent_ns <
+					  homa->tick_ns)
+		return;
+	peer->cutoffs_sent = true;
+	peer->cutoffs_sent_ns = homa->now_ns;
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.type = HOMA_PKT_CUTOFFS;
+	for (int i = 0; i < HOMA_MAX_PRIORITIES; i++)
+		pkt.u.cutoffs.unsched_cutoffs[i] =
+			(uint32_t)homa->config.unsched_cutoffs[i];
+	pkt.u.cutoffs.cutoff_version = homa->cutoff_version;
+	homa_send_ctrl(homa, peer, p->common.dport, p->common.sport, 0, &pkt);
+}
+
+/* DATA for a server RPC that does not exist yet: create it. */
+static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
+					     struct homa_peer *peer,
+					     const struct homa_wire_pkt *p,
+					     uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc;
+
+	if (!hsk->server) {
+		HOMA_M_DROP(homa, drop_not_server);
+		return NULL;
+	}
+	if (!hsk->pool.region) {
+		HOMA_M_DROP(homa, drop_no_region);
+		return NULL;
+	}
+	if (homa->num_server_incoming >= (uint64_t)homa->config.max_server_rpcs) {
+		HOMA_M_DROP(homa, drop_rpc_limit);
+		return NULL;
+	}
+	rpc = homa_rpc_alloc_server(hsk, peer, p->common.sport, id);
+	if (!rpc) {
+		HOMA_M_DROP(homa, drop_no_memory);
+		return NULL;
+	}
+	if (homa_msgin_init(rpc, p->u.data.message_length, p->u.data.incoming,
+			    homa->now_ns) < 0) {
+		HOMA_M_DROP(homa, drop_no_memory);
+		homa_rpc_end(rpc);
+		return NULL;
+	}
+	return rpc;
+}
+
+static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
+			  struct homa_rpc *rpc, const struct homa_wire_pkt *p,
+			  uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+
+	if (!rpc && (id & 1))
+		rpc = homa_data_new_server(hsk, peer, p, id);
+	else if (!rpc)
+		HOMA_M_DROP(homa, drop_unknown_rpc);
+	if (rpc) {
+		rpc->silent_ticks = 0;
+		if (rpc->state == HOMA_RPC_OUTGOING && !(id & 1) &&
+		    !rpc->error) {
+			/* First packet of the response. */
+			if (homa_msgin_init(rpc, p->u.data.message_length,
+					    p->u.data.incoming,
+					    homa->now_ns) < 0)
+				HOMA_M_DROP(homa, drop_no_memory);
+			else
+				rpc->state = HOMA_RPC_INCOMING;
+		}
+		if (rpc->state == HOMA_RPC_INCOMING && !rpc->error)
+			homa_data_add(rpc, &p->u.data);
+		else
+			HOMA_M_DROP(homa, drop_wrong_state);
+	}
+	if (p->u.data.ack.client_id)
+		homa_ack_process(homa, &peer->addr, &p->u.data.ack);
+	homa_maybe_send_cutoffs(homa, peer, p);
+}
+
+static void homa_grant_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgout *out = &rpc->out;
+	uint32_t offset = p->u.grant.offset;
+
+	rpc->silent_ticks = 0;
+	if (rpc->state != HOMA_RPC_OUTGOING || !out->buf) {
+		HOMA_M_DROP(homa, drop_wrong_state);
+		return;
+	}
+	if (offset > (uint32_t)out->length)
+		offset = (uint32_t)out->length;
+	if (offset > out->granted)
+		out->granted = offset;
+	out->sched_prio = p->u.grant.priority < HOMA_MAX_PRIORITIES
+				  ? p->u.grant.priority
+				  : HOMA_MAX_PRIORITIES - 1;
+	homa_xmit_data(rpc, homa->now_ns);
+}
+
+static void homa_resend_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgout *out = &rpc->out;
+	const struct homa_wire_resend *r = &p->u.resend;
+	struct homa_wire_pkt busy;
+	uint32_t end;
+
+	memset(&busy, 0, sizeof(busy));
+	busy.common.type = HOMA_PKT_BUSY;
+	if (rpc->id & 1)
+		rpc->silent_ticks = 0; /* the client is alive */
+	if (!out->buf || rpc->state != HOMA_RPC_OUTGOING || rpc->error) {
+		/* Server still working on the request (or client with
+		 * nothing to resend): prove liveness. */
+		homa_send_ctrl(homa, rpc->peer, rpc->hsk->port, rpc->dport,
+			       rpc->id, &busy);
+		return;
+	}
+	if (r->length == HOMA_WIRE_RESEND_ALL)
+		end = out->next_xmit;
+	else if ((uint64_t)r->offset + r->length > (uint32_t)out->length)
+		end = (uint32_t)out->length;
+	else
+		end = r->offset + r->length;
+	homa_resend_data(rpc, r->offset, end, r->priority, homa->now_ns);
+	if (end > out->granted) {
+		/* A GRANT was lost: the receiver wants more than we know. */
+		out->granted = end;
+		homa_xmit_data(rpc, homa->now_ns);
+	}
+	if (r->offset >= out->next_xmit)
+		homa_send_ctrl(homa, rpc->peer, rpc->hsk->port, rpc->dport,
+			       rpc->id, &busy);
+}
+
+static void homa_rpc_unknown_pkt(struct homa_rpc *rpc)
+{
+	struct homa *homa = rpc->hsk->homa;
+
+	if (rpc->id & 1) {
+		homa_rpc_end(rpc); /* client forgot it */
+		return;
+	}
+	if (rpc->state != HOMA_RPC_OUTGOING || rpc->error) {
+		HOMA_M_DROP(homa, drop_wrong_state);
+		return;
+	}
+	/* The server lost the request: send it all again. */
+	homa->metrics.v[HOMA_M_client_restarts]++;
+	homa_resend_data(rpc, 0, rpc->out.next_xmit, rpc->out.unsched_prio,
+			 homa->now_ns);
+}
+
+/* Send an ACK to peer naming client RPC id, plus stored acks. */
+static void homa_send_ack(struct homa *homa, struct homa_peer *peer,
+			  uint16_t sport, uint16_t dport, uint64_t id)
+{
+	struct homa_wire_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.type = HOMA_PKT_ACK;
+	while (pkt.u.ack.num_acks < HOMA_WIRE_MAX_ACKS &&
+	       homa_peer_pop_ack(peer, &pkt.u.ack.acks[pkt.u.ack.num_acks]))
+		pkt.u.ack.num_acks++;
+	homa_send_ctrl(homa, peer, sport, dport, id, &pkt);
+}
+
+static void homa_need_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
+			      struct homa_rpc *rpc,
+			      const struct homa_wire_pkt *p, uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+
+	if (id & 1) {
+		HOMA_M_DROP(homa, drop_bad_id);
+		return;
+	}
+	if (rpc && !rpc->error &&
+	    (rpc->state != HOMA_RPC_INCOMING ||
+	     rpc->in.reasm.bytes_remaining)) {
+		/* We do not have the whole response: ask for it instead. */
+		homa_request_retrans(rpc);
+		return;
+	}
+	homa_send_ack(homa, peer, hsk->port, p->common.sport, id);
+}
+
+static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
+			 struct homa_rpc *rpc, const struct homa_wire_pkt *p)
+{
+	struct homa *homa = hsk->homa;
+
+	if (rpc) {
+		if (rpc->id & 1 && rpc->state == HOMA_RPC_OUTGOING) {
+			homa->metrics.v[HOMA_M_server_rpcs_acked]++;
+			homa_rpc_end(rpc);
+		} else {
+			HOMA_M_DROP(homa, drop_wrong_state);
+		}
+	}
+	for (int i = 0; i < p->u.ack.num_acks; i++)
+		homa_ack_process(homa, &peer->addr, &p->u.ack.acks[i]);
+}
+
+static void homa_cutoffs_pkt(struct homa *homa, struct homa_peer *peer,
+			     const struct homa_wire_pkt *p)
+{
+	peer->cutoffs[0] = HOMA_CUTOFF_INFINITE;
+	for (int i = 1; i < HOMA_MAX_PRIORITIES; i++)
+		peer->cutoffs[i] = p->u.cutoffs.unsched_cutoffs[i];
+	peer->cutoff_version = p->u.cutoffs.cutoff_version;
+	homa->metrics.v[HOMA_M_cutoffs_updates]++;
+}
+
+/* Reply RPC_UNKNOWN to a RESEND for an RPC we do not have. */
+static void homa_reply_unknown(struct homa *homa, struct homa_peer *peer,
+			       const struct homa_wire_pkt *p, uint64_t id)
+{
+	struct homa_wire_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.type = HOMA_PKT_RPC_UNKNOWN;
+	homa_send_ctrl(homa, peer, p->common.dport, p->common.sport, id, &pkt);
+}
+
+/* Dispatch a decoded packet for socket hsk (spec 3.3). */
+static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
+			  const struct homa_wire_pkt *p)
+{
+	struct homa *homa = hsk->homa;
+	uint64_t id = p->common.sender_id ^ 1;
+	struct homa_rpc *rpc;
+	struct homa_peer *peer;
+	uint8_t type = p->common.type;
+
+	if (id & 1)
+		rpc = homa_rpc_find_server(homa, hsk, src, id);
+	else
+		rpc = homa_rpc_find_client(homa, hsk, id);
+	if (rpc && (id & 1) && rpc->dport != p->common.sport)
+		rpc = NULL; /* same id from another client socket */
+	peer = rpc ? rpc->peer
+		   : homa_peer_get(homa, src,
+				   type == HOMA_PKT_DATA ||
+					   type == HOMA_PKT_RESEND ||
+					   type == HOMA_PKT_NEED_ACK ||
+					   type == HOMA_PKT_ACK ||
+					   type == HOMA_PKT_CUTOFFS);
+	if (!peer) {
+		HOMA_M_DROP(homa, drop_unknown_rpc);
+		return;
+	}
+	switch (type) {
+	case HOMA_PKT_DATA:
+		homa_data_pkt(hsk, peer, rpc, p, id);
+		return;
+	case HOMA_PKT_CUTOFFS:
+		homa_cutoffs_pkt(homa, peer, p);
+		return;
+	case HOMA_PKT_NEED_ACK:
+		homa_need_ack_pkt(hsk, peer, rpc, p, id);
+		return;
+	case HOMA_PKT_ACK:
+		homa_ack_pkt(hsk, peer, rpc, p);
+		return;
+	case HOMA_PKT_RESEND:
+		if (!rpc) {
+			homa_reply_unknown(homa, peer, p, id);
+			HOMA_M_DROP(homa, drop_unknown_rpc);
+			return;
+		}
+		homa_resend_pkt(rpc, p);
+		return;
+	default:
+		break;
+	}
+	if (!rpc) {
+		HOMA_M_DROP(homa, drop_unknown_rpc);
+		return;
+	}
+	switch (type) {
+	case HOMA_PKT_GRANT:
+		homa_grant_pkt(rpc, p);
+		break;
+	case HOMA_PKT_RPC_UNKNOWN:
+		homa_rpc_unknown_pkt(rpc);
+		break;
+	case HOMA_PKT_BUSY:
+		rpc->silent_ticks = 0;
+		break;
+	default:
+		HOMA_M_DROP(homa, drop_bad_type);
+		break;
+	}
+}
+
+void homa_input(struct homa *homa, const struct homa_addr *src,
+		const uint8_t *buf, size_t bytes, uint64_t now_ns)
+{
+	struct homa_wire_pkt p;
+	struct homa_sock *hsk;
+	int reason;
+
+	homa->now_ns = now_ns;
+	reason = homa_wire_decode(buf, bytes,
+				  (uint32_t)homa->config.max_message_bytes, &p);
+	if (reason != HOMA_WIRE_OK) {
+		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
+		return;
+	}
+	homa->metrics.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (p.common.type == HOMA_PKT_FREEZE)
+		return;
+	hsk = homa_sock_find(homa, p.common.dport);
+	if (!hsk) {
+		HOMA_M_DROP(homa, drop_no_socket);
+		return;
+	}
+	homa_dispatch(hsk, src, &p);
+	if (!homa_list_empty(&homa->throttled))
+		homa_pacer_run(homa, now_ns);
+}
+
+/*
+ * homa_request_retrans() - ask the sender of rpc's incoming message for
+ * what is missing (spec 6.2): everything if nothing arrived, else each
+ * gap and the granted tail.
+ */
+void homa_request_retrans(struct homa_rpc *rpc)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgin *in = &rpc->in;
+	int level = (int)homa->config.num_priorities - 1;
+	uint32_t granted;
+
+	if (in->length < 0) {
+		homa_send_resend(rpc, 0, HOMA_WIRE_RESEND_ALL, level);
+		return;
+	}
+	for (uint32_t i = 0; i < in->reasm.num_gaps; i++)
+		homa_send_resend(rpc, in->reasm.gaps[i].start,
+				 in->reasm.gaps[i].end - in->reasm.gaps[i].start,
+				 level);
+	granted = in->grant.granted;
+	if (granted > in->reasm.recv_end)
+		homa_send_resend(rpc, in->reasm.recv_end,
+				 granted - in->reasm.recv_end, level);
+}
+
+void homa_input_icmp(struct homa *homa, const struct homa_addr *dst,
+		     uint16_t dport, int err, uint64_t now_ns)
+{
+	struct homa_list *spos, *pos, *tmp;
+
+	homa->now_ns = now_ns;
+	homa_list_for_each(spos, &homa->socks)
+	{
+		struct homa_sock *hsk =
+			homa_container_of(spos, struct homa_sock, link);
+
+		homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
+		{
+			struct homa_rpc *rpc = homa_container_of(
+				pos, struct homa_rpc, sock_link);
+
+			if (memcmp(rpc->peer->addr.a, dst->a, 16) != 0 ||
+			    (dport && rpc->dport != dport))
+				continue;
+			homa->metrics.v[HOMA_M_icmp_errors]++;
+			homa_rpc_fail(rpc, err);
+		}
+	}
+}

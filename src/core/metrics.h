@@ -1,0 +1,105 @@
+/*
+ * metrics.h - the core's counters. Every drop, error path and unusual event
+ * increments one named counter here; hosts read them as name/value pairs.
+ * The list below is the single definition: name, then what it counts.
+ */
+#ifndef HOMA_CORE_METRICS_H
+#define HOMA_CORE_METRICS_H
+
+#include <stdint.h>
+
+/* X(name, comment). Packet counters by type come first, in type order. */
+#define HOMA_METRICS_LIST(X)                                                   \
+	X(sent_data, "DATA packets transmitted (incl. retransmissions)")       \
+	X(sent_grant, "GRANT packets transmitted")                             \
+	X(sent_resend, "RESEND packets transmitted")                           \
+	X(sent_rpc_unknown, "RPC_UNKNOWN packets transmitted")                 \
+	X(sent_busy, "BUSY packets transmitted")                               \
+	X(sent_cutoffs, "CUTOFFS packets transmitted")                         \
+	X(sent_freeze, "FREEZE packets transmitted (never)")                   \
+	X(sent_need_ack, "NEED_ACK packets transmitted")                       \
+	X(sent_ack, "ACK packets transmitted")                                 \
+	X(recv_data, "DATA packets received and decoded")                      \
+	X(recv_grant, "GRANT packets received and decoded")                    \
+	X(recv_resend, "RESEND packets received and decoded")                  \
+	X(recv_rpc_unknown, "RPC_UNKNOWN packets received and decoded")        \
+	X(recv_busy, "BUSY packets received and decoded")                      \
+	X(recv_cutoffs, "CUTOFFS packets received and decoded")                \
+	X(recv_freeze, "FREEZE packets received (ignored)")                    \
+	X(recv_need_ack, "NEED_ACK packets received and decoded")              \
+	X(recv_ack, "ACK packets received and decoded")                        \
+	X(drop_short, "drops: shorter than the common header")                 \
+	X(drop_bad_type, "drops: unknown packet type")                         \
+	X(drop_short_type, "drops: shorter than the type's header")            \
+	X(drop_bad_doff, "drops: doff wrong for the type")                     \
+	X(drop_bad_msg_len, "drops: DATA message_length 0 or too large")       \
+	X(drop_data_range, "drops: DATA offset/payload beyond message")        \
+	X(drop_no_socket, "drops: no socket on the destination port")          \
+	X(drop_not_server, "drops: request to a socket not in server mode")    \
+	X(drop_unknown_rpc, "drops: packet for an RPC that does not exist")    \
+	X(drop_bad_id, "drops: id parity wrong for the packet type")           \
+	X(drop_wrong_state, "drops: packet not valid in the RPC's state")      \
+	X(drop_length_mismatch, "drops: DATA length differs from the message") \
+	X(drop_dup_data, "drops: DATA already received (duplicate)")           \
+	X(drop_overlap_data, "drops: DATA partially overlapping a gap edge")   \
+	X(drop_gap_limit, "drops: DATA would exceed the gap-list bound")       \
+	X(drop_no_bufs, "drops: DATA for a message stalled on buffers")        \
+	X(drop_no_region, "drops: request to a socket without buffers")        \
+	X(drop_rpc_limit, "drops: new server RPC over the RPC limit")          \
+	X(drop_no_memory, "drops: allocation failed for a packet")             \
+	X(drop_bad_ack, "drops: ack naming no known server RPC")               \
+	X(drop_bad_grant, "drops: GRANT beyond the message or for no RPC")     \
+	X(drop_bad_resend, "drops: RESEND with a range beyond the message")    \
+	X(drop_bad_cutoffs, "drops: CUTOFFS with invalid values")              \
+	X(drop_shutdown, "drops: packet for a socket being shut down")         \
+	X(client_requests_started, "requests sent by clients")                 \
+	X(client_responses_done, "responses delivered to clients")             \
+	X(server_requests_received, "requests delivered to servers")           \
+	X(server_responses_started, "responses sent by servers")               \
+	X(server_rpcs_acked, "server RPCs ended by an ack")                    \
+	X(msg_bytes_sent, "message bytes sent (first transmissions)")          \
+	X(msg_bytes_received, "message bytes received (accepted)")             \
+	X(resent_packets, "DATA packets retransmitted for RESEND/UNKNOWN")     \
+	X(resend_requests, "retransmission requests issued (RESEND)")          \
+	X(client_restarts, "requests restarted after RPC_UNKNOWN")             \
+	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
+	X(server_rpc_timeouts, "server RPCs ended by silence")                 \
+	X(server_ack_timeouts, "server RPCs ended waiting for an ack")         \
+	X(rpc_aborts, "client RPCs aborted by the application")                \
+	X(icmp_errors, "RPCs ended by an ICMP error")                          \
+	X(grants_sent, "grants issued (normal)")                               \
+	X(fifo_grants, "grants issued to the oldest message")                  \
+	X(grant_bytes, "bytes granted")                                        \
+	X(grant_needy, "grant checks deferred for lack of incoming room")      \
+	X(pacer_packets, "DATA packets sent by the pacer")                     \
+	X(pacer_bytes, "DATA bytes sent by the pacer")                         \
+	X(pacer_fifo_picks, "pacer picks of the oldest message")               \
+	X(throttled_msgs, "messages put on the pacer's list")                  \
+	X(pool_stalls, "messages stalled waiting for receive buffers")         \
+	X(pool_resumes, "stalled messages given buffers and resumed")          \
+	X(peer_allocs, "peer records created")                                 \
+	X(peer_evictions, "peer records evicted when idle")                    \
+	X(peer_limit, "peer creations refused at the hard limit")              \
+	X(ack_overflows, "ACK packets sent because an ack list was full")      \
+	X(cutoffs_computed, "automatic cutoff recomputations applied")         \
+	X(cutoffs_updates, "peer cutoffs learned from CUTOFFS packets")        \
+	X(reaped_rpcs, "dead RPCs whose memory was reclaimed")                 \
+	X(wmem_blocked, "sends refused for outgoing memory (EAGAIN)")
+
+enum homa_metric {
+#define HOMA_METRIC_ENUM(name, comment) HOMA_M_##name,
+	HOMA_METRICS_LIST(HOMA_METRIC_ENUM)
+#undef HOMA_METRIC_ENUM
+	HOMA_METRIC_COUNT
+};
+
+struct homa_metrics {
+	uint64_t v[HOMA_METRIC_COUNT]; /* counts since the instance began */
+};
+
+/* homa_metrics_name() - "sent_data", ...; NULL if out of range. */
+const char *homa_metrics_name(int metric);
+/* homa_metrics_comment() - the one-line description of a counter. */
+const char *homa_metrics_comment(int metric);
+
+#endif /* HOMA_CORE_METRICS_H */

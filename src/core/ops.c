@@ -1,0 +1,283 @@
+/*
+ * ops.c - the socket operations an application performs: send a request
+ * or a reply, receive a ready message (returning bpages), abort client
+ * RPCs, and describe a socket's RPCs (HOMAIOCINFO).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "homa_impl.h"
+
+static bool homa_addr_is_v4(const struct homa_addr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0,
+					    0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
+}
+
+/* Total length of an iov, or -EINVAL if malformed or too long. */
+static int64_t homa_iov_length(const struct homa *homa,
+			       const struct homa_iov *iov, int count)
+{
+	int64_t total = 0;
+
+	if (count < 0 || (count > 0 && !iov))
+		return -EINVAL;
+	for (int i = 0; i < count; i++) {
+		if (iov[i].bytes && !iov[i].base)
+			return -EINVAL;
+		total += (int64_t)iov[i].bytes;
+		if (total > homa->config.max_message_bytes)
+			return -EINVAL;
+	}
+	if (total == 0)
+		return -EINVAL;
+	return total;
+}
+
+static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
+			     size_t length)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_peer *peer;
+	struct homa_rpc *rpc;
+	int ret;
+
+	if (a->dport == 0)
+		return -EINVAL;
+	peer = homa_peer_get(homa, a->dst, true);
+	if (!peer)
+		return -ENOMEM;
+	rpc = homa_rpc_alloc_client(hsk, peer, a->dport);
+	if (!rpc)
+		return -ENOMEM;
+	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length);
+	if (ret < 0) {
+		homa_rpc_end(rpc);
+		return ret;
+	}
+	rpc->cookie = a->cookie;
+	if (a->flags & HOMA_SEND_PRIVATE)
+		rpc->flags |= HOMA_RPC_PRIVATE;
+	a->id = rpc->id;
+	homa->metrics.v[HOMA_M_client_requests_started]++;
+	homa_xmit_data(rpc, homa->now_ns);
+	return 0;
+}
+
+static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
+			   size_t length)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc;
+	int ret;
+
+	if (a->cookie != 0 || !(a->id & 1))
+		return -EINVAL;
+	rpc = homa_rpc_find_server(homa, hsk, a->dst, a->id);
+	if (!rpc)
+		return 0; /* the client gave up; nothing to do */
+	if (rpc->state != HOMA_RPC_IN_SERVICE)
+		return -EINVAL;
+	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length);
+	if (ret < 0) {
+		homa_rpc_end(rpc);
+		return ret;
+	}
+	rpc->state = HOMA_RPC_OUTGOING;
+	rpc->silent_ticks = 0;
+	homa->metrics.v[HOMA_M_server_responses_started]++;
+	homa_xmit_data(rpc, homa->now_ns);
+	return 0;
+}
+
+int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+	int64_t length;
+
+	homa->now_ns = now_ns;
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	if (!a || !a->dst)
+		return -EINVAL;
+	if (a->flags & ~(uint32_t)HOMA_SEND_PRIVATE)
+		return -EINVAL;
+	if (homa_addr_is_v4(a->dst) != (hsk->family == HOMA_FAMILY_INET))
+		return -EAFNOSUPPORT;
+	length = homa_iov_length(homa, a->iov, a->iov_count);
+	if (length < 0)
+		return (int)length;
+	if (a->id != 0)
+		return homa_send_reply(hsk, a, (size_t)length);
+	if (!homa_sock_writable(hsk)) {
+		hsk->tx_blocked = true;
+		homa->metrics.v[HOMA_M_wmem_blocked]++;
+		return -EAGAIN;
+	}
+	return homa_send_request(hsk, a, (size_t)length);
+}
+
+/* Hand a ready RPC to the application (spec 9.3 step 5-6). */
+static int homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
+			struct homa_recv_args *a)
+{
+	struct homa *homa = hsk->homa;
+	int ret;
+
+	homa_list_del(&rpc->ready_link);
+	rpc->flags &= ~HOMA_RPC_READY;
+	a->id = rpc->id;
+	a->cookie = rpc->cookie;
+	a->peer = rpc->peer->addr;
+	a->peer_port = rpc->dport;
+	a->is_request = rpc->id & 1;
+	a->num_bpages = 0;
+	if (rpc->error) {
+		ret = -rpc->error;
+		homa_rpc_end(rpc);
+		return ret;
+	}
+	ret = rpc->in.length;
+	a->num_bpages = rpc->in.num_bpages;
+	memcpy(a->bpage_offsets, rpc->in.bpages,
+	       rpc->in.num_bpages * sizeof(uint32_t));
+	rpc->in.num_bpages = 0; /* the pages belong to the app now */
+	if (rpc->id & 1) {
+		homa->metrics.v[HOMA_M_server_requests_received]++;
+		return ret;
+	}
+	homa->metrics.v[HOMA_M_client_responses_done]++;
+	homa_peer_add_ack(homa, rpc->peer, hsk->port, rpc->id, rpc->dport);
+	homa_rpc_end(rpc);
+	return ret;
+}
+
+int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc;
+	int ret;
+
+	homa->now_ns = now_ns;
+	if (!a || a->num_bpages > HOMA_CORE_MAX_BPAGES)
+		return -EINVAL;
+	if (!hsk->pool.region)
+		return -EINVAL;
+	if (a->num_bpages) {
+		ret = homa_pool_release(&hsk->pool, a->bpage_offsets,
+					a->num_bpages);
+		a->num_bpages = 0;
+		if (ret < 0)
+			return ret;
+		if (!homa_list_empty(&hsk->stalled))
+			homa_sock_check_stalled(hsk);
+	}
+	if (homa->num_dead)
+		homa_rpc_reap(homa, (int)homa->config.reap_limit);
+	if (a->id) {
+		rpc = homa_rpc_find_client(homa, hsk, a->id);
+		if (!rpc || !(rpc->flags & HOMA_RPC_PRIVATE))
+			return -EINVAL;
+		if (!(rpc->flags & HOMA_RPC_READY))
+			return hsk->shutdown ? -ESHUTDOWN : -EAGAIN;
+		return homa_deliver(hsk, rpc, a);
+	}
+	if (homa_list_empty(&hsk->ready)) {
+		a->id = 0;
+		return hsk->shutdown ? -ESHUTDOWN : -EAGAIN;
+	}
+	rpc = homa_container_of(hsk->ready.next, struct homa_rpc, ready_link);
+	return homa_deliver(hsk, rpc, a);
+}
+
+int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_list *pos, *tmp;
+	struct homa_rpc *rpc;
+
+	homa->now_ns = now_ns;
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	if (error < 0)
+		return -EINVAL;
+	if (id == 0) {
+		homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
+		{
+			rpc = homa_container_of(pos, struct homa_rpc,
+						sock_link);
+			if (rpc->id & 1)
+				continue;
+			homa->metrics.v[HOMA_M_rpc_aborts]++;
+			if (error)
+				homa_rpc_fail(rpc, error);
+			else
+				homa_rpc_end(rpc);
+		}
+		return 0;
+	}
+	if (id & 1)
+		return -EINVAL;
+	rpc = homa_rpc_find_client(homa, hsk, id);
+	if (!rpc)
+		return -EINVAL;
+	homa->metrics.v[HOMA_M_rpc_aborts]++;
+	if (error)
+		homa_rpc_fail(rpc, error);
+	else
+		homa_rpc_end(rpc);
+	return 0;
+}
+
+static void homa_rpc_view(const struct homa_rpc *rpc, struct homa_rpc_view *v)
+{
+	const struct homa_msgin *in = &rpc->in;
+
+	memset(v, 0, sizeof(*v));
+	v->id = rpc->id;
+	v->peer = rpc->peer->addr;
+	v->peer_port = rpc->dport;
+	v->cookie = rpc->cookie;
+	v->tx_length = rpc->out.buf ? rpc->out.length : -1;
+	v->tx_sent = rpc->out.next_xmit;
+	v->tx_granted = rpc->out.granted;
+	v->tx_prio = rpc->out.sched_prio;
+	v->rx_length = in->length;
+	if (in->length >= 0) {
+		v->rx_remaining = in->reasm.bytes_remaining;
+		v->rx_gaps = in->reasm.num_gaps;
+		v->rx_gap_bytes = homa_reasm_gap_bytes(&in->reasm);
+		v->rx_granted = in->grant.granted;
+		if (!in->num_bpages && rpc->state == HOMA_RPC_INCOMING)
+			v->flags |= HOMA_VIEW_BUF_STALL;
+	}
+	if (rpc->flags & HOMA_RPC_PRIVATE)
+		v->flags |= HOMA_VIEW_PRIVATE;
+	if (rpc->flags & HOMA_RPC_READY)
+		v->flags |= HOMA_VIEW_RX_READY;
+}
+
+int homa_sock_info(const struct homa_sock *hsk, struct homa_rpc_view *views,
+		   int max, uint64_t *avail_bytes)
+{
+	const struct homa_list *pos;
+	int n = 0;
+
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	homa_list_for_each(pos, &hsk->rpcs)
+	{
+		if (n < max && views)
+			homa_rpc_view(homa_container_of(pos, struct homa_rpc,
+							sock_link),
+				      &views[n]);
+		n++;
+	}
+	if (avail_bytes)
+		*avail_bytes = hsk->pool.region
+				       ? homa_pool_avail_bytes(&hsk->pool)
+				       : 0;
+	return n;
+}

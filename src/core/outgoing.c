@@ -1,0 +1,314 @@
+/*
+ * outgoing.c - the sending side: copying a message in, cutting it into
+ * DATA packets, SRPT among outgoing messages through the pacer and its NIC
+ * backlog model (spec/protocol.md 5), and retransmission of ranges asked
+ * for by RESEND (spec 3.6).
+ *
+ * The NIC model: link_idle_ns is when everything handed to the host so far
+ * will have left the link. A packet may go out only while that lies less
+ * than max_nic_est_backlog_usecs ahead, unless the message has at most
+ * defer_min_bytes left or throttling is off. Blocked messages wait on the
+ * throttled list, ordered by bytes left to send (SRPT); homa_pacer_run
+ * sends from its head, and every 1000/pacer_fifo_fraction picks from the
+ * oldest message instead.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "homa_impl.h"
+
+/* Wire bytes of one DATA packet with payload bytes: Homa header, IP
+ * header, datapath header, Ethernet framing (42, spec 1.8). */
+static uint64_t homa_wire_cost(const struct homa_sock *hsk, uint32_t payload)
+{
+	uint64_t iph = hsk->family == HOMA_FAMILY_INET ? 20 : 40;
+
+	return payload + HOMA_WIRE_DATA_BYTES + iph +
+	       (uint64_t)hsk->homa->config.extra_header_bytes + 42;
+}
+
+/* Charge a packet to the NIC backlog estimate: time at 99% of link rate. */
+static void homa_nic_charge(struct homa *homa, uint64_t wire_bytes,
+			    uint64_t now_ns)
+{
+	/* ns = bytes * 8 bits * 1000 / Mbps, inflated by 1%: 8080 / Mbps */
+	uint64_t cost = wire_bytes * 8080 / (uint64_t)homa->config.link_mbps;
+
+	if (homa->link_idle_ns < now_ns)
+		homa->link_idle_ns = now_ns;
+	homa->link_idle_ns += cost;
+}
+
+static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
+{
+	return homa->link_idle_ns <
+	       now_ns + (uint64_t)homa->config.max_nic_est_backlog_usecs *
+				HOMA_NS_PER_US;
+}
+
+/*
+ * homa_msgout_init() - copy the message in and set up its transmission
+ * state. Errors: -ENOMEM.
+ */
+int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
+		     int iov_count, size_t length)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgout *out = &rpc->out;
+	size_t off = 0;
+
+	out->buf = homa_alloc(homa, length);
+	if (!out->buf)
+		return -ENOMEM;
+	for (int i = 0; i < iov_count; i++) {
+		memcpy(out->buf + off, iov[i].base, iov[i].bytes);
+		off += iov[i].bytes;
+	}
+	out->length = (int32_t)length;
+	out->next_xmit = 0;
+	out->unscheduled = length < (size_t)homa->config.unsched_bytes
+				   ? (uint32_t)length
+				   : (uint32_t)homa->config.unsched_bytes;
+	out->granted = out->unscheduled;
+	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
+		rpc->peer->cutoffs, homa->config.num_priorities,
+		(uint32_t)length);
+	out->sched_prio = 0;
+	out->init_ns = homa->now_ns;
+	out->done_ns = 0;
+	rpc->hsk->tx_bytes += length;
+	return 0;
+}
+
+/*
+ * Transmit the packet of rpc's message starting at offset (length bytes).
+ * retransmit: 0 for a first transmission, else the RESEND's end offset
+ * (sent as `incoming`). level: priority level.
+ */
+static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
+			     uint32_t bytes, uint32_t retrans_end, int level)
+{
+	struct homa_sock *hsk = rpc->hsk;
+	struct homa *homa = hsk->homa;
+	uint8_t hdr[HOMA_WIRE_DATA_BYTES];
+	struct homa_wire_pkt pkt;
+	struct homa_out_pkt out;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.sport = hsk->port;
+	pkt.common.dport = rpc->dport;
+	pkt.common.sequence = offset;
+	pkt.common.type = HOMA_PKT_DATA;
+	pkt.common.sender_id = rpc->id;
+	pkt.u.data.message_length = (uint32_t)rpc->out.length;
+	pkt.u.data.incoming = retrans_end ? retrans_end : rpc->out.unscheduled;
+	pkt.u.data.cutoff_version = rpc->peer->cutoff_version;
+	pkt.u.data.retransmit = retrans_end ? 1 : 0;
+	pkt.u.data.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ;
+	if (!retrans_end)
+		homa_peer_pop_ack(rpc->peer, &pkt.u.data.ack);
+	homa_wire_encode(&pkt, hdr, sizeof(hdr));
+	out.dst = &rpc->peer->addr;
+	out.sport = hsk->port;
+	out.dport = rpc->dport;
+	out.priority = homa_prio_map(homa, level);
+	out.type = HOMA_PKT_DATA;
+	out.hdr = hdr;
+	out.hdr_bytes = HOMA_WIRE_DATA_BYTES;
+	out.payload = rpc->out.buf + offset;
+	out.payload_bytes = bytes;
+	homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
+	homa->metrics.v[HOMA_M_sent_data]++;
+	homa->env.xmit(homa->env.ctx, &out);
+}
+
+/* Level of the packet at offset of rpc's outgoing message. */
+static int homa_data_level(const struct homa_rpc *rpc, uint32_t offset)
+{
+	return offset < rpc->out.unscheduled ? rpc->out.unsched_prio
+					     : rpc->out.sched_prio;
+}
+
+/* Send the next packet of rpc (caller checked next_xmit < granted). */
+static void homa_xmit_next(struct homa_rpc *rpc)
+{
+	struct homa_msgout *out = &rpc->out;
+	uint32_t off = out->next_xmit;
+	uint32_t bytes = (uint32_t)out->length - off;
+
+	if (bytes > rpc->hsk->seg_bytes)
+		bytes = rpc->hsk->seg_bytes;
+	/* Never cross the unscheduled limit inside one packet. */
+	if (off < out->unscheduled && off + bytes > out->unscheduled)
+		bytes = out->unscheduled - off;
+	homa_xmit_packet(rpc, off, bytes, 0, homa_data_level(rpc, off));
+	out->next_xmit = off + bytes;
+	rpc->hsk->homa->metrics.v[HOMA_M_msg_bytes_sent] += bytes;
+	if (out->next_xmit == (uint32_t)out->length)
+		out->done_ns = rpc->hsk->homa->now_ns;
+}
+
+static bool homa_can_send(const struct homa_rpc *rpc)
+{
+	return rpc->out.buf && rpc->out.next_xmit < rpc->out.granted &&
+	       rpc->state == HOMA_RPC_OUTGOING;
+}
+
+/* Insert rpc into the throttled list, ordered by bytes left (SRPT). */
+static void homa_pacer_add(struct homa *homa, struct homa_rpc *rpc)
+{
+	uint32_t left = (uint32_t)rpc->out.length - rpc->out.next_xmit;
+	struct homa_list *pos;
+
+	if (homa_list_linked(&rpc->out.throttled_link))
+		return;
+	homa_list_for_each(pos, &homa->throttled)
+	{
+		struct homa_rpc *o = homa_container_of(pos, struct homa_rpc,
+						       out.throttled_link);
+		if ((uint32_t)o->out.length - o->out.next_xmit > left)
+			break;
+	}
+	homa_list_insert_after(pos->prev, &rpc->out.throttled_link);
+	homa->num_throttled++;
+	homa->metrics.v[HOMA_M_throttled_msgs]++;
+}
+
+void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
+{
+	if (!homa_list_linked(&rpc->out.throttled_link))
+		return;
+	homa_list_del(&rpc->out.throttled_link);
+	homa->num_throttled--;
+}
+
+/*
+ * homa_xmit_data() - send what rpc may send now: packets below granted,
+ * subject to the NIC backlog rule; the rest waits for the pacer.
+ */
+void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns)
+{
+	struct homa *homa = rpc->hsk->homa;
+	bool throttle = !(homa->config.flags & HOMA_FLAG_DONT_THROTTLE);
+
+	while (homa_can_send(rpc)) {
+		uint32_t left = (uint32_t)rpc->out.length - rpc->out.next_xmit;
+
+		if (throttle && left > (uint32_t)homa->config.defer_min_bytes &&
+		    !homa_nic_has_room(homa, now_ns)) {
+			homa_pacer_add(homa, rpc);
+			return;
+		}
+		homa_xmit_next(rpc);
+	}
+	homa_pacer_remove(homa, rpc);
+}
+
+/* Choose the pacer's next message: SRPT head, or ~5% the oldest. */
+static struct homa_rpc *homa_pacer_pick(struct homa *homa)
+{
+	struct homa_rpc *best = homa_container_of(
+		homa->throttled.next, struct homa_rpc, out.throttled_link);
+	struct homa_list *pos;
+
+	homa->pacer_fifo_count -= homa->config.pacer_fifo_fraction;
+	if (homa->pacer_fifo_count > 0)
+		return best;
+	homa->pacer_fifo_count += 1000;
+	homa->metrics.v[HOMA_M_pacer_fifo_picks]++;
+	homa_list_for_each(pos, &homa->throttled)
+	{
+		struct homa_rpc *o = homa_container_of(pos, struct homa_rpc,
+						       out.throttled_link);
+		if (o->out.init_ns < best->out.init_ns)
+			best = o;
+	}
+	return best;
+}
+
+/*
+ * homa_pacer_run() - send throttled packets while the NIC has room.
+ * Returns when the pacer next wants to run (0 = list empty).
+ */
+uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns)
+{
+	uint64_t backlog = (uint64_t)homa->config.max_nic_est_backlog_usecs *
+			   HOMA_NS_PER_US;
+
+	while (!homa_list_empty(&homa->throttled)) {
+		struct homa_rpc *rpc;
+
+		if (!homa_nic_has_room(homa, now_ns))
+			return homa->link_idle_ns - backlog + 1;
+		rpc = homa_pacer_pick(homa);
+		if (homa_can_send(rpc)) {
+			uint32_t before = rpc->out.next_xmit;
+
+			homa_xmit_next(rpc);
+			homa->metrics.v[HOMA_M_pacer_packets]++;
+			homa->metrics.v[HOMA_M_pacer_bytes] +=
+				rpc->out.next_xmit - before;
+		}
+		if (!homa_can_send(rpc)) {
+			homa_pacer_remove(homa, rpc);
+			continue;
+		}
+		/* Keep SRPT order: its remaining bytes shrank. */
+		homa_pacer_remove(homa, rpc);
+		homa_pacer_add(homa, rpc);
+		homa->metrics.v[HOMA_M_throttled_msgs]--;
+	}
+	return 0;
+}
+
+/*
+ * homa_resend_data() - retransmit every original packet overlapping
+ * [start, end) (end clipped to what was sent), each as its own packet at
+ * level; charged to the NIC estimate but never throttled.
+ */
+void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
+		      int level, uint64_t now_ns)
+{
+	struct homa_msgout *out = &rpc->out;
+	struct homa *homa = rpc->hsk->homa;
+	uint32_t seg = rpc->hsk->seg_bytes, off;
+
+	(void)now_ns;
+	if (!out->buf)
+		return;
+	if (end > out->next_xmit)
+		end = out->next_xmit;
+	/* Walk the original packet boundaries (seg-sized, plus the cut at
+	 * the unscheduled limit). */
+	off = 0;
+	while (off < end) {
+		uint32_t bytes = (uint32_t)out->length - off;
+
+		if (bytes > seg)
+			bytes = seg;
+		if (off < out->unscheduled && off + bytes > out->unscheduled)
+			bytes = out->unscheduled - off;
+		if (off + bytes > start) {
+			homa_xmit_packet(rpc, off, bytes, end, level);
+			homa->metrics.v[HOMA_M_resent_packets]++;
+		}
+		off += bytes;
+	}
+}
+
+/* homa_send_resend() - ask rpc's peer to retransmit [offset, +length). */
+void homa_send_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
+		      int level)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_wire_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.type = HOMA_PKT_RESEND;
+	pkt.u.resend.offset = offset;
+	pkt.u.resend.length = length;
+	pkt.u.resend.priority = (uint8_t)level;
+	homa->metrics.v[HOMA_M_resend_requests]++;
+	homa_send_ctrl(homa, rpc->peer, rpc->hsk->port, rpc->dport, rpc->id,
+		       &pkt);
+}

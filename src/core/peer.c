@@ -1,0 +1,188 @@
+/*
+ * peer.c - the table of remote hosts (spec/protocol.md 12). A peer holds
+ * what the instance knows about a host across RPCs: acks owed to it, its
+ * unscheduled cutoffs, and the grant scheduler's per-sender record.
+ *
+ * Records are created on first use, up to config.max_peers (packets that
+ * would need more are dropped and counted). A record with no RPCs is
+ * evicted once idle (peer_idle_secs_min/max) while the table holds at
+ * least peer_gc_threshold peers; a record in use is never evicted, which
+ * is simpler than Linux (which drops the table's reference and lets the
+ * last RPC free it) and loses nothing.
+ */
+#include <string.h>
+
+#include "homa_impl.h"
+
+static uint32_t homa_peer_hash(const struct homa_addr *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	return h & (HOMA_PEER_BUCKETS - 1);
+}
+
+static void homa_peer_init_cutoffs(struct homa_peer *peer)
+{
+	/* Defaults before any CUTOFFS (spec 7), with entry 0 covering all
+	 * sizes so a scan never falls off the end (spec 13 item 6). */
+	memset(peer->cutoffs, 0, sizeof(peer->cutoffs));
+	peer->cutoffs[0] = HOMA_CUTOFF_INFINITE;
+	peer->cutoffs[6] = HOMA_CUTOFF_INFINITE;
+	peer->cutoff_version = 0;
+}
+
+/*
+ * homa_peer_get() - the record for address a, created if create is true.
+ * Returns NULL if absent (create false), at the max_peers limit, or out of
+ * memory (each counted).
+ */
+struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
+				bool create)
+{
+	struct homa_list *head = &homa->peer_buckets[homa_peer_hash(a)];
+	struct homa_list *pos;
+	struct homa_peer *peer;
+
+	homa_list_for_each(pos, head)
+	{
+		peer = homa_container_of(pos, struct homa_peer, hash_link);
+		if (memcmp(peer->addr.a, a->a, 16) == 0) {
+			peer->last_use_ns = homa->now_ns;
+			homa_list_del(&peer->lru_link);
+			homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+			return peer;
+		}
+	}
+	if (!create)
+		return NULL;
+	if (homa->num_peers >= (uint64_t)homa->config.max_peers) {
+		homa->metrics.v[HOMA_M_peer_limit]++;
+		return NULL;
+	}
+	peer = homa_alloc(homa, sizeof(*peer));
+	if (!peer)
+		return NULL;
+	memset(peer, 0, sizeof(*peer));
+	peer->addr = *a;
+	peer->last_use_ns = homa->now_ns;
+	homa_peer_init_cutoffs(peer);
+	homa_grant_peer_init(&peer->gpeer);
+	homa_list_add_tail(head, &peer->hash_link);
+	homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+	homa->num_peers++;
+	homa->metrics.v[HOMA_M_peer_allocs]++;
+	return peer;
+}
+
+void homa_peer_hold(struct homa *homa, struct homa_peer *peer)
+{
+	peer->refs++;
+	homa->peer_refs++;
+}
+
+void homa_peer_put(struct homa *homa, struct homa_peer *peer)
+{
+	peer->refs--;
+	homa->peer_refs--;
+	peer->last_use_ns = homa->now_ns;
+}
+
+static void homa_peer_free(struct homa *homa, struct homa_peer *peer)
+{
+	homa_list_del(&peer->hash_link);
+	homa_list_del(&peer->lru_link);
+	homa->num_peers--;
+	homa_free(homa, peer, sizeof(*peer));
+}
+
+/*
+ * homa_peer_add_ack() - remember that the client RPC client_id (to
+ * server_port on peer) is complete. With 5 already stored, send them all
+ * at once in an ACK packet whose header names this RPC (spec 3.5).
+ */
+void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
+		       uint16_t sport, uint64_t client_id, uint16_t server_port)
+{
+	struct homa_wire_pkt pkt;
+
+	if (peer->num_acks < HOMA_WIRE_MAX_ACKS) {
+		peer->acks[peer->num_acks].client_id = client_id;
+		peer->acks[peer->num_acks].server_port = server_port;
+		peer->num_acks++;
+		return;
+	}
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.common.type = HOMA_PKT_ACK;
+	pkt.u.ack.num_acks = HOMA_WIRE_MAX_ACKS;
+	memcpy(pkt.u.ack.acks, peer->acks, sizeof(peer->acks));
+	peer->num_acks = 0;
+	homa->metrics.v[HOMA_M_ack_overflows]++;
+	homa_send_ctrl(homa, peer, sport, server_port, client_id, &pkt);
+}
+
+/* homa_peer_pop_ack() - take the most recent stored ack, if any. */
+bool homa_peer_pop_ack(struct homa_peer *peer, struct homa_wire_ack *ack)
+{
+	if (peer->num_acks == 0)
+		return false;
+	peer->num_acks--;
+	*ack = peer->acks[peer->num_acks];
+	return true;
+}
+
+/*
+ * homa_peer_gc() - once per tick: with at least peer_gc_threshold peers,
+ * look at up to 10 of the least recently used and evict up to 5 that have
+ * no RPCs and have been idle long enough. Bounded work per tick.
+ */
+void homa_peer_gc(struct homa *homa, uint64_t now_ns)
+{
+	const struct homa_config *c = &homa->config;
+	uint64_t min_ns = (uint64_t)c->peer_idle_secs_min * HOMA_NS_PER_SEC;
+	uint64_t max_ns = (uint64_t)c->peer_idle_secs_max * HOMA_NS_PER_SEC;
+	struct homa_list *pos, *tmp;
+	int scanned = 0, evicted = 0;
+	bool crowded;
+
+	if (homa->num_peers < (uint64_t)c->peer_gc_threshold)
+		return;
+	/* Near the hard limit, the minimum idle time is enough. */
+	crowded = homa->num_peers * 10 >= (uint64_t)c->max_peers * 9;
+	homa_list_for_each_safe(pos, tmp, &homa->peer_lru)
+	{
+		struct homa_peer *peer =
+			homa_container_of(pos, struct homa_peer, lru_link);
+		uint64_t idle = now_ns - peer->last_use_ns;
+
+		if (scanned++ >= HOMA_PEER_GC_SCAN ||
+		    evicted >= HOMA_PEER_GC_EVICT)
+			break;
+		if (peer->refs) {
+			/* In use: rotate it out of the scan window. */
+			homa_list_del(&peer->lru_link);
+			homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+			continue;
+		}
+		if (idle < min_ns)
+			break; /* the rest are more recent still */
+		if (idle < max_ns && !crowded)
+			continue;
+		homa_peer_free(homa, peer);
+		homa->metrics.v[HOMA_M_peer_evictions]++;
+		evicted++;
+	}
+}
+
+/* homa_peer_destroy_all() - free every record (instance teardown). */
+void homa_peer_destroy_all(struct homa *homa)
+{
+	struct homa_list *pos, *tmp;
+
+	homa_list_for_each_safe(pos, tmp, &homa->peer_lru)
+	{
+		homa_peer_free(homa, homa_container_of(pos, struct homa_peer,
+						       lru_link));
+	}
+}

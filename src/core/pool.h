@@ -1,0 +1,89 @@
+/*
+ * pool.h - the receive buffer pool of one socket (spec/protocol.md 8).
+ *
+ * The application registers a region; the pool carves it into 64 KiB
+ * bpages and lays each incoming message out as whole bpages plus, for the
+ * last L mod 64 KiB bytes, a tail fragment cut from a page the core owns.
+ * Pages are reference counted (one per message using the page, plus one
+ * while the core owns it for tails). Delivered messages' pages belong to
+ * the application until it returns their offsets.
+ */
+#ifndef HOMA_CORE_POOL_H
+#define HOMA_CORE_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "homa_core.h"
+
+#define HOMA_BPAGE_SHIFT 16
+#define HOMA_BPAGE_BYTES (1u << HOMA_BPAGE_SHIFT)
+/* Minimum number of pages the core searches among (spec 8). */
+#define HOMA_POOL_MIN_WINDOW 4
+
+struct homa_pool {
+	uint8_t *region;          /* start of the app's region; NULL = none */
+	uint32_t num_bpages;      /* pages in the region */
+	uint32_t *refs;           /* per page: references (0 = free) */
+	uint32_t free_bpages;     /* pages with refs == 0 */
+	uint32_t cursor;          /* next page index to try */
+	int32_t tail_page;        /* page owned for tails, -1 = none */
+	uint32_t tail_offset;     /* next free byte in tail_page */
+	uint64_t tail_lease_end_ns; /* ownership lapses at this time */
+	uint64_t lease_ns;        /* bpage_lease_usecs in ns */
+};
+
+/*
+ * homa_pool_init() - take over region[0..bytes). bytes is rounded down to
+ * whole pages. Errors: -EINVAL (region NULL or not 4096-aligned, bytes
+ * below min_bytes or above 4 GiB), -ENOMEM. On error pool is untouched.
+ */
+int homa_pool_init(struct homa_pool *pool, const struct homa_env *env,
+		   uint8_t *region, uint64_t bytes, uint64_t min_bytes,
+		   uint64_t lease_ns);
+
+/* homa_pool_destroy() - free the bookkeeping (not the region). */
+void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env);
+
+/* homa_pool_pages_needed() - pages a message of length bytes needs
+ * (whole pages plus one for a tail, as an upper bound): ceil(L/64K). */
+uint32_t homa_pool_pages_needed(uint32_t length);
+
+/*
+ * homa_pool_alloc_msg() - lay out a message of length bytes: writes
+ * homa_pool_pages_needed(length) offsets (relative to the region) to
+ * offsets. Returns 0, or -ENOMEM if not enough free space (nothing is
+ * allocated then: the caller stalls the message and retries later).
+ */
+int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
+			uint64_t now_ns, uint32_t *offsets);
+
+/*
+ * homa_pool_release() - drop one reference on the page of each offset
+ * (offset >> 16). All offsets are checked first: any out of range or on a
+ * free page gives -EINVAL and releases none (all or nothing).
+ */
+int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
+		      uint32_t count);
+
+/* homa_pool_tick() - end the core's ownership of its tail page once the
+ * lease has run out, so an idle pool holds no pages. */
+void homa_pool_tick(struct homa_pool *pool, uint64_t now_ns);
+
+/* homa_pool_used_pages() - pages with at least one reference. */
+uint32_t homa_pool_used_pages(const struct homa_pool *pool);
+
+/* homa_pool_avail_bytes() - free pages x 64 KiB plus unused tail space. */
+uint64_t homa_pool_avail_bytes(const struct homa_pool *pool);
+
+/* homa_pool_addr() - the address of byte msg_offset of a message laid
+ * out at offsets (no bounds check: offsets come from alloc_msg). */
+static inline uint8_t *homa_pool_addr(const struct homa_pool *pool,
+				      const uint32_t *offsets,
+				      uint32_t msg_offset)
+{
+	return pool->region + offsets[msg_offset >> HOMA_BPAGE_SHIFT] +
+	       (msg_offset & (HOMA_BPAGE_BYTES - 1));
+}
+
+#endif /* HOMA_CORE_POOL_H */

@@ -1,0 +1,208 @@
+/*
+ * rpc.c - RPC records: creation (client and server side), lookup by id,
+ * the ready queue, ending (unlink at once, reclaim later) and the reaper.
+ *
+ * An RPC that ends is unlinked from every structure at once, so no packet
+ * can find it, and moved to the instance's dead list; the reaper frees
+ * its memory in bounded batches (reap_limit per call) from homa_poll and
+ * homa_recv, and all at once at close.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "homa_impl.h"
+
+static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
+{
+	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
+}
+
+static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
+				     struct homa_peer *peer, uint16_t dport,
+				     uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc = homa_alloc(homa, sizeof(*rpc));
+
+	if (!rpc)
+		return NULL;
+	memset(rpc, 0, sizeof(*rpc));
+	rpc->hsk = hsk;
+	rpc->peer = peer;
+	rpc->dport = dport;
+	rpc->id = id;
+	homa_list_init(&rpc->ready_link);
+	rpc->out.length = -1;
+	homa_list_init(&rpc->out.throttled_link);
+	rpc->in.length = -1;
+	homa_list_init(&rpc->in.stall_link);
+	homa_grant_msg_init(&rpc->in.grant);
+	homa_peer_hold(homa, peer);
+	homa_list_add_tail(&hsk->rpcs, &rpc->sock_link);
+	homa_list_add_tail(homa_rpc_bucket(homa, id), &rpc->hash_link);
+	homa->num_rpcs++;
+	return rpc;
+}
+
+/* homa_rpc_alloc_client() - a new client RPC in OUTGOING with a fresh even
+ * id. NULL on allocation failure. */
+struct homa_rpc *homa_rpc_alloc_client(struct homa_sock *hsk,
+				       struct homa_peer *peer, uint16_t dport)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc = homa_rpc_new(hsk, peer, dport, homa->next_id);
+
+	if (!rpc)
+		return NULL;
+	homa->next_id += 2;
+	rpc->state = HOMA_RPC_OUTGOING;
+	return rpc;
+}
+
+/* homa_rpc_alloc_server() - a new server RPC in INCOMING for the request
+ * id (odd, local form) from peer:sport. NULL on allocation failure. */
+struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
+				       struct homa_peer *peer, uint16_t sport,
+				       uint64_t id)
+{
+	struct homa_rpc *rpc = homa_rpc_new(hsk, peer, sport, id);
+
+	if (!rpc)
+		return NULL;
+	rpc->state = HOMA_RPC_INCOMING;
+	hsk->homa->num_server_incoming++;
+	return rpc;
+}
+
+struct homa_rpc *homa_rpc_find_client(struct homa *homa,
+				      struct homa_sock *hsk, uint64_t id)
+{
+	struct homa_list *pos;
+
+	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
+	{
+		struct homa_rpc *rpc =
+			homa_container_of(pos, struct homa_rpc, hash_link);
+		if (rpc->id == id && rpc->hsk == hsk)
+			return rpc;
+	}
+	return NULL;
+}
+
+struct homa_rpc *homa_rpc_find_server(struct homa *homa,
+				      struct homa_sock *hsk,
+				      const struct homa_addr *addr, uint64_t id)
+{
+	struct homa_list *pos;
+
+	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
+	{
+		struct homa_rpc *rpc =
+			homa_container_of(pos, struct homa_rpc, hash_link);
+		if (rpc->id == id && rpc->hsk == hsk &&
+		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
+			return rpc;
+	}
+	return NULL;
+}
+
+/*
+ * homa_rpc_ready() - the RPC's incoming message is complete or it failed:
+ * queue it for recv (shared RPCs) or flag it (private) and wake waiters.
+ */
+void homa_rpc_ready(struct homa_rpc *rpc)
+{
+	struct homa_sock *hsk = rpc->hsk;
+
+	if (rpc->flags & HOMA_RPC_READY)
+		return;
+	rpc->flags |= HOMA_RPC_READY;
+	if (!(rpc->flags & HOMA_RPC_PRIVATE))
+		homa_list_add_tail(&hsk->ready, &rpc->ready_link);
+	homa_sock_wake(hsk, HOMA_WAKE_READABLE, rpc->id);
+}
+
+/*
+ * homa_rpc_fail() - end a client RPC with error (positive errno): it
+ * stops all protocol activity and waits for recv to report the error.
+ * A server RPC simply ends (servers never see RPC errors).
+ */
+void homa_rpc_fail(struct homa_rpc *rpc, int error)
+{
+	struct homa *homa = rpc->hsk->homa;
+
+	if (rpc->id & 1) {
+		homa_rpc_end(rpc);
+		return;
+	}
+	if (rpc->error)
+		return;
+	rpc->error = error;
+	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	homa_pacer_remove(homa, rpc);
+	homa_list_del(&rpc->in.stall_link);
+	homa_rpc_ready(rpc);
+}
+
+/*
+ * homa_rpc_end() - unlink the RPC from everything and queue it for the
+ * reaper. Buffers not yet handed to the application go back to the pool.
+ */
+void homa_rpc_end(struct homa_rpc *rpc)
+{
+	struct homa_sock *hsk = rpc->hsk;
+	struct homa *homa = hsk->homa;
+
+	if (rpc->state == HOMA_RPC_DEAD)
+		return;
+	if ((rpc->id & 1) && rpc->state == HOMA_RPC_INCOMING)
+		homa->num_server_incoming--;
+	rpc->state = HOMA_RPC_DEAD;
+	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	homa_pacer_remove(homa, rpc);
+	homa_list_del(&rpc->in.stall_link);
+	homa_list_del(&rpc->ready_link);
+	homa_list_del(&rpc->hash_link);
+	homa_list_del(&rpc->sock_link);
+	homa_msgin_destroy(rpc);
+	homa_list_add_tail(&homa->dead, &rpc->sock_link);
+	homa->num_dead++;
+}
+
+/* Free one dead RPC's memory. */
+static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
+{
+	struct homa_sock *hsk = rpc->hsk;
+
+	if (rpc->out.buf) {
+		homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
+		hsk->tx_bytes -= (uint64_t)rpc->out.length;
+		if (hsk->tx_blocked && homa_sock_writable(hsk)) {
+			hsk->tx_blocked = false;
+			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
+		}
+	}
+	homa_peer_put(homa, rpc->peer);
+	homa_list_del(&rpc->sock_link);
+	homa->num_dead--;
+	homa->num_rpcs--;
+	homa->metrics.v[HOMA_M_reaped_rpcs]++;
+	homa_free(homa, rpc, sizeof(*rpc));
+}
+
+/*
+ * homa_rpc_reap() - free up to limit dead RPCs (limit < 0: all), then let
+ * stalled messages try the pool again. Returns the number freed.
+ */
+int homa_rpc_reap(struct homa *homa, int limit)
+{
+	int n = 0;
+
+	while (!homa_list_empty(&homa->dead) && (limit < 0 || n < limit)) {
+		homa_rpc_free(homa, homa_container_of(homa->dead.next,
+						      struct homa_rpc,
+						      sock_link));
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,232 @@
+/*
+ * sock.c - Homa sockets: ports (server ports by bind, client ports
+ * allocated from 32768 up), server mode, the receive region, shutdown and
+ * close, readiness, and the socket-level half of recv (delivering a ready
+ * message and taking back bpages).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "homa_impl.h"
+
+static struct homa_list *homa_port_bucket(struct homa *homa, uint16_t port)
+{
+	return &homa->port_buckets[port & (HOMA_PORT_BUCKETS - 1)];
+}
+
+struct homa_sock *homa_sock_find(struct homa *homa, uint16_t port)
+{
+	struct homa_list *pos;
+
+	homa_list_for_each(pos, homa_port_bucket(homa, port))
+	{
+		struct homa_sock *hsk =
+			homa_container_of(pos, struct homa_sock, port_link);
+		if (hsk->port == port)
+			return hsk;
+	}
+	return NULL;
+}
+
+void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+
+	if (homa->env.wake)
+		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
+}
+
+static uint32_t homa_seg_bytes(const struct homa *homa, int family)
+{
+	int64_t iph = family == HOMA_FAMILY_INET ? 20 : 40;
+
+	return (uint32_t)(homa->config.mtu - iph -
+			  homa->config.extra_header_bytes -
+			  HOMA_WIRE_DATA_BYTES);
+}
+
+int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
+		   struct homa_sock **out)
+{
+	struct homa_sock *hsk;
+	uint32_t port = homa->prev_client_port, tries;
+
+	if (family != HOMA_FAMILY_INET && family != HOMA_FAMILY_INET6)
+		return -EAFNOSUPPORT;
+	for (tries = 0; tries < 0x8000; tries++) {
+		port = port >= 0xFFFF ? HOMA_MIN_CLIENT_PORT : port + 1;
+		if (!homa_sock_find(homa, (uint16_t)port))
+			break;
+	}
+	if (tries == 0x8000)
+		return -EADDRNOTAVAIL;
+	hsk = homa_alloc(homa, sizeof(*hsk));
+	if (!hsk)
+		return -ENOMEM;
+	memset(hsk, 0, sizeof(*hsk));
+	hsk->homa = homa;
+	hsk->ctx = sock_ctx;
+	hsk->family = family;
+	hsk->port = (uint16_t)port;
+	hsk->seg_bytes = homa_seg_bytes(homa, family);
+	homa_list_init(&hsk->rpcs);
+	homa_list_init(&hsk->ready);
+	homa_list_init(&hsk->stalled);
+	hsk->pool.tail_page = -1;
+	homa->prev_client_port = (uint16_t)port;
+	homa_list_add_tail(&homa->socks, &hsk->link);
+	homa_list_add_tail(homa_port_bucket(homa, hsk->port), &hsk->port_link);
+	homa->num_socks++;
+	*out = hsk;
+	return 0;
+}
+
+int homa_sock_bind(struct homa_sock *hsk, uint16_t port)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_sock *owner;
+
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	if (port == 0)
+		return 0;
+	if (port >= HOMA_MIN_CLIENT_PORT)
+		return -EINVAL;
+	if (port == hsk->port)
+		return 0;
+	owner = homa_sock_find(homa, port);
+	if (owner)
+		return -EADDRINUSE;
+	homa_list_del(&hsk->port_link);
+	hsk->port = port;
+	homa_list_add_tail(homa_port_bucket(homa, port), &hsk->port_link);
+	hsk->server = true;
+	return 0;
+}
+
+int homa_sock_set_server(struct homa_sock *hsk, bool on)
+{
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	hsk->server = on;
+	return 0;
+}
+
+bool homa_sock_is_server(const struct homa_sock *hsk)
+{
+	return hsk->server;
+}
+
+uint16_t homa_sock_port(const struct homa_sock *hsk)
+{
+	return hsk->port;
+}
+
+int homa_sock_family(const struct homa_sock *hsk)
+{
+	return hsk->family;
+}
+
+bool homa_sock_is_shutdown(const struct homa_sock *hsk)
+{
+	return hsk->shutdown;
+}
+
+int homa_sock_set_rcvbuf(struct homa_sock *hsk, uint8_t *region,
+			 uint64_t bytes)
+{
+	struct homa *homa = hsk->homa;
+	uint64_t min = HOMA_BPAGE_BYTES +
+		       2 * (uint64_t)homa->config.max_message_bytes;
+	const struct homa_env *env = &homa->env;
+	uint64_t before;
+	int ret;
+
+	if (hsk->shutdown)
+		return -ESHUTDOWN;
+	if (hsk->pool.region)
+		return -EINVAL;
+	ret = homa_pool_init(&hsk->pool, env, region, bytes, min,
+			     (uint64_t)homa->config.bpage_lease_usecs *
+				     HOMA_NS_PER_US);
+	if (ret < 0)
+		return ret;
+	before = (uint64_t)hsk->pool.num_bpages * sizeof(uint32_t);
+	homa->alloc_bytes += before;
+	return 0;
+}
+
+void homa_sock_get_rcvbuf(const struct homa_sock *hsk, uint8_t **region,
+			  uint64_t *bytes)
+{
+	*region = hsk->pool.region;
+	*bytes = hsk->pool.region
+			 ? (uint64_t)hsk->pool.num_bpages * HOMA_BPAGE_BYTES
+			 : 0;
+}
+
+void homa_sock_shutdown(struct homa_sock *hsk, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_list *pos, *tmp;
+
+	if (hsk->shutdown)
+		return;
+	homa->now_ns = now_ns;
+	hsk->shutdown = true;
+	homa_list_del(&hsk->port_link);
+	homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
+	{
+		homa_rpc_end(homa_container_of(pos, struct homa_rpc,
+					       sock_link));
+	}
+	homa_sock_wake(hsk, HOMA_WAKE_SHUTDOWN | HOMA_WAKE_READABLE, 0);
+}
+
+void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+
+	homa_sock_shutdown(hsk, now_ns);
+	/* Dead RPCs may still point at the socket: reap them now. */
+	homa_rpc_reap(homa, -1);
+	if (hsk->pool.region) {
+		homa->alloc_bytes -=
+			(uint64_t)hsk->pool.num_bpages * sizeof(uint32_t);
+		homa_pool_destroy(&hsk->pool, &homa->env);
+	}
+	homa_list_del(&hsk->link);
+	homa->num_socks--;
+	homa_free(homa, hsk, sizeof(*hsk));
+}
+
+bool homa_sock_readable(const struct homa_sock *hsk)
+{
+	return hsk->shutdown || !homa_list_empty(&hsk->ready);
+}
+
+bool homa_sock_writable(const struct homa_sock *hsk)
+{
+	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
+}
+
+/*
+ * homa_sock_check_stalled() - give buffers to stalled messages, shortest
+ * first, while the pool has room; each resumed message asks its sender to
+ * retransmit everything (its earlier packets were discarded).
+ */
+void homa_sock_check_stalled(struct homa_sock *hsk)
+{
+	struct homa *homa = hsk->homa;
+
+	while (!homa_list_empty(&hsk->stalled)) {
+		struct homa_rpc *rpc = homa_container_of(
+			hsk->stalled.next, struct homa_rpc, in.stall_link);
+
+		if (homa_msgin_alloc_bufs(rpc, homa->now_ns) < 0)
+			return;
+		homa->metrics.v[HOMA_M_pool_resumes]++;
+		homa_send_resend(rpc, 0, HOMA_WIRE_RESEND_ALL,
+				 homa_high_prio(homa));
+	}
+}

@@ -1,0 +1,177 @@
+/*
+ * wire.h - the Homa wire format: host-order views of every packet type,
+ * encoding into a caller's buffer, and decoding with validation.
+ *
+ * This is the only module of the project that knows byte order or header
+ * offsets (spec/protocol.md section 1). Everything above it works on the
+ * host-order structs below. The format is byte-exact with Linux Homa (full
+ * build), so packets produced here can be exchanged with the kernel module.
+ */
+#ifndef HOMA_CORE_WIRE_H
+#define HOMA_CORE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Packet type codes (byte 11 of the common header). */
+enum homa_pkt_type {
+	HOMA_PKT_DATA = 0x10,
+	HOMA_PKT_GRANT = 0x11,
+	HOMA_PKT_RESEND = 0x12,
+	HOMA_PKT_RPC_UNKNOWN = 0x13,
+	HOMA_PKT_BUSY = 0x14,
+	HOMA_PKT_CUTOFFS = 0x15,
+	HOMA_PKT_FREEZE = 0x16,
+	HOMA_PKT_NEED_ACK = 0x17,
+	HOMA_PKT_ACK = 0x18,
+};
+
+#define HOMA_PKT_TYPE_MIN 0x10
+#define HOMA_PKT_TYPE_MAX 0x18
+#define HOMA_PKT_TYPE_COUNT (HOMA_PKT_TYPE_MAX - HOMA_PKT_TYPE_MIN + 1)
+
+/* Header sizes in bytes, per type (spec 1.2). */
+#define HOMA_WIRE_COMMON_BYTES 28
+#define HOMA_WIRE_DATA_BYTES 56
+#define HOMA_WIRE_GRANT_BYTES 33
+#define HOMA_WIRE_RESEND_BYTES 37
+#define HOMA_WIRE_RESEND_UPSTREAM_BYTES 36
+#define HOMA_WIRE_CUTOFFS_BYTES 62
+#define HOMA_WIRE_ACK_BYTES 80
+#define HOMA_WIRE_MAX_HEADER_BYTES 90
+
+/* Values of the doff byte (header length in 32-bit words << 4). */
+#define HOMA_WIRE_DOFF_CONTROL 0x50
+#define HOMA_WIRE_DOFF_DATA 0xE0
+#define HOMA_WIRE_DOFF_DATA_GSO 0xD0
+
+/* Full-build markers written into every packet (TCP-hijack signature). */
+#define HOMA_WIRE_FLAGS 0x06
+#define HOMA_WIRE_URGENT 0xB97D
+
+/* seg.offset value meaning "the offset is in the sequence field". */
+#define HOMA_WIRE_SEG_OFFSET_IN_SEQ 0xFFFFFFFFu
+
+/* RESEND length meaning "nothing received yet: resend all you sent". */
+#define HOMA_WIRE_RESEND_ALL 0xFFFFFFFFu
+
+/* Priority assumed for a 36-byte upstream RESEND, which has no priority
+ * byte: the lowest level, so it never jumps ahead of scheduled traffic. */
+#define HOMA_WIRE_RESEND_UPSTREAM_PRIO 0
+
+#define HOMA_WIRE_MAX_ACKS 5
+#define HOMA_WIRE_NUM_CUTOFFS 8
+
+/* Why decode rejected a packet; each reason has its own drop counter. */
+enum homa_wire_reason {
+	HOMA_WIRE_OK = 0,
+	HOMA_WIRE_SHORT = 1,        /* shorter than the 28-byte common header */
+	HOMA_WIRE_BAD_TYPE = 2,     /* type outside 0x10..0x18 */
+	HOMA_WIRE_SHORT_TYPE = 3,   /* shorter than its type's header */
+	HOMA_WIRE_BAD_DOFF = 4,     /* doff wrong for the type */
+	HOMA_WIRE_BAD_MSG_LEN = 5,  /* DATA message_length 0 or above max */
+	HOMA_WIRE_DATA_RANGE = 6,   /* DATA offset/payload beyond message */
+	HOMA_WIRE_REASON_COUNT = 7,
+};
+
+/* The 28-byte common header, host order. Unused fields (ack[3], window)
+ * are written as 0 and ignored on decode. */
+struct homa_wire_common {
+	uint16_t sport;     /* sending socket's port */
+	uint16_t dport;     /* receiving socket's port */
+	uint32_t sequence;  /* DATA: offset of first payload byte; else 0 */
+	uint8_t type;       /* enum homa_pkt_type */
+	uint8_t doff;       /* raw doff byte (0x50, 0xE0 or 0xD0) */
+	uint8_t flags;      /* raw flags byte; 0x06 in the full build */
+	uint16_t checksum;  /* raw checksum field, host order */
+	uint16_t urgent;    /* raw urgent field; 0xB97D in the full build */
+	uint64_t sender_id; /* RPC id as known by the sender */
+};
+
+/* One acknowledgement: the client's (even) id and the server's port. */
+struct homa_wire_ack {
+	uint64_t client_id;   /* 0 = no ack */
+	uint16_t server_port; /* port of the server socket */
+};
+
+/* DATA: header fields plus a view of the payload inside the decoded
+ * buffer (decode) or the payload length that follows the header (encode). */
+struct homa_wire_data {
+	uint32_t message_length;   /* bytes in the whole message */
+	uint32_t incoming;         /* bytes receiver may expect without grants */
+	struct homa_wire_ack ack;  /* piggybacked ack */
+	uint16_t cutoff_version;   /* sender's copy of receiver's version */
+	uint8_t retransmit;        /* 1 if sent for RESEND/RPC_UNKNOWN */
+	uint32_t seg_offset;       /* raw seg.offset; 0xFFFFFFFF = use seq */
+	uint32_t offset;           /* decode: resolved message offset */
+	const uint8_t *payload;    /* decode: payload bytes inside the buffer */
+	uint32_t payload_bytes;    /* decode: bytes of payload */
+};
+
+struct homa_wire_grant {
+	uint32_t offset;  /* sender may send all bytes below this */
+	uint8_t priority; /* level for scheduled data from now on */
+};
+
+struct homa_wire_resend {
+	uint32_t offset;  /* first byte to resend */
+	uint32_t length;  /* bytes; HOMA_WIRE_RESEND_ALL = everything sent */
+	uint8_t priority; /* level for the retransmitted data */
+};
+
+struct homa_wire_cutoffs {
+	uint32_t unsched_cutoffs[HOMA_WIRE_NUM_CUTOFFS]; /* bytes per level */
+	uint16_t cutoff_version;                         /* receiver's version */
+};
+
+struct homa_wire_ackpkt {
+	uint16_t num_acks; /* valid entries in acks (clamped to 5 on decode) */
+	struct homa_wire_ack acks[HOMA_WIRE_MAX_ACKS]; /* acknowledged RPCs */
+};
+
+/* A whole packet, host order. Which union member is valid follows
+ * common.type; RPC_UNKNOWN, BUSY, FREEZE and NEED_ACK have no body. */
+struct homa_wire_pkt {
+	struct homa_wire_common common; /* every packet */
+	union {
+		struct homa_wire_data data;
+		struct homa_wire_grant grant;
+		struct homa_wire_resend resend;
+		struct homa_wire_cutoffs cutoffs;
+		struct homa_wire_ackpkt ack;
+	} u;                            /* per-type body */
+};
+
+/*
+ * homa_wire_decode() - validate and decode the packet in buf[0..len).
+ * @max_message_bytes: largest message_length accepted in DATA.
+ * Returns HOMA_WIRE_OK (0) and fills *out, or a positive enum
+ * homa_wire_reason; *out is then unspecified. Never reads past buf+len.
+ * DATA payload pointers point into buf. A 36-byte RESEND decodes with
+ * priority HOMA_WIRE_RESEND_UPSTREAM_PRIO; num_acks is clamped to 5.
+ */
+int homa_wire_decode(const uint8_t *buf, size_t len,
+		     uint32_t max_message_bytes, struct homa_wire_pkt *out);
+
+/*
+ * homa_wire_encode() - encode the header of pkt into buf (capacity cap).
+ * Fills doff, flags (0x06) and urgent (0xB97D) from the type regardless of
+ * what pkt->common holds (doff 0xE0 for DATA unless common.doff is 0xD0);
+ * the checksum field is written from common.checksum. For DATA only the
+ * 56-byte header is written; the caller appends the payload.
+ * Returns the number of header bytes written, or -ENOSPC if cap is too
+ * small, or -EINVAL for an unknown type.
+ */
+int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf,
+		     size_t cap);
+
+/* homa_wire_header_bytes() - header size of a type, 0 if unknown. */
+size_t homa_wire_header_bytes(uint8_t type);
+
+/* homa_wire_type_name() - "DATA", "GRANT", ...; "UNKNOWN" otherwise. */
+const char *homa_wire_type_name(uint8_t type);
+
+/* homa_wire_reason_name() - short name of a decode reason. */
+const char *homa_wire_reason_name(int reason);
+
+#endif /* HOMA_CORE_WIRE_H */

@@ -1,0 +1,13 @@
+# One line per test program: homa_add_test(NAME SOURCE LABELS...).
+set(T ${CMAKE_CURRENT_SOURCE_DIR})
+homa_add_test(test_wire ${T}/core/test_wire.c unit)
+homa_add_test(test_config ${T}/core/test_config.c unit)
+homa_add_test(test_pool ${T}/core/test_pool.c unit)
+homa_add_test(test_reasm ${T}/core/test_reasm.c unit)
+homa_add_test(test_cutoffs ${T}/core/test_cutoffs.c unit)
+homa_add_test(test_grant ${T}/core/test_grant.c unit)
+homa_add_test(test_testnet ${T}/core/test_testnet.c core)
+homa_add_test(test_core_rpc ${T}/core/test_core_rpc.c core)
+homa_add_test(test_core_stress ${T}/core/test_core_stress.c core)
+homa_add_test(test_core_faults ${T}/core/test_core_faults.c core)
+homa_add_test(test_core_hostile ${T}/core/test_core_hostile.c core)
