@@ -10,57 +10,57 @@
 
 #include <stdint.h>
 
-#define HOMA_MAX_PRIORITIES 8
+#define HOMA_MAX_PRIORITIES	 8
 #define HOMA_DEFAULT_MAX_MESSAGE 1000000
 /* Largest max_message_bytes accepted: the simulator runs the published
  * workloads untruncated (about 30 MB); bpage offsets must fit 1025. */
 #define HOMA_CONFIG_MAX_MESSAGE_LIMIT (64 * 1024 * 1024)
-#define HOMA_FLAG_DONT_THROTTLE 0x2
+#define HOMA_FLAG_DONT_THROTTLE	      0x2
 
 struct homa_config {
 	/* -- grants (spec 4) -- */
-	int64_t unsched_bytes;        /* bytes a message sends unscheduled */
-	int64_t window;               /* grant window bytes; 0 = dynamic */
-	int64_t max_incoming;         /* cap on granted-unreceived bytes */
-	int64_t max_overcommit;       /* messages granted at once, 1..8 */
+	int64_t unsched_bytes;	      /* bytes a message sends unscheduled */
+	int64_t window;		      /* grant window bytes; 0 = dynamic */
+	int64_t max_incoming;	      /* cap on granted-unreceived bytes */
+	int64_t max_overcommit;	      /* messages granted at once, 1..8 */
 	int64_t grant_fifo_fraction;  /* per mille of grants to oldest, <=500 */
 	int64_t fifo_grant_increment; /* bytes per FIFO grant */
 	/* -- priorities (spec 7) -- */
-	int64_t num_priorities;       /* levels used, 1..8 */
+	int64_t num_priorities;			   /* levels used, 1..8 */
 	int64_t priority_map[HOMA_MAX_PRIORITIES]; /* level -> DSCP prio 0..7 */
 	int64_t unsched_cutoffs[HOMA_MAX_PRIORITIES]; /* bytes per level */
-	int64_t cutoff_period_ms;     /* auto cutoffs period; 0 = never */
-	int64_t cutoff_min_messages;  /* messages needed before recompute */
+	int64_t cutoff_period_ms;    /* auto cutoffs period; 0 = never */
+	int64_t cutoff_min_messages; /* messages needed before recompute */
 	/* -- pacer (spec 5) -- */
-	int64_t link_mbps;            /* uplink speed, Mbit/s */
+	int64_t link_mbps;		   /* uplink speed, Mbit/s */
 	int64_t max_nic_est_backlog_usecs; /* allowed estimated NIC queue, us */
-	int64_t defer_min_bytes;      /* remainders below this bypass pacer */
-	int64_t pacer_fifo_fraction;  /* per mille of pacer picks oldest */
-	int64_t flags;                /* HOMA_FLAG_* bit mask */
+	int64_t defer_min_bytes;     /* remainders below this bypass pacer */
+	int64_t pacer_fifo_fraction; /* per mille of pacer picks oldest */
+	int64_t flags;		     /* HOMA_FLAG_* bit mask */
 	/* -- timers (spec 6) -- */
-	int64_t tick_us;              /* timer period, us (1000) */
-	int64_t resend_ticks;         /* silent ticks before first RESEND */
-	int64_t resend_interval;      /* ticks between RESENDs */
-	int64_t timeout_ticks;        /* silent ticks before abort */
-	int64_t request_ack_ticks;    /* ticks after response before NEED_ACK */
+	int64_t tick_us;	   /* timer period, us (1000) */
+	int64_t resend_ticks;	   /* silent ticks before first RESEND */
+	int64_t resend_interval;   /* ticks between RESENDs */
+	int64_t timeout_ticks;	   /* silent ticks before abort */
+	int64_t request_ack_ticks; /* ticks after response before NEED_ACK */
 	/* -- memory -- */
-	int64_t reap_limit;           /* dead RPCs freed per reaper call */
-	int64_t dead_buffs_limit;     /* dead RPCs before aggressive reaping */
-	int64_t wmem_max;             /* per-socket outgoing bytes limit */
-	int64_t bpage_lease_usecs;    /* core lease on a tail bpage, us */
-	int64_t max_server_rpcs;      /* incomplete server RPCs per instance */
+	int64_t reap_limit;	   /* dead RPCs freed per reaper call */
+	int64_t dead_buffs_limit;  /* dead RPCs before aggressive reaping */
+	int64_t wmem_max;	   /* per-socket outgoing bytes limit */
+	int64_t bpage_lease_usecs; /* core lease on a tail bpage, us */
+	int64_t max_server_rpcs;   /* incomplete server RPCs per instance */
 	/* -- peers (spec 12) -- */
-	int64_t peer_gc_threshold;    /* no eviction below this many peers */
-	int64_t peer_idle_secs_min;   /* never evict peers idle less, s */
-	int64_t peer_idle_secs_max;   /* evict peers idle this long, s */
-	int64_t max_peers;            /* hard cap on peer records */
+	int64_t peer_gc_threshold;  /* no eviction below this many peers */
+	int64_t peer_idle_secs_min; /* never evict peers idle less, s */
+	int64_t peer_idle_secs_max; /* evict peers idle this long, s */
+	int64_t max_peers;	    /* hard cap on peer records */
 	/* -- packets -- */
-	int64_t mtu;                  /* link MTU, bytes (IP header included) */
-	int64_t extra_header_bytes;   /* datapath bytes below Homa (UDP: 8) */
-	int64_t max_message_bytes;    /* largest message, bytes */
+	int64_t mtu;		    /* link MTU, bytes (IP header included) */
+	int64_t extra_header_bytes; /* datapath bytes below Homa (UDP: 8) */
+	int64_t max_message_bytes;  /* largest message, bytes */
 	/* -- library only (kept here so one table validates all) -- */
-	int64_t poll_usecs;           /* busy-wait before sleeping, us */
-	int64_t max_gso_size;         /* GSO frame cap, bytes; 0 = off */
+	int64_t poll_usecs;   /* busy-wait before sleeping, us */
+	int64_t max_gso_size; /* GSO frame cap, bytes; 0 = off */
 };
 
 /* homa_config_default() - every parameter at its default. */

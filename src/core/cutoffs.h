@@ -16,24 +16,24 @@
 /* Size histogram of received messages (spec 11 msg_bytes_N): 64-byte
  * buckets up to 4096, 1 KiB buckets up to 131072, then one large bucket. */
 #define HOMA_HIST_SMALL_STEP 64
-#define HOMA_HIST_SMALL_MAX 4096
-#define HOMA_HIST_MID_STEP 1024
-#define HOMA_HIST_MID_MAX 131072
+#define HOMA_HIST_SMALL_MAX  4096
+#define HOMA_HIST_MID_STEP   1024
+#define HOMA_HIST_MID_MAX    131072
 #define HOMA_HIST_BUCKETS                                                      \
 	(HOMA_HIST_SMALL_MAX / HOMA_HIST_SMALL_STEP +                          \
 	 (HOMA_HIST_MID_MAX - HOMA_HIST_SMALL_MAX) / HOMA_HIST_MID_STEP)
 
 struct homa_hist {
 	uint64_t bytes[HOMA_HIST_BUCKETS]; /* bytes of messages per bucket */
-	uint64_t large_count;  /* messages above HOMA_HIST_MID_MAX */
-	uint64_t large_bytes;  /* their bytes */
+	uint64_t large_count; /* messages above HOMA_HIST_MID_MAX */
+	uint64_t large_bytes; /* their bytes */
 };
 
 /* State of the automatic computation between periods. */
 struct homa_cutoffs_auto {
-	struct homa_hist last;     /* histogram at the last recomputation */
-	uint32_t deciles[9];       /* message-size deciles then, bytes */
-	int64_t num_priorities;    /* num_priorities then (0 = never ran) */
+	struct homa_hist last;	/* histogram at the last recomputation */
+	uint32_t deciles[9];	/* message-size deciles then, bytes */
+	int64_t num_priorities; /* num_priorities then (0 = never ran) */
 };
 
 /* homa_hist_bucket_max() - largest length in bucket i. */

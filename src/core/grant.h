@@ -24,12 +24,12 @@
 struct homa_grant_peer {
 	struct homa_list msgs; /* inactive messages of this peer, best first */
 	struct homa_list link; /* in homa_grant.peers while msgs non-empty */
-	int num_active;        /* this peer's messages in the active set */
+	int num_active;	       /* this peer's messages in the active set */
 };
 
 struct homa_grant_msg {
 	struct homa_grant_peer *peer; /* sender's record; owner sets it */
-	uint32_t length;       /* message length, bytes; owner sets it */
+	uint32_t length;	      /* message length, bytes; owner sets it */
 	uint32_t received;     /* bytes received (any order); owner updates */
 	uint32_t granted;      /* bytes the sender may send; owner sets the
 				* initial value (its unscheduled bytes), then
@@ -37,28 +37,28 @@ struct homa_grant_msg {
 	uint64_t birth_ns;     /* arrival of the first packet; owner sets */
 	int64_t rec_incoming;  /* max(0, granted - received) as counted in
 				* total_incoming; this module writes it */
-	int active_ix;         /* slot in the active set, -1 = inactive */
-	bool managed;          /* between add and remove */
+	int active_ix;	       /* slot in the active set, -1 = inactive */
+	bool managed;	       /* between add and remove */
 	struct homa_list link; /* in peer->msgs while inactive */
 	struct homa_list age_link; /* in homa_grant.by_age while managed */
 };
 
 struct homa_grant {
 	const struct homa_config *config; /* parameters (owned by instance) */
-	struct homa_metrics *metrics;     /* counters to increment */
+	struct homa_metrics *metrics;	  /* counters to increment */
 	struct homa_grant_msg *active[HOMA_GRANT_MAX_ACTIVE]; /* active set */
 	bool needy[HOMA_GRANT_MAX_ACTIVE]; /* slot wants a grant when room */
-	int num_active;          /* occupied slots */
-	int64_t total_incoming;  /* sum of rec_incoming, bytes */
-	int64_t num_managed;     /* messages between add and remove */
-	struct homa_list peers;  /* peers with inactive messages, by head */
+	int num_active;			   /* occupied slots */
+	int64_t total_incoming;		   /* sum of rec_incoming, bytes */
+	int64_t num_managed;		   /* messages between add and remove */
+	struct homa_list peers;	 /* peers with inactive messages, by head */
 	struct homa_list by_age; /* managed messages, oldest first */
-	uint64_t next_fifo_ns;   /* earliest time of the next FIFO grant */
-	int max_sched_prio;      /* highest scheduled level; owner updates */
+	uint64_t next_fifo_ns;	 /* earliest time of the next FIFO grant */
+	int max_sched_prio;	 /* highest scheduled level; owner updates */
 	/* Transmit a GRANT for m: offset and priority level (0..7). */
-	void (*send_grant)(void *ctx, struct homa_grant_msg *m,
-			   uint32_t offset, int priority);
-	void *ctx;               /* first argument of send_grant */
+	void (*send_grant)(void *ctx, struct homa_grant_msg *m, uint32_t offset,
+			   int priority);
+	void *ctx; /* first argument of send_grant */
 };
 
 /* homa_grant_init() - empty scheduler. */

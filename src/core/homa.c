@@ -25,6 +25,16 @@ void homa_free(struct homa *homa, void *ptr, size_t bytes)
 	homa->env.free(homa->env.ctx, ptr, bytes);
 }
 
+static void *homa_menv_alloc(void *ctx, size_t bytes)
+{
+	return homa_alloc(ctx, bytes);
+}
+
+static void homa_menv_free(void *ctx, void *ptr, size_t bytes)
+{
+	homa_free(ctx, ptr, bytes);
+}
+
 /* homa_prio_map() - the network priority for internal level. */
 uint8_t homa_prio_map(const struct homa *homa, int level)
 {
@@ -62,7 +72,8 @@ static void homa_grant_send_cb(void *ctx, struct homa_grant_msg *m,
  * highest level. pkt->common.type and the body must be set.
  */
 void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
-		    uint16_t dport, uint64_t sender_id, struct homa_wire_pkt *pkt)
+		    uint16_t dport, uint64_t sender_id,
+		    struct homa_wire_pkt *pkt)
 {
 	uint8_t hdr[HOMA_WIRE_MAX_HEADER_BYTES];
 	struct homa_out_pkt out;
@@ -84,8 +95,8 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 	out.hdr_bytes = (uint32_t)len;
 	out.payload = NULL;
 	out.payload_bytes = 0;
-	homa->metrics.v[HOMA_M_sent_data + (pkt->common.type -
-					    HOMA_PKT_TYPE_MIN)]++;
+	homa->metrics
+		.v[HOMA_M_sent_data + (pkt->common.type - HOMA_PKT_TYPE_MIN)]++;
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
@@ -119,6 +130,9 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 		return -ENOMEM;
 	memset(homa, 0, sizeof(*homa));
 	homa->env = *env;
+	homa->menv.ctx = homa;
+	homa->menv.alloc = homa_menv_alloc;
+	homa->menv.free = homa_menv_free;
 	homa->config = *config;
 	homa->alloc_bytes = sizeof(*homa);
 	homa->next_id = 2;
@@ -143,7 +157,8 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 	homa_apply_cutoffs(homa);
 	if (config->cutoff_period_ms)
 		homa->next_cutoffs_ns =
-			now_ns + (uint64_t)config->cutoff_period_ms * 1000000ull;
+			now_ns +
+			(uint64_t)config->cutoff_period_ms * 1000000ull;
 	*out = homa;
 	return 0;
 }

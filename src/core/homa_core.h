@@ -37,14 +37,14 @@ struct homa_addr {
  * only during the xmit callback. */
 struct homa_out_pkt {
 	const struct homa_addr *dst; /* destination host */
-	uint16_t sport;              /* source Homa port (as in the header) */
-	uint16_t dport;              /* destination Homa port */
-	uint8_t priority;            /* 3-bit network priority (after map) */
-	uint8_t type;                /* enum homa_pkt_type */
-	const uint8_t *hdr;          /* encoded Homa header */
-	uint32_t hdr_bytes;          /* bytes at hdr */
-	const uint8_t *payload;      /* DATA payload, else NULL */
-	uint32_t payload_bytes;      /* bytes at payload */
+	uint16_t sport;		     /* source Homa port (as in the header) */
+	uint16_t dport;		     /* destination Homa port */
+	uint8_t priority;	     /* 3-bit network priority (after map) */
+	uint8_t type;		     /* enum homa_pkt_type */
+	const uint8_t *hdr;	     /* encoded Homa header */
+	uint32_t hdr_bytes;	     /* bytes at hdr */
+	const uint8_t *payload;	     /* DATA payload, else NULL */
+	uint32_t payload_bytes;	     /* bytes at payload */
 };
 
 /* Events passed to the wake callback (bit mask). */
@@ -76,7 +76,7 @@ enum homa_family {
 /* A gather list entry for outgoing messages. */
 struct homa_iov {
 	const void *base; /* first byte */
-	size_t bytes;     /* length */
+	size_t bytes;	  /* length */
 };
 
 /* Flags of struct homa_send_args. */
@@ -84,12 +84,12 @@ struct homa_iov {
 
 struct homa_send_args {
 	const struct homa_addr *dst; /* peer host */
-	uint16_t dport;              /* peer port */
+	uint16_t dport;		     /* peer port */
 	const struct homa_iov *iov;  /* message bytes */
-	int iov_count;               /* entries in iov */
-	uint64_t id;        /* in: 0 = new request, odd = reply; out: id */
-	uint64_t cookie;    /* completion cookie of a request; 0 for replies */
-	uint32_t flags;     /* HOMA_SEND_* */
+	int iov_count;		     /* entries in iov */
+	uint64_t id;	 /* in: 0 = new request, odd = reply; out: id */
+	uint64_t cookie; /* completion cookie of a request; 0 for replies */
+	uint32_t flags;	 /* HOMA_SEND_* */
 };
 
 /* Largest number of bpage offsets one received message can have. Sized for
@@ -97,9 +97,9 @@ struct homa_send_args {
 #define HOMA_CORE_MAX_BPAGES 1025
 
 struct homa_recv_args {
-	uint64_t id;       /* in: 0 = any non-private; else that client RPC.
+	uint64_t id;	     /* in: 0 = any non-private; else that client RPC.
 			    * out: the RPC delivered (also on per-RPC error) */
-	uint64_t cookie;   /* out: completion cookie (0 for requests) */
+	uint64_t cookie;     /* out: completion cookie (0 for requests) */
 	uint32_t num_bpages; /* in: bpages to return; out: bpages of message */
 	uint32_t bpage_offsets[HOMA_CORE_MAX_BPAGES]; /* in/out, see above */
 	struct homa_addr peer; /* out: sender's address */
@@ -238,26 +238,26 @@ int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns);
 
 /* Flags of struct homa_rpc_view (values of the Linux homa_rpc_info). */
 #define HOMA_VIEW_BUF_STALL 1
-#define HOMA_VIEW_PRIVATE 2
-#define HOMA_VIEW_RX_READY 4
-#define HOMA_VIEW_RX_COPY 8
+#define HOMA_VIEW_PRIVATE   2
+#define HOMA_VIEW_RX_READY  4
+#define HOMA_VIEW_RX_COPY   8
 
 /* One RPC as reported by homa_sock_info (shape of homa_rpc_info). */
 struct homa_rpc_view {
-	uint64_t id;            /* local id */
-	struct homa_addr peer;  /* peer host */
-	uint16_t peer_port;     /* peer port */
-	uint64_t cookie;        /* completion cookie */
-	int32_t tx_length;      /* outgoing bytes, -1 if none yet */
-	uint32_t tx_sent;       /* bytes handed to the host */
-	uint32_t tx_granted;    /* bytes the peer allowed */
-	uint32_t tx_prio;       /* priority for scheduled bytes */
-	int32_t rx_length;      /* incoming length, -1 if unknown */
-	uint32_t rx_remaining;  /* bytes not yet received */
-	uint32_t rx_gaps;       /* gaps in received data */
-	uint32_t rx_gap_bytes;  /* bytes in those gaps */
-	uint32_t rx_granted;    /* bytes granted to the sender */
-	uint16_t flags;         /* HOMA_VIEW_* */
+	uint64_t id;	       /* local id */
+	struct homa_addr peer; /* peer host */
+	uint16_t peer_port;    /* peer port */
+	uint64_t cookie;       /* completion cookie */
+	int32_t tx_length;     /* outgoing bytes, -1 if none yet */
+	uint32_t tx_sent;      /* bytes handed to the host */
+	uint32_t tx_granted;   /* bytes the peer allowed */
+	uint32_t tx_prio;      /* priority for scheduled bytes */
+	int32_t rx_length;     /* incoming length, -1 if unknown */
+	uint32_t rx_remaining; /* bytes not yet received */
+	uint32_t rx_gaps;      /* gaps in received data */
+	uint32_t rx_gap_bytes; /* bytes in those gaps */
+	uint32_t rx_granted;   /* bytes granted to the sender */
+	uint16_t flags;	       /* HOMA_VIEW_* */
 };
 
 /*
@@ -271,15 +271,15 @@ int homa_sock_info(const struct homa_sock *hsk, struct homa_rpc_view *views,
 /* ---- accounting (leak checks, tests, tools) ---- */
 
 struct homa_usage {
-	uint64_t sockets;         /* open sockets */
-	uint64_t peer_refs;       /* references held on peers by RPCs */
-	uint64_t rpcs;            /* live RPCs (any state, incl. dead unreaped) */
-	uint64_t peers;           /* peer records */
+	uint64_t sockets;   /* open sockets */
+	uint64_t peer_refs; /* references held on peers by RPCs */
+	uint64_t rpcs;	    /* live RPCs (any state, incl. dead unreaped) */
+	uint64_t peers;	    /* peer records */
 	uint64_t pool_pages_used; /* bpages in use across all sockets */
-	uint64_t tx_bytes;        /* bytes of outgoing messages held */
-	uint64_t alloc_bytes;     /* bytes currently allocated via env */
-	uint64_t grantable;       /* messages in the grant scheduler */
-	uint64_t throttled;       /* messages on the pacer's list */
+	uint64_t tx_bytes;	  /* bytes of outgoing messages held */
+	uint64_t alloc_bytes;	  /* bytes currently allocated via env */
+	uint64_t grantable;	  /* messages in the grant scheduler */
+	uint64_t throttled;	  /* messages on the pacer's list */
 };
 void homa_get_usage(const struct homa *homa, struct homa_usage *usage);
 

@@ -21,14 +21,14 @@
 #include "reasm.h"
 #include "wire.h"
 
-#define HOMA_RPC_BUCKETS 4096   /* id hash buckets (power of two) */
-#define HOMA_PEER_BUCKETS 1024  /* peer hash buckets (power of two) */
-#define HOMA_PORT_BUCKETS 256   /* port hash buckets (power of two) */
+#define HOMA_RPC_BUCKETS     4096 /* id hash buckets (power of two) */
+#define HOMA_PEER_BUCKETS    1024 /* peer hash buckets (power of two) */
+#define HOMA_PORT_BUCKETS    256  /* port hash buckets (power of two) */
 #define HOMA_MIN_CLIENT_PORT 0x8000
-#define HOMA_PEER_GC_SCAN 10    /* peers examined per tick */
-#define HOMA_PEER_GC_EVICT 5    /* peers evicted per tick at most */
-#define HOMA_NS_PER_US 1000ull
-#define HOMA_NS_PER_SEC 1000000000ull
+#define HOMA_PEER_GC_SCAN    10 /* peers examined per tick */
+#define HOMA_PEER_GC_EVICT   5	/* peers evicted per tick at most */
+#define HOMA_NS_PER_US	     1000ull
+#define HOMA_NS_PER_SEC	     1000000000ull
 
 /* RPC states (values as in Linux). Client: OUTGOING -> INCOMING -> DEAD.
  * Server: INCOMING -> IN_SERVICE -> OUTGOING -> DEAD. */
@@ -40,118 +40,121 @@ enum homa_rpc_state {
 };
 
 /* struct homa_rpc.flags */
-#define HOMA_RPC_PRIVATE 0x1  /* deliver only to recv naming the id */
-#define HOMA_RPC_READY 0x2    /* message (or error) ready for recv */
-#define HOMA_RPC_ACKED 0x4    /* client: ack already queued/sent */
+#define HOMA_RPC_PRIVATE 0x1 /* deliver only to recv naming the id */
+#define HOMA_RPC_READY	 0x2 /* message (or error) ready for recv */
+#define HOMA_RPC_ACKED	 0x4 /* client: ack already queued/sent */
 
 struct homa_peer {
-	struct homa_addr addr;     /* the host */
+	struct homa_addr addr;	    /* the host */
 	struct homa_list hash_link; /* in homa.peer_buckets */
-	struct homa_list lru_link; /* in homa.peer_lru, least recent first */
-	uint32_t refs;             /* live RPCs using this peer */
-	uint64_t last_use_ns;      /* last time an RPC was created/used */
+	struct homa_list lru_link;  /* in homa.peer_lru, least recent first */
+	uint32_t refs;		    /* live RPCs using this peer */
+	uint64_t last_use_ns;	    /* last time an RPC was created/used */
 	struct homa_wire_ack acks[HOMA_WIRE_MAX_ACKS]; /* pending acks */
-	int num_acks;              /* valid entries in acks */
+	int num_acks;			       /* valid entries in acks */
 	uint32_t cutoffs[HOMA_MAX_PRIORITIES]; /* its unscheduled cutoffs */
-	uint16_t cutoff_version;   /* version of cutoffs (0 = defaults) */
-	uint64_t cutoffs_sent_ns;  /* last CUTOFFS sent to it (rate limit) */
-	bool cutoffs_sent;         /* cutoffs_sent_ns is valid */
+	uint16_t cutoff_version;      /* version of cutoffs (0 = defaults) */
+	uint64_t cutoffs_sent_ns;     /* last CUTOFFS sent to it (rate limit) */
+	bool cutoffs_sent;	      /* cutoffs_sent_ns is valid */
 	struct homa_grant_peer gpeer; /* grant scheduler's record */
 };
 
 /* The outgoing message of an RPC (request or response). */
 struct homa_msgout {
-	int32_t length;          /* bytes, -1 = no message yet */
-	uint8_t *buf;            /* copy of the message (length bytes) */
-	uint32_t next_xmit;      /* first byte never transmitted (tx_end) */
-	uint32_t granted;        /* bytes the receiver allows */
-	uint32_t unscheduled;    /* bytes sent without grants */
-	uint8_t unsched_prio;    /* level of unscheduled bytes */
-	uint8_t sched_prio;      /* level of scheduled bytes (last GRANT) */
-	uint64_t init_ns;        /* creation time (pacer FIFO) */
+	int32_t length;	      /* bytes, -1 = no message yet */
+	uint8_t *buf;	      /* copy of the message (length bytes) */
+	uint32_t next_xmit;   /* first byte never transmitted (tx_end) */
+	uint32_t granted;     /* bytes the receiver allows */
+	uint32_t unscheduled; /* bytes sent without grants */
+	uint8_t unsched_prio; /* level of unscheduled bytes */
+	uint8_t sched_prio;   /* level of scheduled bytes (last GRANT) */
+	uint64_t init_ns;     /* creation time (pacer FIFO) */
 	struct homa_list throttled_link; /* in homa.throttled */
-	uint64_t done_ns;        /* time next_xmit reached length, 0 = not */
+	uint64_t done_ns;		 /* time next_xmit reached length */
 };
 
 /* The incoming message of an RPC. */
 struct homa_msgin {
-	int32_t length;          /* bytes, -1 = nothing received yet */
-	struct homa_reasm reasm; /* received ranges */
+	int32_t length;		     /* bytes, -1 = nothing received yet */
+	struct homa_reasm reasm;     /* received ranges */
 	struct homa_grant_msg grant; /* grant scheduler's record */
-	bool need_grants;        /* length > initial incoming */
-	uint32_t *bpages;        /* pool offsets, NULL = no buffers yet */
-	uint32_t num_bpages;     /* entries in bpages */
-	uint32_t bpages_cap;     /* allocated entries in bpages */
+	bool need_grants;	     /* length > initial incoming */
+	uint32_t *bpages;	     /* pool offsets, NULL = no buffers yet */
+	uint32_t num_bpages;	     /* entries in bpages */
+	uint32_t bpages_cap;	     /* allocated entries in bpages */
 	struct homa_list stall_link; /* in sock.stalled while waiting */
-	uint64_t birth_ns;       /* first packet's arrival */
+	uint64_t birth_ns;	     /* first packet's arrival */
 };
 
 struct homa_rpc {
-	struct homa_sock *hsk;   /* owning socket */
-	struct homa_peer *peer;  /* the other end (one reference) */
-	uint16_t dport;          /* the other end's port */
-	uint64_t id;             /* local id: even = client, odd = server */
-	uint64_t cookie;         /* completion cookie (client) */
-	enum homa_rpc_state state; /* see enum */
-	uint32_t flags;          /* HOMA_RPC_* */
-	int error;               /* positive errno once failed, else 0 */
-	uint32_t silent_ticks;   /* ticks without a sign of life */
+	struct homa_sock *hsk;	     /* owning socket */
+	struct homa_peer *peer;	     /* the other end (one reference) */
+	uint16_t dport;		     /* the other end's port */
+	uint64_t id;		     /* local id: even = client, odd = server */
+	uint64_t cookie;	     /* completion cookie (client) */
+	enum homa_rpc_state state;   /* see enum */
+	uint32_t flags;		     /* HOMA_RPC_* */
+	int error;		     /* positive errno once failed, else 0 */
+	uint32_t silent_ticks;	     /* ticks without a sign of life */
 	struct homa_list sock_link;  /* hsk.rpcs while live; homa.dead after */
 	struct homa_list hash_link;  /* in homa.rpc_buckets while live */
 	struct homa_list ready_link; /* in hsk.ready while ready and shared */
-	struct homa_msgout out;  /* request (client) / response (server) */
-	struct homa_msgin in;    /* response (client) / request (server) */
+	struct homa_msgout out;	     /* request (client) / response (server) */
+	struct homa_msgin in;	     /* response (client) / request (server) */
 };
 
 struct homa_sock {
-	struct homa *homa;       /* owning instance */
-	void *ctx;               /* host's pointer for wake-ups */
-	int family;              /* HOMA_FAMILY_INET or _INET6 */
-	uint16_t port;           /* Homa port, 0 once shut down */
-	bool server;             /* accepts requests */
-	bool shutdown;           /* shut down: no new work */
-	uint32_t seg_bytes;      /* payload bytes per DATA packet */
-	struct homa_list link;   /* in homa.socks */
+	struct homa *homa;	    /* owning instance */
+	void *ctx;		    /* host's pointer for wake-ups */
+	int family;		    /* HOMA_FAMILY_INET or _INET6 */
+	uint16_t port;		    /* Homa port, 0 once shut down */
+	bool server;		    /* accepts requests */
+	bool shutdown;		    /* shut down: no new work */
+	uint32_t seg_bytes;	    /* payload bytes per DATA packet */
+	struct homa_list link;	    /* in homa.socks */
 	struct homa_list port_link; /* in homa.port_buckets */
-	struct homa_list rpcs;   /* live RPCs */
-	struct homa_list ready;  /* shared RPCs ready for recv, FIFO */
-	struct homa_list stalled; /* messages waiting for buffers, short first */
-	struct homa_pool pool;   /* receive buffers (region NULL = none) */
-	uint64_t tx_bytes;       /* bytes of outgoing messages held */
-	bool tx_blocked;         /* a send saw -EAGAIN: wake when room */
+	struct homa_list rpcs;	    /* live RPCs */
+	struct homa_list ready;	    /* shared RPCs ready for recv, FIFO */
+	struct homa_list
+		stalled;       /* messages waiting for buffers, short first */
+	struct homa_pool pool; /* receive buffers (region NULL = none) */
+	uint64_t tx_bytes;     /* bytes of outgoing messages held */
+	bool tx_blocked;       /* a send saw -EAGAIN: wake when room */
 };
 
 struct homa {
-	struct homa_env env;         /* host's callbacks */
+	struct homa_env env;	     /* host's callbacks */
+	struct homa_env menv;	     /* memory-only env for leaf modules:
+				      * counts into alloc_bytes */
 	struct homa_config config;   /* parameters in force */
 	struct homa_metrics metrics; /* counters */
-	uint64_t alloc_bytes;        /* bytes allocated through env */
-	uint64_t next_id;            /* next client RPC id (even) */
+	uint64_t alloc_bytes;	     /* bytes allocated through env */
+	uint64_t next_id;	     /* next client RPC id (even) */
 	uint16_t prev_client_port;   /* last automatic port handed out */
-	uint64_t num_socks;          /* open sockets */
-	struct homa_list socks;      /* all open sockets */
+	uint64_t num_socks;	     /* open sockets */
+	struct homa_list socks;	     /* all open sockets */
 	struct homa_list port_buckets[HOMA_PORT_BUCKETS]; /* sockets by port */
-	struct homa_list rpc_buckets[HOMA_RPC_BUCKETS];   /* live RPCs by id */
-	uint64_t num_rpcs;           /* RPCs allocated and not yet reaped */
+	struct homa_list rpc_buckets[HOMA_RPC_BUCKETS];	  /* live RPCs by id */
+	uint64_t num_rpcs;	      /* RPCs allocated and not yet reaped */
 	uint64_t num_server_incoming; /* server RPCs still receiving */
-	struct homa_list dead;       /* ended RPCs awaiting the reaper */
-	uint64_t num_dead;           /* RPCs on dead */
+	struct homa_list dead;	      /* ended RPCs awaiting the reaper */
+	uint64_t num_dead;	      /* RPCs on dead */
 	struct homa_list peer_buckets[HOMA_PEER_BUCKETS]; /* peers by addr */
-	struct homa_list peer_lru;   /* all peers, least recently used first */
-	uint64_t num_peers;          /* peer records */
-	uint64_t peer_refs;          /* sum of peer.refs */
-	struct homa_grant grant;     /* receiver's grant scheduler */
-	struct homa_list throttled;  /* msgouts waiting for the pacer */
-	uint64_t num_throttled;      /* entries on throttled */
-	uint64_t link_idle_ns;       /* estimated time the NIC queue drains */
-	int64_t pacer_fifo_count;    /* countdown to a FIFO pick (per mille) */
-	uint64_t next_tick_ns;       /* time of the next timer tick */
-	uint64_t tick_ns;            /* tick_us in ns */
-	uint16_t cutoff_version;     /* version of config.unsched_cutoffs */
-	struct homa_hist hist;       /* sizes of messages received */
+	struct homa_list peer_lru;  /* all peers, least recently used first */
+	uint64_t num_peers;	    /* peer records */
+	uint64_t peer_refs;	    /* sum of peer.refs */
+	struct homa_grant grant;    /* receiver's grant scheduler */
+	struct homa_list throttled; /* msgouts waiting for the pacer */
+	uint64_t num_throttled;	    /* entries on throttled */
+	uint64_t link_idle_ns;	    /* estimated time the NIC queue drains */
+	int64_t pacer_fifo_count;   /* countdown to a FIFO pick (per mille) */
+	uint64_t next_tick_ns;	    /* time of the next timer tick */
+	uint64_t tick_ns;	    /* tick_us in ns */
+	uint16_t cutoff_version;    /* version of config.unsched_cutoffs */
+	struct homa_hist hist;	    /* sizes of messages received */
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
-	uint64_t next_cutoffs_ns;    /* next automatic recomputation */
-	uint64_t now_ns;             /* time of the current entry point */
+	uint64_t next_cutoffs_ns; /* next automatic recomputation */
+	uint64_t now_ns;	  /* time of the current entry point */
 };
 
 /* ---- homa.c ---- */
@@ -160,7 +163,8 @@ void homa_free(struct homa *homa, void *ptr, size_t bytes);
 uint8_t homa_prio_map(const struct homa *homa, int level);
 int homa_high_prio(const struct homa *homa);
 void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
-		    uint16_t dport, uint64_t sender_id, struct homa_wire_pkt *pkt);
+		    uint16_t dport, uint64_t sender_id,
+		    struct homa_wire_pkt *pkt);
 
 /* ---- peer.c ---- */
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
@@ -168,7 +172,8 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 void homa_peer_hold(struct homa *homa, struct homa_peer *peer);
 void homa_peer_put(struct homa *homa, struct homa_peer *peer);
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
-		       uint16_t sport, uint64_t client_id, uint16_t server_port);
+		       uint16_t sport, uint64_t client_id,
+		       uint16_t server_port);
 bool homa_peer_pop_ack(struct homa_peer *peer, struct homa_wire_ack *ack);
 void homa_peer_gc(struct homa *homa, uint64_t now_ns);
 void homa_peer_destroy_all(struct homa *homa);
@@ -184,11 +189,11 @@ struct homa_rpc *homa_rpc_alloc_client(struct homa_sock *hsk,
 struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
 				       struct homa_peer *peer, uint16_t sport,
 				       uint64_t id);
-struct homa_rpc *homa_rpc_find_client(struct homa *homa,
-				      struct homa_sock *hsk, uint64_t id);
-struct homa_rpc *homa_rpc_find_server(struct homa *homa,
-				      struct homa_sock *hsk,
-				      const struct homa_addr *addr, uint64_t id);
+struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
+				      uint64_t id);
+struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
+				      const struct homa_addr *addr,
+				      uint64_t id);
 void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);

@@ -91,8 +91,7 @@ void homa_msgin_destroy(struct homa_rpc *rpc)
 	struct homa_msgin *in = &rpc->in;
 
 	if (in->num_bpages) {
-		homa_pool_release(&rpc->hsk->pool, in->bpages,
-				  in->num_bpages);
+		homa_pool_release(&rpc->hsk->pool, in->bpages, in->num_bpages);
 		in->num_bpages = 0;
 		if (!homa_list_empty(&rpc->hsk->stalled))
 			homa_sock_check_stalled(rpc->hsk);
@@ -102,17 +101,18 @@ void homa_msgin_destroy(struct homa_rpc *rpc)
 		in->bpages = NULL;
 	}
 	if (in->length >= 0) {
-		homa_reasm_destroy(&in->reasm, &homa->env);
+		homa_reasm_destroy(&in->reasm, &homa->menv);
 		in->length = -1;
 	}
 }
 
 /* Copy payload for message bytes [off, off+n) into the pool pages. */
-static void homa_copy_in(struct homa_rpc *rpc, uint32_t off,
-			 const uint8_t *src, uint32_t n)
+static void homa_copy_in(struct homa_rpc *rpc, uint32_t off, const uint8_t *src,
+			 uint32_t n)
 {
 	while (n) {
-		uint32_t room = HOMA_BPAGE_BYTES - (off & (HOMA_BPAGE_BYTES - 1));
+		uint32_t room =
+			HOMA_BPAGE_BYTES - (off & (HOMA_BPAGE_BYTES - 1));
 		uint32_t chunk = n < room ? n : room;
 
 		memcpy(homa_pool_addr(&rpc->hsk->pool, rpc->in.bpages, off),
@@ -152,7 +152,7 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_bufs);
 		return;
 	}
-	r = homa_reasm_add(&in->reasm, &homa->env, d->offset,
+	r = homa_reasm_add(&in->reasm, &homa->menv, d->offset,
 			   d->offset + d->payload_bytes);
 	switch (r) {
 	case HOMA_REASM_ACCEPTED:
@@ -209,8 +209,8 @@ static void homa_maybe_send_cutoffs(struct homa *homa, struct homa_peer *peer,
 
 	if (p->u.data.cutoff_version == homa->cutoff_version)
 		return;
-	if (peer->cutoffs_sent && homa->now_ns - peer->cutoffs_sent_ns <
-					  homa->tick_ns)
+	if (peer->cutoffs_sent &&
+	    homa->now_ns - peer->cutoffs_sent_ns < homa->tick_ns)
 		return;
 	peer->cutoffs_sent = true;
 	peer->cutoffs_sent_ns = homa->now_ns;
@@ -240,7 +240,8 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 		HOMA_M_DROP(homa, drop_no_region);
 		return NULL;
 	}
-	if (homa->num_server_incoming >= (uint64_t)homa->config.max_server_rpcs) {
+	if (homa->num_server_incoming >=
+	    (uint64_t)homa->config.max_server_rpcs) {
 		HOMA_M_DROP(homa, drop_rpc_limit);
 		return NULL;
 	}
@@ -522,7 +523,8 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
 		return;
 	}
-	homa->metrics.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
+	homa->metrics
+		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
 	if (p.common.type == HOMA_PKT_FREEZE)
 		return;
 	hsk = homa_sock_find(homa, p.common.dport);
@@ -552,9 +554,9 @@ void homa_request_retrans(struct homa_rpc *rpc)
 		return;
 	}
 	for (uint32_t i = 0; i < in->reasm.num_gaps; i++)
-		homa_send_resend(rpc, in->reasm.gaps[i].start,
-				 in->reasm.gaps[i].end - in->reasm.gaps[i].start,
-				 level);
+		homa_send_resend(
+			rpc, in->reasm.gaps[i].start,
+			in->reasm.gaps[i].end - in->reasm.gaps[i].start, level);
 	granted = in->grant.granted;
 	if (granted > in->reasm.recv_end)
 		homa_send_resend(rpc, in->reasm.recv_end,

@@ -16,7 +16,7 @@ struct homa_list {
 };
 
 #define homa_container_of(ptr, type, member)                                   \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void homa_list_init(struct homa_list *head)
 {

@@ -90,7 +90,7 @@ enum homa_metric {
 #define HOMA_METRIC_ENUM(name, comment) HOMA_M_##name,
 	HOMA_METRICS_LIST(HOMA_METRIC_ENUM)
 #undef HOMA_METRIC_ENUM
-	HOMA_METRIC_COUNT
+		HOMA_METRIC_COUNT
 };
 
 struct homa_metrics {

@@ -10,7 +10,7 @@
 
 static bool homa_addr_is_v4(const struct homa_addr *a)
 {
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0,
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
 
 	return memcmp(a->a, prefix, sizeof(prefix)) == 0;

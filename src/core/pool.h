@@ -22,15 +22,15 @@
 #define HOMA_POOL_MIN_WINDOW 4
 
 struct homa_pool {
-	uint8_t *region;          /* start of the app's region; NULL = none */
-	uint32_t num_bpages;      /* pages in the region */
-	uint32_t *refs;           /* per page: references (0 = free) */
-	uint32_t free_bpages;     /* pages with refs == 0 */
-	uint32_t cursor;          /* next page index to try */
-	int32_t tail_page;        /* page owned for tails, -1 = none */
-	uint32_t tail_offset;     /* next free byte in tail_page */
+	uint8_t *region;	    /* start of the app's region; NULL = none */
+	uint32_t num_bpages;	    /* pages in the region */
+	uint32_t *refs;		    /* per page: references (0 = free) */
+	uint32_t free_bpages;	    /* pages with refs == 0 */
+	uint32_t cursor;	    /* next page index to try */
+	int32_t tail_page;	    /* page owned for tails, -1 = none */
+	uint32_t tail_offset;	    /* next free byte in tail_page */
 	uint64_t tail_lease_end_ns; /* ownership lapses at this time */
-	uint64_t lease_ns;        /* bpage_lease_usecs in ns */
+	uint64_t lease_ns;	    /* bpage_lease_usecs in ns */
 };
 
 /*

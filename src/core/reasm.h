@@ -16,26 +16,26 @@
 
 struct homa_gap {
 	uint32_t start; /* first missing byte */
-	uint32_t end;   /* one past the last missing byte */
+	uint32_t end;	/* one past the last missing byte */
 };
 
 struct homa_reasm {
-	uint32_t length;          /* message length, bytes */
-	uint32_t recv_end;        /* one past the highest byte received */
+	uint32_t length;	  /* message length, bytes */
+	uint32_t recv_end;	  /* one past the highest byte received */
 	uint32_t bytes_remaining; /* bytes not yet received */
-	struct homa_gap *gaps;    /* gaps below recv_end, ascending */
-	uint32_t num_gaps;        /* valid entries in gaps */
-	uint32_t cap_gaps;        /* allocated entries in gaps */
+	struct homa_gap *gaps;	  /* gaps below recv_end, ascending */
+	uint32_t num_gaps;	  /* valid entries in gaps */
+	uint32_t cap_gaps;	  /* allocated entries in gaps */
 };
 
 /* Outcome of homa_reasm_add. */
 enum homa_reasm_result {
 	HOMA_REASM_ACCEPTED = 0,  /* new bytes: caller copies the payload */
 	HOMA_REASM_DUPLICATE = 1, /* every byte already received */
-	HOMA_REASM_OVERLAP = 2,   /* straddles a gap edge: dropped whole */
+	HOMA_REASM_OVERLAP = 2,	  /* straddles a gap edge: dropped whole */
 	HOMA_REASM_GAP_LIMIT = 3, /* would need more than MAX_GAPS gaps */
-	HOMA_REASM_NOMEM = 4,     /* gap array could not grow */
-	HOMA_REASM_RANGE = 5,     /* empty or beyond length */
+	HOMA_REASM_NOMEM = 4,	  /* gap array could not grow */
+	HOMA_REASM_RANGE = 5,	  /* empty or beyond length */
 };
 
 /* homa_reasm_init() - empty state for a message of length bytes. */

@@ -74,8 +74,8 @@ struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
 	return rpc;
 }
 
-struct homa_rpc *homa_rpc_find_client(struct homa *homa,
-				      struct homa_sock *hsk, uint64_t id)
+struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
+				      uint64_t id)
 {
 	struct homa_list *pos;
 
@@ -89,8 +89,7 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa,
 	return NULL;
 }
 
-struct homa_rpc *homa_rpc_find_server(struct homa *homa,
-				      struct homa_sock *hsk,
+struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 				      const struct homa_addr *addr, uint64_t id)
 {
 	struct homa_list *pos;
@@ -199,9 +198,9 @@ int homa_rpc_reap(struct homa *homa, int limit)
 	int n = 0;
 
 	while (!homa_list_empty(&homa->dead) && (limit < 0 || n < limit)) {
-		homa_rpc_free(homa, homa_container_of(homa->dead.next,
-						      struct homa_rpc,
-						      sock_link));
+		homa_rpc_free(homa,
+			      homa_container_of(homa->dead.next,
+						struct homa_rpc, sock_link));
 		n++;
 	}
 	return n;

@@ -132,28 +132,21 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk)
 	return hsk->shutdown;
 }
 
-int homa_sock_set_rcvbuf(struct homa_sock *hsk, uint8_t *region,
-			 uint64_t bytes)
+int homa_sock_set_rcvbuf(struct homa_sock *hsk, uint8_t *region, uint64_t bytes)
 {
 	struct homa *homa = hsk->homa;
-	uint64_t min = HOMA_BPAGE_BYTES +
-		       2 * (uint64_t)homa->config.max_message_bytes;
-	const struct homa_env *env = &homa->env;
-	uint64_t before;
+	uint64_t min =
+		HOMA_BPAGE_BYTES + 2 * (uint64_t)homa->config.max_message_bytes;
 	int ret;
 
 	if (hsk->shutdown)
 		return -ESHUTDOWN;
 	if (hsk->pool.region)
 		return -EINVAL;
-	ret = homa_pool_init(&hsk->pool, env, region, bytes, min,
+	ret = homa_pool_init(&hsk->pool, &homa->menv, region, bytes, min,
 			     (uint64_t)homa->config.bpage_lease_usecs *
 				     HOMA_NS_PER_US);
-	if (ret < 0)
-		return ret;
-	before = (uint64_t)hsk->pool.num_bpages * sizeof(uint32_t);
-	homa->alloc_bytes += before;
-	return 0;
+	return ret;
 }
 
 void homa_sock_get_rcvbuf(const struct homa_sock *hsk, uint8_t **region,
@@ -177,8 +170,8 @@ void homa_sock_shutdown(struct homa_sock *hsk, uint64_t now_ns)
 	homa_list_del(&hsk->port_link);
 	homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
 	{
-		homa_rpc_end(homa_container_of(pos, struct homa_rpc,
-					       sock_link));
+		homa_rpc_end(
+			homa_container_of(pos, struct homa_rpc, sock_link));
 	}
 	homa_sock_wake(hsk, HOMA_WAKE_SHUTDOWN | HOMA_WAKE_READABLE, 0);
 }
@@ -190,11 +183,8 @@ void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns)
 	homa_sock_shutdown(hsk, now_ns);
 	/* Dead RPCs may still point at the socket: reap them now. */
 	homa_rpc_reap(homa, -1);
-	if (hsk->pool.region) {
-		homa->alloc_bytes -=
-			(uint64_t)hsk->pool.num_bpages * sizeof(uint32_t);
-		homa_pool_destroy(&hsk->pool, &homa->env);
-	}
+	if (hsk->pool.region)
+		homa_pool_destroy(&hsk->pool, &homa->menv);
 	homa_list_del(&hsk->link);
 	homa->num_socks--;
 	homa_free(homa, hsk, sizeof(*hsk));

@@ -30,7 +30,7 @@ static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
 	}
 	rpc->silent_ticks++;
 	if (server && rpc->state == HOMA_RPC_OUTGOING) {
-		if (!rpc->out.done_ns) {
+		if (rpc->out.next_xmit < (uint32_t)rpc->out.length) {
 			rpc->silent_ticks = 0; /* the client drives */
 			return;
 		}
@@ -98,9 +98,9 @@ void homa_timer(struct homa *homa, uint64_t now_ns)
 
 		homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
 		{
-			homa_timer_rpc(homa, homa_container_of(
-						     pos, struct homa_rpc,
-						     sock_link),
+			homa_timer_rpc(homa,
+				       homa_container_of(pos, struct homa_rpc,
+							 sock_link),
 				       now_ns);
 		}
 		if (hsk->pool.region) {

@@ -70,7 +70,7 @@ _Static_assert(OFF_CUTOFFS + 4 * HOMA_WIRE_NUM_CUTOFFS == OFF_CUTOFFS_VERSION,
 _Static_assert(OFF_CUTOFFS_VERSION + 2 == HOMA_WIRE_CUTOFFS_BYTES,
 	       "CUTOFFS size");
 _Static_assert(OFF_ACK_ENTRIES + ACK_ENTRY_BYTES * HOMA_WIRE_MAX_ACKS ==
-		   HOMA_WIRE_ACK_BYTES,
+		       HOMA_WIRE_ACK_BYTES,
 	       "ACK size");
 _Static_assert(HOMA_WIRE_ACK_BYTES <= HOMA_WIRE_MAX_HEADER_BYTES,
 	       "largest header fits HOMA_WIRE_MAX_HEADER_BYTES");
@@ -118,15 +118,15 @@ static const struct {
 	uint8_t header_bytes; /* bytes written by encode */
 	uint8_t min_bytes;    /* smallest length decode accepts */
 } type_info[HOMA_PKT_TYPE_COUNT] = {
-    {"DATA", HOMA_WIRE_DATA_BYTES, HOMA_WIRE_DATA_BYTES},
-    {"GRANT", HOMA_WIRE_GRANT_BYTES, HOMA_WIRE_GRANT_BYTES},
-    {"RESEND", HOMA_WIRE_RESEND_BYTES, HOMA_WIRE_RESEND_UPSTREAM_BYTES},
-    {"RPC_UNKNOWN", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES},
-    {"BUSY", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES},
-    {"CUTOFFS", HOMA_WIRE_CUTOFFS_BYTES, HOMA_WIRE_CUTOFFS_BYTES},
-    {"FREEZE", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES},
-    {"NEED_ACK", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES},
-    {"ACK", HOMA_WIRE_ACK_BYTES, HOMA_WIRE_ACK_BYTES},
+	{ "DATA", HOMA_WIRE_DATA_BYTES, HOMA_WIRE_DATA_BYTES },
+	{ "GRANT", HOMA_WIRE_GRANT_BYTES, HOMA_WIRE_GRANT_BYTES },
+	{ "RESEND", HOMA_WIRE_RESEND_BYTES, HOMA_WIRE_RESEND_UPSTREAM_BYTES },
+	{ "RPC_UNKNOWN", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES },
+	{ "BUSY", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES },
+	{ "CUTOFFS", HOMA_WIRE_CUTOFFS_BYTES, HOMA_WIRE_CUTOFFS_BYTES },
+	{ "FREEZE", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES },
+	{ "NEED_ACK", HOMA_WIRE_COMMON_BYTES, HOMA_WIRE_COMMON_BYTES },
+	{ "ACK", HOMA_WIRE_ACK_BYTES, HOMA_WIRE_ACK_BYTES },
 };
 
 static bool type_known(uint8_t type)
@@ -164,13 +164,13 @@ const char *homa_wire_type_name(uint8_t type)
 const char *homa_wire_reason_name(int reason)
 {
 	static const char *const names[HOMA_WIRE_REASON_COUNT] = {
-	    [HOMA_WIRE_OK] = "OK",
-	    [HOMA_WIRE_SHORT] = "SHORT",
-	    [HOMA_WIRE_BAD_TYPE] = "BAD_TYPE",
-	    [HOMA_WIRE_SHORT_TYPE] = "SHORT_TYPE",
-	    [HOMA_WIRE_BAD_DOFF] = "BAD_DOFF",
-	    [HOMA_WIRE_BAD_MSG_LEN] = "BAD_MSG_LEN",
-	    [HOMA_WIRE_DATA_RANGE] = "DATA_RANGE",
+		[HOMA_WIRE_OK] = "OK",
+		[HOMA_WIRE_SHORT] = "SHORT",
+		[HOMA_WIRE_BAD_TYPE] = "BAD_TYPE",
+		[HOMA_WIRE_SHORT_TYPE] = "SHORT_TYPE",
+		[HOMA_WIRE_BAD_DOFF] = "BAD_DOFF",
+		[HOMA_WIRE_BAD_MSG_LEN] = "BAD_MSG_LEN",
+		[HOMA_WIRE_DATA_RANGE] = "DATA_RANGE",
 	};
 
 	if (reason < 0 || reason >= HOMA_WIRE_REASON_COUNT)
@@ -197,8 +197,8 @@ static int decode_data(const uint8_t *buf, size_t len,
 	d->retransmit = buf[OFF_DATA_RETRANSMIT];
 	d->seg_offset = get_be32(buf + OFF_DATA_SEG_OFFSET);
 	d->offset = d->seg_offset != HOMA_WIRE_SEG_OFFSET_IN_SEQ
-			? d->seg_offset
-			: pkt->common.sequence;
+			    ? d->seg_offset
+			    : pkt->common.sequence;
 
 	if (d->message_length == 0 || d->message_length > max_message_bytes)
 		return HOMA_WIRE_BAD_MSG_LEN;
@@ -229,16 +229,16 @@ static void decode_body(const uint8_t *buf, size_t len,
 	case HOMA_PKT_RESEND:
 		pkt->u.resend.offset = get_be32(buf + OFF_RESEND_OFFSET);
 		pkt->u.resend.length = get_be32(buf + OFF_RESEND_LENGTH);
-		pkt->u.resend.priority = len > OFF_RESEND_PRIO
-					     ? buf[OFF_RESEND_PRIO]
-					     : HOMA_WIRE_RESEND_UPSTREAM_PRIO;
+		pkt->u.resend.priority =
+			len > OFF_RESEND_PRIO ? buf[OFF_RESEND_PRIO]
+					      : HOMA_WIRE_RESEND_UPSTREAM_PRIO;
 		break;
 	case HOMA_PKT_CUTOFFS:
 		for (i = 0; i < HOMA_WIRE_NUM_CUTOFFS; i++)
 			pkt->u.cutoffs.unsched_cutoffs[i] =
-			    get_be32(buf + OFF_CUTOFFS + 4 * i);
+				get_be32(buf + OFF_CUTOFFS + 4 * i);
 		pkt->u.cutoffs.cutoff_version =
-		    get_be16(buf + OFF_CUTOFFS_VERSION);
+			get_be16(buf + OFF_CUTOFFS_VERSION);
 		break;
 	case HOMA_PKT_ACK:
 		pkt->u.ack.num_acks = get_be16(buf + OFF_ACK_NUM);
@@ -247,7 +247,7 @@ static void decode_body(const uint8_t *buf, size_t len,
 		/* Entries past num_acks are not decoded: they stay zero. */
 		for (i = 0; i < pkt->u.ack.num_acks; i++) {
 			const uint8_t *e =
-			    buf + OFF_ACK_ENTRIES + ACK_ENTRY_BYTES * i;
+				buf + OFF_ACK_ENTRIES + ACK_ENTRY_BYTES * i;
 
 			pkt->u.ack.acks[i].client_id = get_be64(e);
 			pkt->u.ack.acks[i].server_port = get_be16(e + 8);
@@ -286,9 +286,9 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 	if (len < type_info[type - HOMA_PKT_TYPE_MIN].min_bytes)
 		return HOMA_WIRE_SHORT_TYPE;
 	doff = buf[OFF_DOFF];
-	if (type == HOMA_PKT_DATA
-		? doff != HOMA_WIRE_DOFF_DATA && doff != HOMA_WIRE_DOFF_DATA_GSO
-		: doff != HOMA_WIRE_DOFF_CONTROL)
+	if (type == HOMA_PKT_DATA ? doff != HOMA_WIRE_DOFF_DATA &&
+					    doff != HOMA_WIRE_DOFF_DATA_GSO
+				  : doff != HOMA_WIRE_DOFF_CONTROL)
 		return HOMA_WIRE_BAD_DOFF;
 
 	memset(&pkt, 0, sizeof(pkt));
@@ -357,7 +357,7 @@ static void encode_body(const struct homa_wire_pkt *pkt, uint8_t *buf)
 		/* Entries from n on stay as zeroed by the caller. */
 		for (i = 0; i < n; i++) {
 			uint8_t *e =
-			    buf + OFF_ACK_ENTRIES + ACK_ENTRY_BYTES * i;
+				buf + OFF_ACK_ENTRIES + ACK_ENTRY_BYTES * i;
 
 			put_be64(e, pkt->u.ack.acks[i].client_id);
 			put_be16(e + 8, pkt->u.ack.acks[i].server_port);

@@ -26,27 +26,27 @@ enum homa_pkt_type {
 	HOMA_PKT_ACK = 0x18,
 };
 
-#define HOMA_PKT_TYPE_MIN 0x10
-#define HOMA_PKT_TYPE_MAX 0x18
+#define HOMA_PKT_TYPE_MIN   0x10
+#define HOMA_PKT_TYPE_MAX   0x18
 #define HOMA_PKT_TYPE_COUNT (HOMA_PKT_TYPE_MAX - HOMA_PKT_TYPE_MIN + 1)
 
 /* Header sizes in bytes, per type (spec 1.2). */
-#define HOMA_WIRE_COMMON_BYTES 28
-#define HOMA_WIRE_DATA_BYTES 56
-#define HOMA_WIRE_GRANT_BYTES 33
-#define HOMA_WIRE_RESEND_BYTES 37
+#define HOMA_WIRE_COMMON_BYTES		28
+#define HOMA_WIRE_DATA_BYTES		56
+#define HOMA_WIRE_GRANT_BYTES		33
+#define HOMA_WIRE_RESEND_BYTES		37
 #define HOMA_WIRE_RESEND_UPSTREAM_BYTES 36
-#define HOMA_WIRE_CUTOFFS_BYTES 62
-#define HOMA_WIRE_ACK_BYTES 80
-#define HOMA_WIRE_MAX_HEADER_BYTES 90
+#define HOMA_WIRE_CUTOFFS_BYTES		62
+#define HOMA_WIRE_ACK_BYTES		80
+#define HOMA_WIRE_MAX_HEADER_BYTES	90
 
 /* Values of the doff byte (header length in 32-bit words << 4). */
-#define HOMA_WIRE_DOFF_CONTROL 0x50
-#define HOMA_WIRE_DOFF_DATA 0xE0
+#define HOMA_WIRE_DOFF_CONTROL	0x50
+#define HOMA_WIRE_DOFF_DATA	0xE0
 #define HOMA_WIRE_DOFF_DATA_GSO 0xD0
 
 /* Full-build markers written into every packet (TCP-hijack signature). */
-#define HOMA_WIRE_FLAGS 0x06
+#define HOMA_WIRE_FLAGS	 0x06
 #define HOMA_WIRE_URGENT 0xB97D
 
 /* seg.offset value meaning "the offset is in the sequence field". */
@@ -59,30 +59,30 @@ enum homa_pkt_type {
  * byte: the lowest level, so it never jumps ahead of scheduled traffic. */
 #define HOMA_WIRE_RESEND_UPSTREAM_PRIO 0
 
-#define HOMA_WIRE_MAX_ACKS 5
+#define HOMA_WIRE_MAX_ACKS    5
 #define HOMA_WIRE_NUM_CUTOFFS 8
 
 /* Why decode rejected a packet; each reason has its own drop counter. */
 enum homa_wire_reason {
 	HOMA_WIRE_OK = 0,
-	HOMA_WIRE_SHORT = 1,        /* shorter than the 28-byte common header */
-	HOMA_WIRE_BAD_TYPE = 2,     /* type outside 0x10..0x18 */
-	HOMA_WIRE_SHORT_TYPE = 3,   /* shorter than its type's header */
-	HOMA_WIRE_BAD_DOFF = 4,     /* doff wrong for the type */
-	HOMA_WIRE_BAD_MSG_LEN = 5,  /* DATA message_length 0 or above max */
-	HOMA_WIRE_DATA_RANGE = 6,   /* DATA offset/payload beyond message */
+	HOMA_WIRE_SHORT = 1,	   /* shorter than the 28-byte common header */
+	HOMA_WIRE_BAD_TYPE = 2,	   /* type outside 0x10..0x18 */
+	HOMA_WIRE_SHORT_TYPE = 3,  /* shorter than its type's header */
+	HOMA_WIRE_BAD_DOFF = 4,	   /* doff wrong for the type */
+	HOMA_WIRE_BAD_MSG_LEN = 5, /* DATA message_length 0 or above max */
+	HOMA_WIRE_DATA_RANGE = 6,  /* DATA offset/payload beyond message */
 	HOMA_WIRE_REASON_COUNT = 7,
 };
 
 /* The 28-byte common header, host order. Unused fields (ack[3], window)
  * are written as 0 and ignored on decode. */
 struct homa_wire_common {
-	uint16_t sport;     /* sending socket's port */
-	uint16_t dport;     /* receiving socket's port */
+	uint16_t sport;	    /* sending socket's port */
+	uint16_t dport;	    /* receiving socket's port */
 	uint32_t sequence;  /* DATA: offset of first payload byte; else 0 */
-	uint8_t type;       /* enum homa_pkt_type */
-	uint8_t doff;       /* raw doff byte (0x50, 0xE0 or 0xD0) */
-	uint8_t flags;      /* raw flags byte; 0x06 in the full build */
+	uint8_t type;	    /* enum homa_pkt_type */
+	uint8_t doff;	    /* raw doff byte (0x50, 0xE0 or 0xD0) */
+	uint8_t flags;	    /* raw flags byte; 0x06 in the full build */
 	uint16_t checksum;  /* raw checksum field, host order */
 	uint16_t urgent;    /* raw urgent field; 0xB97D in the full build */
 	uint64_t sender_id; /* RPC id as known by the sender */
@@ -97,15 +97,15 @@ struct homa_wire_ack {
 /* DATA: header fields plus a view of the payload inside the decoded
  * buffer (decode) or the payload length that follows the header (encode). */
 struct homa_wire_data {
-	uint32_t message_length;   /* bytes in the whole message */
-	uint32_t incoming;         /* bytes receiver may expect without grants */
-	struct homa_wire_ack ack;  /* piggybacked ack */
-	uint16_t cutoff_version;   /* sender's copy of receiver's version */
-	uint8_t retransmit;        /* 1 if sent for RESEND/RPC_UNKNOWN */
-	uint32_t seg_offset;       /* raw seg.offset; 0xFFFFFFFF = use seq */
-	uint32_t offset;           /* decode: resolved message offset */
-	const uint8_t *payload;    /* decode: payload bytes inside the buffer */
-	uint32_t payload_bytes;    /* decode: bytes of payload */
+	uint32_t message_length;  /* bytes in the whole message */
+	uint32_t incoming;	  /* bytes receiver may expect without grants */
+	struct homa_wire_ack ack; /* piggybacked ack */
+	uint16_t cutoff_version;  /* sender's copy of receiver's version */
+	uint8_t retransmit;	  /* 1 if sent for RESEND/RPC_UNKNOWN */
+	uint32_t seg_offset;	  /* raw seg.offset; 0xFFFFFFFF = use seq */
+	uint32_t offset;	  /* decode: resolved message offset */
+	const uint8_t *payload;	  /* decode: payload bytes inside the buffer */
+	uint32_t payload_bytes;	  /* decode: bytes of payload */
 };
 
 struct homa_wire_grant {
@@ -121,7 +121,7 @@ struct homa_wire_resend {
 
 struct homa_wire_cutoffs {
 	uint32_t unsched_cutoffs[HOMA_WIRE_NUM_CUTOFFS]; /* bytes per level */
-	uint16_t cutoff_version;                         /* receiver's version */
+	uint16_t cutoff_version; /* receiver's version */
 };
 
 struct homa_wire_ackpkt {
@@ -139,7 +139,7 @@ struct homa_wire_pkt {
 		struct homa_wire_resend resend;
 		struct homa_wire_cutoffs cutoffs;
 		struct homa_wire_ackpkt ack;
-	} u;                            /* per-type body */
+	} u; /* per-type body */
 };
 
 /*
@@ -150,8 +150,8 @@ struct homa_wire_pkt {
  * DATA payload pointers point into buf. A 36-byte RESEND decodes with
  * priority HOMA_WIRE_RESEND_UPSTREAM_PRIO; num_acks is clamped to 5.
  */
-int homa_wire_decode(const uint8_t *buf, size_t len,
-		     uint32_t max_message_bytes, struct homa_wire_pkt *out);
+int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
+		     struct homa_wire_pkt *out);
 
 /*
  * homa_wire_encode() - encode the header of pkt into buf (capacity cap).
@@ -162,8 +162,7 @@ int homa_wire_decode(const uint8_t *buf, size_t len,
  * Returns the number of header bytes written, or -ENOSPC if cap is too
  * small, or -EINVAL for an unknown type.
  */
-int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf,
-		     size_t cap);
+int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
 
 /* homa_wire_header_bytes() - header size of a type, 0 if unknown. */
 size_t homa_wire_header_bytes(uint8_t type);

@@ -121,7 +121,7 @@ static void round_trip(const uint8_t *data, size_t size, uint32_t max)
 	CHECK(homa_wire_decode(buf, len, max, &second) == HOMA_WIRE_OK);
 	check_same(&first, &second,
 		   first.common.type == HOMA_PKT_RESEND &&
-		       size == HOMA_WIRE_RESEND_UPSTREAM_BYTES);
+			   size == HOMA_WIRE_RESEND_UPSTREAM_BYTES);
 
 	/* Encoding is a fixed point after one round. */
 	CHECK(homa_wire_encode(&second, hdr, sizeof(hdr)) == n);

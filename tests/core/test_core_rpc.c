@@ -1,0 +1,609 @@
+/*
+ * test_core_rpc.c - the socket operations of the core (homa_core.h) and
+ * the RPC lifecycle between two instances connected back to back: every
+ * argument error with its errno, ports, the receive region, round trips,
+ * private RPCs, cookies, acks, abort, shutdown and introspection.
+ * Allocation goes through cmocka's test_malloc, so any leak fails a test.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "homa_core.h"
+#include "homa_impl.h"
+
+#define R_REGION (4u << 20)
+#define R_QUEUE	 4096
+
+struct r_pkt {
+	int dst;	    /* instance index */
+	size_t bytes;	    /* packet length */
+	uint8_t type;	    /* packet type */
+	uint8_t prio;	    /* network priority */
+	uint8_t data[1600]; /* bytes */
+};
+
+struct r_world {
+	struct homa *h[2];	     /* client 0, server 1 */
+	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
+	struct homa_sock *cli, *srv; /* sockets */
+	uint8_t *region;	     /* 2 x R_REGION */
+	struct r_pkt *q;	     /* packets in flight */
+	int head, tail;		     /* queue indexes */
+	uint64_t now;		     /* ns */
+	int wakes[2];		     /* wake callbacks per instance */
+	bool drop;		     /* drop everything transmitted */
+};
+
+static struct r_world *W;
+
+static void r_xmit(void *ctx, const struct homa_out_pkt *p)
+{
+	struct r_pkt *q;
+
+	if (W->drop)
+		return;
+	assert_true(W->tail - W->head < R_QUEUE);
+	q = &W->q[W->tail % R_QUEUE];
+	q->dst = (int)(intptr_t)ctx ^ 1;
+	q->type = p->type;
+	q->prio = p->priority;
+	memcpy(q->data, p->hdr, p->hdr_bytes);
+	if (p->payload_bytes)
+		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
+	q->bytes = p->hdr_bytes + p->payload_bytes;
+	W->tail++;
+}
+
+static void r_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
+{
+	(void)sock_ctx;
+	(void)events;
+	(void)id;
+	W->wakes[(int)(intptr_t)ctx]++;
+}
+
+static uint64_t r_random(void *ctx)
+{
+	(void)ctx;
+	return 12345;
+}
+
+/* The core's memory is counted here rather than with test_malloc, since
+ * cmocka checks its blocks when the test body returns, before teardown. */
+static int64_t r_allocated[2];
+
+static void *r_alloc(void *ctx, size_t bytes)
+{
+	r_allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
+	return malloc(bytes);
+}
+
+static void r_free(void *ctx, void *p, size_t bytes)
+{
+	r_allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
+	free(p);
+}
+
+/* Deliver every queued packet (and what they trigger). */
+static void r_deliver(void)
+{
+	while (W->head != W->tail) {
+		struct r_pkt *q = &W->q[W->head % R_QUEUE];
+
+		W->head++;
+		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
+			   q->bytes, W->now);
+	}
+}
+
+/* Advance the clock by ms milliseconds, one tick at a time. */
+static void r_run_ms(int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		W->now += 1000000;
+		homa_poll(W->h[0], W->now);
+		homa_poll(W->h[1], W->now);
+		r_deliver();
+	}
+}
+
+static int r_setup(void **state)
+{
+	struct homa_config cfg;
+
+	W = test_calloc(1, sizeof(*W));
+	r_allocated[0] = r_allocated[1] = 0;
+	W->q = test_malloc(R_QUEUE * sizeof(*W->q));
+	homa_config_default(&cfg);
+	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
+	for (int i = 0; i < 2; i++) {
+		struct homa_env env = { (void *)(intptr_t)i,
+					r_xmit,
+					r_wake,
+					r_random,
+					r_alloc,
+					r_free };
+
+		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
+		W->addr[i].a[12] = 10;
+		W->addr[i].a[15] = (uint8_t)(i + 1);
+		assert_int_equal(homa_create(&env, &cfg, 0, &W->h[i], NULL), 0);
+	}
+	assert_int_equal(
+		posix_memalign((void **)&W->region, 4096, 2 * R_REGION), 0);
+	assert_int_equal(
+		homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &W->cli), 0);
+	assert_int_equal(homa_sock_set_rcvbuf(W->cli, W->region, R_REGION), 0);
+	assert_int_equal(
+		homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &W->srv), 0);
+	assert_int_equal(homa_sock_bind(W->srv, 99), 0);
+	assert_int_equal(
+		homa_sock_set_rcvbuf(W->srv, W->region + R_REGION, R_REGION),
+		0);
+	*state = W;
+	return 0;
+}
+
+static int r_teardown(void **state)
+{
+	struct homa_usage u;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		homa_get_usage(W->h[i], &u);
+		assert_int_equal(u.alloc_bytes, r_allocated[i]);
+		homa_destroy(W->h[i]);
+		assert_int_equal(r_allocated[i], 0); /* nothing leaked */
+	}
+	free(W->region);
+	test_free(W->q);
+	test_free(W);
+	return 0;
+}
+
+static const struct homa_metrics *r_m(int i)
+{
+	return homa_get_metrics(W->h[i]);
+}
+
+/* Send a request of len bytes (filled with seed) from the client. */
+static int r_request(size_t len, uint8_t seed, uint64_t cookie, uint32_t flags,
+		     uint64_t *id)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	struct homa_iov iov = { buf, len };
+	struct homa_send_args a = {
+		&W->addr[1], 99, &iov, 1, 0, cookie, flags
+	};
+	int ret;
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 7);
+	ret = homa_send(W->cli, &a, W->now);
+	if (id)
+		*id = a.id;
+	free(buf);
+	return ret;
+}
+
+/* Check a received message's bytes against the request pattern. */
+static void r_check_bytes(struct homa_sock *hsk, const struct homa_recv_args *a,
+			  int len, uint8_t seed)
+{
+	uint8_t *region;
+	uint64_t bytes;
+
+	homa_sock_get_rcvbuf(hsk, &region, &bytes);
+	for (int i = 0; i < len; i++) {
+		uint8_t b = region[a->bpage_offsets[i >> 16] + (i & 0xFFFF)];
+		assert_int_equal(b, (uint8_t)(seed + (size_t)i * 7));
+	}
+}
+
+/* Server side: receive one request and echo it. */
+static int r_serve_echo(struct homa_recv_args *rs)
+{
+	uint8_t *region, *copy;
+	uint64_t bytes;
+	int len;
+
+	rs->id = 0;
+	len = homa_recv(W->srv, rs, W->now);
+	if (len <= 0)
+		return len;
+	homa_sock_get_rcvbuf(W->srv, &region, &bytes);
+	copy = malloc((size_t)len);
+	for (int i = 0; i < len; i++)
+		copy[i] = region[rs->bpage_offsets[i >> 16] + (i & 0xFFFF)];
+	struct homa_iov iov = { copy, (size_t)len };
+	struct homa_send_args a = { &rs->peer, rs->peer_port, &iov,
+				    1,	       rs->id,	      0,
+				    0 };
+	assert_int_equal(homa_send(W->srv, &a, W->now), 0);
+	free(copy);
+	return len;
+}
+
+static void homa_sock_open__family_and_ports(void **state)
+{
+	struct homa_sock *s;
+
+	(void)state;
+	assert_int_equal(homa_sock_open(W->h[0], 5, NULL, &s), -EAFNOSUPPORT);
+	assert_int_equal(homa_sock_open(W->h[0], HOMA_FAMILY_INET6, NULL, &s),
+			 0);
+	assert_true(homa_sock_port(s) >= 0x8000);
+	assert_true(homa_sock_port(s) != homa_sock_port(W->cli));
+	assert_false(homa_sock_is_server(s));
+	homa_sock_close(s, W->now);
+}
+
+static void homa_sock_bind__rules(void **state)
+{
+	struct homa_sock *s;
+	uint16_t auto_port;
+
+	(void)state;
+	assert_int_equal(homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &s),
+			 0);
+	auto_port = homa_sock_port(s);
+	assert_int_equal(homa_sock_bind(s, 0), 0);
+	assert_int_equal(homa_sock_port(s), auto_port);
+	assert_false(homa_sock_is_server(s));
+	assert_int_equal(homa_sock_bind(s, 0x8000), -EINVAL);
+	assert_int_equal(homa_sock_bind(s, 99), -EADDRINUSE);
+	assert_int_equal(homa_sock_bind(s, 100), 0);
+	assert_int_equal(homa_sock_port(s), 100);
+	assert_true(homa_sock_is_server(s));
+	assert_int_equal(homa_sock_set_server(s, false), 0);
+	assert_int_equal(homa_sock_bind(s, 100), 0); /* rebind keeps mode */
+	assert_false(homa_sock_is_server(s));
+	homa_sock_shutdown(s, W->now);
+	assert_int_equal(homa_sock_bind(s, 101), -ESHUTDOWN);
+	assert_int_equal(homa_sock_set_server(s, true), -ESHUTDOWN);
+	homa_sock_close(s, W->now);
+	/* The old port is free again. */
+	assert_int_equal(homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &s),
+			 0);
+	assert_int_equal(homa_sock_bind(s, 100), 0);
+	homa_sock_close(s, W->now);
+}
+
+static void homa_sock_set_rcvbuf__errors(void **state)
+{
+	struct homa_sock *s;
+	uint8_t *r = NULL;
+
+	(void)state;
+	assert_int_equal(homa_sock_set_rcvbuf(W->cli, W->region, R_REGION),
+			 -EINVAL); /* twice */
+	assert_int_equal(homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &s),
+			 0);
+	assert_int_equal(posix_memalign((void **)&r, 4096, R_REGION), 0);
+	assert_int_equal(homa_sock_set_rcvbuf(s, r + 1, R_REGION - 4096),
+			 -EINVAL);
+	assert_int_equal(homa_sock_set_rcvbuf(s, r, 1000000), -EINVAL);
+	assert_int_equal(homa_sock_set_rcvbuf(s, NULL, R_REGION), -EINVAL);
+	assert_int_equal(homa_sock_set_rcvbuf(s, r, R_REGION), 0);
+	homa_sock_close(s, W->now);
+	free(r);
+}
+
+static void homa_send__errors(void **state)
+{
+	uint8_t b[8] = { 0 };
+	struct homa_iov iov = { b, sizeof(b) };
+	struct homa_iov big = { b, 1000001 };
+	struct homa_addr v6 = { { 0xfe, 0x80, [15] = 1 } };
+	struct homa_send_args a = { &W->addr[1], 99, &iov, 1, 0, 0, 0 };
+
+	(void)state;
+	assert_int_equal(r_request(0, 0, 0, 0, NULL), -EINVAL);
+	a.iov = &big;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
+	a.iov = &iov;
+	a.iov_count = -1;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
+	a.iov_count = 1;
+	a.flags = 0x2;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
+	a.flags = 0;
+	a.dst = &v6;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EAFNOSUPPORT);
+	a.dst = NULL;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
+	a.dst = &W->addr[1];
+	a.dport = 0;
+	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
+	/* Replies: cookie must be 0; id must be odd; unknown id is fine. */
+	a.dport = 99;
+	a.id = 3;
+	a.cookie = 1;
+	assert_int_equal(homa_send(W->srv, &a, 0), -EINVAL);
+	a.cookie = 0;
+	a.id = 4;
+	assert_int_equal(homa_send(W->srv, &a, 0), -EINVAL);
+	a.id = 12345;
+	a.dst = &W->addr[0];
+	assert_int_equal(homa_send(W->srv, &a, 0), 0);
+	assert_int_equal(W->tail, W->head); /* nothing was sent */
+	homa_sock_shutdown(W->cli, 0);
+	a.id = 0;
+	a.dst = &W->addr[1];
+	assert_int_equal(homa_send(W->cli, &a, 0), -ESHUTDOWN);
+}
+
+static void homa_send__reply_not_in_service(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	uint8_t b[4] = { 1, 2, 3, 4 };
+	struct homa_iov iov = { b, 4 };
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(r_request(100, 1, 0, 0, &id), 0);
+	assert_int_equal(id % 2, 0);
+	r_deliver();
+	assert_int_equal(r_serve_echo(rs), 100);
+	/* A second reply to the same RPC is refused. */
+	struct homa_send_args a = { &rs->peer, rs->peer_port, &iov,
+				    1,	       rs->id,	      0,
+				    0 };
+	assert_int_equal(homa_send(W->srv, &a, W->now), -EINVAL);
+	test_free(rs);
+}
+
+static void homa_recv__errors(void **state)
+{
+	struct homa_recv_args *a = test_calloc(1, sizeof(*a));
+	struct homa_sock *s;
+
+	(void)state;
+	assert_int_equal(homa_recv(W->cli, a, 0), -EAGAIN);
+	assert_int_equal(a->id, 0);
+	a->num_bpages = HOMA_CORE_MAX_BPAGES + 1;
+	assert_int_equal(homa_recv(W->cli, a, 0), -EINVAL);
+	a->num_bpages = 1;
+	a->bpage_offsets[0] = 0; /* page 0 is free */
+	assert_int_equal(homa_recv(W->cli, a, 0), -EINVAL);
+	a->bpage_offsets[0] = R_REGION; /* out of range */
+	a->num_bpages = 1;
+	assert_int_equal(homa_recv(W->cli, a, 0), -EINVAL);
+	a->num_bpages = 0;
+	a->id = 2; /* not an RPC of ours */
+	assert_int_equal(homa_recv(W->cli, a, 0), -EINVAL);
+	assert_int_equal(homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &s),
+			 0);
+	a->id = 0;
+	assert_int_equal(homa_recv(s, a, 0), -EINVAL); /* no region */
+	homa_sock_close(s, 0);
+	homa_sock_shutdown(W->cli, 0);
+	assert_int_equal(homa_recv(W->cli, a, 0), -ESHUTDOWN);
+	assert_true(homa_sock_readable(W->cli));
+	test_free(a);
+}
+
+static void homa_rpc__round_trip_sizes(void **state)
+{
+	static const size_t sizes[] = { 1,     100,    1423,   1424,
+					1425,  40000,  40001,  65536,
+					65537, 200000, 999999, 1000000 };
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t id;
+		int len;
+
+		assert_int_equal(
+			r_request(sizes[i], (uint8_t)i, 1000 + i, 0, &id), 0);
+		for (int t = 0; t < 50; t++) {
+			r_deliver();
+			len = r_serve_echo(rs);
+			if (len > 0)
+				break;
+			assert_int_equal(len, -EAGAIN);
+			r_run_ms(1);
+		}
+		assert_int_equal(len, (int)sizes[i]);
+		assert_int_equal(rs->id, id | 1);
+		assert_int_equal(rs->cookie, 0);
+		assert_int_equal(rs->is_request, 1);
+		for (int t = 0; t < 50; t++) {
+			r_deliver();
+			rc->id = 0;
+			len = homa_recv(W->cli, rc, W->now);
+			if (len > 0)
+				break;
+			r_run_ms(1);
+		}
+		assert_int_equal(len, (int)sizes[i]);
+		assert_int_equal(rc->id, id);
+		assert_int_equal(rc->cookie, 1000 + i);
+		assert_int_equal(rc->is_request, 0);
+		assert_int_equal(rc->peer_port, 99);
+		assert_memory_equal(rc->peer.a, W->addr[1].a, 16);
+		r_check_bytes(W->cli, rc, len, (uint8_t)i);
+	}
+	/* Acks end the server RPCs; return the last pages; all clean. */
+	r_run_ms(20);
+	rc->id = 0;
+	assert_int_equal(homa_recv(W->cli, rc, W->now), -EAGAIN);
+	rs->id = 0;
+	assert_int_equal(homa_recv(W->srv, rs, W->now), -EAGAIN);
+	r_run_ms(20);
+	for (int i = 0; i < 2; i++) {
+		struct homa_usage u;
+
+		homa_get_usage(W->h[i], &u);
+		assert_int_equal(u.rpcs, 0);
+		assert_int_equal(u.peer_refs, 0);
+		assert_int_equal(u.pool_pages_used, 0);
+		assert_int_equal(u.tx_bytes, 0);
+		assert_int_equal(u.grantable, 0);
+	}
+	assert_true(r_m(1)->v[HOMA_M_server_rpcs_acked] >= 12);
+	assert_int_equal(r_m(1)->v[HOMA_M_server_requests_received], 12);
+	test_free(rs);
+	test_free(rc);
+}
+
+static void homa_rpc__private_delivery(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	uint64_t pid, sid;
+
+	(void)state;
+	assert_int_equal(r_request(10, 1, 7, HOMA_SEND_PRIVATE, &pid), 0);
+	assert_int_equal(r_request(10, 2, 8, 0, &sid), 0);
+	r_deliver();
+	assert_int_equal(r_serve_echo(rs), 10);
+	assert_int_equal(r_serve_echo(rs), 10);
+	r_deliver();
+	/* The shared recv sees only the shared RPC. */
+	assert_int_equal(homa_recv(W->cli, rc, W->now), 10);
+	assert_int_equal(rc->id, sid);
+	rc->id = 0;
+	assert_int_equal(homa_recv(W->cli, rc, W->now), -EAGAIN);
+	rc->id = pid;
+	assert_int_equal(homa_recv(W->cli, rc, W->now), 10);
+	assert_int_equal(rc->id, pid);
+	assert_int_equal(rc->cookie, 7);
+	/* A non-private RPC cannot be named. */
+	assert_int_equal(r_request(10, 2, 8, 0, &sid), 0);
+	rc->id = sid;
+	assert_int_equal(homa_recv(W->cli, rc, W->now), -EINVAL);
+	test_free(rs);
+	test_free(rc);
+}
+
+static void homa_abort__errors_and_reporting(void **state)
+{
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	uint64_t id1, id2;
+
+	(void)state;
+	assert_int_equal(homa_abort(W->cli, 4000, ECANCELED, 0), -EINVAL);
+	assert_int_equal(homa_abort(W->cli, 3, ECANCELED, 0), -EINVAL);
+	assert_int_equal(r_request(100, 1, 55, 0, &id1), 0);
+	assert_int_equal(r_request(100, 1, 66, 0, &id2), 0);
+	assert_int_equal(homa_abort(W->cli, id1, ECANCELED, 0), 0);
+	assert_int_equal(homa_recv(W->cli, rc, 0), -ECANCELED);
+	assert_int_equal(rc->id, id1);
+	assert_int_equal(rc->cookie, 55);
+	rc->id = 0;
+	assert_int_equal(homa_abort(W->cli, 0, 0, 0), 0); /* silent */
+	assert_int_equal(homa_recv(W->cli, rc, 0), -EAGAIN);
+	assert_int_equal(homa_sock_info(W->cli, NULL, 0, NULL), 0);
+	test_free(rc);
+}
+
+static void homa_rpc__timeout_without_server(void **state)
+{
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	uint64_t id;
+	int t;
+
+	(void)state;
+	W->drop = true;
+	assert_int_equal(r_request(5000, 1, 9, 0, &id), 0);
+	for (t = 1; t <= 200; t++) {
+		r_run_ms(1);
+		rc->id = 0;
+		if (homa_recv(W->cli, rc, W->now) != -EAGAIN)
+			break;
+	}
+	/* timeout_ticks (100) of silence, counted from the request. */
+	assert_in_range(t, 99, 102);
+	assert_int_equal(rc->id, id);
+	assert_int_equal(rc->cookie, 9);
+	assert_true(r_m(0)->v[HOMA_M_rpc_timeouts] == 1);
+	assert_true(r_m(0)->v[HOMA_M_resend_requests] >= 18);
+	test_free(rc);
+}
+
+static void homa_sock_info__views(void **state)
+{
+	struct homa_rpc_view v[4];
+	uint64_t avail = 0, id;
+
+	(void)state;
+	assert_int_equal(r_request(50000, 1, 3, HOMA_SEND_PRIVATE, &id), 0);
+	assert_int_equal(homa_sock_info(W->cli, v, 4, &avail), 1);
+	assert_int_equal(v[0].id, id);
+	assert_int_equal(v[0].cookie, 3);
+	assert_int_equal(v[0].tx_length, 50000);
+	assert_int_equal(v[0].tx_sent, 40000); /* unscheduled bytes */
+	assert_int_equal(v[0].tx_granted, 40000);
+	assert_int_equal(v[0].rx_length, -1);
+	assert_true(v[0].flags & HOMA_VIEW_PRIVATE);
+	assert_int_equal(avail, R_REGION);
+	r_deliver();
+	assert_int_equal(homa_sock_info(W->srv, v, 4, &avail), 1);
+	assert_int_equal(v[0].id, id | 1);
+	assert_int_equal(v[0].rx_length, 50000);
+	assert_int_equal(v[0].rx_remaining, 0); /* granted and delivered */
+	assert_true(v[0].flags & HOMA_VIEW_RX_READY);
+	assert_true(avail < R_REGION);
+}
+
+static void homa_input__ack_overflow_and_need_ack(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+
+	(void)state;
+	/* Seven RPCs complete with no later DATA to carry their acks. */
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(r_request(10, 1, 0, 0, NULL), 0);
+	r_deliver();
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(r_serve_echo(rs), 10);
+	r_deliver();
+	for (int i = 0; i < 7; i++) {
+		rc->id = 0;
+		assert_int_equal(homa_recv(W->cli, rc, W->now), 10);
+	}
+	r_deliver();
+	/* The sixth completion overflowed the ack list into an ACK. */
+	assert_int_equal(r_m(0)->v[HOMA_M_ack_overflows], 1);
+	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 6);
+	/* NEED_ACK after request_ack_ticks finishes the last one. */
+	r_run_ms(5);
+	assert_true(r_m(1)->v[HOMA_M_sent_need_ack] >= 1);
+	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 7);
+	test_free(rs);
+	test_free(rc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, r_setup, r_teardown)
+		T(homa_sock_open__family_and_ports),
+		T(homa_sock_bind__rules),
+		T(homa_sock_set_rcvbuf__errors),
+		T(homa_send__errors),
+		T(homa_send__reply_not_in_service),
+		T(homa_recv__errors),
+		T(homa_rpc__round_trip_sizes),
+		T(homa_rpc__private_delivery),
+		T(homa_abort__errors_and_reporting),
+		T(homa_rpc__timeout_without_server),
+		T(homa_sock_info__views),
+		T(homa_input__ack_overflow_and_need_ack),
+#undef T
+	};
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
