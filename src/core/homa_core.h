@@ -166,6 +166,14 @@ int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
 		   struct homa_sock **out);
 
 /*
+ * homa_sock_open_at() - the same with a client port chosen by the host
+ * (hosts whose datapath reserves ports, e.g. by binding a UDP socket).
+ * Errors: -EINVAL (port < 32768), -EADDRINUSE, -EAFNOSUPPORT, -ENOMEM.
+ */
+int homa_sock_open_at(struct homa *homa, int family, uint16_t port,
+		      void *sock_ctx, struct homa_sock **out);
+
+/*
  * homa_sock_bind() - move to server port (1..32767) and enable server
  * mode; port 0 is a successful no-op. Errors: -EINVAL (port >= 32768),
  * -EADDRINUSE, -ESHUTDOWN.
@@ -228,6 +236,14 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *args,
  */
 int homa_recv(struct homa_sock *hsk, struct homa_recv_args *args,
 	      uint64_t now_ns);
+
+/*
+ * homa_release() - return bpages of delivered messages to the pool
+ * without receiving (what homa_recv does first). Errors: -EINVAL (an
+ * offset out of range or on a free page: none is released).
+ */
+int homa_release(struct homa_sock *hsk, const uint32_t *offsets,
+		 uint32_t count);
 
 /*
  * homa_abort() - end client RPC id (0 = all client RPCs of the socket).

@@ -154,6 +154,18 @@ static int homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
 	return ret;
 }
 
+int homa_release(struct homa_sock *hsk, const uint32_t *offsets, uint32_t count)
+{
+	int ret;
+
+	if (!hsk->pool.region)
+		return -EINVAL;
+	ret = homa_pool_release(&hsk->pool, offsets, count);
+	if (ret == 0 && !homa_list_empty(&hsk->stalled))
+		homa_sock_check_stalled(hsk);
+	return ret;
+}
+
 int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
 {
 	struct homa *homa = hsk->homa;
@@ -166,13 +178,10 @@ int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
 	if (!hsk->pool.region)
 		return -EINVAL;
 	if (a->num_bpages) {
-		ret = homa_pool_release(&hsk->pool, a->bpage_offsets,
-					a->num_bpages);
+		ret = homa_release(hsk, a->bpage_offsets, a->num_bpages);
 		a->num_bpages = 0;
 		if (ret < 0)
 			return ret;
-		if (!homa_list_empty(&hsk->stalled))
-			homa_sock_check_stalled(hsk);
 	}
 	if (homa->num_dead)
 		homa_rpc_reap(homa, (int)homa->config.reap_limit);

@@ -45,10 +45,33 @@ static uint32_t homa_seg_bytes(const struct homa *homa, int family)
 			  HOMA_WIRE_DATA_BYTES);
 }
 
+static int homa_sock_new(struct homa *homa, int family, uint16_t port,
+			 void *sock_ctx, struct homa_sock **out)
+{
+	struct homa_sock *hsk = homa_alloc(homa, sizeof(*hsk));
+
+	if (!hsk)
+		return -ENOMEM;
+	memset(hsk, 0, sizeof(*hsk));
+	hsk->homa = homa;
+	hsk->ctx = sock_ctx;
+	hsk->family = family;
+	hsk->port = port;
+	hsk->seg_bytes = homa_seg_bytes(homa, family);
+	homa_list_init(&hsk->rpcs);
+	homa_list_init(&hsk->ready);
+	homa_list_init(&hsk->stalled);
+	hsk->pool.tail_page = -1;
+	homa_list_add_tail(&homa->socks, &hsk->link);
+	homa_list_add_tail(homa_port_bucket(homa, port), &hsk->port_link);
+	homa->num_socks++;
+	*out = hsk;
+	return 0;
+}
+
 int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
 		   struct homa_sock **out)
 {
-	struct homa_sock *hsk;
 	uint32_t port = homa->prev_client_port, tries;
 
 	if (family != HOMA_FAMILY_INET && family != HOMA_FAMILY_INET6)
@@ -60,25 +83,20 @@ int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
 	}
 	if (tries == 0x8000)
 		return -EADDRNOTAVAIL;
-	hsk = homa_alloc(homa, sizeof(*hsk));
-	if (!hsk)
-		return -ENOMEM;
-	memset(hsk, 0, sizeof(*hsk));
-	hsk->homa = homa;
-	hsk->ctx = sock_ctx;
-	hsk->family = family;
-	hsk->port = (uint16_t)port;
-	hsk->seg_bytes = homa_seg_bytes(homa, family);
-	homa_list_init(&hsk->rpcs);
-	homa_list_init(&hsk->ready);
-	homa_list_init(&hsk->stalled);
-	hsk->pool.tail_page = -1;
 	homa->prev_client_port = (uint16_t)port;
-	homa_list_add_tail(&homa->socks, &hsk->link);
-	homa_list_add_tail(homa_port_bucket(homa, hsk->port), &hsk->port_link);
-	homa->num_socks++;
-	*out = hsk;
-	return 0;
+	return homa_sock_new(homa, family, (uint16_t)port, sock_ctx, out);
+}
+
+int homa_sock_open_at(struct homa *homa, int family, uint16_t port,
+		      void *sock_ctx, struct homa_sock **out)
+{
+	if (family != HOMA_FAMILY_INET && family != HOMA_FAMILY_INET6)
+		return -EAFNOSUPPORT;
+	if (port < HOMA_MIN_CLIENT_PORT)
+		return -EINVAL;
+	if (homa_sock_find(homa, port))
+		return -EADDRINUSE;
+	return homa_sock_new(homa, family, port, sock_ctx, out);
 }
 
 int homa_sock_bind(struct homa_sock *hsk, uint16_t port)

@@ -1,0 +1,596 @@
+/*
+ * lib.c - the process-wide libhoma instance: creation from the HOMA_*
+ * environment, the poller role and the background thread (see lib.h for
+ * the threading model), and readiness of the sockets' descriptors.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib.h"
+
+static struct homa_lib *homa_lib_instance;
+static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread char homa_lib_error[160];
+
+/* Library-only settings, beside the core's parameters. */
+static int homa_lib_datapath = -1;	    /* -1: from HOMA_DATAPATH */
+static struct homa_config homa_lib_pending; /* set before creation */
+static bool homa_lib_pending_set;
+
+void homa_lib_set_error(const char *msg)
+{
+	snprintf(homa_lib_error, sizeof(homa_lib_error), "%s", msg);
+}
+
+const char *homa_last_error(void)
+{
+	return homa_lib_error;
+}
+
+uint64_t homa_lib_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Parse "v" or "v1 v2 ..." (spaces or commas) into vals; count or -1. */
+static int homa_lib_parse(const char *text, int64_t *vals, int max)
+{
+	int n = 0;
+
+	while (*text) {
+		char *end;
+		long long v;
+
+		while (*text == ' ' || *text == ',' || *text == '\t')
+			text++;
+		if (!*text)
+			break;
+		errno = 0;
+		v = strtoll(text, &end, 0);
+		if (end == text || errno || n == max)
+			return -1;
+		vals[n++] = v;
+		text = end;
+	}
+	return n;
+}
+
+/* Apply "name=value" to config (core parameters or library ones). */
+static int homa_lib_apply(struct homa_config *config, int *datapath,
+			  const char *name, const char *value)
+{
+	char err[HOMA_ERR_BYTES + 64];
+	int64_t vals[HOMA_MAX_PRIORITIES];
+	int n;
+
+	if (strcmp(name, "datapath") == 0) {
+		if (strcmp(value, "udp") == 0 || strcmp(value, "0") == 0)
+			*datapath = 0;
+		else if (strcmp(value, "raw") == 0 || strcmp(value, "1") == 0)
+			*datapath = 1;
+		else {
+			snprintf(err, sizeof(err),
+				 "datapath: '%s' is not udp or raw", value);
+			homa_lib_set_error(err);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	n = homa_lib_parse(value, vals, HOMA_MAX_PRIORITIES);
+	if (n < 0) {
+		snprintf(err, sizeof(err), "%s: '%s' is not a number list",
+			 name, value);
+		homa_lib_set_error(err);
+		return -EINVAL;
+	}
+	if (homa_config_set(config, name, vals, n, err) < 0) {
+		homa_lib_set_error(err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Read HOMA_<NAME> for every parameter, plus HOMA_DATAPATH and
+ * HOMA_LINK_MBPS-style names; the first bad one is reported. */
+static int homa_lib_env(struct homa_config *config, int *datapath)
+{
+	char var[64];
+	const char *name, *value;
+
+	value = getenv("HOMA_DATAPATH");
+	if (value && homa_lib_apply(config, datapath, "datapath", value) < 0)
+		return -EINVAL;
+	for (int i = 0; (name = homa_config_name(i)); i++) {
+		size_t k;
+
+		snprintf(var, sizeof(var), "HOMA_%s", name);
+		for (k = 5; var[k]; k++)
+			var[k] = (char)toupper((unsigned char)var[k]);
+		value = getenv(var);
+		if (value && homa_lib_apply(config, datapath, name, value) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int homa_config_param(const char *name, const char *value)
+{
+	struct homa_lib *lib;
+	int ret;
+
+	if (!name || !value) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&homa_lib_init_lock);
+	lib = homa_lib_instance;
+	if (!lib) {
+		if (!homa_lib_pending_set) {
+			homa_config_default(&homa_lib_pending);
+			homa_lib_pending_set = true;
+		}
+		ret = homa_lib_apply(&homa_lib_pending, &homa_lib_datapath,
+				     name, value);
+		pthread_mutex_unlock(&homa_lib_init_lock);
+		if (ret < 0) {
+			errno = -ret;
+			return -1;
+		}
+		return 0;
+	}
+	pthread_mutex_unlock(&homa_lib_init_lock);
+	if (strcmp(name, "datapath") == 0 || strcmp(name, "tick_us") == 0 ||
+	    strcmp(name, "mtu") == 0 ||
+	    strcmp(name, "extra_header_bytes") == 0) {
+		homa_lib_set_error("this parameter is fixed once a socket "
+				   "exists");
+		errno = EINVAL;
+		return -1;
+	}
+	int64_t vals[HOMA_MAX_PRIORITIES];
+	char err[HOMA_ERR_BYTES];
+	int n = homa_lib_parse(value, vals, HOMA_MAX_PRIORITIES);
+
+	pthread_mutex_lock(&lib->lock);
+	ret = n < 0 ? -EINVAL : homa_set_param(lib->homa, name, vals, n, err);
+	if (ret == 0)
+		lib->config = *homa_get_config(lib->homa);
+	pthread_mutex_unlock(&lib->lock);
+	if (ret < 0) {
+		homa_lib_set_error(n < 0 ? "not a number list" : err);
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- callbacks from the core (lock held) ---- */
+
+static void homa_lib_xmit(void *ctx, const struct homa_out_pkt *pkt)
+{
+	struct homa_lib *lib = ctx;
+
+	lib->dp->ops->xmit(lib->dp, pkt);
+}
+
+static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
+			  uint64_t id)
+{
+	struct homa_lib *lib = ctx;
+	struct homa_lsock *ls = sock_ctx;
+
+	(void)events;
+	(void)id;
+	if (ls)
+		homa_lsock_sync(ls);
+	pthread_cond_broadcast(&lib->cond);
+}
+
+static uint64_t homa_lib_random(void *ctx)
+{
+	(void)ctx;
+	return ((uint64_t)random() << 32) ^ (uint64_t)random();
+}
+
+static void *homa_lib_alloc(void *ctx, size_t bytes)
+{
+	(void)ctx;
+	return malloc(bytes);
+}
+
+static void homa_lib_free(void *ctx, void *p, size_t bytes)
+{
+	(void)ctx;
+	(void)bytes;
+	free(p);
+}
+
+/* ---- the poller ---- */
+
+static void homa_lib_collect(void *arg, const struct homa_addr *src,
+			     const uint8_t *pkt, size_t bytes)
+{
+	struct homa_lib *lib = arg;
+	struct homa_lib_rx *r;
+
+	if (lib->num_rx == HOMA_LIB_RX_MAX)
+		return; /* cannot happen: rx returns fewer */
+	r = &lib->rx[lib->num_rx++];
+	r->src = *src;
+	r->pkt = pkt;
+	r->bytes = bytes;
+}
+
+static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
+				  uint16_t dport, int err)
+{
+	struct homa_lib *lib = arg;
+
+	if (lib->num_icmp == 64)
+		return;
+	lib->icmp[lib->num_icmp].dst = *dst;
+	lib->icmp[lib->num_icmp].dport = dport;
+	lib->icmp[lib->num_icmp++].err = err;
+}
+
+/* Feed what the poller collected to the core (lock held). */
+static void homa_lib_feed(struct homa_lib *lib)
+{
+	uint64_t now = homa_lib_now();
+
+	for (int i = 0; i < lib->num_rx; i++)
+		homa_input(lib->homa, &lib->rx[i].src, lib->rx[i].pkt,
+			   lib->rx[i].bytes, now);
+	for (int i = 0; i < lib->num_icmp; i++)
+		homa_input_icmp(lib->homa, &lib->icmp[i].dst,
+				lib->icmp[i].dport, lib->icmp[i].err, now);
+	lib->num_rx = 0;
+	lib->num_icmp = 0;
+}
+
+/* Run due core work; returns the core's next deadline (lock held). */
+static uint64_t homa_lib_service(struct homa_lib *lib)
+{
+	uint64_t next = homa_poll(lib->homa, homa_lib_now());
+
+	lib->dp->ops->flush(lib->dp);
+	return next;
+}
+
+/*
+ * The poller's round: called with the lock held and the poller role
+ * taken. Reads packets without the lock: spins for spin_ns, then blocks
+ * in epoll until the core's deadline (or deadline_ns, or a kick).
+ * Returns with the lock held once something happened.
+ */
+static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
+				uint64_t deadline_ns)
+{
+	uint64_t next = homa_lib_service(lib), now, spin_end;
+	bool got = false;
+
+	if (deadline_ns && deadline_ns < next)
+		next = deadline_ns;
+	lib->poller_deadline = next;
+	pthread_mutex_unlock(&lib->lock);
+	now = homa_lib_now();
+	spin_end = now + spin_ns;
+	for (;;) {
+		struct epoll_event ev[4];
+		struct timespec ts;
+		uint64_t wait;
+		int n;
+
+		if (lib->dp->ops->rx(lib->dp, homa_lib_collect,
+				     homa_lib_collect_icmp, lib) > 0 ||
+		    lib->num_icmp) {
+			got = true;
+			break;
+		}
+		now = homa_lib_now();
+		if (now >= next)
+			break;
+		if (now < spin_end)
+			continue;
+		wait = next - now;
+		ts.tv_sec = (time_t)(wait / 1000000000ull);
+		ts.tv_nsec = (long)(wait % 1000000000ull);
+		n = epoll_pwait2(lib->epfd, ev, 4, &ts, NULL);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 == 1) {
+				uint64_t v;
+
+				if (read(lib->wake_efd, &v, sizeof(v)) < 0)
+					v = 0;
+				goto kicked;
+			}
+		}
+		if (n <= 0 && homa_lib_now() >= next)
+			break;
+	}
+kicked:
+	pthread_mutex_lock(&lib->lock);
+	if (got)
+		homa_lib_feed(lib);
+	homa_lib_service(lib);
+}
+
+static void homa_lib_kick(struct homa_lib *lib)
+{
+	uint64_t one = 1;
+
+	if (write(lib->wake_efd, &one, sizeof(one)) < 0)
+		return; /* counter saturated: a kick is pending anyway */
+}
+
+void homa_lib_after_op(struct homa_lib *lib)
+{
+	lib->dp->ops->flush(lib->dp);
+	if (lib->poller_busy && lib->bg_polling) {
+		uint64_t next = homa_poll(lib->homa, homa_lib_now());
+
+		lib->dp->ops->flush(lib->dp);
+		if (next < lib->poller_deadline)
+			homa_lib_kick(lib);
+	}
+}
+
+void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
+{
+	if (!lib->poller_busy) {
+		lib->poller_busy = true;
+		homa_lib_poll_round(lib,
+				    (uint64_t)lib->config.poll_usecs * 1000,
+				    deadline_ns);
+		lib->poller_busy = false;
+		pthread_cond_broadcast(&lib->cond);
+		return;
+	}
+	lib->app_waiting++;
+	if (lib->bg_polling)
+		homa_lib_kick(lib); /* take the role from the background */
+	if (deadline_ns) {
+		struct timespec ts;
+		uint64_t real;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		real = (uint64_t)ts.tv_sec * 1000000000ull +
+		       (uint64_t)ts.tv_nsec +
+		       (deadline_ns > homa_lib_now()
+				? deadline_ns - homa_lib_now()
+				: 0);
+		ts.tv_sec = (time_t)(real / 1000000000ull);
+		ts.tv_nsec = (long)(real % 1000000000ull);
+		pthread_cond_timedwait(&lib->cond, &lib->lock, &ts);
+	} else {
+		pthread_cond_wait(&lib->cond, &lib->lock);
+	}
+	lib->app_waiting--;
+}
+
+/* The background thread: holds the poller role whenever no application
+ * thread wants it, so timers and retransmission always run. */
+static void *homa_lib_bg_main(void *arg)
+{
+	struct homa_lib *lib = arg;
+
+	pthread_mutex_lock(&lib->lock);
+	while (!lib->stopping) {
+		if (lib->poller_busy || lib->app_waiting) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 1000000; /* recheck every ms */
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&lib->cond, &lib->lock, &ts);
+			if (!lib->poller_busy)
+				homa_lib_service(lib);
+			continue;
+		}
+		lib->poller_busy = true;
+		lib->bg_polling = true;
+		homa_lib_poll_round(lib, 0, 0);
+		lib->bg_polling = false;
+		lib->poller_busy = false;
+		pthread_cond_broadcast(&lib->cond);
+	}
+	pthread_mutex_unlock(&lib->lock);
+	return NULL;
+}
+
+static int homa_lib_create(struct homa_lib **out)
+{
+	struct homa_dp_opts opts = { .gso = true, .gro = true };
+	struct homa_env env = { 0 };
+	char err[HOMA_ERR_BYTES];
+	struct homa_lib *lib;
+	struct epoll_event ev;
+	int datapath = homa_lib_datapath < 0 ? 0 : homa_lib_datapath, ret;
+
+	lib = calloc(1, sizeof(*lib));
+	if (!lib)
+		return -ENOMEM;
+	if (homa_lib_pending_set)
+		lib->config = homa_lib_pending;
+	else
+		homa_config_default(&lib->config);
+	lib->config.extra_header_bytes = 8; /* UDP, until told otherwise */
+	ret = homa_lib_env(&lib->config, &datapath);
+	if (ret < 0)
+		goto fail;
+	lib->datapath = datapath;
+	if (datapath == 1)
+		lib->config.extra_header_bytes = 0;
+	opts.verify_csum =
+		getenv("HOMA_VERIFY_CSUM") && atoi(getenv("HOMA_VERIFY_CSUM"));
+	if (getenv("HOMA_GSO"))
+		opts.gso = atoi(getenv("HOMA_GSO")) != 0;
+	if (getenv("HOMA_GRO"))
+		opts.gro = atoi(getenv("HOMA_GRO")) != 0;
+	opts.rcvbuf_bytes = 4 << 20;
+	ret = datapath ? homa_dp_raw_create(&opts, &lib->dp)
+		       : homa_dp_udp_create(&opts, &lib->dp);
+	if (ret < 0) {
+		homa_lib_set_error(ret == -EPERM
+					   ? "raw datapath needs CAP_NET_RAW"
+					   : "cannot create the datapath");
+		goto fail;
+	}
+	env.ctx = lib;
+	env.xmit = homa_lib_xmit;
+	env.wake = homa_lib_wake;
+	env.random = homa_lib_random;
+	env.alloc = homa_lib_alloc;
+	env.free = homa_lib_free;
+	ret = homa_create(&env, &lib->config, homa_lib_now(), &lib->homa, err);
+	if (ret < 0) {
+		homa_lib_set_error(err);
+		goto fail_dp;
+	}
+	pthread_mutex_init(&lib->lock, NULL);
+	pthread_cond_init(&lib->cond, NULL);
+	lib->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	lib->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.events = EPOLLIN;
+	ev.data.u32 = 1;
+	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->wake_efd, &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->dp->epfd, &ev);
+	if (pthread_create(&lib->bg, NULL, homa_lib_bg_main, lib) != 0) {
+		ret = -EAGAIN;
+		goto fail_homa;
+	}
+	*out = lib;
+	return 0;
+
+fail_homa:
+	close(lib->epfd);
+	close(lib->wake_efd);
+	homa_destroy(lib->homa);
+fail_dp:
+	lib->dp->ops->destroy(lib->dp);
+fail:
+	free(lib);
+	return ret;
+}
+
+struct homa_lib *homa_lib_get(void)
+{
+	struct homa_lib *lib;
+	int ret = 0;
+
+	lib = __atomic_load_n(&homa_lib_instance, __ATOMIC_ACQUIRE);
+	if (lib)
+		return lib;
+	pthread_mutex_lock(&homa_lib_init_lock);
+	if (!homa_lib_instance) {
+		ret = homa_lib_create(&lib);
+		if (ret == 0)
+			__atomic_store_n(&homa_lib_instance, lib,
+					 __ATOMIC_RELEASE);
+		else
+			fprintf(stderr, "libhoma: %s\n", homa_lib_error);
+	}
+	lib = homa_lib_instance;
+	pthread_mutex_unlock(&homa_lib_init_lock);
+	if (!lib)
+		errno = -ret;
+	return lib;
+}
+
+/* ---- sockets ---- */
+
+struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
+{
+	struct homa_lsock *ls;
+
+	if (fd < 0 || fd >= lib->socks_len || !lib->socks[fd]) {
+		errno = fd < 0 ? EBADF : ENOTSOCK;
+		return NULL;
+	}
+	ls = lib->socks[fd];
+	if (ls->closing) {
+		errno = EBADF;
+		return NULL;
+	}
+	ls->users++;
+	return ls;
+}
+
+void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	ls->users--;
+	if (ls->closing && ls->users == 0)
+		pthread_cond_broadcast(&lib->cond);
+}
+
+void homa_lsock_sync(struct homa_lsock *ls)
+{
+	bool readable = homa_sock_readable(ls->hsk);
+	bool writable = homa_sock_writable(ls->hsk);
+	char buf[4096];
+
+	if (readable && !ls->readable_set) {
+		if (write(ls->peer_fd, "r", 1) == 1)
+			ls->readable_set = true;
+	} else if (!readable && ls->readable_set) {
+		if (read(ls->fd, buf, 1) == 1)
+			ls->readable_set = false;
+	}
+	if (!writable && !ls->unwritable) {
+		memset(buf, 0, sizeof(buf));
+		while (write(ls->fd, buf, sizeof(buf)) > 0)
+			;
+		ls->unwritable = true;
+	} else if (writable && ls->unwritable) {
+		while (read(ls->peer_fd, buf, sizeof(buf)) > 0)
+			;
+		ls->unwritable = false;
+	}
+}
+
+int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	uint8_t *region;
+	uint64_t bytes;
+	size_t want;
+	int ret;
+
+	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
+	if (region)
+		return 0;
+	want = (size_t)lib->config.max_message_bytes * 4 + (1u << 20);
+	want = (want + HOMA_BPAGE_SIZE - 1) & ~(size_t)(HOMA_BPAGE_SIZE - 1);
+	region = mmap(NULL, want, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (region == MAP_FAILED)
+		return -ENOMEM;
+	ret = homa_sock_set_rcvbuf(ls->hsk, region, want);
+	if (ret < 0) {
+		munmap(region, want);
+		return ret;
+	}
+	ls->own_region = region;
+	ls->own_region_bytes = want;
+	return 0;
+}
+
+void homa_lsock_error(struct homa_lsock *ls, const char *msg)
+{
+	snprintf(ls->error_msg, sizeof(ls->error_msg), "%s", msg);
+}

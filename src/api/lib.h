@@ -1,0 +1,132 @@
+/*
+ * lib.h - libhoma's internal state: one core instance per process shared
+ * by all of the process's Homa sockets, its datapath, the threads that
+ * drive it, and the table from file descriptors to sockets.
+ *
+ * Locking (the one rule): lib.lock protects the core, the datapath's
+ * transmit side and every homa_lsock field not marked otherwise. The
+ * datapath's receive side belongs to whichever thread holds the poller
+ * role (lib.poller_busy), which reads packets without the lock and feeds
+ * them to the core with it. Nothing else blocks while holding the lock.
+ *
+ * Progress: a thread waiting for a message takes the poller role itself
+ * (busy-polling for poll_usecs, then blocking in epoll until the core's
+ * next deadline), so a response arriving for it is processed by it, with
+ * no thread hand-off. When no application thread is waiting, a background
+ * thread holds the role and runs timers, grants, pacing and
+ * retransmission. An application thread that wants the role while the
+ * background thread has it kicks it out of epoll through wake_efd.
+ */
+#ifndef HOMA_API_LIB_H
+#define HOMA_API_LIB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath.h"
+#include "homa.h"
+#include "homa_core.h"
+
+#define HOMA_LIB_RX_MAX		 1024 /* packets collected per receive round */
+#define HOMA_LIB_PRIVATE_WAITERS 16   /* private ids waited on at once */
+
+/* One Homa socket as the application sees it. */
+struct homa_lsock {
+	int fd;			 /* the application's descriptor (end A) */
+	int peer_fd;		 /* our end of the socketpair (end B) */
+	int family;		 /* AF_INET or AF_INET6 */
+	struct homa_sock *hsk;	 /* the core's socket */
+	uint16_t port;		 /* port reserved in the datapath */
+	bool readable_set;	 /* a byte sits readable on fd */
+	bool unwritable;	 /* fd's send buffer is filled on purpose */
+	bool closing;		 /* homa_close under way */
+	int users;		 /* threads inside a call on this socket */
+	uint8_t *own_region;	 /* region the library mapped, or NULL */
+	size_t own_region_bytes; /* bytes of own_region */
+	uint64_t private_waits[HOMA_LIB_PRIVATE_WAITERS]; /* ids waited on */
+	char error_msg[104]; /* text of the socket's last error */
+};
+
+/* A packet collected by the poller, waiting to enter the core. */
+struct homa_lib_rx {
+	struct homa_addr src; /* sender */
+	const uint8_t *pkt;   /* bytes (in the datapath's buffers) */
+	size_t bytes;	      /* length */
+};
+
+struct homa_lib_icmp {
+	struct homa_addr dst; /* unreachable host */
+	uint16_t dport;	      /* port, 0 = any */
+	int err;	      /* errno for its RPCs */
+};
+
+struct homa_lib {
+	pthread_mutex_t lock;	   /* see above */
+	pthread_cond_t cond;	   /* waiters: broadcast on any change */
+	struct homa *homa;	   /* the process's core instance */
+	struct homa_dp *dp;	   /* the datapath */
+	struct homa_config config; /* configuration in force */
+	int datapath;		   /* 0 = UDP, 1 = raw IP 146 */
+	int epfd;		   /* epoll over dp->epfd and wake_efd */
+	int wake_efd;		   /* eventfd: interrupts the poller */
+	bool poller_busy;	   /* some thread holds the poller role */
+	bool bg_polling;	   /* ...and it is the background thread */
+	int app_waiting;	   /* application threads waiting to poll */
+	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
+	bool stopping;		   /* background thread must exit */
+	pthread_t bg;		   /* background thread */
+	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
+	int socks_len;		   /* entries in socks */
+	struct homa_lib_rx rx[HOMA_LIB_RX_MAX]; /* poller's batch (no lock) */
+	int num_rx;				/* entries in rx */
+	struct homa_lib_icmp icmp[64];		/* poller's ICMP batch */
+	int num_icmp;				/* entries in icmp */
+};
+
+/* homa_lib_get() - the process's instance, created on first use.
+ * NULL with errno set (EINVAL for bad HOMA_* settings, EPERM for raw
+ * without privilege). */
+struct homa_lib *homa_lib_get(void);
+
+/* Current time for the core, ns (CLOCK_MONOTONIC). */
+uint64_t homa_lib_now(void);
+
+/*
+ * homa_lib_wait() - called with the lock held by a thread that must wait
+ * for the core: drives the datapath if nobody else does, else sleeps
+ * until something changes. Returns with the lock held after progress or
+ * at the latest when deadline_ns passes (0 = no deadline).
+ */
+void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns);
+
+/* homa_lib_after_op() - after a core call under the lock: flush the
+ * datapath and wake the poller if the core now needs it sooner. */
+void homa_lib_after_op(struct homa_lib *lib);
+
+/* Socket lookup with a reference (users++); NULL and errno EBADF or
+ * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */
+struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
+void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
+
+/* Make the descriptor's readiness match the core's state. */
+void homa_lsock_sync(struct homa_lsock *ls);
+
+/* Give the socket a receive region if the application registered none
+ * (Linux never delivers to a socket without one, spec 13 item 11). */
+int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls);
+
+/* Record the socket's last error text (for HOMAIOCINFO). */
+void homa_lsock_error(struct homa_lsock *ls, const char *msg);
+
+/* Convert an address; -EAFNOSUPPORT / -EINVAL on mismatch or length. */
+int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
+		     socklen_t len, struct homa_addr *out, uint16_t *port);
+socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
+			    const struct homa_addr *a, uint16_t port, void *sa,
+			    socklen_t cap);
+
+/* Thread-local text of the last configuration error. */
+void homa_lib_set_error(const char *msg);
+
+#endif /* HOMA_API_LIB_H */

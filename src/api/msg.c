@@ -1,0 +1,310 @@
+/*
+ * msg.c - sending and receiving: homa_sendmsg and homa_recvmsg with the
+ * argument rules and errno of spec/protocol.md 9.2-9.3, blocking through
+ * homa_lib_wait (the waiting thread drives the datapath itself), and the
+ * convenience calls homa_request, homa_reply and homa_receive.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+
+#define LOCK(lib)      pthread_mutex_lock(&(lib)->lock)
+#define UNLOCK(lib)    pthread_mutex_unlock(&(lib)->lock)
+#define HOMA_IOV_STACK 16
+
+static ssize_t homa_fail(int err)
+{
+	errno = err < 0 ? -err : err;
+	return -1;
+}
+
+/* Look up fd for a call; lock held on success. */
+static struct homa_lsock *homa_enter(struct homa_lib **libp, int fd)
+{
+	struct homa_lib *lib = homa_lib_get();
+	struct homa_lsock *ls;
+
+	*libp = lib;
+	if (!lib)
+		return NULL;
+	LOCK(lib);
+	ls = homa_lsock_get(lib, fd);
+	if (!ls)
+		UNLOCK(lib);
+	return ls;
+}
+
+static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	homa_lsock_sync(ls);
+	homa_lsock_put(lib, ls);
+	UNLOCK(lib);
+}
+
+/* Validate msg for sendmsg and convert its parts. */
+static int homa_send_prepare(const struct homa_lsock *ls,
+			     const struct msghdr *msg,
+			     struct homa_sendmsg_args *args,
+			     struct homa_send_args *sa, struct homa_addr *dst)
+{
+	int ret;
+
+	if (!msg)
+		return -EFAULT;
+	if (!msg->msg_name)
+		return -EINVAL;
+	if (!msg->msg_control || msg->msg_controllen != 0)
+		return -EINVAL;
+	memcpy(args, msg->msg_control, sizeof(*args));
+	if (args->flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS || args->reserved)
+		return -EINVAL;
+	ret = homa_lib_addr_in(ls, msg->msg_name, msg->msg_namelen, dst,
+			       &sa->dport);
+	if (ret < 0)
+		return ret;
+	if (msg->msg_iovlen > 1024 || (msg->msg_iovlen && !msg->msg_iov))
+		return -EINVAL;
+	sa->dst = dst;
+	sa->id = args->id;
+	sa->cookie = args->completion_cookie;
+	sa->flags = args->flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
+	return 0;
+}
+
+ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct homa_iov stack_iov[HOMA_IOV_STACK], *iov = stack_iov;
+	struct homa_sendmsg_args args;
+	struct homa_send_args sa;
+	struct homa_addr dst;
+	struct homa_lsock *ls;
+	struct homa_lib *lib;
+	int ret;
+
+	ls = homa_enter(&lib, fd);
+	if (!ls)
+		return -1;
+	ret = homa_send_prepare(ls, msg, &args, &sa, &dst);
+	if (ret < 0)
+		goto out;
+	if (msg->msg_iovlen > HOMA_IOV_STACK) {
+		iov = malloc(msg->msg_iovlen * sizeof(*iov));
+		if (!iov) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		iov[i].base = msg->msg_iov[i].iov_base;
+		iov[i].bytes = msg->msg_iov[i].iov_len;
+	}
+	sa.iov = iov;
+	sa.iov_count = (int)msg->msg_iovlen;
+	ret = homa_lsock_ensure_region(lib, ls);
+	while (ret == 0) {
+		ret = homa_send(ls->hsk, &sa, homa_lib_now());
+		homa_lib_after_op(lib);
+		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+			break;
+		homa_lsock_sync(ls);
+		homa_lib_wait(lib, 0);
+		ret = 0;
+	}
+	if (ret == 0 && args.id == 0) {
+		args.id = sa.id;
+		memcpy(msg->msg_control, &args, sizeof(args));
+	}
+	if (iov != stack_iov)
+		free(iov);
+out:
+	if (ret < 0)
+		homa_lsock_error(ls, "sendmsg failed");
+	homa_leave(lib, ls);
+	return ret < 0 ? homa_fail(ret) : 0;
+}
+
+/* Claim the right to wait for private RPC id (one waiter each). */
+static int homa_private_claim(struct homa_lsock *ls, uint64_t id)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < HOMA_LIB_PRIVATE_WAITERS; i++) {
+		if (ls->private_waits[i] == id)
+			return -EINVAL;
+		if (!ls->private_waits[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return -EAGAIN;
+	ls->private_waits[free_slot] = id;
+	return free_slot;
+}
+
+/* Receive into the core's args, waiting unless MSG_DONTWAIT. */
+static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
+			  struct homa_recv_args *ra, int flags)
+{
+	uint64_t want = ra->id;
+	int ret, slot = -1;
+
+	if (want) {
+		slot = homa_private_claim(ls, want);
+		if (slot < 0)
+			return slot;
+	}
+	for (;;) {
+		ra->id = want;
+		ret = homa_recv(ls->hsk, ra, homa_lib_now());
+		homa_lib_after_op(lib);
+		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+			break;
+		homa_lsock_sync(ls);
+		homa_lib_wait(lib, 0);
+	}
+	if (slot >= 0)
+		ls->private_waits[slot] = 0;
+	return ret;
+}
+
+ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	static __thread struct homa_recv_args ra;
+	struct homa_recvmsg_args args;
+	struct homa_lsock *ls;
+	struct homa_lib *lib;
+	int ret;
+
+	ls = homa_enter(&lib, fd);
+	if (!ls)
+		return -1;
+	if (!msg) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (!msg->msg_control || msg->msg_controllen != sizeof(args)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	memcpy(&args, msg->msg_control, sizeof(args));
+	if (args.num_bpages > HOMA_MAX_BPAGES || args.reserved) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = homa_lsock_ensure_region(lib, ls);
+	if (ret < 0)
+		goto out;
+	ra.id = args.id;
+	ra.peer_port = 0; /* set by the core only when an RPC is delivered */
+	ra.num_bpages = args.num_bpages;
+	memcpy(ra.bpage_offsets, args.bpage_offsets,
+	       args.num_bpages * sizeof(uint32_t));
+	ret = homa_recv_wait(lib, ls, &ra, flags);
+	args.num_bpages = 0;
+	if (ret < 0 && !ra.peer_port) {
+		/* An error of the call itself, not of an RPC. */
+		args.id = 0;
+		memcpy(msg->msg_control, &args, sizeof(args));
+		goto out;
+	}
+	args.id = ra.id;
+	args.completion_cookie = ra.cookie;
+	if (ret >= 0) {
+		/* A message of our 1 MB limit fits HOMA_MAX_BPAGES. */
+		args.num_bpages = ra.num_bpages;
+		memcpy(args.bpage_offsets, ra.bpage_offsets,
+		       ra.num_bpages * sizeof(uint32_t));
+	}
+	memcpy(msg->msg_control, &args, sizeof(args));
+	if (msg->msg_name)
+		msg->msg_namelen =
+			homa_lib_addr_out(ls, &ra.peer, ra.peer_port,
+					  msg->msg_name, msg->msg_namelen);
+out:
+	if (ret < 0 && ret != -EAGAIN)
+		homa_lsock_error(ls, "recvmsg failed");
+	homa_leave(lib, ls);
+	return ret < 0 ? homa_fail(ret) : ret;
+}
+
+int homa_request(int fd, const void *buf, size_t length,
+		 const struct sockaddr *dest, socklen_t destlen, uint64_t *id,
+		 uint64_t completion_cookie, uint32_t flags)
+{
+	struct homa_sendmsg_args args = { 0, completion_cookie, flags, 0 };
+	struct iovec iov = { (void *)buf, length };
+	struct msghdr msg = { (void *)dest, destlen, &iov, 1, &args, 0, 0 };
+	ssize_t ret = homa_sendmsg(fd, &msg, 0);
+
+	if (ret == 0 && id)
+		*id = args.id;
+	return (int)ret;
+}
+
+int homa_reply(int fd, const void *buf, size_t length,
+	       const struct sockaddr *src, socklen_t srclen, uint64_t id)
+{
+	struct homa_sendmsg_args args = { id, 0, 0, 0 };
+	struct iovec iov = { (void *)buf, length };
+	struct msghdr msg = { (void *)src, srclen, &iov, 1, &args, 0, 0 };
+
+	return (int)homa_sendmsg(fd, &msg, 0);
+}
+
+ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
+		     struct sockaddr *src, socklen_t *srclen, uint64_t *id,
+		     uint64_t *cookie)
+{
+	struct homa_recvmsg_args args;
+	struct sockaddr_in6 peer;
+	struct msghdr msg;
+	struct homa_lsock *ls;
+	struct homa_lib *lib;
+	uint8_t *region;
+	uint64_t bytes;
+	ssize_t len;
+
+	memset(&args, 0, sizeof(args));
+	args.id = id ? *id : 0;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_name = &peer;
+	msg.msg_namelen = sizeof(peer);
+	msg.msg_control = &args;
+	msg.msg_controllen = sizeof(args);
+	len = homa_recvmsg(fd, &msg, flags);
+	if (id)
+		*id = args.id;
+	if (cookie)
+		*cookie = args.completion_cookie;
+	if (len < 0)
+		return -1;
+	ls = homa_enter(&lib, fd);
+	if (!ls)
+		return -1;
+	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
+	for (size_t off = 0; off < (size_t)len && off < length;) {
+		size_t chunk = HOMA_BPAGE_SIZE - (off & (HOMA_BPAGE_SIZE - 1));
+
+		if (chunk > (size_t)len - off)
+			chunk = (size_t)len - off;
+		if (chunk > length - off)
+			chunk = length - off;
+		memcpy((uint8_t *)buf + off,
+		       region + args.bpage_offsets[off >> HOMA_BPAGE_SHIFT] +
+			       (off & (HOMA_BPAGE_SIZE - 1)),
+		       chunk);
+		off += chunk;
+	}
+	homa_release(ls->hsk, args.bpage_offsets, args.num_bpages);
+	homa_leave(lib, ls);
+	if (src && srclen) {
+		socklen_t n =
+			msg.msg_namelen < *srclen ? msg.msg_namelen : *srclen;
+
+		memcpy(src, &peer, n);
+		*srclen = msg.msg_namelen;
+	}
+	return len;
+}

@@ -1,0 +1,117 @@
+/*
+ * datapath.h - the one interface between libhoma and the network: UDP
+ * (udp.c) and raw IP protocol 146 (raw.c) implement it. A datapath owns
+ * its kernel sockets, reserves Homa ports host-wide, transmits packets the
+ * core hands it (batched: queued by xmit, sent by flush), and receives
+ * packets in batches without blocking. All calls are made with the
+ * library lock held, except rx, which only the single poller thread calls.
+ */
+#ifndef HOMA_NET_DATAPATH_H
+#define HOMA_NET_DATAPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "homa_core.h"
+
+/* Packets handed over by rx. */
+typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
+				   const uint8_t *pkt, size_t bytes);
+/* ICMP errors seen by rx: dst:dport could not be reached (errno). */
+typedef void (*homa_dp_icmp_fn)(void *arg, const struct homa_addr *dst,
+				uint16_t dport, int err);
+
+struct homa_dp;
+
+struct homa_dp_ops {
+	const char *name; /* "udp" or "raw" */
+	/* Reserve port for a socket of family (0 = any client port >=
+	 * 32768). Returns the port or a negative errno (-EADDRINUSE). */
+	int (*port_open)(struct homa_dp *dp, int family, uint16_t port);
+	/* Release a port reserved by port_open. */
+	void (*port_close)(struct homa_dp *dp, uint16_t port);
+	/* Queue one packet; may flush when the batch is full. */
+	void (*xmit)(struct homa_dp *dp, const struct homa_out_pkt *pkt);
+	/* Send everything queued. */
+	void (*flush)(struct homa_dp *dp);
+	/* Read what has arrived, without blocking; returns packets read. */
+	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
+		  homa_dp_icmp_fn icmp, void *arg);
+	/* Free everything. */
+	void (*destroy)(struct homa_dp *dp);
+};
+
+/* State common to datapaths; each embeds it first. */
+struct homa_dp {
+	const struct homa_dp_ops *ops; /* the implementation */
+	int epfd;	      /* epoll set of the datapath's receive sockets */
+	uint64_t tx_pkts;     /* packets sent */
+	uint64_t tx_calls;    /* send system calls */
+	uint64_t rx_pkts;     /* packets received */
+	uint64_t rx_calls;    /* receive system calls */
+	uint64_t tx_errors;   /* send failures (packets lost) */
+	uint64_t rx_filtered; /* packets for ports not ours (raw) */
+	uint64_t rx_bad_csum; /* packets failing checksum verification */
+};
+
+/* Options for creating a datapath. */
+struct homa_dp_opts {
+	bool gso;	  /* UDP: segmentation offload on send */
+	bool gro;	  /* UDP: receive offload */
+	bool verify_csum; /* raw: check the Homa checksum on receive */
+	int rcvbuf_bytes; /* SO_RCVBUF for receive sockets (0 = leave) */
+	int sndbuf_bytes; /* SO_SNDBUF (0 = leave) */
+};
+
+/* ---- the transmit batch (dp_batch.c) ---- */
+
+#define HOMA_DP_BATCH_PKTS 64	/* packets queued before a flush */
+#define HOMA_DP_PKT_MAX	   1600 /* largest Homa packet sent, bytes */
+
+struct homa_dp_pkt {
+	int fd;			 /* socket to send from */
+	struct sockaddr_in6 dst; /* destination (sockaddr_in or _in6) */
+	socklen_t dst_len;	 /* bytes of dst */
+	uint8_t tos;		 /* TOS / traffic class byte */
+	uint32_t off;		 /* offset of the bytes in tx_buf */
+	uint32_t bytes;		 /* packet length */
+};
+
+struct homa_dp_batch {
+	struct homa_dp_pkt pkts[HOMA_DP_BATCH_PKTS]; /* queued packets */
+	int num_pkts;				     /* entries in pkts */
+	uint8_t tx_buf[HOMA_DP_BATCH_PKTS * HOMA_DP_PKT_MAX]; /* bytes */
+	uint32_t tx_used; /* bytes used in tx_buf */
+	bool gso;	  /* UDP GSO allowed */
+	bool gso_refused; /* the kernel refused GSO once */
+};
+
+/* Queue a copy of p to go out of fd; returns where its bytes were copied
+ * (for checksums), or NULL if it was dropped (counted in tx_errors). */
+uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
+			   bool v6_socket, const struct homa_out_pkt *p);
+/* Send everything queued in b. */
+void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b);
+
+/* Create a datapath; *out on success. Negative errno on failure
+ * (-EPERM for raw without CAP_NET_RAW). */
+int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out);
+int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out);
+
+/* Helpers shared by datapaths (dp_common.c). */
+void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
+/* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
+int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
+bool homa_dp_addr_is_v4(const struct homa_addr *a);
+/* The 16-bit one's-complement checksum of spec 1.9 (TCP pseudo-header
+ * over src, dst, length, protocol 6) on Homa bytes, with the checksum
+ * field (offset 16) taken as zero. */
+uint16_t homa_dp_checksum(const struct homa_addr *src,
+			  const struct homa_addr *dst, const uint8_t *pkt,
+			  size_t bytes);
+
+#endif /* HOMA_NET_DATAPATH_H */

@@ -1,0 +1,169 @@
+/*
+ * dp_batch.c - the transmit batch shared by the datapaths: packets the
+ * core hands over are copied into one contiguous buffer (the core's
+ * pointers are valid only during its callback) and sent with as few
+ * system calls as possible: sendmmsg over runs of packets for the same
+ * socket, and, where allowed, one UDP GSO send (UDP_SEGMENT) for a run of
+ * packets with the same destination, priority and size (the last may be
+ * shorter). Each GSO segment is a whole Homa packet with its own header.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "datapath.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+#define DP_GSO_MAX_BYTES 64000 /* bytes per GSO send */
+#define DP_GSO_MAX_SEGS	 64    /* segments per GSO send */
+
+uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
+			   bool v6_socket, const struct homa_out_pkt *p)
+{
+	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
+	struct homa_dp_pkt *q;
+	uint8_t *data;
+
+	if (fd < 0 || bytes > HOMA_DP_PKT_MAX) {
+		dp->tx_errors++;
+		return NULL;
+	}
+	if (b->num_pkts == HOMA_DP_BATCH_PKTS)
+		homa_dp_batch_flush(dp, b);
+	q = &b->pkts[b->num_pkts++];
+	q->fd = fd;
+	if (v6_socket) {
+		/* An IPv6 socket reaches IPv4 peers by mapped addresses. */
+		memset(&q->dst, 0, sizeof(q->dst));
+		q->dst.sin6_family = AF_INET6;
+		q->dst.sin6_port = htons(p->dport);
+		memcpy(&q->dst.sin6_addr, p->dst->a, 16);
+		q->dst_len = sizeof(q->dst);
+	} else {
+		q->dst_len = (socklen_t)homa_dp_sa_from_addr(p->dst, p->dport,
+							     &q->dst);
+	}
+	q->tos = (uint8_t)(p->priority << 5);
+	q->off = b->tx_used;
+	q->bytes = bytes;
+	data = b->tx_buf + b->tx_used;
+	memcpy(data, p->hdr, p->hdr_bytes);
+	if (p->payload_bytes)
+		memcpy(data + p->hdr_bytes, p->payload, p->payload_bytes);
+	b->tx_used += bytes;
+	return data;
+}
+
+/* Number of packets from i on that can go in one GSO send. */
+static int dp_gso_run(const struct homa_dp_batch *b, int i)
+{
+	const struct homa_dp_pkt *a = &b->pkts[i];
+	uint32_t total = a->bytes;
+	int n = 1;
+
+	if (!b->gso || b->gso_refused)
+		return 1;
+	while (i + n < b->num_pkts && n < DP_GSO_MAX_SEGS) {
+		const struct homa_dp_pkt *c = &b->pkts[i + n];
+
+		if (c->fd != a->fd || c->tos != a->tos ||
+		    c->dst_len != a->dst_len ||
+		    memcmp(&c->dst, &a->dst, a->dst_len) != 0 ||
+		    c->bytes > a->bytes || total + c->bytes > DP_GSO_MAX_BYTES)
+			break;
+		total += c->bytes;
+		n++;
+		if (c->bytes < a->bytes)
+			break; /* only the last segment may be short */
+	}
+	return n;
+}
+
+union dp_cmsg {
+	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+};
+
+/* Fill m for packets [i, i+n) of b, which lie contiguous in tx_buf. */
+static void dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
+			struct iovec *iov, union dp_cmsg *c)
+{
+	struct homa_dp_pkt *q = &b->pkts[i];
+	struct cmsghdr *cm;
+	int tos = q->tos;
+	size_t total = 0;
+
+	for (int k = 0; k < n; k++)
+		total += b->pkts[i + k].bytes;
+	iov->iov_base = b->tx_buf + q->off;
+	iov->iov_len = total;
+	memset(m, 0, sizeof(*m));
+	memset(c, 0, sizeof(*c));
+	m->msg_name = &q->dst;
+	m->msg_namelen = q->dst_len;
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = c->buf;
+	m->msg_controllen = CMSG_SPACE(sizeof(int));
+	cm = CMSG_FIRSTHDR(m);
+	cm->cmsg_level =
+		q->dst.sin6_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	cm->cmsg_type = q->dst.sin6_family == AF_INET ? IP_TOS : IPV6_TCLASS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &tos, sizeof(int));
+	if (n > 1) {
+		uint16_t seg = (uint16_t)q->bytes;
+
+		m->msg_controllen += CMSG_SPACE(sizeof(uint16_t));
+		cm = CMSG_NXTHDR(m, cm);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+}
+
+void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
+{
+	struct mmsghdr msgs[HOMA_DP_BATCH_PKTS];
+	struct iovec iovs[HOMA_DP_BATCH_PKTS];
+	union dp_cmsg cms[HOMA_DP_BATCH_PKTS];
+	int counts[HOMA_DP_BATCH_PKTS], fds[HOMA_DP_BATCH_PKTS];
+	int nmsg = 0;
+
+	for (int i = 0; i < b->num_pkts;) {
+		int n = dp_gso_run(b, i);
+
+		fds[nmsg] = b->pkts[i].fd;
+		dp_fill_msg(b, i, n, &msgs[nmsg].msg_hdr, &iovs[nmsg],
+			    &cms[nmsg]);
+		counts[nmsg++] = n;
+		i += n;
+	}
+	/* sendmmsg takes one socket: send each run of messages per fd. */
+	for (int m = 0; m < nmsg;) {
+		int end = m + 1, sent;
+
+		while (end < nmsg && fds[end] == fds[m])
+			end++;
+		sent = sendmmsg(fds[m], &msgs[m], (unsigned)(end - m), 0);
+		dp->tx_calls++;
+		if (sent < 0 && errno == EIO && b->gso)
+			b->gso_refused = true; /* no GSO on this path */
+		for (int k = m; k < end; k++) {
+			if (sent >= 0 && k - m < sent)
+				dp->tx_pkts += (uint64_t)counts[k];
+			else
+				dp->tx_errors += (uint64_t)counts[k];
+		}
+		m = end;
+	}
+	b->num_pkts = 0;
+	b->tx_used = 0;
+}

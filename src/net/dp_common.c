@@ -1,0 +1,94 @@
+/*
+ * dp_common.c - address conversion and the Homa checksum, shared by the
+ * UDP and raw datapaths.
+ */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "datapath.h"
+
+bool homa_dp_addr_is_v4(const struct homa_addr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
+					    0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
+}
+
+void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
+{
+	const struct sockaddr *s = sa;
+
+	memset(a, 0, sizeof(*a));
+	if (s->sa_family == AF_INET) {
+		const struct sockaddr_in *in = sa;
+
+		a->a[10] = 0xff;
+		a->a[11] = 0xff;
+		memcpy(&a->a[12], &in->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *in6 = sa;
+
+		memcpy(a->a, &in6->sin6_addr, 16);
+	}
+}
+
+int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa)
+{
+	if (homa_dp_addr_is_v4(a)) {
+		struct sockaddr_in *in = sa;
+
+		memset(in, 0, sizeof(*in));
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, &a->a[12], 4);
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = sa;
+
+	memset(in6, 0, sizeof(*in6));
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(port);
+	memcpy(&in6->sin6_addr, a->a, 16);
+	return sizeof(*in6);
+}
+
+static uint32_t homa_csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (i < n)
+		sum += (uint32_t)(p[i] << 8);
+	return sum;
+}
+
+uint16_t homa_dp_checksum(const struct homa_addr *src,
+			  const struct homa_addr *dst, const uint8_t *pkt,
+			  size_t bytes)
+{
+	uint32_t sum = 0;
+	uint8_t tail[4];
+
+	if (homa_dp_addr_is_v4(src)) {
+		sum = homa_csum_add(sum, &src->a[12], 4);
+		sum = homa_csum_add(sum, &dst->a[12], 4);
+	} else {
+		sum = homa_csum_add(sum, src->a, 16);
+		sum = homa_csum_add(sum, dst->a, 16);
+	}
+	tail[0] = (uint8_t)(bytes >> 24);
+	tail[1] = (uint8_t)(bytes >> 16);
+	tail[2] = (uint8_t)(bytes >> 8);
+	tail[3] = (uint8_t)bytes;
+	sum = homa_csum_add(sum, tail, 4);
+	sum += 6; /* IPPROTO_TCP, as Linux Homa computes it */
+	sum = homa_csum_add(sum, pkt, bytes < 16 ? bytes : 16);
+	if (bytes > 18)
+		sum = homa_csum_add(sum, pkt + 18, bytes - 18);
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)~sum;
+}

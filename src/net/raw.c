@@ -1,0 +1,314 @@
+/*
+ * raw.c - the raw IP protocol 146 datapath (opt-in, needs CAP_NET_RAW):
+ * the exact wire format of Linux Homa, so this library can talk to hosts
+ * running the kernel module. One raw socket per family per process
+ * receives every Homa packet of the host and keeps those whose
+ * destination port this process owns; ports are reserved host-wide by
+ * binding a UDP socket to the same number (never read). The kernel
+ * protects only the IP header, so the checksum field is filled as Linux
+ * Homa does (TCP-style over a pseudo-header, spec 1.9) and can be checked
+ * on receive (verify_csum).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "datapath.h"
+#include "wire.h"
+
+#define RAW_PROTO	    146
+#define RAW_RX_MSGS	    16
+#define RAW_RX_BUF	    2048
+#define RAW_MAX_PORTS	    65536
+#define RAW_MIN_CLIENT_PORT 0x8000
+#define RAW_ROUTES	    64 /* cached source addresses (direct-mapped) */
+
+struct raw_route {
+	struct homa_addr dst; /* destination */
+	struct homa_addr src; /* our address toward it */
+	bool valid;	      /* entry in use */
+};
+
+struct raw_dp {
+	struct homa_dp dp;	    /* common part (first) */
+	struct homa_dp_opts opts;   /* options in force */
+	int fd4, fd6;		    /* raw sockets, -1 if unavailable */
+	int *port_fd;		    /* port -> reserving UDP socket, -1 none */
+	int next_port;		    /* last client port tried */
+	struct homa_dp_batch batch; /* packets waiting for flush */
+	struct raw_route routes[RAW_ROUTES]; /* source address cache */
+	uint8_t *rx_bufs;		     /* RAW_RX_MSGS x RAW_RX_BUF */
+};
+
+static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+	int zero = 0;
+
+	(void)family;
+	for (int tries = 0; tries < 32768; tries++) {
+		struct sockaddr_in6 sa;
+		uint16_t want = port;
+		int fd;
+
+		if (!port) {
+			r->next_port = r->next_port >= 0xFFFF
+					       ? RAW_MIN_CLIENT_PORT
+					       : r->next_port + 1;
+			want = (uint16_t)r->next_port;
+		}
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		memset(&sa, 0, sizeof(sa));
+		sa.sin6_family = AF_INET6;
+		sa.sin6_port = htons(want);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			r->port_fd[want] = fd;
+			return want;
+		}
+		close(fd);
+		if (port)
+			return -EADDRINUSE;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+static void raw_port_close(struct homa_dp *dp, uint16_t port)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+
+	if (r->port_fd[port] >= 0) {
+		close(r->port_fd[port]);
+		r->port_fd[port] = -1;
+	}
+}
+
+/* Our source address toward dst (a route lookup, cached). */
+static const struct homa_addr *raw_source(struct raw_dp *r,
+					  const struct homa_addr *dst)
+{
+	unsigned h =
+		(unsigned)(dst->a[15] ^ dst->a[14] * 7u ^ dst->a[13] * 31u) %
+		RAW_ROUTES;
+	struct raw_route *rt = &r->routes[h];
+	struct sockaddr_in6 sa;
+	socklen_t len;
+	int fd;
+
+	if (rt->valid && memcmp(&rt->dst, dst, sizeof(*dst)) == 0)
+		return &rt->src;
+	len = (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa);
+	fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	rt->dst = *dst;
+	homa_dp_addr_from_sa(&rt->src, &sa);
+	rt->valid = true;
+	return &rt->src;
+}
+
+static void raw_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+	bool v4 = homa_dp_addr_is_v4(p->dst);
+	const struct homa_addr *src;
+	uint8_t *data;
+	uint16_t csum;
+
+	data = homa_dp_batch_add(dp, &r->batch, v4 ? r->fd4 : r->fd6, false, p);
+	if (!data)
+		return;
+	/* Raw sockets have no port: the batch wrote one into the address,
+	 * which the kernel ignores for raw sockets (it reads sin_port as
+	 * the protocol for IPv6, so clear it). */
+	r->batch.pkts[r->batch.num_pkts - 1].dst.sin6_port = 0;
+	src = raw_source(r, p->dst);
+	if (!src)
+		return;
+	csum = homa_dp_checksum(src, p->dst, data,
+				p->hdr_bytes + p->payload_bytes);
+	data[16] = (uint8_t)(csum >> 8);
+	data[17] = (uint8_t)csum;
+}
+
+static void raw_flush(struct homa_dp *dp)
+{
+	homa_dp_batch_flush(dp, &((struct raw_dp *)dp)->batch);
+}
+
+/* Keep a packet only if it is for one of our ports (and checks out). */
+static void raw_deliver(struct raw_dp *r, const struct homa_addr *src,
+			const struct homa_addr *dst, const uint8_t *pkt,
+			size_t len, homa_dp_deliver_fn deliver, void *arg)
+{
+	uint16_t dport, csum;
+
+	if (len < HOMA_WIRE_COMMON_BYTES) {
+		deliver(arg, src, pkt, len); /* the core counts it */
+		return;
+	}
+	dport = (uint16_t)(pkt[2] << 8 | pkt[3]);
+	if (r->port_fd[dport] < 0) {
+		r->dp.rx_filtered++;
+		return;
+	}
+	if (r->opts.verify_csum && dst) {
+		csum = (uint16_t)(pkt[16] << 8 | pkt[17]);
+		if (csum != homa_dp_checksum(src, dst, pkt, len)) {
+			r->dp.rx_bad_csum++;
+			return;
+		}
+	}
+	r->dp.rx_pkts++;
+	deliver(arg, src, pkt, len);
+}
+
+static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
+		      homa_dp_deliver_fn deliver, void *arg)
+{
+	struct mmsghdr msgs[RAW_RX_MSGS];
+	struct iovec iovs[RAW_RX_MSGS];
+	struct sockaddr_in6 names[RAW_RX_MSGS];
+	int n;
+
+	for (int i = 0; i < RAW_RX_MSGS; i++) {
+		iovs[i].iov_base = r->rx_bufs + i * RAW_RX_BUF;
+		iovs[i].iov_len = RAW_RX_BUF;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_name = &names[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
+		msgs[i].msg_hdr.msg_iov = &iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, msgs, RAW_RX_MSGS, MSG_DONTWAIT, NULL);
+	r->dp.rx_calls++;
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = iovs[i].iov_base;
+		size_t len = msgs[i].msg_len;
+		struct homa_addr src, dst;
+
+		homa_dp_addr_from_sa(&src, &names[i]);
+		if (!v4) {
+			raw_deliver(r, &src, NULL, p, len, deliver, arg);
+			continue;
+		}
+		/* IPv4 raw sockets deliver the IP header too. */
+		size_t ihl = len ? (size_t)(p[0] & 0xF) * 4 : 0;
+
+		if (ihl < 20 || ihl > len)
+			continue;
+		memset(&dst, 0, sizeof(dst));
+		dst.a[10] = dst.a[11] = 0xff;
+		memcpy(&dst.a[12], p + 16, 4);
+		raw_deliver(r, &src, &dst, p + ihl, len - ihl, deliver, arg);
+	}
+	return n;
+}
+
+static int raw_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
+		  homa_dp_icmp_fn icmp, void *arg)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+	int n = 0;
+
+	(void)icmp;
+	if (r->fd4 >= 0)
+		n += raw_rx_one(r, r->fd4, true, deliver, arg);
+	if (r->fd6 >= 0)
+		n += raw_rx_one(r, r->fd6, false, deliver, arg);
+	return n;
+}
+
+static void raw_destroy(struct homa_dp *dp)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+
+	for (int p = 0; p < RAW_MAX_PORTS; p++)
+		if (r->port_fd[p] >= 0)
+			close(r->port_fd[p]);
+	if (r->fd4 >= 0)
+		close(r->fd4);
+	if (r->fd6 >= 0)
+		close(r->fd6);
+	close(dp->epfd);
+	free(r->port_fd);
+	free(r->rx_bufs);
+	free(r);
+}
+
+static const struct homa_dp_ops raw_ops = {
+	.name = "raw",
+	.port_open = raw_port_open,
+	.port_close = raw_port_close,
+	.xmit = raw_xmit,
+	.flush = raw_flush,
+	.rx = raw_rx,
+	.destroy = raw_destroy,
+};
+
+static int raw_open(int af, int epfd)
+{
+	int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, RAW_PROTO);
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (fd < 0)
+		return -errno;
+	ev.data.u32 = (uint32_t)af;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	return fd;
+}
+
+int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
+{
+	struct raw_dp *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->dp.ops = &raw_ops;
+	r->opts = *opts;
+	r->next_port = RAW_MIN_CLIENT_PORT - 1;
+	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
+	r->rx_bufs = malloc(RAW_RX_MSGS * RAW_RX_BUF);
+	r->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!r->port_fd || !r->rx_bufs || r->dp.epfd < 0) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (int p = 0; p < RAW_MAX_PORTS; p++)
+		r->port_fd[p] = -1;
+	r->fd4 = raw_open(AF_INET, r->dp.epfd);
+	if (r->fd4 < 0) {
+		ret = r->fd4; /* -EPERM without CAP_NET_RAW */
+		goto fail;
+	}
+	r->fd6 = raw_open(AF_INET6, r->dp.epfd);
+	if (r->fd6 < 0)
+		r->fd6 = -1; /* IPv6 may be absent: IPv4 only */
+	*out = &r->dp;
+	return 0;
+
+fail:
+	if (r->dp.epfd >= 0)
+		close(r->dp.epfd);
+	free(r->port_fd);
+	free(r->rx_bufs);
+	free(r);
+	return ret;
+}

@@ -1,0 +1,348 @@
+/*
+ * udp.c - the UDP datapath (default, unprivileged). A Homa socket's port
+ * is the port of one UDP socket; each UDP payload is one Homa packet, byte
+ * for byte from the common header on. Priorities travel as DSCP through a
+ * per-packet IP_TOS / IPV6_TCLASS control message (level << 5).
+ *
+ * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception uses recvmmsg and, with UDP_GRO, splits
+ * coalesced buffers back into packets. ICMP errors arrive through
+ * IP_RECVERR and are reported per destination and port.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "datapath.h"
+#include "wire.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+#define UDP_RX_MSGS	    16		/* datagrams per recvmmsg */
+#define UDP_RX_BUF	    (64 * 1024) /* bytes per receive buffer (GRO) */
+#define UDP_MAX_PORTS	    65536
+#define UDP_MIN_CLIENT_PORT 0x8000
+
+struct udp_dp {
+	struct homa_dp dp;	    /* common part (first) */
+	struct homa_dp_opts opts;   /* options in force */
+	int *port_fd;		    /* port -> UDP socket, -1 = none */
+	int *port_family;	    /* port -> AF_INET / AF_INET6 */
+	int num_ports;		    /* open ports */
+	struct homa_dp_batch batch; /* packets waiting for flush */
+	uint8_t *rx_bufs;	    /* UDP_RX_MSGS x rx_buf_bytes */
+	size_t rx_buf_bytes;	    /* bytes per receive buffer */
+	int next_port;		    /* last client port tried */
+};
+
+static void udp_sockopts(struct udp_dp *u, int fd, int family)
+{
+	int one = 1;
+
+	if (family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	if (u->opts.gro)
+		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	if (u->opts.rcvbuf_bytes)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &u->opts.rcvbuf_bytes,
+			   sizeof(int));
+	if (u->opts.sndbuf_bytes)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &u->opts.sndbuf_bytes,
+			   sizeof(int));
+}
+
+/* Bind fd to port (0 = kernel's choice); returns the port or -errno. */
+static int udp_bind(int fd, int family, uint16_t port)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len;
+
+	memset(&sa, 0, sizeof(sa));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		len = sizeof(*in);
+	} else {
+		sa.sin6_family = AF_INET6;
+		sa.sin6_port = htons(port);
+		len = sizeof(sa);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0)
+		return -errno;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	return ntohs(sa.sin6_port); /* same offset in sockaddr_in */
+}
+
+/* A new UDP socket of af bound to port (0 = a free client port). */
+static int udp_open_bound(struct udp_dp *u, int af, uint16_t port, int *fdp)
+{
+	int zero = 0, ret = -EADDRNOTAVAIL;
+
+	for (int tries = 0; tries < 64; tries++) {
+		uint16_t want = port;
+		int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				0);
+
+		if (fd < 0)
+			return -errno;
+		if (af == AF_INET6) /* reserve the port for IPv4 too */
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+				   sizeof(zero));
+		if (!port && tries > 0) {
+			/* The kernel's ephemeral port was below 32768:
+			 * walk the client range ourselves. */
+			u->next_port = u->next_port >= 0xFFFF
+					       ? UDP_MIN_CLIENT_PORT
+					       : u->next_port + 1;
+			want = (uint16_t)u->next_port;
+		}
+		ret = udp_bind(fd, af, want);
+		if (ret >= 0 && (port || ret >= UDP_MIN_CLIENT_PORT)) {
+			*fdp = fd;
+			return ret;
+		}
+		close(fd);
+		if (port)
+			return ret < 0 ? ret : -EADDRINUSE;
+	}
+	return ret < 0 ? ret : -EADDRNOTAVAIL;
+}
+
+static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+	int af = family == HOMA_FAMILY_INET ? AF_INET : AF_INET6;
+	struct epoll_event ev;
+	int fd = -1, ret;
+
+	ret = udp_open_bound(u, af, port, &fd);
+	if (ret < 0)
+		return ret;
+	udp_sockopts(u, fd, af);
+	ev.events = EPOLLIN;
+	ev.data.u32 = (uint32_t)ret;
+	if (epoll_ctl(dp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	u->port_fd[ret] = fd;
+	u->port_family[ret] = af;
+	u->num_ports++;
+	return ret;
+}
+
+static void udp_port_close(struct homa_dp *dp, uint16_t port)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+
+	if (u->port_fd[port] < 0)
+		return;
+	dp->ops->flush(dp);
+	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
+	close(u->port_fd[port]);
+	u->port_fd[port] = -1;
+	u->num_ports--;
+}
+
+static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+
+	homa_dp_batch_add(dp, &u->batch, u->port_fd[p->sport],
+			  u->port_family[p->sport] == AF_INET6, p);
+}
+
+static void udp_flush(struct homa_dp *dp)
+{
+	homa_dp_batch_flush(dp, &((struct udp_dp *)dp)->batch);
+}
+
+/* Read the error queue of fd and report ICMP errors. */
+static void udp_errqueue(int fd, homa_dp_icmp_fn icmp, void *arg)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		union {
+			char buf[512];
+			struct cmsghdr align;
+		} c;
+		struct sockaddr_in6 dst;
+		char data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr m = { &dst,  sizeof(dst),	  &iov, 1,
+				    c.buf, sizeof(c.buf), 0 };
+		struct cmsghdr *cm;
+
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			struct sock_extended_err ee;
+			struct homa_addr a;
+			int err;
+
+			if (!((cm->cmsg_level == IPPROTO_IP &&
+			       cm->cmsg_type == IP_RECVERR) ||
+			      (cm->cmsg_level == IPPROTO_IPV6 &&
+			       cm->cmsg_type == IPV6_RECVERR)))
+				continue;
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+			if (ee.ee_origin != SO_EE_ORIGIN_ICMP &&
+			    ee.ee_origin != SO_EE_ORIGIN_ICMP6)
+				continue;
+			if (ee.ee_errno == ECONNREFUSED)
+				err = ENOTCONN;
+			else if (ee.ee_errno == ENOPROTOOPT)
+				err = EPROTONOSUPPORT;
+			else
+				err = EHOSTUNREACH;
+			homa_dp_addr_from_sa(&a, &dst);
+			icmp(arg, &a,
+			     err == ENOTCONN ? ntohs(dst.sin6_port) : 0, err);
+		}
+	}
+}
+
+/* Split one received buffer (possibly GRO-coalesced) into packets. */
+static void udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
+			    homa_dp_deliver_fn deliver, void *arg)
+{
+	struct homa_addr src;
+	size_t seg = len;
+	struct cmsghdr *cm;
+	uint8_t *p = m->msg_iov->iov_base;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int s;
+
+			memcpy(&s, CMSG_DATA(cm), sizeof(s));
+			if (s > 0)
+				seg = (size_t)s;
+		}
+	}
+	homa_dp_addr_from_sa(&src, m->msg_name);
+	for (size_t off = 0; off < len; off += seg) {
+		size_t n = len - off < seg ? len - off : seg;
+
+		deliver(arg, &src, p + off, n);
+		dp->rx_pkts++;
+	}
+}
+
+static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
+		  homa_dp_icmp_fn icmp, void *arg)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+	struct mmsghdr msgs[UDP_RX_MSGS];
+	struct iovec iovs[UDP_RX_MSGS];
+	struct sockaddr_in6 names[UDP_RX_MSGS];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cms[UDP_RX_MSGS];
+	int total = 0;
+
+	for (int port = 0, seen = 0;
+	     port < UDP_MAX_PORTS && seen < u->num_ports; port++) {
+		int fd = u->port_fd[port], n;
+
+		if (fd < 0)
+			continue;
+		seen++;
+		for (int i = 0; i < UDP_RX_MSGS; i++) {
+			iovs[i].iov_base = u->rx_bufs + i * u->rx_buf_bytes;
+			iovs[i].iov_len = u->rx_buf_bytes;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_name = &names[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
+			msgs[i].msg_hdr.msg_iov = &iovs[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = cms[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(cms[i].buf);
+		}
+		n = recvmmsg(fd, msgs, UDP_RX_MSGS, MSG_DONTWAIT, NULL);
+		dp->rx_calls++;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				udp_errqueue(fd, icmp, arg);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			udp_deliver_buf(dp, &msgs[i].msg_hdr, msgs[i].msg_len,
+					deliver, arg);
+		total += n;
+	}
+	return total;
+}
+
+static void udp_destroy(struct homa_dp *dp)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+
+	for (int p = 0; p < UDP_MAX_PORTS; p++)
+		if (u->port_fd[p] >= 0)
+			close(u->port_fd[p]);
+	close(dp->epfd);
+	free(u->port_fd);
+	free(u->port_family);
+	free(u->rx_bufs);
+	free(u);
+}
+
+static const struct homa_dp_ops udp_ops = {
+	.name = "udp",
+	.port_open = udp_port_open,
+	.port_close = udp_port_close,
+	.xmit = udp_xmit,
+	.flush = udp_flush,
+	.rx = udp_rx,
+	.destroy = udp_destroy,
+};
+
+int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
+{
+	struct udp_dp *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	u->dp.ops = &udp_ops;
+	u->opts = *opts;
+	u->batch.gso = opts->gso;
+	u->next_port = UDP_MIN_CLIENT_PORT - 1;
+	u->rx_buf_bytes = opts->gro ? UDP_RX_BUF : HOMA_DP_PKT_MAX + 512;
+	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
+	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
+	u->rx_bufs = malloc(UDP_RX_MSGS * u->rx_buf_bytes);
+	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!u->port_fd || !u->port_family || !u->rx_bufs || u->dp.epfd < 0) {
+		if (u->dp.epfd >= 0)
+			close(u->dp.epfd);
+		free(u->port_fd);
+		free(u->port_family);
+		free(u->rx_bufs);
+		free(u);
+		return -ENOMEM;
+	}
+	for (int p = 0; p < UDP_MAX_PORTS; p++)
+		u->port_fd[p] = -1;
+	*out = &u->dp;
+	return 0;
+}
