@@ -17,6 +17,8 @@
 
 #include "lib.h"
 
+#define HOMA_LIB_SHORT_WAIT_NS 100000 /* waits shorter than this spin */
+
 static struct homa_lib *homa_lib_instance;
 static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread char homa_lib_error[160];
@@ -302,7 +304,10 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 		now = homa_lib_now();
 		if (now >= next)
 			break;
-		if (now < spin_end)
+		/* Spin rather than sleep for short waits: a sleep costs tens
+		 * of microseconds of timer slack and wake-up, which would
+		 * starve the pacer. */
+		if (now < spin_end || next - now < HOMA_LIB_SHORT_WAIT_NS)
 			continue;
 		wait = next - now;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
