@@ -146,6 +146,7 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 		homa_list_init(&homa->peer_buckets[i]);
 	homa_list_init(&homa->peer_lru);
 	homa_list_init(&homa->dead);
+	homa_list_init(&homa->server_incoming);
 	homa_list_init(&homa->throttled);
 	homa_grant_init(&homa->grant, &homa->config, &homa->metrics,
 			homa_grant_send_cb, homa);

@@ -96,11 +96,15 @@ struct homa_rpc {
 	uint32_t flags;		     /* HOMA_RPC_* */
 	int error;		     /* positive errno once failed, else 0 */
 	uint32_t silent_ticks;	     /* ticks without a sign of life */
+	uint64_t last_pkt_ns;	     /* last DATA received for it, ns */
 	struct homa_list sock_link;  /* hsk.rpcs while live; homa.dead after */
 	struct homa_list hash_link;  /* in homa.rpc_buckets while live */
 	struct homa_list ready_link; /* in hsk.ready while ready and shared */
-	struct homa_msgout out;	     /* request (client) / response (server) */
-	struct homa_msgin in;	     /* response (client) / request (server) */
+	struct homa_list incoming_link; /* server, receiving: in
+					 * homa.server_incoming, least recently
+					 * heard from first */
+	struct homa_msgout out; /* request (client) / response (server) */
+	struct homa_msgin in;	/* response (client) / request (server) */
 };
 
 struct homa_sock {
@@ -137,8 +141,9 @@ struct homa {
 	struct homa_list rpc_buckets[HOMA_RPC_BUCKETS];	  /* live RPCs by id */
 	uint64_t num_rpcs;	      /* RPCs allocated and not yet reaped */
 	uint64_t num_server_incoming; /* server RPCs still receiving */
-	struct homa_list dead;	      /* ended RPCs awaiting the reaper */
-	uint64_t num_dead;	      /* RPCs on dead */
+	struct homa_list server_incoming; /* those RPCs, stalest first */
+	struct homa_list dead;		  /* ended RPCs awaiting the reaper */
+	uint64_t num_dead;		  /* RPCs on dead */
 	struct homa_list peer_buckets[HOMA_PEER_BUCKETS]; /* peers by addr */
 	struct homa_list peer_lru;  /* all peers, least recently used first */
 	uint64_t num_peers;	    /* peer records */

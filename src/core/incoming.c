@@ -132,6 +132,7 @@ static void homa_msgin_complete(struct homa_rpc *rpc)
 	homa_hist_record(&homa->hist, (uint32_t)rpc->in.length);
 	if (rpc->id & 1) {
 		homa->num_server_incoming--;
+		homa_list_del(&rpc->incoming_link);
 		rpc->state = HOMA_RPC_IN_SERVICE;
 	}
 	homa_rpc_ready(rpc);
@@ -223,6 +224,27 @@ static void homa_maybe_send_cutoffs(struct homa *homa, struct homa_peer *peer,
 	homa_send_ctrl(homa, peer, p->common.dport, p->common.sport, 0, &pkt);
 }
 
+/*
+ * At the limit of incomplete server RPCs, make room by ending the one
+ * heard from least recently, if nothing arrived for it for a tick: a
+ * flood of made-up requests then cannot lock out real clients (whose
+ * RPCs stay fresh through retransmission), at O(1) cost per packet.
+ */
+static bool homa_evict_stale_server(struct homa *homa)
+{
+	struct homa_rpc *old;
+
+	if (homa_list_empty(&homa->server_incoming))
+		return false;
+	old = homa_container_of(homa->server_incoming.next, struct homa_rpc,
+				incoming_link);
+	if (homa->now_ns - old->last_pkt_ns < homa->tick_ns)
+		return false;
+	homa->metrics.v[HOMA_M_server_rpc_evictions]++;
+	homa_rpc_end(old);
+	return true;
+}
+
 /* DATA for a server RPC that does not exist yet: create it. */
 static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 					     struct homa_peer *peer,
@@ -241,7 +263,8 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 		return NULL;
 	}
 	if (homa->num_server_incoming >=
-	    (uint64_t)homa->config.max_server_rpcs) {
+		    (uint64_t)homa->config.max_server_rpcs &&
+	    !homa_evict_stale_server(homa)) {
 		HOMA_M_DROP(homa, drop_rpc_limit);
 		return NULL;
 	}
@@ -271,6 +294,13 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 		HOMA_M_DROP(homa, drop_unknown_rpc);
 	if (rpc) {
 		rpc->silent_ticks = 0;
+		rpc->last_pkt_ns = homa->now_ns;
+		if ((id & 1) && rpc->state == HOMA_RPC_INCOMING) {
+			/* Freshest last: the eviction order. */
+			homa_list_del(&rpc->incoming_link);
+			homa_list_add_tail(&homa->server_incoming,
+					   &rpc->incoming_link);
+		}
 		if (rpc->state == HOMA_RPC_OUTGOING && !(id & 1) &&
 		    !rpc->error) {
 			/* First packet of the response. */
@@ -412,6 +442,8 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 		} else {
 			HOMA_M_DROP(homa, drop_wrong_state);
 		}
+	} else if (p->u.ack.num_acks == 0) {
+		HOMA_M_DROP(homa, drop_unknown_rpc);
 	}
 	for (int i = 0; i < p->u.ack.num_acks; i++)
 		homa_ack_process(homa, &peer->addr, &p->u.ack.acks[i]);

@@ -65,6 +65,7 @@
 	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
 	X(server_rpc_timeouts, "server RPCs ended by silence")                 \
 	X(server_ack_timeouts, "server RPCs ended waiting for an ack")         \
+	X(server_rpc_evictions, "stale server RPCs ended at the RPC limit")    \
 	X(rpc_aborts, "client RPCs aborted by the application")                \
 	X(icmp_errors, "RPCs ended by an ICMP error")                          \
 	X(grants_sent, "grants issued (normal)")                               \

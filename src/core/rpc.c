@@ -32,6 +32,7 @@ static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
 	rpc->dport = dport;
 	rpc->id = id;
 	homa_list_init(&rpc->ready_link);
+	homa_list_init(&rpc->incoming_link);
 	rpc->out.length = -1;
 	homa_list_init(&rpc->out.throttled_link);
 	rpc->in.length = -1;
@@ -71,6 +72,7 @@ struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
 		return NULL;
 	rpc->state = HOMA_RPC_INCOMING;
 	hsk->homa->num_server_incoming++;
+	homa_list_add_tail(&hsk->homa->server_incoming, &rpc->incoming_link);
 	return rpc;
 }
 
@@ -154,8 +156,10 @@ void homa_rpc_end(struct homa_rpc *rpc)
 
 	if (rpc->state == HOMA_RPC_DEAD)
 		return;
-	if ((rpc->id & 1) && rpc->state == HOMA_RPC_INCOMING)
+	if ((rpc->id & 1) && rpc->state == HOMA_RPC_INCOMING) {
 		homa->num_server_incoming--;
+		homa_list_del(&rpc->incoming_link);
+	}
 	rpc->state = HOMA_RPC_DEAD;
 	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
