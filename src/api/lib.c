@@ -195,9 +195,40 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 
 	(void)events;
 	(void)id;
-	if (ls)
+	/* Descriptor readiness is brought up to date when the current
+	 * library call ends (homa_lib_sync_pending): by then the waiting
+	 * thread has usually taken the message, and no system call is
+	 * needed at all. */
+	if (ls && !ls->sync_pending) {
+		ls->sync_pending = true;
+		ls->sync_next = lib->sync_head;
+		lib->sync_head = ls;
+	}
+	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_RELEASE);
+	if (lib->app_waiting)
+		pthread_cond_broadcast(&lib->cond);
+}
+
+void homa_lib_sync_pending(struct homa_lib *lib)
+{
+	while (lib->sync_head) {
+		struct homa_lsock *ls = lib->sync_head;
+
+		lib->sync_head = ls->sync_next;
+		ls->sync_pending = false;
 		homa_lsock_sync(ls);
-	pthread_cond_broadcast(&lib->cond);
+	}
+}
+
+/* The poller role is free: hand it to a waiting application thread, or
+ * else to the background thread. */
+static void homa_lib_release_poller(struct homa_lib *lib)
+{
+	lib->poller_busy = false;
+	if (lib->app_waiting)
+		pthread_cond_broadcast(&lib->cond);
+	else
+		pthread_cond_signal(&lib->bg_cond);
 }
 
 static uint64_t homa_lib_random(void *ctx)
@@ -221,15 +252,30 @@ static void homa_lib_free(void *ctx, void *p, size_t bytes)
 
 /* ---- the poller ---- */
 
+/* Packets read by one thread, waiting to enter the core. Each reading
+ * thread has its own (homa_dp_thread_buf), so waiters can busy-poll while
+ * another thread holds the poller role. */
+struct homa_lib_batch {
+	struct homa_lib_rx rx[HOMA_LIB_RX_MAX]; /* packets */
+	int num_rx;				/* entries in rx */
+	struct homa_lib_icmp icmp[64];		/* ICMP errors */
+	int num_icmp;				/* entries in icmp */
+};
+
+static struct homa_lib_batch *homa_lib_batch(void)
+{
+	return homa_dp_thread_buf(1, sizeof(struct homa_lib_batch));
+}
+
 static void homa_lib_collect(void *arg, const struct homa_addr *src,
 			     const uint8_t *pkt, size_t bytes)
 {
-	struct homa_lib *lib = arg;
+	struct homa_lib_batch *b = arg;
 	struct homa_lib_rx *r;
 
-	if (lib->num_rx == HOMA_LIB_RX_MAX)
+	if (b->num_rx == HOMA_LIB_RX_MAX)
 		return; /* cannot happen: rx returns fewer */
-	r = &lib->rx[lib->num_rx++];
+	r = &b->rx[b->num_rx++];
 	r->src = *src;
 	r->pkt = pkt;
 	r->bytes = bytes;
@@ -238,28 +284,36 @@ static void homa_lib_collect(void *arg, const struct homa_addr *src,
 static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
 				  uint16_t dport, int err)
 {
-	struct homa_lib *lib = arg;
+	struct homa_lib_batch *b = arg;
 
-	if (lib->num_icmp == 64)
+	if (b->num_icmp == 64)
 		return;
-	lib->icmp[lib->num_icmp].dst = *dst;
-	lib->icmp[lib->num_icmp].dport = dport;
-	lib->icmp[lib->num_icmp++].err = err;
+	b->icmp[b->num_icmp].dst = *dst;
+	b->icmp[b->num_icmp].dport = dport;
+	b->icmp[b->num_icmp++].err = err;
 }
 
-/* Feed what the poller collected to the core (lock held). */
-static void homa_lib_feed(struct homa_lib *lib)
+/* Read what has arrived into b (no lock). True if anything came. */
+static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
+{
+	return lib->dp->ops->rx(lib->dp, homa_lib_collect,
+				homa_lib_collect_icmp, b) > 0 ||
+	       b->num_icmp;
+}
+
+/* Feed what a thread collected to the core (lock held). */
+static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
 	uint64_t now = homa_lib_now();
 
-	for (int i = 0; i < lib->num_rx; i++)
-		homa_input(lib->homa, &lib->rx[i].src, lib->rx[i].pkt,
-			   lib->rx[i].bytes, now);
-	for (int i = 0; i < lib->num_icmp; i++)
-		homa_input_icmp(lib->homa, &lib->icmp[i].dst,
-				lib->icmp[i].dport, lib->icmp[i].err, now);
-	lib->num_rx = 0;
-	lib->num_icmp = 0;
+	for (int i = 0; i < b->num_rx; i++)
+		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
+			   b->rx[i].bytes, now);
+	for (int i = 0; i < b->num_icmp; i++)
+		homa_input_icmp(lib->homa, &b->icmp[i].dst, b->icmp[i].dport,
+				b->icmp[i].err, now);
+	b->num_rx = 0;
+	b->num_icmp = 0;
 }
 
 /* Run due core work; returns the core's next deadline (lock held). */
@@ -281,6 +335,7 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 				uint64_t deadline_ns)
 {
 	uint64_t next = homa_lib_service(lib), now, spin_end;
+	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false;
 
 	if (deadline_ns && deadline_ns < next)
@@ -295,9 +350,7 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 		uint64_t wait;
 		int n;
 
-		if (lib->dp->ops->rx(lib->dp, homa_lib_collect,
-				     homa_lib_collect_icmp, lib) > 0 ||
-		    lib->num_icmp) {
+		if (b && homa_lib_read(lib, b)) {
 			got = true;
 			break;
 		}
@@ -328,7 +381,7 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 kicked:
 	pthread_mutex_lock(&lib->lock);
 	if (got)
-		homa_lib_feed(lib);
+		homa_lib_feed(lib, b);
 	homa_lib_service(lib);
 }
 
@@ -352,17 +405,51 @@ void homa_lib_after_op(struct homa_lib *lib)
 	}
 }
 
+/* Read packets without the poller role for up to spin_ns (lock held on
+ * entry and exit). True if packets arrived and were fed to the core, or
+ * the poller role became free. */
+static bool homa_lib_spin(struct homa_lib *lib, uint64_t spin_ns, uint64_t gen)
+{
+	struct homa_lib_batch *b = homa_lib_batch();
+	uint64_t end = homa_lib_now() + spin_ns;
+	bool got = false;
+
+	if (!b || !spin_ns)
+		return false;
+	pthread_mutex_unlock(&lib->lock);
+	while (homa_lib_now() < end) {
+		if (homa_lib_read(lib, b)) {
+			got = true;
+			break;
+		}
+		if (!__atomic_load_n(&lib->poller_busy, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&lib->wake_gen, __ATOMIC_ACQUIRE) != gen)
+			break; /* the role is free, or the poller woke us */
+	}
+	pthread_mutex_lock(&lib->lock);
+	if (got) {
+		homa_lib_feed(lib, b);
+		homa_lib_service(lib);
+	}
+	return got || !lib->poller_busy || lib->wake_gen != gen;
+}
+
 void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
 {
+	uint64_t gen = lib->wake_gen;
+
 	if (!lib->poller_busy) {
 		lib->poller_busy = true;
 		homa_lib_poll_round(lib,
 				    (uint64_t)lib->config.poll_usecs * 1000,
 				    deadline_ns);
-		lib->poller_busy = false;
-		pthread_cond_broadcast(&lib->cond);
+		homa_lib_release_poller(lib);
 		return;
 	}
+	/* Another thread polls: busy-poll privately first, so a reply that
+	 * comes soon is handled by this thread with no hand-off. */
+	if (homa_lib_spin(lib, (uint64_t)lib->config.poll_usecs * 1000, gen))
+		return;
 	lib->app_waiting++;
 	if (lib->bg_polling)
 		homa_lib_kick(lib); /* take the role from the background */
@@ -402,7 +489,7 @@ static void *homa_lib_bg_main(void *arg)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
 			}
-			pthread_cond_timedwait(&lib->cond, &lib->lock, &ts);
+			pthread_cond_timedwait(&lib->bg_cond, &lib->lock, &ts);
 			if (!lib->poller_busy)
 				homa_lib_service(lib);
 			continue;
@@ -410,9 +497,9 @@ static void *homa_lib_bg_main(void *arg)
 		lib->poller_busy = true;
 		lib->bg_polling = true;
 		homa_lib_poll_round(lib, 0, 0);
+		homa_lib_sync_pending(lib);
 		lib->bg_polling = false;
-		lib->poller_busy = false;
-		pthread_cond_broadcast(&lib->cond);
+		homa_lib_release_poller(lib);
 	}
 	pthread_mutex_unlock(&lib->lock);
 	return NULL;
@@ -469,6 +556,7 @@ static int homa_lib_create(struct homa_lib **out)
 	}
 	pthread_mutex_init(&lib->lock, NULL);
 	pthread_cond_init(&lib->cond, NULL);
+	pthread_cond_init(&lib->bg_cond, NULL);
 	lib->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.events = EPOLLIN;
@@ -539,6 +627,7 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
 
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 {
+	homa_lib_sync_pending(lib);
 	ls->users--;
 	if (ls->closing && ls->users == 0)
 		pthread_cond_broadcast(&lib->cond);

@@ -45,7 +45,10 @@ struct homa_lsock {
 	uint8_t *own_region;	 /* region the library mapped, or NULL */
 	size_t own_region_bytes; /* bytes of own_region */
 	uint64_t private_waits[HOMA_LIB_PRIVATE_WAITERS]; /* ids waited on */
-	char error_msg[104]; /* text of the socket's last error */
+	char error_msg[104];	      /* text of the socket's last error */
+	bool sync_pending;	      /* on lib.sync_head */
+	struct homa_lsock *sync_next; /* next on lib.sync_head */
+	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -62,8 +65,12 @@ struct homa_lib_icmp {
 };
 
 struct homa_lib {
-	pthread_mutex_t lock;	   /* see above */
-	pthread_cond_t cond;	   /* waiters: broadcast on any change */
+	pthread_mutex_t lock;	      /* see above */
+	pthread_cond_t cond;	      /* application waiters: broadcast when a
+			      * message is ready or the role frees */
+	pthread_cond_t bg_cond;	      /* the background thread waits here */
+	struct homa_lsock *sync_head; /* sockets whose readiness changed */
+	uint64_t wake_gen;	   /* bumped by every wake-up from the core */
 	struct homa *homa;	   /* the process's core instance */
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
@@ -78,10 +85,6 @@ struct homa_lib {
 	pthread_t bg;		   /* background thread */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
-	struct homa_lib_rx rx[HOMA_LIB_RX_MAX]; /* poller's batch (no lock) */
-	int num_rx;				/* entries in rx */
-	struct homa_lib_icmp icmp[64];		/* poller's ICMP batch */
-	int num_icmp;				/* entries in icmp */
 };
 
 /* homa_lib_get() - the process's instance, created on first use.
@@ -108,6 +111,9 @@ void homa_lib_after_op(struct homa_lib *lib);
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
+
+/* Bring every socket whose state changed up to date (lock held). */
+void homa_lib_sync_pending(struct homa_lib *lib);
 
 /* Make the descriptor's readiness match the core's state. */
 void homa_lsock_sync(struct homa_lsock *ls);

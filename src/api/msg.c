@@ -147,9 +147,11 @@ static int homa_private_claim(struct homa_lsock *ls, uint64_t id)
 static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			  struct homa_recv_args *ra, int flags)
 {
-	uint64_t want = ra->id;
+	uint64_t want = ra->id, deadline = 0;
 	int ret, slot = -1;
 
+	if (ls->rcvtimeo_ns)
+		deadline = homa_lib_now() + ls->rcvtimeo_ns;
 	if (want) {
 		slot = homa_private_claim(ls, want);
 		if (slot < 0)
@@ -161,8 +163,10 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		homa_lib_after_op(lib);
 		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
 			break;
+		if (deadline && homa_lib_now() >= deadline)
+			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_lsock_sync(ls);
-		homa_lib_wait(lib, 0);
+		homa_lib_wait(lib, deadline);
 	}
 	if (slot >= 0)
 		ls->private_waits[slot] = 0;

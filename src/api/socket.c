@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -215,6 +216,24 @@ static int homa_set_rcvbuf(struct homa_lsock *ls, const void *optval,
 				    args.length);
 }
 
+/* SO_RCVTIMEO (level SOL_SOCKET): a receive timeout, as for sockets. */
+static int homa_set_rcvtimeo(struct homa_lsock *ls, const void *optval,
+			     socklen_t optlen)
+{
+	struct timeval tv;
+
+	if (!optval)
+		return -EFAULT;
+	if (optlen < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	ls->rcvtimeo_ns = (uint64_t)tv.tv_sec * 1000000000ull +
+			  (uint64_t)tv.tv_usec * 1000ull;
+	return 0;
+}
+
 int homa_setsockopt(int fd, int level, int optname, const void *optval,
 		    socklen_t optlen)
 {
@@ -230,7 +249,9 @@ int homa_setsockopt(int fd, int level, int optname, const void *optval,
 		UNLOCK(lib);
 		return -1;
 	}
-	if (level != IPPROTO_HOMA)
+	if (level == SOL_SOCKET && optname == SO_RCVTIMEO) {
+		ret = homa_set_rcvtimeo(ls, optval, optlen);
+	} else if (level != IPPROTO_HOMA)
 		ret = -ENOPROTOOPT;
 	else if (optname != SO_HOMA_RCVBUF && optname != SO_HOMA_SERVER)
 		ret = -ENOPROTOOPT;
@@ -425,6 +446,7 @@ int homa_close(int fd)
 	while (ls->users > 0)
 		pthread_cond_wait(&lib->cond, &lib->lock);
 	lib->socks[fd] = NULL;
+	homa_lib_sync_pending(lib); /* ls must leave the pending list */
 	homa_sock_close(ls->hsk, homa_lib_now());
 	lib->dp->ops->port_close(lib->dp, ls->port);
 	homa_lib_after_op(lib);

@@ -107,6 +107,13 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 bool homa_dp_addr_is_v4(const struct homa_addr *a);
+/* Per-thread buffer number slot (0: datapath receive buffers, 1: the
+ * library's packet batch), allocated on first use with at least bytes
+ * (callers always ask the same size per slot); freed at thread exit.
+ * NULL if out of memory. */
+#define HOMA_DP_TLS_SLOTS 2
+void *homa_dp_thread_buf(int slot, size_t bytes);
+
 /* The 16-bit one's-complement checksum of spec 1.9 (TCP pseudo-header
  * over src, dst, length, protocol 6) on Homa bytes, with the checksum
  * field (offset 16) taken as zero. */

@@ -3,6 +3,8 @@
  * UDP and raw datapaths.
  */
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -91,4 +93,29 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
 	while (sum >> 16)
 		sum = (sum & 0xFFFF) + (sum >> 16);
 	return (uint16_t)~sum;
+}
+
+/* Per-thread scratch buffers: several threads may read packets at once
+ * (the poller and busy-polling waiters), each into its own memory. */
+static pthread_key_t homa_dp_keys[HOMA_DP_TLS_SLOTS];
+static pthread_once_t homa_dp_keys_once = PTHREAD_ONCE_INIT;
+
+static void homa_dp_keys_init(void)
+{
+	for (int i = 0; i < HOMA_DP_TLS_SLOTS; i++)
+		pthread_key_create(&homa_dp_keys[i], free);
+}
+
+void *homa_dp_thread_buf(int slot, size_t bytes)
+{
+	void *p;
+
+	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
+	p = pthread_getspecific(homa_dp_keys[slot]);
+	if (!p) {
+		p = calloc(1, bytes);
+		if (p)
+			pthread_setspecific(homa_dp_keys[slot], p);
+	}
+	return p;
 }

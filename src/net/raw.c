@@ -43,7 +43,6 @@ struct raw_dp {
 	int next_port;		    /* last client port tried */
 	struct homa_dp_batch batch; /* packets waiting for flush */
 	struct raw_route routes[RAW_ROUTES]; /* source address cache */
-	uint8_t *rx_bufs;		     /* RAW_RX_MSGS x RAW_RX_BUF */
 };
 
 static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
@@ -180,13 +179,17 @@ static void raw_deliver(struct raw_dp *r, const struct homa_addr *src,
 static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
 		      homa_dp_deliver_fn deliver, void *arg)
 {
+	uint8_t *bufs = homa_dp_thread_buf(0, RAW_RX_MSGS * RAW_RX_BUF);
+
 	struct mmsghdr msgs[RAW_RX_MSGS];
 	struct iovec iovs[RAW_RX_MSGS];
 	struct sockaddr_in6 names[RAW_RX_MSGS];
 	int n;
 
+	if (!bufs)
+		return 0;
 	for (int i = 0; i < RAW_RX_MSGS; i++) {
-		iovs[i].iov_base = r->rx_bufs + i * RAW_RX_BUF;
+		iovs[i].iov_base = bufs + i * RAW_RX_BUF;
 		iovs[i].iov_len = RAW_RX_BUF;
 		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 		msgs[i].msg_hdr.msg_name = &names[i];
@@ -248,7 +251,6 @@ static void raw_destroy(struct homa_dp *dp)
 		close(r->fd6);
 	close(dp->epfd);
 	free(r->port_fd);
-	free(r->rx_bufs);
 	free(r);
 }
 
@@ -285,9 +287,8 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	r->opts = *opts;
 	r->next_port = RAW_MIN_CLIENT_PORT - 1;
 	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
-	r->rx_bufs = malloc(RAW_RX_MSGS * RAW_RX_BUF);
 	r->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!r->port_fd || !r->rx_bufs || r->dp.epfd < 0) {
+	if (!r->port_fd || r->dp.epfd < 0) {
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -308,7 +309,6 @@ fail:
 	if (r->dp.epfd >= 0)
 		close(r->dp.epfd);
 	free(r->port_fd);
-	free(r->rx_bufs);
 	free(r);
 	return ret;
 }

@@ -43,7 +43,6 @@ struct udp_dp {
 	int *port_family;	    /* port -> AF_INET / AF_INET6 */
 	int num_ports;		    /* open ports */
 	struct homa_dp_batch batch; /* packets waiting for flush */
-	uint8_t *rx_bufs;	    /* UDP_RX_MSGS x rx_buf_bytes */
 	size_t rx_buf_bytes;	    /* bytes per receive buffer */
 	int next_port;		    /* last client port tried */
 };
@@ -251,6 +250,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
+	uint8_t *bufs = homa_dp_thread_buf(0, UDP_RX_MSGS * UDP_RX_BUF);
 	struct mmsghdr msgs[UDP_RX_MSGS];
 	struct iovec iovs[UDP_RX_MSGS];
 	struct sockaddr_in6 names[UDP_RX_MSGS];
@@ -260,6 +260,9 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	} cms[UDP_RX_MSGS];
 	int total = 0;
 
+	if (!bufs)
+		return 0;
+
 	for (int port = 0, seen = 0;
 	     port < UDP_MAX_PORTS && seen < u->num_ports; port++) {
 		int fd = u->port_fd[port], n;
@@ -268,7 +271,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 			continue;
 		seen++;
 		for (int i = 0; i < UDP_RX_MSGS; i++) {
-			iovs[i].iov_base = u->rx_bufs + i * u->rx_buf_bytes;
+			iovs[i].iov_base = bufs + i * u->rx_buf_bytes;
 			iovs[i].iov_len = u->rx_buf_bytes;
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_name = &names[i];
@@ -303,7 +306,6 @@ static void udp_destroy(struct homa_dp *dp)
 	close(dp->epfd);
 	free(u->port_fd);
 	free(u->port_family);
-	free(u->rx_bufs);
 	free(u);
 }
 
@@ -330,14 +332,12 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->rx_buf_bytes = opts->gro ? UDP_RX_BUF : HOMA_DP_PKT_MAX + 512;
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
-	u->rx_bufs = malloc(UDP_RX_MSGS * u->rx_buf_bytes);
 	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!u->port_fd || !u->port_family || !u->rx_bufs || u->dp.epfd < 0) {
+	if (!u->port_fd || !u->port_family || u->dp.epfd < 0) {
 		if (u->dp.epfd >= 0)
 			close(u->dp.epfd);
 		free(u->port_fd);
 		free(u->port_family);
-		free(u->rx_bufs);
 		free(u);
 		return -ENOMEM;
 	}

@@ -1,0 +1,184 @@
+/*
+ * args.c - command-line parsing for homa-bench, with a clear message for
+ * every mistake.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef HOMA_WORKLOAD_DIR
+#define HOMA_WORKLOAD_DIR "data/workloads"
+#endif
+
+#include "bench.h"
+
+static void bench_usage(void)
+{
+	fprintf(stderr,
+		"usage: homa-bench server --proto homa|tcp [--raw] --port N "
+		"[--resp-size B]\n"
+		"       homa-bench client --proto homa|tcp [--raw] --server "
+		"HOST:PORT [--server ...]\n"
+		"                  --workload w1..w5|SIZE (--load MBPS | "
+		"--outstanding N) --seconds S\n"
+		"                  [--calibrate S] [--json FILE] "
+		"[--workload-dir DIR] [--seed N]\n");
+}
+
+static int bench_err(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "homa-bench: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	bench_usage();
+	return -1;
+}
+
+/* HOST:PORT (IPv6 as [addr]:port) into o->servers. */
+static int bench_add_server(struct bench_opts *o, const char *spec)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	size_t hl;
+
+	if (o->num_servers == BENCH_MAX_SERVERS)
+		return bench_err("too many --server (at most 16): %s", spec);
+	if (!colon || colon == spec || !colon[1])
+		return bench_err("--server wants HOST:PORT, got '%s'", spec);
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl > 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return bench_err("host name too long: %s", spec);
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	if (atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
+		return bench_err("bad port in '%s'", spec);
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return bench_err("cannot resolve host '%s'", host);
+	memcpy(&o->servers[o->num_servers], ai->ai_addr, ai->ai_addrlen);
+	o->server_len[o->num_servers++] = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int bench_number(const char *opt, const char *v, double min, double max,
+			double *out)
+{
+	char *end;
+	double d;
+
+	if (!v)
+		return bench_err("%s needs a value", opt);
+	d = strtod(v, &end);
+	if (*end || end == v || d < min || d > max) {
+		fprintf(stderr,
+			"homa-bench: %s: '%s' is not a number in "
+			"%g..%g\n",
+			opt, v, min, max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int bench_check(struct bench_opts *o)
+{
+	if (!o->proto)
+		return bench_err("%s", "--proto homa|tcp is required");
+	if (strcmp(o->proto, "homa") && strcmp(o->proto, "tcp"))
+		return bench_err("--proto must be homa or tcp, not '%s'",
+				 o->proto);
+	if (o->raw && strcmp(o->proto, "homa"))
+		return bench_err("%s", "--raw applies to --proto homa only");
+	if (o->server)
+		return o->port > 0 ? 0 : bench_err("%s", "--port is required");
+	if (!o->num_servers)
+		return bench_err("%s", "--server HOST:PORT is required");
+	if (!o->workload)
+		return bench_err("%s", "--workload is required");
+	if ((o->load_mbps > 0) == (o->outstanding > 0))
+		return bench_err(
+			"%s", "give exactly one of --load and --outstanding");
+	if (o->seconds <= 0)
+		return bench_err("%s", "--seconds is required");
+	return 0;
+}
+
+int bench_parse(int argc, char **argv, struct bench_opts *o)
+{
+	double d;
+
+	memset(o, 0, sizeof(*o));
+	o->workload_dir = getenv("HOMA_WORKLOAD_DIR")
+				  ? getenv("HOMA_WORKLOAD_DIR")
+				  : HOMA_WORKLOAD_DIR;
+	o->resp_size = 100;
+	o->cal_seconds = 2;
+	o->seed = 1;
+	if (argc < 2) {
+		bench_usage();
+		return -1;
+	}
+	if (strcmp(argv[1], "server") == 0)
+		o->server = true;
+	else if (strcmp(argv[1], "client") != 0)
+		return bench_err("first argument must be server or client, "
+				 "not '%s'",
+				 argv[1]);
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--raw") == 0) {
+			o->raw = true;
+			continue;
+		}
+		if (!v)
+			return bench_err("%s needs a value", a);
+		i++;
+		if (strcmp(a, "--proto") == 0)
+			o->proto = v;
+		else if (strcmp(a, "--port") == 0) {
+			if (bench_number(a, v, 1, 65535, &d))
+				return -1;
+			o->port = (int)d;
+		} else if (strcmp(a, "--server") == 0) {
+			if (bench_add_server(o, v))
+				return -1;
+		} else if (strcmp(a, "--workload") == 0)
+			o->workload = v;
+		else if (strcmp(a, "--workload-dir") == 0)
+			o->workload_dir = v;
+		else if (strcmp(a, "--load") == 0) {
+			if (bench_number(a, v, 0.001, 1e6, &o->load_mbps))
+				return -1;
+		} else if (strcmp(a, "--outstanding") == 0) {
+			if (bench_number(a, v, 1, 10000, &d))
+				return -1;
+			o->outstanding = (int)d;
+		} else if (strcmp(a, "--seconds") == 0) {
+			if (bench_number(a, v, 0.1, 86400, &o->seconds))
+				return -1;
+		} else if (strcmp(a, "--calibrate") == 0) {
+			if (bench_number(a, v, 0, 600, &o->cal_seconds))
+				return -1;
+		} else if (strcmp(a, "--resp-size") == 0) {
+			if (bench_number(a, v, 1, BENCH_MAX_MSG, &d))
+				return -1;
+			o->resp_size = (uint32_t)d;
+		} else if (strcmp(a, "--json") == 0)
+			o->json = v;
+		else if (strcmp(a, "--seed") == 0) {
+			if (bench_number(a, v, 0, 1e18, &d))
+				return -1;
+			o->seed = (uint64_t)d;
+		} else
+			return bench_err("unknown option '%s'", a);
+	}
+	return bench_check(o);
+}

@@ -1,0 +1,68 @@
+/*
+ * bench.h - homa-bench: one harness driving Homa and TCP the same way.
+ * A protocol implements the small table below; the client engine
+ * (client.c) generates requests open-loop (Poisson arrivals at a load) or
+ * closed-loop (N outstanding), times every RPC, and reports slowdown
+ * against an unloaded calibration run on the same setup.
+ */
+#ifndef HOMA_BENCH_H
+#define HOMA_BENCH_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "stats.h"
+#include "workload.h"
+
+#define BENCH_MAX_SERVERS 16
+#define BENCH_MAX_MSG	  1000000
+
+struct bench_opts {
+	bool server;	   /* server mode (else client) */
+	const char *proto; /* "homa" or "tcp" */
+	bool raw;	   /* Homa over raw IP 146 */
+	int port;	   /* server: port to listen on */
+	struct sockaddr_storage servers[BENCH_MAX_SERVERS]; /* targets */
+	socklen_t server_len[BENCH_MAX_SERVERS];	    /* their lengths */
+	int num_servers;				    /* targets given */
+	const char *workload;	  /* w1..w5 or a size */
+	const char *workload_dir; /* where wN.txt live */
+	double load_mbps;	  /* open loop: offered request Mbit/s */
+	int outstanding;	  /* closed loop: RPCs in flight */
+	double seconds;		  /* measured duration */
+	double cal_seconds;	  /* calibration duration (0 = skip) */
+	uint32_t resp_size;	  /* response bytes (server) */
+	const char *json;	  /* JSON output path or NULL */
+	uint64_t seed;		  /* random seed */
+};
+
+/* One protocol's client side. Tags identify RPCs (slot numbers). */
+struct bench_client {
+	/* Send a request of size bytes to server s, tagged. 0 or -errno. */
+	int (*send)(struct bench_client *c, int s, uint32_t size, uint64_t tag);
+	/* Wait up to timeout_ms for a response: 1 with *tag set, 0 on
+	 * timeout, -errno for a failed RPC (*tag set) or a fatal error
+	 * (*tag = UINT64_MAX). */
+	int (*recv)(struct bench_client *c, uint64_t *tag, int timeout_ms);
+	void (*close)(struct bench_client *c);
+};
+
+struct bench_client *bench_homa_client(const struct bench_opts *o);
+struct bench_client *bench_tcp_client(const struct bench_opts *o);
+int bench_homa_server(const struct bench_opts *o);
+int bench_tcp_server(const struct bench_opts *o);
+
+/* Run the client engine; returns the exit status. */
+int bench_client_run(const struct bench_opts *o);
+
+/* Parse argv into o; returns 0, or -1 after printing a message. */
+int bench_parse(int argc, char **argv, struct bench_opts *o);
+
+uint64_t bench_now_ns(void);
+
+/* Set by SIGINT/SIGTERM: stop cleanly. */
+extern volatile int bench_stop;
+
+#endif /* HOMA_BENCH_H */

@@ -1,0 +1,44 @@
+/*
+ * main.c - homa-bench entry point: parse arguments, run a server or the
+ * client engine. See bench.h and `homa-bench` without arguments.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+
+volatile int bench_stop;
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void bench_on_signal(int sig)
+{
+	(void)sig;
+	bench_stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	struct sigaction sa;
+
+	if (bench_parse(argc, argv, &o) < 0)
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = bench_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.server)
+		return strcmp(o.proto, "homa") == 0 ? bench_homa_server(&o)
+						    : bench_tcp_server(&o);
+	return bench_client_run(&o);
+}

@@ -1,0 +1,143 @@
+/*
+ * proto_homa.c - homa-bench over libhoma: the client tags each request
+ * with its slot in the completion cookie; the server answers every
+ * request with resp_size bytes without copying the request out.
+ */
+#include <errno.h>
+#include <sys/time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "homa.h"
+
+struct bench_homa {
+	struct bench_client c;		/* the table (first) */
+	const struct bench_opts *o;	/* options */
+	int fd;				/* Homa socket */
+	uint8_t *buf;			/* request bytes (never read back) */
+	struct homa_recvmsg_args rargs; /* carries bpages back */
+};
+
+static int bh_send(struct bench_client *c, int s, uint32_t size, uint64_t tag)
+{
+	struct bench_homa *h = (struct bench_homa *)c;
+	uint64_t id;
+
+	if (homa_request(h->fd, h->buf, size,
+			 (struct sockaddr *)&h->o->servers[s],
+			 h->o->server_len[s], &id, tag, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Blocking receive (the receiving thread drives the datapath itself, no
+ * hand-off); SO_RCVTIMEO bounds the wait. */
+static int bh_recv(struct bench_client *c, uint64_t *tag, int timeout_ms)
+{
+	struct bench_homa *h = (struct bench_homa *)c;
+	struct msghdr msg = { 0 };
+	ssize_t n;
+
+	(void)timeout_ms; /* fixed at socket creation */
+	msg.msg_control = &h->rargs;
+	msg.msg_controllen = sizeof(h->rargs);
+	h->rargs.id = 0;
+	n = homa_recvmsg(h->fd, &msg, 0);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	*tag = h->rargs.completion_cookie;
+	if (n < 0) {
+		int err = errno;
+
+		if (!h->rargs.id) {
+			*tag = UINT64_MAX;
+			h->rargs.num_bpages = 0;
+		}
+		return -err;
+	}
+	return 1;
+}
+
+static void bh_close(struct bench_client *c)
+{
+	struct bench_homa *h = (struct bench_homa *)c;
+
+	homa_close(h->fd);
+	free(h->buf);
+	free(h);
+}
+
+static int bh_socket(const struct bench_opts *o, int family)
+{
+	struct timeval tv = { 0, 50000 }; /* receive waits at most 50 ms */
+	int fd;
+
+	if (o->raw && homa_config_param("datapath", "raw") < 0) {
+		fprintf(stderr, "homa-bench: %s\n", homa_last_error());
+		return -1;
+	}
+	fd = homa_socket(family);
+	if (fd < 0) {
+		fprintf(stderr, "homa-bench: homa_socket: %s (%s)\n",
+			strerror(errno), homa_last_error());
+		return -1;
+	}
+	homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+struct bench_client *bench_homa_client(const struct bench_opts *o)
+{
+	struct bench_homa *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->o = o;
+	h->buf = calloc(1, BENCH_MAX_MSG);
+	h->fd = bh_socket(o, o->servers[0].ss_family);
+	if (h->fd < 0 || !h->buf) {
+		free(h->buf);
+		free(h);
+		return NULL;
+	}
+	h->c.send = bh_send;
+	h->c.recv = bh_recv;
+	h->c.close = bh_close;
+	return &h->c;
+}
+
+int bench_homa_server(const struct bench_opts *o)
+{
+	struct homa_recvmsg_args args = { 0 };
+	struct sockaddr_in6 addr = { 0 }, peer;
+	uint8_t *resp = calloc(1, o->resp_size);
+	int fd = bh_socket(o, AF_INET);
+
+	if (fd < 0 || !resp)
+		return 1;
+	addr.sin6_family = AF_INET;
+	addr.sin6_port = htons((uint16_t)o->port);
+	if (homa_bind(fd, (struct sockaddr *)&addr,
+		      sizeof(struct sockaddr_in)) < 0) {
+		fprintf(stderr, "homa-bench: bind to port %d: %s\n", o->port,
+			strerror(errno));
+		return 1;
+	}
+	while (!bench_stop) {
+		struct msghdr msg = { &peer, sizeof(peer), 0, 0,
+				      &args, sizeof(args), 0 };
+		ssize_t n;
+
+		args.id = 0;
+		n = homa_recvmsg(fd, &msg, 0);
+		if (n < 0)
+			continue;
+		homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
+			   msg.msg_namelen, args.id);
+	}
+	homa_close(fd);
+	free(resp);
+	return 0;
+}

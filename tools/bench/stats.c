@@ -1,0 +1,174 @@
+/*
+ * stats.c - percentiles, slowdown and output for homa-bench.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+double bench_percentile(const double *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	/* nearest rank: the smallest value with at least p% at or below */
+	rank = (size_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
+double bench_calib_us(const struct bench_calib *c, uint32_t size)
+{
+	if (c->n == 0)
+		return 1;
+	if (size <= c->size[0])
+		return c->lat_us[0];
+	for (int i = 1; i < c->n; i++) {
+		if (size <= c->size[i]) {
+			double f = (double)(size - c->size[i - 1]) /
+				   (double)(c->size[i] - c->size[i - 1]);
+
+			return c->lat_us[i - 1] +
+			       f * (c->lat_us[i] - c->lat_us[i - 1]);
+		}
+	}
+	return c->lat_us[c->n - 1] * (double)size / c->size[c->n - 1];
+}
+
+double bench_slowdown(const struct bench_calib *c, uint32_t size, double lat_us)
+{
+	double base = bench_calib_us(c, size);
+
+	return base > 0 ? lat_us / base : 0;
+}
+
+int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 4096;
+		struct bench_sample *s = realloc(r->s, cap * sizeof(*s));
+
+		if (!s)
+			return -1;
+		r->s = s;
+		r->cap = cap;
+	}
+	r->s[r->n].size = size;
+	r->s[r->n++].lat_us = (float)lat_us;
+	r->bytes += size;
+	return 0;
+}
+
+void bench_results_free(struct bench_results *r)
+{
+	free(r->s);
+	memset(r, 0, sizeof(*r));
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct bench_bucket {
+	size_t count;	       /* samples */
+	double p50, p99, p999; /* latency, us */
+	double s50, s99;       /* slowdown */
+};
+
+/* Percentiles of bucket d (samples whose size falls in it). */
+static void bench_bucket_stats(const struct bench_results *r,
+			       const struct bench_workload *w,
+			       const struct bench_calib *c, int d,
+			       struct bench_bucket *b, double *lat,
+			       double *slow)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (bench_workload_bucket(w, r->s[i].size) != d)
+			continue;
+		lat[n] = r->s[i].lat_us;
+		slow[n++] = bench_slowdown(c, r->s[i].size, r->s[i].lat_us);
+	}
+	qsort(lat, n, sizeof(*lat), bench_cmp);
+	qsort(slow, n, sizeof(*slow), bench_cmp);
+	b->count = n;
+	b->p50 = bench_percentile(lat, n, 50);
+	b->p99 = bench_percentile(lat, n, 99);
+	b->p999 = bench_percentile(lat, n, 99.9);
+	b->s50 = bench_percentile(slow, n, 50);
+	b->s99 = bench_percentile(slow, n, 99);
+}
+
+int bench_report(const struct bench_results *r, const struct bench_workload *w,
+		 const struct bench_calib *c, const char *label, FILE *f,
+		 const char *json_path)
+{
+	double *lat = malloc((r->n + 1) * sizeof(double));
+	double *slow = malloc((r->n + 1) * sizeof(double));
+	double mbps =
+		r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e6 : 0;
+	struct bench_bucket b[10];
+	FILE *j = NULL;
+	int ret = 0;
+
+	if (!lat || !slow) {
+		free(lat);
+		free(slow);
+		return -1;
+	}
+	for (int d = 0; d < 10; d++)
+		bench_bucket_stats(r, w, c, d, &b[d], lat, slow);
+	fprintf(f, "%s workload %s: %zu rpcs, %llu errors, %.1f Mbit/s\n",
+		label, w->name, r->n, (unsigned long long)r->errors, mbps);
+	fprintf(f, "%10s %8s %10s %10s %10s %8s %8s\n", "max_size", "count",
+		"p50_us", "p99_us", "p999_us", "p50_sd", "p99_sd");
+	for (int d = 0; d < 10; d++) {
+		if (!b[d].count)
+			continue;
+		fprintf(f, "%10u %8zu %10.1f %10.1f %10.1f %8.2f %8.2f\n",
+			w->deciles[d], b[d].count, b[d].p50, b[d].p99,
+			b[d].p999, b[d].s50, b[d].s99);
+	}
+	if (json_path) {
+		j = fopen(json_path, "w");
+		if (!j) {
+			ret = -1;
+			goto out;
+		}
+		fprintf(j,
+			"{\"label\": \"%s\", \"workload\": \"%s\", "
+			"\"throughput_mbps\": %.3f, \"rpcs\": %zu, "
+			"\"errors\": %llu, \"seconds\": %.3f, \"buckets\": [",
+			label, w->name, mbps, r->n,
+			(unsigned long long)r->errors, r->seconds);
+		for (int d = 0, first = 1; d < 10; d++) {
+			if (!b[d].count)
+				continue;
+			fprintf(j,
+				"%s\n  {\"max_size\": %u, \"count\": %zu, "
+				"\"p50_us\": %.2f, \"p99_us\": %.2f, "
+				"\"p999_us\": %.2f, \"p50_slowdown\": %.3f, "
+				"\"p99_slowdown\": %.3f}",
+				first ? "" : ",", w->deciles[d], b[d].count,
+				b[d].p50, b[d].p99, b[d].p999, b[d].s50,
+				b[d].s99);
+			first = 0;
+		}
+		fprintf(j, "\n]}\n");
+		if (fclose(j) != 0)
+			ret = -1;
+	}
+out:
+	free(lat);
+	free(slow);
+	return ret;
+}

@@ -1,0 +1,57 @@
+/*
+ * stats.h - homa-bench results: latencies per size bucket, percentiles,
+ * slowdown against an unloaded calibration of the same setup, and the
+ * text table and JSON output.
+ */
+#ifndef HOMA_BENCH_STATS_H
+#define HOMA_BENCH_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "workload.h"
+
+#define BENCH_CAL_POINTS 12
+
+/* Unloaded latency by size, from a calibration run: interpolated. */
+struct bench_calib {
+	uint32_t size[BENCH_CAL_POINTS]; /* sizes measured, ascending */
+	double lat_us[BENCH_CAL_POINTS]; /* median unloaded latency, us */
+	int n;				 /* points used */
+};
+
+struct bench_sample {
+	uint32_t size; /* request bytes */
+	float lat_us;  /* completion latency, us */
+};
+
+struct bench_results {
+	struct bench_sample *s; /* completed RPCs */
+	size_t n, cap;		/* count, allocated */
+	uint64_t errors;	/* RPCs that failed */
+	uint64_t bytes;		/* request bytes completed */
+	double seconds;		/* measured interval */
+};
+
+/* Percentile p (0..100) of sorted v[0..n) by nearest rank; 0 if n = 0. */
+double bench_percentile(const double *v, size_t n, double p);
+
+/* Unloaded latency for size, interpolated linearly in size between
+ * calibration points (and clamped at the ends). */
+double bench_calib_us(const struct bench_calib *c, uint32_t size);
+
+/* Slowdown of one RPC: its latency over the unloaded one (>= 0). */
+double bench_slowdown(const struct bench_calib *c, uint32_t size,
+		      double lat_us);
+
+int bench_results_add(struct bench_results *r, uint32_t size, double lat_us);
+void bench_results_free(struct bench_results *r);
+
+/* Print the per-bucket table (and totals) to f; write JSON to json_path
+ * if non-NULL. Returns 0 or -1 if the JSON file cannot be written. */
+int bench_report(const struct bench_results *r, const struct bench_workload *w,
+		 const struct bench_calib *c, const char *label, FILE *f,
+		 const char *json_path);
+
+#endif /* HOMA_BENCH_STATS_H */
