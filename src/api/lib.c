@@ -17,7 +17,8 @@
 
 #include "lib.h"
 
-#define HOMA_LIB_SHORT_WAIT_NS 100000 /* waits shorter than this spin */
+#define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
+#define HOMA_LIB_SHORT_WAIT_NS	100000	    /* waits shorter than this spin */
 
 static struct homa_lib *homa_lib_instance;
 static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -668,7 +669,11 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
 	if (region)
 		return 0;
+	/* Room for many concurrent large messages (a pool that is too small
+	 * stalls senders); the mapping reserves no memory until touched. */
 	want = (size_t)lib->config.max_message_bytes * 4 + (1u << 20);
+	if (want < HOMA_LIB_DEFAULT_REGION)
+		want = HOMA_LIB_DEFAULT_REGION;
 	want = (want + HOMA_BPAGE_SIZE - 1) & ~(size_t)(HOMA_BPAGE_SIZE - 1);
 	region = mmap(NULL, want, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -17,14 +17,21 @@
 static void bench_usage(void)
 {
 	fprintf(stderr,
-		"usage: homa-bench server --proto homa|tcp [--raw] --port N "
+		"usage: homa-bench server --proto homa|tcp|udp [--raw] --port "
+		"N "
 		"[--resp-size B]\n"
-		"       homa-bench client --proto homa|tcp [--raw] --server "
+		"       homa-bench client --proto homa|tcp|udp [--raw] "
+		"--server "
 		"HOST:PORT [--server ...]\n"
 		"                  --workload w1..w5|SIZE (--load MBPS | "
 		"--outstanding N) --seconds S\n"
-		"                  [--calibrate S] [--json FILE] "
-		"[--workload-dir DIR] [--seed N]\n");
+		"                  [--calibrate S | --load-calib F] "
+		"[--save-calib F] [--samples F]\n"
+		"                  [--json FILE] [--label L] "
+		"[--workload-dir DIR] [--seed N]\n"
+		"       homa-bench report --workload W --load-calib F "
+		"--seconds S --samples F [--samples F ...]\n"
+		"                  [--json FILE] [--label L]\n");
 }
 
 static int bench_err(const char *fmt, const char *arg)
@@ -89,10 +96,21 @@ static int bench_number(const char *opt, const char *v, double min, double max,
 
 static int bench_check(struct bench_opts *o)
 {
+	if (o->report) {
+		if (!o->workload || !o->load_calib || !o->num_sample_files ||
+		    o->seconds <= 0)
+			return bench_err(
+				"%s", "report needs --workload, "
+				      "--load-calib, --seconds and --samples");
+		if (!o->proto)
+			o->proto = "homa";
+		return 0;
+	}
 	if (!o->proto)
 		return bench_err("%s", "--proto homa|tcp is required");
-	if (strcmp(o->proto, "homa") && strcmp(o->proto, "tcp"))
-		return bench_err("--proto must be homa or tcp, not '%s'",
+	if (strcmp(o->proto, "homa") && strcmp(o->proto, "tcp") &&
+	    strcmp(o->proto, "udp"))
+		return bench_err("--proto must be homa, tcp or udp, not '%s'",
 				 o->proto);
 	if (o->raw && strcmp(o->proto, "homa"))
 		return bench_err("%s", "--raw applies to --proto homa only");
@@ -127,6 +145,8 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 	}
 	if (strcmp(argv[1], "server") == 0)
 		o->server = true;
+	else if (strcmp(argv[1], "report") == 0)
+		o->report = true;
 	else if (strcmp(argv[1], "client") != 0)
 		return bench_err("first argument must be server or client, "
 				 "not '%s'",
@@ -173,7 +193,18 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 			o->resp_size = (uint32_t)d;
 		} else if (strcmp(a, "--json") == 0)
 			o->json = v;
-		else if (strcmp(a, "--seed") == 0) {
+		else if (strcmp(a, "--label") == 0)
+			o->label = v;
+		else if (strcmp(a, "--save-calib") == 0)
+			o->save_calib = v;
+		else if (strcmp(a, "--load-calib") == 0)
+			o->load_calib = v;
+		else if (strcmp(a, "--samples") == 0) {
+			if (o->num_sample_files == BENCH_MAX_SERVERS)
+				return bench_err("too many --samples: %s", v);
+			o->samples = v;
+			o->sample_files[o->num_sample_files++] = v;
+		} else if (strcmp(a, "--seed") == 0) {
 			if (bench_number(a, v, 0, 1e18, &d))
 				return -1;
 			o->seed = (uint64_t)d;

@@ -35,7 +35,14 @@ struct bench_opts {
 	double cal_seconds;	  /* calibration duration (0 = skip) */
 	uint32_t resp_size;	  /* response bytes (server) */
 	const char *json;	  /* JSON output path or NULL */
-	uint64_t seed;		  /* random seed */
+	const char *save_calib;	  /* write the calibration here */
+	const char *load_calib;	  /* read the calibration from here */
+	const char *samples;	  /* write every RPC (size, latency) here */
+	const char *label;	  /* name in the report (default proto) */
+	bool report;		  /* report mode: merge sample files */
+	const char *sample_files[BENCH_MAX_SERVERS]; /* report inputs */
+	int num_sample_files; /* entries in sample_files */
+	uint64_t seed;	      /* random seed */
 };
 
 /* One protocol's client side. Tags identify RPCs (slot numbers). */
@@ -51,8 +58,17 @@ struct bench_client {
 
 struct bench_client *bench_homa_client(const struct bench_opts *o);
 struct bench_client *bench_tcp_client(const struct bench_opts *o);
+struct bench_client *bench_udp_client(const struct bench_opts *o);
+int bench_udp_server(const struct bench_opts *o);
 int bench_homa_server(const struct bench_opts *o);
 int bench_tcp_server(const struct bench_opts *o);
+
+int bench_calib_save(const char *path, const struct bench_calib *c);
+int bench_calib_load(const char *path, struct bench_calib *c);
+int bench_samples_save(const char *path, const struct bench_results *r);
+
+/* Merge sample files into one report; returns the exit status. */
+int bench_report_run(const struct bench_opts *o);
 
 /* Run the client engine; returns the exit status. */
 int bench_client_run(const struct bench_opts *o);

@@ -245,18 +245,41 @@ int bench_client_run(const struct bench_opts *o)
 	r.rng = o->seed * 2654435761u + 88172645463325252ull;
 	r.slots = calloc(BENCH_SLOTS, sizeof(*r.slots));
 	pthread_mutex_init(&r.lock, NULL);
-	r.c = strcmp(o->proto, "homa") == 0 ? bench_homa_client(o)
-					    : bench_tcp_client(o);
+	if (strcmp(o->proto, "homa") == 0)
+		r.c = bench_homa_client(o);
+	else if (strcmp(o->proto, "udp") == 0)
+		r.c = bench_udp_client(o);
+	else
+		r.c = bench_tcp_client(o);
 	if (!r.c || !r.slots) {
 		bench_workload_free(&w);
 		return 1;
 	}
-	if (o->cal_seconds > 0)
+	if (o->load_calib) {
+		if (bench_calib_load(o->load_calib, &cal) < 0) {
+			fprintf(stderr,
+				"homa-bench: cannot read calibration "
+				"%s\n",
+				o->load_calib);
+			ret = 2;
+			goto out;
+		}
+	} else if (o->cal_seconds > 0) {
 		bench_calibrate(&r, &cal);
+	}
+	if (o->save_calib && bench_calib_save(o->save_calib, &cal) < 0) {
+		fprintf(stderr, "homa-bench: cannot write %s\n", o->save_calib);
+		ret = 1;
+	}
 	r.record = true;
 	bench_phase(&r, o->seconds, o->outstanding);
 	r.res.seconds = o->seconds;
-	snprintf(label, sizeof(label), "%s%s", o->proto, o->raw ? "(raw)" : "");
+	snprintf(label, sizeof(label), "%s%s", o->label ? o->label : o->proto,
+		 o->raw && !o->label ? "(raw)" : "");
+	if (o->samples && bench_samples_save(o->samples, &r.res) < 0) {
+		fprintf(stderr, "homa-bench: cannot write %s\n", o->samples);
+		ret = 1;
+	}
 	if (r.fatal) {
 		fprintf(stderr, "homa-bench: %s\n", strerror(-r.fatal));
 		ret = 1;
@@ -265,6 +288,7 @@ int bench_client_run(const struct bench_opts *o)
 		fprintf(stderr, "homa-bench: cannot write %s\n", o->json);
 		ret = 1;
 	}
+out:
 	r.c->close(r.c);
 	bench_results_free(&r.res);
 	bench_workload_free(&w);

@@ -37,8 +37,14 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (o.server)
-		return strcmp(o.proto, "homa") == 0 ? bench_homa_server(&o)
-						    : bench_tcp_server(&o);
+	if (o.report)
+		return bench_report_run(&o);
+	if (o.server) {
+		if (strcmp(o.proto, "homa") == 0)
+			return bench_homa_server(&o);
+		if (strcmp(o.proto, "udp") == 0)
+			return bench_udp_server(&o);
+		return bench_tcp_server(&o);
+	}
 	return bench_client_run(&o);
 }

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# bench-cluster.sh - Homa and TCP side by side on the emulated cluster
+# (scripts/cluster.sh): host 1 serves, hosts 2..N send requests drawn from
+# a workload at a share of the server's downlink, so that link is the
+# bottleneck as in a rack. Every configuration gets an unloaded
+# calibration run (for slowdown) and then the loaded run; results are
+# merged into one table and JSON per configuration, and plotted.
+#
+#   scripts/bench-cluster.sh [--workload w4] [--load 80] [--seconds 30]
+#       [--hosts 4] [--rate 200mbit] [--configs "homa8 homa1 tcp"]
+#       [--out DIR] [--raw]
+#
+# Configurations: homa8 (8 priorities), homa1 (1 priority), tcp.
+# Needs root; always tears the cluster down, also on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKLOAD=w4 LOAD=80 SECONDS_RUN=30 HOSTS=4 RATE=200mbit
+CONFIGS="homa8 tcp" OUT=build/cluster RAW="" CAL_SECONDS=6
+while [ $# -gt 0 ]; do
+	case $1 in
+	--workload) WORKLOAD=$2; shift 2 ;;
+	--load) LOAD=$2; shift 2 ;;
+	--seconds) SECONDS_RUN=$2; shift 2 ;;
+	--hosts) HOSTS=$2; shift 2 ;;
+	--rate) RATE=$2; shift 2 ;;
+	--configs) CONFIGS=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--calibrate) CAL_SECONDS=$2; shift 2 ;;
+	--raw) RAW=--raw; shift ;;
+	*) echo "bench-cluster.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench-cluster.sh: needs root for network namespaces" >&2
+	exit 77
+fi
+if [ "$HOSTS" -lt 2 ]; then
+	echo "bench-cluster.sh: --hosts must be at least 2" >&2
+	exit 2
+fi
+BENCH=$PWD/build/bin/homa-bench
+[ -x "$BENCH" ] || { echo "bench-cluster.sh: build first (make)" >&2; exit 2; }
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	scripts/cluster.sh down || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rate_mbps() {
+	local r=${1,,}
+	case $r in
+	*gbit) echo $((${r%gbit} * 1000)) ;;
+	*mbit) echo "${r%mbit}" ;;
+	*) echo "bench-cluster.sh: rate must be in mbit or gbit" >&2; exit 2 ;;
+	esac
+}
+MBPS=$(rate_mbps "$RATE")
+CLIENTS=$((HOSTS - 1))
+# Offered load per client: the share of the server's downlink.
+PER_CLIENT=$(awk -v m="$MBPS" -v l="$LOAD" -v c="$CLIENTS" \
+	'BEGIN { printf "%.3f", m * l / 100 / c }')
+
+# Homa tuned for the link: its rate for the pacer, and unscheduled bytes
+# near the bandwidth-delay product (about 250 us of round trip here).
+homa_env() { # $1 = number of priorities
+	echo "HOMA_PRINT_METRICS=1 HOMA_LINK_MBPS=$MBPS HOMA_UNSCHED_BYTES=10000 HOMA_POLL_USECS=0" \
+		"HOMA_MAX_INCOMING=60000 HOMA_NUM_PRIORITIES=$1"
+}
+
+run_config() { # $1 = config name
+	local cfg=$1 proto=homa envs="" port=4000 i
+	case $cfg in
+	homa8) envs=$(homa_env 8) ;;
+	homa1) envs=$(homa_env 1) ;;
+	tcp) proto=tcp ;;
+	*) echo "bench-cluster.sh: unknown config $cfg" >&2; exit 2 ;;
+	esac
+	local raw=""
+	[ "$proto" = homa ] && raw=$RAW
+	scripts/cluster.sh exec 1 env $envs "$BENCH" server --proto $proto \
+		$raw --port $port >"$OUT/$cfg-server.log" 2>&1 &
+	PIDS+=($!)
+	sleep 0.5
+	# Unloaded calibration from host 2, one RPC at a time.
+	scripts/cluster.sh exec 2 env $envs "$BENCH" client --proto $proto \
+		$raw --server 10.77.0.1:$port --workload "$WORKLOAD" \
+		--outstanding 1 --seconds 0.2 --calibrate "$CAL_SECONDS" \
+		--save-calib "$OUT/$cfg-calib.txt" >/dev/null
+	local samples=() cpids=()
+	for i in $(seq 2 "$HOSTS"); do
+		scripts/cluster.sh exec "$i" env $envs "$BENCH" client \
+			--proto $proto $raw --server 10.77.0.1:$port \
+			--workload "$WORKLOAD" --load "$PER_CLIENT" \
+			--seconds "$SECONDS_RUN" --seed "$i" \
+			--load-calib "$OUT/$cfg-calib.txt" \
+			--samples "$OUT/$cfg-h$i.samples" \
+			>"$OUT/$cfg-h$i.log" 2>&1 &
+		cpids+=($!)
+		samples+=(--samples "$OUT/$cfg-h$i.samples")
+	done
+	for p in "${cpids[@]}"; do wait "$p"; done
+	kill "${PIDS[-1]}" 2>/dev/null || true
+	wait "${PIDS[-1]}" 2>/dev/null || true
+	"$BENCH" report --workload "$WORKLOAD" --label "$cfg" \
+		--load-calib "$OUT/$cfg-calib.txt" --seconds "$SECONDS_RUN" \
+		"${samples[@]}" --json "$OUT/$cfg.json" | tee "$OUT/$cfg.txt"
+}
+
+scripts/cluster.sh up "$HOSTS" "$RATE" 100
+echo "workload $WORKLOAD at $LOAD% of $RATE ($CLIENTS clients x $PER_CLIENT Mbit/s" \
+	"to host 1), $SECONDS_RUN s per configuration"
+for cfg in $CONFIGS; do
+	run_config "$cfg"
+done
+scripts/plot-slowdown.sh "$OUT" "$WORKLOAD" "$LOAD" $CONFIGS
