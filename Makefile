@@ -3,6 +3,7 @@
 #   make test       install missing deps, build, run the whole suite
 #   make test-asan  the same suite under ASan + UBSan in build/asan
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make demo       Homa vs TCP on an emulated cluster (W4, 80 % load)
 #   make install    install library, header, pkg-config and CMake files
 #   make clean      remove build/
 BUILD ?= build
@@ -17,7 +18,7 @@ ifdef PREFIX
 CMAKE_FLAGS += -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 endif
 
-.PHONY: all deps configure test test-asan fuzz install clean format
+.PHONY: all deps configure test test-asan fuzz install clean format demo
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -36,6 +37,11 @@ test-asan:
 
 fuzz: all
 	cd $(BUILD) && HOMA_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure -L fuzz
+
+demo:
+	@./scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	./scripts/demo.sh
 
 install: all
 	cmake --install $(BUILD)

@@ -11,3 +11,28 @@ homa_add_test(test_core_rpc ${T}/core/test_core_rpc.c core)
 homa_add_test(test_core_stress ${T}/core/test_core_stress.c core)
 homa_add_test(test_core_faults ${T}/core/test_core_faults.c core)
 homa_add_test(test_core_hostile ${T}/core/test_core_hostile.c core)
+# libhoma over real sockets (label net; see tests/net/*.c and *.sh).
+homa_add_net_prog(rpc_peer ${T}/net/rpc_peer.c)
+foreach(dp udp raw)
+  foreach(fam 4 6)
+    homa_add_net_test(net_loopback_${dp}${fam} 300 bash ${T}/net/loopback.sh
+                      $<TARGET_FILE:rpc_peer> ${dp} ${fam})
+  endforeach()
+endforeach()
+
+# homa-bench: its arithmetic and argument checks (no network).
+set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
+homa_add_test(test_bench ${T}/bench/test_bench.c unit)
+if(TARGET test_bench)
+  target_sources(test_bench PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
+    ${BENCH}/args.c ${BENCH}/files.c)
+  target_include_directories(test_bench PRIVATE ${BENCH})
+  target_link_libraries(test_bench PRIVATE m)
+  target_compile_definitions(test_bench PRIVATE
+    HOMA_WORKLOAD_DIR="${CMAKE_SOURCE_DIR}/data/workloads")
+endif()
+
+# A short Homa-vs-TCP run on the emulated cluster (root; label net).
+add_test(NAME cluster_smoke COMMAND ${T}/net/cluster_smoke.sh)
+set_tests_properties(cluster_smoke PROPERTIES LABELS net TIMEOUT 120
+  SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
