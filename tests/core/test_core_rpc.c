@@ -585,6 +585,47 @@ static void homa_input__ack_overflow_and_need_ack(void **state)
 	test_free(rc);
 }
 
+static void homa_poll__automatic_cutoffs(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	int64_t min = 100;
+	const struct homa_config *c = homa_get_config(W->h[1]);
+	int64_t before[8];
+
+	(void)state;
+	memcpy(before, c->unsched_cutoffs, sizeof(before));
+	assert_int_equal(
+		homa_set_param(W->h[1], "cutoff_min_messages", &min, 1, NULL),
+		0);
+	/* Bimodal: 2,000-byte requests carry about half of the bytes, so
+	 * the byte quotas of spec 7 give them levels of their own. */
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(
+			r_request(i % 10 ? 2000 : 20000, 1, 0, 0, NULL), 0);
+		r_deliver();
+		assert_true(r_serve_echo(rs) > 0);
+		r_deliver();
+		rc->id = 0;
+		assert_true(homa_recv(W->cli, rc, W->now) > 0);
+	}
+	/* The first period (1 s) ends: the server recomputes its cutoffs. */
+	r_run_ms(1001);
+	assert_int_equal(r_m(1)->v[HOMA_M_cutoffs_computed], 1);
+	assert_memory_not_equal(before, c->unsched_cutoffs, sizeof(before));
+	/* The highest level now covers the small mode only. */
+	assert_true(c->unsched_cutoffs[7] >= 2000 &&
+		    c->unsched_cutoffs[7] < 20000);
+	/* The client learns the new version with its next request. */
+	uint64_t learned = r_m(0)->v[HOMA_M_cutoffs_updates];
+
+	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
+	r_deliver();
+	assert_int_equal(r_m(0)->v[HOMA_M_cutoffs_updates], learned + 1);
+	test_free(rs);
+	test_free(rc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +642,7 @@ int main(void)
 		T(homa_rpc__timeout_without_server),
 		T(homa_sock_info__views),
 		T(homa_input__ack_overflow_and_need_ack),
+		T(homa_poll__automatic_cutoffs),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
