@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 static struct homa_lib *homa_lib_instance;
 static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread char homa_lib_error[160];
+static __thread char homa_lib_error[200];
 
 /* Library-only settings, beside the core's parameters. */
 static int homa_lib_datapath = -1;	    /* -1: from HOMA_DATAPATH */
@@ -109,13 +110,10 @@ static int homa_lib_apply(struct homa_config *config, int *datapath,
  * HOMA_LINK_MBPS-style names; the first bad one is reported. */
 static int homa_lib_env(struct homa_config *config, int *datapath)
 {
-	char var[64];
-	const char *name, *value;
+	char var[64], why[sizeof(homa_lib_error)];
+	const char *name = "datapath", *value;
 
-	value = getenv("HOMA_DATAPATH");
-	if (value && homa_lib_apply(config, datapath, "datapath", value) < 0)
-		return -EINVAL;
-	for (int i = 0; (name = homa_config_name(i)); i++) {
+	for (int i = -1; i < 0 || (name = homa_config_name(i)); i++) {
 		size_t k;
 
 		snprintf(var, sizeof(var), "HOMA_%s", name);
@@ -123,10 +121,19 @@ static int homa_lib_env(struct homa_config *config, int *datapath)
 			var[k] = (char)toupper((unsigned char)var[k]);
 		value = getenv(var);
 		if (value && homa_lib_apply(config, datapath, name, value) < 0)
-			return -EINVAL;
+			goto bad;
 	}
 	return 0;
+
+bad:
+	/* Name the variable, not just the parameter. */
+	snprintf(why, sizeof(why), "%s", homa_lib_error);
+	snprintf(homa_lib_error, sizeof(homa_lib_error), "%.40s=%.24s: %.120s",
+		 var, value, why);
+	return -EINVAL;
 }
+
+static int homa_lib_check(const struct homa_config *c);
 
 int homa_config_param(const char *name, const char *value)
 {
@@ -167,6 +174,14 @@ int homa_config_param(const char *name, const char *value)
 	int n = homa_lib_parse(value, vals, HOMA_MAX_PRIORITIES);
 
 	pthread_mutex_lock(&lib->lock);
+	struct homa_config check = lib->config;
+
+	if (n >= 0 && homa_config_set(&check, name, vals, n, err) == 0 &&
+	    homa_lib_check(&check) < 0) {
+		pthread_mutex_unlock(&lib->lock);
+		errno = EINVAL;
+		return -1;
+	}
 	ret = n < 0 ? -EINVAL : homa_set_param(lib->homa, name, vals, n, err);
 	if (ret == 0)
 		lib->config = *homa_get_config(lib->homa);
@@ -303,9 +318,29 @@ static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 }
 
 /* Feed what a thread collected to the core (lock held). */
+/*
+ * A server socket without a receive region drops every request (spec 13
+ * item 11). When a request was dropped so, give each server socket whose
+ * application registered no region the library's own (as sendmsg and
+ * recvmsg do for clients); the client's RESEND brings the request back.
+ * Doing it only then leaves SO_HOMA_RCVBUF free for applications that
+ * register after bind. Lock held.
+ */
+static void homa_lib_server_regions(struct homa_lib *lib)
+{
+	for (int fd = 0; fd < lib->socks_len; fd++) {
+		struct homa_lsock *ls = lib->socks[fd];
+
+		if (ls && !ls->closing && homa_sock_is_server(ls->hsk) &&
+		    !homa_sock_is_shutdown(ls->hsk))
+			homa_lsock_ensure_region(lib, ls);
+	}
+}
+
 static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
-	uint64_t now = homa_lib_now();
+	const struct homa_metrics *m = homa_get_metrics(lib->homa);
+	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
 
 	for (int i = 0; i < b->num_rx; i++)
 		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
@@ -315,6 +350,8 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 				b->icmp[i].err, now);
 	b->num_rx = 0;
 	b->num_icmp = 0;
+	if (m->v[HOMA_M_drop_no_region] != no_region)
+		homa_lib_server_regions(lib);
 }
 
 /* Run due core work; returns the core's next deadline (lock held). */
@@ -323,6 +360,12 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 	uint64_t next = homa_poll(lib->homa, homa_lib_now());
 
 	lib->dp->ops->flush(lib->dp);
+	/* The core wakes a socket for writability only after a send saw
+	 * EAGAIN, not when a send merely filled it: recheck unwritable
+	 * sockets here (their memory returns as RPCs are reaped). */
+	for (int fd = 0; lib->num_unwritable && fd < lib->socks_len; fd++)
+		if (lib->socks[fd] && lib->socks[fd]->unwritable)
+			homa_lsock_sync(lib->socks[fd]);
 	return next;
 }
 
@@ -506,6 +549,49 @@ static void *homa_lib_bg_main(void *arg)
 	return NULL;
 }
 
+/* A 0/1 environment variable into *flag (unchanged if unset). */
+static int homa_lib_flag(const char *var, bool *flag)
+{
+	const char *v = getenv(var);
+	char err[96];
+
+	if (!v)
+		return 0;
+	if (strcmp(v, "0") && strcmp(v, "1")) {
+		snprintf(err, sizeof(err), "%s: '%s' is not 0 or 1", var, v);
+		homa_lib_set_error(err);
+		return -EINVAL;
+	}
+	*flag = v[0] == '1';
+	return 0;
+}
+
+/* Limits of the library on top of the core's own validation: messages
+ * must fit the 16 bpage offsets of homa_recvmsg_args, and packets the
+ * datapath's buffers. */
+static int homa_lib_check(const struct homa_config *c)
+{
+	char err[128];
+
+	if (c->max_message_bytes > HOMA_MAX_MESSAGE_LENGTH) {
+		snprintf(err, sizeof(err),
+			 "max_message_bytes: %lld is above the API's limit "
+			 "%d (16 bpages)",
+			 (long long)c->max_message_bytes,
+			 HOMA_MAX_MESSAGE_LENGTH);
+		homa_lib_set_error(err);
+		return -EINVAL;
+	}
+	if (c->mtu > HOMA_DP_PKT_MAX) {
+		snprintf(err, sizeof(err),
+			 "mtu: %lld is above the datapath's limit %d",
+			 (long long)c->mtu, HOMA_DP_PKT_MAX);
+		homa_lib_set_error(err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int homa_lib_create(struct homa_lib **out)
 {
 	struct homa_dp_opts opts = { .gso = true, .gro = true };
@@ -529,12 +615,15 @@ static int homa_lib_create(struct homa_lib **out)
 	lib->datapath = datapath;
 	if (datapath == 1)
 		lib->config.extra_header_bytes = 0;
-	opts.verify_csum =
-		getenv("HOMA_VERIFY_CSUM") && atoi(getenv("HOMA_VERIFY_CSUM"));
-	if (getenv("HOMA_GSO"))
-		opts.gso = atoi(getenv("HOMA_GSO")) != 0;
-	if (getenv("HOMA_GRO"))
-		opts.gro = atoi(getenv("HOMA_GRO")) != 0;
+	ret = homa_lib_check(&lib->config);
+	if (ret < 0)
+		goto fail;
+	if (homa_lib_flag("HOMA_VERIFY_CSUM", &opts.verify_csum) < 0 ||
+	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
+	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0) {
+		ret = -EINVAL;
+		goto fail;
+	}
 	opts.rcvbuf_bytes = 4 << 20;
 	ret = datapath ? homa_dp_raw_create(&opts, &lib->dp)
 		       : homa_dp_udp_create(&opts, &lib->dp);
@@ -614,7 +703,9 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
 	struct homa_lsock *ls;
 
 	if (fd < 0 || fd >= lib->socks_len || !lib->socks[fd]) {
-		errno = fd < 0 ? EBADF : ENOTSOCK;
+		/* Not ours: a descriptor that is not open is EBADF, any
+		 * other (pipe, TCP or UDP socket...) ENOTSOCK. */
+		errno = fd < 0 || fcntl(fd, F_GETFD) < 0 ? EBADF : ENOTSOCK;
 		return NULL;
 	}
 	ls = lib->socks[fd];
@@ -652,10 +743,12 @@ void homa_lsock_sync(struct homa_lsock *ls)
 		while (write(ls->fd, buf, sizeof(buf)) > 0)
 			;
 		ls->unwritable = true;
+		homa_lib_instance->num_unwritable++;
 	} else if (writable && ls->unwritable) {
 		while (read(ls->peer_fd, buf, sizeof(buf)) > 0)
 			;
 		ls->unwritable = false;
+		homa_lib_instance->num_unwritable--;
 	}
 }
 

@@ -70,7 +70,7 @@ struct homa_dp_opts {
 /* ---- the transmit batch (dp_batch.c) ---- */
 
 #define HOMA_DP_BATCH_PKTS 64	/* packets queued before a flush */
-#define HOMA_DP_PKT_MAX	   1600 /* largest Homa packet sent, bytes */
+#define HOMA_DP_PKT_MAX	   9000 /* largest Homa packet (jumbo MTU), bytes */
 
 struct homa_dp_pkt {
 	int fd;			 /* socket to send from */
