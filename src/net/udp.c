@@ -42,6 +42,8 @@ struct udp_dp {
 	int *port_fd;		    /* port -> UDP socket, -1 = none */
 	int *port_family;	    /* port -> AF_INET / AF_INET6 */
 	int num_ports;		    /* open ports */
+	int *open_fds;		    /* their sockets, num_ports entries (rx
+				     * walks this, not the port table) */
 	struct homa_dp_batch batch; /* packets waiting for flush */
 	size_t rx_buf_bytes;	    /* bytes per receive buffer */
 	int next_port;		    /* last client port tried */
@@ -144,6 +146,7 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		return ret;
 	}
 	u->port_fd[ret] = fd;
+	u->open_fds[u->num_ports] = fd;
 	u->port_family[ret] = af;
 	u->num_ports++;
 	return ret;
@@ -157,9 +160,14 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
+	for (int i = 0; i < u->num_ports; i++) {
+		if (u->open_fds[i] == u->port_fd[port]) {
+			u->open_fds[i] = u->open_fds[--u->num_ports];
+			break;
+		}
+	}
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
-	u->num_ports--;
 }
 
 static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
@@ -263,13 +271,9 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	if (!bufs)
 		return 0;
 
-	for (int port = 0, seen = 0;
-	     port < UDP_MAX_PORTS && seen < u->num_ports; port++) {
-		int fd = u->port_fd[port], n;
+	for (int k = 0; k < u->num_ports; k++) {
+		int fd = u->open_fds[k], n;
 
-		if (fd < 0)
-			continue;
-		seen++;
 		for (int i = 0; i < UDP_RX_MSGS; i++) {
 			iovs[i].iov_base = bufs + i * u->rx_buf_bytes;
 			iovs[i].iov_len = u->rx_buf_bytes;
@@ -305,6 +309,7 @@ static void udp_destroy(struct homa_dp *dp)
 			close(u->port_fd[p]);
 	close(dp->epfd);
 	free(u->port_fd);
+	free(u->open_fds);
 	free(u->port_family);
 	free(u);
 }
@@ -332,12 +337,14 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->rx_buf_bytes = opts->gro ? UDP_RX_BUF : HOMA_DP_PKT_MAX + 512;
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
+	u->open_fds = calloc(UDP_MAX_PORTS, sizeof(int));
 	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!u->port_fd || !u->port_family || u->dp.epfd < 0) {
+	if (!u->port_fd || !u->port_family || !u->open_fds || u->dp.epfd < 0) {
 		if (u->dp.epfd >= 0)
 			close(u->dp.epfd);
 		free(u->port_fd);
 		free(u->port_family);
+		free(u->open_fds);
 		free(u);
 		return -ENOMEM;
 	}
