@@ -11,6 +11,9 @@ CONFIG ?= Release
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
+# What the suite needs: the build tools, and for the network tests (run as
+# root) iproute2, nftables, ethtool and gnuplot.
+DEPS ?= net
 ifeq ($(HOMA_WERROR),1)
 CMAKE_FLAGS += -DHOMA_WERROR=ON
 endif
@@ -24,7 +27,7 @@ all: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
-	@./scripts/deps.sh build
+	@./scripts/deps.sh $(DEPS)
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CONFIG) $(CMAKE_FLAGS) >/dev/null
