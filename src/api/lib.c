@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "lib.h"
 
 #define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
+#define HOMA_LIB_MIN_LINGER_NS	100000	    /* see homa_lib_linger */
 #define HOMA_LIB_SHORT_WAIT_NS	100000	    /* waits shorter than this spin */
 
 static struct homa_lib *homa_lib_instance;
@@ -240,7 +242,7 @@ void homa_lib_sync_pending(struct homa_lib *lib)
  * else to the background thread. */
 static void homa_lib_release_poller(struct homa_lib *lib)
 {
-	lib->poller_busy = false;
+	__atomic_store_n(&lib->poller_busy, false, __ATOMIC_RELAXED);
 	if (lib->app_waiting)
 		pthread_cond_broadcast(&lib->cond);
 	else
@@ -404,8 +406,12 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 		/* Spin rather than sleep for short waits: a sleep costs tens
 		 * of microseconds of timer slack and wake-up, which would
 		 * starve the pacer. */
-		if (now < spin_end || next - now < HOMA_LIB_SHORT_WAIT_NS)
+		if (now < spin_end || next - now < HOMA_LIB_SHORT_WAIT_NS) {
+			/* Let a runnable thread on this CPU go first: the
+			 * peer we wait for may be one (few CPUs). */
+			sched_yield();
 			continue;
+		}
 		wait = next - now;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
 		ts.tv_nsec = (long)(wait % 1000000000ull);
@@ -482,21 +488,24 @@ void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
 {
 	uint64_t gen = lib->wake_gen;
 
+	lib->app_wait_ns = homa_lib_now();
 	if (!lib->poller_busy) {
-		lib->poller_busy = true;
+		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		homa_lib_poll_round(lib,
 				    (uint64_t)lib->config.poll_usecs * 1000,
 				    deadline_ns);
 		homa_lib_release_poller(lib);
 		return;
 	}
-	/* Another thread polls: busy-poll privately first, so a reply that
-	 * comes soon is handled by this thread with no hand-off. */
+	/* Another thread polls. The background thread gives the role up
+	 * when kicked (and then stays away while application threads keep
+	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so
+	 * a reply that comes soon is handled here with no hand-off. */
+	if (lib->bg_polling)
+		homa_lib_kick(lib);
 	if (homa_lib_spin(lib, (uint64_t)lib->config.poll_usecs * 1000, gen))
 		return;
 	lib->app_waiting++;
-	if (lib->bg_polling)
-		homa_lib_kick(lib); /* take the role from the background */
 	if (deadline_ns) {
 		struct timespec ts;
 		uint64_t real;
@@ -516,6 +525,22 @@ void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
 	lib->app_waiting--;
 }
 
+/* While application threads keep coming back to wait (a client between
+ * requests, a server between replies), the background thread stays out
+ * of the datapath, so it neither steals their packets nor must be kicked
+ * out every time. Returns the ns left before it may poll (0 = now). */
+static uint64_t homa_lib_linger(struct homa_lib *lib)
+{
+	uint64_t linger = 2 * (uint64_t)lib->config.poll_usecs * 1000;
+	uint64_t now = homa_lib_now();
+
+	if (linger < HOMA_LIB_MIN_LINGER_NS)
+		linger = HOMA_LIB_MIN_LINGER_NS;
+	if (!lib->app_wait_ns || now >= lib->app_wait_ns + linger)
+		return 0;
+	return lib->app_wait_ns + linger - now;
+}
+
 /* The background thread: holds the poller role whenever no application
  * thread wants it, so timers and retransmission always run. */
 static void *homa_lib_bg_main(void *arg)
@@ -524,11 +549,14 @@ static void *homa_lib_bg_main(void *arg)
 
 	pthread_mutex_lock(&lib->lock);
 	while (!lib->stopping) {
-		if (lib->poller_busy || lib->app_waiting) {
+		uint64_t linger = homa_lib_linger(lib);
+
+		if (lib->poller_busy || lib->app_waiting || linger) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 1000000; /* recheck every ms */
+			/* recheck every ms, or when the linger ends */
+			ts.tv_nsec += linger ? (long)linger : 1000000;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
@@ -538,7 +566,7 @@ static void *homa_lib_bg_main(void *arg)
 				homa_lib_service(lib);
 			continue;
 		}
-		lib->poller_busy = true;
+		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		lib->bg_polling = true;
 		homa_lib_poll_round(lib, 0, 0);
 		homa_lib_sync_pending(lib);

@@ -71,6 +71,7 @@ struct homa_lib {
 	pthread_cond_t bg_cond;	      /* the background thread waits here */
 	struct homa_lsock *sync_head; /* sockets whose readiness changed */
 	uint64_t wake_gen;	   /* bumped by every wake-up from the core */
+	uint64_t app_wait_ns;	   /* last time an application thread waited */
 	struct homa *homa;	   /* the process's core instance */
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
@@ -80,6 +81,7 @@ struct homa_lib {
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */
 	int app_waiting;	   /* application threads waiting to poll */
+	int num_unwritable;	   /* sockets with homa_lsock.unwritable */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
