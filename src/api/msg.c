@@ -52,11 +52,15 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 {
 	int ret;
 
+	/* Linux's order: the control must be a user pointer (controllen
+	 * 0), readable (NULL is EFAULT), then the address is checked. */
 	if (!msg)
 		return -EFAULT;
-	if (!msg->msg_name)
+	if (msg->msg_controllen != 0)
 		return -EINVAL;
-	if (!msg->msg_control || msg->msg_controllen != 0)
+	if (!msg->msg_control)
+		return -EFAULT;
+	if (!msg->msg_name)
 		return -EINVAL;
 	memcpy(args, msg->msg_control, sizeof(*args));
 	if (args->flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS || args->reserved)
@@ -159,6 +163,12 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	}
 	for (;;) {
 		ra->id = want;
+		if (want && homa_sock_is_shutdown(ls->hsk)) {
+			/* Shutdown ended the RPC waited for: the waiter
+			 * learns ESHUTDOWN (spec 9.1), not EINVAL. */
+			ret = -ESHUTDOWN;
+			break;
+		}
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
 		homa_lib_after_op(lib);
 		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))

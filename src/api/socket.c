@@ -202,9 +202,11 @@ static int homa_set_rcvbuf(struct homa_lsock *ls, const void *optval,
 	if (optlen != sizeof(args))
 		return -EINVAL;
 	memcpy(&args, optval, sizeof(args));
-	if (!args.start || (args.start & 4095))
-		return -EINVAL;
-	/* The region must be writable: let the kernel try (EFAULT). */
+	/* Linux first writes at start as a probe (EFAULT if it cannot,
+	 * NULL included), then checks the alignment. Here the kernel does
+	 * the probing: a 1-byte read from /dev/zero into the region. */
+	if (!args.start)
+		return -EFAULT;
 	devzero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 	if (devzero >= 0) {
 		ret = (int)read(devzero, (void *)(uintptr_t)args.start, 1);
@@ -212,6 +214,8 @@ static int homa_set_rcvbuf(struct homa_lsock *ls, const void *optval,
 		if (ret < 0 && errno == EFAULT)
 			return -EFAULT;
 	}
+	if (args.start & 4095)
+		return -EINVAL;
 	return homa_sock_set_rcvbuf(ls->hsk, (uint8_t *)(uintptr_t)args.start,
 				    args.length);
 }
@@ -447,6 +451,8 @@ int homa_close(int fd)
 		pthread_cond_wait(&lib->cond, &lib->lock);
 	lib->socks[fd] = NULL;
 	homa_lib_sync_pending(lib); /* ls must leave the pending list */
+	if (ls->unwritable)
+		lib->num_unwritable--;
 	homa_sock_close(ls->hsk, homa_lib_now());
 	lib->dp->ops->port_close(lib->dp, ls->port);
 	homa_lib_after_op(lib);
@@ -464,20 +470,28 @@ int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 {
 	struct homa_lib *lib = homa_lib_get();
 	struct homa_metrics m;
+	uint64_t dp[7];
 
 	if (!lib)
 		return -1;
-	LOCK(lib);
+	LOCK(lib); /* tx counters change under it; rx ones atomically */
 	m = *homa_get_metrics(lib->homa);
+	dp[0] = lib->dp->tx_pkts;
+	dp[1] = lib->dp->tx_calls;
+	dp[2] = lib->dp->tx_errors;
+	dp[3] = HOMA_DP_READ(lib->dp->rx_pkts);
+	dp[4] = HOMA_DP_READ(lib->dp->rx_calls);
+	dp[5] = HOMA_DP_READ(lib->dp->rx_filtered);
+	dp[6] = HOMA_DP_READ(lib->dp->rx_bad_csum);
 	UNLOCK(lib);
 	for (int i = 0; i < HOMA_METRIC_COUNT; i++)
 		fn(arg, homa_metrics_name(i), m.v[i]);
-	fn(arg, "dp_tx_packets", lib->dp->tx_pkts);
-	fn(arg, "dp_tx_calls", lib->dp->tx_calls);
-	fn(arg, "dp_tx_errors", lib->dp->tx_errors);
-	fn(arg, "dp_rx_packets", lib->dp->rx_pkts);
-	fn(arg, "dp_rx_calls", lib->dp->rx_calls);
-	fn(arg, "dp_rx_filtered", lib->dp->rx_filtered);
-	fn(arg, "dp_rx_bad_csum", lib->dp->rx_bad_csum);
+	fn(arg, "dp_tx_packets", dp[0]);
+	fn(arg, "dp_tx_calls", dp[1]);
+	fn(arg, "dp_tx_errors", dp[2]);
+	fn(arg, "dp_rx_packets", dp[3]);
+	fn(arg, "dp_rx_calls", dp[4]);
+	fn(arg, "dp_rx_filtered", dp[5]);
+	fn(arg, "dp_rx_bad_csum", dp[6]);
 	return HOMA_METRIC_COUNT + 7;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include "homa_core.h"
@@ -56,7 +57,18 @@ struct homa_dp {
 	uint64_t tx_errors;   /* send failures (packets lost) */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
+	/* tx_* change under the library lock; rx_* are added to by
+	 * several reading threads at once: only with HOMA_DP_ADD, and read
+	 * with HOMA_DP_READ. */
 };
+
+/* A rwlock that lets writers in while readers keep coming (the readers
+ * are busy-polling threads). */
+void homa_dp_rwlock_init(pthread_rwlock_t *lock);
+
+#define HOMA_DP_ADD(counter, n)                                                \
+	__atomic_fetch_add(&(counter), (uint64_t)(n), __ATOMIC_RELAXED)
+#define HOMA_DP_READ(counter) __atomic_load_n(&(counter), __ATOMIC_RELAXED)
 
 /* Options for creating a datapath. */
 struct homa_dp_opts {

@@ -1,7 +1,9 @@
 /*
  * dp_common.c - address conversion and the Homa checksum, shared by the
- * UDP and raw datapaths.
+ * UDP and raw datapaths, with their per-thread receive buffers and the
+ * lock that guards a datapath's socket set against concurrent readers.
  */
+#define _GNU_SOURCE
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -118,4 +120,15 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 			pthread_setspecific(homa_dp_keys[slot], p);
 	}
 	return p;
+}
+
+void homa_dp_rwlock_init(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 }

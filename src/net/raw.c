@@ -4,13 +4,18 @@
  * running the kernel module. One raw socket per family per process
  * receives every Homa packet of the host and keeps those whose
  * destination port this process owns; ports are reserved host-wide by
- * binding a UDP socket to the same number (never read). The kernel
+ * binding a UDP socket to the same number (never read). A BPF socket
+ * filter on each raw socket, rebuilt whenever the port set changes, lets
+ * the kernel drop packets for other ports (another process's, or the
+ * packets this process sends to others over loopback) before they take
+ * space in the receive queue; user space checks the port again. The kernel
  * protects only the IP header, so the checksum field is filled as Linux
  * Homa does (TCP-style over a pseudo-header, spec 1.9) and can be checked
  * on receive (verify_csum).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <stdlib.h>
@@ -27,7 +32,8 @@
 #define RAW_RX_BUF	    2048
 #define RAW_MAX_PORTS	    65536
 #define RAW_MIN_CLIENT_PORT 0x8000
-#define RAW_ROUTES	    64 /* cached source addresses (direct-mapped) */
+#define RAW_ROUTES	    64	 /* cached source addresses (direct-mapped) */
+#define RAW_FILTER_PORTS    1000 /* more open ports: no kernel filter */
 
 struct raw_route {
 	struct homa_addr dst; /* destination */
@@ -43,7 +49,61 @@ struct raw_dp {
 	int next_port;		    /* last client port tried */
 	struct homa_dp_batch batch; /* packets waiting for flush */
 	struct raw_route routes[RAW_ROUTES]; /* source address cache */
+	uint16_t *ports;		     /* the open ports (compact) */
+	int num_ports;			     /* entries in ports */
 };
+
+/* One socket's filter: accept packets whose Homa destination port (2
+ * bytes at 2, after the IPv4 header when ip_hdr) is open. An unreadable
+ * port (packet too short) is dropped by BPF itself. */
+static void raw_filter_attach(const struct raw_dp *r, int fd, bool ip_hdr)
+{
+	static struct sock_filter prog[2 + 2 * RAW_FILTER_PORTS + 1];
+	struct sock_fprog fprog = { 0, prog };
+	int n = 0;
+
+	if (fd < 0)
+		return;
+	if (r->num_ports > RAW_FILTER_PORTS) {
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+		return;
+	}
+	if (ip_hdr) {
+		prog[n++] = (struct sock_filter)BPF_STMT(
+			BPF_LDX | BPF_B | BPF_MSH, 0); /* X = IHL * 4 */
+		prog[n++] = (struct sock_filter)BPF_STMT(
+			BPF_LD | BPF_H | BPF_IND, 2);
+	} else {
+		prog[n++] = (struct sock_filter)BPF_STMT(
+			BPF_LD | BPF_H | BPF_ABS, 2);
+	}
+	for (int i = 0; i < r->num_ports; i++) {
+		prog[n++] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, r->ports[i], 0, 1);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+							 0xffffffffu);
+	}
+	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	fprog.len = (unsigned short)n;
+	setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog));
+}
+
+/* The port set changed: note it and refilter (library lock held). */
+static void raw_ports_changed(struct raw_dp *r, uint16_t port, bool open)
+{
+	if (open) {
+		r->ports[r->num_ports++] = port;
+	} else {
+		for (int i = 0; i < r->num_ports; i++) {
+			if (r->ports[i] == port) {
+				r->ports[i] = r->ports[--r->num_ports];
+				break;
+			}
+		}
+	}
+	raw_filter_attach(r, r->fd4, true);
+	raw_filter_attach(r, r->fd6, false);
+}
 
 static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
 {
@@ -70,7 +130,9 @@ static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
 		sa.sin6_family = AF_INET6;
 		sa.sin6_port = htons(want);
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			r->port_fd[want] = fd;
+			__atomic_store_n(&r->port_fd[want], fd,
+					 __ATOMIC_RELAXED);
+			raw_ports_changed(r, want, true);
 			return want;
 		}
 		close(fd);
@@ -86,7 +148,8 @@ static void raw_port_close(struct homa_dp *dp, uint16_t port)
 
 	if (r->port_fd[port] >= 0) {
 		close(r->port_fd[port]);
-		r->port_fd[port] = -1;
+		__atomic_store_n(&r->port_fd[port], -1, __ATOMIC_RELAXED);
+		raw_ports_changed(r, port, false);
 	}
 }
 
@@ -149,47 +212,51 @@ static void raw_flush(struct homa_dp *dp)
 	homa_dp_batch_flush(dp, &((struct raw_dp *)dp)->batch);
 }
 
+/* What raw_deliver did with a packet (for the counters). */
+enum raw_verdict { RAW_DELIVERED, RAW_FILTERED, RAW_BAD_CSUM };
+
 /* Keep a packet only if it is for one of our ports (and checks out). */
-static void raw_deliver(struct raw_dp *r, const struct homa_addr *src,
-			const struct homa_addr *dst, const uint8_t *pkt,
-			size_t len, homa_dp_deliver_fn deliver, void *arg)
+static enum raw_verdict raw_deliver(struct raw_dp *r,
+				    const struct homa_addr *src,
+				    const struct homa_addr *dst,
+				    const uint8_t *pkt, size_t len,
+				    homa_dp_deliver_fn deliver, void *arg)
 {
 	uint16_t dport, csum;
 
 	if (len < HOMA_WIRE_COMMON_BYTES) {
 		deliver(arg, src, pkt, len); /* the core counts it */
-		return;
+		return RAW_DELIVERED;
 	}
 	dport = (uint16_t)(pkt[2] << 8 | pkt[3]);
-	if (r->port_fd[dport] < 0) {
-		r->dp.rx_filtered++;
-		return;
-	}
+	/* port_fd changes under the library lock; readers do not take it. */
+	if (__atomic_load_n(&r->port_fd[dport], __ATOMIC_RELAXED) < 0)
+		return RAW_FILTERED;
 	if (r->opts.verify_csum && dst) {
 		csum = (uint16_t)(pkt[16] << 8 | pkt[17]);
-		if (csum != homa_dp_checksum(src, dst, pkt, len)) {
-			r->dp.rx_bad_csum++;
-			return;
-		}
+		if (csum != homa_dp_checksum(src, dst, pkt, len))
+			return RAW_BAD_CSUM;
 	}
-	r->dp.rx_pkts++;
 	deliver(arg, src, pkt, len);
+	return RAW_DELIVERED;
 }
 
-static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
+/* Read from fd into the receive buffers from index `used` on (those
+ * below hold packets already delivered by the other socket). */
+static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 		      homa_dp_deliver_fn deliver, void *arg)
 {
 	uint8_t *bufs = homa_dp_thread_buf(0, RAW_RX_MSGS * RAW_RX_BUF);
-
+	unsigned room = (unsigned)(RAW_RX_MSGS - used);
 	struct mmsghdr msgs[RAW_RX_MSGS];
 	struct iovec iovs[RAW_RX_MSGS];
 	struct sockaddr_in6 names[RAW_RX_MSGS];
-	int n;
+	int n, counts[3] = { 0, 0, 0 };
 
-	if (!bufs)
+	if (!bufs || !room)
 		return 0;
-	for (int i = 0; i < RAW_RX_MSGS; i++) {
-		iovs[i].iov_base = bufs + i * RAW_RX_BUF;
+	for (unsigned i = 0; i < room; i++) {
+		iovs[i].iov_base = bufs + (size_t)(used + (int)i) * RAW_RX_BUF;
 		iovs[i].iov_len = RAW_RX_BUF;
 		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 		msgs[i].msg_hdr.msg_name = &names[i];
@@ -197,8 +264,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
 		msgs[i].msg_hdr.msg_iov = &iovs[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(fd, msgs, RAW_RX_MSGS, MSG_DONTWAIT, NULL);
-	r->dp.rx_calls++;
+	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
+	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
@@ -208,7 +275,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
 
 		homa_dp_addr_from_sa(&src, &names[i]);
 		if (!v4) {
-			raw_deliver(r, &src, NULL, p, len, deliver, arg);
+			counts[raw_deliver(r, &src, NULL, p, len, deliver,
+					   arg)]++;
 			continue;
 		}
 		/* IPv4 raw sockets deliver the IP header too. */
@@ -219,8 +287,12 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4,
 		memset(&dst, 0, sizeof(dst));
 		dst.a[10] = dst.a[11] = 0xff;
 		memcpy(&dst.a[12], p + 16, 4);
-		raw_deliver(r, &src, &dst, p + ihl, len - ihl, deliver, arg);
+		counts[raw_deliver(r, &src, &dst, p + ihl, len - ihl, deliver,
+				   arg)]++;
 	}
+	HOMA_DP_ADD(r->dp.rx_pkts, counts[RAW_DELIVERED]);
+	HOMA_DP_ADD(r->dp.rx_filtered, counts[RAW_FILTERED]);
+	HOMA_DP_ADD(r->dp.rx_bad_csum, counts[RAW_BAD_CSUM]);
 	return n;
 }
 
@@ -232,9 +304,9 @@ static int raw_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 
 	(void)icmp;
 	if (r->fd4 >= 0)
-		n += raw_rx_one(r, r->fd4, true, deliver, arg);
+		n += raw_rx_one(r, r->fd4, true, 0, deliver, arg);
 	if (r->fd6 >= 0)
-		n += raw_rx_one(r, r->fd6, false, deliver, arg);
+		n += raw_rx_one(r, r->fd6, false, n, deliver, arg);
 	return n;
 }
 
@@ -251,6 +323,7 @@ static void raw_destroy(struct homa_dp *dp)
 		close(r->fd6);
 	close(dp->epfd);
 	free(r->port_fd);
+	free(r->ports);
 	free(r);
 }
 
@@ -264,13 +337,21 @@ static const struct homa_dp_ops raw_ops = {
 	.destroy = raw_destroy,
 };
 
-static int raw_open(int af, int epfd)
+static int raw_open(int af, int epfd, const struct homa_dp_opts *opts)
 {
 	int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, RAW_PROTO);
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (fd < 0)
 		return -errno;
+	/* A raw socket gets every Homa packet of the host: give it the
+	 * receive buffer asked for (FORCE passes rmem_max; raw sockets
+	 * need privilege anyway), else bursts overflow the default. */
+	if (opts->rcvbuf_bytes &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &opts->rcvbuf_bytes,
+		       sizeof(int)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts->rcvbuf_bytes,
+			   sizeof(int));
 	ev.data.u32 = (uint32_t)af;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 	return fd;
@@ -287,21 +368,24 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	r->opts = *opts;
 	r->next_port = RAW_MIN_CLIENT_PORT - 1;
 	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
+	r->ports = malloc(RAW_MAX_PORTS * sizeof(uint16_t));
 	r->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!r->port_fd || r->dp.epfd < 0) {
+	if (!r->port_fd || !r->ports || r->dp.epfd < 0) {
 		ret = -ENOMEM;
 		goto fail;
 	}
 	for (int p = 0; p < RAW_MAX_PORTS; p++)
 		r->port_fd[p] = -1;
-	r->fd4 = raw_open(AF_INET, r->dp.epfd);
+	r->fd4 = raw_open(AF_INET, r->dp.epfd, opts);
 	if (r->fd4 < 0) {
 		ret = r->fd4; /* -EPERM without CAP_NET_RAW */
 		goto fail;
 	}
-	r->fd6 = raw_open(AF_INET6, r->dp.epfd);
+	r->fd6 = raw_open(AF_INET6, r->dp.epfd, opts);
 	if (r->fd6 < 0)
-		r->fd6 = -1; /* IPv6 may be absent: IPv4 only */
+		r->fd6 = -1;		    /* IPv6 may be absent: IPv4 only */
+	raw_filter_attach(r, r->fd4, true); /* no ports yet: nothing */
+	raw_filter_attach(r, r->fd6, false);
 	*out = &r->dp;
 	return 0;
 
@@ -309,6 +393,7 @@ fail:
 	if (r->dp.epfd >= 0)
 		close(r->dp.epfd);
 	free(r->port_fd);
+	free(r->ports);
 	free(r);
 	return ret;
 }

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -47,6 +48,10 @@ struct udp_dp {
 	struct homa_dp_batch batch; /* packets waiting for flush */
 	size_t rx_buf_bytes;	    /* bytes per receive buffer */
 	int next_port;		    /* last client port tried */
+	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
+			    * (atomic: several threads may read) */
+	pthread_rwlock_t ports_lock; /* rx shared; changes to port_fd,
+				      * open_fds, num_ports exclusive */
 };
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
@@ -145,10 +150,12 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		close(fd);
 		return ret;
 	}
+	pthread_rwlock_wrlock(&u->ports_lock);
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
 	u->port_family[ret] = af;
 	u->num_ports++;
+	pthread_rwlock_unlock(&u->ports_lock);
 	return ret;
 }
 
@@ -160,6 +167,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
+	pthread_rwlock_wrlock(&u->ports_lock);
 	for (int i = 0; i < u->num_ports; i++) {
 		if (u->open_fds[i] == u->port_fd[port]) {
 			u->open_fds[i] = u->open_fds[--u->num_ports];
@@ -168,6 +176,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	}
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
+	pthread_rwlock_unlock(&u->ports_lock);
 }
 
 static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
@@ -227,10 +236,12 @@ static void udp_errqueue(int fd, homa_dp_icmp_fn icmp, void *arg)
 	}
 }
 
-/* Split one received buffer (possibly GRO-coalesced) into packets. */
-static void udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
-			    homa_dp_deliver_fn deliver, void *arg)
+/* Split one received buffer (possibly GRO-coalesced) into packets;
+ * returns how many. */
+static int udp_deliver_buf(struct msghdr *m, size_t len,
+			   homa_dp_deliver_fn deliver, void *arg)
 {
+	int pkts = 0;
 	struct homa_addr src;
 	size_t seg = len;
 	struct cmsghdr *cm;
@@ -250,8 +261,9 @@ static void udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
 		size_t n = len - off < seg ? len - off : seg;
 
 		deliver(arg, &src, p + off, n);
-		dp->rx_pkts++;
+		pkts++;
 	}
+	return pkts;
 }
 
 static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
@@ -266,16 +278,26 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cms[UDP_RX_MSGS];
-	int total = 0;
+	int total = 0, calls = 0, pkts = 0;
+	unsigned start;
 
 	if (!bufs)
 		return 0;
+	/* Readers hold ports_lock shared: a socket is not closed (and its
+	 * number reused) while some thread may still read from it. */
+	pthread_rwlock_rdlock(&u->ports_lock);
+	/* Each socket reads into the buffers the previous ones left free:
+	 * the packets delivered so far point into them until the caller
+	 * has fed them to the core. The first socket rotates (fairness). */
+	start = __atomic_fetch_add(&u->rx_rotor, 1, __ATOMIC_RELAXED);
+	for (int k = 0; k < u->num_ports && total < UDP_RX_MSGS; k++) {
+		int fd = u->open_fds[(start + (unsigned)k) %
+				     (unsigned)u->num_ports],
+		    n, room = UDP_RX_MSGS - total;
 
-	for (int k = 0; k < u->num_ports; k++) {
-		int fd = u->open_fds[k], n;
-
-		for (int i = 0; i < UDP_RX_MSGS; i++) {
-			iovs[i].iov_base = bufs + i * u->rx_buf_bytes;
+		for (int i = 0; i < room; i++) {
+			iovs[i].iov_base =
+				bufs + (size_t)(total + i) * u->rx_buf_bytes;
 			iovs[i].iov_len = u->rx_buf_bytes;
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_name = &names[i];
@@ -285,18 +307,21 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 			msgs[i].msg_hdr.msg_control = cms[i].buf;
 			msgs[i].msg_hdr.msg_controllen = sizeof(cms[i].buf);
 		}
-		n = recvmmsg(fd, msgs, UDP_RX_MSGS, MSG_DONTWAIT, NULL);
-		dp->rx_calls++;
+		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
+		calls++;
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				udp_errqueue(fd, icmp, arg);
 			continue;
 		}
 		for (int i = 0; i < n; i++)
-			udp_deliver_buf(dp, &msgs[i].msg_hdr, msgs[i].msg_len,
-					deliver, arg);
+			pkts += udp_deliver_buf(&msgs[i].msg_hdr,
+						msgs[i].msg_len, deliver, arg);
 		total += n;
 	}
+	pthread_rwlock_unlock(&u->ports_lock);
+	HOMA_DP_ADD(dp->rx_calls, calls);
+	HOMA_DP_ADD(dp->rx_pkts, pkts);
 	return total;
 }
 
@@ -308,6 +333,7 @@ static void udp_destroy(struct homa_dp *dp)
 		if (u->port_fd[p] >= 0)
 			close(u->port_fd[p]);
 	close(dp->epfd);
+	pthread_rwlock_destroy(&u->ports_lock);
 	free(u->port_fd);
 	free(u->open_fds);
 	free(u->port_family);
@@ -350,6 +376,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	}
 	for (int p = 0; p < UDP_MAX_PORTS; p++)
 		u->port_fd[p] = -1;
+	homa_dp_rwlock_init(&u->ports_lock);
 	*out = &u->dp;
 	return 0;
 }

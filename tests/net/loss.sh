@@ -1,0 +1,121 @@
+#!/bin/bash
+# loss.sh RPC_PEER DATAPATH [COUNT_1PCT] [COUNT_10PCT] - two network
+# namespaces joined by a veth pair (segmentation offloads off, so every
+# packet is wire-size), an rpc_peer server in one and a client in the
+# other. nftables in each namespace drops 1 %, then 10 %, of the Homa
+# packets arriving there at random (UDP: the server's port; raw: IP
+# protocol 146). Every RPC must complete byte-exact and the server must be
+# handed every request exactly once (the client asks for its report); the
+# measured drop rate must be near the one asked for. Size mix: NT_MIX_LOSS
+# (90% 16-1,000 B, 9% 1-64 KB, 1% 64 KB-1 MB, each direction).
+# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1.
+set -u
+PEER=$1 DP=$2 N1=${3:-10000} N10=${4:-5000}
+skip() {
+	if [ "${HOMA_REQUIRE_ROOT:-0}" = 1 ]; then
+		echo "FAIL: $1, and HOMA_REQUIRE_ROOT=1"
+		exit 1
+	fi
+	echo "SKIP: $1"
+	exit 77
+}
+[ "$(id -u)" = 0 ] || skip "network namespaces need root"
+command -v nft >/dev/null || skip "nft (nftables) is not installed"
+command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+
+A=homa-loss-$$-a B=homa-loss-$$-b
+out=$(mktemp -d)
+spid=
+cleanup() {
+	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	rm -rf "$out"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# 10.x addresses exist only inside the two namespaces made here.
+net=10.$((200 + $$ % 50)).$(($$ / 50 % 250))
+ip netns add "$A" && ip netns add "$B" || skip "cannot create namespaces"
+ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" ||
+	{ echo "FAIL: cannot create veth"; exit 1; }
+for ns in "$A" "$B"; do
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set veth0 up
+	ip netns exec "$ns" ethtool -K veth0 tso off gso off gro off \
+		tx-udp-segmentation off >/dev/null 2>&1
+done
+ip -n "$A" addr add "$net.1/24" dev veth0
+ip -n "$B" addr add "$net.2/24" dev veth0
+
+raw=
+[ "$DP" = raw ] && raw=--raw
+
+# rules NS MATCH PERMILLE: count every Homa packet arriving in NS and drop
+# PERMILLE of them at random.
+rules() {
+	ip netns exec "$1" nft delete table inet homa_loss 2>/dev/null
+	ip netns exec "$1" nft -f - <<-END
+		table inet homa_loss {
+			chain pre {
+				type filter hook prerouting priority -300; policy accept;
+				$2 counter
+				$2 numgen random mod 1000 < $3 counter drop
+			}
+		}
+	END
+}
+
+# counters NS: "seen dropped" packets of the rules in NS.
+counters() {
+	ip netns exec "$1" nft list chain inet homa_loss pre |
+		awk '/counter/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'
+}
+
+phase() { # phase PERMILLE COUNT
+	local pm=$1 count=$2 port rc seen_a drop_a seen_b drop_b
+	: >"$out/server"
+	ip netns exec "$B" "$PEER" server $raw >"$out/server" 2>&1 &
+	spid=$!
+	for _ in $(seq 100); do
+		grep -q '^port ' "$out/server" 2>/dev/null && break
+		sleep 0.05
+	done
+	port=$(awk '/^port /{print $2}' "$out/server")
+	[ -n "$port" ] || { echo "FAIL: server did not start"; cat "$out/server"; return 1; }
+	if [ "$DP" = raw ]; then
+		rules "$A" "ip protocol 146" "$pm"
+		rules "$B" "ip protocol 146" "$pm"
+	else
+		rules "$A" "udp sport $port" "$pm"
+		rules "$B" "udp dport $port" "$pm"
+	fi
+	echo "== $DP, $((pm / 10)).$((pm % 10)) % loss each way: $count RPCs to $net.2:$port"
+	local start=$(date +%s%N)
+	timeout 200 ip netns exec "$A" "$PEER" client $raw --window 8 --mix loss \
+		"$net.2" "$port" "$count"
+	rc=$?
+	echo "wall $(( ($(date +%s%N) - start) / 1000000 )) ms"
+	read -r seen_a drop_a <<<"$(counters "$A")"
+	read -r seen_b drop_b <<<"$(counters "$B")"
+	echo "client side: $drop_a of $seen_a packets dropped; server side: $drop_b of $seen_b"
+	kill -9 "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	spid=
+	[ $rc = 0 ] || { echo "server output:"; cat "$out/server"; return 1; }
+	# The rate asked for, within a factor of two (thousands of packets).
+	local seen=$((seen_a + seen_b)) drop=$((drop_a + drop_b))
+	if [ "$seen" -lt 2000 ] || [ $((drop * 2000)) -lt $((seen * pm)) ] ||
+		[ $((drop * 500)) -gt $((seen * pm)) ]; then
+		echo "FAIL: dropped $drop of $seen packets, wanted $pm per mille"
+		return 1
+	fi
+	return 0
+}
+
+phase 10 "$N1" || exit 1
+phase 100 "$N10" || exit 1
+echo "ok: every RPC completed byte-exact at 1 % and 10 % loss, each request delivered once"
+exit 0

@@ -1,0 +1,391 @@
+/*
+ * test_net_api.c - libhoma's behaviour beyond single calls, over loopback:
+ *
+ *  - poll/epoll readiness (spec 9.4): a socket's descriptor is readable
+ *    when a shared message is ready and not before (nor for private
+ *    responses), and writable while its outgoing memory is under
+ *    wmem_max; this program sets HOMA_WMEM_MAX=50000 for itself so that
+ *    one 60 KB request makes the socket unwritable and a MSG_DONTWAIT
+ *    send fail with EAGAIN;
+ *  - the receive region the library provides when the application
+ *    registers none (spec 13 item 11);
+ *  - ICMP: a request to a port where nothing listens ends with ENOTCONN
+ *    (UDP datapath, IP_RECVERR);
+ *  - configuration: every HOMA_<PARAMETER> variable is read and a bad
+ *    value makes homa_socket fail with EINVAL and a message naming the
+ *    variable (checked in fresh processes: this program re-executes
+ *    itself with "--env-child"); homa_config_param at run time.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "net_util.h"
+
+#define WMEM_MAX 50000
+
+static int srv, srv_port, cli;
+static struct sockaddr_in6 srv_addr;
+static socklen_t srv_len;
+
+static int sockets_up(void **state)
+{
+	(void)state;
+	srv = homa_socket(AF_INET);
+	cli = homa_socket(AF_INET);
+	if (srv < 0 || cli < 0)
+		return -1;
+	srv_port = nt_bind_any(srv, AF_INET, 20000, 30000);
+	srv_len = nt_addr(&srv_addr, "127.0.0.1", (uint16_t)srv_port);
+	return srv_port < 0 ? -1 : 0;
+}
+
+static int sockets_down(void **state)
+{
+	(void)state;
+	homa_close(srv);
+	homa_close(cli);
+	return 0;
+}
+
+static int poll_one(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { fd, events, 0 };
+
+	if (poll(&p, 1, timeout_ms) < 0)
+		return -1;
+	return p.revents & events;
+}
+
+static uint64_t send_req(int fd, size_t len, uint32_t flags)
+{
+	static uint8_t buf[HOMA_MAX_MESSAGE_LENGTH];
+	uint64_t id = 0;
+
+	assert_int_equal(homa_request(fd, buf, len,
+				      (struct sockaddr *)&srv_addr, srv_len,
+				      &id, 1, flags),
+			 0);
+	return id;
+}
+
+/* Receive one request at the server and answer it with reply_len bytes. */
+static void serve_one(size_t reply_len)
+{
+	static uint8_t buf[HOMA_MAX_MESSAGE_LENGTH];
+	struct sockaddr_in6 peer;
+	socklen_t plen = sizeof(peer);
+	uint64_t id = 0;
+
+	assert_true(homa_receive(srv, buf, sizeof(buf), 0,
+				 (struct sockaddr *)&peer, &plen, &id,
+				 NULL) > 0);
+	assert_int_equal(homa_reply(srv, buf, reply_len,
+				    (struct sockaddr *)&peer, plen, id),
+			 0);
+}
+
+static void test_poll__readable_only_when_ready(void **state)
+{
+	char buf[200];
+	uint64_t id = 0;
+
+	(void)state;
+	assert_int_equal(poll_one(srv, POLLIN, 50), 0);
+	send_req(cli, 100, 0);
+	assert_int_equal(poll_one(srv, POLLIN, 5000), POLLIN);
+	/* Readable means a message is really there. */
+	assert_int_equal(homa_receive(srv, buf, sizeof(buf), MSG_DONTWAIT, NULL,
+				      NULL, &id, NULL),
+			 100);
+	assert_int_equal(poll_one(srv, POLLIN, 0), 0);
+	/* Not readable while the response is private... */
+	id = send_req(cli, 100, HOMA_SENDMSG_PRIVATE);
+	serve_one(300);
+	assert_int_equal(poll_one(cli, POLLIN, 200), 0);
+	/* ...though it is there for a receive that names it. */
+	assert_int_equal(
+		homa_receive(cli, buf, sizeof(buf), 0, NULL, NULL, &id, NULL),
+		300);
+	/* A shared response makes the client readable. */
+	send_req(cli, 100, 0);
+	serve_one(200);
+	assert_int_equal(poll_one(cli, POLLIN, 5000), POLLIN);
+	id = 0;
+	assert_int_equal(homa_receive(cli, buf, sizeof(buf), MSG_DONTWAIT, NULL,
+				      NULL, &id, NULL),
+			 200);
+	assert_int_equal(poll_one(cli, POLLIN, 0), 0);
+}
+
+static void test_epoll__readable_only_when_ready(void **state)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(0);
+	char buf[200];
+	uint64_t id = 0;
+
+	(void)state;
+	assert_true(ep >= 0);
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev), 0);
+	assert_int_equal(epoll_wait(ep, &out, 1, 50), 0);
+	send_req(cli, 150, 0);
+	assert_int_equal(epoll_wait(ep, &out, 1, 5000), 1);
+	assert_true(out.events & EPOLLIN);
+	assert_int_equal(homa_receive(srv, buf, sizeof(buf), MSG_DONTWAIT, NULL,
+				      NULL, &id, NULL),
+			 150);
+	assert_int_equal(epoll_wait(ep, &out, 1, 0), 0);
+	close(ep);
+}
+
+/* Shut down: readable (spec 9.4). */
+static void test_poll__readable_after_shutdown(void **state)
+{
+	(void)state;
+	assert_int_equal(poll_one(cli, POLLIN, 0), 0);
+	assert_int_equal(homa_shutdown(cli, SHUT_RDWR), 0);
+	assert_int_equal(poll_one(cli, POLLIN, 1000), POLLIN);
+}
+
+/*
+ * Writable while outgoing memory < wmem_max. eagain_first: try a
+ * MSG_DONTWAIT send while unwritable before the memory comes back.
+ */
+static void writable_case(bool eagain_first)
+{
+	static uint8_t buf[WMEM_MAX + 10000];
+	struct homa_sendmsg_args args = { 0, 0, 0, 0 };
+	struct iovec iov = { buf, 100 };
+	struct msghdr msg = { &srv_addr, srv_len, &iov, 1, &args, 0, 0 };
+	uint64_t id = 0;
+
+	assert_int_equal(poll_one(cli, POLLOUT, 0), POLLOUT);
+	send_req(cli, sizeof(buf), 0); /* held until the response comes */
+	assert_int_equal(poll_one(cli, POLLOUT, 0), 0);
+	if (eagain_first) {
+		errno = 0;
+		assert_int_equal(homa_sendmsg(cli, &msg, MSG_DONTWAIT), -1);
+		assert_int_equal(errno, EAGAIN);
+	}
+	serve_one(10);
+	assert_int_equal(
+		homa_receive(cli, buf, sizeof(buf), 0, NULL, NULL, &id, NULL),
+		10);
+	/* The request's memory is freed once its RPC is reaped. */
+	assert_int_equal(poll_one(cli, POLLOUT, 2000), POLLOUT);
+	args.id = 0;
+	assert_int_equal(homa_sendmsg(cli, &msg, MSG_DONTWAIT), 0);
+}
+
+static void test_poll__writable_after_eagain(void **state)
+{
+	(void)state;
+	writable_case(true);
+}
+
+static void test_poll__writable_without_eagain(void **state)
+{
+	(void)state;
+	writable_case(false);
+}
+
+/* No SO_HOMA_RCVBUF anywhere: the library provides regions. */
+static void test_region__provided_by_library(void **state)
+{
+	struct homa_rcvbuf_args a = { 1, 1 };
+	socklen_t len = sizeof(a);
+	char buf[5000];
+	uint64_t id = 0;
+
+	(void)state;
+	send_req(cli, 3000, 0);
+	serve_one(4000);
+	assert_int_equal(
+		homa_receive(cli, buf, sizeof(buf), 0, NULL, NULL, &id, NULL),
+		4000);
+	assert_int_equal(
+		homa_getsockopt(cli, IPPROTO_HOMA, SO_HOMA_RCVBUF, &a, &len),
+		0);
+	assert_true(a.start != 0 && a.start % 4096 == 0);
+	assert_true(a.length >= 2 * HOMA_MAX_MESSAGE_LENGTH);
+}
+
+static void icmp_case(int family, const char *host)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+	int fd = homa_socket(family), udp = socket(family, SOCK_DGRAM, 0);
+	uint64_t id = 0, want, t0;
+	char buf[16] = { 0 };
+
+	assert_true(fd >= 0 && udp >= 0);
+	/* A port free a moment ago: nothing listens there. */
+	nt_addr(&sa, host, 0);
+	assert_int_equal(bind(udp, (struct sockaddr *)&sa, len), 0);
+	assert_int_equal(getsockname(udp, (struct sockaddr *)&sa, &len), 0);
+	close(udp);
+	t0 = nt_now_ns();
+	assert_int_equal(homa_request(fd, buf, sizeof(buf),
+				      (struct sockaddr *)&sa, len, &want, 0, 0),
+			 0);
+	errno = 0;
+	assert_int_equal(
+		homa_receive(fd, buf, sizeof(buf), 0, NULL, NULL, &id, NULL),
+		-1);
+	assert_int_equal(errno, ENOTCONN);
+	assert_int_equal(id, want);
+	printf("  %s: ENOTCONN after %.1f ms\n", host,
+	       (double)(nt_now_ns() - t0) / 1e6);
+	homa_close(fd);
+}
+
+static void test_icmp__no_listener_is_enotconn(void **state)
+{
+	(void)state;
+	icmp_case(AF_INET, "127.0.0.1");
+	icmp_case(AF_INET6, "::1");
+}
+
+/* Run this program again with one more environment variable; returns
+ * its exit status and its stderr in out. */
+static int run_child(const char *var, const char *value, char *out, size_t cap)
+{
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		setenv(var, value, 1);
+		execl("/proc/self/exe", "test_net_api", "--env-child", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + got, cap - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Child mode: exit 0 if homa_socket works, 3 if it fails with EINVAL. */
+static int env_child(void)
+{
+	int fd = homa_socket(AF_INET);
+
+	if (fd >= 0)
+		return 0;
+	return errno == EINVAL ? 3 : 4;
+}
+
+static void test_config__bad_env_names_variable(void **state)
+{
+	char out[1024], var[64];
+	const char *name;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(run_child("HOMA_TIMEOUT_TICKS", "0", out, sizeof(out)),
+			 3);
+	printf("  HOMA_TIMEOUT_TICKS=0 -> %s", out);
+	assert_non_null(strstr(out, "HOMA_TIMEOUT_TICKS"));
+	assert_int_equal(
+		run_child("HOMA_DATAPATH", "carrier-pigeon", out, sizeof(out)),
+		3);
+	assert_non_null(strstr(out, "HOMA_DATAPATH"));
+	assert_int_equal(
+		run_child("HOMA_UNSCHED_BYTES", "12abc", out, sizeof(out)), 3);
+	assert_non_null(strstr(out, "HOMA_UNSCHED_BYTES"));
+	/* Every parameter has its variable, and it is checked. */
+	for (int i = 0; (name = homa_config_name(i)); i++, n++) {
+		snprintf(var, sizeof(var), "HOMA_%s", name);
+		for (char *c = var + 5; *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		if (run_child(var, "-5", out, sizeof(out)) != 3 ||
+		    !strstr(out, var)) {
+			printf("  %s=-5 was not refused by name: %s\n", var,
+			       out);
+			fail();
+		}
+	}
+	printf("  all %d HOMA_* parameters refuse -5 by name\n", n);
+	/* A good value is accepted. */
+	assert_int_equal(
+		run_child("HOMA_TIMEOUT_TICKS", "250", out, sizeof(out)), 0);
+}
+
+static void test_config__param(void **state)
+{
+	(void)state;
+	assert_int_equal(homa_config_param("timeout_ticks", "120"), 0);
+	assert_int_equal(homa_config_param("unsched_cutoffs",
+					   "0 0 0 0 1000000 15000 2800 200"),
+			 0);
+	errno = 0;
+	assert_int_equal(homa_config_param("no_such_parameter", "1"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(homa_last_error(), "no_such_parameter"));
+	errno = 0;
+	assert_int_equal(homa_config_param("timeout_ticks", "0"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(homa_last_error(), "timeout_ticks"));
+	assert_int_equal(homa_config_param("timeout_ticks", "many"), -1);
+	assert_int_equal(homa_config_param("unsched_cutoffs", "1 2 3"), -1);
+	assert_int_equal(homa_config_param(NULL, "1"), -1);
+	assert_int_equal(homa_config_param("timeout_ticks", NULL), -1);
+	/* Fixed once sockets exist. */
+	assert_int_equal(homa_config_param("datapath", "raw"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(homa_config_param("timeout_ticks", "100"), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_poll__readable_only_when_ready, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_epoll__readable_only_when_ready, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_poll__readable_after_shutdown, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_poll__writable_after_eagain, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_poll__writable_without_eagain, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_region__provided_by_library, sockets_up,
+			sockets_down),
+		cmocka_unit_test(test_icmp__no_listener_is_enotconn),
+		cmocka_unit_test(test_config__bad_env_names_variable),
+		cmocka_unit_test(test_config__param),
+	};
+	char wmem[32];
+
+	if (argc == 2 && strcmp(argv[1], "--env-child") == 0)
+		return env_child();
+	snprintf(wmem, sizeof(wmem), "%d", WMEM_MAX);
+	setenv("HOMA_WMEM_MAX", wmem, 1);
+	alarm(120);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
