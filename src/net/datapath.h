@@ -82,7 +82,7 @@ struct homa_dp_opts {
 /* ---- the transmit batch (dp_batch.c) ---- */
 
 #define HOMA_DP_BATCH_PKTS 64	/* packets queued before a flush */
-#define HOMA_DP_PKT_MAX	   9000 /* largest Homa packet (jumbo MTU), bytes */
+#define HOMA_DP_PKT_MAX	   65535 /* largest Homa packet (loopback MTU), bytes */
 
 struct homa_dp_pkt {
 	int fd;			 /* socket to send from */
