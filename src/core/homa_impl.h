@@ -126,6 +126,16 @@ struct homa_sock {
 	bool tx_blocked;       /* a send saw -EAGAIN: wake when room */
 };
 
+#define HOMA_DONE_SLOTS 2048 /* recently completed server RPCs (power of 2) */
+
+/* One recently completed server RPC (see homa_rpc_done_record). */
+struct homa_done {
+	uint64_t id;	    /* server id, 0 = empty */
+	uint32_t addr_hash; /* hash of the client's address */
+	uint16_t port;	    /* client's port */
+	uint64_t end_ns;    /* when it ended */
+};
+
 struct homa {
 	struct homa_env env;	     /* host's callbacks */
 	struct homa_env menv;	     /* memory-only env for leaf modules:
@@ -159,7 +169,8 @@ struct homa {
 	struct homa_hist hist;	    /* sizes of messages received */
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
-	uint64_t now_ns;	  /* time of the current entry point */
+	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
+	uint64_t now_ns; /* time of the current entry point */
 };
 
 /* ---- homa.c ---- */
@@ -203,6 +214,9 @@ void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);
 int homa_rpc_reap(struct homa *homa, int limit);
+void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc);
+bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
+			  uint16_t port, uint64_t id);
 
 /* ---- outgoing.c ---- */
 int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,

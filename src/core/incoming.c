@@ -258,6 +258,10 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 		HOMA_M_DROP(homa, drop_not_server);
 		return NULL;
 	}
+	if (homa_rpc_done_recent(homa, &peer->addr, p->common.sport, id)) {
+		HOMA_M_DROP(homa, drop_stale_request);
+		return NULL;
+	}
 	if (!hsk->pool.region) {
 		HOMA_M_DROP(homa, drop_no_region);
 		return NULL;

@@ -41,6 +41,7 @@
 	X(drop_wrong_state, "drops: packet not valid in the RPC's state")      \
 	X(drop_length_mismatch, "drops: DATA length differs from the message") \
 	X(drop_dup_data, "drops: DATA already received (duplicate)")           \
+	X(drop_stale_request, "drops: DATA of a request completed lately")     \
 	X(drop_overlap_data, "drops: DATA partially overlapping a gap edge")   \
 	X(drop_gap_limit, "drops: DATA would exceed the gap-list bound")       \
 	X(drop_no_bufs, "drops: DATA for a message stalled on buffers")        \

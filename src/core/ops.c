@@ -198,6 +198,10 @@ int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
 	}
 	if (homa->num_dead)
 		homa_rpc_reap(homa, (int)homa->config.reap_limit);
+	if (hsk->shutdown) {
+		a->id = 0;
+		return -ESHUTDOWN;
+	}
 	if (a->id) {
 		rpc = homa_rpc_find_client(homa, hsk, a->id);
 		if (!rpc || !(rpc->flags & HOMA_RPC_PRIVATE))

@@ -145,6 +145,53 @@ void homa_rpc_fail(struct homa_rpc *rpc, int error)
 	homa_rpc_ready(rpc);
 }
 
+/* Slot of the recently-completed cache for (addr, port, id). */
+static struct homa_done *homa_done_slot(struct homa *homa,
+					const struct homa_addr *a,
+					uint16_t port, uint64_t id,
+					uint32_t *hash)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	*hash = h;
+	h ^= (uint32_t)(id >> 1) * 2654435761u ^ port;
+	return &homa->done[h & (HOMA_DONE_SLOTS - 1)];
+}
+
+/*
+ * homa_rpc_done_record() - remember a server RPC whose request was
+ * complete, so that a late duplicate of that request (a packet delayed
+ * past the ack, spec 3.8) is not executed a second time. A direct-mapped
+ * cache: bounded memory, O(1); a collision only forgets an older entry.
+ */
+void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc)
+{
+	uint32_t hash;
+	struct homa_done *d = homa_done_slot(homa, &rpc->peer->addr, rpc->dport,
+					     rpc->id, &hash);
+
+	d->id = rpc->id;
+	d->addr_hash = hash;
+	d->port = rpc->dport;
+	d->end_ns = homa->now_ns;
+}
+
+/* homa_rpc_done_recent() - was this request completed lately (within
+ * twice the RPC timeout)? */
+bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
+			  uint16_t port, uint64_t id)
+{
+	uint32_t hash;
+	struct homa_done *d = homa_done_slot(homa, a, port, id, &hash);
+	uint64_t window =
+		2 * (uint64_t)homa->config.timeout_ticks * homa->tick_ns;
+
+	return d->end_ns && d->id == id && d->addr_hash == hash &&
+	       d->port == port && homa->now_ns - d->end_ns < window;
+}
+
 /*
  * homa_rpc_end() - unlink the RPC from everything and queue it for the
  * reaper. Buffers not yet handed to the application go back to the pool.
@@ -156,6 +203,8 @@ void homa_rpc_end(struct homa_rpc *rpc)
 
 	if (rpc->state == HOMA_RPC_DEAD)
 		return;
+	if ((rpc->id & 1) && rpc->state != HOMA_RPC_INCOMING)
+		homa_rpc_done_record(homa, rpc);
 	if ((rpc->id & 1) && rpc->state == HOMA_RPC_INCOMING) {
 		homa->num_server_incoming--;
 		homa_list_del(&rpc->incoming_link);
@@ -178,9 +227,12 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	struct homa_sock *hsk = rpc->hsk;
 
 	if (rpc->out.buf) {
+		bool was_full = !homa_sock_writable(hsk);
+
 		homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
-		if (hsk->tx_blocked && homa_sock_writable(hsk)) {
+		/* Writable again (spec 9.4), whether or not a send failed. */
+		if ((was_full || hsk->tx_blocked) && homa_sock_writable(hsk)) {
 			hsk->tx_blocked = false;
 			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
 		}

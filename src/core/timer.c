@@ -39,8 +39,13 @@ static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
 			homa_rpc_end(rpc);
 			return;
 		}
-		if (now_ns - rpc->out.done_ns >=
-		    (uint64_t)c->request_ack_ticks * homa->tick_ns) {
+		uint64_t k = (now_ns - rpc->out.done_ns) / homa->tick_ns;
+		uint64_t first = (uint64_t)c->request_ack_ticks;
+
+		/* At request_ack_ticks, then backing off (1, 2, 4, ... ticks
+		 * later): a live client answers the first; a made-up or dead
+		 * one must not turn each request into a hundred packets. */
+		if (k >= first && ((k - first) & (k - first - 1)) == 0) {
 			struct homa_wire_pkt pkt = { 0 };
 
 			pkt.common.type = HOMA_PKT_NEED_ACK;
