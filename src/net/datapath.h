@@ -81,7 +81,7 @@ struct homa_dp_opts {
 
 /* ---- the transmit batch (dp_batch.c) ---- */
 
-#define HOMA_DP_BATCH_PKTS 64	/* packets queued before a flush */
+#define HOMA_DP_BATCH_PKTS 64	 /* packets queued before a flush */
 #define HOMA_DP_PKT_MAX	   65535 /* largest Homa packet (loopback MTU), bytes */
 
 struct homa_dp_pkt {

@@ -45,7 +45,7 @@ static double sample_mean(const struct bench_workload *w, int n)
 		x ^= x >> 7;
 		x ^= x << 17;
 		sum += bench_workload_sample(w, (double)(x >> 11) /
-						       9007199254740992.0);
+							9007199254740992.0);
 	}
 	return sum / n;
 }
@@ -61,7 +61,8 @@ static double file_mean(const char *name, double max_len)
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
-		if (line[0] != '#' && sscanf(line, "%lf %lf", &len, &freq) == 2) {
+		if (line[0] != '#' &&
+		    sscanf(line, "%lf %lf", &len, &freq) == 2) {
 			total += freq;
 			weighted += freq * (len > max_len ? max_len : len);
 		}
@@ -98,9 +99,9 @@ static void bench_workload_load__truncation_and_fixed(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(bench_workload_load(&w, "w5", wdir(), 100000, err,
-					     sizeof(err)),
-			 0);
+	assert_int_equal(
+		bench_workload_load(&w, "w5", wdir(), 100000, err, sizeof(err)),
+		0);
 	assert_int_equal(w.sizes[w.n - 1], 100000);
 	for (size_t i = 1; i < w.n; i++)
 		assert_true(w.sizes[i] > w.sizes[i - 1]);
@@ -116,9 +117,9 @@ static void bench_workload_load__truncation_and_fixed(void **state)
 					     sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "w9"));
-	assert_int_equal(bench_workload_load(&w, "0", wdir(), 1000000, err,
-					     sizeof(err)),
-			 -1);
+	assert_int_equal(
+		bench_workload_load(&w, "0", wdir(), 1000000, err, sizeof(err)),
+		-1);
 	assert_int_equal(bench_workload_load(&w, "w1", "/nonexistent", 1000000,
 					     err, sizeof(err)),
 			 -1);
@@ -142,8 +143,9 @@ static void bench_workload_bucket__deciles(void **state)
 	for (int i = 0; i < 100000; i++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		counts[bench_workload_bucket(
-			&w, bench_workload_sample(&w, (double)(x >> 11) /
-							      9007199254740992.0))]++;
+			&w,
+			bench_workload_sample(
+				&w, (double)(x >> 11) / 9007199254740992.0))]++;
 	}
 	/* Each bucket holds at least its tenth (ties merge into lower). */
 	for (int d = 0, cum = 0; d < 10; d++) {
@@ -174,11 +176,11 @@ static void bench_slowdown__interpolation(void **state)
 	struct bench_calib c = { { 100, 1000, 10000 }, { 10, 20, 110 }, 3 };
 
 	(void)state;
-	assert_true(bench_calib_us(&c, 50) == 10);      /* clamped low */
+	assert_true(bench_calib_us(&c, 50) == 10); /* clamped low */
 	assert_true(bench_calib_us(&c, 100) == 10);
-	assert_true(bench_calib_us(&c, 550) == 15);     /* halfway */
+	assert_true(bench_calib_us(&c, 550) == 15); /* halfway */
 	assert_true(bench_calib_us(&c, 5500) == 65);
-	assert_true(bench_calib_us(&c, 20000) == 220);  /* scaled up */
+	assert_true(bench_calib_us(&c, 20000) == 220); /* scaled up */
 	assert_true(bench_slowdown(&c, 550, 45) == 3);
 	c.n = 0;
 	assert_true(bench_calib_us(&c, 5) == 1);
@@ -213,18 +215,25 @@ static void bench_parse__errors(void **state)
 		"client --proto homa --workload w4 --load 10 --seconds 1",
 		"client --proto homa --server 127.0.0.1 --workload w4 --load 1 "
 		"--seconds 1",
-		"client --proto homa --server 127.0.0.1:0 --workload w4 --load 1 "
+		"client --proto homa --server 127.0.0.1:0 --workload w4 --load "
+		"1 "
 		"--seconds 1",
 		"client --proto homa --server 127.0.0.1:9 --load 1 --seconds 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --seconds 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --load 1 "
+		"client --proto homa --server 127.0.0.1:9 --workload w4 "
+		"--seconds 1",
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"1 "
 		"--outstanding 2 --seconds 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --load 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --load x "
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"1",
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"x "
 		"--seconds 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --load -1 "
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"-1 "
 		"--seconds 1",
-		"client --proto homa --server 127.0.0.1:9 --workload w4 --load 1 "
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"1 "
 		"--seconds 1 --bogus 3",
 		"report --workload w4 --seconds 1",
 	};

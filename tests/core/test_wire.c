@@ -389,8 +389,8 @@ static void homa_wire_decode__need_ack_golden(void **state)
 
 static void homa_wire_decode__cutoffs_golden(void **state)
 {
-	static const uint32_t want[8] = {0x7FFFFFFF, 65536, 16384, 8192,
-					 4096,	     2048,  1024,  513};
+	static const uint32_t want[8] = { 0x7FFFFFFF, 65536, 16384, 8192,
+					  4096,	      2048,  1024,  513 };
 	struct homa_wire_pkt pkt;
 	int i;
 
@@ -648,19 +648,19 @@ static void homa_wire_decode__short_type(void **state)
 
 	(void)state;
 	for (type = HOMA_PKT_TYPE_MIN; type <= HOMA_PKT_TYPE_MAX; type++) {
-		min =
-		    type == HOMA_PKT_RESEND ? 36 : homa_wire_header_bytes(type);
+		min = type == HOMA_PKT_RESEND ? 36
+					      : homa_wire_header_bytes(type);
 		memset(buf, 0, sizeof(buf));
 		buf[11] = type;
 		buf[12] = type == HOMA_PKT_DATA ? 0xE0 : 0x50;
 		if (min > 28)
 			assert_int_equal(
-			    homa_wire_decode(buf, min - 1, MAX_MSG, &pkt),
-			    HOMA_WIRE_SHORT_TYPE);
+				homa_wire_decode(buf, min - 1, MAX_MSG, &pkt),
+				HOMA_WIRE_SHORT_TYPE);
 		else
 			assert_int_equal(
-			    homa_wire_decode(buf, 27, MAX_MSG, &pkt),
-			    HOMA_WIRE_SHORT);
+				homa_wire_decode(buf, 27, MAX_MSG, &pkt),
+				HOMA_WIRE_SHORT);
 	}
 }
 
@@ -716,12 +716,12 @@ static void homa_wire_decode__bad_msg_len_above_max(void **state)
 
 	(void)state;
 	/* data_golden has message_length 200000. */
-	assert_int_equal(
-	    homa_wire_decode(data_golden, sizeof(data_golden), 199999, &pkt),
-	    HOMA_WIRE_BAD_MSG_LEN);
-	assert_int_equal(
-	    homa_wire_decode(data_golden, sizeof(data_golden), 200000, &pkt),
-	    HOMA_WIRE_OK);
+	assert_int_equal(homa_wire_decode(data_golden, sizeof(data_golden),
+					  199999, &pkt),
+			 HOMA_WIRE_BAD_MSG_LEN);
+	assert_int_equal(homa_wire_decode(data_golden, sizeof(data_golden),
+					  200000, &pkt),
+			 HOMA_WIRE_OK);
 }
 
 /* A DATA packet with the given message length, seg.offset and payload. */
@@ -766,8 +766,8 @@ static void homa_wire_decode__data_range_past_end(void **state)
 			 HOMA_WIRE_OK);
 	/* offset + payload would wrap in 32 bits. */
 	assert_int_equal(
-	    decode_data_with(0xFFFFFFFF, 0xFFFFFFFE, 16, 0xFFFFFFFF),
-	    HOMA_WIRE_DATA_RANGE);
+		decode_data_with(0xFFFFFFFF, 0xFFFFFFFE, 16, 0xFFFFFFFF),
+		HOMA_WIRE_DATA_RANGE);
 }
 
 static void homa_wire_decode__data_range_zero_payload(void **state)
@@ -789,8 +789,8 @@ static void homa_wire_decode__error_leaves_out_untouched(void **state)
 	assert_int_equal(homa_wire_decode(data_golden, 56, MAX_MSG, &pkt),
 			 HOMA_WIRE_DATA_RANGE);
 	assert_int_equal(
-	    homa_wire_decode(data_golden, sizeof(data_golden), 5, &pkt),
-	    HOMA_WIRE_BAD_MSG_LEN);
+		homa_wire_decode(data_golden, sizeof(data_golden), 5, &pkt),
+		HOMA_WIRE_BAD_MSG_LEN);
 	assert_memory_equal(&pkt, &before, sizeof(pkt));
 }
 
@@ -807,8 +807,8 @@ static void homa_wire_decode__truncated_prefixes(void **state)
 	for (i = 0; i < NUM_GOLDENS; i++) {
 		g = &goldens[i];
 		min = g->bytes[11] == HOMA_PKT_RESEND
-			  ? 36
-			  : homa_wire_header_bytes(g->bytes[11]);
+			      ? 36
+			      : homa_wire_header_bytes(g->bytes[11]);
 		for (len = 0; len < g->len; len++) {
 			buf = malloc(len ? len : 1);
 			assert_non_null(buf);
@@ -835,8 +835,8 @@ static void homa_wire_decode__truncated_prefixes(void **state)
 			if (got == HOMA_WIRE_OK &&
 			    g->bytes[11] == HOMA_PKT_RESEND)
 				assert_int_equal(
-				    pkt.u.resend.priority,
-				    HOMA_WIRE_RESEND_UPSTREAM_PRIO);
+					pkt.u.resend.priority,
+					HOMA_WIRE_RESEND_UPSTREAM_PRIO);
 			free(buf);
 		}
 	}
@@ -1068,43 +1068,45 @@ static void homa_wire_reason_name__all_reasons(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(homa_wire_decode__data_golden),
-	    cmocka_unit_test(homa_wire_decode__data_gso_golden),
-	    cmocka_unit_test(homa_wire_decode__grant_golden),
-	    cmocka_unit_test(homa_wire_decode__resend_golden),
-	    cmocka_unit_test(homa_wire_decode__resend_upstream_golden),
-	    cmocka_unit_test(homa_wire_decode__rpc_unknown_golden),
-	    cmocka_unit_test(homa_wire_decode__busy_golden),
-	    cmocka_unit_test(homa_wire_decode__freeze_golden),
-	    cmocka_unit_test(homa_wire_decode__need_ack_golden),
-	    cmocka_unit_test(homa_wire_decode__cutoffs_golden),
-	    cmocka_unit_test(homa_wire_decode__ack_golden),
-	    cmocka_unit_test(homa_wire_encode__round_trip_random),
-	    cmocka_unit_test(homa_wire_decode__short),
-	    cmocka_unit_test(homa_wire_decode__bad_type_below),
-	    cmocka_unit_test(homa_wire_decode__bad_type_above),
-	    cmocka_unit_test(homa_wire_decode__short_type),
-	    cmocka_unit_test(homa_wire_decode__short_type_each),
-	    cmocka_unit_test(homa_wire_decode__bad_doff),
-	    cmocka_unit_test(homa_wire_decode__bad_msg_len_zero),
-	    cmocka_unit_test(homa_wire_decode__bad_msg_len_above_max),
-	    cmocka_unit_test(homa_wire_decode__data_range_offset_equals_length),
-	    cmocka_unit_test(homa_wire_decode__data_range_past_end),
-	    cmocka_unit_test(homa_wire_decode__data_range_zero_payload),
-	    cmocka_unit_test(homa_wire_decode__error_leaves_out_untouched),
-	    cmocka_unit_test(homa_wire_decode__truncated_prefixes),
-	    cmocka_unit_test(homa_wire_decode__ack_num_acks_clamped),
-	    cmocka_unit_test(
-		homa_wire_decode__ack_entries_past_num_acks_ignored),
-	    cmocka_unit_test(homa_wire_decode__control_trailing_bytes_ignored),
-	    cmocka_unit_test(homa_wire_decode__upstream_markers_kept_raw),
-	    cmocka_unit_test(homa_wire_encode__enospc),
-	    cmocka_unit_test(homa_wire_encode__einval),
-	    cmocka_unit_test(homa_wire_encode__fixed_fields),
-	    cmocka_unit_test(homa_wire_encode__ack_unused_entries_zero),
-	    cmocka_unit_test(homa_wire_header_bytes__all_types),
-	    cmocka_unit_test(homa_wire_type_name__all_types),
-	    cmocka_unit_test(homa_wire_reason_name__all_reasons),
+		cmocka_unit_test(homa_wire_decode__data_golden),
+		cmocka_unit_test(homa_wire_decode__data_gso_golden),
+		cmocka_unit_test(homa_wire_decode__grant_golden),
+		cmocka_unit_test(homa_wire_decode__resend_golden),
+		cmocka_unit_test(homa_wire_decode__resend_upstream_golden),
+		cmocka_unit_test(homa_wire_decode__rpc_unknown_golden),
+		cmocka_unit_test(homa_wire_decode__busy_golden),
+		cmocka_unit_test(homa_wire_decode__freeze_golden),
+		cmocka_unit_test(homa_wire_decode__need_ack_golden),
+		cmocka_unit_test(homa_wire_decode__cutoffs_golden),
+		cmocka_unit_test(homa_wire_decode__ack_golden),
+		cmocka_unit_test(homa_wire_encode__round_trip_random),
+		cmocka_unit_test(homa_wire_decode__short),
+		cmocka_unit_test(homa_wire_decode__bad_type_below),
+		cmocka_unit_test(homa_wire_decode__bad_type_above),
+		cmocka_unit_test(homa_wire_decode__short_type),
+		cmocka_unit_test(homa_wire_decode__short_type_each),
+		cmocka_unit_test(homa_wire_decode__bad_doff),
+		cmocka_unit_test(homa_wire_decode__bad_msg_len_zero),
+		cmocka_unit_test(homa_wire_decode__bad_msg_len_above_max),
+		cmocka_unit_test(
+			homa_wire_decode__data_range_offset_equals_length),
+		cmocka_unit_test(homa_wire_decode__data_range_past_end),
+		cmocka_unit_test(homa_wire_decode__data_range_zero_payload),
+		cmocka_unit_test(homa_wire_decode__error_leaves_out_untouched),
+		cmocka_unit_test(homa_wire_decode__truncated_prefixes),
+		cmocka_unit_test(homa_wire_decode__ack_num_acks_clamped),
+		cmocka_unit_test(
+			homa_wire_decode__ack_entries_past_num_acks_ignored),
+		cmocka_unit_test(
+			homa_wire_decode__control_trailing_bytes_ignored),
+		cmocka_unit_test(homa_wire_decode__upstream_markers_kept_raw),
+		cmocka_unit_test(homa_wire_encode__enospc),
+		cmocka_unit_test(homa_wire_encode__einval),
+		cmocka_unit_test(homa_wire_encode__fixed_fields),
+		cmocka_unit_test(homa_wire_encode__ack_unused_entries_zero),
+		cmocka_unit_test(homa_wire_header_bytes__all_types),
+		cmocka_unit_test(homa_wire_type_name__all_types),
+		cmocka_unit_test(homa_wire_reason_name__all_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
