@@ -107,7 +107,7 @@ static int bench_check(struct bench_opts *o)
 		return 0;
 	}
 	if (!o->proto)
-		return bench_err("%s", "--proto homa|tcp is required");
+		return bench_err("%s", "--proto homa|tcp|udp is required");
 	if (strcmp(o->proto, "homa") && strcmp(o->proto, "tcp") &&
 	    strcmp(o->proto, "udp"))
 		return bench_err("--proto must be homa, tcp or udp, not '%s'",
