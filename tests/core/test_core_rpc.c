@@ -641,6 +641,48 @@ static void homa_input__late_duplicate_request_not_executed(void **state)
 	test_free(rc);
 }
 
+static void homa_peer_gc__idle_peers_evicted(void **state)
+{
+	int64_t v;
+	struct homa_usage u;
+	uint8_t b[10] = { 0 };
+	struct homa_iov iov = { b, sizeof(b) };
+
+	(void)state;
+	v = 1;
+	assert_int_equal(
+		homa_set_param(W->h[0], "peer_idle_secs_min", &v, 1, NULL), 0);
+	v = 2;
+	assert_int_equal(
+		homa_set_param(W->h[0], "peer_idle_secs_max", &v, 1, NULL), 0);
+	v = 4;
+	assert_int_equal(
+		homa_set_param(W->h[0], "peer_gc_threshold", &v, 1, NULL), 0);
+	W->drop = true;
+	/* Requests to 12 hosts that never answer: 12 peers. */
+	for (int i = 0; i < 12; i++) {
+		struct homa_addr a = W->addr[1];
+		struct homa_send_args sa = { &a, 99, &iov, 1, 0, 0, 0 };
+
+		a.a[14] = (uint8_t)(i + 1);
+		assert_int_equal(homa_send(W->cli, &sa, W->now), 0);
+	}
+	homa_get_usage(W->h[0], &u);
+	assert_int_equal(u.peers, 12);
+	/* In use: never evicted, however long idle. */
+	r_run_ms(3000);
+	homa_get_usage(W->h[0], &u);
+	assert_int_equal(r_m(0)->v[HOMA_M_peer_evictions], 0);
+	assert_int_equal(homa_abort(W->cli, 0, 0, W->now), 0);
+	/* Unused: evicted once idle past peer_idle_secs_max, at most 5 per
+	 * tick, down to where the threshold stops collection. */
+	r_run_ms(2100);
+	homa_get_usage(W->h[0], &u);
+	assert_int_equal(u.peer_refs, 0);
+	assert_true(u.peers <= 4);
+	assert_int_equal(r_m(0)->v[HOMA_M_peer_evictions], 12 - u.peers);
+}
+
 static void homa_poll__automatic_cutoffs(void **state)
 {
 	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
@@ -700,6 +742,7 @@ int main(void)
 		T(homa_input__ack_overflow_and_need_ack),
 		T(homa_timer__server_gives_up_waiting_for_ack),
 		T(homa_input__late_duplicate_request_not_executed),
+		T(homa_peer_gc__idle_peers_evicted),
 		T(homa_poll__automatic_cutoffs),
 #undef T
 	};
