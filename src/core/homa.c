@@ -97,6 +97,14 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 	out.payload_bytes = 0;
 	homa->metrics
 		.v[HOMA_M_sent_data + (pkt->common.type - HOMA_PKT_TYPE_MIN)]++;
+	/* Control packets take link time too: the pacer must count them, or
+	 * a host receiving at full rate (a GRANT per DATA) overfills its own
+	 * uplink. IP header by address family, Ethernet framing 42. */
+	homa_nic_charge(homa,
+			(uint64_t)len +
+				(homa_addr_is_v4(&peer->addr) ? 20 : 40) +
+				(uint64_t)homa->config.extra_header_bytes + 42,
+			homa->now_ns);
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
@@ -135,7 +143,16 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 	homa->menv.free = homa_menv_free;
 	homa->config = *config;
 	homa->alloc_bytes = sizeof(*homa);
-	homa->next_id = 2;
+	/* Ids start at a random even value: a restarted host must not reuse
+	 * ids that servers still hold for its previous incarnation. */
+	homa->next_id = env->random ? (env->random(env->ctx) & ~1ull) : 2;
+	if (homa->next_id < 2)
+		/* Ids start at a random even value: a restarted host must not reuse
+	 * ids that servers still hold for its previous incarnation. */
+		homa->next_id =
+			env->random ? (env->random(env->ctx) & ~1ull) : 2;
+	if (homa->next_id < 2)
+		homa->next_id = 2;
 	homa->prev_client_port = 0xFFFF;
 	homa_list_init(&homa->socks);
 	for (i = 0; i < HOMA_PORT_BUCKETS; i++)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cutoffs.h"
 #include "grant.h"
@@ -173,6 +174,15 @@ struct homa {
 	uint64_t now_ns; /* time of the current entry point */
 };
 
+/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d. */
+static inline bool homa_addr_is_v4(const struct homa_addr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
+					    0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
+}
+
 /* ---- homa.c ---- */
 void *homa_alloc(struct homa *homa, size_t bytes);
 void homa_free(struct homa *homa, void *ptr, size_t bytes);
@@ -225,6 +235,7 @@ void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);
 uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns);
+void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);
 void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc);
 void homa_send_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
 		      int level);

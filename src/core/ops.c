@@ -8,14 +8,6 @@
 
 #include "homa_impl.h"
 
-static bool homa_addr_is_v4(const struct homa_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
-					    0, 0, 0, 0, 0xff, 0xff };
-
-	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
-}
-
 /* Total length of an iov, or -EINVAL if malformed or too long. */
 static int64_t homa_iov_length(const struct homa *homa,
 			       const struct homa_iov *iov, int count)
