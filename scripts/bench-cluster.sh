@@ -67,11 +67,17 @@ CLIENTS=$((HOSTS - 1))
 PER_CLIENT=$(awk -v m="$MBPS" -v l="$LOAD" -v c="$CLIENTS" \
 	'BEGIN { printf "%.3f", m * l / 100 / c }')
 
-# Homa tuned for the link: its rate for the pacer, and unscheduled bytes
-# near the bandwidth-delay product (about 250 us of round trip here).
+# Homa tuned for the link: its rate for the pacer; unscheduled bytes near
+# the bandwidth-delay product (about 400 us of round trip at 200 Mbit/s is
+# 10 kB) and a few of them granted at once; timers scaled with the link
+# (a queue of 100 packets is 6 ms here, longer than the default 5 ms
+# before a RESEND, which would retransmit packets that are only queued).
+# No busy polling: the whole rack shares two CPUs.
 homa_env() { # $1 = number of priorities
-	echo "HOMA_PRINT_METRICS=1 HOMA_LINK_MBPS=$MBPS HOMA_UNSCHED_BYTES=10000 HOMA_POLL_USECS=0" \
-		"HOMA_MAX_INCOMING=60000 HOMA_NUM_PRIORITIES=$1"
+	echo "HOMA_PRINT_METRICS=1 HOMA_LINK_MBPS=$MBPS HOMA_POLL_USECS=0" \
+		"HOMA_UNSCHED_BYTES=10000 HOMA_MAX_INCOMING=40000" \
+		"HOMA_RESEND_TICKS=20 HOMA_RESEND_INTERVAL=20" \
+		"HOMA_TIMEOUT_TICKS=2000 HOMA_NUM_PRIORITIES=$1"
 }
 
 run_config() { # $1 = config name
