@@ -745,6 +745,27 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
 	return ls;
 }
 
+struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd)
+{
+	struct homa_lib *lib = homa_lib_get();
+	struct homa_lsock *ls;
+
+	*libp = lib;
+	if (!lib)
+		return NULL;
+	pthread_mutex_lock(&lib->lock);
+	ls = homa_lsock_get(lib, fd);
+	if (!ls)
+		pthread_mutex_unlock(&lib->lock);
+	return ls;
+}
+
+void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	homa_lsock_put(lib, ls);
+	pthread_mutex_unlock(&lib->lock);
+}
+
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lib_sync_pending(lib);

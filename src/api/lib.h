@@ -114,6 +114,11 @@ void homa_lib_after_op(struct homa_lib *lib);
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 
+/* The start and end of every socket call: the instance, the lock, the
+ * socket with a reference (NULL with errno set, lock not held). */
+struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
+void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
+
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
 

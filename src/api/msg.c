@@ -11,8 +11,6 @@
 
 #include "lib.h"
 
-#define LOCK(lib)      pthread_mutex_lock(&(lib)->lock)
-#define UNLOCK(lib)    pthread_mutex_unlock(&(lib)->lock)
 #define HOMA_IOV_STACK 16
 
 static ssize_t homa_fail(int err)
@@ -21,27 +19,10 @@ static ssize_t homa_fail(int err)
 	return -1;
 }
 
-/* Look up fd for a call; lock held on success. */
-static struct homa_lsock *homa_enter(struct homa_lib **libp, int fd)
-{
-	struct homa_lib *lib = homa_lib_get();
-	struct homa_lsock *ls;
-
-	*libp = lib;
-	if (!lib)
-		return NULL;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls)
-		UNLOCK(lib);
-	return ls;
-}
-
 static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lsock_sync(ls);
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 }
 
 /* Validate msg for sendmsg and convert its parts. */
@@ -88,7 +69,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct homa_lib *lib;
 	int ret;
 
-	ls = homa_enter(&lib, fd);
+	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
 	ret = homa_send_prepare(ls, msg, &args, &sa, &dst);
@@ -191,7 +172,7 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 	struct homa_lib *lib;
 	int ret;
 
-	ls = homa_enter(&lib, fd);
+	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
 	if (!msg) {
@@ -294,7 +275,7 @@ ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
 		*cookie = args.completion_cookie;
 	if (len < 0)
 		return -1;
-	ls = homa_enter(&lib, fd);
+	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);

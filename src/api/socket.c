@@ -140,19 +140,14 @@ fail:
 
 int homa_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_lsock *ls;
 	uint16_t port;
 	int ret;
 
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	if (!addr)
 		ret = -EFAULT;
 	else if (addr->sa_family != ls->family)
@@ -187,8 +182,7 @@ int homa_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 	}
 	if (ret < 0)
 		homa_lsock_error(ls, "bind failed");
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 	return ret < 0 ? homa_fail(ret) : 0;
 }
 
@@ -241,18 +235,13 @@ static int homa_set_rcvtimeo(struct homa_lsock *ls, const void *optval,
 int homa_setsockopt(int fd, int level, int optname, const void *optval,
 		    socklen_t optlen)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_lsock *ls;
 	int ret, on;
 
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	if (level == SOL_SOCKET && optname == SO_RCVTIMEO) {
 		ret = homa_set_rcvtimeo(ls, optval, optlen);
 	} else if (level != IPPROTO_HOMA)
@@ -271,29 +260,23 @@ int homa_setsockopt(int fd, int level, int optname, const void *optval,
 	}
 	if (ret < 0)
 		homa_lsock_error(ls, "setsockopt failed");
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 	return ret < 0 ? homa_fail(ret) : 0;
 }
 
 int homa_getsockopt(int fd, int level, int optname, void *optval,
 		    socklen_t *optlen)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_rcvbuf_args args;
 	struct homa_lsock *ls;
 	uint8_t *region;
 	uint64_t bytes;
 	int ret = 0, on;
 
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	if (level != IPPROTO_HOMA ||
 	    (optname != SO_HOMA_RCVBUF && optname != SO_HOMA_SERVER))
 		ret = -ENOPROTOOPT;
@@ -316,8 +299,7 @@ int homa_getsockopt(int fd, int level, int optname, void *optval,
 		memcpy(optval, &on, sizeof(on));
 		*optlen = sizeof(int);
 	}
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 	return ret < 0 ? homa_fail(ret) : 0;
 }
 
@@ -371,19 +353,14 @@ static int homa_ioctl_info(struct homa_lsock *ls, struct homa_info *info)
 
 int homa_ioctl(int fd, unsigned long request, void *arg)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_abort_args abort_args;
 	struct homa_lsock *ls;
 	int ret;
 
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	if (request == HOMAIOCFREEZE) {
 		ret = 0; /* no timetrace to freeze */
 	} else if (request != HOMAIOCINFO && request != HOMAIOCABORT) {
@@ -402,47 +379,35 @@ int homa_ioctl(int fd, unsigned long request, void *arg)
 					 (int)abort_args.error, homa_lib_now());
 		homa_lib_after_op(lib);
 	}
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 	return ret < 0 ? homa_fail(ret) : 0;
 }
 
 int homa_shutdown(int fd, int how)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_lsock *ls;
 
 	(void)how;
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	homa_sock_shutdown(ls->hsk, homa_lib_now());
 	homa_lsock_sync(ls);
 	homa_lib_after_op(lib);
 	pthread_cond_broadcast(&lib->cond);
-	homa_lsock_put(lib, ls);
-	UNLOCK(lib);
+	homa_lsock_leave(lib, ls);
 	return 0;
 }
 
 int homa_close(int fd)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib;
 	struct homa_lsock *ls;
 
-	if (!lib)
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
 		return -1;
-	LOCK(lib);
-	ls = homa_lsock_get(lib, fd);
-	if (!ls) {
-		UNLOCK(lib);
-		return -1;
-	}
 	homa_sock_shutdown(ls->hsk, homa_lib_now());
 	ls->closing = true;
 	pthread_cond_broadcast(&lib->cond);

@@ -210,6 +210,16 @@ int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
 	return homa_deliver_reap(hsk, rpc, a);
 }
 
+/* End one client RPC for homa_abort: silently, or with error for recv. */
+static void homa_abort_one(struct homa_rpc *rpc, int error)
+{
+	rpc->hsk->homa->metrics.v[HOMA_M_rpc_aborts]++;
+	if (error)
+		homa_rpc_fail(rpc, error);
+	else
+		homa_rpc_end(rpc);
+}
+
 int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns)
 {
 	struct homa *homa = hsk->homa;
@@ -219,33 +229,22 @@ int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns)
 	homa->now_ns = now_ns;
 	if (hsk->shutdown)
 		return -ESHUTDOWN;
-	if (error < 0)
+	if (error < 0 || (id & 1))
 		return -EINVAL;
 	if (id == 0) {
 		homa_list_for_each_safe(pos, tmp, &hsk->rpcs)
 		{
 			rpc = homa_container_of(pos, struct homa_rpc,
 						sock_link);
-			if (rpc->id & 1)
-				continue;
-			homa->metrics.v[HOMA_M_rpc_aborts]++;
-			if (error)
-				homa_rpc_fail(rpc, error);
-			else
-				homa_rpc_end(rpc);
+			if (!(rpc->id & 1))
+				homa_abort_one(rpc, error);
 		}
 		return 0;
 	}
-	if (id & 1)
-		return -EINVAL;
 	rpc = homa_rpc_find_client(homa, hsk, id);
 	if (!rpc)
 		return -EINVAL;
-	homa->metrics.v[HOMA_M_rpc_aborts]++;
-	if (error)
-		homa_rpc_fail(rpc, error);
-	else
-		homa_rpc_end(rpc);
+	homa_abort_one(rpc, error);
 	return 0;
 }
 
