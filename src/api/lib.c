@@ -781,20 +781,20 @@ void homa_lsock_sync(struct homa_lsock *ls)
 	char buf[4096];
 
 	if (readable && !ls->readable_set) {
-		if (write(ls->peer_fd, "r", 1) == 1)
+		if (send(ls->peer_fd, "r", 1, MSG_DONTWAIT) == 1)
 			ls->readable_set = true;
 	} else if (!readable && ls->readable_set) {
-		if (read(ls->fd, buf, 1) == 1)
+		if (recv(ls->fd, buf, 1, MSG_DONTWAIT) == 1)
 			ls->readable_set = false;
 	}
 	if (!writable && !ls->unwritable) {
 		memset(buf, 0, sizeof(buf));
-		while (write(ls->fd, buf, sizeof(buf)) > 0)
+		while (send(ls->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 		ls->unwritable = true;
 		homa_lib_instance->num_unwritable++;
 	} else if (writable && ls->unwritable) {
-		while (read(ls->peer_fd, buf, sizeof(buf)) > 0)
+		while (recv(ls->peer_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 		ls->unwritable = false;
 		homa_lib_instance->num_unwritable--;

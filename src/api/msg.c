@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,14 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 	return 0;
 }
 
+/* O_NONBLOCK on the descriptor acts as MSG_DONTWAIT on every call. */
+static int homa_flags(int fd, int flags)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && (fl & O_NONBLOCK) ? flags | MSG_DONTWAIT : flags;
+}
+
 ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct homa_iov stack_iov[HOMA_IOV_STACK], *iov = stack_iov;
@@ -72,6 +81,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
+	flags = homa_flags(fd, flags);
 	ret = homa_send_prepare(ls, msg, &args, &sa, &dst);
 	if (ret < 0)
 		goto out;
@@ -175,6 +185,7 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
+	flags = homa_flags(fd, flags);
 	if (!msg) {
 		ret = -EFAULT;
 		goto out;

@@ -99,8 +99,10 @@ int homa_socket(int domain)
 	ls = calloc(1, sizeof(*ls));
 	if (!ls)
 		return homa_fail(ENOMEM);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-		       sv) < 0) {
+	/* Blocking mode of fd is the application's (O_NONBLOCK means
+	 * MSG_DONTWAIT, spec 9.2); the library's own I/O on the pair uses
+	 * MSG_DONTWAIT. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		ret = -errno;
 		goto fail;
 	}

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +203,30 @@ static void test_poll__writable_without_eagain(void **state)
 }
 
 /* No SO_HOMA_RCVBUF anywhere: the library provides regions. */
+/* O_NONBLOCK on the descriptor means MSG_DONTWAIT (spec 9.2, 9.3). */
+static void test_nonblock__o_nonblock_gives_eagain(void **state)
+{
+	struct homa_recvmsg_args args;
+	struct msghdr msg;
+	int fl = fcntl(cli, F_GETFL);
+
+	(void)state;
+	memset(&args, 0, sizeof(args));
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_control = &args;
+	msg.msg_controllen = sizeof(args);
+	assert_int_equal(fcntl(cli, F_SETFL, fl | O_NONBLOCK), 0);
+	errno = 0;
+	assert_int_equal(homa_recvmsg(cli, &msg, 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Back to blocking: a reply that exists is received. */
+	assert_int_equal(fcntl(cli, F_SETFL, fl), 0);
+	send_req(cli, 100, 0);
+	serve_one(10);
+	memset(&args, 0, sizeof(args));
+	assert_int_equal(homa_recvmsg(cli, &msg, 0), 10);
+}
+
 static void test_region__provided_by_library(void **state)
 {
 	struct homa_rcvbuf_args a = { 1, 1 };
@@ -372,6 +397,9 @@ int main(int argc, char **argv)
 			sockets_down),
 		cmocka_unit_test_setup_teardown(
 			test_poll__writable_without_eagain, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_nonblock__o_nonblock_gives_eagain, sockets_up,
 			sockets_down),
 		cmocka_unit_test_setup_teardown(
 			test_region__provided_by_library, sockets_up,
