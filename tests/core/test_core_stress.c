@@ -1,7 +1,7 @@
 /*
  * test_core_stress.c - the protocol core under load on the test network:
  * thousands of RPCs among 4 hosts, sizes from 1 byte to 1,000,000 drawn
- * from the W3 and W4 workloads (tests/data, capped at 1,000,000), a
+ * from the W3 and W4 workloads (data/workloads, capped at 1,000,000), a
  * log-uniform spread and boundary sizes, with 0 %, 1 % and 10 % loss, 1 %
  * duplication and reordering. Every RPC must complete, every response be
  * byte-exact, every request reach its server application exactly once,

@@ -321,11 +321,16 @@ const char *tn_data_path(const char *src_file, const char *name, char *buf,
 		snprintf(buf, cap, "%s/%s", dir, name);
 		return buf;
 	}
-	/* src_file is .../tests/core/x.c: strip two components. */
+	/* src_file is ROOT/tests/core/x.c: the workloads are the project's
+	 * one copy in ROOT/data/workloads. Strip three components. */
 	slash = strrchr(src_file, '/');
 	n = slash ? (size_t)(slash - src_file) : 0;
-	while (n > 0 && src_file[n - 1] != '/')
-		n--;
-	snprintf(buf, cap, "%.*sdata/%s", (int)n, src_file, name);
+	for (int k = 0; k < 2; k++) {
+		while (n > 0 && src_file[n - 1] != '/')
+			n--;
+		if (k == 0 && n > 0)
+			n--;
+	}
+	snprintf(buf, cap, "%.*sdata/workloads/%s", (int)n, src_file, name);
 	return buf;
 }
