@@ -234,7 +234,7 @@ void tn_check_clean(struct tn_net *net, uint64_t idle_ns);
  * description of the first violation or NULL. */
 const char *tn_host_clean(struct tn_net *net, int host);
 
-/* tn_data_path() - path of a file in tests/data, from a test source's
+/* tn_data_path() - path of a file in data/workloads, from a test source's
  * __FILE__ (tests/core/x.c) or $HOMA_TEST_DATA; buf gets it. */
 const char *tn_data_path(const char *src_file, const char *name, char *buf,
 			 size_t cap);

@@ -1,6 +1,6 @@
 /*
  * tnwork.h - message-size distributions for the integration tests: the
- * published workloads (tests/data/w*.txt: "length relative_frequency"
+ * published workloads (data/workloads/w*.txt: "length relative_frequency"
  * lines, '#' comments) loaded as a CDF and sampled with the test
  * network's PRNG, plus a mixed sampler covering 1 byte to 1,000,000.
  */
