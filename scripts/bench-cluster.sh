@@ -8,7 +8,11 @@
 #
 #   scripts/bench-cluster.sh [--workload w4] [--load 80] [--seconds 30]
 #       [--hosts 4] [--rate 200mbit] [--configs "homa8 homa1 tcp"]
-#       [--out DIR] [--raw]
+#       [--out DIR] [--raw] [--rt]
+#
+# --rt runs every benchmark process (both protocols alike) with SCHED_FIFO
+# priority 10, so the two vCPUs that carry the whole rack schedule them
+# promptly; without it the tails mostly measure the CPU scheduler.
 #
 # Configurations: homa8 (8 priorities), homa1 (1 priority), tcp.
 # Needs root; always tears the cluster down, also on Ctrl-C.
@@ -16,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKLOAD=w4 LOAD=80 SECONDS_RUN=30 HOSTS=4 RATE=200mbit
-CONFIGS="homa8 tcp" OUT=build/cluster RAW="" CAL_SECONDS=6
+CONFIGS="homa8 tcp" OUT=build/cluster RAW="" CAL_SECONDS=6 RT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--workload) WORKLOAD=$2; shift 2 ;;
@@ -28,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--calibrate) CAL_SECONDS=$2; shift 2 ;;
 	--raw) RAW=--raw; shift ;;
+	--rt) RT="chrt -f 10"; shift ;;
 	*) echo "bench-cluster.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -90,18 +95,18 @@ run_config() { # $1 = config name
 	esac
 	local raw=""
 	[ "$proto" = homa ] && raw=$RAW
-	scripts/cluster.sh exec 1 env $envs "$BENCH" server --proto $proto \
+	scripts/cluster.sh exec 1 $RT env $envs "$BENCH" server --proto $proto \
 		$raw --port $port >"$OUT/$cfg-server.log" 2>&1 &
 	PIDS+=($!)
 	sleep 0.5
 	# Unloaded calibration from host 2, one RPC at a time.
-	scripts/cluster.sh exec 2 env $envs "$BENCH" client --proto $proto \
+	scripts/cluster.sh exec 2 $RT env $envs "$BENCH" client --proto $proto \
 		$raw --server 10.77.0.1:$port --workload "$WORKLOAD" \
 		--outstanding 1 --seconds 0.2 --calibrate "$CAL_SECONDS" \
 		--save-calib "$OUT/$cfg-calib.txt" >/dev/null
 	local samples=() cpids=()
 	for i in $(seq 2 "$HOSTS"); do
-		scripts/cluster.sh exec "$i" env $envs "$BENCH" client \
+		scripts/cluster.sh exec "$i" $RT env $envs "$BENCH" client \
 			--proto $proto $raw --server 10.77.0.1:$port \
 			--workload "$WORKLOAD" --load "$PER_CLIENT" \
 			--seconds "$SECONDS_RUN" --seed "$i" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench-matrix.sh [SECONDS] [OUT] - the cluster results of docs/benchmarks.md:
+# bench-matrix.sh [SECONDS] [OUT] [WORKLOADS] [LOADS] [EXTRA] - the cluster results of docs/benchmarks.md:
 # W3, W4 and W5 at 50 % and 80 % load, Homa with 8 priorities, Homa with
 # 1 priority and TCP (scripts/bench-cluster.sh for each workload and
 # load), then one summary table of short-message slowdowns and throughput.
@@ -7,18 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-20}
 OUT=${2:-build/matrix}
-for w in w3 w4 w5; do
-	for l in 50 80; do
+WORKLOADS=${3:-"w3 w4 w5"}
+LOADS=${4:-"50 80"}
+EXTRA=${5:-} # e.g. --rt
+mkdir -p "$OUT"
+for w in $WORKLOADS; do
+	for l in $LOADS; do
 		scripts/bench-cluster.sh --workload $w --load $l --seconds "$S" \
-			--calibrate 4 --configs "homa8 homa1 tcp" \
+			--calibrate 4 --configs "homa8 homa1 tcp" $EXTRA \
 			--out "$OUT/$w-$l" >"$OUT-$w-$l.log" 2>&1 ||
 			echo "run $w $l failed (see $OUT-$w-$l.log)"
 	done
 done
 printf "%-4s %-4s %-6s %9s %9s %9s %9s %10s %7s\n" workload load config \
 	"short_p50" "short_p99" "mid_p99" "long_p99" "Mbit/s" errors
-for w in w3 w4 w5; do
-	for l in 50 80; do
+for w in $WORKLOADS; do
+	for l in $LOADS; do
 		for c in homa8 homa1 tcp; do
 			t=$OUT/$w-$l/$c.txt
 			[ -f "$t" ] || continue
