@@ -362,12 +362,6 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 	uint64_t next = homa_poll(lib->homa, homa_lib_now());
 
 	lib->dp->ops->flush(lib->dp);
-	/* The core wakes a socket for writability only after a send saw
-	 * EAGAIN, not when a send merely filled it: recheck unwritable
-	 * sockets here (their memory returns as RPCs are reaped). */
-	for (int fd = 0; lib->num_unwritable && fd < lib->socks_len; fd++)
-		if (lib->socks[fd] && lib->socks[fd]->unwritable)
-			homa_lsock_sync(lib->socks[fd]);
 	return next;
 }
 
@@ -792,12 +786,10 @@ void homa_lsock_sync(struct homa_lsock *ls)
 		while (send(ls->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 		ls->unwritable = true;
-		homa_lib_instance->num_unwritable++;
 	} else if (writable && ls->unwritable) {
 		while (recv(ls->peer_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 		ls->unwritable = false;
-		homa_lib_instance->num_unwritable--;
 	}
 }
 

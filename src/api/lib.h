@@ -81,7 +81,6 @@ struct homa_lib {
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */
 	int app_waiting;	   /* application threads waiting to poll */
-	int num_unwritable;	   /* sockets with homa_lsock.unwritable */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */

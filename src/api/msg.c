@@ -154,12 +154,6 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	}
 	for (;;) {
 		ra->id = want;
-		if (want && homa_sock_is_shutdown(ls->hsk)) {
-			/* Shutdown ended the RPC waited for: the waiter
-			 * learns ESHUTDOWN (spec 9.1), not EINVAL. */
-			ret = -ESHUTDOWN;
-			break;
-		}
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
 		homa_lib_after_op(lib);
 		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))

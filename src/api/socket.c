@@ -418,8 +418,6 @@ int homa_close(int fd)
 		pthread_cond_wait(&lib->cond, &lib->lock);
 	lib->socks[fd] = NULL;
 	homa_lib_sync_pending(lib); /* ls must leave the pending list */
-	if (ls->unwritable)
-		lib->num_unwritable--;
 	homa_sock_close(ls->hsk, homa_lib_now());
 	lib->dp->ops->port_close(lib->dp, ls->port);
 	homa_lib_after_op(lib);
