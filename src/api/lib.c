@@ -243,10 +243,25 @@ void homa_lib_sync_pending(struct homa_lib *lib)
 static void homa_lib_release_poller(struct homa_lib *lib)
 {
 	__atomic_store_n(&lib->poller_busy, false, __ATOMIC_RELAXED);
-	if (lib->app_waiting)
+	if (lib->app_waiting) {
 		pthread_cond_broadcast(&lib->cond);
-	else
+	} else if (lib->bg_parked) {
+		/* Once per linger period at most: the background thread
+		 * then sleeps out the linger on its own timer. */
+		lib->bg_parked = false;
 		pthread_cond_signal(&lib->bg_cond);
+	}
+}
+
+static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
+				  bool *local)
+{
+	uint32_t mtu = homa_dp_path_mtu(dst, local);
+
+	(void)ctx;
+	/* Loopback says 65536; a Homa packet must fit the 16-bit IPv4
+	 * length and the datapath's buffers. */
+	return mtu > HOMA_DP_PKT_MAX ? HOMA_DP_PKT_MAX : mtu;
 }
 
 static uint64_t homa_lib_random(void *ctx)
@@ -546,11 +561,17 @@ static void *homa_lib_bg_main(void *arg)
 		uint64_t linger = homa_lib_linger(lib);
 
 		if (lib->poller_busy || lib->app_waiting || linger) {
+			bool parked = !linger;
 			struct timespec ts;
 
+			/* While application threads come and go, sleep out
+			 * the linger (one wake-up per period, however often
+			 * they release the role); once they are gone and
+			 * another thread still polls, sleep until it lets the
+			 * role go (recheck every ms). */
+			lib->bg_parked = parked;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			/* recheck every ms, or when the linger ends */
-			ts.tv_nsec += linger ? (long)linger : 1000000;
+			ts.tv_nsec += parked ? 1000000 : (long)linger;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
@@ -618,6 +639,7 @@ static int homa_lib_create(struct homa_lib **out)
 {
 	struct homa_dp_opts opts = { .gso = true, .gro = true };
 	struct homa_env env = { 0 };
+	bool path_mtu = true;
 	char err[HOMA_ERR_BYTES];
 	struct homa_lib *lib;
 	struct epoll_event ev;
@@ -642,7 +664,8 @@ static int homa_lib_create(struct homa_lib **out)
 		goto fail;
 	if (homa_lib_flag("HOMA_VERIFY_CSUM", &opts.verify_csum) < 0 ||
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
-	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0) {
+	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
+	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0) {
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -661,6 +684,8 @@ static int homa_lib_create(struct homa_lib **out)
 	env.random = homa_lib_random;
 	env.alloc = homa_lib_alloc;
 	env.free = homa_lib_free;
+	if (path_mtu)
+		env.path_mtu = homa_lib_path_mtu;
 	ret = homa_create(&env, &lib->config, homa_lib_now(), &lib->homa, err);
 	if (ret < 0) {
 		homa_lib_set_error(err);

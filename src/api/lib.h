@@ -80,6 +80,9 @@ struct homa_lib {
 	int wake_efd;		   /* eventfd: interrupts the poller */
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */
+	bool bg_parked;		   /* background thread sleeps until signalled
+				    * (up to 1 ms): releasing the role must
+				    * signal it */
 	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
