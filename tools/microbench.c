@@ -138,10 +138,13 @@ int main(int argc, char **argv)
 	homa_config_default(&cfg);
 	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
 	for (int i = 0; i < 2; i++) {
-		struct homa_env env = {
-			(void *)(intptr_t)i, mb_xmit,  NULL,
-			mb_random,	     mb_alloc, mb_free
-		};
+		struct homa_env env = { (void *)(intptr_t)i,
+					mb_xmit,
+					NULL,
+					mb_random,
+					mb_alloc,
+					mb_free,
+					NULL };
 		char err[HOMA_ERR_BYTES];
 
 		mb.addr[i].a[10] = mb.addr[i].a[11] = 0xff;

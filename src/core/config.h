@@ -17,6 +17,10 @@
 #define HOMA_CONFIG_MAX_MESSAGE_LIMIT (64 * 1024 * 1024)
 #define HOMA_FLAG_DONT_THROTTLE	      0x2
 
+/* Range of config.mtu and of route MTUs the host reports, bytes. */
+#define HOMA_CONFIG_MTU_MIN 576
+#define HOMA_CONFIG_MTU_MAX 65535
+
 struct homa_config {
 	/* -- grants (spec 4) -- */
 	int64_t unsched_bytes;	      /* bytes a message sends unscheduled */

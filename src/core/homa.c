@@ -100,7 +100,9 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 	/* Control packets take link time too: the pacer must count them, or
 	 * a host receiving at full rate (a GRANT per DATA) overfills its own
 	 * uplink. IP header by address family, Ethernet framing 42. */
-	homa_nic_charge(homa,
+	if (!peer->local)
+		homa_nic_charge(
+			homa,
 			(uint64_t)len +
 				(homa_addr_is_v4(&peer->addr) ? 20 : 40) +
 				(uint64_t)homa->config.extra_header_bytes + 42,

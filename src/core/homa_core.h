@@ -65,6 +65,13 @@ struct homa_env {
 	/* Memory: NULL on failure; free gets the size given to alloc. */
 	void *(*alloc)(void *ctx, size_t bytes);
 	void (*free)(void *ctx, void *ptr, size_t bytes);
+	/* Optional (may be NULL): the MTU of the route to dst in bytes (IP
+	 * header included; 0 = unknown, use config.mtu), and in *local
+	 * whether dst is this host (no NIC on the way: such packets are
+	 * neither paced nor charged to the NIC model). Asked once per peer
+	 * record. */
+	uint32_t (*path_mtu)(void *ctx, const struct homa_addr *dst,
+			     bool *local);
 };
 
 /* Address family of a socket: decides header sizes and the peer form. */

@@ -58,12 +58,15 @@ struct homa_peer {
 	uint64_t cutoffs_sent_ns;     /* last CUTOFFS sent to it (rate limit) */
 	bool cutoffs_sent;	      /* cutoffs_sent_ns is valid */
 	struct homa_grant_peer gpeer; /* grant scheduler's record */
+	uint32_t mtu;		      /* route MTU, bytes (0 = config.mtu) */
+	bool local;		      /* on this host: never paced */
 };
 
 /* The outgoing message of an RPC (request or response). */
 struct homa_msgout {
 	int32_t length;	      /* bytes, -1 = no message yet */
 	uint8_t *buf;	      /* copy of the message (length bytes) */
+	uint32_t seg_bytes;   /* payload of a full DATA packet, bytes */
 	uint32_t next_xmit;   /* first byte never transmitted (tx_end) */
 	uint32_t granted;     /* bytes the receiver allows */
 	uint32_t unscheduled; /* bytes sent without grants */
@@ -195,6 +198,8 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 /* ---- peer.c ---- */
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create);
+/* Payload bytes of a full DATA packet on a route of mtu bytes. */
+uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_peer_hold(struct homa *homa, struct homa_peer *peer);
 void homa_peer_put(struct homa *homa, struct homa_peer *peer);
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,

@@ -64,6 +64,11 @@ int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
 		off += iov[i].bytes;
 	}
 	out->length = (int32_t)length;
+	out->seg_bytes =
+		rpc->peer->mtu
+			? homa_seg_bytes(homa, rpc->peer->mtu,
+					 homa_addr_is_v4(&rpc->peer->addr))
+			: rpc->hsk->seg_bytes;
 	out->next_xmit = 0;
 	out->unscheduled = length < (size_t)homa->config.unsched_bytes
 				   ? (uint32_t)length
@@ -116,7 +121,8 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	out.hdr_bytes = HOMA_WIRE_DATA_BYTES;
 	out.payload = rpc->out.buf + offset;
 	out.payload_bytes = bytes;
-	homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
+	if (!rpc->peer->local)
+		homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
 	homa->metrics.v[HOMA_M_sent_data]++;
 	homa->env.xmit(homa->env.ctx, &out);
 }
@@ -135,8 +141,8 @@ static void homa_xmit_next(struct homa_rpc *rpc)
 	uint32_t off = out->next_xmit;
 	uint32_t bytes = (uint32_t)out->length - off;
 
-	if (bytes > rpc->hsk->seg_bytes)
-		bytes = rpc->hsk->seg_bytes;
+	if (bytes > out->seg_bytes)
+		bytes = out->seg_bytes;
 	/* Never cross the unscheduled limit inside one packet. */
 	if (off < out->unscheduled && off + bytes > out->unscheduled)
 		bytes = out->unscheduled - off;
@@ -188,7 +194,8 @@ void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
 void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns)
 {
 	struct homa *homa = rpc->hsk->homa;
-	bool throttle = !(homa->config.flags & HOMA_FLAG_DONT_THROTTLE);
+	bool throttle = !(homa->config.flags & HOMA_FLAG_DONT_THROTTLE) &&
+			!rpc->peer->local;
 
 	while (homa_can_send(rpc)) {
 		uint32_t left = (uint32_t)rpc->out.length - rpc->out.next_xmit;
@@ -270,7 +277,7 @@ void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 {
 	struct homa_msgout *out = &rpc->out;
 	struct homa *homa = rpc->hsk->homa;
-	uint32_t seg = rpc->hsk->seg_bytes, off;
+	uint32_t seg = out->seg_bytes, off;
 
 	(void)now_ns;
 	if (!out->buf)

@@ -69,6 +69,14 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 	peer->last_use_ns = homa->now_ns;
 	homa_peer_init_cutoffs(peer);
 	homa_grant_peer_init(&peer->gpeer);
+	if (homa->env.path_mtu) {
+		uint32_t mtu =
+			homa->env.path_mtu(homa->env.ctx, a, &peer->local);
+
+		/* Below the spec's minimum it cannot carry a DATA header. */
+		if (mtu >= HOMA_CONFIG_MTU_MIN && mtu <= HOMA_CONFIG_MTU_MAX)
+			peer->mtu = mtu;
+	}
 	homa_list_add_tail(head, &peer->hash_link);
 	homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
 	homa->num_peers++;

@@ -36,12 +36,11 @@ void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id)
 		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
 }
 
-static uint32_t homa_seg_bytes(const struct homa *homa, int family)
+uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
 {
-	int64_t iph = family == HOMA_FAMILY_INET ? 20 : 40;
+	int64_t iph = v4 ? 20 : 40;
 
-	return (uint32_t)(homa->config.mtu - iph -
-			  homa->config.extra_header_bytes -
+	return (uint32_t)(mtu - iph - homa->config.extra_header_bytes -
 			  HOMA_WIRE_DATA_BYTES);
 }
 
@@ -57,7 +56,8 @@ static int homa_sock_new(struct homa *homa, int family, uint16_t port,
 	hsk->ctx = sock_ctx;
 	hsk->family = family;
 	hsk->port = port;
-	hsk->seg_bytes = homa_seg_bytes(homa, family);
+	hsk->seg_bytes = homa_seg_bytes(homa, homa->config.mtu,
+					family == HOMA_FAMILY_INET);
 	homa_list_init(&hsk->rpcs);
 	homa_list_init(&hsk->ready);
 	homa_list_init(&hsk->stalled);

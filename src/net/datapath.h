@@ -119,6 +119,10 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 bool homa_dp_addr_is_v4(const struct homa_addr *a);
+/* The MTU of the route to dst (0 if unknown; loopback reports 65536) and
+ * whether dst is one of this host's addresses (*local). A few system
+ * calls: the core asks once per peer. */
+uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
 /* Per-thread buffer number slot (0: datapath receive buffers, 1: the
  * library's packet batch), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.

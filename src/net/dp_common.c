@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "datapath.h"
 
@@ -131,4 +132,32 @@ void homa_dp_rwlock_init(pthread_rwlock_t *lock)
 		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
+}
+
+uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local)
+{
+	bool v4 = homa_dp_addr_is_v4(dst);
+	struct sockaddr_in6 sa, me;
+	socklen_t len = sizeof(me);
+	int mtu = 0, fd;
+	socklen_t mlen = sizeof(mtu);
+
+	*local = false;
+	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	/* Connecting a datagram socket only looks up the route. */
+	if (connect(fd, (struct sockaddr *)&sa,
+		    (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa)) < 0 ||
+	    getsockopt(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+		       v4 ? IP_MTU : IPV6_MTU, &mtu, &mlen) < 0)
+		mtu = 0;
+	if (mtu > 0 && getsockname(fd, (struct sockaddr *)&me, &len) == 0) {
+		struct homa_addr a;
+
+		homa_dp_addr_from_sa(&a, &me);
+		*local = memcmp(a.a, dst->a, 16) == 0;
+	}
+	close(fd);
+	return mtu > 0 ? (uint32_t)mtu : 0;
 }

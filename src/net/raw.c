@@ -29,7 +29,7 @@
 
 #define RAW_PROTO	    146
 #define RAW_RX_MSGS	    16
-#define RAW_RX_BUF	    2048
+#define RAW_RX_BUF	    65536 /* bytes per receive buffer: an IP datagram */
 #define RAW_MAX_PORTS	    65536
 #define RAW_MIN_CLIENT_PORT 0x8000
 #define RAW_ROUTES	    64	 /* cached source addresses (direct-mapped) */

@@ -129,7 +129,8 @@ static int r_setup(void **state)
 					r_wake,
 					r_random,
 					r_alloc,
-					r_free };
+					r_free,
+					NULL };
 
 		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
 		W->addr[i].a[12] = 10;

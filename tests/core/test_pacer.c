@@ -81,9 +81,29 @@ struct p_world {
 static struct p_world P;
 
 /* Link 1000 Mbit/s: a 1500-byte frame is about 12 us; backlog 5 us. */
+/* What p_path_mtu reports for every destination. */
+static uint32_t path_mtu;
+static bool path_local;
+static int path_calls;
+
+static uint32_t p_path_mtu(void *ctx, const struct homa_addr *dst, bool *local)
+{
+	(void)ctx;
+	(void)dst;
+	path_calls++;
+	*local = path_local;
+	return path_mtu;
+}
+
 static void p_open(uint32_t unsched, int64_t flags)
 {
-	struct homa_env env = { NULL, p_xmit, NULL, p_random, p_alloc, p_free };
+	struct homa_env env = { NULL,
+				p_xmit,
+				NULL,
+				p_random,
+				p_alloc,
+				p_free,
+				path_mtu || path_local ? p_path_mtu : NULL };
 	struct homa_config c;
 
 	homa_config_default(&c);
@@ -250,6 +270,54 @@ static void homa_xmit_data__dont_throttle(void **state)
 	p_close();
 }
 
+static void homa_peer_get__path_mtu_sizes_packets(void **state)
+{
+	uint64_t id;
+	int n;
+
+	(void)state;
+	/* 9000-byte route: 9000 - 20 (IPv4) - 60 (DATA header). */
+	path_mtu = 9000;
+	path_calls = 0;
+	p_open(40000, HOMA_FLAG_DONT_THROTTLE);
+	id = p_send(40000);
+	n = p_count(id);
+	assert_int_equal(n, 5); /* 4 x 8920 + 4320 */
+	assert_int_equal(sent[0].bytes, 9000 - 20 - HOMA_WIRE_DATA_BYTES);
+	assert_int_equal(sent[n - 1].bytes, 40000 - 4 * sent[0].bytes);
+	p_send(100);
+	assert_int_equal(path_calls, 1); /* asked once per peer */
+	p_close();
+	/* An answer out of range (here below 576) falls back to mtu. */
+	path_mtu = 100;
+	p_open(40000, HOMA_FLAG_DONT_THROTTLE);
+	id = p_send(40000);
+	assert_int_equal(p_count(id), 29);
+	p_close();
+	path_mtu = 0;
+}
+
+static void homa_peer_get__local_peer_never_paced(void **state)
+{
+	uint64_t id;
+
+	(void)state;
+	/* The same 1 MB that the 1 Gbit/s link would pace over 8 ms goes
+	 * at once to a peer on this host. */
+	path_local = true;
+	p_open(40000, 0);
+	id = p_send(1000000);
+	p_run(now + 1000); /* grants are not needed: give them all */
+	assert_int_equal(p_count(id), 29); /* unscheduled, all at once */
+	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_throttled_msgs], 0);
+	p_close();
+	path_local = false;
+	p_open(40000, 0);
+	id = p_send(1000000);
+	assert_true(p_count(id) < 29); /* the NIC model holds some back */
+	p_close();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +327,8 @@ int main(void)
 		cmocka_unit_test(homa_pacer_run__srpt_order),
 		cmocka_unit_test(homa_pacer_run__fifo_share),
 		cmocka_unit_test(homa_xmit_data__dont_throttle),
+		cmocka_unit_test(homa_peer_get__path_mtu_sizes_packets),
+		cmocka_unit_test(homa_peer_get__local_peer_never_paced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,9 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz f = { 0, 1000000, 1 };
-	struct homa_env env = {
-		&f, fz_xmit, NULL, fz_random, fz_alloc, fz_free
-	};
+	struct homa_env env = { &f,	  fz_xmit, NULL, fz_random,
+				fz_alloc, fz_free, NULL };
 	struct homa_config cfg;
 	struct homa *h;
 	struct homa_sock *srv, *cli;
