@@ -76,6 +76,8 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct homa_addr dst;
 	struct homa_lsock *ls;
 	struct homa_lib *lib;
+	bool waiting = false;
+	sigset_t sigmask;
 	int ret;
 
 	ls = homa_lsock_enter(&lib, fd);
@@ -105,9 +107,14 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
 			break;
 		homa_lsock_sync(ls);
-		homa_lib_wait(lib, 0);
-		ret = 0;
+		if (!waiting) {
+			homa_lib_wait_begin(&sigmask);
+			waiting = true;
+		}
+		ret = homa_lib_wait(lib, 0, &sigmask);
 	}
+	if (waiting)
+		homa_lib_wait_end(&sigmask);
 	if (ret == 0 && args.id == 0) {
 		args.id = sa.id;
 		memcpy(msg->msg_control, &args, sizeof(args));
@@ -143,6 +150,8 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			  struct homa_recv_args *ra, int flags)
 {
 	uint64_t want = ra->id, deadline = 0;
+	bool waiting = false;
+	sigset_t sigmask;
 	int ret, slot = -1;
 
 	if (ls->rcvtimeo_ns)
@@ -161,8 +170,18 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		if (deadline && homa_lib_now() >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_lsock_sync(ls);
-		homa_lib_wait(lib, deadline);
+		if (!waiting) {
+			/* Signals wait until the next sleep (lib.h). */
+			homa_lib_wait_begin(&sigmask);
+			waiting = true;
+		}
+		if (homa_lib_wait(lib, deadline, &sigmask) == -EINTR) {
+			ret = -EINTR;
+			break;
+		}
 	}
+	if (waiting)
+		homa_lib_wait_end(&sigmask);
 	if (slot >= 0)
 		ls->private_waits[slot] = 0;
 	return ret;
