@@ -344,10 +344,19 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
 	const struct homa_metrics *m = homa_get_metrics(lib->homa);
 	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
+	uint64_t not_server = m->v[HOMA_M_drop_not_server];
 
-	for (int i = 0; i < b->num_rx; i++)
+	for (int i = 0; i < b->num_rx; i++) {
 		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
 			   b->rx[i].bytes, now);
+		/* A request to a socket not in server mode: port
+		 * unreachable, as Linux answers (spec 2; dp_icmp.c). */
+		if (m->v[HOMA_M_drop_not_server] != not_server) {
+			not_server = m->v[HOMA_M_drop_not_server];
+			lib->dp->ops->unreachable(lib->dp, &b->rx[i].src,
+						  b->rx[i].pkt, b->rx[i].bytes);
+		}
+	}
 	for (int i = 0; i < b->num_icmp; i++)
 		homa_input_icmp(lib->homa, &b->icmp[i].dst, b->icmp[i].dport,
 				b->icmp[i].err, now);
