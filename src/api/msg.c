@@ -60,12 +60,21 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 	return 0;
 }
 
-/* O_NONBLOCK on the descriptor acts as MSG_DONTWAIT on every call. */
-static int homa_flags(int fd, int flags)
+/*
+ * Whether a call that would block must fail with EAGAIN instead:
+ * MSG_DONTWAIT, or O_NONBLOCK on the descriptor (spec 9.2, 9.3). The
+ * application may change O_NONBLOCK at any time with fcntl, which the
+ * library does not see, so it is not cached; it is read only when the
+ * call would otherwise block, never on the fast path.
+ */
+static bool homa_dontwait(int fd, int flags)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl;
 
-	return fl >= 0 && (fl & O_NONBLOCK) ? flags | MSG_DONTWAIT : flags;
+	if (flags & MSG_DONTWAIT)
+		return true;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -83,7 +92,6 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
-	flags = homa_flags(fd, flags);
 	ret = homa_send_prepare(ls, msg, &args, &sa, &dst);
 	if (ret < 0)
 		goto out;
@@ -104,7 +112,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	while (ret == 0) {
 		ret = homa_send(ls->hsk, &sa, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(fd, flags)))
 			break;
 		homa_lsock_sync(ls);
 		if (!waiting) {
@@ -165,7 +173,8 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (ret != -EAGAIN ||
+		    (!waiting && homa_dontwait(ls->fd, flags)))
 			break;
 		if (deadline && homa_lib_now() >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
@@ -198,7 +207,6 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
-	flags = homa_flags(fd, flags);
 	if (!msg) {
 		ret = -EFAULT;
 		goto out;
