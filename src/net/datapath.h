@@ -67,6 +67,8 @@ struct homa_dp {
 	struct homa_addr icmp_last_dst; /* last port unreachable: to... */
 	uint16_t icmp_last_port;	/* ...this client port... */
 	uint64_t icmp_last_ns;		/* ...at this time, ns */
+	uint64_t icmp_window_ns;	/* start of the current second, ns */
+	uint32_t icmp_window_sent;	/* ICMPs sent in it */
 	/* tx_* change under the library lock; rx_* are added to by
 	 * several reading threads at once: only with HOMA_DP_ADD, and read
 	 * with HOMA_DP_READ. */

@@ -14,7 +14,9 @@
  * CAP_NET_RAW: without it (the usual unprivileged UDP case) nothing is
  * sent and the client times out (ETIMEDOUT) as before. Answers are
  * limited to one per client port per tick (HOMA_DP_ICMP_GAP_NS): one is
- * enough to end all the client's RPCs to this port.
+ * enough to end all the client's RPCs to this port; and, as the kernel's
+ * icmp_msgs_per_sec, to HOMA_DP_ICMP_PER_SEC in all (a flood of requests
+ * from many ports).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +30,7 @@
 #include "datapath.h"
 
 #define HOMA_DP_ICMP_GAP_NS	1000000 /* per client port, ns */
+#define HOMA_DP_ICMP_PER_SEC	1000	/* ICMPs per second at most */
 #define HOMA_DP_ICMP_QUOTE	64	/* bytes of the packet quoted */
 #define HOMA_DP_ICMP_V4_UNREACH 3	/* type; code 3 = port */
 #define HOMA_DP_ICMP_V6_UNREACH 1	/* type; code 4 = port */
@@ -105,9 +108,16 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 	    dp->icmp_last_port == sport &&
 	    now - dp->icmp_last_ns < HOMA_DP_ICMP_GAP_NS)
 		return;
+	if (now - dp->icmp_window_ns >= 1000000000ull) {
+		dp->icmp_window_ns = now;
+		dp->icmp_window_sent = 0;
+	}
+	if (dp->icmp_window_sent >= HOMA_DP_ICMP_PER_SEC)
+		return;
 	fd = homa_dp_icmp_fd(dp, v4);
 	if (fd < 0 || homa_dp_icmp_local(src, &local) < 0)
 		return;
+	dp->icmp_window_sent++;
 	dp->icmp_last_dst = *src;
 	dp->icmp_last_port = sport;
 	dp->icmp_last_ns = now;
