@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,8 +224,8 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 		lib->sync_head = ls;
 	}
 	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_RELEASE);
-	if (lib->app_waiting)
-		pthread_cond_broadcast(&lib->cond);
+	if (lib->waiters)
+		homa_lib_wake_waiters(lib);
 }
 
 void homa_lib_sync_pending(struct homa_lib *lib)
@@ -244,7 +245,7 @@ static void homa_lib_release_poller(struct homa_lib *lib)
 {
 	__atomic_store_n(&lib->poller_busy, false, __ATOMIC_RELAXED);
 	if (lib->app_waiting) {
-		pthread_cond_broadcast(&lib->cond);
+		homa_lib_wake_waiters(lib);
 	} else if (lib->bg_parked) {
 		/* Once per linger period at most: the background thread
 		 * then sleeps out the linger on its own timer. */
@@ -358,10 +359,19 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
 	const struct homa_metrics *m = homa_get_metrics(lib->homa);
 	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
+	uint64_t not_server = m->v[HOMA_M_drop_not_server];
 
-	for (int i = 0; i < b->num_rx; i++)
+	for (int i = 0; i < b->num_rx; i++) {
 		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
 			   b->rx[i].bytes, now);
+		/* A request to a socket not in server mode: port
+		 * unreachable, as Linux answers (spec 2; dp_icmp.c). */
+		if (m->v[HOMA_M_drop_not_server] != not_server) {
+			not_server = m->v[HOMA_M_drop_not_server];
+			lib->dp->ops->unreachable(lib->dp, &b->rx[i].src,
+						  b->rx[i].pkt, b->rx[i].bytes);
+		}
+	}
 	for (int i = 0; i < b->num_icmp; i++)
 		homa_input_icmp(lib->homa, &b->icmp[i].dst, b->icmp[i].dport,
 				b->icmp[i].err, now);
@@ -384,14 +394,16 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins for spin_ns, then blocks
  * in epoll until the core's deadline (or deadline_ns, or a kick).
- * Returns with the lock held once something happened.
+ * Returns with the lock held once something happened: 0, or -EINTR if a
+ * signal interrupted the sleep (sigmask: see homa_lib_wait).
  */
-static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
-				uint64_t deadline_ns)
+static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
+			       uint64_t deadline_ns, const sigset_t *sigmask)
 {
 	uint64_t next = homa_lib_service(lib), now, spin_end;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false;
+	int ret = 0;
 
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
@@ -424,7 +436,11 @@ static void homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 		wait = next - now;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
 		ts.tv_nsec = (long)(wait % 1000000000ull);
-		n = epoll_pwait2(lib->epfd, ev, 4, &ts, NULL);
+		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
+		if (n < 0 && errno == EINTR && sigmask) {
+			ret = -EINTR;
+			break;
+		}
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.u32 == 1) {
 				uint64_t v;
@@ -442,6 +458,7 @@ kicked:
 	if (got)
 		homa_lib_feed(lib, b);
 	homa_lib_service(lib);
+	return ret;
 }
 
 static void homa_lib_kick(struct homa_lib *lib)
@@ -493,18 +510,20 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t spin_ns, uint64_t gen)
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
 
-void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
+int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
+		  const sigset_t *sigmask)
 {
 	uint64_t gen = lib->wake_gen;
+	int ret;
 
 	lib->app_wait_ns = homa_lib_now();
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		homa_lib_poll_round(lib,
-				    (uint64_t)lib->config.poll_usecs * 1000,
-				    deadline_ns);
+		ret = homa_lib_poll_round(
+			lib, (uint64_t)lib->config.poll_usecs * 1000,
+			deadline_ns, sigmask);
 		homa_lib_release_poller(lib);
-		return;
+		return ret;
 	}
 	/* Another thread polls. The background thread gives the role up
 	 * when kicked (and then stays away while application threads keep
@@ -513,25 +532,10 @@ void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns)
 	if (lib->bg_polling)
 		homa_lib_kick(lib);
 	if (homa_lib_spin(lib, (uint64_t)lib->config.poll_usecs * 1000, gen))
-		return;
-	lib->app_waiting++;
-	if (deadline_ns) {
-		struct timespec ts;
-		uint64_t real;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		real = (uint64_t)ts.tv_sec * 1000000000ull +
-		       (uint64_t)ts.tv_nsec +
-		       (deadline_ns > homa_lib_now()
-				? deadline_ns - homa_lib_now()
-				: 0);
-		ts.tv_sec = (time_t)(real / 1000000000ull);
-		ts.tv_nsec = (long)(real % 1000000000ull);
-		pthread_cond_timedwait(&lib->cond, &lib->lock, &ts);
-	} else {
-		pthread_cond_wait(&lib->cond, &lib->lock);
-	}
-	lib->app_waiting--;
+		return 0;
+	if (lib->wake_gen != gen || !lib->poller_busy)
+		return 0; /* changed while the lock was free */
+	return homa_lib_sleep(lib, deadline_ns, sigmask);
 }
 
 /* While application threads keep coming back to wait (a client between
@@ -583,7 +587,7 @@ static void *homa_lib_bg_main(void *arg)
 		}
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		lib->bg_polling = true;
-		homa_lib_poll_round(lib, 0, 0);
+		homa_lib_poll_round(lib, 0, 0, NULL);
 		homa_lib_sync_pending(lib);
 		lib->bg_polling = false;
 		homa_lib_release_poller(lib);
@@ -643,6 +647,7 @@ static int homa_lib_create(struct homa_lib **out)
 	char err[HOMA_ERR_BYTES];
 	struct homa_lib *lib;
 	struct epoll_event ev;
+	sigset_t all, saved;
 	int datapath = homa_lib_datapath < 0 ? 0 : homa_lib_datapath, ret;
 
 	lib = calloc(1, sizeof(*lib));
@@ -701,7 +706,13 @@ static int homa_lib_create(struct homa_lib **out)
 	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->wake_efd, &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->dp->epfd, &ev);
-	if (pthread_create(&lib->bg, NULL, homa_lib_bg_main, lib) != 0) {
+	/* The background thread takes no signals: they go to application
+	 * threads, whose waits they interrupt (EINTR). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved);
+	ret = pthread_create(&lib->bg, NULL, homa_lib_bg_main, lib);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (ret != 0) {
 		ret = -EAGAIN;
 		goto fail_homa;
 	}

@@ -21,6 +21,7 @@
 #define HOMA_API_LIB_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -64,12 +65,21 @@ struct homa_lib_icmp {
 	int err;	      /* errno for its RPCs */
 };
 
+/* An application thread sleeping in homa_lib_wait without the poller
+ * role. It sleeps in ppoll on its own eventfd rather than on a condition
+ * variable, so that a signal interrupts the sleep (EINTR, spec 9.3). */
+struct homa_lib_waiter {
+	int efd;		      /* the thread's eventfd */
+	bool woken;		      /* efd was written (lock held) */
+	struct homa_lib_waiter *next; /* next on lib.waiters */
+};
+
 struct homa_lib {
-	pthread_mutex_t lock;	      /* see above */
-	pthread_cond_t cond;	      /* application waiters: broadcast when a
-			      * message is ready or the role frees */
-	pthread_cond_t bg_cond;	      /* the background thread waits here */
-	struct homa_lsock *sync_head; /* sockets whose readiness changed */
+	pthread_mutex_t lock;		 /* see above */
+	pthread_cond_t cond;		 /* homa_close waits here for users */
+	struct homa_lib_waiter *waiters; /* application threads asleep */
+	pthread_cond_t bg_cond;		 /* the background thread waits here */
+	struct homa_lsock *sync_head;	 /* sockets whose readiness changed */
 	uint64_t wake_gen;	   /* bumped by every wake-up from the core */
 	uint64_t app_wait_ns;	   /* last time an application thread waited */
 	struct homa *homa;	   /* the process's core instance */
@@ -103,9 +113,33 @@ uint64_t homa_lib_now(void);
  * homa_lib_wait() - called with the lock held by a thread that must wait
  * for the core: drives the datapath if nobody else does, else sleeps
  * until something changes. Returns with the lock held after progress or
- * at the latest when deadline_ns passes (0 = no deadline).
+ * at the latest when deadline_ns passes (0 = no deadline): 0, or -EINTR
+ * if a signal handler ran while the thread was asleep.
+ *
+ * Signals: the caller blocks every signal before its first wait (see
+ * homa_lib_wait_begin) and passes the mask it had in sigmask; every sleep
+ * then unblocks exactly that mask atomically (epoll_pwait2, ppoll), so a
+ * signal that arrives while the thread spins or holds the lock stays
+ * pending and interrupts the next sleep: none is missed. NULL (the
+ * background thread) keeps the current mask and never returns -EINTR.
  */
-void homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns);
+int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
+		  const sigset_t *sigmask);
+
+/* homa_lib_wait_begin() / _end() - block all signals for a sequence of
+ * homa_lib_wait calls, saving the thread's mask in *saved; restore it. */
+void homa_lib_wait_begin(sigset_t *saved);
+void homa_lib_wait_end(const sigset_t *saved);
+
+/* homa_lib_sleep() - the part of homa_lib_wait for a thread that
+ * cannot poll: sleep until homa_lib_wake_waiters, deadline_ns (0 = none)
+ * or a signal (lock held on entry and exit). 0 or -EINTR. */
+int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
+		   const sigset_t *sigmask);
+
+/* homa_lib_wake_waiters() - wake every application thread asleep in
+ * homa_lib_wait, and homa_close's wait for users (lock held). */
+void homa_lib_wake_waiters(struct homa_lib *lib);
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */

@@ -60,12 +60,21 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 	return 0;
 }
 
-/* O_NONBLOCK on the descriptor acts as MSG_DONTWAIT on every call. */
-static int homa_flags(int fd, int flags)
+/*
+ * Whether a call that would block must fail with EAGAIN instead:
+ * MSG_DONTWAIT, or O_NONBLOCK on the descriptor (spec 9.2, 9.3). The
+ * application may change O_NONBLOCK at any time with fcntl, which the
+ * library does not see, so it is not cached; it is read only when the
+ * call would otherwise block, never on the fast path.
+ */
+static bool homa_dontwait(int fd, int flags)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl;
 
-	return fl >= 0 && (fl & O_NONBLOCK) ? flags | MSG_DONTWAIT : flags;
+	if (flags & MSG_DONTWAIT)
+		return true;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
 ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -76,12 +85,13 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct homa_addr dst;
 	struct homa_lsock *ls;
 	struct homa_lib *lib;
+	bool waiting = false;
+	sigset_t sigmask;
 	int ret;
 
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
-	flags = homa_flags(fd, flags);
 	ret = homa_send_prepare(ls, msg, &args, &sa, &dst);
 	if (ret < 0)
 		goto out;
@@ -102,12 +112,17 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	while (ret == 0) {
 		ret = homa_send(ls->hsk, &sa, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(fd, flags)))
 			break;
 		homa_lsock_sync(ls);
-		homa_lib_wait(lib, 0);
-		ret = 0;
+		if (!waiting) {
+			homa_lib_wait_begin(&sigmask);
+			waiting = true;
+		}
+		ret = homa_lib_wait(lib, 0, &sigmask);
 	}
+	if (waiting)
+		homa_lib_wait_end(&sigmask);
 	if (ret == 0 && args.id == 0) {
 		args.id = sa.id;
 		memcpy(msg->msg_control, &args, sizeof(args));
@@ -143,6 +158,8 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			  struct homa_recv_args *ra, int flags)
 {
 	uint64_t want = ra->id, deadline = 0;
+	bool waiting = false;
+	sigset_t sigmask;
 	int ret, slot = -1;
 
 	if (ls->rcvtimeo_ns)
@@ -156,13 +173,24 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN || (flags & MSG_DONTWAIT))
+		if (ret != -EAGAIN ||
+		    (!waiting && homa_dontwait(ls->fd, flags)))
 			break;
 		if (deadline && homa_lib_now() >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_lsock_sync(ls);
-		homa_lib_wait(lib, deadline);
+		if (!waiting) {
+			/* Signals wait until the next sleep (lib.h). */
+			homa_lib_wait_begin(&sigmask);
+			waiting = true;
+		}
+		if (homa_lib_wait(lib, deadline, &sigmask) == -EINTR) {
+			ret = -EINTR;
+			break;
+		}
 	}
+	if (waiting)
+		homa_lib_wait_end(&sigmask);
 	if (slot >= 0)
 		ls->private_waits[slot] = 0;
 	return ret;
@@ -179,7 +207,6 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
-	flags = homa_flags(fd, flags);
 	if (!msg) {
 		ret = -EFAULT;
 		goto out;

@@ -397,7 +397,7 @@ int homa_shutdown(int fd, int how)
 	homa_sock_shutdown(ls->hsk, homa_lib_now());
 	homa_lsock_sync(ls);
 	homa_lib_after_op(lib);
-	pthread_cond_broadcast(&lib->cond);
+	homa_lib_wake_waiters(lib);
 	homa_lsock_leave(lib, ls);
 	return 0;
 }
@@ -412,7 +412,7 @@ int homa_close(int fd)
 		return -1;
 	homa_sock_shutdown(ls->hsk, homa_lib_now());
 	ls->closing = true;
-	pthread_cond_broadcast(&lib->cond);
+	homa_lib_wake_waiters(lib);
 	ls->users--;
 	while (ls->users > 0)
 		pthread_cond_wait(&lib->cond, &lib->lock);

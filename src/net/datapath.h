@@ -42,6 +42,11 @@ struct homa_dp_ops {
 	/* Read what has arrived, without blocking; returns packets read. */
 	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg);
+	/* Tell src that pkt (a Homa packet it sent, delivered by rx) found
+	 * no server on its port: ICMP port unreachable, if the datapath can
+	 * send one (dp_icmp.c). */
+	void (*unreachable)(struct homa_dp *dp, const struct homa_addr *src,
+			    const uint8_t *pkt, size_t bytes);
 	/* Free everything. */
 	void (*destroy)(struct homa_dp *dp);
 };
@@ -57,6 +62,13 @@ struct homa_dp {
 	uint64_t tx_errors;   /* send failures (packets lost) */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
+	int icmp_fd[2];	      /* raw ICMP, ICMPv6 sockets + 1; 0 = not tried,
+			 * -1 = cannot (no CAP_NET_RAW) */
+	struct homa_addr icmp_last_dst; /* last port unreachable: to... */
+	uint16_t icmp_last_port;	/* ...this client port... */
+	uint64_t icmp_last_ns;		/* ...at this time, ns */
+	uint64_t icmp_window_ns;	/* start of the current second, ns */
+	uint32_t icmp_window_sent;	/* ICMPs sent in it */
 	/* tx_* change under the library lock; rx_* are added to by
 	 * several reading threads at once: only with HOMA_DP_ADD, and read
 	 * with HOMA_DP_READ. */
@@ -113,6 +125,14 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b);
  * (-EPERM for raw without CAP_NET_RAW). */
 int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out);
 int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out);
+
+/* ICMP port unreachable to src for pkt, quoted as l4proto (IPPROTO_UDP
+ * or 146): see dp_icmp.c. Lock held. */
+void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
+			      const struct homa_addr *src, const uint8_t *pkt,
+			      size_t bytes);
+/* Close the ICMP sockets (destroy). */
+void homa_dp_icmp_close(struct homa_dp *dp);
 
 /* Helpers shared by datapaths (dp_common.c). */
 void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);

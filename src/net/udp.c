@@ -325,10 +325,17 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	return total;
 }
 
+static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,
+			    const uint8_t *pkt, size_t bytes)
+{
+	homa_dp_port_unreachable(dp, IPPROTO_UDP, src, pkt, bytes);
+}
+
 static void udp_destroy(struct homa_dp *dp)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
 
+	homa_dp_icmp_close(dp);
 	for (int p = 0; p < UDP_MAX_PORTS; p++)
 		if (u->port_fd[p] >= 0)
 			close(u->port_fd[p]);
@@ -347,6 +354,7 @@ static const struct homa_dp_ops udp_ops = {
 	.xmit = udp_xmit,
 	.flush = udp_flush,
 	.rx = udp_rx,
+	.unreachable = udp_unreachable,
 	.destroy = udp_destroy,
 };
 

@@ -10,7 +10,8 @@
  *  - the receive region the library provides when the application
  *    registers none (spec 13 item 11);
  *  - ICMP: a request to a port where nothing listens ends with ENOTCONN
- *    (UDP datapath, IP_RECVERR);
+ *    (UDP datapath, IP_RECVERR); so does one to a socket not in server
+ *    mode (both datapaths, the library answers with ICMP; root);
  *  - configuration: every HOMA_<PARAMETER> variable is read and a bad
  *    value makes homa_socket fail with EINVAL and a message naming the
  *    variable (checked in fresh processes: this program re-executes
@@ -283,6 +284,120 @@ static void test_icmp__no_listener_is_enotconn(void **state)
 	icmp_case(AF_INET6, "::1");
 }
 
+/*
+ * Child mode "--not-server DP FAMILY KIND": a request to a socket of this
+ * process that is not in server mode (KIND "unbound": a fresh socket,
+ * reached at its client port; "off": bound, then SO_HOMA_SERVER 0).
+ * Prints the errno and the time it took; exits 0 on ENOTCONN within
+ * 50 ms (well below the 100 ms timeout), else 1.
+ */
+static int not_server_child(const char *dp, const char *fam, const char *kind)
+{
+	int family = strcmp(fam, "6") == 0 ? AF_INET6 : AF_INET, off = 0;
+	const char *host = family == AF_INET6 ? "::1" : "127.0.0.1";
+	struct homa_info info;
+	struct sockaddr_in6 sa;
+	uint64_t id = 0, t0, ms_x10;
+	char buf[16] = { 0 };
+	int s, c, port, err = 0;
+
+	nt_use_datapath(dp);
+	s = homa_socket(family);
+	c = homa_socket(family);
+	if (s < 0 || c < 0)
+		return 2;
+	if (strcmp(kind, "off") == 0) {
+		port = nt_bind_any(s, family, 20000, 30000);
+		if (port < 0 || homa_setsockopt(s, IPPROTO_HOMA, SO_HOMA_SERVER,
+						&off, sizeof(off)) < 0)
+			return 2;
+	} else {
+		memset(&info, 0, sizeof(info));
+		if (homa_ioctl(s, HOMAIOCINFO, &info) < 0)
+			return 2;
+		port = (int)info.port;
+	}
+	t0 = nt_now_ns();
+	if (homa_request(c, buf, sizeof(buf), (struct sockaddr *)&sa,
+			 nt_addr(&sa, host, (uint16_t)port), &id, 0, 0) < 0)
+		return 2;
+	id = 0;
+	if (homa_receive(c, buf, sizeof(buf), 0, NULL, NULL, &id, NULL) < 0)
+		err = errno;
+	ms_x10 = (nt_now_ns() - t0) / 100000;
+	printf("%s after %llu.%llu ms\n", err ? strerror(err) : "success",
+	       (unsigned long long)(ms_x10 / 10),
+	       (unsigned long long)(ms_x10 % 10));
+	return err == ENOTCONN && ms_x10 < 500 ? 0 : 1;
+}
+
+/* Run this program again with args (NULL-terminated, after argv[0]);
+ * returns its exit status and its stdout in out. */
+static int run_args(const char *const *args, char *out, size_t cap)
+{
+	const char *argv[8] = { "test_net_api" };
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	for (int i = 0; args[i] && i < 6; i++)
+		argv[i + 1] = args[i];
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		execv("/proc/self/exe", (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], out + got, cap - 1 - (size_t)got)) > 0)
+		got += n;
+	out[got] = 0;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/*
+ * Spec 2: a request to a socket that is not in server mode is refused
+ * with ICMP port unreachable, which the client turns into ENOTCONN
+ * (spec 6.4). The library sends that ICMP itself (dp_icmp.c; it needs
+ * CAP_NET_RAW), over both datapaths; the raw rows also prove that the
+ * raw datapath reads ICMP errors (IP_RECVERR). Each row is a fresh
+ * process (the datapath is chosen once per process).
+ */
+static void test_icmp__not_server_is_enotconn(void **state)
+{
+	static const struct {
+		const char *dp, *family, *kind;
+	} rows[] = {
+		{ "udp", "4", "off" },	   { "udp", "4", "unbound" },
+		{ "udp", "6", "off" },	   { "raw", "4", "off" },
+		{ "raw", "4", "unbound" }, { "raw", "6", "off" },
+	};
+	char out[256];
+	int bad = 0;
+
+	(void)state;
+	if (geteuid() != 0) {
+		printf("  not root: no ICMP can be sent (ETIMEDOUT), "
+		       "skipped\n");
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *args[] = { "--not-server", rows[i].dp,
+				       rows[i].family, rows[i].kind, NULL };
+		int st = run_args(args, out, sizeof(out));
+
+		printf("  %-4s %s IPv%s %-8s -> %s", st ? "BAD" : "ok",
+		       rows[i].dp, rows[i].family, rows[i].kind,
+		       st == 2 ? "setup failed\n" : out);
+		bad += st != 0;
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* Run this program again with one more environment variable; returns
  * its exit status and its stderr in out. */
 static int run_child(const char *var, const char *value, char *out, size_t cap)
@@ -405,6 +520,7 @@ int main(int argc, char **argv)
 			test_region__provided_by_library, sockets_up,
 			sockets_down),
 		cmocka_unit_test(test_icmp__no_listener_is_enotconn),
+		cmocka_unit_test(test_icmp__not_server_is_enotconn),
 		cmocka_unit_test(test_config__bad_env_names_variable),
 		cmocka_unit_test(test_config__param),
 	};
@@ -412,6 +528,8 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--env-child") == 0)
 		return env_child();
+	if (argc == 5 && strcmp(argv[1], "--not-server") == 0)
+		return not_server_child(argv[2], argv[3], argv[4]);
 	snprintf(wmem, sizeof(wmem), "%d", WMEM_MAX);
 	setenv("HOMA_WMEM_MAX", wmem, 1);
 	alarm(120);

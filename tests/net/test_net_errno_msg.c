@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -304,6 +305,172 @@ static void test_recvmsg__second_private_waiter(void **state)
 	assert_int_equal(w.err, ESHUTDOWN);
 }
 
+/* ---- signals: a blocked call returns EINTR (spec 9.2, 9.3) ---- */
+
+enum sig_call { S_RECV_SHARED, S_RECV_PRIVATE, S_RECV_OTHER_POLLS, S_SEND };
+
+/* A thread blocked in one call; what it ended with. */
+struct sig_waiter {
+	enum sig_call call; /* which call it makes */
+	int fd;		    /* socket */
+	uint64_t id;	    /* private RPC for S_RECV_PRIVATE */
+	long ret;	    /* the call's return value */
+	int err;	    /* errno after it */
+	uint64_t end_ns;    /* when it returned */
+	volatile bool in;   /* about to make the call */
+};
+
+static volatile int sig_handled; /* handler runs */
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	sig_handled++;
+}
+
+static void *sig_main(void *arg)
+{
+	static uint8_t big[60000];
+	struct sig_waiter *w = arg;
+	uint64_t id = w->call == S_RECV_PRIVATE ? w->id : 0;
+	struct sockaddr_in6 sa;
+	socklen_t n = server_addr(&sa);
+	char buf[16];
+
+	w->in = true;
+	errno = 0;
+	if (w->call == S_SEND)
+		w->ret = homa_request(w->fd, big, sizeof(big),
+				      (struct sockaddr *)&sa, n, &id, 0, 0);
+	else
+		w->ret = homa_receive(w->fd, buf, sizeof(buf), 0, NULL, NULL,
+				      &id, NULL);
+	w->err = errno;
+	w->end_ns = nt_now_ns();
+	return NULL;
+}
+
+/* A helper that holds the poller role: blocked in a shared receive on
+ * the (idle) server socket until it is shut down. */
+static void *poller_main(void *arg)
+{
+	char buf[16];
+	uint64_t id = 0;
+
+	homa_receive(*(int *)arg, buf, sizeof(buf), 0, NULL, NULL, &id, NULL);
+	return NULL;
+}
+
+static void test_signal__blocked_call_is_eintr(void **state)
+{
+	static const struct {
+		const char *what;
+		enum sig_call call;
+		int sa_flags;
+	} rows[] = {
+		{ "recvmsg any (thread polls)", S_RECV_SHARED, 0 },
+		{ "recvmsg any, SA_RESTART (still EINTR)", S_RECV_SHARED,
+		  SA_RESTART },
+		{ "recvmsg private id (thread polls)", S_RECV_PRIVATE, 0 },
+		{ "recvmsg any (another thread polls)", S_RECV_OTHER_POLLS, 0 },
+		{ "sendmsg at wmem_max", S_SEND, 0 },
+	};
+	static uint8_t big[60000];
+	int bad = 0, helper = homa_socket(AF_INET);
+	struct sockaddr_in6 addr;
+	socklen_t addr_len = server_addr(&addr);
+	struct sigaction sa, old;
+	pthread_t poller;
+
+	(void)state;
+	assert_true(helper >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_handler;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sig_waiter w = { rows[i].call, fx.fd[FD_V4], 0, 0, 0, 0,
+					false };
+		struct sockaddr_in6 client;
+		socklen_t client_len;
+		uint64_t t0, id = 0;
+		int handled = sig_handled;
+		char buf[16];
+		pthread_t t;
+
+		sa.sa_flags = rows[i].sa_flags;
+		assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+		if (w.call == S_RECV_PRIVATE)
+			w.id = request(w.fd, 10, 3, HOMA_SENDMSG_PRIVATE);
+		if (w.call == S_RECV_OTHER_POLLS) {
+			assert_int_equal(pthread_create(&poller, NULL,
+							poller_main, &helper),
+					 0);
+			usleep(20000); /* it takes the poller role */
+		}
+		if (w.call == S_SEND) {
+			/* A request held until its response: the next one
+			 * blocks at wmem_max. */
+			assert_int_equal(homa_config_param("wmem_max", "50000"),
+					 0);
+			assert_int_equal(homa_request(w.fd, big, sizeof(big),
+						      (struct sockaddr *)&addr,
+						      addr_len, &id, 0, 0),
+					 0);
+		}
+		assert_int_equal(pthread_create(&t, NULL, sig_main, &w), 0);
+		while (!w.in)
+			usleep(1000);
+		usleep(50000); /* let it block inside the call */
+		t0 = nt_now_ns();
+		pthread_kill(t, SIGUSR1);
+		pthread_join(t, NULL);
+		check(&bad, w.call == S_SEND ? "homa_sendmsg" : "homa_recvmsg",
+		      rows[i].what, w.ret, w.err, EINTR);
+		if (sig_handled == handled || w.end_ns - t0 > 20000000) {
+			printf("       handler ran %d times, returned after "
+			       "%.1f ms\n",
+			       sig_handled - handled,
+			       (double)(w.end_ns - t0) / 1e6);
+			bad++;
+		}
+		sigaction(SIGUSR1, &old, NULL);
+		if (w.call == S_RECV_OTHER_POLLS) {
+			homa_shutdown(helper, SHUT_RDWR);
+			pthread_join(poller, NULL);
+		}
+		if (w.call == S_SEND)
+			assert_int_equal(
+				homa_config_param("wmem_max", "100000000"), 0);
+		/* The socket still works: the requests made above and a new
+		 * one are answered and received. */
+		id = request(w.fd, 10, 0, 0);
+		for (;;) {
+			uint64_t got = 0, served;
+
+			served = serve_one(&client, &client_len);
+			assert_int_equal(homa_reply(fx.fd[FD_SERVER], "ok", 2,
+						    (struct sockaddr *)&client,
+						    client_len, served),
+					 0);
+			got = w.call == S_RECV_PRIVATE ? w.id : 0;
+			if (w.call == S_RECV_PRIVATE) {
+				assert_int_equal(
+					homa_receive(w.fd, buf, sizeof(buf), 0,
+						     NULL, NULL, &got, NULL),
+					2);
+				w.call = S_RECV_SHARED;
+				continue;
+			}
+			assert_int_equal(homa_receive(w.fd, buf, sizeof(buf), 0,
+						      NULL, NULL, &got, NULL),
+					 2);
+			if (got == id)
+				break;
+		}
+	}
+	homa_close(helper);
+	assert_int_equal(bad, 0);
+}
+
 enum arg_kind { A_NULL, A_INFO, A_INFO_NULLBUF, A_ABORT };
 
 static void test_ioctl__table(void **state)
@@ -511,6 +678,9 @@ int main(void)
 						fixture_down),
 		cmocka_unit_test_setup_teardown(
 			test_recvmsg__second_private_waiter, fixture_up,
+			fixture_down),
+		cmocka_unit_test_setup_teardown(
+			test_signal__blocked_call_is_eintr, fixture_up,
 			fixture_down),
 		cmocka_unit_test_setup_teardown(test_ioctl__table, fixture_up,
 						fixture_down),
