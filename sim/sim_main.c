@@ -44,6 +44,10 @@ static const char usage[] =
 	"  --basic               everything unscheduled, one priority\n"
 	"  --unsched-bytes N|rtt|core  rtt (default): one round trip of the\n"
 	"                        host link; core: the core's default\n"
+	"  --grant-window N|rtt|core  granted-unreceived bytes per message;\n"
+	"                        rtt (default): one round trip; core: the\n"
+	"                        core's dynamic window (max_incoming /\n"
+	"                        (active messages + 1))\n"
 	"  --no-pacer --cutoffs workload|default\n"
 	"  --homa NAME=V[,V...]  any core parameter (repeatable)\n"
 	"  --region-bytes N      server receive region (automatic)\n"
@@ -84,6 +88,7 @@ enum {
 	OPT_PRIO,
 	OPT_BASIC,
 	OPT_UNSCHED,
+	OPT_GRANT_WINDOW,
 	OPT_NO_PACER,
 	OPT_CUTOFFS,
 	OPT_HOMA,
@@ -132,6 +137,7 @@ static const struct option options[] = {
 	{ "prio", 1, 0, OPT_PRIO },
 	{ "basic", 0, 0, OPT_BASIC },
 	{ "unsched-bytes", 1, 0, OPT_UNSCHED },
+	{ "grant-window", 1, 0, OPT_GRANT_WINDOW },
 	{ "no-pacer", 0, 0, OPT_NO_PACER },
 	{ "cutoffs", 1, 0, OPT_CUTOFFS },
 	{ "homa", 1, 0, OPT_HOMA },
@@ -380,6 +386,14 @@ static int opt_protocol(struct sim_config *c, int opt, const char *arg)
 		}
 		ret = parse_u64(arg, 1, HOMA_CONFIG_MAX_MESSAGE_LIMIT, &u);
 		c->unsched_bytes = (int64_t)u;
+		return ret;
+	case OPT_GRANT_WINDOW:
+		if (strcmp(arg, "rtt") == 0 || strcmp(arg, "core") == 0) {
+			c->grant_window = strcmp(arg, "rtt") ? 0 : -1;
+			return 0;
+		}
+		ret = parse_u64(arg, 1, 1000000000, &u);
+		c->grant_window = (int64_t)u;
 		return ret;
 	case OPT_NO_PACER:
 		c->no_pacer = true;

@@ -85,9 +85,10 @@ static void text_config(struct sim_run *run, FILE *f)
 		t->buffer_bytes ? "limited" : "unlimited", report_route(run),
 		t->nic_fifo ? "fifo" : "8 priorities");
 	fprintf(f,
-		"core: priorities %lld, unsched_bytes %lld, pacer %s, "
-		"cutoffs",
+		"core: priorities %lld, unsched_bytes %lld, window %lld, "
+		"pacer %s, cutoffs",
 		(long long)h->num_priorities, (long long)h->unsched_bytes,
+		(long long)h->window,
 		h->flags & HOMA_FLAG_DONT_THROTTLE ? "off" : "on");
 	for (int i = HOMA_MAX_PRIORITIES - 1; i >= 0; i--)
 		fprintf(f, " %lld", (long long)h->unsched_cutoffs[i]);
@@ -242,12 +243,14 @@ static void json_config(struct sim_run *run, FILE *f)
 	fprintf(f,
 		"    \"loss\": %.9f, \"dup\": %.9f, \"reorder\": %.9f, "
 		"\"reorder_window_us\": %.4f,\n"
-		"    \"priorities\": %lld, \"unsched_bytes\": %lld, \"pacer\": "
+		"    \"priorities\": %lld, \"unsched_bytes\": %lld, "
+		"\"grant_window\": %lld, \"pacer\": "
 		"%s, \"max_message_bytes\": %lld, \"unsched_cutoffs\": [",
 		(double)x->loss_ppb / 1e9, (double)x->dup_ppb / 1e9,
 		(double)x->reorder_ppb / 1e9,
 		(double)x->reorder_window_ps / 1e6,
 		(long long)h->num_priorities, (long long)h->unsched_bytes,
+		(long long)h->window,
 		h->flags & HOMA_FLAG_DONT_THROTTLE ? "false" : "true",
 		(long long)h->max_message_bytes);
 	for (int i = 0; i < HOMA_MAX_PRIORITIES; i++)

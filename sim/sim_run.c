@@ -70,6 +70,7 @@ void sim_config_default(struct sim_config *cfg)
 	cfg->drain_ps = 1000 * SIM_PS_PER_MS;
 	cfg->num_priorities = 8;
 	cfg->unsched_bytes = -1;
+	cfg->grant_window = -1;
 	cfg->cutoffs = SIM_CUTOFFS_WORKLOAD;
 	cfg->series_ps = SIM_PS_PER_MS;
 }
@@ -160,6 +161,15 @@ static int run_homa_config(struct sim_run *run, char *err)
 		c->unsched_bytes = cfg->unsched_bytes;
 	else if (cfg->unsched_bytes < 0)
 		c->unsched_bytes = run_rtt_bytes(run);
+	/* One RTTbytes of granted-unreceived data per message, as in the
+	 * papers: the core's dynamic window (max_incoming / (active + 1),
+	 * 44-400 kB) let scheduled packets queue for tens of ms at the
+	 * receiver's ToR, where the 5 ms RESEND timer then fired for them
+	 * (docs/simulation.md, "Grant window"). */
+	if (cfg->grant_window > 0)
+		c->window = cfg->grant_window;
+	else if (cfg->grant_window < 0)
+		c->window = run_rtt_bytes(run);
 	if (cfg->basic) {
 		c->unsched_bytes = c->max_message_bytes;
 		c->num_priorities = 1;

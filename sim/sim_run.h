@@ -65,6 +65,8 @@ struct sim_config {
 	bool basic;		      /* everything unscheduled, 1 priority */
 	int64_t unsched_bytes;	      /* core unsched_bytes; 0 = default,
 					* -1 = RTTbytes of the topology */
+	int64_t grant_window;	      /* core window, bytes; 0 = the core's
+					* dynamic default, -1 = RTTbytes */
 	bool no_pacer;		      /* HOMA_FLAG_DONT_THROTTLE */
 	int cutoffs;		      /* enum sim_cutoffs_mode */
 	uint64_t server_region_bytes; /* 0 = automatic */
@@ -135,7 +137,7 @@ struct sim_run {
 };
 
 /* sim_config_default() - the published topology, W4 at 50%, seed 1,
- * unsched_bytes = RTTbytes of the topology. */
+ * unsched_bytes and the grant window = RTTbytes of the topology. */
 void sim_config_default(struct sim_config *cfg);
 /* sim_topo_published() - 144 hosts, 9 racks, 4 spines, 10/40 Gbit/s. */
 void sim_topo_published(struct sim_topo *t);
