@@ -21,8 +21,6 @@
 #include "lib.h"
 
 #define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
-#define HOMA_LIB_MIN_LINGER_NS	100000	    /* see homa_lib_linger */
-#define HOMA_LIB_SHORT_WAIT_NS	100000	    /* waits shorter than this spin */
 
 static struct homa_lib *homa_lib_instance;
 static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -239,21 +237,6 @@ void homa_lib_sync_pending(struct homa_lib *lib)
 	}
 }
 
-/* The poller role is free: hand it to a waiting application thread, or
- * else to the background thread. */
-static void homa_lib_release_poller(struct homa_lib *lib)
-{
-	__atomic_store_n(&lib->poller_busy, false, __ATOMIC_RELAXED);
-	if (lib->app_waiting) {
-		homa_lib_wake_waiters(lib);
-	} else if (lib->bg_parked) {
-		/* Once per linger period at most: the background thread
-		 * then sleeps out the linger on its own timer. */
-		lib->bg_parked = false;
-		pthread_cond_signal(&lib->bg_cond);
-	}
-}
-
 static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
 				  bool *local)
 {
@@ -282,318 +265,6 @@ static void homa_lib_free(void *ctx, void *p, size_t bytes)
 	(void)ctx;
 	(void)bytes;
 	free(p);
-}
-
-/* ---- the poller ---- */
-
-/* Packets read by one thread, waiting to enter the core. Each reading
- * thread has its own (homa_dp_thread_buf), so waiters can busy-poll while
- * another thread holds the poller role. */
-struct homa_lib_batch {
-	struct homa_lib_rx rx[HOMA_LIB_RX_MAX]; /* packets */
-	int num_rx;				/* entries in rx */
-	struct homa_lib_icmp icmp[64];		/* ICMP errors */
-	int num_icmp;				/* entries in icmp */
-};
-
-static struct homa_lib_batch *homa_lib_batch(void)
-{
-	return homa_dp_thread_buf(1, sizeof(struct homa_lib_batch));
-}
-
-static void homa_lib_collect(void *arg, const struct homa_addr *src,
-			     const uint8_t *pkt, size_t bytes)
-{
-	struct homa_lib_batch *b = arg;
-	struct homa_lib_rx *r;
-
-	if (b->num_rx == HOMA_LIB_RX_MAX)
-		return; /* cannot happen: rx returns fewer */
-	r = &b->rx[b->num_rx++];
-	r->src = *src;
-	r->pkt = pkt;
-	r->bytes = bytes;
-}
-
-static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
-				  uint16_t dport, int err)
-{
-	struct homa_lib_batch *b = arg;
-
-	if (b->num_icmp == 64)
-		return;
-	b->icmp[b->num_icmp].dst = *dst;
-	b->icmp[b->num_icmp].dport = dport;
-	b->icmp[b->num_icmp++].err = err;
-}
-
-/* Read what has arrived into b (no lock). True if anything came. */
-static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
-{
-	return lib->dp->ops->rx(lib->dp, homa_lib_collect,
-				homa_lib_collect_icmp, b) > 0 ||
-	       b->num_icmp;
-}
-
-/* Feed what a thread collected to the core (lock held). */
-/*
- * A server socket without a receive region drops every request (spec 13
- * item 11). When a request was dropped so, give each server socket whose
- * application registered no region the library's own (as sendmsg and
- * recvmsg do for clients); the client's RESEND brings the request back.
- * Doing it only then leaves SO_HOMA_RCVBUF free for applications that
- * register after bind. Lock held.
- */
-static void homa_lib_server_regions(struct homa_lib *lib)
-{
-	for (int fd = 0; fd < lib->socks_len; fd++) {
-		struct homa_lsock *ls = lib->socks[fd];
-
-		if (ls && !ls->closing && homa_sock_is_server(ls->hsk) &&
-		    !homa_sock_is_shutdown(ls->hsk))
-			homa_lsock_ensure_region(lib, ls);
-	}
-}
-
-static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
-{
-	const struct homa_metrics *m = homa_get_metrics(lib->homa);
-	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
-	uint64_t not_server = m->v[HOMA_M_drop_not_server];
-
-	for (int i = 0; i < b->num_rx; i++) {
-		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
-			   b->rx[i].bytes, now);
-		/* A request to a socket not in server mode: port
-		 * unreachable, as Linux answers (spec 2; dp_icmp.c). */
-		if (m->v[HOMA_M_drop_not_server] != not_server) {
-			not_server = m->v[HOMA_M_drop_not_server];
-			lib->dp->ops->unreachable(lib->dp, &b->rx[i].src,
-						  b->rx[i].pkt, b->rx[i].bytes);
-		}
-	}
-	for (int i = 0; i < b->num_icmp; i++)
-		homa_input_icmp(lib->homa, &b->icmp[i].dst, b->icmp[i].dport,
-				b->icmp[i].err, now);
-	b->num_rx = 0;
-	b->num_icmp = 0;
-	if (m->v[HOMA_M_drop_no_region] != no_region)
-		homa_lib_server_regions(lib);
-}
-
-/* Run due core work; returns the core's next deadline (lock held). */
-static uint64_t homa_lib_service(struct homa_lib *lib)
-{
-	uint64_t next = homa_poll(lib->homa, homa_lib_now());
-
-	lib->dp->ops->flush(lib->dp);
-	return next;
-}
-
-/*
- * The poller's round: called with the lock held and the poller role
- * taken. Reads packets without the lock: spins for spin_ns, then blocks
- * in epoll until the core's deadline (or deadline_ns, or a kick).
- * Returns with the lock held once something happened: 0, or -EINTR if a
- * signal interrupted the sleep (sigmask: see homa_lib_wait).
- */
-static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
-			       uint64_t deadline_ns, const sigset_t *sigmask)
-{
-	uint64_t next = homa_lib_service(lib), now, spin_end;
-	struct homa_lib_batch *b = homa_lib_batch();
-	bool got = false;
-	int ret = 0;
-
-	if (deadline_ns && deadline_ns < next)
-		next = deadline_ns;
-	lib->poller_deadline = next;
-	pthread_mutex_unlock(&lib->lock);
-	now = homa_lib_now();
-	spin_end = now + spin_ns;
-	for (;;) {
-		struct epoll_event ev[4];
-		struct timespec ts;
-		uint64_t wait;
-		int n;
-
-		if (b && homa_lib_read(lib, b)) {
-			got = true;
-			break;
-		}
-		now = homa_lib_now();
-		if (now >= next)
-			break;
-		/* Spin rather than sleep for short waits: a sleep costs tens
-		 * of microseconds of timer slack and wake-up, which would
-		 * starve the pacer. */
-		if (now < spin_end || next - now < HOMA_LIB_SHORT_WAIT_NS) {
-			/* Let a runnable thread on this CPU go first: the
-			 * peer we wait for may be one (few CPUs). */
-			sched_yield();
-			continue;
-		}
-		wait = next - now;
-		ts.tv_sec = (time_t)(wait / 1000000000ull);
-		ts.tv_nsec = (long)(wait % 1000000000ull);
-		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
-		if (n < 0 && errno == EINTR && sigmask) {
-			ret = -EINTR;
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			if (ev[i].data.u32 == 1) {
-				uint64_t v;
-
-				if (read(lib->wake_efd, &v, sizeof(v)) < 0)
-					v = 0;
-				goto kicked;
-			}
-		}
-		if (n <= 0 && homa_lib_now() >= next)
-			break;
-	}
-kicked:
-	pthread_mutex_lock(&lib->lock);
-	if (got)
-		homa_lib_feed(lib, b);
-	homa_lib_service(lib);
-	return ret;
-}
-
-static void homa_lib_kick(struct homa_lib *lib)
-{
-	uint64_t one = 1;
-
-	if (write(lib->wake_efd, &one, sizeof(one)) < 0)
-		return; /* counter saturated: a kick is pending anyway */
-}
-
-void homa_lib_after_op(struct homa_lib *lib)
-{
-	lib->dp->ops->flush(lib->dp);
-	if (lib->poller_busy && lib->bg_polling) {
-		uint64_t next = homa_poll(lib->homa, homa_lib_now());
-
-		lib->dp->ops->flush(lib->dp);
-		if (next < lib->poller_deadline)
-			homa_lib_kick(lib);
-	}
-}
-
-/* Read packets without the poller role for up to spin_ns (lock held on
- * entry and exit). True if packets arrived and were fed to the core, or
- * the poller role became free. */
-static bool homa_lib_spin(struct homa_lib *lib, uint64_t spin_ns, uint64_t gen)
-{
-	struct homa_lib_batch *b = homa_lib_batch();
-	uint64_t end = homa_lib_now() + spin_ns;
-	bool got = false;
-
-	if (!b || !spin_ns)
-		return false;
-	pthread_mutex_unlock(&lib->lock);
-	while (homa_lib_now() < end) {
-		if (homa_lib_read(lib, b)) {
-			got = true;
-			break;
-		}
-		if (!__atomic_load_n(&lib->poller_busy, __ATOMIC_RELAXED) ||
-		    __atomic_load_n(&lib->wake_gen, __ATOMIC_ACQUIRE) != gen)
-			break; /* the role is free, or the poller woke us */
-	}
-	pthread_mutex_lock(&lib->lock);
-	if (got) {
-		homa_lib_feed(lib, b);
-		homa_lib_service(lib);
-	}
-	return got || !lib->poller_busy || lib->wake_gen != gen;
-}
-
-int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
-		  const sigset_t *sigmask)
-{
-	uint64_t gen = lib->wake_gen;
-	int ret;
-
-	lib->app_wait_ns = homa_lib_now();
-	if (!lib->poller_busy) {
-		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		ret = homa_lib_poll_round(
-			lib, (uint64_t)lib->config.poll_usecs * 1000,
-			deadline_ns, sigmask);
-		homa_lib_release_poller(lib);
-		return ret;
-	}
-	/* Another thread polls. The background thread gives the role up
-	 * when kicked (and then stays away while application threads keep
-	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so
-	 * a reply that comes soon is handled here with no hand-off. */
-	if (lib->bg_polling)
-		homa_lib_kick(lib);
-	if (homa_lib_spin(lib, (uint64_t)lib->config.poll_usecs * 1000, gen))
-		return 0;
-	if (lib->wake_gen != gen || !lib->poller_busy)
-		return 0; /* changed while the lock was free */
-	return homa_lib_sleep(lib, deadline_ns, sigmask);
-}
-
-/* While application threads keep coming back to wait (a client between
- * requests, a server between replies), the background thread stays out
- * of the datapath, so it neither steals their packets nor must be kicked
- * out every time. Returns the ns left before it may poll (0 = now). */
-static uint64_t homa_lib_linger(struct homa_lib *lib)
-{
-	uint64_t linger = 2 * (uint64_t)lib->config.poll_usecs * 1000;
-	uint64_t now = homa_lib_now();
-
-	if (linger < HOMA_LIB_MIN_LINGER_NS)
-		linger = HOMA_LIB_MIN_LINGER_NS;
-	if (!lib->app_wait_ns || now >= lib->app_wait_ns + linger)
-		return 0;
-	return lib->app_wait_ns + linger - now;
-}
-
-/* The background thread: holds the poller role whenever no application
- * thread wants it, so timers and retransmission always run. */
-static void *homa_lib_bg_main(void *arg)
-{
-	struct homa_lib *lib = arg;
-
-	pthread_mutex_lock(&lib->lock);
-	while (!lib->stopping) {
-		uint64_t linger = homa_lib_linger(lib);
-
-		if (lib->poller_busy || lib->app_waiting || linger) {
-			bool parked = !linger;
-			struct timespec ts;
-
-			/* While application threads come and go, sleep out
-			 * the linger (one wake-up per period, however often
-			 * they release the role); once they are gone and
-			 * another thread still polls, sleep until it lets the
-			 * role go (recheck every ms). */
-			lib->bg_parked = parked;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += parked ? 1000000 : (long)linger;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&lib->bg_cond, &lib->lock, &ts);
-			if (!lib->poller_busy)
-				homa_lib_service(lib);
-			continue;
-		}
-		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		lib->bg_polling = true;
-		homa_lib_poll_round(lib, 0, 0, NULL);
-		homa_lib_sync_pending(lib);
-		lib->bg_polling = false;
-		homa_lib_release_poller(lib);
-	}
-	pthread_mutex_unlock(&lib->lock);
-	return NULL;
 }
 
 /* A 0/1 environment variable into *flag (unchanged if unset). */
@@ -698,7 +369,7 @@ static int homa_lib_create(struct homa_lib **out)
 	}
 	pthread_mutex_init(&lib->lock, NULL);
 	pthread_cond_init(&lib->cond, NULL);
-	pthread_cond_init(&lib->bg_cond, NULL);
+	lib->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.events = EPOLLIN;
@@ -722,6 +393,7 @@ static int homa_lib_create(struct homa_lib **out)
 fail_homa:
 	close(lib->epfd);
 	close(lib->wake_efd);
+	close(lib->bg_efd);
 	homa_destroy(lib->homa);
 fail_dp:
 	lib->dp->ops->destroy(lib->dp);

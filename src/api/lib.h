@@ -78,10 +78,11 @@ struct homa_lib {
 	pthread_mutex_t lock;		 /* see above */
 	pthread_cond_t cond;		 /* homa_close waits here for users */
 	struct homa_lib_waiter *waiters; /* application threads asleep */
-	pthread_cond_t bg_cond;		 /* the background thread waits here */
-	struct homa_lsock *sync_head;	 /* sockets whose readiness changed */
+	int bg_efd; /* eventfd the background thread sleeps on */
+	struct homa_lsock *sync_head; /* sockets whose readiness changed */
 	uint64_t wake_gen;	   /* bumped by every wake-up from the core */
-	uint64_t app_wait_ns;	   /* last time an application thread waited */
+	uint64_t app_wait_ns;	   /* last time an application thread waited,
+			       * ns (atomic: read without the lock) */
 	struct homa *homa;	   /* the process's core instance */
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
@@ -90,9 +91,9 @@ struct homa_lib {
 	int wake_efd;		   /* eventfd: interrupts the poller */
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */
-	bool bg_parked;		   /* background thread sleeps until signalled
+	bool bg_parked;		   /* background thread sleeps until woken
 				    * (up to 1 ms): releasing the role must
-				    * signal it */
+				    * write bg_efd (atomic) */
 	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
@@ -100,6 +101,9 @@ struct homa_lib {
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
+
+/* homa_lib_bg_main() - the background thread (poller.c). */
+void *homa_lib_bg_main(void *arg);
 
 /* homa_lib_get() - the process's instance, created on first use.
  * NULL with errno set (EINVAL for bad HOMA_* settings, EPERM for raw
