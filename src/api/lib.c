@@ -262,8 +262,11 @@ static void *homa_lib_alloc(void *ctx, size_t bytes)
 
 static void homa_lib_free(void *ctx, void *p, size_t bytes)
 {
-	(void)ctx;
-	(void)bytes;
+	struct homa_lib *lib = ctx;
+
+	/* Queued packets may still point into it (zero-copy payloads). */
+	if (lib->dp->ops->release)
+		lib->dp->ops->release(lib->dp, p, bytes);
 	free(p);
 }
 

@@ -39,6 +39,9 @@ struct homa_dp_ops {
 	void (*xmit)(struct homa_dp *dp, const struct homa_out_pkt *pkt);
 	/* Send everything queued. */
 	void (*flush)(struct homa_dp *dp);
+	/* The core is about to free [p, p + bytes): send what still points
+	 * into it (payloads queued without a copy). */
+	void (*release)(struct homa_dp *dp, const void *p, size_t bytes);
 	/* Read what has arrived, without blocking; returns packets read. */
 	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg);
@@ -98,11 +101,14 @@ struct homa_dp_opts {
 
 struct homa_dp_pkt {
 	int fd;			 /* socket to send from */
+	const uint8_t *payload;	 /* payload left in the core's memory, or
+				  * NULL if copied after the header */
+	uint32_t payload_bytes;	 /* bytes at payload */
 	struct sockaddr_in6 dst; /* destination (sockaddr_in or _in6) */
 	socklen_t dst_len;	 /* bytes of dst */
 	uint8_t tos;		 /* TOS / traffic class byte */
-	uint32_t off;		 /* offset of the bytes in tx_buf */
-	uint32_t bytes;		 /* packet length */
+	uint32_t off;		 /* offset of the copied bytes in tx_buf */
+	uint32_t bytes;		 /* packet length (header and payload) */
 };
 
 struct homa_dp_batch {
@@ -110,16 +116,26 @@ struct homa_dp_batch {
 	int num_pkts;				     /* entries in pkts */
 	uint8_t tx_buf[HOMA_DP_BATCH_PKTS * HOMA_DP_PKT_MAX]; /* bytes */
 	uint32_t tx_used; /* bytes used in tx_buf */
+	uintptr_t zc_lo;  /* lowest address of a payload left uncopied */
+	uintptr_t zc_hi;  /* end of the highest one (zc_lo = zc_hi: none) */
 	bool gso;	  /* UDP GSO allowed */
 	bool gso_refused; /* the kernel refused GSO once */
 };
 
-/* Queue a copy of p to go out of fd; returns where its bytes were copied
- * (for checksums), or NULL if it was dropped (counted in tx_errors). */
+/* Queue p to go out of fd. Its header is copied; so is its payload unless
+ * zero_copy allows leaving a large one where the core keeps it (the core
+ * then announces frees through homa_dp_batch_release). Returns where the
+ * copied bytes are (for checksums), or NULL if the packet was dropped
+ * (counted in tx_errors). */
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   bool v6_socket, const struct homa_out_pkt *p);
+			   bool v6_socket, bool zero_copy,
+			   const struct homa_out_pkt *p);
 /* Send everything queued in b. */
 void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b);
+/* Memory [p, p + bytes) is about to be freed: flush b if a payload
+ * queued without a copy may lie in it. */
+void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
+			   const void *p, size_t bytes);
 
 /* Create a datapath; *out on success. Negative errno on failure
  * (-EPERM for raw without CAP_NET_RAW). */

@@ -6,6 +6,9 @@
  * socket, and, where allowed, one UDP GSO send (UDP_SEGMENT) for a run of
  * packets with the same destination, priority and size (the last may be
  * shorter). Each GSO segment is a whole Homa packet with its own header.
+ * Large payloads need not be copied: the send then gathers each header
+ * from the batch and its payload from the core's message (zero_copy),
+ * and the library flushes before the core frees such memory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,11 +25,14 @@
 
 #define DP_GSO_MAX_BYTES 64000 /* bytes per GSO send */
 #define DP_GSO_MAX_SEGS	 64    /* segments per GSO send */
+#define DP_ZC_MIN_BYTES	 1024  /* smaller payloads are copied */
 
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   bool v6_socket, const struct homa_out_pkt *p)
+			   bool v6_socket, bool zero_copy,
+			   const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
+	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
 	struct homa_dp_pkt *q;
 	uint8_t *data;
 
@@ -52,12 +58,35 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 	q->tos = (uint8_t)(p->priority << 5);
 	q->off = b->tx_used;
 	q->bytes = bytes;
+	q->payload = zc ? p->payload : NULL;
+	q->payload_bytes = zc ? p->payload_bytes : 0;
 	data = b->tx_buf + b->tx_used;
 	memcpy(data, p->hdr, p->hdr_bytes);
-	if (p->payload_bytes)
+	if (zc) {
+		uintptr_t lo = (uintptr_t)p->payload;
+
+		if (b->zc_lo == b->zc_hi) {
+			b->zc_lo = lo;
+			b->zc_hi = lo + p->payload_bytes;
+		} else {
+			b->zc_lo = lo < b->zc_lo ? lo : b->zc_lo;
+			if (lo + p->payload_bytes > b->zc_hi)
+				b->zc_hi = lo + p->payload_bytes;
+		}
+	} else if (p->payload_bytes) {
 		memcpy(data + p->hdr_bytes, p->payload, p->payload_bytes);
-	b->tx_used += bytes;
+	}
+	b->tx_used += bytes - q->payload_bytes;
 	return data;
+}
+
+void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
+			   const void *p, size_t bytes)
+{
+	uintptr_t lo = (uintptr_t)p;
+
+	if (b->zc_lo != b->zc_hi && lo < b->zc_hi && lo + bytes > b->zc_lo)
+		homa_dp_batch_flush(dp, b);
 }
 
 /* Number of packets from i on that can go in one GSO send. */
@@ -90,25 +119,37 @@ union dp_cmsg {
 	struct cmsghdr align;
 };
 
-/* Fill m for packets [i, i+n) of b, which lie contiguous in tx_buf. */
-static void dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
-			struct iovec *iov, union dp_cmsg *c)
+/* Fill m for packets [i, i+n) of b, gathering their bytes into iov (at
+ * most 2n entries): runs of copied bytes, which lie contiguous in tx_buf,
+ * and payloads left in place. Returns the entries used. */
+static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
+		       struct iovec *iov, union dp_cmsg *c)
 {
 	struct homa_dp_pkt *q = &b->pkts[i];
 	struct cmsghdr *cm;
-	int tos = q->tos;
-	size_t total = 0;
+	int tos = q->tos, niov = 0;
 
-	for (int k = 0; k < n; k++)
-		total += b->pkts[i + k].bytes;
-	iov->iov_base = b->tx_buf + q->off;
-	iov->iov_len = total;
+	for (int k = 0; k < n; k++) {
+		const struct homa_dp_pkt *e = &b->pkts[i + k];
+		uint8_t *copied = b->tx_buf + e->off;
+		size_t len = e->bytes - e->payload_bytes;
+
+		if (niov &&
+		    (uint8_t *)iov[niov - 1].iov_base + iov[niov - 1].iov_len ==
+			    copied)
+			iov[niov - 1].iov_len += len;
+		else
+			iov[niov++] = (struct iovec){ copied, len };
+		if (e->payload)
+			iov[niov++] = (struct iovec){ (void *)e->payload,
+						      e->payload_bytes };
+	}
 	memset(m, 0, sizeof(*m));
 	memset(c, 0, sizeof(*c));
 	m->msg_name = &q->dst;
 	m->msg_namelen = q->dst_len;
 	m->msg_iov = iov;
-	m->msg_iovlen = 1;
+	m->msg_iovlen = (size_t)niov;
 	m->msg_control = c->buf;
 	m->msg_controllen = CMSG_SPACE(sizeof(int));
 	cm = CMSG_FIRSTHDR(m);
@@ -127,22 +168,23 @@ static void dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
 	}
+	return niov;
 }
 
 void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 {
 	struct mmsghdr msgs[HOMA_DP_BATCH_PKTS];
-	struct iovec iovs[HOMA_DP_BATCH_PKTS];
+	struct iovec iovs[2 * HOMA_DP_BATCH_PKTS];
 	union dp_cmsg cms[HOMA_DP_BATCH_PKTS];
 	int counts[HOMA_DP_BATCH_PKTS], fds[HOMA_DP_BATCH_PKTS];
-	int nmsg = 0;
+	int nmsg = 0, niov = 0;
 
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 
 		fds[nmsg] = b->pkts[i].fd;
-		dp_fill_msg(b, i, n, &msgs[nmsg].msg_hdr, &iovs[nmsg],
-			    &cms[nmsg]);
+		niov += dp_fill_msg(b, i, n, &msgs[nmsg].msg_hdr, &iovs[niov],
+				    &cms[nmsg]);
 		counts[nmsg++] = n;
 		i += n;
 	}
@@ -166,4 +208,5 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 	}
 	b->num_pkts = 0;
 	b->tx_used = 0;
+	b->zc_lo = b->zc_hi = 0;
 }

@@ -184,7 +184,12 @@ static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 	struct udp_dp *u = (struct udp_dp *)dp;
 
 	homa_dp_batch_add(dp, &u->batch, u->port_fd[p->sport],
-			  u->port_family[p->sport] == AF_INET6, p);
+			  u->port_family[p->sport] == AF_INET6, true, p);
+}
+
+static void udp_release(struct homa_dp *dp, const void *p, size_t bytes)
+{
+	homa_dp_batch_release(dp, &((struct udp_dp *)dp)->batch, p, bytes);
 }
 
 static void udp_flush(struct homa_dp *dp)
@@ -353,6 +358,7 @@ static const struct homa_dp_ops udp_ops = {
 	.port_close = udp_port_close,
 	.xmit = udp_xmit,
 	.flush = udp_flush,
+	.release = udp_release,
 	.rx = udp_rx,
 	.unreachable = udp_unreachable,
 	.destroy = udp_destroy,
