@@ -438,6 +438,12 @@ static void grant_try(struct homa_grant *g, int ix, bool normal,
 		want = (int64_t)m->length - m->granted;
 	if (want <= 0)
 		return;
+	/* From this host, a GRANT per packet keeps no link busy and costs a
+	 * system call each: wait until half the window can be granted (or
+	 * the rest of the message). */
+	if (m->local && want < homa_grant_window(g) / 2 &&
+	    m->granted + want < m->length)
+		return;
 	room = g->config->max_incoming - g->total_incoming;
 	/* normal path: any needy slot goes first, as if there were no room */
 	for (i = 0; normal && i < HOMA_GRANT_MAX_ACTIVE; i++) {

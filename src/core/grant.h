@@ -37,6 +37,8 @@ struct homa_grant_msg {
 	uint64_t birth_ns;     /* arrival of the first packet; owner sets */
 	int64_t rec_incoming;  /* max(0, granted - received) as counted in
 				* total_incoming; this module writes it */
+	bool local;	       /* sender on this host: grant in steps of half
+				* a window; owner sets it */
 	int active_ix;	       /* slot in the active set, -1 = inactive */
 	bool managed;	       /* between add and remove */
 	struct homa_list link; /* in peer->msgs while inactive */

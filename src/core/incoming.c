@@ -78,8 +78,10 @@ int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
 		return -ENOMEM;
 	in->num_bpages = homa_pool_pages_needed((uint32_t)in->length);
 	homa_list_del(&in->stall_link);
-	if (in->need_grants)
+	if (in->need_grants) {
+		in->grant.local = rpc->peer->local;
 		homa_grant_add(&homa->grant, &in->grant, now_ns);
+	}
 	return 0;
 }
 
