@@ -1,0 +1,200 @@
+/*
+ * test_dp_batch.c - the transmit batch of the datapaths (src/net/dp_batch.c)
+ * over a real loopback UDP socket: small payloads are copied when queued,
+ * large ones are sent from where the core keeps them (zero copy), also
+ * inside one GSO send; a release of memory a queued payload lies in sends
+ * the batch first, and a release elsewhere does not.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "datapath.h"
+
+struct bt {
+	struct homa_dp dp;	 /* counters only */
+	struct homa_dp_batch *b; /* the batch under test */
+	int tx;			 /* sending socket */
+	int rx;			 /* receiving socket, 127.0.0.1:port */
+	uint16_t port;		 /* rx's port */
+	struct homa_addr dst;	 /* 127.0.0.1 as a mapped address */
+	uint8_t hdr[60];	 /* a header: byte i = i */
+};
+
+static int bt_setup(void **state)
+{
+	struct bt *t = calloc(1, sizeof(*t));
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	struct timeval tv = { 1, 0 };
+
+	assert_non_null(t);
+	t->b = calloc(1, sizeof(*t->b));
+	assert_non_null(t->b);
+	t->tx = socket(AF_INET, SOCK_DGRAM, 0);
+	t->rx = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(t->tx >= 0 && t->rx >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(t->rx, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(t->rx, (struct sockaddr *)&a, &len), 0);
+	setsockopt(t->rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	t->port = ntohs(a.sin_port);
+	t->dst.a[10] = t->dst.a[11] = 0xff;
+	memcpy(&t->dst.a[12], &a.sin_addr, 4);
+	for (int i = 0; i < (int)sizeof(t->hdr); i++)
+		t->hdr[i] = (uint8_t)i;
+	*state = t;
+	return 0;
+}
+
+static int bt_teardown(void **state)
+{
+	struct bt *t = *state;
+
+	close(t->tx);
+	close(t->rx);
+	free(t->b);
+	free(t);
+	return 0;
+}
+
+/* Queue hdr + payload[0, n) for the receiving socket. */
+static void bt_add(struct bt *t, const uint8_t *payload, uint32_t n,
+		   bool zero_copy)
+{
+	struct homa_out_pkt p = { &t->dst, 1,	   t->port,	   3,
+				  0x10,	   t->hdr, sizeof(t->hdr), payload,
+				  n };
+
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, false, zero_copy, &p));
+}
+
+/* The next datagram: must be hdr followed by want[0, n). */
+static void bt_expect(struct bt *t, const uint8_t *want, uint32_t n)
+{
+	static uint8_t got[70000];
+	ssize_t r = recv(t->rx, got, sizeof(got), 0);
+
+	assert_int_equal(r, (ssize_t)(sizeof(t->hdr) + n));
+	assert_memory_equal(got, t->hdr, sizeof(t->hdr));
+	assert_memory_equal(got + sizeof(t->hdr), want, n);
+}
+
+static uint8_t *bt_pattern(uint32_t n, uint8_t seed)
+{
+	uint8_t *p = malloc(n);
+
+	assert_non_null(p);
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7 + seed);
+	return p;
+}
+
+static void homa_dp_batch_add__small_payload_copied(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *p = bt_pattern(500, 1), *orig = bt_pattern(500, 1);
+
+	bt_add(t, p, 500, true);
+	memset(p, 0xEE, 500); /* the core may reuse it: the copy is sent */
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect(t, orig, 500);
+	assert_int_equal(t->dp.tx_pkts, 1);
+	free(p);
+	free(orig);
+}
+
+static void homa_dp_batch_add__large_payload_not_copied(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *p = bt_pattern(9000, 2);
+
+	bt_add(t, p, 9000, true);
+	assert_true(t->b->tx_used < 9000); /* only the header is in tx_buf */
+	p[0] = 0x55; /* what is in the message at flush time goes out */
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect(t, p, 9000);
+	free(p);
+}
+
+static void homa_dp_batch_add__raw_always_copies(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *p = bt_pattern(9000, 3), *orig = bt_pattern(9000, 3);
+
+	bt_add(t, p, 9000, false); /* zero_copy not allowed */
+	memset(p, 0, 9000);
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect(t, orig, 9000);
+	free(p);
+	free(orig);
+}
+
+/* Three packets of one message, gathered from it, in one GSO send: each
+ * arrives as its own datagram with its own header. */
+static void homa_dp_batch_flush__gso_gathers_payloads(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *msg = bt_pattern(3 * 1400, 4);
+
+	t->b->gso = true;
+	for (int i = 0; i < 3; i++)
+		bt_add(t, msg + i * 1400, 1400, true);
+	homa_dp_batch_flush(&t->dp, t->b);
+	for (int i = 0; i < 3; i++)
+		bt_expect(t, msg + i * 1400, 1400);
+	assert_int_equal(t->dp.tx_pkts, 3);
+	assert_int_equal(t->dp.tx_errors, 0);
+	if (!t->b->gso_refused)
+		assert_int_equal(t->dp.tx_calls, 1);
+	free(msg);
+}
+
+static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *msg = bt_pattern(20000, 5), *other = bt_pattern(4000, 6);
+
+	bt_add(t, msg + 2000, 8000, true);
+	bt_add(t, msg + 12000, 8000, true);
+	/* Memory elsewhere, and the gap before the first payload: kept. */
+	homa_dp_batch_release(&t->dp, t->b, other, 4000);
+	homa_dp_batch_release(&t->dp, t->b, msg, 2000);
+	assert_int_equal(t->b->num_pkts, 2);
+	/* One byte of a queued payload: everything goes now. */
+	homa_dp_batch_release(&t->dp, t->b, msg + 19999, 1);
+	assert_int_equal(t->b->num_pkts, 0);
+	assert_int_equal(t->dp.tx_pkts, 2);
+	bt_expect(t, msg + 2000, 8000);
+	bt_expect(t, msg + 12000, 8000);
+	/* An empty batch ignores releases. */
+	homa_dp_batch_release(&t->dp, t->b, msg, 20000);
+	assert_int_equal(t->dp.tx_calls, 1);
+	free(msg);
+	free(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, bt_setup, bt_teardown)
+		T(homa_dp_batch_add__small_payload_copied),
+		T(homa_dp_batch_add__large_payload_not_copied),
+		T(homa_dp_batch_add__raw_always_copies),
+		T(homa_dp_batch_flush__gso_gathers_payloads),
+		T(homa_dp_batch_release__flushes_only_on_overlap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
