@@ -155,6 +155,14 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 bool homa_dp_addr_is_v4(const struct homa_addr *a);
+/* Read fd's error queue (IP_RECVERR / IPV6_RECVERR) and report each ICMP
+ * error that ends RPCs (spec 6.4, decided by ICMP type and code as Linux
+ * Homa does): port unreachable -> ENOTCONN for the port (raw: the dport
+ * of the quoted Homa header; UDP: the datagram's destination port),
+ * protocol unreachable / unknown next header -> EPROTONOSUPPORT, other
+ * destination unreachable codes -> EHOSTUNREACH; other types are
+ * ignored. */
+void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg);
 /* The MTU of the route to dst (0 if unknown; loopback reports 65536) and
  * whether dst is one of this host's addresses (*local). A few system
  * calls: the core asks once per peer. */

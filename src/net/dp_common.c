@@ -4,6 +4,9 @@
  * lock that guards a datapath's socket set against concurrent readers.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -160,4 +163,66 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local)
 	}
 	close(fd);
 	return mtu > 0 ? (uint32_t)mtu : 0;
+}
+
+/* The errno an ICMP error means for Homa (spec 6.4, as Linux Homa's
+ * error handlers decide it), 0 if it ends no RPC. */
+static int homa_dp_icmp_errno(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == 3)
+		return ee->ee_code == 3	  ? ENOTCONN
+		       : ee->ee_code == 2 ? EPROTONOSUPPORT
+					  : EHOSTUNREACH;
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 1)
+		return ee->ee_code == 4	  ? ENOTCONN
+		       : ee->ee_code == 3 ? EHOSTUNREACH
+					  : 0;
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 4 &&
+	    ee->ee_code == 1)
+		return EPROTONOSUPPORT; /* unknown next header */
+	return 0;
+}
+
+void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		union {
+			char buf[512];
+			struct cmsghdr align;
+		} c;
+		struct sockaddr_in6 dst;
+		uint8_t data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr m = { &dst,  sizeof(dst),	  &iov, 1,
+				    c.buf, sizeof(c.buf), 0 };
+		struct cmsghdr *cm;
+		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			struct sock_extended_err ee;
+			struct homa_addr a;
+			uint16_t port;
+			int err;
+
+			if (!((cm->cmsg_level == IPPROTO_IP &&
+			       cm->cmsg_type == IP_RECVERR) ||
+			      (cm->cmsg_level == IPPROTO_IPV6 &&
+			       cm->cmsg_type == IPV6_RECVERR)))
+				continue;
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+			err = homa_dp_icmp_errno(&ee);
+			if (!err || (err == ENOTCONN && raw && n < 4))
+				continue;
+			homa_dp_addr_from_sa(&a, &dst);
+			if (err != ENOTCONN)
+				port = 0;
+			else if (raw) /* the quoted Homa header's dport */
+				port = (uint16_t)(data[2] << 8 | data[3]);
+			else
+				port = ntohs(dst.sin6_port);
+			icmp(arg, &a, port, err);
+		}
+	}
 }

@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <time.h>
-#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -244,68 +243,6 @@ static enum raw_verdict raw_deliver(struct raw_dp *r,
 	return RAW_DELIVERED;
 }
 
-/* The errno an ICMP error means for Homa (spec 6.4, as Linux Homa's
- * error handlers decide it), 0 if it ends no RPC. */
-static int raw_icmp_errno(const struct sock_extended_err *ee)
-{
-	if (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == 3)
-		return ee->ee_code == 3	  ? ENOTCONN
-		       : ee->ee_code == 2 ? EPROTONOSUPPORT
-					  : EHOSTUNREACH;
-	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 1)
-		return ee->ee_code == 4	  ? ENOTCONN
-		       : ee->ee_code == 3 ? EHOSTUNREACH
-					  : 0;
-	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 4 &&
-	    ee->ee_code == 1)
-		return EPROTONOSUPPORT; /* unknown next header */
-	return 0;
-}
-
-/* Read fd's error queue (IP_RECVERR): each entry quotes a packet we sent
- * (msg_name: its destination; data: its Homa header, whose dport names
- * the port for ENOTCONN). */
-static void raw_errqueue(int fd, homa_dp_icmp_fn icmp, void *arg)
-{
-	for (int tries = 0; tries < 16; tries++) {
-		union {
-			char buf[512];
-			struct cmsghdr align;
-		} c;
-		struct sockaddr_in6 dst;
-		uint8_t data[64];
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { &dst,  sizeof(dst),	  &iov, 1,
-				    c.buf, sizeof(c.buf), 0 };
-		struct cmsghdr *cm;
-		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-
-		if (n < 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-			struct sock_extended_err ee;
-			struct homa_addr a;
-			int err;
-
-			if (!((cm->cmsg_level == IPPROTO_IP &&
-			       cm->cmsg_type == IP_RECVERR) ||
-			      (cm->cmsg_level == IPPROTO_IPV6 &&
-			       cm->cmsg_type == IPV6_RECVERR)))
-				continue;
-			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
-			err = raw_icmp_errno(&ee);
-			if (!err || (err == ENOTCONN && n < 4))
-				continue;
-			homa_dp_addr_from_sa(&a, &dst);
-			icmp(arg, &a,
-			     err == ENOTCONN
-				     ? (uint16_t)(data[2] << 8 | data[3])
-				     : 0,
-			     err);
-		}
-	}
-}
-
 /* Read from fd into the receive buffers from index `used` on (those
  * below hold packets already delivered by the other socket). */
 static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
@@ -333,7 +270,7 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		raw_errqueue(fd, icmp, arg); /* an ICMP error is pending */
+		homa_dp_errqueue(fd, true, icmp, arg); /* ICMP error pending */
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
-#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
@@ -197,50 +196,6 @@ static void udp_flush(struct homa_dp *dp)
 	homa_dp_batch_flush(dp, &((struct udp_dp *)dp)->batch);
 }
 
-/* Read the error queue of fd and report ICMP errors. */
-static void udp_errqueue(int fd, homa_dp_icmp_fn icmp, void *arg)
-{
-	for (int tries = 0; tries < 16; tries++) {
-		union {
-			char buf[512];
-			struct cmsghdr align;
-		} c;
-		struct sockaddr_in6 dst;
-		char data[64];
-		struct iovec iov = { data, sizeof(data) };
-		struct msghdr m = { &dst,  sizeof(dst),	  &iov, 1,
-				    c.buf, sizeof(c.buf), 0 };
-		struct cmsghdr *cm;
-
-		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-			struct sock_extended_err ee;
-			struct homa_addr a;
-			int err;
-
-			if (!((cm->cmsg_level == IPPROTO_IP &&
-			       cm->cmsg_type == IP_RECVERR) ||
-			      (cm->cmsg_level == IPPROTO_IPV6 &&
-			       cm->cmsg_type == IPV6_RECVERR)))
-				continue;
-			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
-			if (ee.ee_origin != SO_EE_ORIGIN_ICMP &&
-			    ee.ee_origin != SO_EE_ORIGIN_ICMP6)
-				continue;
-			if (ee.ee_errno == ECONNREFUSED)
-				err = ENOTCONN;
-			else if (ee.ee_errno == ENOPROTOOPT)
-				err = EPROTONOSUPPORT;
-			else
-				err = EHOSTUNREACH;
-			homa_dp_addr_from_sa(&a, &dst);
-			icmp(arg, &a,
-			     err == ENOTCONN ? ntohs(dst.sin6_port) : 0, err);
-		}
-	}
-}
-
 /* Split one received buffer (possibly GRO-coalesced) into packets;
  * returns how many. */
 static int udp_deliver_buf(struct msghdr *m, size_t len,
@@ -316,7 +271,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		calls++;
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				udp_errqueue(fd, icmp, arg);
+				homa_dp_errqueue(fd, false, icmp, arg);
 			continue;
 		}
 		for (int i = 0; i < n; i++)
