@@ -331,22 +331,23 @@ static int not_server_child(const char *dp, const char *fam, const char *kind)
 	return err == ENOTCONN && ms_x10 < 500 ? 0 : 1;
 }
 
-/* Run this program again with args (NULL-terminated, after argv[0]);
- * returns its exit status and its stdout in out. */
-static int run_args(const char *const *args, char *out, size_t cap)
+/* Run this program again with argv, its output descriptor out_fd (1 or
+ * 2) captured into out and, if var is set, one more environment
+ * variable; returns its exit status. */
+static int run_self(const char *const *argv, int out_fd, const char *var,
+		    const char *value, char *out, size_t cap)
 {
-	const char *argv[8] = { "test_net_api" };
 	int p[2], status;
 	ssize_t n, got = 0;
 	pid_t pid;
 
-	for (int i = 0; args[i] && i < 6; i++)
-		argv[i + 1] = args[i];
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	if (pid == 0) {
-		dup2(p[1], 1);
+		dup2(p[1], out_fd);
 		close(p[0]);
+		if (var)
+			setenv(var, value, 1);
 		execv("/proc/self/exe", (char *const *)argv);
 		_exit(127);
 	}
@@ -357,6 +358,17 @@ static int run_args(const char *const *args, char *out, size_t cap)
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Run this program again with args (NULL-terminated, after argv[0]);
+ * returns its exit status and its stdout in out. */
+static int run_args(const char *const *args, char *out, size_t cap)
+{
+	const char *argv[8] = { "test_net_api" };
+
+	for (int i = 0; args[i] && i < 6; i++)
+		argv[i + 1] = args[i];
+	return run_self(argv, 1, NULL, NULL, out, cap);
 }
 
 /*
@@ -402,26 +414,9 @@ static void test_icmp__not_server_is_enotconn(void **state)
  * its exit status and its stderr in out. */
 static int run_child(const char *var, const char *value, char *out, size_t cap)
 {
-	int p[2], status;
-	ssize_t n, got = 0;
-	pid_t pid;
+	const char *argv[] = { "test_net_api", "--env-child", NULL };
 
-	assert_int_equal(pipe(p), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 2);
-		close(p[0]);
-		setenv(var, value, 1);
-		execl("/proc/self/exe", "test_net_api", "--env-child", NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((n = read(p[0], out + got, cap - 1 - (size_t)got)) > 0)
-		got += n;
-	out[got] = 0;
-	close(p[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return run_self(argv, 2, var, value, out, cap);
 }
 
 /* Child mode: exit 0 if homa_socket works, 3 if it fails with EINVAL. */
