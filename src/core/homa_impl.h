@@ -198,8 +198,6 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 /* ---- peer.c ---- */
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create);
-/* Payload bytes of a full DATA packet on a route of mtu bytes. */
-uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_peer_hold(struct homa *homa, struct homa_peer *peer);
 void homa_peer_put(struct homa *homa, struct homa_peer *peer);
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
@@ -211,6 +209,8 @@ void homa_peer_destroy_all(struct homa *homa);
 
 /* ---- sock.c ---- */
 struct homa_sock *homa_sock_find(struct homa *homa, uint16_t port);
+/* Payload bytes of a full DATA packet on a route of mtu bytes. */
+uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id);
 void homa_sock_check_stalled(struct homa_sock *hsk);
 

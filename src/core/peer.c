@@ -73,8 +73,12 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 		uint32_t mtu =
 			homa->env.path_mtu(homa->env.ctx, a, &peer->local);
 
-		/* Below the spec's minimum it cannot carry a DATA header. */
-		if (mtu >= HOMA_CONFIG_MTU_MIN && mtu <= HOMA_CONFIG_MTU_MAX)
+		/* Out of range: keep config.mtu (below the minimum a packet
+		 * could not carry the headers). */
+		if (mtu >= HOMA_CONFIG_MTU_MIN && mtu <= HOMA_CONFIG_MTU_MAX &&
+		    (int64_t)mtu - 40 - homa->config.extra_header_bytes -
+				    HOMA_WIRE_DATA_BYTES >
+			    0)
 			peer->mtu = mtu;
 	}
 	homa_list_add_tail(head, &peer->hash_link);
