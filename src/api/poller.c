@@ -96,7 +96,6 @@ static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 	       b->num_icmp;
 }
 
-/* Feed what a thread collected to the core (lock held). */
 /*
  * A server socket without a receive region drops every request (spec 13
  * item 11). When a request was dropped so, give each server socket whose
@@ -116,6 +115,7 @@ static void homa_lib_server_regions(struct homa_lib *lib)
 	}
 }
 
+/* Feed what a thread collected to the core (lock held). */
 static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
 	const struct homa_metrics *m = homa_get_metrics(lib->homa);
