@@ -428,12 +428,15 @@ static void grant_try(struct homa_grant *g, int ix, bool normal,
 		      uint64_t now_ns)
 {
 	struct homa_grant_msg *m = g->active[ix];
-	int64_t want, room, cap;
+	int64_t want, room, cap, window;
 	int i;
 
 	if (m->received >= m->length)
 		return;
-	want = (int64_t)m->received + homa_grant_window(g) - m->granted;
+	/* A sender on this host has no network to keep from queueing: only
+	 * max_incoming (the receiver's memory) bounds it. */
+	window = m->local ? g->config->max_incoming : homa_grant_window(g);
+	want = (int64_t)m->received + window - m->granted;
 	if (want > (int64_t)m->length - m->granted)
 		want = (int64_t)m->length - m->granted;
 	if (want <= 0)
@@ -441,8 +444,7 @@ static void grant_try(struct homa_grant *g, int ix, bool normal,
 	/* From this host, a GRANT per packet keeps no link busy and costs a
 	 * system call each: wait until half the window can be granted (or
 	 * the rest of the message). */
-	if (m->local && want < homa_grant_window(g) / 2 &&
-	    m->granted + want < m->length)
+	if (m->local && want < window / 2 && m->granted + want < m->length)
 		return;
 	room = g->config->max_incoming - g->total_incoming;
 	/* normal path: any needy slot goes first, as if there were no room */

@@ -712,30 +712,32 @@ static void homa_grant_window__fixed(void **state)
 	check_invariants(f, 1);
 }
 
-/* A sender on this host is granted in steps of half a window: no GRANT
- * per packet, yet never stalled, and the end of the message is granted. */
-static void homa_grant_update__local_sender_half_window_steps(void **state)
+/* A sender on this host is granted up to max_incoming ahead (the window
+ * is for networks), in steps of half that: no GRANT per packet, yet never
+ * stalled, and the end of the message is granted. */
+static void homa_grant_update__local_sender_max_incoming_steps(void **state)
 {
 	struct fixture *f = *state;
-	struct homa_grant_msg *m = mk(f, 0, 0, 130000, 10000, 1);
+	struct homa_grant_msg *m = mk(f, 0, 0, 300000, 10000, 1);
 
-	f->config.window = 50000;
+	f->config.window = 20000; /* not for local senders */
+	f->config.max_incoming = 100000;
 	m->local = true;
 	homa_grant_add(&f->g, m, 0);
-	assert_int_equal(m->granted, 50000); /* 40000 >= half a window */
-	deliver(f, m, 20000, 1);	     /* could grant 20000: wait */
+	assert_int_equal(m->granted, 100000); /* 90000 >= half */
+	deliver(f, m, 30000, 1);	      /* could grant 30000: wait */
 	assert_int_equal(f->num_calls, 1);
-	assert_int_equal(m->granted, 50000);
-	deliver(f, m, 25000, 2); /* 25000 = half: grant */
-	assert_int_equal(f->num_calls, 2);
-	assert_int_equal(m->granted, 75000);
-	deliver(f, m, 50000, 3); /* 25000 again */
 	assert_int_equal(m->granted, 100000);
-	deliver(f, m, 90000, 4); /* the last 30000 of the message */
-	assert_int_equal(m->granted, 130000);
-	deliver(f, m, 110000, 5); /* nothing left to grant */
+	deliver(f, m, 50000, 2); /* 50000 = half: grant */
+	assert_int_equal(f->num_calls, 2);
+	assert_int_equal(m->granted, 150000);
+	deliver(f, m, 100000, 3);
+	assert_int_equal(m->granted, 200000);
+	deliver(f, m, 260000, 4); /* the last 100000 of the message */
+	assert_int_equal(m->granted, 300000);
+	deliver(f, m, 280000, 5); /* nothing left to grant */
 	assert_int_equal(f->num_calls, 4);
-	deliver(f, m, 130000, 6);
+	deliver(f, m, 300000, 6);
 	check_invariants(f, 1);
 }
 
@@ -1211,7 +1213,7 @@ int main(void)
 		T(homa_grant_remove__unmanaged_harmless),
 		T(homa_grant_window__dynamic),
 		T(homa_grant_window__fixed),
-		T(homa_grant_update__local_sender_half_window_steps),
+		T(homa_grant_update__local_sender_max_incoming_steps),
 		T(homa_grant_update__max_incoming_and_needy),
 		T(homa_grant_update__sender_overshoot),
 		T(homa_grant_update__fully_received_safe),
