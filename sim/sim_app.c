@@ -23,6 +23,7 @@
 #include "sim_app.h"
 
 #define SIM_APP_SERIAL_BYTES 8
+#define SIM_APP_GIFT_BYTES   (256u * 1024) /* requests given to the core */
 #define SIM_BPAGE_BYTES	     65536u
 /* Messages with at least this many whole bpages are discarded by page. */
 #define SIM_APP_DISCARD_PAGES 4
@@ -272,6 +273,7 @@ static void app_send_request(struct sim_app *app, struct sim_app_host *ah)
 	uint64_t serial;
 	struct homa_iov iov[2];
 	struct homa_send_args a;
+	uint8_t *gift = NULL;
 	struct sim_rpc *r;
 	int ret;
 
@@ -295,6 +297,19 @@ static void app_send_request(struct sim_app *app, struct sim_app_host *ah)
 	a.dport = SIM_APP_SERVER_PORT;
 	a.iov = iov;
 	a.iov_count = iov[1].bytes ? 2 : 1;
+	/* A large message is built in the host's own memory and given to
+	 * the core, which then keeps it without a copy: only the serial's
+	 * page is ever written, so backlogs of GBs of zeros cost no RAM. */
+	if (size >= SIM_APP_GIFT_BYTES) {
+		gift = sim_host_alloc(ah->host, size);
+		if (gift) {
+			memcpy(gift, &serial, SIM_APP_SERIAL_BYTES);
+			iov[0].base = gift;
+			iov[0].bytes = size;
+			a.iov_count = 1;
+			a.flags = HOMA_SEND_GIFT;
+		}
+	}
 	a.cookie = serial + 1;
 	app->ctr.requests++;
 	app->pending++;
@@ -303,6 +318,8 @@ static void app_send_request(struct sim_app *app, struct sim_app_host *ah)
 		app->measured_pending++;
 	}
 	ret = homa_send(ah->cli.hsk, &a, app_now_ns(app));
+	if (ret < 0 && gift)
+		sim_host_free(ah->host, gift, size); /* still ours */
 	if (ret < 0) {
 		app->ctr.send_errors++;
 		app_resolve(app, r, SIM_RPC_UNSENT);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "sim_host.h"
 
@@ -34,11 +35,23 @@ static uint64_t host_random(void *ctx)
 	return sim_rng_next(&h->rng);
 }
 
-static void *host_alloc(void *ctx, size_t bytes)
-{
-	struct sim_host *h = ctx;
-	void *p = malloc(bytes ? bytes : 1);
+/* Blocks this large are mapped, not malloc'd: pages cost memory only
+ * once written, and a message whose bytes the application never wrote
+ * (the simulated payload is zeros) reads the shared zero page. */
+#define SIM_HOST_MAP_BYTES (256u * 1024)
 
+void *sim_host_alloc(struct sim_host *h, size_t bytes)
+{
+	void *p;
+
+	if (bytes >= SIM_HOST_MAP_BYTES) {
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			p = NULL;
+	} else {
+		p = malloc(bytes ? bytes : 1);
+	}
 	if (!p) {
 		h->mem_fail++;
 		return NULL;
@@ -50,15 +63,26 @@ static void *host_alloc(void *ctx, size_t bytes)
 	return p;
 }
 
-static void host_free(void *ctx, void *ptr, size_t bytes)
+void sim_host_free(struct sim_host *h, void *ptr, size_t bytes)
 {
-	struct sim_host *h = ctx;
-
 	if (!ptr)
 		return;
 	h->mem_bytes -= bytes;
 	h->mem_blocks--;
-	free(ptr);
+	if (bytes >= SIM_HOST_MAP_BYTES)
+		munmap(ptr, bytes);
+	else
+		free(ptr);
+}
+
+static void *host_alloc(void *ctx, size_t bytes)
+{
+	return sim_host_alloc(ctx, bytes);
+}
+
+static void host_free(void *ctx, void *ptr, size_t bytes)
+{
+	sim_host_free(ctx, ptr, bytes);
 }
 
 static void host_poll_event(struct sim_event *ev)

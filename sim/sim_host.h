@@ -65,6 +65,12 @@ int sim_host_start(struct sim_host *h, char *err);
  */
 int sim_host_stop(struct sim_host *h);
 
+/* sim_host_alloc() / sim_host_free() - the memory of h's environment
+ * (counted in mem_bytes), also for messages handed to the core with
+ * HOMA_SEND_GIFT. */
+void *sim_host_alloc(struct sim_host *h, size_t bytes);
+void sim_host_free(struct sim_host *h, void *ptr, size_t bytes);
+
 /* sim_host_touch() - after a call into the core: poll and keep the one
  * poll event at the core's next deadline. */
 void sim_host_touch(struct sim_host *h);

@@ -88,6 +88,11 @@ struct homa_iov {
 
 /* Flags of struct homa_send_args. */
 #define HOMA_SEND_PRIVATE 0x01 /* response only to a recv naming this id */
+/* The message is iov[0] alone, in a buffer of exactly its length that
+ * the host got from its env.alloc: on success the core keeps that buffer
+ * (and frees it with env.free) instead of copying it. For hosts with
+ * messages too large to copy (the simulator). */
+#define HOMA_SEND_GIFT 0x02
 
 struct homa_send_args {
 	const struct homa_addr *dst; /* peer host */

@@ -235,7 +235,7 @@ bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
 
 /* ---- outgoing.c ---- */
 int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
-		     int iov_count, size_t length);
+		     int iov_count, size_t length, bool gift);
 void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);

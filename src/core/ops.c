@@ -44,7 +44,8 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc = homa_rpc_alloc_client(hsk, peer, a->dport);
 	if (!rpc)
 		return -ENOMEM;
-	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length);
+	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length,
+			       a->flags & HOMA_SEND_GIFT);
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -68,11 +69,18 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	if (a->cookie != 0 || !(a->id & 1))
 		return -EINVAL;
 	rpc = homa_rpc_find_server(homa, hsk, a->dst, a->id);
-	if (!rpc)
-		return 0; /* the client gave up; nothing to do */
+	if (!rpc) {
+		/* The client gave up; nothing to do but keep the promise to
+		 * free a gift. */
+		if (a->flags & HOMA_SEND_GIFT)
+			homa->env.free(homa->env.ctx, (void *)a->iov[0].base,
+				       length);
+		return 0;
+	}
 	if (rpc->state != HOMA_RPC_IN_SERVICE)
 		return -EINVAL;
-	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length);
+	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length,
+			       a->flags & HOMA_SEND_GIFT);
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -94,13 +102,16 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -ESHUTDOWN;
 	if (!a || !a->dst)
 		return -EINVAL;
-	if (a->flags & ~(uint32_t)HOMA_SEND_PRIVATE)
+	if (a->flags & ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT))
 		return -EINVAL;
 	if (homa_addr_is_v4(a->dst) != (hsk->family == HOMA_FAMILY_INET))
 		return -EAFNOSUPPORT;
 	length = homa_iov_length(homa, a->iov, a->iov_count);
 	if (length < 0)
 		return (int)length;
+	if ((a->flags & HOMA_SEND_GIFT) &&
+	    (a->iov_count != 1 || a->iov[0].bytes != (size_t)length))
+		return -EINVAL;
 	if (a->id != 0)
 		return homa_send_reply(hsk, a, (size_t)length);
 	if (!homa_sock_writable(hsk)) {

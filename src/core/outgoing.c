@@ -50,18 +50,24 @@ static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
  * state. Errors: -ENOMEM.
  */
 int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
-		     int iov_count, size_t length)
+		     int iov_count, size_t length, bool gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	size_t off = 0;
 
-	out->buf = homa_alloc(homa, length);
-	if (!out->buf)
-		return -ENOMEM;
-	for (int i = 0; i < iov_count; i++) {
-		memcpy(out->buf + off, iov[i].base, iov[i].bytes);
-		off += iov[i].bytes;
+	if (gift) {
+		/* The host's env.alloc memory: from now on ours to free. */
+		out->buf = (uint8_t *)iov[0].base;
+		homa->alloc_bytes += length;
+	} else {
+		out->buf = homa_alloc(homa, length);
+		if (!out->buf)
+			return -ENOMEM;
+		for (int i = 0; i < iov_count; i++) {
+			memcpy(out->buf + off, iov[i].base, iov[i].bytes);
+			off += iov[i].bytes;
+		}
 	}
 	out->length = (int32_t)length;
 	out->seg_bytes =

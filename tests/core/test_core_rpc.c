@@ -313,7 +313,7 @@ static void homa_send__errors(void **state)
 	a.iov_count = -1;
 	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
 	a.iov_count = 1;
-	a.flags = 0x2;
+	a.flags = 0x4;
 	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
 	a.flags = 0;
 	a.dst = &v6;
@@ -389,6 +389,66 @@ static void homa_recv__errors(void **state)
 	assert_int_equal(homa_recv(W->cli, a, 0), -ESHUTDOWN);
 	assert_true(homa_sock_readable(W->cli));
 	test_free(a);
+}
+
+/* HOMA_SEND_GIFT: the core keeps the host's buffer instead of copying
+ * it, sends it byte for byte, and frees it with env.free (the teardown
+ * checks that every byte allocated was freed, gift included); a gift
+ * must be one iovec; a reply gift for an RPC that is gone is freed. */
+static void homa_send__gift_kept_and_freed(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	size_t len = 200000;
+	uint8_t *gift = r_alloc((void *)0, len);
+	struct homa_iov iov = { gift, len };
+	struct homa_iov two[2] = { { gift, 10 }, { gift + 10, len - 10 } };
+	struct homa_send_args a = { &W->addr[1], 99, two,	    2,
+				    0,		 7,  HOMA_SEND_GIFT };
+	uint8_t *stray;
+	int64_t before;
+	int got = 0;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		gift[i] = (uint8_t)(3 + i * 7);
+	assert_int_equal(homa_send(W->cli, &a, W->now), -EINVAL);
+	a.iov = &iov;
+	a.iov_count = 1;
+	before = r_allocated[0];
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	/* No copy: the core allocated its records, not another message. */
+	assert_true(r_allocated[0] - before < (int64_t)len);
+	for (int t = 0; t < 50 && got <= 0; t++) {
+		r_deliver();
+		got = r_serve_echo(rs);
+		r_run_ms(1);
+	}
+	assert_int_equal(got, (int)len);
+	r_check_bytes(W->srv, rs, got, 3);
+	for (int t = 0, n = 0; t < 50 && n <= 0; t++) {
+		r_deliver();
+		rc->id = 0;
+		n = homa_recv(W->cli, rc, W->now);
+		r_run_ms(1);
+	}
+	r_check_bytes(W->cli, rc, (int)len, 3);
+	/* A reply gift to an RPC that does not exist: freed at once. */
+	stray = r_alloc((void *)(intptr_t)1, 100);
+	iov.base = stray;
+	iov.bytes = 100;
+	a.dst = &W->addr[0];
+	a.id = 777777; /* no such RPC */
+	a.cookie = 0;
+	assert_int_equal(homa_send(W->srv, &a, W->now), 0);
+	r_run_ms(30);
+	rc->id = 0;
+	homa_recv(W->cli, rc, W->now);
+	rs->id = 0;
+	homa_recv(W->srv, rs, W->now);
+	r_run_ms(30);
+	test_free(rs);
+	test_free(rc);
 }
 
 static void homa_rpc__round_trip_sizes(void **state)
@@ -733,6 +793,7 @@ int main(void)
 		T(homa_sock_bind__rules),
 		T(homa_sock_set_rcvbuf__errors),
 		T(homa_send__errors),
+		T(homa_send__gift_kept_and_freed),
 		T(homa_send__reply_not_in_service),
 		T(homa_recv__errors),
 		T(homa_rpc__round_trip_sizes),
