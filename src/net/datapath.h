@@ -163,6 +163,10 @@ bool homa_dp_addr_is_v4(const struct homa_addr *a);
  * destination unreachable codes -> EHOSTUNREACH; other types are
  * ignored. */
 void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg);
+/* The route to dst: our address on it (*src) and its MTU (*mtu, 0 if
+ * unknown). 0 or -errno. */
+int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
+		  uint32_t *mtu);
 /* The MTU of the route to dst (0 if unknown; loopback reports 65536) and
  * whether dst is one of this host's addresses (*local). A few system
  * calls: the core asks once per peer. */

@@ -137,32 +137,43 @@ void homa_dp_rwlock_init(pthread_rwlock_t *lock)
 	pthread_rwlockattr_destroy(&attr);
 }
 
-uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local)
+int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
+		  uint32_t *mtu)
 {
 	bool v4 = homa_dp_addr_is_v4(dst);
-	struct sockaddr_in6 sa, me;
-	socklen_t len = sizeof(me);
-	int mtu = 0, fd;
-	socklen_t mlen = sizeof(mtu);
+	struct sockaddr_in6 sa;
+	socklen_t len = (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa);
+	int fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+	int m = 0;
+	socklen_t mlen = sizeof(m);
 
-	*local = false;
-	fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
+		return -errno;
 	/* Connecting a datagram socket only looks up the route. */
-	if (connect(fd, (struct sockaddr *)&sa,
-		    (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa)) < 0 ||
-	    getsockopt(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
-		       v4 ? IP_MTU : IPV6_MTU, &mtu, &mlen) < 0)
-		mtu = 0;
-	if (mtu > 0 && getsockname(fd, (struct sockaddr *)&me, &len) == 0) {
-		struct homa_addr a;
-
-		homa_dp_addr_from_sa(&a, &me);
-		*local = memcmp(a.a, dst->a, 16) == 0;
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		ret = -errno;
+	} else {
+		homa_dp_addr_from_sa(src, &sa);
+		if (getsockopt(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
+			       v4 ? IP_MTU : IPV6_MTU, &m, &mlen) < 0)
+			m = 0;
+		*mtu = m > 0 ? (uint32_t)m : 0;
 	}
 	close(fd);
-	return mtu > 0 ? (uint32_t)mtu : 0;
+	return ret;
+}
+
+uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local)
+{
+	struct homa_addr src;
+	uint32_t mtu;
+
+	*local = false;
+	if (homa_dp_route(dst, &src, &mtu) < 0)
+		return 0;
+	*local = memcmp(src.a, dst->a, 16) == 0;
+	return mtu;
 }
 
 /* The errno an ICMP error means for Homa (spec 6.4, as Linux Homa's

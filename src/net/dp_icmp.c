@@ -54,25 +54,6 @@ static uint16_t homa_dp_icmp_csum(const uint8_t *p, size_t n)
 	return (uint16_t)~sum;
 }
 
-/* Our address toward dst (a route lookup); -errno on failure. */
-static int homa_dp_icmp_local(const struct homa_addr *dst,
-			      struct homa_addr *local)
-{
-	struct sockaddr_in6 sa;
-	socklen_t len = (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa);
-	int fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		ret = -errno;
-	else
-		homa_dp_addr_from_sa(local, &sa);
-	close(fd);
-	return ret;
-}
-
 /* The raw ICMP socket of the family (opened on first use); -1 if it
  * cannot be had (no CAP_NET_RAW: tried once). */
 static int homa_dp_icmp_fd(struct homa_dp *dp, bool v4)
@@ -96,6 +77,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 	size_t iph = v4 ? 20 : 40, quote, len;
 	struct homa_addr local;
 	struct sockaddr_in6 sa;
+	uint32_t mtu;
 	uint16_t sport;
 	uint64_t now;
 	int fd;
@@ -115,7 +97,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 	if (dp->icmp_window_sent >= HOMA_DP_ICMP_PER_SEC)
 		return;
 	fd = homa_dp_icmp_fd(dp, v4);
-	if (fd < 0 || homa_dp_icmp_local(src, &local) < 0)
+	if (fd < 0 || homa_dp_route(src, &local, &mtu) < 0)
 		return;
 	dp->icmp_window_sent++;
 	dp->icmp_last_dst = *src;
