@@ -1,6 +1,6 @@
 /*
  * sim_workload.c - reading, sampling and summarizing message-size
- * distributions (see sim_workload.h).
+ * distributions (see sim_workload.h); homa-bench uses it too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,7 +98,8 @@ static int wl_read_file(struct sim_workload *wl, const char *path, char *err)
 
 	f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, SIM_WL_ERR_BYTES, "cannot open %s", path);
+		snprintf(err, SIM_WL_ERR_BYTES, "cannot open %s: %s", path,
+			 strerror(errno));
 		return -ENOENT;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -156,12 +157,11 @@ void sim_workload_free(struct sim_workload *wl)
 	wl->n = 0;
 }
 
-uint32_t sim_workload_sample(const struct sim_workload *wl, struct sim_rng *r)
+uint32_t sim_workload_quantile(const struct sim_workload *wl, double u)
 {
-	double u = sim_rng_unit(r);
 	int lo = 0, hi = wl->n - 1;
 
-	while (lo < hi) {
+	while (lo < hi) { /* first entry with cdf > u */
 		int mid = (lo + hi) / 2;
 
 		if (wl->cdf[mid] > u)
@@ -170,6 +170,31 @@ uint32_t sim_workload_sample(const struct sim_workload *wl, struct sim_rng *r)
 			lo = mid + 1;
 	}
 	return wl->size[lo];
+}
+
+uint32_t sim_workload_sample(const struct sim_workload *wl, struct sim_rng *r)
+{
+	return sim_workload_quantile(wl, sim_rng_unit(r));
+}
+
+void sim_workload_truncate(struct sim_workload *wl, uint32_t max_bytes)
+{
+	int m = 0;
+
+	if (wl->max_bytes <= max_bytes)
+		return;
+	while (m < wl->n && wl->size[m] < max_bytes)
+		m++;
+	/* Everything longer becomes one point at max_bytes. */
+	wl->size[m] = max_bytes;
+	wl->cdf[m] = 1.0;
+	wl->n = m + 1;
+	wl->mean_bytes = 0;
+	for (int i = 0; i < wl->n; i++)
+		wl->mean_bytes += sim_workload_prob(wl, i) * wl->size[i];
+	wl->max_bytes = max_bytes;
+	if (wl->min_bytes > max_bytes)
+		wl->min_bytes = max_bytes;
 }
 
 double sim_workload_prob(const struct sim_workload *wl, int i)

@@ -34,6 +34,14 @@ int sim_workload_load(struct sim_workload *wl, const char *spec,
 		      const char *dir, char *err);
 void sim_workload_free(struct sim_workload *wl);
 
+/* sim_workload_quantile() - the length at cumulative probability u in
+ * [0, 1): the first point whose cdf exceeds u. */
+uint32_t sim_workload_quantile(const struct sim_workload *wl, double u);
+
+/* sim_workload_truncate() - lengths above max_bytes become max_bytes (one
+ * point carrying their probability); mean and max follow. */
+void sim_workload_truncate(struct sim_workload *wl, uint32_t max_bytes);
+
 /* sim_workload_sample() - one message length. */
 uint32_t sim_workload_sample(const struct sim_workload *wl, struct sim_rng *r);
 

@@ -3,7 +3,8 @@
  * workloads of the Homa papers (data/workloads/wN.txt: lines of
  * "length relative_frequency"), truncated to a maximum length, or one
  * fixed size; sampling by inverse CDF and the decile boundaries used to
- * bucket results.
+ * bucket results. Reading and sampling are the simulator's
+ * (sim/sim_workload.c), so both tools see the same distributions.
  */
 #ifndef HOMA_BENCH_WORKLOAD_H
 #define HOMA_BENCH_WORKLOAD_H
@@ -11,13 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_workload.h"
+
 struct bench_workload {
-	char name[32];	      /* "w4" or the fixed size as text */
-	uint32_t *sizes;      /* distinct lengths, ascending, bytes */
-	double *cdf;	      /* cumulative probability of each length */
-	size_t n;	      /* entries in sizes/cdf */
-	double mean;	      /* mean length after truncation, bytes */
-	uint32_t deciles[10]; /* upper size of each tenth of messages */
+	char name[32];		/* "w4" or the fixed size as text */
+	struct sim_workload wl; /* the distribution (the simulator's
+				 * reader and sampler, truncated here) */
+	uint32_t *sizes;	/* = wl.size: lengths, ascending, bytes */
+	size_t n;		/* = wl.n: entries in sizes */
+	double mean;		/* mean length after truncation, bytes */
+	uint32_t deciles[10];	/* upper size of each tenth of messages */
 };
 
 /*
