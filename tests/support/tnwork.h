@@ -9,13 +9,11 @@
 
 #include <stdint.h>
 
+#include "sim_workload.h"
 #include "testnet.h"
 
 struct tn_dist {
-	uint32_t n;    /* points */
-	uint32_t *len; /* lengths, bytes (capped), ascending as in file */
-	double *cum;   /* cumulative frequency up to and including i */
-	double total;  /* cum[n - 1] */
+	struct sim_workload wl; /* the simulator's reader and sampler */
 };
 
 /* tn_dist_load() - read path; lengths above cap_bytes become cap_bytes.
@@ -24,8 +22,6 @@ void tn_dist_load(struct tn_dist *d, const char *path, uint32_t cap_bytes);
 void tn_dist_free(struct tn_dist *d);
 /* tn_dist_sample() - one length drawn from the distribution. */
 uint32_t tn_dist_sample(const struct tn_dist *d, struct tn_rng *r);
-/* tn_dist_mean() - mean length (after capping). */
-double tn_dist_mean(const struct tn_dist *d);
 
 /* tn_size_edge() - one of the boundary sizes (1, 1423..1425, 65535..,
  * 40000, 1000000, ...) chosen by r. */
