@@ -155,6 +155,12 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 bool homa_dp_addr_is_v4(const struct homa_addr *a);
+/* Set up n receive slots for recvmmsg: slot i reads into bufs + i *
+ * buf_bytes, its source into names[i] and, if control is set, its
+ * control data into control + i * control_bytes. */
+void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
+		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
+		      size_t buf_bytes, void *control, size_t control_bytes);
 /* Read fd's error queue (IP_RECVERR / IPV6_RECVERR) and report each ICMP
  * error that ends RPCs (spec 6.4, decided by ICMP type and code as Linux
  * Homa does): port unreachable -> ENOTCONN for the port (raw: the dport

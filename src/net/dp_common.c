@@ -237,3 +237,24 @@ void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg)
 		}
 	}
 }
+
+void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
+		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
+		      size_t buf_bytes, void *control, size_t control_bytes)
+{
+	for (int i = 0; i < n; i++) {
+		struct msghdr *m = &msgs[i].msg_hdr;
+
+		iovs[i].iov_base = bufs + (size_t)i * buf_bytes;
+		iovs[i].iov_len = buf_bytes;
+		memset(m, 0, sizeof(*m));
+		m->msg_name = &names[i];
+		m->msg_namelen = sizeof(names[i]);
+		m->msg_iov = &iovs[i];
+		m->msg_iovlen = 1;
+		if (control) {
+			m->msg_control = (char *)control + i * control_bytes;
+			m->msg_controllen = control_bytes;
+		}
+	}
+}

@@ -258,15 +258,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 
 	if (!bufs || !room)
 		return 0;
-	for (unsigned i = 0; i < room; i++) {
-		iovs[i].iov_base = bufs + (size_t)(used + (int)i) * RAW_RX_BUF;
-		iovs[i].iov_len = RAW_RX_BUF;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_name = &names[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	homa_dp_rx_slots(msgs, iovs, names, (int)room,
+			 bufs + (size_t)used * RAW_RX_BUF, RAW_RX_BUF, NULL, 0);
 	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)

@@ -255,18 +255,9 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 				     (unsigned)u->num_ports],
 		    n, room = UDP_RX_MSGS - total;
 
-		for (int i = 0; i < room; i++) {
-			iovs[i].iov_base =
-				bufs + (size_t)(total + i) * u->rx_buf_bytes;
-			iovs[i].iov_len = u->rx_buf_bytes;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_name = &names[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(names[i]);
-			msgs[i].msg_hdr.msg_iov = &iovs[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_control = cms[i].buf;
-			msgs[i].msg_hdr.msg_controllen = sizeof(cms[i].buf);
-		}
+		homa_dp_rx_slots(msgs, iovs, names, room,
+				 bufs + (size_t)total * u->rx_buf_bytes,
+				 u->rx_buf_bytes, cms[0].buf, sizeof(cms[0]));
 		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
 		calls++;
 		if (n < 0) {

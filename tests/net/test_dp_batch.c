@@ -5,6 +5,7 @@
  * inside one GSO send; a release of memory a queued payload lies in sends
  * the batch first, and a release elsewhere does not.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
