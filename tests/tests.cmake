@@ -70,3 +70,7 @@ if(TARGET test_dp_batch)
   target_include_directories(test_dp_batch PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_batch 60 test_dp_batch)
+# ICMP errors from another host (namespaces; root): EPROTONOSUPPORT,
+# ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
+homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
+                  $<TARGET_FILE:homa-echo-client>)

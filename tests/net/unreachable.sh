@@ -1,0 +1,104 @@
+#!/bin/bash
+# unreachable.sh ECHO_CLIENT - ICMP errors from another host end the RPCs
+# with the errno of spec 6.4, on both datapaths and both IP versions. Two
+# network namespaces joined by a veth pair; the client runs in A, and B
+# answers as a host would:
+#  - raw datapath, nothing in B handles IP protocol 146: B's kernel sends
+#    protocol unreachable (IPv4) or parameter problem "unknown next
+#    header" (IPv6) -> EPROTONOSUPPORT (on this host the kernel never
+#    sends it, a raw 146 socket being open);
+#  - UDP datapath, nftables in B rejects the packets with host (IPv4) or
+#    address (IPv6) unreachable -> EHOSTUNREACH;
+#  - UDP datapath, nothing listens on the port in B -> ENOTCONN.
+# Each must come well before the RPC timeout (100 ms here), so it is the
+# ICMP error and not a timeout that ended the RPC.
+# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1.
+set -u
+CLIENT=$1
+skip() {
+	if [ "${HOMA_REQUIRE_ROOT:-0}" = 1 ]; then
+		echo "FAIL: $1, and HOMA_REQUIRE_ROOT=1"
+		exit 1
+	fi
+	echo "SKIP: $1"
+	exit 77
+}
+[ "$(id -u)" = 0 ] || skip "network namespaces need root"
+command -v nft >/dev/null || skip "nft (nftables) is not installed"
+command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+
+A=homa-unr-$$-a B=homa-unr-$$-b
+cleanup() {
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Addresses exist only inside the two namespaces made here.
+net=10.$((200 + $$ % 50)).$(($$ / 50 % 250))
+net6=fd00:$(($$ % 9000 + 1000))::
+ip netns add "$A" && ip netns add "$B" || skip "cannot create namespaces"
+ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" ||
+	{ echo "FAIL: cannot create veth"; exit 1; }
+ip -n "$A" addr add "$net.1/24" dev veth0
+ip -n "$B" addr add "$net.2/24" dev veth0
+ip -n "$A" addr add "${net6}1/64" dev veth0 nodad
+ip -n "$B" addr add "${net6}2/64" dev veth0 nodad
+for ns in "$A" "$B"; do
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set veth0 up
+done
+# IPv6 on a veth that just came up drops packets for a while (the link
+# goes through its carrier and address configuration): wait until the
+# link-local addresses are no longer tentative.
+for i in $(seq 50); do
+	ip -n "$A" -6 addr show dev veth0 | grep -q tentative ||
+		ip -n "$B" -6 addr show dev veth0 | grep -q tentative || break
+	sleep 0.1
+done
+# ICMP rate limits would turn a burst of errors into timeouts.
+ip netns exec "$B" sysctl -qw net.ipv4.icmp_ratelimit=0 \
+	net.ipv6.icmp.ratelimit=0
+
+fail=0
+# expect LABEL ERRNO_TEXT CLIENT_ARGS...: one RPC from A must fail with
+# ERRNO_TEXT (perror's text) in under 50 ms.
+expect() {
+	local label=$1 want=$2 out t0 t1 ms
+	shift 2
+	t0=$(date +%s%N)
+	out=$(ip netns exec "$A" env HOMA_TIMEOUT_TICKS=100 HOMA_TICK_US=1000 \
+		"$CLIENT" "$@" 2>&1)
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	if [[ $out == *"homa_receive: $want"* ]] && [ "$ms" -lt 80 ]; then
+		echo "ok   $label: '$want' after $ms ms (process included)"
+	else
+		echo "BAD  $label: wanted '$want' in < 80 ms, got '$out' after $ms ms"
+		fail=1
+	fi
+}
+
+expect "raw IPv4, no protocol 146 in B" "Protocol not supported" \
+	--raw "$net.2" 4000 1 100
+expect "raw IPv6, no protocol 146 in B" "Protocol not supported" \
+	--raw "${net6}2" 4000 1 100
+expect "UDP IPv4, nothing on the port" "Transport endpoint is not connected" \
+	"$net.2" 4000 1 100
+expect "UDP IPv6, nothing on the port" "Transport endpoint is not connected" \
+	"${net6}2" 4000 1 100
+ip netns exec "$B" nft -f - <<-END
+	table inet homa_unr {
+		chain input {
+			type filter hook input priority 0;
+			udp dport 4000 meta nfproto ipv4 reject with icmp type host-unreachable
+			udp dport 4000 meta nfproto ipv6 reject with icmpv6 type addr-unreachable
+		}
+	}
+END
+expect "UDP IPv4, B rejects: host unreachable" "No route to host" \
+	"$net.2" 4000 1 100
+expect "UDP IPv6, B rejects: address unreachable" "No route to host" \
+	"${net6}2" 4000 1 100
+exit $fail
