@@ -8,47 +8,22 @@
 # handed every request exactly once (the client asks for its report); the
 # measured drop rate must be near the one asked for. Size mix: NT_MIX_LOSS
 # (90% 16-1,000 B, 9% 1-64 KB, 1% 64 KB-1 MB, each direction).
-# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1.
+# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1
+# (netns_pair.sh).
 set -u
 PEER=$1 DP=$2 N1=${3:-10000} N10=${4:-5000}
-skip() {
-	if [ "${HOMA_REQUIRE_ROOT:-0}" = 1 ]; then
-		echo "FAIL: $1, and HOMA_REQUIRE_ROOT=1"
-		exit 1
-	fi
-	echo "SKIP: $1"
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "network namespaces need root"
-command -v nft >/dev/null || skip "nft (nftables) is not installed"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
-
-A=homa-loss-$$-a B=homa-loss-$$-b
+. "$(dirname "$0")/netns_pair.sh"
 out=$(mktemp -d)
 spid=
 cleanup() {
 	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
 	wait 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
+	nt_pair_down
 	rm -rf "$out"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# 10.x addresses exist only inside the two namespaces made here.
-net=10.$((200 + $$ % 50)).$(($$ / 50 % 250))
-ip netns add "$A" && ip netns add "$B" || skip "cannot create namespaces"
-ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" ||
-	{ echo "FAIL: cannot create veth"; exit 1; }
-for ns in "$A" "$B"; do
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set veth0 up
-	ip netns exec "$ns" ethtool -K veth0 tso off gso off gro off \
-		tx-udp-segmentation off >/dev/null 2>&1
-done
-ip -n "$A" addr add "$net.1/24" dev veth0
-ip -n "$B" addr add "$net.2/24" dev veth0
+nt_pair_up loss
 
 raw=
 [ "$DP" = raw ] && raw=--raw

@@ -12,51 +12,14 @@
 #  - UDP datapath, nothing listens on the port in B -> ENOTCONN.
 # Each must come well before the RPC timeout (100 ms here), so it is the
 # ICMP error and not a timeout that ended the RPC.
-# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1.
+# Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1
+# (netns_pair.sh).
 set -u
 CLIENT=$1
-skip() {
-	if [ "${HOMA_REQUIRE_ROOT:-0}" = 1 ]; then
-		echo "FAIL: $1, and HOMA_REQUIRE_ROOT=1"
-		exit 1
-	fi
-	echo "SKIP: $1"
-	exit 77
-}
-[ "$(id -u)" = 0 ] || skip "network namespaces need root"
-command -v nft >/dev/null || skip "nft (nftables) is not installed"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
-
-A=homa-unr-$$-a B=homa-unr-$$-b
-cleanup() {
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-}
-trap cleanup EXIT
+. "$(dirname "$0")/netns_pair.sh"
+trap nt_pair_down EXIT
 trap 'exit 1' INT TERM
-
-# Addresses exist only inside the two namespaces made here.
-net=10.$((200 + $$ % 50)).$(($$ / 50 % 250))
-net6=fd00:$(($$ % 9000 + 1000))::
-ip netns add "$A" && ip netns add "$B" || skip "cannot create namespaces"
-ip link add veth0 netns "$A" type veth peer name veth0 netns "$B" ||
-	{ echo "FAIL: cannot create veth"; exit 1; }
-ip -n "$A" addr add "$net.1/24" dev veth0
-ip -n "$B" addr add "$net.2/24" dev veth0
-ip -n "$A" addr add "${net6}1/64" dev veth0 nodad
-ip -n "$B" addr add "${net6}2/64" dev veth0 nodad
-for ns in "$A" "$B"; do
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set veth0 up
-done
-# IPv6 on a veth that just came up drops packets for a while (the link
-# goes through its carrier and address configuration): wait until the
-# link-local addresses are no longer tentative.
-for i in $(seq 50); do
-	ip -n "$A" -6 addr show dev veth0 | grep -q tentative ||
-		ip -n "$B" -6 addr show dev veth0 | grep -q tentative || break
-	sleep 0.1
-done
+nt_pair_up unr
 # ICMP rate limits would turn a burst of errors into timeouts.
 ip netns exec "$B" sysctl -qw net.ipv4.icmp_ratelimit=0 \
 	net.ipv6.icmp.ratelimit=0
