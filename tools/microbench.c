@@ -144,6 +144,7 @@ int main(int argc, char **argv)
 					mb_random,
 					mb_alloc,
 					mb_free,
+					NULL,
 					NULL };
 		char err[HOMA_ERR_BYTES];
 

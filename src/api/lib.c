@@ -204,6 +204,14 @@ static void homa_lib_xmit(void *ctx, const struct homa_out_pkt *pkt)
 	lib->dp->ops->xmit(lib->dp, pkt);
 }
 
+/* Packets of a large message leave before the core copies its rest. */
+static void homa_lib_push(void *ctx)
+{
+	struct homa_lib *lib = ctx;
+
+	lib->dp->ops->flush(lib->dp);
+}
+
 static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 			  uint64_t id)
 {
@@ -363,6 +371,7 @@ static int homa_lib_create(struct homa_lib **out)
 	env.random = homa_lib_random;
 	env.alloc = homa_lib_alloc;
 	env.free = homa_lib_free;
+	env.push = homa_lib_push;
 	if (path_mtu)
 		env.path_mtu = homa_lib_path_mtu;
 	ret = homa_create(&env, &lib->config, homa_lib_now(), &lib->homa, err);

@@ -72,6 +72,11 @@ struct homa_env {
 	 * record. */
 	uint32_t (*path_mtu)(void *ctx, const struct homa_addr *dst,
 			     bool *local);
+	/* Optional (may be NULL): a host that batches packets hands those
+	 * given to xmit so far to the network now. Called before the core
+	 * copies in the rest of a large message, so that its first packets
+	 * are on their way meanwhile. Must not call into the core. */
+	void (*push)(void *ctx);
 };
 
 /* Address family of a socket: decides header sizes and the peer form. */

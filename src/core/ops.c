@@ -55,7 +55,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 		rpc->flags |= HOMA_RPC_PRIVATE;
 	a->id = rpc->id;
 	homa->metrics.v[HOMA_M_client_requests_started]++;
-	homa_xmit_data(rpc, homa->now_ns);
+	homa_msgout_start(rpc, a->iov, a->iov_count);
 	return 0;
 }
 
@@ -88,7 +88,7 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc->state = HOMA_RPC_OUTGOING;
 	rpc->silent_ticks = 0;
 	homa->metrics.v[HOMA_M_server_responses_started]++;
-	homa_xmit_data(rpc, homa->now_ns);
+	homa_msgout_start(rpc, a->iov, a->iov_count);
 	return 0;
 }
 

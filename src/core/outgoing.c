@@ -45,16 +45,33 @@ static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
 				HOMA_NS_PER_US;
 }
 
+/* Copy bytes [from, to) of the message that iov describes into buf. */
+static void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
+			     int iov_count, size_t from, size_t to)
+{
+	size_t pos = 0;
+
+	for (int i = 0; i < iov_count && pos < to; i++) {
+		size_t lo = from > pos ? from - pos : 0;
+		size_t hi = to - pos < iov[i].bytes ? to - pos : iov[i].bytes;
+
+		if (lo < hi)
+			memcpy(buf + pos + lo,
+			       (const uint8_t *)iov[i].base + lo, hi - lo);
+		pos += iov[i].bytes;
+	}
+}
+
 /*
- * homa_msgout_init() - copy the message in and set up its transmission
- * state. Errors: -ENOMEM.
+ * homa_msgout_init() - copy the message in (its unscheduled bytes only,
+ * if the host can push packets out: homa_msgout_start copies the rest)
+ * and set up its transmission state. Errors: -ENOMEM.
  */
 int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
 		     int iov_count, size_t length, bool gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
-	size_t off = 0;
 
 	if (gift) {
 		/* The host's env.alloc memory: from now on ours to free. */
@@ -64,10 +81,6 @@ int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
 		out->buf = homa_alloc(homa, length);
 		if (!out->buf)
 			return -ENOMEM;
-		for (int i = 0; i < iov_count; i++) {
-			memcpy(out->buf + off, iov[i].base, iov[i].bytes);
-			off += iov[i].bytes;
-		}
 	}
 	out->length = (int32_t)length;
 	out->seg_bytes =
@@ -80,6 +93,10 @@ int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
 				   ? (uint32_t)length
 				   : (uint32_t)homa->config.unsched_bytes;
 	out->granted = out->unscheduled;
+	out->copied =
+		gift || !homa->env.push ? (uint32_t)length : out->unscheduled;
+	if (!gift)
+		homa_msgout_copy(out->buf, iov, iov_count, 0, out->copied);
 	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
 		rpc->peer->cutoffs, homa->config.num_priorities,
 		(uint32_t)length);
@@ -191,6 +208,28 @@ void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
 		return;
 	homa_list_del(&rpc->out.throttled_link);
 	homa->num_throttled--;
+}
+
+/*
+ * homa_msgout_start() - first transmission of a message just set up by
+ * homa_msgout_init from the same iov. If only its unscheduled bytes were
+ * copied, send them and push them out before copying the rest: the
+ * receiver gets them, and its grants are on the way, while the bulk is
+ * copied (Linux Homa also overlaps the copy with transmission).
+ */
+void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
+		       int iov_count)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgout *out = &rpc->out;
+
+	homa_xmit_data(rpc, homa->now_ns);
+	if (out->copied == (uint32_t)out->length)
+		return;
+	homa->env.push(homa->env.ctx);
+	homa_msgout_copy(out->buf, iov, iov_count, out->copied,
+			 (size_t)out->length);
+	out->copied = (uint32_t)out->length;
 }
 
 /*

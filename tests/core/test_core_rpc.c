@@ -39,6 +39,10 @@ struct r_world {
 	uint64_t now;		     /* ns */
 	int wakes[2];		     /* wake callbacks per instance */
 	bool drop;		     /* drop everything transmitted */
+	int pushes;		     /* env.push calls */
+	int push_tail;		     /* tail at the last push */
+	uint8_t *scribble;	     /* rewritten at a push (len bytes) */
+	size_t scribble_len;	     /* bytes at scribble */
 };
 
 static struct r_world *W;
@@ -59,6 +63,18 @@ static void r_xmit(void *ctx, const struct homa_out_pkt *p)
 		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
 	q->bytes = p->hdr_bytes + p->payload_bytes;
 	W->tail++;
+}
+
+/* env.push: remember what had been transmitted; rewrite the sender's
+ * buffer if a test asked for it (what the core copies from then on shows
+ * in the message). */
+static void r_push(void *ctx)
+{
+	(void)ctx;
+	W->pushes++;
+	W->push_tail = W->tail;
+	for (size_t i = 0; i < W->scribble_len; i++)
+		W->scribble[i] = (uint8_t)(5 + i * 7);
 }
 
 static void r_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
@@ -130,7 +146,8 @@ static int r_setup(void **state)
 					r_random,
 					r_alloc,
 					r_free,
-					NULL };
+					NULL,
+					r_push };
 
 		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
 		W->addr[i].a[12] = 10;
@@ -449,6 +466,66 @@ static void homa_send__gift_kept_and_freed(void **state)
 	r_run_ms(30);
 	test_free(rs);
 	test_free(rc);
+}
+
+/*
+ * The core copies a message larger than its unscheduled bytes in two
+ * parts when the host can push packets out (env.push): the unscheduled
+ * bytes, which it transmits and pushes, then the rest. The push comes
+ * after exactly the unscheduled packets and before the rest is copied
+ * (the sender's buffer rewritten at the push shows in the received bytes
+ * from the unscheduled limit on), across iovec boundaries; a message
+ * that fits in the unscheduled bytes is copied once, with no push.
+ */
+static void homa_send__unscheduled_out_before_rest_copied(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	size_t len = 300001, unsched = 40000,
+	       cuts[] = { 0, 7, 39999, 40003, 300001 };
+	uint8_t *msg = test_malloc(len), *region;
+	struct homa_iov iov[4];
+	struct homa_send_args a = { &W->addr[1], 99, iov, 4, 0, 1, 0 };
+	uint64_t bytes;
+	int got = 0, data = 0;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		msg[i] = (uint8_t)(3 + i * 7);
+	for (int i = 0; i < 4; i++) {
+		iov[i].base = msg + cuts[i];
+		iov[i].bytes = cuts[i + 1] - cuts[i];
+	}
+	W->scribble = msg;
+	W->scribble_len = len;
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	W->scribble_len = 0;
+	assert_int_equal(W->pushes, 1);
+	for (int i = W->head; i < W->push_tail; i++)
+		data += W->q[i % R_QUEUE].type == HOMA_PKT_DATA;
+	assert_int_equal(data, (int)((unsched + 1399) / 1400)); /* 1400 B */
+	for (int t = 0; t < 50 && got <= 0; t++) {
+		r_deliver();
+		rs->id = 0;
+		got = homa_recv(W->srv, rs, W->now);
+		r_run_ms(1);
+	}
+	assert_int_equal(got, (int)len);
+	homa_sock_get_rcvbuf(W->srv, &region, &bytes);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = region[rs->bpage_offsets[i >> 16] + (i & 0xFFFF)];
+
+		assert_int_equal(b, (uint8_t)((i < unsched ? 3 : 5) + i * 7));
+	}
+	/* Fits in the unscheduled bytes: no push. */
+	iov[0].base = msg;
+	iov[0].bytes = unsched;
+	a.iov_count = 1;
+	a.id = 0; /* homa_send set it */
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	assert_int_equal(W->pushes, 1);
+	r_run_ms(5);
+	test_free(msg);
+	test_free(rs);
 }
 
 static void homa_rpc__round_trip_sizes(void **state)
@@ -793,6 +870,7 @@ int main(void)
 		T(homa_sock_bind__rules),
 		T(homa_sock_set_rcvbuf__errors),
 		T(homa_send__errors),
+		T(homa_send__unscheduled_out_before_rest_copied),
 		T(homa_send__gift_kept_and_freed),
 		T(homa_send__reply_not_in_service),
 		T(homa_recv__errors),

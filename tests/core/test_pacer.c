@@ -103,7 +103,8 @@ static void p_open(uint32_t unsched, int64_t flags)
 				p_random,
 				p_alloc,
 				p_free,
-				path_mtu || path_local ? p_path_mtu : NULL };
+				path_mtu || path_local ? p_path_mtu : NULL,
+				NULL };
 	struct homa_config c;
 
 	homa_config_default(&c);
