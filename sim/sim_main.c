@@ -58,6 +58,8 @@ static const char usage[] =
 	"output:\n"
 	"  --csv FILE --json FILE --quiet (no text report) --no-progress\n"
 	"  --series-ms X         time-series interval in the JSON (1; 0 off)\n"
+	"  --idle-diag-us X      every X us of the window, why idle host\n"
+	"                        links are idle (0 = off, default)\n"
 	"  --rpc-log FILE        one CSV line per RPC with its fate\n"
 	"  --bench-engine        time the event queue alone and exit\n";
 
@@ -102,6 +104,7 @@ enum {
 	OPT_CSV,
 	OPT_JSON,
 	OPT_SERIES,
+	OPT_IDLE_DIAG,
 	OPT_RPC_LOG,
 	OPT_BENCH,
 	OPT_QUIET,
@@ -151,6 +154,7 @@ static const struct option options[] = {
 	{ "csv", 1, 0, OPT_CSV },
 	{ "json", 1, 0, OPT_JSON },
 	{ "series-ms", 1, 0, OPT_SERIES },
+	{ "idle-diag-us", 1, 0, OPT_IDLE_DIAG },
 	{ "rpc-log", 1, 0, OPT_RPC_LOG },
 	{ "bench-engine", 0, 0, OPT_BENCH },
 	{ "quiet", 0, 0, OPT_QUIET },
@@ -471,6 +475,10 @@ static int opt_faults(struct sim_config *c, struct main_out *o, int opt,
 	case OPT_SERIES:
 		ret = parse_double(arg, 0, 1e6, &d);
 		c->series_ps = ps_of(d, SIM_PS_PER_MS);
+		return ret;
+	case OPT_IDLE_DIAG:
+		ret = parse_double(arg, 0, 1e6, &d);
+		c->idle_diag_ps = ps_of(d, SIM_PS_PER_US);
 		return ret;
 	case OPT_QUIET:
 		o->quiet = true;

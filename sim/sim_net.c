@@ -39,6 +39,7 @@ struct sim_port {
 	uint64_t delay_ps;	/* propagation + far-end delay, ps */
 	uint8_t kind;		/* enum sim_port_kind */
 	bool fifo;		/* ignore priorities (all in q[0]) */
+	uint16_t last_dst;	/* receiving host of the last packet sent */
 };
 
 struct sim_slab {
@@ -179,7 +180,10 @@ static void port_transmit(struct sim_net *net, struct sim_port *port,
 	if (now - p->enq_ps > net->ctr.max_wait_ps[port->kind])
 		net->ctr.max_wait_ps[port->kind] = now - p->enq_ps;
 	port->busy_until_ps = now + p->wire_bytes * port->ps_per_byte;
+	port->last_dst = p->dst;
 	net->ctr.tx_wire_bytes[port->kind] += p->wire_bytes;
+	if (p->type == SIM_PKT_DATA)
+		net->ctr.tx_data_wire_bytes[port->kind] += p->wire_bytes;
 	p->node = port->peer;
 	arrive = port->busy_until_ps + port->delay_ps;
 	if (port->kind == SIM_PORT_TOR_DOWN) {
@@ -566,4 +570,33 @@ void sim_net_path(const struct sim_net *net, struct sim_path *path)
 		path->ps_per_byte[i] = hop[i]->ps_per_byte;
 		path->delay_ps[i] = hop[i]->delay_ps;
 	}
+}
+
+/* port_down_of() - the ToR port toward host. */
+static const struct sim_port *port_down_of(const struct sim_net *net, int host)
+{
+	return port_tor_down(net, host / net->topo.hosts_per_rack,
+			     host % net->topo.hosts_per_rack);
+}
+
+void sim_net_host_ports(const struct sim_net *net, int host, bool *up_busy,
+			bool *down_busy)
+{
+	uint64_t now = net->q->now_ps;
+	const struct sim_port *up = port_nic(net, host);
+	const struct sim_port *down = port_down_of(net, host);
+
+	*up_busy = up->nonempty || up->busy_until_ps > now;
+	*down_busy = down->nonempty || down->busy_until_ps > now;
+}
+
+int sim_net_nic_last_dst(const struct sim_net *net, int host)
+{
+	return port_nic(net, host)->last_dst;
+}
+
+void sim_net_down_queued(const struct sim_net *net, int host,
+			 uint64_t *queued_bytes)
+{
+	*queued_bytes = port_down_of(net, host)->queued_bytes;
 }

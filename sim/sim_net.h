@@ -38,8 +38,9 @@
 #define SIM_ETH_OVERHEAD_BYTES 42
 /* A 64-byte minimum frame plus preamble and gap. */
 #define SIM_MIN_WIRE_BYTES 84
-/* Homa packet types 0x10..0x18. */
+/* Homa packet types 0x10..0x18; 0x10 is DATA. */
 #define SIM_PKT_TYPES 9
+#define SIM_PKT_DATA  0x10
 
 enum sim_route {
 	SIM_ROUTE_SPRAY = 0, /* each packet to a random spine */
@@ -119,12 +120,13 @@ struct sim_net_counters {
 	uint64_t in_flight;	  /* packets allocated right now */
 	uint64_t in_flight_bytes; /* their Homa bytes */
 	uint64_t max_latency_ps;  /* longest NIC-to-host trip, ps */
-	uint64_t sent_by_type[SIM_PKT_TYPES];	  /* by type - 0x10 */
-	uint64_t sent_by_prio[SIM_NUM_PRIOS];	  /* by network priority */
-	uint64_t tx_wire_bytes[SIM_PORT_KINDS];	  /* wire bytes sent, by port */
-	uint64_t drops_by_kind[SIM_PORT_KINDS];	  /* buffer drops, by port */
-	uint64_t max_queue_bytes[SIM_PORT_KINDS]; /* deepest queue seen */
-	uint64_t max_wait_ps[SIM_PORT_KINDS];	  /* longest queueing, ps */
+	uint64_t sent_by_type[SIM_PKT_TYPES];	/* by type - 0x10 */
+	uint64_t sent_by_prio[SIM_NUM_PRIOS];	/* by network priority */
+	uint64_t tx_wire_bytes[SIM_PORT_KINDS]; /* wire bytes sent, by port */
+	uint64_t tx_data_wire_bytes[SIM_PORT_KINDS]; /* DATA only, bytes */
+	uint64_t drops_by_kind[SIM_PORT_KINDS];	     /* buffer drops, by port */
+	uint64_t max_queue_bytes[SIM_PORT_KINDS];    /* deepest queue seen */
+	uint64_t max_wait_ps[SIM_PORT_KINDS];	     /* longest queueing, ps */
 };
 
 /* The fixed path between two hosts in different racks (or, with one
@@ -173,5 +175,17 @@ void sim_net_flush_nic(struct sim_net *net, int host);
 uint32_t sim_net_wire_bytes(uint32_t len);
 /* sim_net_path() - the longest host-to-host path of the topology. */
 void sim_net_path(const struct sim_net *net, struct sim_path *path);
+
+/* For the idle diagnostic (sim_diag): sim_net_host_ports() - whether
+ * host's NIC and its ToR's port toward it are busy (transmitting or
+ * holding packets) now; sim_net_nic_last_dst() - the receiving host of
+ * the last packet host's NIC put on the wire (0 if none yet);
+ * sim_net_down_queued() - the wire bytes waiting in the ToR's port
+ * toward host. */
+void sim_net_host_ports(const struct sim_net *net, int host, bool *up_busy,
+			bool *down_busy);
+int sim_net_nic_last_dst(const struct sim_net *net, int host);
+void sim_net_down_queued(const struct sim_net *net, int host,
+			 uint64_t *queued_bytes);
 
 #endif /* SIM_NET_H */

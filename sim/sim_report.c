@@ -171,6 +171,7 @@ void sim_report_text(struct sim_run *run, FILE *f)
 		(unsigned long long)run->metrics.v[HOMA_M_client_restarts],
 		(unsigned long long)run->metrics.v[HOMA_M_pool_stalls],
 		(unsigned long long)run->metrics.v[HOMA_M_grants_sent]);
+	sim_diag_text(&run->diag, f);
 	fprintf(f, "events %llu\n", (unsigned long long)run->q.executed);
 	for (int i = 0; i < run->num_notes; i++)
 		fprintf(f, "note: %s\n", run->notes[i]);
@@ -374,9 +375,11 @@ static void json_series(struct sim_run *run, FILE *f)
 
 		fprintf(f,
 			"%s\n    {\"t_ms\": %.3f, \"host_down\": %.4f, "
-			"\"host_up\": %.4f, \"pending\": %llu, "
+			"\"host_down_data\": %.4f, \"host_up\": %.4f, "
+			"\"pending\": %llu, "
 			"\"backlog_bytes\": %llu}",
-			i ? "," : "", ms(x->time_ps), x->down_util, x->up_util,
+			i ? "," : "", ms(x->time_ps), x->down_util,
+			x->down_data, x->up_util,
 			(unsigned long long)x->pending,
 			(unsigned long long)x->backlog);
 	}
@@ -417,6 +420,7 @@ int sim_report_json(struct sim_run *run, FILE *f)
 	json_network(run, f);
 	json_rpcs(run, f);
 	json_series(run, f);
+	sim_diag_json(&run->diag, f);
 	json_tail(run, f);
 	return ferror(f) ? -1 : 0;
 }

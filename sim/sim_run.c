@@ -499,6 +499,8 @@ static void run_snapshot(struct sim_run *run, struct sim_snapshot *s)
 
 	s->time_ps = run->q.now_ps;
 	memcpy(s->tx_wire_bytes, c->tx_wire_bytes, sizeof(s->tx_wire_bytes));
+	memcpy(s->tx_data_wire_bytes, c->tx_data_wire_bytes,
+	       sizeof(s->tx_data_wire_bytes));
 	s->msg_bytes = sim_app_counters(run->app)->window_msg_bytes;
 }
 
@@ -530,6 +532,11 @@ static void run_series_event(struct sim_event *ev)
 	x->down_util =
 		(float)((c->tx_wire_bytes[SIM_PORT_TOR_DOWN] -
 			 run->series_last.tx_wire_bytes[SIM_PORT_TOR_DOWN]) /
+			cap);
+	x->down_data =
+		(float)((c->tx_data_wire_bytes[SIM_PORT_TOR_DOWN] -
+			 run->series_last
+				 .tx_data_wire_bytes[SIM_PORT_TOR_DOWN]) /
 			cap);
 	x->up_util = (float)((c->tx_wire_bytes[SIM_PORT_NIC] -
 			      run->series_last.tx_wire_bytes[SIM_PORT_NIC]) /
@@ -588,6 +595,7 @@ static void run_phases(struct sim_run *run)
 	sim_app_set_arrivals(run->app, true);
 	run_phase(run, &p, "warmup", run->cfg.warmup_ps, SIM_CHUNK_PS, NULL);
 	run_snapshot(run, &run->snap[0]);
+	sim_diag_start(&run->diag, run, run->cfg.idle_diag_ps);
 	run_phase(run, &p, "window", win_end, SIM_CHUNK_PS, NULL);
 	run_snapshot(run, &run->snap[1]);
 	run_phase(run, &p, "tail", run_add_sat(win_end, run->cfg.tail_ps),
@@ -600,6 +608,7 @@ static void run_phases(struct sim_run *run)
 	run->drained = run_drain_done(run);
 	run->end_ps = run->q.now_ps;
 	sim_event_cancel(&run->q, &run->series_ev);
+	sim_diag_stop(&run->diag);
 	if (p.shown)
 		fprintf(stderr, "\r%100s\r", "");
 }

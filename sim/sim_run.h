@@ -15,6 +15,7 @@
 
 #include "homa_core.h"
 #include "sim_app.h"
+#include "sim_diag.h"
 #include "sim_event.h"
 #include "sim_host.h"
 #include "sim_net.h"
@@ -74,21 +75,24 @@ struct sim_config {
 	int num_params;				   /* entries in params */
 	struct sim_crash crashes[SIM_MAX_CRASHES]; /* host crashes */
 	int num_crashes;			   /* entries in crashes */
-	uint64_t series_ps; /* time-series interval; 0 = none */
-	bool progress;	    /* progress line on stderr */
+	uint64_t series_ps;    /* time-series interval; 0 = none */
+	uint64_t idle_diag_ps; /* idle diagnostic period, ps; 0 = off */
+	bool progress;	       /* progress line on stderr */
 };
 
 /* The network counters at the edges of the measurement window. */
 struct sim_snapshot {
-	uint64_t time_ps;			/* when taken */
-	uint64_t tx_wire_bytes[SIM_PORT_KINDS]; /* by port kind */
-	uint64_t msg_bytes;			/* app message bytes seen */
+	uint64_t time_ps;			     /* when taken */
+	uint64_t tx_wire_bytes[SIM_PORT_KINDS];	     /* by port kind */
+	uint64_t tx_data_wire_bytes[SIM_PORT_KINDS]; /* DATA only */
+	uint64_t msg_bytes; /* app message bytes seen */
 };
 
 /* One point of the time series (every series_ps of simulated time). */
 struct sim_sample {
 	uint64_t time_ps; /* end of the interval, ps */
 	float down_util;  /* host downlink utilization in the interval */
+	float down_data;  /* the part of it carrying DATA packets */
 	float up_util;	  /* host uplink utilization in the interval */
 	uint64_t pending; /* RPCs without a fate at the end */
 	uint64_t backlog; /* outgoing message bytes held by the cores */
@@ -119,6 +123,7 @@ struct sim_run {
 	struct sim_event series_ev;	 /* next time-series sample */
 	struct sim_snapshot series_last; /* counters at the last sample */
 	struct sim_sample *series;	 /* the samples */
+	struct sim_diag diag;		 /* idle-link diagnostic */
 	size_t num_series;		 /* samples taken */
 	size_t cap_series;		 /* samples allocated */
 	uint64_t end_ps;		 /* clock when the run ended */
