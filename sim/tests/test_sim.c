@@ -84,6 +84,71 @@ static void sim_run__same_seed_same_output(void **state)
 	free(d);
 }
 
+/* The "events" member of a JSON report, and rewriting it in place. */
+static uint64_t t_events(const char *json)
+{
+	const char *p = strstr(json, "\"events\": ");
+
+	assert_non_null(p);
+	return strtoull(p + 10, NULL, 10);
+}
+
+static void t_set_events(char *json, uint64_t v)
+{
+	char *p = strstr(json, "\"events\": ") + 10, *e = strchr(p, ',');
+	char num[32];
+	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+
+	memmove(p + n, e, strlen(e) + 1);
+	memcpy(p, num, (size_t)n);
+}
+
+/*
+ * The idle-link diagnostic (--idle-diag-us) only reads the cores and the
+ * network: a run with it reports exactly what one without it reports,
+ * plus its own member; every sample is classified exactly once, for
+ * downlinks and for uplinks, and a loaded network has both busy and idle
+ * samples.
+ */
+static void sim_diag__reads_without_changing_results(void **state)
+{
+	struct sim_config c;
+	struct sim_run *run;
+	const struct sim_diag *d;
+	uint64_t down = 0, up = 0;
+	char *plain, *diag, *m, *end;
+
+	(void)state;
+	t_small(&c, "w5", 0.8);
+	plain = t_run(&c, NULL);
+	c.idle_diag_ps = 5 * SIM_PS_PER_US;
+	diag = t_run(&c, &run);
+	m = strstr(diag, "  \"idle_diag\": {");
+	assert_non_null(m);
+	end = strstr(m, "},\n");
+	assert_non_null(end);
+	memmove(m, end + 3, strlen(end + 3) + 1);
+	/* Its own sampling events (one per period) are counted too. */
+	d = &run->diag;
+	assert_int_equal(t_events(diag),
+			 t_events(plain) +
+				 d->samples / (uint64_t)run->num_hosts);
+	t_set_events(diag, t_events(plain));
+	assert_string_equal(plain, diag);
+	for (int i = 0; i < SIM_DIAG_DOWN_KINDS; i++)
+		down += d->down[i];
+	for (int i = 0; i < SIM_DIAG_UP_KINDS; i++)
+		up += d->up[i];
+	assert_true(d->samples > 1000);
+	assert_int_equal(down, d->samples);
+	assert_int_equal(up, d->samples);
+	assert_true(d->down[SIM_DIAG_DOWN_BUSY] > 0);
+	assert_true(d->down[SIM_DIAG_DOWN_BUSY] < d->samples);
+	sim_run_destroy(run);
+	free(plain);
+	free(diag);
+}
+
 /* One request of size bytes between the two hosts of "pair"; returns
  * its delivery time and the model's best time. */
 static void t_pair_one(uint32_t size, bool pacer, uint64_t *took_ps,
@@ -235,6 +300,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest determinism[] = {
 		cmocka_unit_test(sim_run__same_seed_same_output),
+		cmocka_unit_test(sim_diag__reads_without_changing_results),
 	};
 	const struct CMUnitTest analytic[] = {
 		cmocka_unit_test(sim_stats_best_ps__pair_matches_analytic),
