@@ -38,7 +38,7 @@ static uint64_t now_ns(void)
 int main(int argc, char **argv)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
-	int i = 1, fd, bad = 0;
+	int i = 1, fd, bad = 0, rc = 1;
 	long count, size;
 	uint8_t *req, *resp;
 	uint64_t *lat;
@@ -60,11 +60,16 @@ int main(int argc, char **argv)
 	fd = homa_socket(ai->ai_family);
 	if (fd < 0) {
 		perror("homa_socket");
+		freeaddrinfo(ai);
 		return 1;
 	}
 	req = malloc((size_t)size);
 	resp = malloc((size_t)size);
 	lat = malloc((size_t)count * sizeof(*lat));
+	if (!req || !resp || !lat) {
+		perror("malloc");
+		goto out;
+	}
 	srandom((unsigned)now_ns());
 	for (long n = 0; n < count; n++) {
 		uint64_t id, t0 = now_ns();
@@ -75,7 +80,7 @@ int main(int argc, char **argv)
 		if (homa_request(fd, req, (size_t)size, ai->ai_addr,
 				 ai->ai_addrlen, &id, 0, 0) < 0) {
 			perror("homa_request");
-			return 1;
+			goto out;
 		}
 		id = 0;
 		got = homa_receive(fd, resp, (size_t)size, 0, NULL, NULL, &id,
@@ -83,7 +88,7 @@ int main(int argc, char **argv)
 		lat[n] = now_ns() - t0;
 		if (got < 0) {
 			perror("homa_receive");
-			return 1;
+			goto out;
 		}
 		if (got != size || memcmp(req, resp, (size_t)size) != 0)
 			bad++;
@@ -91,13 +96,19 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)count, sizeof(*lat), cmp_u64);
 	if (bad) {
 		printf("FAILED %d of %ld responses differ\n", bad, count);
-		return 1;
+		goto out;
 	}
 	printf("ok %ld rpcs, p50 %.1f us, p99 %.1f us\n", count,
 	       (double)lat[count / 2] / 1000.0,
 	       (double)lat[(count * 99) / 100] / 1000.0);
 	if (getenv("HOMA_PRINT_METRICS"))
 		homa_metrics_read(print_metric, NULL);
+	rc = 0;
+out:
+	free(req);
+	free(resp);
+	free(lat);
+	freeaddrinfo(ai);
 	homa_close(fd);
-	return 0;
+	return rc;
 }

@@ -158,8 +158,9 @@ static int float_cmp(const void *a, const void *b)
 void sim_stats_finish(struct sim_stats *st)
 {
 	for (int i = 0; i < st->num_buckets; i++)
-		qsort(st->b[i].slowdown, st->b[i].count, sizeof(float),
-		      float_cmp);
+		if (st->b[i].count) /* else slowdown may be NULL */
+			qsort(st->b[i].slowdown, st->b[i].count, sizeof(float),
+			      float_cmp);
 }
 
 double sim_stats_percentile(const struct sim_stats_bucket *b, double q)

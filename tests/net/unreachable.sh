@@ -10,8 +10,8 @@
 #  - UDP datapath, nftables in B rejects the packets with host (IPv4) or
 #    address (IPv6) unreachable -> EHOSTUNREACH;
 #  - UDP datapath, nothing listens on the port in B -> ENOTCONN.
-# Each must come well before the RPC timeout (100 ms here), so it is the
-# ICMP error and not a timeout that ended the RPC.
+# A timeout would give ETIMEDOUT instead: the errno shows that the ICMP
+# error ended the RPC.
 # Needs root: exit 77 (skip) without it, exit 1 if HOMA_REQUIRE_ROOT=1
 # (netns_pair.sh).
 set -u
@@ -26,7 +26,7 @@ ip netns exec "$B" sysctl -qw net.ipv4.icmp_ratelimit=0 \
 
 fail=0
 # expect LABEL ERRNO_TEXT CLIENT_ARGS...: one RPC from A must fail with
-# ERRNO_TEXT (perror's text) in under 50 ms.
+# ERRNO_TEXT (perror's text).
 expect() {
 	local label=$1 want=$2 out t0 t1 ms
 	shift 2
@@ -35,10 +35,10 @@ expect() {
 		"$CLIENT" "$@" 2>&1)
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
-	if [[ $out == *"homa_receive: $want"* ]] && [ "$ms" -lt 80 ]; then
+	if [[ $out == *"homa_receive: $want"* ]]; then
 		echo "ok   $label: '$want' after $ms ms (process included)"
 	else
-		echo "BAD  $label: wanted '$want' in < 80 ms, got '$out' after $ms ms"
+		echo "BAD  $label: wanted '$want', got '$out' after $ms ms"
 		fail=1
 	fi
 }
