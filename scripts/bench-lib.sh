@@ -3,7 +3,7 @@
 # 100-byte round trips (closed loop, one outstanding) for plain UDP,
 # TCP_NODELAY, Homa over UDP and Homa over raw IP 146, on loopback and
 # across a veth pair between two namespaces; then 1 MB requests (10-byte
-# responses, 1 and 4 outstanding) for TCP and Homa. Prints P50/P99 and the ratios the issue
+# responses, 1, 2 and 4 outstanding) for TCP and Homa. Prints P50/P99 and the ratios the issue
 # asks for. Raw IP and veth need root (skipped otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +63,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	pingpong veth "ip netns exec hb-a" "ip netns exec hb-b" 10.78.0.1
 fi
 RESP=10
-for o in 1 4; do
+for o in 1 2 4; do
 	echo "== 1 MB requests, 10-byte responses, loopback, $o outstanding"
 	run "" "" 127.0.0.1 tcp tcp --workload 1000000 --outstanding $o
 	run "" "" 127.0.0.1 homa homa --workload 1000000 --outstanding $o

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +48,11 @@ static int tcp_write_all(int fd, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
-			struct timespec ts = { 0, 20000 };
+			/* Wait for room as a blocking socket would (a fixed
+			 * sleep here stalled large messages). */
+			struct pollfd pfd = { fd, POLLOUT, 0 };
 
-			nanosleep(&ts, NULL);
+			poll(&pfd, 1, -1);
 			continue;
 		}
 		if (w <= 0)
