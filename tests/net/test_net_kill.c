@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +89,25 @@ static int start_server(int port, bool hold)
 	if (got < 0)
 		nt_fail("server did not start");
 	return got;
+}
+
+/*
+ * Kill the holder and wait until it is gone, so that its copy of the
+ * server's socket no longer holds the port. It is the killed server's
+ * child, now adopted by init: waitpid cannot wait for it, a pidfd can
+ * (readable once the process has exited, its files closed).
+ */
+static void kill_holder(void)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, holder_pid, 0);
+	struct pollfd p = { pfd, POLLIN, 0 };
+
+	kill(holder_pid, SIGKILL);
+	if (pfd < 0)
+		nt_fail("pidfd_open: %s", strerror(errno));
+	if (poll(&p, 1, 5000) != 1)
+		nt_fail("the holder did not exit");
+	close(pfd);
 }
 
 /* Run count RPCs, WINDOW at a time, all of which must succeed. */
@@ -186,7 +207,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in6 sa;
 	socklen_t len;
 	uint32_t serial = 0;
-	int fd, port, failed, status, expect;
+	int fd, port, failed, expect;
 	char ticks[16];
 
 	if (argc != 3)
@@ -215,8 +236,7 @@ int main(int argc, char **argv)
 	if (failed < 1)
 		nt_fail("no RPC was outstanding at the kill");
 	if (holder_pid > 0) {
-		kill(holder_pid, SIGKILL);
-		waitpid(holder_pid, &status, 0);
+		kill_holder();
 		holder_pid = -1;
 	}
 	start_server(port, false);
