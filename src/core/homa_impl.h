@@ -70,8 +70,6 @@ struct homa_msgout {
 	uint32_t next_xmit;   /* first byte never transmitted (tx_end) */
 	uint32_t granted;     /* bytes the receiver allows */
 	uint32_t unscheduled; /* bytes sent without grants */
-	uint32_t copied;      /* bytes of buf filled (< length only inside
-			       * homa_send, see homa_msgout_start) */
 	uint8_t unsched_prio; /* level of unscheduled bytes */
 	uint8_t sched_prio;   /* level of scheduled bytes (last GRANT) */
 	uint64_t init_ns;     /* creation time (pacer FIFO) */
@@ -236,10 +234,9 @@ bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
 			  uint16_t port, uint64_t id);
 
 /* ---- outgoing.c ---- */
-int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
-		     int iov_count, size_t length, bool gift);
+int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift);
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
-		       int iov_count);
+		       int iov_count, bool gift);
 void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);

@@ -28,6 +28,12 @@ static int64_t homa_iov_length(const struct homa *homa,
 	return total;
 }
 
+/* The buffer the host gives the core (HOMA_SEND_GIFT), else NULL. */
+static void *homa_send_gift(const struct homa_send_args *a)
+{
+	return a->flags & HOMA_SEND_GIFT ? (void *)a->iov[0].base : NULL;
+}
+
 static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 			     size_t length)
 {
@@ -44,8 +50,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc = homa_rpc_alloc_client(hsk, peer, a->dport);
 	if (!rpc)
 		return -ENOMEM;
-	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length,
-			       a->flags & HOMA_SEND_GIFT);
+	ret = homa_msgout_init(rpc, length, homa_send_gift(a));
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -55,7 +60,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 		rpc->flags |= HOMA_RPC_PRIVATE;
 	a->id = rpc->id;
 	homa->metrics.v[HOMA_M_client_requests_started]++;
-	homa_msgout_start(rpc, a->iov, a->iov_count);
+	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags & HOMA_SEND_GIFT);
 	return 0;
 }
 
@@ -72,15 +77,14 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	if (!rpc) {
 		/* The client gave up; nothing to do but keep the promise to
 		 * free a gift. */
-		if (a->flags & HOMA_SEND_GIFT)
-			homa->env.free(homa->env.ctx, (void *)a->iov[0].base,
+		if (homa_send_gift(a))
+			homa->env.free(homa->env.ctx, homa_send_gift(a),
 				       length);
 		return 0;
 	}
 	if (rpc->state != HOMA_RPC_IN_SERVICE)
 		return -EINVAL;
-	ret = homa_msgout_init(rpc, a->iov, a->iov_count, length,
-			       a->flags & HOMA_SEND_GIFT);
+	ret = homa_msgout_init(rpc, length, homa_send_gift(a));
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -88,7 +92,7 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc->state = HOMA_RPC_OUTGOING;
 	rpc->silent_ticks = 0;
 	homa->metrics.v[HOMA_M_server_responses_started]++;
-	homa_msgout_start(rpc, a->iov, a->iov_count);
+	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags & HOMA_SEND_GIFT);
 	return 0;
 }
 

@@ -63,19 +63,18 @@ static void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 }
 
 /*
- * homa_msgout_init() - copy the message in (its unscheduled bytes only,
- * if the host can push packets out: homa_msgout_start copies the rest)
- * and set up its transmission state. Errors: -ENOMEM.
+ * homa_msgout_init() - set up rpc's outgoing message of length bytes and
+ * its buffer: gift (the host's env.alloc memory, from now on ours to
+ * free) if not NULL, else a new one that homa_msgout_start fills.
+ * Errors: -ENOMEM.
  */
-int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
-		     int iov_count, size_t length, bool gift)
+int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 
 	if (gift) {
-		/* The host's env.alloc memory: from now on ours to free. */
-		out->buf = (uint8_t *)iov[0].base;
+		out->buf = gift;
 		homa->alloc_bytes += length;
 	} else {
 		out->buf = homa_alloc(homa, length);
@@ -93,10 +92,6 @@ int homa_msgout_init(struct homa_rpc *rpc, const struct homa_iov *iov,
 				   ? (uint32_t)length
 				   : (uint32_t)homa->config.unsched_bytes;
 	out->granted = out->unscheduled;
-	out->copied =
-		gift || !homa->env.push ? (uint32_t)length : out->unscheduled;
-	if (!gift)
-		homa_msgout_copy(out->buf, iov, iov_count, 0, out->copied);
 	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
 		rpc->peer->cutoffs, homa->config.num_priorities,
 		(uint32_t)length);
@@ -211,25 +206,29 @@ void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
 }
 
 /*
- * homa_msgout_start() - first transmission of a message just set up by
- * homa_msgout_init from the same iov. If only its unscheduled bytes were
- * copied, send them and push them out before copying the rest: the
- * receiver gets them, and its grants are on the way, while the bulk is
- * copied (Linux Homa also overlaps the copy with transmission).
+ * homa_msgout_start() - copy in a message just set up by homa_msgout_init
+ * (unless it was a gift) and transmit what it may. If the host can push
+ * packets out, only the unscheduled bytes are copied first: they are
+ * sent and pushed before the rest is copied, so the receiver gets them,
+ * and its grants are on the way, while the bulk is copied (Linux Homa
+ * also overlaps the copy with transmission).
  */
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
-		       int iov_count)
+		       int iov_count, bool gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
+	size_t length = (size_t)out->length, first = length;
 
+	if (!gift && homa->env.push)
+		first = out->unscheduled;
+	if (!gift)
+		homa_msgout_copy(out->buf, iov, iov_count, 0, first);
 	homa_xmit_data(rpc, homa->now_ns);
-	if (out->copied == (uint32_t)out->length)
-		return;
-	homa->env.push(homa->env.ctx);
-	homa_msgout_copy(out->buf, iov, iov_count, out->copied,
-			 (size_t)out->length);
-	out->copied = (uint32_t)out->length;
+	if (first < length) {
+		homa->env.push(homa->env.ctx);
+		homa_msgout_copy(out->buf, iov, iov_count, first, length);
+	}
 }
 
 /*
