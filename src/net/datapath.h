@@ -184,6 +184,10 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
 #define HOMA_DP_TLS_SLOTS 2
 void *homa_dp_thread_buf(int slot, size_t bytes);
 
+/* The Internet checksum (RFC 1071) of n bytes at p, e.g. an IP or ICMP
+ * header with its checksum field zero. */
+uint16_t homa_dp_inet_csum(const uint8_t *p, size_t n);
+
 /* The 16-bit one's-complement checksum of spec 1.9 (TCP pseudo-header
  * over src, dst, length, protocol 6) on Homa bytes, with the checksum
  * field (offset 16) taken as zero. */

@@ -73,6 +73,19 @@ static uint32_t homa_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 	return sum;
 }
 
+/* Fold a 32-bit sum of 16-bit words and complement it. */
+static uint16_t homa_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t homa_dp_inet_csum(const uint8_t *p, size_t n)
+{
+	return homa_csum_fold(homa_csum_add(0, p, n));
+}
+
 uint16_t homa_dp_checksum(const struct homa_addr *src,
 			  const struct homa_addr *dst, const uint8_t *pkt,
 			  size_t bytes)
@@ -96,9 +109,7 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
 	sum = homa_csum_add(sum, pkt, bytes < 16 ? bytes : 16);
 	if (bytes > 18)
 		sum = homa_csum_add(sum, pkt + 18, bytes - 18);
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)~sum;
+	return homa_csum_fold(sum);
 }
 
 /* Per-thread scratch buffers: several threads may read packets at once

@@ -43,15 +43,13 @@ static uint64_t homa_dp_icmp_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint16_t homa_dp_icmp_csum(const uint8_t *p, size_t n)
+/* Store the Internet checksum of n bytes at p (field zero) at p + off. */
+static void homa_dp_icmp_csum(uint8_t *p, size_t n, size_t off)
 {
-	uint32_t sum = 0;
+	uint16_t c = homa_dp_inet_csum(p, n);
 
-	for (size_t i = 0; i < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | (i + 1 < n ? p[i + 1] : 0));
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)~sum;
+	p[off] = (uint8_t)(c >> 8);
+	p[off + 1] = (uint8_t)c;
 }
 
 /* The raw ICMP socket of the family (opened on first use); -1 if it
@@ -132,14 +130,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 		ip[9] = (uint8_t)l4proto;
 		memcpy(ip + 12, &src->a[12], 4);  /* the client sent it */
 		memcpy(ip + 16, &local.a[12], 4); /* to us */
-		ip[10] = 0; /* header checksum of the quote: computed */
-		ip[11] = 0;
-		{
-			uint16_t c = homa_dp_icmp_csum(ip, 20);
-
-			ip[10] = (uint8_t)(c >> 8);
-			ip[11] = (uint8_t)c;
-		}
+		homa_dp_icmp_csum(ip, 20, 10);	  /* of the quoted header */
 		msg[0] = HOMA_DP_ICMP_V4_UNREACH;
 		msg[1] = 3; /* port unreachable */
 	} else {
@@ -154,13 +145,8 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 		msg[1] = 4; /* port unreachable */
 	}
 	len = 8 + iph + quote;
-	if (v4) {
-		/* The kernel fills the ICMPv6 checksum, not the ICMP one. */
-		uint16_t c = homa_dp_icmp_csum(msg, len);
-
-		msg[2] = (uint8_t)(c >> 8);
-		msg[3] = (uint8_t)c;
-	}
+	if (v4) /* the kernel fills the ICMPv6 checksum, not the ICMP one */
+		homa_dp_icmp_csum(msg, len, 2);
 	homa_dp_sa_from_addr(src, 0, &sa);
 	if (sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&sa,
 		   v4 ? sizeof(struct sockaddr_in) : sizeof(sa)) < 0)
