@@ -24,6 +24,7 @@ if [ "$purpose" = net ] || [ "$purpose" = demo ]; then
 	want ip iproute2
 	want nft nftables
 	want ethtool ethtool
+	want sysctl procps
 	want gnuplot gnuplot-nox
 	want valgrind valgrind
 fi
