@@ -402,17 +402,25 @@ static void homa_rpc_unknown_pkt(struct homa_rpc *rpc)
 			 homa->now_ns);
 }
 
-/* Send an ACK to peer naming client RPC id, plus stored acks. */
+/*
+ * Send an ACK to peer naming client RPC id (to server port dport), plus
+ * stored acks; a stored ack for id itself is dropped, since the header
+ * names it (the server would count the second one as a bad ack).
+ */
 static void homa_send_ack(struct homa *homa, struct homa_peer *peer,
 			  uint16_t sport, uint16_t dport, uint64_t id)
 {
 	struct homa_wire_pkt pkt;
+	struct homa_wire_ack ack;
 
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.common.type = HOMA_PKT_ACK;
 	while (pkt.u.ack.num_acks < HOMA_WIRE_MAX_ACKS &&
-	       homa_peer_pop_ack(peer, &pkt.u.ack.acks[pkt.u.ack.num_acks]))
-		pkt.u.ack.num_acks++;
+	       homa_peer_pop_ack(peer, &ack)) {
+		if (ack.client_id == id && ack.server_port == dport)
+			continue;
+		pkt.u.ack.acks[pkt.u.ack.num_acks++] = ack;
+	}
 	homa_send_ctrl(homa, peer, sport, dport, id, &pkt);
 }
 
