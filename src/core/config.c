@@ -57,6 +57,8 @@ static const struct config_param params[] = {
 	P(max_overcommit, 1, 1, NPRIO, "messages granted at once"),
 	P(grant_fifo_fraction, 1, 0, 500, "per mille of grants to oldest"),
 	P(fifo_grant_increment, 1, 1, MSG_LIMIT, "bytes per FIFO grant"),
+	P(nudge_usecs, 1, 0, 1000000,
+	  "idle receiver nudges after, us; 0 = off"),
 	P(num_priorities, 1, 1, NPRIO, "priority levels used"),
 	P(priority_map, NPRIO, 0, 7, "level -> 3-bit DSCP priority"),
 	P(unsched_cutoffs, NPRIO, 0, INT32_MAX,
@@ -69,6 +71,8 @@ static const struct config_param params[] = {
 	  "allowed estimated NIC queue, us"),
 	P(defer_min_bytes, 1, 0, MSG_LIMIT, "remainders below bypass pacer"),
 	P(pacer_fifo_fraction, 1, 0, 500, "per mille of pacer picks oldest"),
+	P(nudge_yield_bytes, 1, 0, MSG_LIMIT,
+	  "messages with more left yield to nudged ones"),
 	P(flags, 1, 0, 255, "HOMA_FLAG_* bits; unknown bits ignored"),
 	P(tick_us, 1, 100, 1000000, "timer period, us"),
 	P(resend_ticks, 1, 1, 1000000, "silent ticks before first RESEND"),
@@ -271,6 +275,7 @@ void homa_config_default(struct homa_config *config)
 	config->max_nic_est_backlog_usecs = 5;
 	config->defer_min_bytes = 1000;
 	config->pacer_fifo_fraction = 50;
+	config->nudge_yield_bytes = 1000000;
 	config->flags = 0;
 	config->tick_us = 1000;
 	config->resend_ticks = 5;

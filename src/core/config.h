@@ -29,6 +29,7 @@ struct homa_config {
 	int64_t max_overcommit;	      /* messages granted at once, 1..8 */
 	int64_t grant_fifo_fraction;  /* per mille of grants to oldest, <=500 */
 	int64_t fifo_grant_increment; /* bytes per FIFO grant */
+	int64_t nudge_usecs; /* receiver idle this long nudges; us, 0 = off */
 	/* -- priorities (spec 7) -- */
 	int64_t num_priorities;			   /* levels used, 1..8 */
 	int64_t priority_map[HOMA_MAX_PRIORITIES]; /* level -> DSCP prio 0..7 */
@@ -40,6 +41,8 @@ struct homa_config {
 	int64_t max_nic_est_backlog_usecs; /* allowed estimated NIC queue, us */
 	int64_t defer_min_bytes;     /* remainders below this bypass pacer */
 	int64_t pacer_fifo_fraction; /* per mille of pacer picks oldest */
+	int64_t nudge_yield_bytes;   /* messages with more left yield to nudged
+				      * ones, bytes */
 	int64_t flags;		     /* HOMA_FLAG_* bit mask */
 	/* -- timers (spec 6) -- */
 	int64_t tick_us;	   /* timer period, us (1000) */

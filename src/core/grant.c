@@ -542,6 +542,47 @@ void homa_grant_init(struct homa_grant *g, const struct homa_config *config,
 	g->ctx = ctx;
 }
 
+void homa_grant_data_arrived(struct homa_grant *g, uint64_t now_ns)
+{
+	g->last_data_ns = now_ns;
+	g->nudged = false;
+}
+
+/* grant_held() - m has granted bytes not received from another host. */
+static bool grant_held(const struct homa_grant_msg *m)
+{
+	return m && !m->local && m->granted > m->received &&
+	       m->received < m->length;
+}
+
+uint64_t homa_grant_nudge(struct homa_grant *g, uint64_t now_ns)
+{
+	uint64_t due;
+	bool any = false;
+	int i;
+
+	if (!g->config->nudge_usecs || g->nudged)
+		return 0;
+	for (i = 0; i < HOMA_GRANT_MAX_ACTIVE; i++)
+		any = any || grant_held(g->active[i]);
+	if (!any)
+		return 0;
+	due = g->last_data_ns + (uint64_t)g->config->nudge_usecs * 1000;
+	if (now_ns < due)
+		return due;
+	g->nudged = true;
+	for (i = 0; i < HOMA_GRANT_MAX_ACTIVE; i++) {
+		struct homa_grant_msg *m = g->active[i];
+
+		if (!grant_held(m))
+			continue;
+		grant_metric_add(g, HOMA_M_nudges_sent, 1);
+		g->send_grant(g->ctx, m, m->granted,
+			      homa_grant_prio(g, grant_rank(g, m)));
+	}
+	return 0;
+}
+
 /* homa_grant_peer_init() - a peer record with no inactive and no active
  * message, linked nowhere. Cannot fail. */
 void homa_grant_peer_init(struct homa_grant_peer *peer)

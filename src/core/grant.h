@@ -57,6 +57,8 @@ struct homa_grant {
 	struct homa_list by_age; /* managed messages, oldest first */
 	uint64_t next_fifo_ns;	 /* earliest time of the next FIFO grant */
 	int max_sched_prio;	 /* highest scheduled level; owner updates */
+	uint64_t last_data_ns;	 /* last DATA arrival (any message), ns */
+	bool nudged;		 /* nudges sent since that arrival */
 	/* Transmit a GRANT for m: offset and priority level (0..7). */
 	void (*send_grant)(void *ctx, struct homa_grant_msg *m, uint32_t offset,
 			   int priority);
@@ -98,6 +100,19 @@ void homa_grant_update(struct homa_grant *g, struct homa_grant_msg *m,
  */
 void homa_grant_remove(struct homa_grant *g, struct homa_grant_msg *m,
 		       uint64_t now_ns);
+
+/* homa_grant_data_arrived() - a DATA packet (any message) arrived. */
+void homa_grant_data_arrived(struct homa_grant *g, uint64_t now_ns);
+
+/*
+ * homa_grant_nudge() - with config->nudge_usecs set, once no DATA has
+ * arrived for that long while active messages from other hosts have
+ * granted bytes not yet received, send each such message a GRANT that
+ * repeats its offset (a nudge: its sender is busy elsewhere and this
+ * receiver is idle); once per idle period. Returns when to call again
+ * (0 = not until more DATA or grants).
+ */
+uint64_t homa_grant_nudge(struct homa_grant *g, uint64_t now_ns);
 
 /* homa_grant_prio() - the level for the message of rank (0 = best)
  * among num_active active messages (spec 4.7). */

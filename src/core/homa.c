@@ -250,7 +250,7 @@ static void homa_auto_cutoffs(struct homa *homa, uint64_t now_ns)
 
 uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 {
-	uint64_t next, pacer;
+	uint64_t next, pacer, nudge;
 
 	homa->now_ns = now_ns;
 	if (now_ns >= homa->next_tick_ns) {
@@ -265,6 +265,9 @@ uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 		homa_rpc_reap(homa, (int)homa->config.reap_limit);
 	pacer = homa_pacer_run(homa, now_ns);
 	next = homa->next_tick_ns;
+	nudge = homa_grant_nudge(&homa->grant, now_ns);
+	if (nudge && nudge < next)
+		next = nudge;
 	if (homa->num_dead && now_ns + 1 < next)
 		next = now_ns + 1;
 	if (pacer && pacer < next)

@@ -294,6 +294,9 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 {
 	struct homa *homa = hsk->homa;
 
+	/* The downlink is busy: no nudge before it has been idle again. */
+	if (!peer->local)
+		homa_grant_data_arrived(&homa->grant, homa->now_ns);
 	if (!rpc && (id & 1))
 		rpc = homa_data_new_server(hsk, peer, p, id);
 	else if (!rpc)
@@ -340,11 +343,20 @@ static void homa_grant_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)
 	}
 	if (offset > (uint32_t)out->length)
 		offset = (uint32_t)out->length;
-	if (offset > out->granted)
+	/* A GRANT repeating the offset is a nudge: the receiver is idle and
+	 * waits for the bytes already granted (see homa_pacer_class). One
+	 * with a lower offset is stale (reordered) and changes neither. */
+	if (offset > out->granted) {
 		out->granted = offset;
+		out->nudged = false;
+	} else if (offset == out->granted) {
+		out->nudged = true;
+		homa->metrics.v[HOMA_M_nudges_received]++;
+	}
 	out->sched_prio = p->u.grant.priority < HOMA_MAX_PRIORITIES
 				  ? p->u.grant.priority
 				  : HOMA_MAX_PRIORITIES - 1;
+	homa_pacer_resort(homa, rpc);
 	homa_xmit_data(rpc, homa->now_ns);
 }
 

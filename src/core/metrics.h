@@ -73,6 +73,8 @@
 	X(fifo_grants, "grants issued to the oldest message")                  \
 	X(grant_bytes, "bytes granted")                                        \
 	X(grant_needy, "grant checks deferred for lack of incoming room")      \
+	X(nudges_sent, "nudges: GRANTs repeating an offset, receiver idle")    \
+	X(nudges_received, "nudges received (GRANT repeating the offset)")     \
 	X(pacer_packets, "DATA packets sent by the pacer")                     \
 	X(pacer_bytes, "DATA bytes sent by the pacer")                         \
 	X(pacer_fifo_picks, "pacer picks of the oldest message")               \

@@ -8,7 +8,9 @@
  * will have left the link. A packet may go out only while that lies less
  * than max_nic_est_backlog_usecs ahead, unless the message has at most
  * defer_min_bytes left or throttling is off. Blocked messages wait on the
- * throttled list, ordered by bytes left to send (SRPT); homa_pacer_run
+ * throttled list, ordered by bytes left to send (SRPT), except that a
+ * message with more than nudge_yield_bytes left whose receiver nudged it
+ * goes before the other such messages (homa_pacer_class); homa_pacer_run
  * sends from its head, and every 1000/pacer_fifo_fraction picks from the
  * oldest message instead.
  */
@@ -177,10 +179,27 @@ static bool homa_can_send(const struct homa_rpc *rpc)
 	       rpc->state == HOMA_RPC_OUTGOING;
 }
 
-/* Insert rpc into the throttled list, ordered by bytes left (SRPT). */
+/*
+ * homa_pacer_class() - 0 for a message with at most nudge_yield_bytes
+ * left, 1 for a longer one whose receiver nudged it (it waits, idle, for
+ * the bytes it granted), 2 for other long ones. Without nudges the order
+ * (class, bytes left) is plain SRPT; with them a sender busy with long
+ * messages serves the idle receiver first, and shorter messages keep
+ * their place.
+ */
+static int homa_pacer_class(const struct homa *homa, const struct homa_rpc *rpc,
+			    uint32_t left)
+{
+	if (left <= (uint64_t)homa->config.nudge_yield_bytes)
+		return 0;
+	return rpc->out.nudged ? 1 : 2;
+}
+
+/* Insert rpc into the throttled list, ordered by (class, bytes left). */
 static void homa_pacer_add(struct homa *homa, struct homa_rpc *rpc)
 {
 	uint32_t left = (uint32_t)rpc->out.length - rpc->out.next_xmit;
+	int cls = homa_pacer_class(homa, rpc, left);
 	struct homa_list *pos;
 
 	if (homa_list_linked(&rpc->out.throttled_link))
@@ -189,7 +208,10 @@ static void homa_pacer_add(struct homa *homa, struct homa_rpc *rpc)
 	{
 		struct homa_rpc *o = homa_container_of(pos, struct homa_rpc,
 						       out.throttled_link);
-		if ((uint32_t)o->out.length - o->out.next_xmit > left)
+		uint32_t o_left = (uint32_t)o->out.length - o->out.next_xmit;
+		int o_cls = homa_pacer_class(homa, o, o_left);
+
+		if (o_cls > cls || (o_cls == cls && o_left > left))
 			break;
 	}
 	homa_list_insert_after(pos->prev, &rpc->out.throttled_link);
@@ -203,6 +225,15 @@ void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
 		return;
 	homa_list_del(&rpc->out.throttled_link);
 	homa->num_throttled--;
+}
+
+void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)
+{
+	if (!homa_list_linked(&rpc->out.throttled_link))
+		return;
+	homa_pacer_remove(homa, rpc);
+	homa_pacer_add(homa, rpc);
+	homa->metrics.v[HOMA_M_throttled_msgs]--;
 }
 
 /*
@@ -303,10 +334,8 @@ uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns)
 			homa_pacer_remove(homa, rpc);
 			continue;
 		}
-		/* Keep SRPT order: its remaining bytes shrank. */
-		homa_pacer_remove(homa, rpc);
-		homa_pacer_add(homa, rpc);
-		homa->metrics.v[HOMA_M_throttled_msgs]--;
+		/* Keep the order: its remaining bytes shrank. */
+		homa_pacer_resort(homa, rpc);
 	}
 	return 0;
 }

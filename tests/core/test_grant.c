@@ -31,6 +31,7 @@ struct call {
 	uint32_t offset;	  /* offset in the GRANT */
 	int prio;		  /* priority level */
 	bool fifo;		  /* a FIFO grant */
+	bool nudge;		  /* a nudge (repeats the offset) */
 };
 
 struct fixture {
@@ -43,8 +44,9 @@ struct fixture {
 	uint32_t last_offset[MAX_MSGS];	 /* last offset sent */
 	int seen[MAX_MSGS];		 /* scratch for the invariant check */
 	struct call calls[MAX_CALLS];
-	int num_calls;	    /* all grants, recorded or not */
-	uint64_t fifo_seen; /* fifo_grants counter at the last grant */
+	int num_calls;	     /* all grants, recorded or not */
+	uint64_t fifo_seen;  /* fifo_grants counter at the last grant */
+	uint64_t nudge_seen; /* nudges_sent counter at the last grant */
 };
 
 /* The defaults of spec section 10, except FIFO grants (off unless a test
@@ -81,14 +83,23 @@ static void fake_send_grant(void *ctx, struct homa_grant_msg *m,
 {
 	struct fixture *f = ctx;
 	uint64_t fifo_now = f->metrics.v[HOMA_M_fifo_grants];
+	uint64_t nudge_now = f->metrics.v[HOMA_M_nudges_sent];
 	bool fifo = fifo_now != f->fifo_seen;
+	bool nudge = nudge_now != f->nudge_seen;
 	int ix = msg_ix(f, m);
 
 	f->fifo_seen = fifo_now;
+	f->nudge_seen = nudge_now;
 	assert_true(m->managed);
 	assert_int_equal(offset, m->granted);
 	assert_true(offset <= m->length);
-	assert_true(offset > f->last_offset[ix]);
+	/* Offsets only grow, except that a nudge repeats the last one for
+	 * a message still waiting for granted bytes. */
+	if (nudge)
+		assert_true(offset == f->last_offset[ix] &&
+			    m->received < offset);
+	else
+		assert_true(offset > f->last_offset[ix]);
 	f->last_offset[ix] = offset;
 	if (fifo) {
 		int high = (int)f->config.num_priorities - 2;
@@ -108,6 +119,7 @@ static void fake_send_grant(void *ctx, struct homa_grant_msg *m,
 		f->calls[f->num_calls].offset = offset;
 		f->calls[f->num_calls].prio = priority;
 		f->calls[f->num_calls].fifo = fifo;
+		f->calls[f->num_calls].nudge = nudge;
 	}
 	f->num_calls++;
 }
@@ -1186,6 +1198,83 @@ static void homa_grant_update__random(void **state)
 	}
 }
 
+/* An idle receiver nudges the senders that hold its grants: after
+ * nudge_usecs without DATA, one GRANT repeating each active message's
+ * offset at its rank's level; once until DATA arrives again. */
+static void homa_grant_nudge__idle_receiver(void **state)
+{
+	struct fixture *f = *state;
+	struct homa_grant_msg *a = mk(f, 0, 0, 100000, 10000, 1);
+	struct homa_grant_msg *b = mk(f, 1, 1, 200000, 10000, 2);
+	struct homa_grant_msg *c = mk(f, 2, 2, 300000, 10000, 3);
+	int n;
+
+	f->config.window = 20000;
+	f->config.nudge_usecs = 3;
+	homa_grant_add(&f->g, a, 0);
+	homa_grant_add(&f->g, b, 0);
+	homa_grant_add(&f->g, c, 0);
+	/* c has received all it was granted (its next GRANT not yet out) */
+	c->received = c->granted;
+	homa_grant_data_arrived(&f->g, 500);
+	n = f->num_calls;
+	assert_int_equal(homa_grant_nudge(&f->g, 501), 3500);
+	assert_int_equal(homa_grant_nudge(&f->g, 3499), 3500);
+	assert_int_equal(f->num_calls, n);
+	assert_int_equal(homa_grant_nudge(&f->g, 3500), 0);
+	/* a and b, not c (nothing held); normal levels by rank */
+	assert_int_equal(f->num_calls, n + 2);
+	assert_int_equal(f->metrics.v[HOMA_M_nudges_sent], 2);
+	for (int i = n; i < n + 2; i++) {
+		struct call *k = &f->calls[i];
+
+		assert_true(k->nudge);
+		assert_true(k->m == a || k->m == b);
+		assert_int_equal(k->offset, 20000);
+		assert_int_equal(k->prio,
+				 homa_grant_prio(&f->g, k->m == a ? 0 : 1));
+	}
+	assert_int_equal(a->granted, 20000); /* nothing added */
+	/* once per idle period */
+	assert_int_equal(homa_grant_nudge(&f->g, 9000), 0);
+	assert_int_equal(f->num_calls, n + 2);
+	/* DATA re-arms it */
+	deliver(f, a, 5000, 9500);
+	homa_grant_data_arrived(&f->g, 9500);
+	n = f->num_calls;
+	assert_int_equal(homa_grant_nudge(&f->g, 12500), 0);
+	assert_int_equal(f->num_calls, n + 2);
+	c->received = 0;
+	check_invariants(f, 3);
+}
+
+/* No nudge when off (the default), when nothing granted is missing, or
+ * for a sender on this host (no network between them). */
+static void homa_grant_nudge__off_or_nothing_held(void **state)
+{
+	struct fixture *f = *state;
+	struct homa_grant_msg *a = mk(f, 0, 0, 100000, 10000, 1);
+	struct homa_grant_msg *l = mk(f, 1, 1, 100000, 10000, 2);
+
+	f->config.window = 20000;
+	homa_grant_add(&f->g, a, 0);
+	assert_int_equal(homa_grant_nudge(&f->g, 1000000), 0); /* off */
+	f->config.nudge_usecs = 3;
+	deliver(f, a, 20000, 10); /* granted 40000 */
+	homa_grant_data_arrived(&f->g, 10);
+	assert_int_equal(homa_grant_nudge(&f->g, 20), 3010);
+	deliver(f, a, 40000, 30); /* granted 60000 */
+	a->received = 60000;	  /* all granted bytes in */
+	homa_grant_data_arrived(&f->g, 40);
+	assert_int_equal(homa_grant_nudge(&f->g, 5000), 0);
+	l->local = true;
+	homa_grant_add(&f->g, l, 50);
+	assert_int_equal(homa_grant_nudge(&f->g, 5000), 0);
+	assert_int_equal(f->metrics.v[HOMA_M_nudges_sent], 0);
+	a->received = 40000;
+	check_invariants(f, 2);
+}
+
 static void homa_grant_remove__random_with_aborts(void **state)
 {
 	struct fixture *f = *state;
@@ -1227,6 +1316,8 @@ int main(void)
 		T(homa_grant_update__fifo_skips_unresponsive),
 		T(homa_grant_update__fifo_oldest_by_birth),
 		T(homa_grant_update__fifo_disabled),
+		T(homa_grant_nudge__idle_receiver),
+		T(homa_grant_nudge__off_or_nothing_held),
 		T(homa_grant_update__random),
 		T(homa_grant_remove__random_with_aborts),
 #undef T

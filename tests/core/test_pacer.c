@@ -3,7 +3,8 @@
  * core instance whose transmissions are captured: admission while the
  * estimated backlog is under max_nic_est_backlog_usecs, the small-message
  * bypass, SRPT order of throttled messages, the FIFO pick, pacing at the
- * link rate over time, and HOMA_FLAG_DONT_THROTTLE.
+ * link rate over time, HOMA_FLAG_DONT_THROTTLE, and the place of nudged
+ * messages (a GRANT that adds no bytes) in the pacer's order.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -95,6 +96,9 @@ static uint32_t p_path_mtu(void *ctx, const struct homa_addr *dst, bool *local)
 	return path_mtu;
 }
 
+/* Settings p_open applies when not negative. */
+static int64_t p_nudge_yield = -1, p_fifo_fraction = -1;
+
 static void p_open(uint32_t unsched, int64_t flags)
 {
 	struct homa_env env = { NULL,
@@ -111,6 +115,10 @@ static void p_open(uint32_t unsched, int64_t flags)
 	c.link_mbps = 1000;
 	c.unsched_bytes = unsched;
 	c.flags = flags;
+	if (p_nudge_yield >= 0)
+		c.nudge_yield_bytes = p_nudge_yield;
+	if (p_fifo_fraction >= 0)
+		c.pacer_fifo_fraction = p_fifo_fraction;
 	num_sent = 0;
 	now = 1000000;
 	allocated = 0;
@@ -259,6 +267,128 @@ static void homa_pacer_run__fifo_share(void **state)
 	p_close();
 }
 
+/* The receiver of client RPC id grants up to offset. */
+static void p_grant(uint64_t id, uint32_t offset)
+{
+	struct homa_wire_pkt g;
+	uint8_t buf[128];
+	int len;
+
+	memset(&g, 0, sizeof(g));
+	g.common.type = HOMA_PKT_GRANT;
+	g.common.sport = 99;
+	g.common.dport = homa_sock_port(P.s);
+	g.common.sender_id = id | 1;
+	g.u.grant.offset = offset;
+	len = homa_wire_encode(&g, buf, sizeof(buf));
+	assert_true(len > 0);
+	homa_input(P.h, &P.peer, buf, (size_t)len, now);
+}
+
+/* Payload bytes of id sent so far. */
+static uint32_t p_bytes(uint64_t id)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < num_sent; i++)
+		if (sent[i].id == id)
+			n += sent[i].bytes;
+	return n;
+}
+
+/* Index in sent[] of the last packet of id at or after from, or -1. */
+static int p_last(uint64_t id, int from)
+{
+	int last = -1;
+
+	for (int i = from; i < num_sent; i++)
+		if (sent[i].id == id)
+			last = i;
+	return last;
+}
+
+/* Index in sent[] of the first packet of id at or after from, or -1. */
+static int p_first(uint64_t id, int from)
+{
+	for (int i = from; i < num_sent; i++)
+		if (sent[i].id == id)
+			return i;
+	return -1;
+}
+
+/*
+ * A GRANT repeating a message's offset (a nudge: its receiver is idle)
+ * puts that message before the other messages with more than
+ * nudge_yield_bytes left, never before shorter ones; the next GRANT that
+ * adds bytes returns it to SRPT order.
+ */
+static void homa_pacer_run__nudged_message_first_among_long(void **state)
+{
+	uint64_t a, b, s;
+	int mark, end_s, end_b1, first_a;
+
+	(void)state;
+	p_nudge_yield = 100000;
+	p_fifo_fraction = 0;
+	p_open(10000, 0);
+	a = p_send(150000);
+	b = p_send(400000);
+	s = p_send(50000);
+	p_run(now + 1000000); /* the unscheduled bytes */
+	mark = num_sent;
+	/* b's first packet leaves at once (the NIC is idle), then the
+	 * backlog model throttles everything. */
+	p_grant(b, 200000);
+	p_grant(b, 200000); /* nudge */
+	p_grant(s, 50000);
+	p_grant(a, 150000);
+	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_nudges_received], 1);
+	/* 380 kB at 1 Gbit/s: about 3.3 ms; stop in the middle of a. */
+	p_run(now + 2500000);
+	end_s = p_last(s, mark);
+	end_b1 = p_last(b, mark);
+	first_a = p_first(a, mark);
+	/* s (short) first, then b's granted bytes (nudged), then a. */
+	assert_true(end_s >= 0 && end_b1 > end_s);
+	assert_true(first_a > end_b1);
+	assert_int_equal(p_bytes(s), 50000);
+	/* all of b's granted bytes (whole frames: the last runs past) */
+	assert_in_range(sent[end_b1].offset + sent[end_b1].bytes, 200000,
+			200000 + sent[end_b1].bytes - 1);
+	/* A GRANT that adds bytes ends the nudge: a (fewer bytes left)
+	 * goes on before the rest of b. */
+	mark = num_sent;
+	p_grant(b, 400000);
+	p_run(now + 5000000);
+	assert_true(p_first(b, mark) > p_last(a, mark));
+	assert_int_equal(p_bytes(a), 150000);
+	p_close();
+	p_nudge_yield = p_fifo_fraction = -1;
+}
+
+/* Without a nudge the same messages go in SRPT order (a before b). */
+static void homa_pacer_run__no_nudge_plain_srpt(void **state)
+{
+	uint64_t a, b;
+	int mark;
+
+	(void)state;
+	p_nudge_yield = 100000;
+	p_fifo_fraction = 0;
+	p_open(10000, 0);
+	a = p_send(150000);
+	b = p_send(400000);
+	p_run(now + 1000000);
+	mark = num_sent;
+	p_grant(a, 150000);
+	p_grant(b, 200000);
+	p_run(now + 5000000);
+	assert_true(p_first(b, mark) > p_last(a, mark));
+	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_nudges_received], 0);
+	p_close();
+	p_nudge_yield = p_fifo_fraction = -1;
+}
+
 static void homa_xmit_data__dont_throttle(void **state)
 {
 	uint64_t id;
@@ -327,6 +457,9 @@ int main(void)
 		cmocka_unit_test(homa_xmit_data__small_messages_bypass),
 		cmocka_unit_test(homa_pacer_run__srpt_order),
 		cmocka_unit_test(homa_pacer_run__fifo_share),
+		cmocka_unit_test(
+			homa_pacer_run__nudged_message_first_among_long),
+		cmocka_unit_test(homa_pacer_run__no_nudge_plain_srpt),
 		cmocka_unit_test(homa_xmit_data__dont_throttle),
 		cmocka_unit_test(homa_peer_get__path_mtu_sizes_packets),
 		cmocka_unit_test(homa_peer_get__local_peer_never_paced),
