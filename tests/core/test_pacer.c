@@ -359,6 +359,8 @@ static void homa_pacer_run__nudged_message_first_among_long(void **state)
 	 * goes on before the rest of b. */
 	mark = num_sent;
 	p_grant(b, 400000);
+	p_grant(b, 300000); /* stale (reordered): not a nudge */
+	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_nudges_received], 1);
 	p_run(now + 5000000);
 	assert_true(p_first(b, mark) > p_last(a, mark));
 	assert_int_equal(p_bytes(a), 150000);
