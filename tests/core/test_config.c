@@ -357,6 +357,17 @@ static void homa_config_validate__relations(void **state)
 		assert_prefix(err, "mtu: 576 ");
 		assert_memory_equal(&c, &before, sizeof(c));
 	}
+
+	/* A nudge wait within one packet time: 1500-byte packets at 10
+	 * Gbit/s take 1.2 us each, so 2 us is the least. */
+	homa_config_default(&c);
+	c.link_mbps = 10000;
+	c.nudge_usecs = 1;
+	assert_int_equal(homa_config_validate(&c, err), -EINVAL);
+	assert_string_equal(err, "nudge_usecs: 1 is not above one mtu packet "
+				 "time at link_mbps (10000)");
+	c.nudge_usecs = 2;
+	assert_int_equal(homa_config_validate(&c, err), 0);
 }
 
 static void homa_config_set__get_round_trip(void **state)
@@ -384,6 +395,11 @@ static void homa_config_set__get_round_trip(void **state)
 			in[0] = 1000;
 		if (strcmp(r->name, "peer_idle_secs_max") == 0)
 			in[0] = 300;
+		/* nudges on stay above a packet time when the link changes */
+		if (strcmp(r->name, "nudge_usecs") == 0)
+			in[0] = 100;
+		if (strcmp(r->name, "link_mbps") == 0)
+			in[0] = 10000;
 		before = c;
 		assert_int_equal(
 			homa_config_set(&c, r->name, in, r->count, err), 0);
