@@ -316,6 +316,21 @@ static int p_first(uint64_t id, int from)
 	return -1;
 }
 
+/* A sender with 10000 unscheduled bytes, messages above 100 kB yielding
+ * to nudged ones, and no FIFO picks (so the order is exact). */
+static void p_open_nudge(void)
+{
+	p_nudge_yield = 100000;
+	p_fifo_fraction = 0;
+	p_open(10000, 0);
+}
+
+static void p_close_nudge(void)
+{
+	p_close();
+	p_nudge_yield = p_fifo_fraction = -1;
+}
+
 /*
  * A GRANT repeating a message's offset (a nudge: its receiver is idle)
  * puts that message before the other messages with more than
@@ -328,9 +343,7 @@ static void homa_pacer_run__nudged_message_first_among_long(void **state)
 	int mark, end_s, end_b1, first_a;
 
 	(void)state;
-	p_nudge_yield = 100000;
-	p_fifo_fraction = 0;
-	p_open(10000, 0);
+	p_open_nudge();
 	a = p_send(150000);
 	b = p_send(400000);
 	s = p_send(50000);
@@ -364,8 +377,7 @@ static void homa_pacer_run__nudged_message_first_among_long(void **state)
 	p_run(now + 5000000);
 	assert_true(p_first(b, mark) > p_last(a, mark));
 	assert_int_equal(p_bytes(a), 150000);
-	p_close();
-	p_nudge_yield = p_fifo_fraction = -1;
+	p_close_nudge();
 }
 
 /* Without a nudge the same messages go in SRPT order (a before b). */
@@ -375,9 +387,7 @@ static void homa_pacer_run__no_nudge_plain_srpt(void **state)
 	int mark;
 
 	(void)state;
-	p_nudge_yield = 100000;
-	p_fifo_fraction = 0;
-	p_open(10000, 0);
+	p_open_nudge();
 	a = p_send(150000);
 	b = p_send(400000);
 	p_run(now + 1000000);
@@ -387,8 +397,7 @@ static void homa_pacer_run__no_nudge_plain_srpt(void **state)
 	p_run(now + 5000000);
 	assert_true(p_first(b, mark) > p_last(a, mark));
 	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_nudges_received], 0);
-	p_close();
-	p_nudge_yield = p_fifo_fraction = -1;
+	p_close_nudge();
 }
 
 static void homa_xmit_data__dont_throttle(void **state)
