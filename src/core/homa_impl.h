@@ -72,7 +72,7 @@ struct homa_msgout {
 	uint32_t unscheduled; /* bytes sent without grants */
 	uint8_t unsched_prio; /* level of unscheduled bytes */
 	uint8_t sched_prio;   /* level of scheduled bytes (last GRANT) */
-	bool nudged;	      /* last GRANT added no bytes (pacer order) */
+	bool nudged;	      /* last GRANT repeated the offset (pacer order) */
 	uint64_t init_ns;     /* creation time (pacer FIFO) */
 	struct homa_list throttled_link; /* in homa.throttled */
 	uint64_t done_ns;		 /* time next_xmit reached length */
@@ -245,7 +245,7 @@ uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns);
 void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);
 void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc);
 /* homa_pacer_resort() - rpc's place in the pacer's order may have changed
- * (a GRANT arrived); move it if it is on the list. */
+ * (bytes sent, or a nudge began or ended); move it if it is on the list. */
 void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc);
 void homa_send_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
 		      int level);

@@ -335,6 +335,7 @@ static void homa_grant_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	uint32_t offset = p->u.grant.offset;
+	bool was_nudged = out->nudged;
 
 	rpc->silent_ticks = 0;
 	if (rpc->state != HOMA_RPC_OUTGOING || !out->buf) {
@@ -356,7 +357,8 @@ static void homa_grant_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)
 	out->sched_prio = p->u.grant.priority < HOMA_MAX_PRIORITIES
 				  ? p->u.grant.priority
 				  : HOMA_MAX_PRIORITIES - 1;
-	homa_pacer_resort(homa, rpc);
+	if (out->nudged != was_nudged)
+		homa_pacer_resort(homa, rpc);
 	homa_xmit_data(rpc, homa->now_ns);
 }
 
