@@ -54,7 +54,6 @@ static int diag_down_reason(struct sim_diag *d, int i)
 		struct homa_rpc *rpc;
 		bool up, down;
 		int s, dst;
-		uint64_t queued;
 
 		if (!m || m->granted <= m->received)
 			continue;
@@ -74,8 +73,7 @@ static int diag_down_reason(struct sim_diag *d, int i)
 		}
 		d->holders++;
 		dst = sim_net_nic_last_dst(run->net, s);
-		sim_net_down_queued(run->net, dst, &queued);
-		if (queued >= SIM_DIAG_QUEUED_BYTES)
+		if (sim_net_down_queued(run->net, dst) >= SIM_DIAG_QUEUED_BYTES)
 			d->holders_queued++;
 	}
 	if (flight)

@@ -595,8 +595,7 @@ int sim_net_nic_last_dst(const struct sim_net *net, int host)
 	return port_nic(net, host)->last_dst;
 }
 
-void sim_net_down_queued(const struct sim_net *net, int host,
-			 uint64_t *queued_bytes)
+uint64_t sim_net_down_queued(const struct sim_net *net, int host)
 {
-	*queued_bytes = port_down_of(net, host)->queued_bytes;
+	return port_down_of(net, host)->queued_bytes;
 }

@@ -181,11 +181,10 @@ void sim_net_path(const struct sim_net *net, struct sim_path *path);
  * holding packets) now; sim_net_nic_last_dst() - the receiving host of
  * the last packet host's NIC put on the wire (0 if none yet);
  * sim_net_down_queued() - the wire bytes waiting in the ToR's port
- * toward host. */
+ * toward host (returned). */
 void sim_net_host_ports(const struct sim_net *net, int host, bool *up_busy,
 			bool *down_busy);
 int sim_net_nic_last_dst(const struct sim_net *net, int host);
-void sim_net_down_queued(const struct sim_net *net, int host,
-			 uint64_t *queued_bytes);
+uint64_t sim_net_down_queued(const struct sim_net *net, int host);
 
 #endif /* SIM_NET_H */
