@@ -84,7 +84,8 @@ static void bench_workload_sample__means_within_2pct(void **state)
 						     BENCH_MAX_MSG, err,
 						     sizeof(err)),
 				 0);
-		assert_true(w.mean > want * 0.9999 && w.mean < want * 1.0001);
+		assert_true(w.wl.mean_bytes > want * 0.9999 &&
+			    w.wl.mean_bytes < want * 1.0001);
 		got = sample_mean(&w, 2000000);
 		print_message("%s: mean %.1f, sampled %.1f\n", names[i], want,
 			      got);
@@ -102,10 +103,10 @@ static void bench_workload_load__truncation_and_fixed(void **state)
 	assert_int_equal(
 		bench_workload_load(&w, "w5", wdir(), 100000, err, sizeof(err)),
 		0);
-	assert_int_equal(w.sizes[w.n - 1], 100000);
-	for (size_t i = 1; i < w.n; i++)
-		assert_true(w.sizes[i] > w.sizes[i - 1]);
-	assert_true(w.mean <= 100000);
+	assert_int_equal(w.wl.size[w.wl.n - 1], 100000);
+	for (int i = 1; i < w.wl.n; i++)
+		assert_true(w.wl.size[i] > w.wl.size[i - 1]);
+	assert_true(w.wl.mean_bytes <= 100000);
 	bench_workload_free(&w);
 	assert_int_equal(bench_workload_load(&w, "1500", wdir(), 1000000, err,
 					     sizeof(err)),
@@ -139,7 +140,7 @@ static void bench_workload_bucket__deciles(void **state)
 			 0);
 	for (int d = 1; d < 10; d++)
 		assert_true(w.deciles[d] >= w.deciles[d - 1]);
-	assert_int_equal(w.deciles[9], w.sizes[w.n - 1]);
+	assert_int_equal(w.deciles[9], w.wl.size[w.wl.n - 1]);
 	for (int i = 0; i < 100000; i++) {
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		counts[bench_workload_bucket(

@@ -85,7 +85,8 @@ static int bench_start(struct bench_run *r)
 static void *bench_sender(void *arg)
 {
 	struct bench_run *r = arg;
-	double rate = r->o->load_mbps * 1e6 / 8 / r->w->mean; /* RPCs/s */
+	double rate =
+		r->o->load_mbps * 1e6 / 8 / r->w->wl.mean_bytes; /* RPCs/s */
 	uint64_t next = bench_now_ns();
 
 	pthread_mutex_lock(&r->lock);
@@ -199,13 +200,13 @@ static void bench_calibrate(struct bench_run *r, struct bench_calib *cal)
 
 	cal->n = 0;
 	for (int i = 0; i < BENCH_CAL_POINTS && !bench_stop; i++) {
-		uint32_t size = i == 0 ? r->w->sizes[0]
+		uint32_t size = i == 0 ? r->w->wl.size[0]
 				       : r->w->deciles[(i - 1) * 10 /
 						       (BENCH_CAL_POINTS - 1)];
 		double *lat;
 
 		if (i == BENCH_CAL_POINTS - 1)
-			size = r->w->sizes[r->w->n - 1];
+			size = r->w->wl.max_bytes;
 		if (cal->n && size <= cal->size[cal->n - 1])
 			continue;
 		bench_results_free(&r->res);

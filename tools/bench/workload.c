@@ -38,12 +38,9 @@ int bench_workload_load(struct bench_workload *w, const char *spec,
 		return -1;
 	}
 	sim_workload_truncate(&w->wl, max_len);
-	w->sizes = w->wl.size;
-	w->n = (size_t)w->wl.n;
-	w->mean = w->wl.mean_bytes;
 	for (int d = 0; d < 10; d++)
 		w->deciles[d] = bench_workload_sample(w, (d + 1) / 10.0 - 1e-9);
-	w->deciles[9] = w->sizes[w->n - 1];
+	w->deciles[9] = w->wl.max_bytes;
 	return 0;
 }
 
@@ -63,6 +60,4 @@ int bench_workload_bucket(const struct bench_workload *w, uint32_t size)
 void bench_workload_free(struct bench_workload *w)
 {
 	sim_workload_free(&w->wl);
-	w->sizes = NULL;
-	w->n = 0;
 }

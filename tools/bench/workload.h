@@ -18,9 +18,6 @@ struct bench_workload {
 	char name[32];		/* "w4" or the fixed size as text */
 	struct sim_workload wl; /* the distribution (the simulator's
 				 * reader and sampler, truncated here) */
-	uint32_t *sizes;	/* = wl.size: lengths, ascending, bytes */
-	size_t n;		/* = wl.n: entries in sizes */
-	double mean;		/* mean length after truncation, bytes */
 	uint32_t deciles[10];	/* upper size of each tenth of messages */
 };
 
