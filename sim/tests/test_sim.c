@@ -93,6 +93,62 @@ static uint64_t t_events(const char *json)
 	return strtoull(p + 10, NULL, 10);
 }
 
+/* The core parameter's value in a JSON report (-1 if missing). */
+static long long t_json_int(const char *json, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	p = strstr(json, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Nudges are on by default at two packet times of the host link,
+ * rounded up to a microsecond; they fire under load; --homa
+ * nudge_usecs=0 and --basic turn them off. */
+static void sim_run__nudges_by_default(void **state)
+{
+	struct sim_config c;
+	struct sim_run *run;
+	char *json;
+
+	(void)state;
+	t_small(&c, "w5", 0.8);
+	json = t_run(&c, &run);
+	assert_int_equal(run->homa_cfg.nudge_usecs, 3);
+	assert_int_equal(run->num_checks, 0);
+	assert_true(t_json_int(json, "nudges_sent") > 0);
+	sim_run_destroy(run);
+	free(json);
+
+	snprintf(c.params[0].name, sizeof(c.params[0].name), "nudge_usecs");
+	c.params[0].values[0] = 0;
+	c.params[0].count = 1;
+	c.num_params = 1;
+	json = t_run(&c, &run);
+	assert_int_equal(run->homa_cfg.nudge_usecs, 0);
+	assert_int_equal(t_json_int(json, "nudges_sent"), 0);
+	sim_run_destroy(run);
+	free(json);
+
+	t_small(&c, "w5", 0.8);
+	c.topo.host_bps = 1000000000; /* 2 x 12,000 bits = 24 us */
+	c.window_ps = SIM_PS_PER_MS / 10;
+	json = t_run(&c, &run);
+	assert_int_equal(run->homa_cfg.nudge_usecs, 24);
+	sim_run_destroy(run);
+	free(json);
+
+	t_small(&c, "w5", 0.8);
+	c.basic = true;
+	c.window_ps = SIM_PS_PER_MS / 10;
+	json = t_run(&c, &run);
+	assert_int_equal(run->homa_cfg.nudge_usecs, 0);
+	sim_run_destroy(run);
+	free(json);
+}
+
 static void t_set_events(char *json, uint64_t v)
 {
 	char *p = strstr(json, "\"events\": ") + 10, *e = strchr(p, ',');
@@ -301,6 +357,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest determinism[] = {
 		cmocka_unit_test(sim_run__same_seed_same_output),
 		cmocka_unit_test(sim_diag__reads_without_changing_results),
+		cmocka_unit_test(sim_run__nudges_by_default),
 	};
 	const struct CMUnitTest analytic[] = {
 		cmocka_unit_test(sim_stats_best_ps__pair_matches_analytic),
