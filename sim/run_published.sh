@@ -8,7 +8,8 @@
 # usage: sim/run_published.sh [OUTDIR] [WORKLOADS] [LOADS] [CONFIGS]
 #   defaults: build/sim-results "w1 w2 w3 w4 w5" "0.5 0.8" "homa8 homa1 basic"
 #   CONFIGS may also name homa8w (Homa, 8 priorities, link_mbps 9500) and
-#   homa8n (Homa, 8 priorities, idle receivers nudge after 3 us).
+#   homa8x (Homa, 8 priorities, without the simulator's default nudges:
+#   the core's and the library's default).
 #   HOMA_SIM=path/to/homa-sim overrides the binary (default build/bin).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,7 @@ flags() {
 	# The workaround for the core's NIC model (docs/simulation.md): the
 	# pacer paces data at 95% so control packets fit in the rest.
 	homa8w) echo "--prio 8 --homa link_mbps=9500" ;;
-	homa8n) echo "--prio 8 --homa nudge_usecs=3" ;;
+	homa8x) echo "--prio 8 --homa nudge_usecs=0" ;;
 	esac
 }
 
