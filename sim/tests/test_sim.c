@@ -84,24 +84,23 @@ static void sim_run__same_seed_same_output(void **state)
 	free(d);
 }
 
-/* The "events" member of a JSON report, and rewriting it in place. */
-static uint64_t t_events(const char *json)
-{
-	const char *p = strstr(json, "\"events\": ");
-
-	assert_non_null(p);
-	return strtoull(p + 10, NULL, 10);
-}
-
-/* The core parameter's value in a JSON report (-1 if missing). */
-static long long t_json_int(const char *json, const char *key)
+/* The first integer member named key in a JSON report (it must be
+ * there). */
+static uint64_t t_json_uint(const char *json, const char *key)
 {
 	char pat[64];
 	const char *p;
 
 	snprintf(pat, sizeof(pat), "\"%s\": ", key);
 	p = strstr(json, pat);
-	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+	assert_non_null(p);
+	return strtoull(p + strlen(pat), NULL, 10);
+}
+
+/* The "events" member of a JSON report, and rewriting it in place. */
+static uint64_t t_events(const char *json)
+{
+	return t_json_uint(json, "events");
 }
 
 /* Nudges are on by default at two packet times of the host link,
@@ -118,7 +117,7 @@ static void sim_run__nudges_by_default(void **state)
 	json = t_run(&c, &run);
 	assert_int_equal(run->homa_cfg.nudge_usecs, 3);
 	assert_int_equal(run->num_checks, 0);
-	assert_true(t_json_int(json, "nudges_sent") > 0);
+	assert_true(t_json_uint(json, "nudges_sent") > 0);
 	sim_run_destroy(run);
 	free(json);
 
@@ -128,7 +127,7 @@ static void sim_run__nudges_by_default(void **state)
 	c.num_params = 1;
 	json = t_run(&c, &run);
 	assert_int_equal(run->homa_cfg.nudge_usecs, 0);
-	assert_int_equal(t_json_int(json, "nudges_sent"), 0);
+	assert_int_equal(t_json_uint(json, "nudges_sent"), 0);
 	sim_run_destroy(run);
 	free(json);
 
