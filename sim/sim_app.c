@@ -304,6 +304,7 @@ static void app_send_request(struct sim_app *app, struct sim_app_host *ah)
 		gift = sim_host_alloc(ah->host, size);
 		if (gift) {
 			memcpy(gift, &serial, SIM_APP_SERIAL_BYTES);
+			sim_host_prefault_zeros(gift, size);
 			iov[0].base = gift;
 			iov[0].bytes = size;
 			a.iov_count = 1;

@@ -63,6 +63,19 @@ void *sim_host_alloc(struct sim_host *h, size_t bytes)
 	return p;
 }
 
+void sim_host_prefault_zeros(void *ptr, size_t bytes)
+{
+	/* Best effort: without it (kernels before 5.14) each page faults
+	 * when first read, which is only slower. */
+#ifdef MADV_POPULATE_READ
+	if (ptr && bytes >= SIM_HOST_MAP_BYTES)
+		(void)madvise(ptr, bytes, MADV_POPULATE_READ);
+#else
+	(void)ptr;
+	(void)bytes;
+#endif
+}
+
 void sim_host_free(struct sim_host *h, void *ptr, size_t bytes)
 {
 	if (!ptr)

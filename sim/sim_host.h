@@ -71,6 +71,13 @@ int sim_host_stop(struct sim_host *h);
 void *sim_host_alloc(struct sim_host *h, size_t bytes);
 void sim_host_free(struct sim_host *h, void *ptr, size_t bytes);
 
+/* sim_host_prefault_zeros() - map the unwritten pages of a block from
+ * sim_host_alloc to the shared zero page in one call: the core reads a
+ * gift's zeros packet by packet, and a fault per 4 KiB page cost more
+ * than half of the simulator's page faults. Blocks below the mapping
+ * size (malloc'd) are left alone. */
+void sim_host_prefault_zeros(void *ptr, size_t bytes);
+
 /* sim_host_touch() - after a call into the core: poll and keep the one
  * poll event at the core's next deadline. */
 void sim_host_touch(struct sim_host *h);
