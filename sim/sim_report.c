@@ -86,9 +86,9 @@ static void text_config(struct sim_run *run, FILE *f)
 		t->nic_fifo ? "fifo" : "8 priorities");
 	fprintf(f,
 		"core: priorities %lld, unsched_bytes %lld, window %lld, "
-		"pacer %s, cutoffs",
+		"nudge_usecs %lld, pacer %s, cutoffs",
 		(long long)h->num_priorities, (long long)h->unsched_bytes,
-		(long long)h->window,
+		(long long)h->window, (long long)h->nudge_usecs,
 		h->flags & HOMA_FLAG_DONT_THROTTLE ? "off" : "on");
 	for (int i = HOMA_MAX_PRIORITIES - 1; i >= 0; i--)
 		fprintf(f, " %lld", (long long)h->unsched_cutoffs[i]);
@@ -245,13 +245,13 @@ static void json_config(struct sim_run *run, FILE *f)
 		"    \"loss\": %.9f, \"dup\": %.9f, \"reorder\": %.9f, "
 		"\"reorder_window_us\": %.4f,\n"
 		"    \"priorities\": %lld, \"unsched_bytes\": %lld, "
-		"\"grant_window\": %lld, \"pacer\": "
+		"\"grant_window\": %lld, \"nudge_usecs\": %lld, \"pacer\": "
 		"%s, \"max_message_bytes\": %lld, \"unsched_cutoffs\": [",
 		(double)x->loss_ppb / 1e9, (double)x->dup_ppb / 1e9,
 		(double)x->reorder_ppb / 1e9,
 		(double)x->reorder_window_ps / 1e6,
 		(long long)h->num_priorities, (long long)h->unsched_bytes,
-		(long long)h->window,
+		(long long)h->window, (long long)h->nudge_usecs,
 		h->flags & HOMA_FLAG_DONT_THROTTLE ? "false" : "true",
 		(long long)h->max_message_bytes);
 	for (int i = 0; i < HOMA_MAX_PRIORITIES; i++)

@@ -116,6 +116,7 @@ static void sim_run__nudges_by_default(void **state)
 	t_small(&c, "w5", 0.8);
 	json = t_run(&c, &run);
 	assert_int_equal(run->homa_cfg.nudge_usecs, 3);
+	assert_int_equal(t_json_uint(json, "nudge_usecs"), 3); /* reported */
 	assert_int_equal(run->num_checks, 0);
 	assert_true(t_json_uint(json, "nudges_sent") > 0);
 	sim_run_destroy(run);
