@@ -177,7 +177,9 @@ static int run_homa_config(struct sim_run *run, char *err)
 	 * fast as a kernel would; W5's highest sustained load goes from 80%
 	 * to 85% (docs/simulation.md, "Nudges"). --homa nudge_usecs=0
 	 * turns them off. */
-	c->nudge_usecs = (2 * 8 * c->mtu + c->link_mbps - 1) / c->link_mbps;
+	if (c->link_mbps > 0) /* else validation below refuses the rate */
+		c->nudge_usecs =
+			(2 * 8 * c->mtu + c->link_mbps - 1) / c->link_mbps;
 	if (cfg->basic) {
 		c->unsched_bytes = c->max_message_bytes;
 		c->num_priorities = 1;

@@ -9,6 +9,7 @@
  * process on a small topology. argv[1] selects one group, so CTest can
  * run them in parallel; without it every group runs.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +148,24 @@ static void sim_run__nudges_by_default(void **state)
 	assert_int_equal(run->homa_cfg.nudge_usecs, 0);
 	sim_run_destroy(run);
 	free(json);
+}
+
+/* A host link under 1 Mbit/s passes the topology's rule (it divides
+ * 8 Tbit/s) but is no rate the core takes: a clear error, no crash. */
+static void sim_run_create__sub_mbps_link_refused(void **state)
+{
+	struct sim_config c;
+	struct sim_run *run = NULL;
+	char err[SIM_ERR_BYTES] = "";
+
+	(void)state;
+	t_small(&c, "w4", 0.5);
+	c.topo.host_bps = 500000;
+	c.topo.fabric_bps = 1000000;
+	assert_int_equal(sim_run_create(&c, &run, err), -EINVAL);
+	assert_null(run);
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, "link_mbps"));
 }
 
 static void t_set_events(char *json, uint64_t v)
@@ -358,6 +377,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(sim_run__same_seed_same_output),
 		cmocka_unit_test(sim_diag__reads_without_changing_results),
 		cmocka_unit_test(sim_run__nudges_by_default),
+		cmocka_unit_test(sim_run_create__sub_mbps_link_refused),
 	};
 	const struct CMUnitTest analytic[] = {
 		cmocka_unit_test(sim_stats_best_ps__pair_matches_analytic),
