@@ -90,6 +90,15 @@ step "pkg-config"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(pkg-config --modversion homa)" = "$(sed -n 's/^Version: //p' "$pc")" ] ||
 	fail "pkg-config --modversion homa"
+# The one version (CMakeLists.txt's project()) everywhere: homa.pc, the
+# CMake package, homa.h (the consumer compares it with homa_version()).
+version=$(cachevar CMAKE_PROJECT_VERSION)
+[ "$(pkg-config --modversion homa)" = "$version" ] ||
+	fail "homa.pc says $(pkg-config --modversion homa), CMake $version"
+grep -q "\"$version\"" "$libdir/cmake/homa/homaConfigVersion.cmake" ||
+	fail "homaConfigVersion.cmake does not say $version"
+grep -q "HOMA_VERSION_STRING \"$version\"" "$prefix/include/homa.h" ||
+	fail "installed homa.h does not say $version"
 flags=$(pkg-config --cflags --libs homa)
 # shellcheck disable=SC2086
 "$cc" $san -Wall -Wextra -Werror -o "$work/consumer_pc" \
