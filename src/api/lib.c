@@ -142,7 +142,8 @@ int homa_config_param(const char *name, const char *value)
 	int ret;
 
 	if (!name || !value) {
-		errno = EINVAL;
+		homa_lib_set_error("homa_config_param: name or value is NULL");
+		errno = EFAULT;
 		return -1;
 	}
 	pthread_mutex_lock(&homa_lib_init_lock);
@@ -165,8 +166,13 @@ int homa_config_param(const char *name, const char *value)
 	if (strcmp(name, "datapath") == 0 || strcmp(name, "tick_us") == 0 ||
 	    strcmp(name, "mtu") == 0 ||
 	    strcmp(name, "extra_header_bytes") == 0) {
-		homa_lib_set_error("this parameter is fixed once a socket "
-				   "exists");
+		char fixed[96];
+
+		snprintf(fixed, sizeof(fixed),
+			 "%s: fixed once a socket exists (set it before the "
+			 "first socket)",
+			 name);
+		homa_lib_set_error(fixed);
 		errno = EINVAL;
 		return -1;
 	}
@@ -188,7 +194,12 @@ int homa_config_param(const char *name, const char *value)
 		lib->config = *homa_get_config(lib->homa);
 	pthread_mutex_unlock(&lib->lock);
 	if (ret < 0) {
-		homa_lib_set_error(n < 0 ? "not a number list" : err);
+		if (n < 0)
+			snprintf(err, sizeof(err),
+				 "%.32s: '%.32s' is not a "
+				 "number list",
+				 name, value);
+		homa_lib_set_error(err);
 		errno = -ret;
 		return -1;
 	}
@@ -343,6 +354,7 @@ static int homa_lib_create(struct homa_lib **out)
 	ret = homa_lib_env(&lib->config, &datapath);
 	if (ret < 0)
 		goto fail;
+	homa_lib_env_warn(stderr);
 	lib->datapath = datapath;
 	if (datapath == 1)
 		lib->config.extra_header_bytes = 0;

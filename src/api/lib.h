@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "datapath.h"
@@ -178,6 +179,12 @@ int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap);
+
+/* homa_lib_env_warn() - print a warning to out for every HOMA_*
+ * variable of the environment that no part of libhoma reads (env.c
+ * lists the names); once per name, as each appears once in environ.
+ * Returns how many. */
+int homa_lib_env_warn(FILE *out);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

@@ -433,10 +433,14 @@ int homa_close(int fd)
 int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 		      void *arg)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib = fn ? homa_lib_get() : NULL;
 	struct homa_metrics m;
 	uint64_t dp[7];
 
+	if (!fn) {
+		errno = EFAULT;
+		return -1;
+	}
 	if (!lib)
 		return -1;
 	LOCK(lib); /* tx counters change under it; rx ones atomically */
