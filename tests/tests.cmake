@@ -74,3 +74,6 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# Every pointer argument of homa.h: NULL and lengths that do not fit.
+homa_add_net_prog(test_net_errno_ptr ${T}/net/test_net_errno_ptr.c)
+homa_add_net_test(test_net_errno_ptr 60 test_net_errno_ptr)
