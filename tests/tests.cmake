@@ -77,3 +77,10 @@ homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
 # Every pointer argument of homa.h: NULL and lengths that do not fit.
 homa_add_net_prog(test_net_errno_ptr ${T}/net/test_net_errno_ptr.c)
 homa_add_net_test(test_net_errno_ptr 60 test_net_errno_ptr)
+# A new user's first hour: every tool's --help, --version and messages
+# for bad input (unit), and the examples run as the README shows (net).
+add_test(NAME usage_tools COMMAND bash ${T}/usage/tools.sh
+         ${CMAKE_BINARY_DIR}/bin ${PROJECT_VERSION})
+set_tests_properties(usage_tools PROPERTIES LABELS unit TIMEOUT 60)
+homa_add_net_test(usage_examples 120 bash ${T}/usage/examples.sh
+                  ${CMAKE_BINARY_DIR}/bin)
