@@ -84,3 +84,8 @@ add_test(NAME usage_tools COMMAND bash ${T}/usage/tools.sh
 set_tests_properties(usage_tools PROPERTIES LABELS unit TIMEOUT 60)
 homa_add_net_test(usage_examples 120 bash ${T}/usage/examples.sh
                   ${CMAKE_BINARY_DIR}/bin)
+# The documentation: every man page through mandoc -T lint, every C
+# example of the README and the man pages compiled (scripts/check-docs.sh).
+add_test(NAME docs_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-docs.sh
+         ${CMAKE_C_COMPILER})
+set_tests_properties(docs_check PROPERTIES LABELS unit TIMEOUT 60)

@@ -17,7 +17,7 @@
 
 /* HOMA_* variables that are not parameters of the core's table. */
 static const char *const homa_env_known[] = {
-	/* libhoma (homa(7), ENVIRONMENT) */
+	/* libhoma (homa(7), CONFIGURATION) */
 	"HOMA_DATAPATH",
 	"HOMA_GSO",
 	"HOMA_GRO",
@@ -144,7 +144,7 @@ int homa_lib_env_warn(FILE *out)
 		near = homa_env_suggest(var, hint, sizeof(hint));
 		fprintf(out,
 			"libhoma: warning: %s is not a libhoma variable and is "
-			"ignored (%s%s%ssee homa(7), ENVIRONMENT)\n",
+			"ignored (%s%s%ssee homa(7), CONFIGURATION)\n",
 			var, near ? "did you mean " : "", near ? near : "",
 			near ? "? " : "");
 	}
