@@ -10,7 +10,8 @@
 #     statements, which are compiled as the body of a function whose only
 #     given is `int fd`, a Homa socket: everything else an example uses
 #     it must declare itself.
-# Prints each failure with the generated source; exits 1 if any.
+# Prints each failure with the generated source; exits 1 if any, 77
+# (skipped) without mandoc.
 set -eu
 cd "$(dirname "$0")/.."
 cc=${1:-${CC:-cc}}
@@ -19,8 +20,8 @@ trap 'rm -rf "$work"' EXIT
 fail=0
 
 command -v mandoc >/dev/null || {
-	echo "check-docs: mandoc is not installed (scripts/deps.sh installs it)"
-	exit 1
+	echo "check-docs: skipped: mandoc is not installed (scripts/deps.sh test)"
+	exit 77
 }
 for page in docs/man/*.[1-8]; do
 	if [ -L "$page" ] && [ ! -e "$page" ]; then
