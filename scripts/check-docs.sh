@@ -1,8 +1,9 @@
 #!/bin/sh
 # check-docs.sh [CC] - the documentation a user reads and copies:
 #  1. every man page of docs/man passes `mandoc -T lint` with no warning
-#     or error (style notes are allowed), and every alias page (a
-#     symbolic link) points at a page that exists;
+#     or error (style notes are allowed), says the version of
+#     CMakeLists.txt in its title line, and every alias page (a symbolic
+#     link) points at a page that exists;
 #  2. every C example compiles against include/homa.h: the ```c blocks of
 #     README.md and the .EX/.EE blocks of the man pages that are C (shell
 #     examples are skipped). A block with #include is a whole file; any
@@ -34,6 +35,16 @@ for page in docs/man/*.[1-8]; do
 		echo "$out"
 		fail=1
 	fi
+done
+
+# The version in each page's title line is the project's.
+version=$(sed -n 's/^project(homa VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+for page in docs/man/*.[1-8]; do
+	[ -L "$page" ] && continue
+	grep -q "^\.TH .*\"libhoma $version\"" "$page" || {
+		echo "check-docs: $page: .TH does not say \"libhoma $version\""
+		fail=1
+	}
 done
 
 # Blocks into $work/block.N with a first line "# FILE" (roff escapes of
