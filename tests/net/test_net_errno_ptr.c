@@ -7,7 +7,8 @@
  * Rows that receive run with a message ready, since that is where a bad
  * pointer would be written to; a message refused for a bad argument must
  * still be there for the next call. The other arguments (descriptors,
- * flags, ids) are in test_net_errno.c and test_net_errno_msg.c.
+ * flags, ids) are in test_net_errno.c and test_net_errno_msg.c. Also
+ * here: homa_config_param's messages name the parameter.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -654,9 +655,64 @@ static void test_pointers__table(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* homa_config_param's message names the parameter and the value, before
+ * the first socket (first test of this program: no instance yet) and
+ * after it. */
+static void config_rows(const char *when)
+{
+	static const struct {
+		const char *name, *value, *want1, *want2;
+	} rows[] = {
+		{ "unsched_bytes", "abc", "unsched_bytes", "abc" },
+		{ "unsched_bytes", "-5", "unsched_bytes", "-5" },
+		{ "no_such_param", "1", "no_such_param", "" },
+		{ "datapath", "tcp", "datapath", "" },
+	};
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *msg;
+
+		errno = 0;
+		if (homa_config_param(rows[i].name, rows[i].value) == 0 ||
+		    errno != EINVAL) {
+			printf("  BAD  %s %s=%s: not EINVAL\n", when,
+			       rows[i].name, rows[i].value);
+			bad++;
+			continue;
+		}
+		msg = homa_last_error();
+		printf("  %-4s %s %s=%s -> \"%s\"\n",
+		       strstr(msg, rows[i].want1) && strstr(msg, rows[i].want2)
+			       ? "ok"
+			       : "BAD",
+		       when, rows[i].name, rows[i].value, msg);
+		if (!strstr(msg, rows[i].want1) || !strstr(msg, rows[i].want2))
+			bad++;
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void test_config__names_the_parameter(void **state)
+{
+	int fd;
+
+	(void)state;
+	config_rows("before the first socket:");
+	fd = homa_socket(AF_INET);
+	assert_true(fd >= 0);
+	config_rows("with a socket:");
+	errno = 0;
+	assert_int_equal(homa_config_param("mtu", "9000"), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(homa_last_error(), "mtu"));
+	homa_close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config__names_the_parameter),
 		cmocka_unit_test_setup_teardown(test_pointers__table,
 						fixture_up, fixture_down),
 	};
