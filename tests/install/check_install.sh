@@ -54,7 +54,8 @@ libdir=$(dirname "$(dirname "$pc")")
 for f in "$libdir/libhoma.a" "$libdir/libhoma.so" "$prefix/include/homa.h" \
 	"$libdir/cmake/homa/homaConfig.cmake" \
 	"$libdir/cmake/homa/homaConfigVersion.cmake" \
-	"$libdir/cmake/homa/homaTargets.cmake"; do
+	"$libdir/cmake/homa/homaTargets.cmake" \
+	"$prefix/share/doc/homa/LICENSE" "$prefix/share/doc/homa/CHANGELOG.md"; do
 	[ -e "$f" ] || fail "missing ${f#"$prefix"/}"
 done
 

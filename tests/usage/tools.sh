@@ -1,6 +1,6 @@
 #!/bin/bash
 # tools.sh BIN_DIR VERSION - what a new user sees from the tools, without
-# the network: every tool of examples/ and sim/ answers --help (exit 0,
+# the network: every tool of examples/, sim/ and homa-microbench answers --help (exit 0,
 # a usage line) and --version (exit 0, the project's VERSION); bad
 # arguments are named (a bad port is not "cannot resolve HOST", an
 # unknown workload lists the valid ones) with exit 2; a misspelt HOMA_*
@@ -17,7 +17,7 @@ bad() {
 ok() { echo "ok   $*"; }
 
 for tool in homa-echo-client homa-echo-server homa-kv-client homa-kv-server \
-	homa-sim; do
+	homa-sim homa-microbench; do
 	out=$("$bin/$tool" --help 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && [[ $out == usage:* ]]; then
