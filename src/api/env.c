@@ -27,8 +27,9 @@ static const char *const homa_env_known[] = {
 	"HOMA_METRICS",
 	"HOMA_DEBUG",
 	"HOMA_PRELOAD",
-	/* the tools (homa-bench) */
+	/* the tools and scripts (homa-bench, sim/run_published.sh) */
 	"HOMA_WORKLOAD_DIR",
+	"HOMA_SIM",
 	/* the build and the test suite (Makefile, .ci/run, tests/) */
 	"HOMA_WERROR",
 	"HOMA_REQUIRE_ROOT",
