@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "errno_table.h"
 
 static struct sockaddr_in6 srv_sa; /* the fixture's server */
@@ -709,10 +710,61 @@ static void test_config__names_the_parameter(void **state)
 	homa_close(fd);
 }
 
+/* lib.h (src/api): warn about unknown HOMA_* variables. */
+int homa_lib_env_warn(FILE *out);
+
+/* Every variable the project reads is known; a misspelt one is warned
+ * about once, with the closest real name when one is near. */
+static void test_env__warns_only_unknown(void **state)
+{
+	static const char *const lib_vars[] = {
+		"HOMA_DATAPATH",     "HOMA_GSO",	  "HOMA_GRO",
+		"HOMA_VERIFY_CSUM",  "HOMA_PATH_MTU",	  "HOMA_PRINT_METRICS",
+		"HOMA_WORKLOAD_DIR", "HOMA_REQUIRE_ROOT", "HOMA_WERROR",
+		"HOMA_FUZZ_SECONDS",
+	};
+	char var[64], *text = NULL;
+	const char *name;
+	size_t bytes = 0;
+	FILE *out;
+	int n;
+
+	(void)state;
+	for (int i = 0; (name = homa_config_name(i)); i++) {
+		snprintf(var, sizeof(var), "HOMA_%s", name);
+		for (size_t k = 5; var[k]; k++)
+			var[k] = (char)(var[k] >= 'a' && var[k] <= 'z'
+						? var[k] - 'a' + 'A'
+						: var[k]);
+		setenv(var, "1", 1);
+	}
+	for (size_t i = 0; i < sizeof(lib_vars) / sizeof(*lib_vars); i++)
+		setenv(lib_vars[i], "1", 1);
+	setenv("HOMA_LNK_MBPS", "100", 1);
+	setenv("HOMA_XYZZY", "1", 1);
+	out = open_memstream(&text, &bytes);
+	assert_non_null(out);
+	n = homa_lib_env_warn(out);
+	fclose(out);
+	printf("%s", text);
+	assert_int_equal(n, 2);
+	assert_non_null(
+		strstr(text, "HOMA_LNK_MBPS is not a libhoma variable"));
+	assert_null(strstr(strstr(text, "HOMA_LNK_MBPS is") + 1,
+			   "HOMA_LNK_MBPS is"));
+	assert_non_null(strstr(text, "did you mean HOMA_LINK_MBPS?"));
+	assert_non_null(strstr(text, "HOMA_XYZZY is not a libhoma variable "
+				     "and is ignored (see"));
+	free(text);
+	unsetenv("HOMA_LNK_MBPS");
+	unsetenv("HOMA_XYZZY");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config__names_the_parameter),
+		cmocka_unit_test(test_env__warns_only_unknown),
 		cmocka_unit_test_setup_teardown(test_pointers__table,
 						fixture_up, fixture_down),
 	};
