@@ -33,7 +33,8 @@ extern "C" {
  * these differ from it. homa_version() gives the library's own version,
  * which may differ from the header's when a program runs with another
  * libhoma.so than the one it was built against. Before 1.0, a MINOR
- * release may change the API and the ABI (see README.md, "Stability").
+ * release may change the API and the ABI (README.md, "Version, stability
+ * and license").
  */
 #define HOMA_VERSION_MAJOR  0
 #define HOMA_VERSION_MINOR  1
@@ -202,8 +203,8 @@ ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
  * "unsched_bytes", or library ones: "datapath" = 0 UDP / 1 raw) from
  * text ("40000", or 8 space-separated numbers for arrays). Must be called
  * before the first socket for datapath and tick; others apply at once.
- * Returns 0, or -1 with errno EINVAL and a message naming the parameter
- * in homa_last_error().
+ * Returns 0, or -1 with errno EINVAL (EFAULT if name or value is NULL)
+ * and a message naming the parameter in homa_last_error().
  */
 int homa_config_param(const char *name, const char *value);
 

@@ -30,6 +30,7 @@ static __thread char homa_lib_error[200];
 static int homa_lib_datapath = -1;	    /* -1: from HOMA_DATAPATH */
 static struct homa_config homa_lib_pending; /* set before creation */
 static bool homa_lib_pending_set;
+static bool homa_lib_env_warned; /* unknown HOMA_* variables reported */
 
 void homa_lib_set_error(const char *msg)
 {
@@ -196,9 +197,8 @@ int homa_config_param(const char *name, const char *value)
 	if (ret < 0) {
 		if (n < 0)
 			snprintf(err, sizeof(err),
-				 "%.32s: '%.32s' is not a "
-				 "number list",
-				 name, value);
+				 "%.32s: '%.32s' is not a number list", name,
+				 value);
 		homa_lib_set_error(err);
 		errno = -ret;
 		return -1;
@@ -354,7 +354,10 @@ static int homa_lib_create(struct homa_lib **out)
 	ret = homa_lib_env(&lib->config, &datapath);
 	if (ret < 0)
 		goto fail;
-	homa_lib_env_warn(stderr);
+	if (!homa_lib_env_warned) { /* once, though creation may be retried */
+		homa_lib_env_warned = true;
+		homa_lib_env_warn(stderr);
+	}
 	lib->datapath = datapath;
 	if (datapath == 1)
 		lib->config.extra_header_bytes = 0;
