@@ -72,11 +72,19 @@ void homa_pre_find_range(void)
 	dl_iterate_phdr(homa_pre_phdr, (void *)(uintptr_t)homa_pre_find_range);
 }
 
+int homa_pre_top = -1;
+
 void homa_pre_mark(int fd, enum homa_pre_kind kind)
 {
-	if (fd >= 0 && fd < HOMA_PRE_MAX_FDS)
-		__atomic_store_n(&homa_pre_fds[fd], (uint8_t)kind,
-				 __ATOMIC_RELAXED);
+	int top = __atomic_load_n(&homa_pre_top, __ATOMIC_RELAXED);
+
+	if (fd < 0 || fd >= HOMA_PRE_MAX_FDS)
+		return;
+	__atomic_store_n(&homa_pre_fds[fd], (uint8_t)kind, __ATOMIC_RELAXED);
+	while (kind != HOMA_PRE_NONE && fd > top &&
+	       !__atomic_compare_exchange_n(&homa_pre_top, &top, fd, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 int homa_pre_stale(const char *call, int fd)

@@ -57,7 +57,10 @@ static inline int homa_pre_kind(int fd)
 	return __atomic_load_n(&homa_pre_fds[fd], __ATOMIC_RELAXED);
 }
 
+/* Set fd's kind; homa_pre_top is the highest descriptor ever marked
+ * (bounds the scans; atomic). */
 void homa_pre_mark(int fd, enum homa_pre_kind kind);
+extern int homa_pre_top;
 
 /* The next definition of name (libc's), resolved once. */
 void *homa_pre_next(const char *name);

@@ -25,26 +25,12 @@
 
 #define HOMA_PRE_INTERNAL_MAX 4096 /* library descriptors close_range spares */
 
-/* Highest descriptor ever marked (bounds the scans), atomic. */
-static int homa_pre_top = -1;
-
-static void homa_pre_set(int fd, enum homa_pre_kind kind)
-{
-	int top = __atomic_load_n(&homa_pre_top, __ATOMIC_RELAXED);
-
-	homa_pre_mark(fd, kind);
-	while (kind != HOMA_PRE_NONE && fd > top &&
-	       !__atomic_compare_exchange_n(&homa_pre_top, &top, fd, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
 /* Close fd as the shim sees it (kind: its mark). */
 static int homa_pre_close(int fd, int kind)
 {
 	HOMA_PRE_REAL(real, int (*)(int), close);
 
-	homa_pre_set(fd, HOMA_PRE_NONE);
+	homa_pre_mark(fd, HOMA_PRE_NONE);
 	if (kind == HOMA_PRE_SOCK)
 		return homa_kapi_close(fd);
 	return real(fd);
@@ -75,7 +61,7 @@ static int homa_pre_alias(int oldfd, int newfd)
 		errno = err;
 		return -1;
 	}
-	homa_pre_set(newfd, HOMA_PRE_SOCK);
+	homa_pre_mark(newfd, HOMA_PRE_SOCK);
 	return newfd;
 }
 
