@@ -456,6 +456,34 @@ static void kapi_test_dup(void)
 	printf("ok dup\n");
 }
 
+/* close_range over Homa sockets and other descriptors: all closed, and
+ * Homa keeps working for new sockets. */
+static void kapi_test_close_range(void)
+{
+	struct kapi_sock a, b, c;
+	struct kapi_msg m;
+	int p[2];
+	uint64_t id;
+
+	kapi_open(&a, kapi_fam, false);
+	KAPI_CHECK(pipe(p) == 0, "pipe");
+	kapi_open(&b, kapi_fam, false);
+	kapi_request(&b, 100, 80, 0, 0, 0); /* b's traffic is under way */
+	KAPI_CHECK(close_range((unsigned int)a.fd, ~0u, 0) == 0,
+		   "close_range: %s", strerror(errno));
+	KAPI_CHECK(fcntl(a.fd, F_GETFD) < 0 && fcntl(b.fd, F_GETFD) < 0 &&
+			   fcntl(p[0], F_GETFD) < 0 && fcntl(p[1], F_GETFD) < 0,
+		   "close_range left descriptors open");
+	kapi_open(&c, kapi_fam, false);
+	id = kapi_request(&c, 20000, 81, 0, 0, 0);
+	kapi_recv(&c, 0, 0, &m);
+	KAPI_CHECK(m.len == 20000 && m.id == id &&
+			   kapi_verify(&c, 20000, 81, 0) < 0,
+		   "rpc after close_range: %zd %s", m.len, strerror(m.err));
+	close(c.fd);
+	printf("ok close_range\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
@@ -474,5 +502,6 @@ int main(int argc, char **argv)
 	kapi_test_info_abort();
 	kapi_test_threads();
 	kapi_test_dup();
+	kapi_test_close_range();
 	return 0;
 }
