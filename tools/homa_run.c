@@ -185,19 +185,18 @@ static int homa_run_lib(char *out, size_t cap)
 	return access(out, R_OK) == 0 ? 0 : -errno;
 }
 
-/* LD_PRELOAD with lib first (once). */
+/* LD_PRELOAD with lib first (once); in a sanitizer build, the sanitizer
+ * runtime the shim needs before it (HOMA_RUN_SAN_RT). */
 static int homa_run_set_preload(const char *lib)
 {
-	const char *old = getenv("LD_PRELOAD");
+	const char *old = getenv("LD_PRELOAD"), *rt = HOMA_RUN_SAN_RT;
 	char *val;
 	int ret;
 
 	if (old && strstr(old, lib))
 		return 0;
-	if (old && *old)
-		ret = asprintf(&val, "%s:%s", lib, old);
-	else
-		ret = asprintf(&val, "%s", lib);
+	ret = asprintf(&val, "%s%s%s%s%s", rt, *rt ? ":" : "", lib,
+		       old && *old ? ":" : "", old ? old : "");
 	if (ret < 0)
 		return -1;
 	ret = setenv("LD_PRELOAD", val, 1);

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,6 @@
 
 uint8_t homa_pre_fds[HOMA_PRE_MAX_FDS];
 bool homa_pre_debug;
-uintptr_t homa_pre_lo, homa_pre_hi;
 
 static int homa_pre_fail(int err)
 {
@@ -41,35 +39,6 @@ void *homa_pre_next(const char *name)
 		abort();
 	}
 	return p;
-}
-
-/* The PT_LOAD segments of the object containing this function. */
-static int homa_pre_phdr(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t me = (uintptr_t)arg, lo = UINTPTR_MAX, hi = 0;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (me < lo || me >= hi)
-		return 0;
-	homa_pre_lo = lo;
-	__atomic_store_n(&homa_pre_hi, hi, __ATOMIC_RELEASE);
-	return 1;
-}
-
-void homa_pre_find_range(void)
-{
-	dl_iterate_phdr(homa_pre_phdr, (void *)(uintptr_t)homa_pre_find_range);
 }
 
 int homa_pre_top = -1;
@@ -111,17 +80,13 @@ static int homa_pre_route(const char *call, int fd)
 	return 0;
 }
 
-/* Apply r: external calls only (internal ones must not even look). */
-#define HOMA_PRE_ROUTE(call, fd)                                               \
-	(HOMA_PRE_INTERNAL() ? 0 : homa_pre_route(call, fd))
-
 int socket(int domain, int type, int protocol)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, int), socket);
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), fd;
 
 	if (protocol != IPPROTO_HOMA || base != SOCK_DGRAM ||
-	    (domain != AF_INET && domain != AF_INET6) || HOMA_PRE_INTERNAL())
+	    (domain != AF_INET && domain != AF_INET6))
 		return real(domain, type, protocol);
 	fd = homa_kapi_socket(domain, type);
 	if (fd >= HOMA_PRE_MAX_FDS) {
@@ -143,7 +108,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, const struct sockaddr *, socklen_t),
 		      bind);
-	int r = HOMA_PRE_ROUTE("bind", fd);
+	int r = homa_pre_route("bind", fd);
 
 	if (r == 0)
 		return real(fd, addr, len);
@@ -177,7 +142,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, const struct sockaddr *, socklen_t),
 		      connect);
-	int r = HOMA_PRE_ROUTE("connect", fd);
+	int r = homa_pre_route("connect", fd);
 
 	if (r == 0)
 		return real(fd, addr, len);
@@ -201,7 +166,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, const struct msghdr *, int),
 		      sendmsg);
-	int r = HOMA_PRE_ROUTE("sendmsg", fd);
+	int r = homa_pre_route("sendmsg", fd);
 
 	if (r == 0)
 		return real(fd, msg, flags);
@@ -220,7 +185,7 @@ static ssize_t homa_pre_recvmsg(int fd, struct msghdr *msg, int flags)
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, struct msghdr *, int), recvmsg);
-	int r = HOMA_PRE_ROUTE("recvmsg", fd);
+	int r = homa_pre_route("recvmsg", fd);
 
 	if (r == 0)
 		return real(fd, msg, flags);
@@ -239,7 +204,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		      ssize_t(*)(int, const void *, size_t, int,
 				 const struct sockaddr *, socklen_t),
 		      sendto);
-	int r = HOMA_PRE_ROUTE("sendto", fd);
+	int r = homa_pre_route("sendto", fd);
 
 	if (r == 0)
 		return real(fd, buf, len, flags, addr, alen);
@@ -249,7 +214,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, const void *, size_t, int), send);
-	int r = HOMA_PRE_ROUTE("send", fd);
+	int r = homa_pre_route("send", fd);
 
 	if (r == 0)
 		return real(fd, buf, len, flags);
@@ -259,7 +224,7 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 ssize_t write(int fd, const void *buf, size_t len)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, const void *, size_t), write);
-	int r = HOMA_PRE_ROUTE("write", fd);
+	int r = homa_pre_route("write", fd);
 
 	if (r == 0)
 		return real(fd, buf, len);
@@ -273,7 +238,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 		      ssize_t(*)(int, void *, size_t, int, struct sockaddr *,
 				 socklen_t *),
 		      recvfrom);
-	int r = HOMA_PRE_ROUTE("recvfrom", fd);
+	int r = homa_pre_route("recvfrom", fd);
 
 	if (r == 0)
 		return real(fd, buf, len, flags, addr, alen);
@@ -283,7 +248,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, void *, size_t, int), recv);
-	int r = HOMA_PRE_ROUTE("recv", fd);
+	int r = homa_pre_route("recv", fd);
 
 	if (r == 0)
 		return real(fd, buf, len, flags);
@@ -293,7 +258,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 ssize_t read(int fd, void *buf, size_t len)
 {
 	HOMA_PRE_REAL(real, ssize_t(*)(int, void *, size_t), read);
-	int r = HOMA_PRE_ROUTE("read", fd);
+	int r = homa_pre_route("read", fd);
 
 	if (r == 0)
 		return real(fd, buf, len);
@@ -306,7 +271,7 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
 	HOMA_PRE_REAL(real, int (*)(int, struct mmsghdr *, unsigned int, int),
 		      sendmmsg);
-	int r = HOMA_PRE_ROUTE("sendmmsg", fd);
+	int r = homa_pre_route("sendmmsg", fd);
 	unsigned int i;
 
 	if (r == 0)
@@ -328,7 +293,7 @@ int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		      int (*)(int, struct mmsghdr *, unsigned int, int,
 			      struct timespec *),
 		      recvmmsg);
-	int r = HOMA_PRE_ROUTE("recvmmsg", fd);
+	int r = homa_pre_route("recvmmsg", fd);
 	unsigned int i;
 
 	if (r == 0)
@@ -402,7 +367,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, int, const void *, socklen_t),
 		      setsockopt);
-	int r = HOMA_PRE_ROUTE("setsockopt", fd);
+	int r = homa_pre_route("setsockopt", fd);
 
 	if (r == 0)
 		return real(fd, level, name, val, len);
@@ -443,7 +408,7 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, int, void *, socklen_t *),
 		      getsockopt);
-	int r = HOMA_PRE_ROUTE("getsockopt", fd);
+	int r = homa_pre_route("getsockopt", fd);
 
 	if (r == 0)
 		return real(fd, level, name, val, len);
@@ -453,7 +418,7 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 int ioctl(int fd, unsigned long request, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, unsigned long, ...), ioctl);
-	int r = HOMA_PRE_ROUTE("ioctl", fd);
+	int r = homa_pre_route("ioctl", fd);
 	void *arg;
 	va_list ap;
 
@@ -472,7 +437,7 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, struct sockaddr *, socklen_t *),
 		      getsockname);
-	int r = HOMA_PRE_ROUTE("getsockname", fd);
+	int r = homa_pre_route("getsockname", fd);
 
 	if (r == 0)
 		return real(fd, addr, len);
@@ -483,7 +448,7 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	HOMA_PRE_REAL(real, int (*)(int, struct sockaddr *, socklen_t *),
 		      getpeername);
-	int r = HOMA_PRE_ROUTE("getpeername", fd);
+	int r = homa_pre_route("getpeername", fd);
 
 	if (r == 0)
 		return real(fd, addr, len);
@@ -493,7 +458,7 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 int shutdown(int fd, int how)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int), shutdown);
-	int r = HOMA_PRE_ROUTE("shutdown", fd);
+	int r = homa_pre_route("shutdown", fd);
 
 	if (r == 0)
 		return real(fd, how);

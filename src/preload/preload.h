@@ -6,9 +6,8 @@
  * to the next definition (libc), untouched.
  *
  * libhoma's own calls (socket, close, fcntl, read/write on its eventfds,
- * send/recv on its socket pairs...) reach the shim too, because the shim
- * defines those names; they are recognised by their return address, which
- * lies inside this library, and go straight to libc.
+ * send/recv on its socket pairs...) never reach the shim: its copy of
+ * libhoma calls homa_pre_libc_NAME instead (libc.c).
  */
 #ifndef HOMA_PRELOAD_H
 #define HOMA_PRELOAD_H
@@ -33,22 +32,6 @@ extern uint8_t homa_pre_fds[HOMA_PRE_MAX_FDS];
 
 /* HOMA_DEBUG is set: say what happens on stderr. */
 extern bool homa_pre_debug;
-
-/* The address range of this library's image. */
-extern uintptr_t homa_pre_lo, homa_pre_hi;
-void homa_pre_find_range(void);
-
-/* True when the interposed function was called from inside this library
- * (libhoma itself): evaluate in the interposer itself. */
-#define HOMA_PRE_INTERNAL()                                                    \
-	homa_pre_internal((uintptr_t)__builtin_return_address(0))
-
-static inline bool homa_pre_internal(uintptr_t ra)
-{
-	if (!__atomic_load_n(&homa_pre_hi, __ATOMIC_ACQUIRE))
-		homa_pre_find_range();
-	return ra >= homa_pre_lo && ra < homa_pre_hi;
-}
 
 static inline int homa_pre_kind(int fd)
 {

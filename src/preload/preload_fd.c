@@ -41,7 +41,7 @@ int close(int fd)
 	HOMA_PRE_REAL(real, int (*)(int), close);
 	int kind = homa_pre_kind(fd);
 
-	if (kind == HOMA_PRE_NONE || HOMA_PRE_INTERNAL())
+	if (kind == HOMA_PRE_NONE)
 		return real(fd);
 	return homa_pre_close(fd, kind);
 }
@@ -70,7 +70,7 @@ int dup(int fd)
 	HOMA_PRE_REAL(real, int (*)(int), dup);
 	int kind = homa_pre_kind(fd);
 
-	if (kind == HOMA_PRE_NONE || HOMA_PRE_INTERNAL())
+	if (kind == HOMA_PRE_NONE)
 		return real(fd);
 	if (kind == HOMA_PRE_STALE)
 		return homa_pre_stale("dup", fd);
@@ -101,8 +101,8 @@ int dup2(int oldfd, int newfd)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int), dup2);
 
-	if (HOMA_PRE_INTERNAL() || (homa_pre_kind(oldfd) == HOMA_PRE_NONE &&
-				    homa_pre_kind(newfd) == HOMA_PRE_NONE))
+	if ((homa_pre_kind(oldfd) == HOMA_PRE_NONE &&
+	     homa_pre_kind(newfd) == HOMA_PRE_NONE))
 		return real(oldfd, newfd);
 	return homa_pre_dup3(oldfd, newfd, 0, false);
 }
@@ -111,8 +111,8 @@ int dup3(int oldfd, int newfd, int flags)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, int), dup3);
 
-	if (HOMA_PRE_INTERNAL() || (homa_pre_kind(oldfd) == HOMA_PRE_NONE &&
-				    homa_pre_kind(newfd) == HOMA_PRE_NONE))
+	if ((homa_pre_kind(oldfd) == HOMA_PRE_NONE &&
+	     homa_pre_kind(newfd) == HOMA_PRE_NONE))
 		return real(oldfd, newfd, flags);
 	return homa_pre_dup3(oldfd, newfd, flags, true);
 }
@@ -121,9 +121,9 @@ int dup3(int oldfd, int newfd, int flags)
  * socket; every other command acts on the descriptor itself (O_NONBLOCK
  * is read by libhoma from it). */
 static int homa_pre_fcntl(int (*real)(int, int, ...), int fd, int cmd,
-			  void *arg, bool internal)
+			  void *arg)
 {
-	int kind = internal ? HOMA_PRE_NONE : homa_pre_kind(fd);
+	int kind = homa_pre_kind(fd);
 
 	if (kind == HOMA_PRE_NONE || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC))
 		return real(fd, cmd, arg);
@@ -141,7 +141,7 @@ int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return homa_pre_fcntl(real, fd, cmd, arg, HOMA_PRE_INTERNAL());
+	return homa_pre_fcntl(real, fd, cmd, arg);
 }
 
 int fcntl64(int fd, int cmd, ...)
@@ -153,7 +153,7 @@ int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	return homa_pre_fcntl(real, fd, cmd, arg, HOMA_PRE_INTERNAL());
+	return homa_pre_fcntl(real, fd, cmd, arg);
 }
 
 static int homa_pre_int_cmp(const void *a, const void *b)
@@ -229,8 +229,7 @@ int close_range(unsigned int first, unsigned int last, int flags)
 	HOMA_PRE_REAL(real, int (*)(unsigned int, unsigned int, int),
 		      close_range);
 
-	if (HOMA_PRE_INTERNAL() || (flags & CLOSE_RANGE_CLOEXEC) ||
-	    first > last)
+	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last)
 		return real(first, last, flags);
 	return homa_pre_close_range(first, last, flags);
 }
@@ -251,6 +250,5 @@ __attribute__((constructor)) static void homa_pre_init(void)
 	const char *debug = getenv("HOMA_DEBUG");
 
 	homa_pre_debug = debug && *debug && strcmp(debug, "0") != 0;
-	homa_pre_find_range();
 	pthread_atfork(NULL, NULL, homa_pre_atfork_child);
 }

@@ -57,7 +57,8 @@ static void kapi_echo_reply(struct kapi_sock *s, const struct kapi_msg *m)
 			left < HOMA_BPAGE_SIZE ? left : HOMA_BPAGE_SIZE;
 	}
 	if (sendmsg(s->fd, &msg, 0) < 0)
-		fprintf(stderr, "server: sendmsg: %s\n", strerror(errno));
+		fprintf(stderr, "server: reply to rpc %llu (%zd bytes): %s\n",
+			(unsigned long long)m->id, m->len, strerror(errno));
 }
 
 static int kapi_server(int family)
