@@ -7,6 +7,10 @@
  *                               region), late or never for requests
  *                               starting with 'D' or 'S'
  *   kapi_echo client 4|6 PORT   the client checks below; "ok NAME" each
+ *   kapi_echo bench 4|6 PORT COUNT SIZE
+ *                               COUNT sequential RPCs of SIZE bytes, each
+ *                               checked; prints P50 and P99 like
+ *                               homa-echo-client (whose server it can use)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kapi_util.h"
@@ -485,13 +490,56 @@ static void kapi_test_close_range(void)
 	printf("ok close_range\n");
 }
 
+static int kapi_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int kapi_bench(long count, size_t size)
+{
+	uint64_t *lat = malloc((size_t)count * sizeof(*lat));
+	struct kapi_sock s;
+	struct kapi_msg m;
+	struct timespec t0, t1;
+
+	KAPI_CHECK(lat && count > 0 && size > 0 &&
+			   size <= HOMA_MAX_MESSAGE_LENGTH,
+		   "bench: bad count or size");
+	kapi_open(&s, kapi_fam, false);
+	for (long n = 0; n < count; n++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kapi_request(&s, size, (uint32_t)n, 0, 0, 0);
+		kapi_recv(&s, 0, 0, &m);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		KAPI_CHECK((size_t)m.len == size &&
+				   kapi_verify(&s, size, (uint32_t)n, 0) < 0,
+			   "bench rpc %ld: %zd %s", n, m.len, strerror(m.err));
+		lat[n] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
+			 (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	}
+	qsort(lat, (size_t)count, sizeof(*lat), kapi_u64_cmp);
+	printf("ok %ld rpcs, p50 %.1f us, p99 %.1f us\n", count,
+	       (double)lat[count / 2] / 1000.0,
+	       (double)lat[(count * 99) / 100] / 1000.0);
+	free(lat);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && strcmp(argv[1], "bench") == 0) {
+		kapi_fam = kapi_family(argv[2]);
+		kapi_srvlen = kapi_loopback(kapi_fam, (uint16_t)atoi(argv[3]),
+					    &kapi_srv);
+		return kapi_bench(atol(argv[4]), (size_t)atol(argv[5]));
+	}
 	if (argc == 3 && strcmp(argv[1], "server") == 0)
 		return kapi_server(kapi_family(argv[2]));
 	if (argc != 4 || strcmp(argv[1], "client") != 0) {
 		fprintf(stderr, "usage: kapi_echo server 4|6 | client 4|6 "
-				"PORT\n");
+				"PORT | bench 4|6 PORT COUNT SIZE\n");
 		return 2;
 	}
 	kapi_fam = kapi_family(argv[2]);

@@ -86,10 +86,18 @@ static long kapi_getint(int fd, int level, int name, int *out)
 
 static void kapi_rows_socket(void)
 {
+	int fd;
+
 	ROW("socket SOCK_STREAM, IPPROTO_HOMA", EPROTONOSUPPORT,
 	    socket(kapi_fam, SOCK_STREAM, IPPROTO_HOMA));
 	ROW("socket AF_UNIX, IPPROTO_HOMA", EPROTONOSUPPORT,
 	    socket(AF_UNIX, SOCK_DGRAM, IPPROTO_HOMA));
+	fd = socket(kapi_fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_HOMA);
+	KAPI_CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) &&
+			   (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+		   "SOCK_NONBLOCK | SOCK_CLOEXEC not applied");
+	close(fd);
 }
 
 static void kapi_rows_bind(struct kapi_sock *cli, uint16_t port)

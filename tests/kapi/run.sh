@@ -15,6 +15,12 @@ if [ "$fam" = 6 ] && ! [ -e /proc/net/if_inet6 ]; then
 fi
 # On libhoma even where the kernel has Homa: this tests the shim.
 export HOMA_DATAPATH=$dp HOMA_PRELOAD=user
+# These programs check the API, not failure detection. On a loaded 2-CPU
+# machine a process can go unscheduled for longer than the default
+# 100-tick timeout (2026-12-06, load average 10-20: 3 of 30 client runs
+# failed with ETIMEDOUT at the default, 0 of 20 with 1000 ticks), so an
+# RPC to a live peer must not be declared dead that soon here.
+export HOMA_TIMEOUT_TICKS=${HOMA_TIMEOUT_TICKS:-1000}
 tmp=$(mktemp -d)
 server=
 cleanup() {
