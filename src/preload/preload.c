@@ -21,6 +21,7 @@
 #include "preload.h"
 
 uint8_t homa_pre_fds[HOMA_PRE_MAX_FDS];
+int homa_pre_top = -1;
 bool homa_pre_debug;
 
 static int homa_pre_fail(int err)
@@ -40,8 +41,6 @@ void *homa_pre_next(const char *name)
 	}
 	return p;
 }
-
-int homa_pre_top = -1;
 
 void homa_pre_mark(int fd, enum homa_pre_kind kind)
 {
@@ -67,7 +66,7 @@ int homa_pre_stale(const char *call, int fd)
 	return homa_pre_fail(EBADF);
 }
 
-/* The shim's verdict on fd for an external call: 1 = Homa, 0 = libc,
+/* The shim's verdict on fd for call: 1 = Homa, 0 = libc,
  * -1 = inherited across fork (errno EBADF set). */
 static int homa_pre_route(const char *call, int fd)
 {

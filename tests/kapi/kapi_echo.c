@@ -462,6 +462,67 @@ static void kapi_test_dup(void)
 	printf("ok dup\n");
 }
 
+/* sendmmsg and recvmmsg: one sendmsg/recvmsg per entry. */
+static void kapi_test_mmsg(void)
+{
+	static uint8_t bufs[3][5000];
+	struct homa_sendmsg_args sargs[3];
+	struct homa_recvmsg_args rargs[3];
+	struct mmsghdr v[3];
+	struct iovec iov[3];
+	struct sockaddr_in6 peers[3];
+	struct kapi_sock s;
+	int got = 0, n;
+
+	kapi_open(&s, kapi_fam, false);
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 3; i++) {
+		kapi_fill(bufs[i], sizeof(bufs[i]), (uint32_t)(90 + i));
+		sargs[i] = (struct homa_sendmsg_args){ 0, 500 + (uint64_t)i, 0,
+						       0 };
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		v[i].msg_hdr =
+			(struct msghdr){ &kapi_srv, kapi_srvlen, &iov[i], 1,
+					 &sargs[i], 0,		 0 };
+	}
+	n = sendmmsg(s.fd, v, 3, 0);
+	KAPI_CHECK(n == 3, "sendmmsg: %d %s", n, strerror(errno));
+	for (int i = 0; i < 3; i++)
+		KAPI_CHECK(sargs[i].id && !(sargs[i].id & 1),
+			   "sendmmsg entry %d: id %llu", i,
+			   (unsigned long long)sargs[i].id);
+	memset(rargs, 0, sizeof(rargs));
+	while (got < 3) {
+		memset(v, 0, sizeof(v));
+		for (int i = 0; i < 3; i++) {
+			rargs[i].id = 0;
+			v[i].msg_hdr = (struct msghdr){
+				&peers[i], sizeof(peers[i]), NULL, 0,
+				&rargs[i], sizeof(rargs[i]), 0
+			};
+		}
+		n = recvmmsg(s.fd, v, 3, 0, NULL);
+		KAPI_CHECK(n >= 1, "recvmmsg: %d %s", n, strerror(errno));
+		for (int i = 0; i < n; i++) {
+			int k = (int)(rargs[i].completion_cookie - 500);
+
+			KAPI_CHECK(
+				k >= 0 && k < 3 && v[i].msg_len == 5000 &&
+					rargs[i].id == sargs[k].id,
+				"recvmmsg entry %d: cookie %llu len %u", i,
+				(unsigned long long)rargs[i].completion_cookie,
+				v[i].msg_len);
+			s.args = rargs[i];
+			KAPI_CHECK(kapi_verify(&s, 5000, (uint32_t)(90 + k),
+					       0) < 0,
+				   "recvmmsg entry %d: bytes differ", i);
+		}
+		got += n;
+	}
+	close(s.fd);
+	printf("ok mmsg\n");
+}
+
 /* close_range over Homa sockets and other descriptors: all closed, and
  * Homa keeps working for new sockets. */
 static void kapi_test_close_range(void)
@@ -551,6 +612,7 @@ int main(int argc, char **argv)
 	kapi_test_info_abort();
 	kapi_test_threads();
 	kapi_test_dup();
+	kapi_test_mmsg();
 	kapi_test_close_range();
 	return 0;
 }
