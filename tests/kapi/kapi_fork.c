@@ -26,13 +26,16 @@ static socklen_t kapi_dstlen;
 static void *kapi_serve(void *arg)
 {
 	struct kapi_sock *s = arg;
-	static uint8_t buf[HOMA_MAX_MESSAGE_LENGTH];
+	uint8_t *buf = malloc(HOMA_MAX_MESSAGE_LENGTH);
 	struct kapi_msg m;
 
+	KAPI_CHECK(buf, "malloc");
 	for (;;) {
 		kapi_recv(s, 0, 0, &m);
-		if (m.len < 0 && m.err == ESHUTDOWN)
+		if (m.len < 0 && m.err == ESHUTDOWN) {
+			free(buf);
 			return NULL;
+		}
 		if (m.len < 0)
 			continue;
 		for (size_t i = 0; i < (size_t)m.len; i++)
@@ -126,10 +129,10 @@ static void kapi_wait(pid_t pid, const char *what)
 
 int main(int argc, char **argv)
 {
-	struct kapi_sock srv, cli;
+	struct kapi_sock srv, srv2, cli;
 	char fdtext[16], porttext[16];
-	pthread_t th;
-	uint16_t port;
+	pthread_t th, th2;
+	uint16_t port, port2;
 	pid_t pid;
 
 	if (argc == 5 && strcmp(argv[1], "exec-check") == 0) {
@@ -145,6 +148,13 @@ int main(int argc, char **argv)
 	port = kapi_bind_any(&srv);
 	kapi_dstlen = kapi_loopback(kapi_fam, port, &kapi_dst);
 	pthread_create(&th, NULL, kapi_serve, &srv);
+	/* The exec'd image gets a server socket of its own: a new image
+	 * starts libhoma's id sequence afresh (unseeded random()), and a
+	 * server keying RPCs by address and id only would take its first
+	 * request for the parent's first one (issue 15). */
+	kapi_open(&srv2, kapi_fam, false);
+	port2 = kapi_bind_any(&srv2);
+	pthread_create(&th2, NULL, kapi_serve, &srv2);
 	kapi_open(&cli, kapi_fam, false);
 	kapi_rpc(&cli, 1000, 1, "parent");
 
@@ -157,7 +167,7 @@ int main(int argc, char **argv)
 	kapi_rpc(&cli, 30000, 2, "parent after fork");
 
 	snprintf(fdtext, sizeof(fdtext), "%d", cli.fd);
-	snprintf(porttext, sizeof(porttext), "%u", port);
+	snprintf(porttext, sizeof(porttext), "%u", port2);
 	pid = fork();
 	KAPI_CHECK(pid >= 0, "fork");
 	if (pid == 0) {
@@ -170,8 +180,11 @@ int main(int argc, char **argv)
 	kapi_rpc(&cli, 1000000, 3, "parent after exec");
 
 	shutdown(srv.fd, SHUT_RDWR);
+	shutdown(srv2.fd, SHUT_RDWR);
 	pthread_join(th, NULL);
+	pthread_join(th2, NULL);
 	close(srv.fd);
+	close(srv2.fd);
 	close(cli.fd);
 	printf("ok parent: its sockets worked throughout\n");
 	return 0;
