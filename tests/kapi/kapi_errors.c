@@ -317,6 +317,7 @@ static void kapi_rows_shutdown(void)
 {
 	struct kapi_sock s;
 	struct homa_sendmsg_args a = { 0, 0, 0, 0 };
+	struct homa_info info;
 	struct pollfd p;
 	struct sockaddr_in6 any;
 	socklen_t anylen = kapi_loopback(kapi_fam, 0, &any);
@@ -341,6 +342,9 @@ static void kapi_rows_shutdown(void)
 	    kapi_recvmsg(s.fd, &s.args, sizeof(s.args), 0));
 	ROW("bind after shutdown", ESHUTDOWN,
 	    bind(s.fd, (struct sockaddr *)&any, anylen));
+	memset(&info, 0, sizeof(info));
+	ROW("HOMAIOCINFO after shutdown", ESHUTDOWN,
+	    ioctl(s.fd, HOMAIOCINFO, &info));
 	p = (struct pollfd){ s.fd, POLLIN, 0 };
 	KAPI_CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLIN),
 		   "poll after shutdown: 0x%x, want POLLIN", p.revents);
