@@ -89,3 +89,26 @@ homa_add_net_test(usage_examples 120 bash ${T}/usage/examples.sh
 add_test(NAME docs_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-docs.sh
          ${CMAKE_C_COMPILER})
 set_tests_properties(docs_check PROPERTIES LABELS unit TIMEOUT 60 SKIP_RETURN_CODE 77)
+# Programs written only against the kernel module's socket API (no
+# libhoma), run under homa-run over each datapath and IP version.
+foreach(p kapi_echo kapi_errors kapi_fork)
+  if(EXISTS ${T}/kapi/${p}.c)
+    add_executable(${p} ${T}/kapi/${p}.c ${T}/kapi/kapi_util.c)
+    target_include_directories(${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+    target_link_libraries(${p} PRIVATE Threads::Threads)
+    set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  endif()
+endforeach()
+foreach(dp udp raw)
+  foreach(fam 4 6)
+    homa_add_net_test(kapi_${dp}${fam} 120 bash ${T}/kapi/run.sh
+                      $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests ${dp} ${fam})
+  endforeach()
+endforeach()
+homa_add_net_test(kapi_homa_run 60 bash ${T}/kapi/homa_run.sh
+                  $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests)
+# A statically linked program: homa-run must refuse it.
+add_executable(kapi_static ${T}/kapi/kapi_static.c)
+target_compile_options(kapi_static PRIVATE -fno-sanitize=all)
+target_link_options(kapi_static PRIVATE -static -fno-sanitize=all)
+set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

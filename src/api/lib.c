@@ -453,6 +453,11 @@ struct homa_lib *homa_lib_get(void)
 	return lib;
 }
 
+void homa_lib_abandon(void)
+{
+	__atomic_store_n(&homa_lib_instance, NULL, __ATOMIC_RELEASE);
+}
+
 /* ---- sockets ---- */
 
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
@@ -536,8 +541,8 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	int ret;
 
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
-	if (region)
-		return 0;
+	if (region || ls->kapi)
+		return 0; /* kernel rules: only the application's region */
 	/* Room for many concurrent large messages (a pool that is too small
 	 * stalls senders); the mapping reserves no memory until touched. */
 	want = (size_t)lib->config.max_message_bytes * 4 + (1u << 20);

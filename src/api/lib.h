@@ -51,6 +51,8 @@ struct homa_lsock {
 	bool sync_pending;	      /* on lib.sync_head */
 	struct homa_lsock *sync_next; /* next on lib.sync_head */
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
+	bool kapi; /* kernel API rules (preload): no library region */
+	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -160,6 +162,9 @@ void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
 
+/* Grow lib.socks to hold fd (lock held). 0 or -ENOMEM. */
+int homa_lib_table(struct homa_lib *lib, int fd);
+
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
 
@@ -185,6 +190,11 @@ socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
  * lists the names); once per name, as each appears once in environ.
  * Returns how many. */
 int homa_lib_env_warn(FILE *out);
+
+/* homa_lib_abandon() - forget the instance without touching it (a forked
+ * child: its threads and lock state are the parent's); the next socket
+ * creates a new one. */
+void homa_lib_abandon(void);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

@@ -65,8 +65,7 @@ socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 	return len;
 }
 
-/* Grow the fd table to hold fd. */
-static int homa_lib_table(struct homa_lib *lib, int fd)
+int homa_lib_table(struct homa_lib *lib, int fd)
 {
 	struct homa_lsock **t;
 	int len = lib->socks_len ? lib->socks_len : 256;

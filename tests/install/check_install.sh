@@ -87,6 +87,16 @@ else
 	echo "(man not installed: rendering not checked)"
 fi
 
+step "homa-run and libhoma-preload.so"
+[ -x "$prefix/bin/homa-run" ] || fail "missing bin/homa-run"
+[ -e "$libdir/libhoma-preload.so" ] || fail "missing libhoma-preload.so"
+[ -f "$man/man1/homa-run.1" ] || fail "missing share/man/man1/homa-run.1"
+# The installed homa-run finds the installed shim (relocated prefix).
+HOMA_RUN_ASSUME_NATIVE=0 HOMA_DEBUG=1 "$prefix/bin/homa-run" true \
+	2>"$work/homa-run.err" || true
+grep -q "LD_PRELOAD=.*$libdir/libhoma-preload.so" "$work/homa-run.err" ||
+	fail "installed homa-run: $(cat "$work/homa-run.err")"
+
 step "pkg-config"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(pkg-config --modversion homa)" = "$(sed -n 's/^Version: //p' "$pc")" ] ||
