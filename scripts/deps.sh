@@ -20,6 +20,8 @@ want /usr/include/cmocka.h libcmocka-dev
 want clang clang
 want /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 want clang-format clang-format
+want tshark tshark
+want python3 python3
 if [ "$purpose" = net ] || [ "$purpose" = demo ]; then
 	want ip iproute2
 	want nft nftables

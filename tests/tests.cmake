@@ -74,3 +74,22 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# The Wireshark dissector (tools/wireshark/homa.lua) against the wire
+# decoder, frame by frame, with tshark (tests/wireshark/compare.py): on the
+# kernel module's captures, on captures of a lossy run of the project
+# (tests/wireshark/make_captures.sh) and on hand-made malformed packets.
+add_executable(pcap_synth ${T}/wireshark/pcap_synth.c)
+target_link_libraries(pcap_synth PRIVATE homa_core)
+set_target_properties(pcap_synth PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+set(HOMA_WS bash ${T}/wireshark/run.sh $<TARGET_FILE:homa-pcap-dump>
+    ${CMAKE_SOURCE_DIR}/tools/wireshark/homa.lua)
+set(HOMA_WS_TYPES DATA,GRANT,RESEND,RPC_UNKNOWN,BUSY,CUTOFFS,NEED_ACK,ACK)
+file(GLOB HOMA_WS_INTEROP CONFIGURE_DEPENDS ${T}/data/interop/*.pcap)
+file(GLOB HOMA_WS_CAPTURES CONFIGURE_DEPENDS ${T}/data/captures/*.pcap)
+add_test(NAME dissector_synth COMMAND ${HOMA_WS} synth $<TARGET_FILE:pcap_synth>)
+add_test(NAME dissector_interop COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_INTEROP})
+add_test(NAME dissector_captures COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_CAPTURES})
+set_tests_properties(dissector_synth dissector_interop dissector_captures
+  PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
