@@ -12,14 +12,6 @@
 
 #include "homa.h"
 
-static void print_metric(void *arg, const char *name, uint64_t value)
-{
-	(void)arg;
-	if (value)
-		fprintf(stderr, "%-28s %llu\n", name,
-			(unsigned long long)value);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -101,8 +93,6 @@ int main(int argc, char **argv)
 	printf("ok %ld rpcs, p50 %.1f us, p99 %.1f us\n", count,
 	       (double)lat[count / 2] / 1000.0,
 	       (double)lat[(count * 99) / 100] / 1000.0);
-	if (getenv("HOMA_PRINT_METRICS"))
-		homa_metrics_read(print_metric, NULL);
 	rc = 0;
 out:
 	free(req);

@@ -93,3 +93,12 @@ add_test(NAME dissector_captures COMMAND ${HOMA_WS} captures
          --expect ${HOMA_WS_TYPES} ${HOMA_WS_CAPTURES})
 set_tests_properties(dissector_synth dissector_interop dissector_captures
   PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
+# Live metrics (homa-metrics, /dev/shm publication, HOMA_PRINT_METRICS)
+# over loopback UDP, and docs/metrics.md against the counter table.
+homa_add_test(test_metrics ${T}/core/test_metrics.c unit)
+homa_add_net_test(metrics_live 60 bash ${T}/net/metrics.sh $<TARGET_FILE:rpc_peer>
+                  $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+add_test(NAME metrics_doc COMMAND sh -c "\"$1\" --describe | diff -u \"$2\" - || \
+{ echo 'FAIL: regenerate with: homa-metrics --describe > docs/metrics.md'; exit 1; }"
+         metrics_doc $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+set_tests_properties(metrics_doc PROPERTIES LABELS unit)
