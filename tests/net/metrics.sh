@@ -130,6 +130,19 @@ cpid=
 "$HM" $$ >"$out/none" 2>&1 && fail "homa-metrics succeeded on a shell"
 grep -q "publishes no Homa metrics" "$out/none" || fail "$(cat "$out/none")"
 
+echo "== damaged files are refused"
+sleep 30 &
+fake=$!
+head -c 3000 /dev/urandom >"/dev/shm/homa-metrics-$fake"
+"$HM" "$fake" >"$out/bad" 2>&1 && fail "homa-metrics accepted noise"
+grep -q "not a libhoma metrics file" "$out/bad" || fail "$(cat "$out/bad")"
+head -c 40 "/dev/shm/homa-metrics-$spid" >"/dev/shm/homa-metrics-$fake"
+"$HM" --json "$fake" >"$out/bad" 2>&1 && fail "homa-metrics accepted a cut file"
+grep -q "not a libhoma metrics file" "$out/bad" || fail "$(cat "$out/bad")"
+rm -f "/dev/shm/homa-metrics-$fake"
+kill "$fake"
+wait "$fake" 2>/dev/null
+
 echo "== a file left by a killed process is swept by the next libhoma process"
 "$PEER" client --mix small 127.0.0.1 "$port" 100000000 >/dev/null 2>&1 &
 cpid=$!
