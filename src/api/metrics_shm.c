@@ -79,6 +79,17 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	out[HOMA_MA_dp_rx_filtered] = HOMA_DP_READ(dp->rx_filtered);
 	out[HOMA_MA_dp_rx_bad_csum] = HOMA_DP_READ(dp->rx_bad_csum);
 	homa_get_usage(lib->homa, &u);
+	out[HOMA_MA_pool_bytes] = 0;
+	for (int fd = 0; fd < lib->socks_len; fd++) {
+		uint8_t *region;
+		uint64_t bytes;
+
+		if (!lib->socks[fd])
+			continue;
+		homa_sock_get_rcvbuf(lib->socks[fd]->hsk, &region, &bytes);
+		if (region)
+			out[HOMA_MA_pool_bytes] += bytes;
+	}
 	pthread_mutex_unlock(&lib->lock);
 	out[HOMA_MA_sockets] = u.sockets;
 	out[HOMA_MA_rpcs] = u.rpcs;
@@ -136,6 +147,7 @@ static void homa_shm_sweep(void)
 		struct homa_shm_header h;
 		char path[300];
 		struct stat st;
+		uint64_t ticks;
 		int fd, pid;
 
 		if (sscanf(e->d_name, "homa-metrics-%d", &pid) != 1 ||
@@ -145,10 +157,13 @@ static void homa_shm_sweep(void)
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			continue;
+		/* No such process (its file may even lack a header: killed
+		 * while creating it), or the pid now runs another process. */
+		ticks = homa_shm_start_ticks(pid);
 		if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
-		    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-		    h.magic == HOMA_SHM_MAGIC && h.pid == (uint64_t)pid &&
-		    homa_shm_start_ticks(pid) != h.start_ticks)
+		    (ticks == 0 ||
+		     (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		      h.magic == HOMA_SHM_MAGIC && h.start_ticks != ticks)))
 			unlink(path);
 		close(fd);
 	}

@@ -64,6 +64,7 @@
 	X(msg_bytes_sent, "message bytes sent (first transmissions)")          \
 	X(msg_bytes_received, "message bytes received (accepted)")             \
 	X(resent_packets, "DATA packets retransmitted for RESEND/UNKNOWN")     \
+	X(resent_bytes, "message bytes in those retransmitted packets")        \
 	X(resend_requests, "retransmission requests issued (RESEND)")          \
 	X(client_restarts, "requests restarted after RPC_UNKNOWN")             \
 	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
@@ -111,6 +112,7 @@
 	X(rpcs, "live RPCs, any state (gauge)")                                \
 	X(peers, "peer records (gauge)")                                       \
 	X(pool_pages_used, "receive-pool bpages in use, all sockets (gauge)")  \
+	X(pool_bytes, "receive-pool bytes registered, all sockets (gauge)")    \
 	X(tx_bytes, "bytes of outgoing messages held (gauge)")                 \
 	X(alloc_bytes, "bytes allocated by the core (gauge)")                  \
 	X(grantable, "messages in the grant scheduler (gauge)")                \

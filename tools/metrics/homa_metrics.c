@@ -62,6 +62,17 @@ static bool hm_alive(const struct homa_shm_header *hdr)
 	return ticks != 0 && ticks == hdr->start_ticks;
 }
 
+/* Report p's process as gone and remove the file it left; returns 1. */
+static int hm_gone(const struct hm_proc *p)
+{
+	fprintf(stderr,
+		"homa-metrics: process %d is gone (it left %s behind: "
+		"%s)\n",
+		p->pid, p->path,
+		unlink(p->path) == 0 ? "removed" : strerror(errno));
+	return 1;
+}
+
 /* Map pid's file; 0, or 1 after printing why not. */
 static int hm_open(struct hm_proc *p, int pid)
 {
@@ -90,6 +101,12 @@ static int hm_open(struct hm_proc *p, int pid)
 				strerror(err));
 		return 1;
 	}
+	if (homa_shm_start_ticks(pid) == 0) {
+		/* Killed before its exit handlers ran (maybe even before it
+		 * wrote the header): the file is stale. */
+		close(fd);
+		return hm_gone(p);
+	}
 	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(h) ||
 	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    h.magic != HOMA_SHM_MAGIC || h.version != HOMA_SHM_VERSION ||
@@ -111,14 +128,9 @@ static int hm_open(struct hm_proc *p, int pid)
 		return 1;
 	}
 	if (!hm_alive(p->hdr)) {
-		/* Killed before its exit handlers ran: the file is stale. */
-		fprintf(stderr,
-			"homa-metrics: process %d is gone (it left %s "
-			"behind: %s)\n",
-			pid, p->path,
-			unlink(p->path) == 0 ? "removed" : strerror(errno));
+		/* The pid now runs another program. */
 		munmap((void *)p->hdr, p->bytes);
-		return 1;
+		return hm_gone(p);
 	}
 	return 0;
 }
@@ -220,8 +232,8 @@ static void hm_screen(const struct hm_proc *p, const struct hm_snap *a,
 
 		if (strncmp(b->names[i], "drop_", 5) == 0)
 			drops += b->v[i];
-		if (k >= 0 && homa_metrics_unusual(k))
-			trouble += b->v[i];
+		if (k >= 0 && homa_metrics_unusual(k) && b->v[i] != 0)
+			trouble++;
 	}
 	printf("homa-metrics: process %d, %s datapath, %.2f s between "
 	       "refreshes %llu and %llu\n",
@@ -245,9 +257,10 @@ static void hm_screen(const struct hm_proc *p, const struct hm_snap *a,
 	       hm_rate(a, b, "dp_tx_calls", dt),
 	       hm_rate(a, b, "dp_rx_packets", dt),
 	       hm_rate(a, b, "dp_rx_calls", dt));
-	printf("  retransmit  %.0f DATA packets/s (%.1f%% of DATA sent)  "
-	       "RESENDs sent %.0f/s\n",
+	printf("  retransmit  %.0f DATA packets/s (%.1f%% of DATA sent), "
+	       "%.3f MB/s  RESENDs sent %.0f/s\n",
 	       resent, data > 0 ? 100 * resent / data : 0,
+	       hm_rate(a, b, "resent_bytes", dt) / 1e6,
 	       hm_rate(a, b, "resend_requests", dt));
 	printf("  grants      %.0f/s, %.2f MB/s granted  pacer backlog %llu "
 	       "messages, %.0f packets/s paced\n",
@@ -256,18 +269,23 @@ static void hm_screen(const struct hm_proc *p, const struct hm_snap *a,
 	       hm_rate(a, b, "grant_bytes", dt) / 1e6,
 	       (unsigned long long)hm_val(b, "throttled"),
 	       hm_rate(a, b, "pacer_packets", dt));
-	printf("  state       pool %llu bpages (%.1f MB) in use  rpcs %llu  "
-	       "peers %llu  sockets %llu\n",
+	printf("  state       pool %llu of %llu bpages (%.1f%%) in use  rpcs "
+	       "%llu  peers %llu  sockets %llu\n",
 	       (unsigned long long)hm_val(b, "pool_pages_used"),
-	       (double)hm_val(b, "pool_pages_used") * HOMA_BPAGE_SIZE / 1e6,
+	       (unsigned long long)(hm_val(b, "pool_bytes") / HOMA_BPAGE_SIZE),
+	       hm_val(b, "pool_bytes")
+		       ? 100.0 * (double)hm_val(b, "pool_pages_used") *
+				 HOMA_BPAGE_SIZE /
+				 (double)hm_val(b, "pool_bytes")
+		       : 0,
 	       (unsigned long long)hm_val(b, "rpcs"),
 	       (unsigned long long)hm_val(b, "peers"),
 	       (unsigned long long)hm_val(b, "sockets"));
 	hm_drops(a, b, dt, buf, sizeof(buf));
 	printf("  drops       %s  (since start: %llu)\n", buf,
 	       (unsigned long long)drops);
-	printf("  timeouts    %.0f/s  (since start: %llu); all trouble "
-	       "counters since start: %llu\n",
+	printf("  timeouts    %.0f/s  (since start: %llu); trouble "
+	       "counters not zero: %llu (--all marks them)\n",
 	       hm_rate(a, b, "rpc_timeouts", dt) +
 		       hm_rate(a, b, "server_rpc_timeouts", dt) +
 		       hm_rate(a, b, "server_ack_timeouts", dt),
