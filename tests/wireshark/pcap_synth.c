@@ -4,7 +4,8 @@
  * and variant (FREEZE, the 36-byte RESEND, a GSO DATA frame, an ACK whose
  * num_acks exceeds 5, padded control packets), then malformed ones: every
  * truncated prefix of DATA, GRANT, RESEND and ACK, unknown types, wrong
- * doff, bad message lengths and payload ranges. Each packet goes out over
+ * doff, bad message lengths and payload ranges, packets cut by the
+ * capture's snap length. Each packet goes out over
  * IPv4 and IPv6 as IP protocol 146 and inside UDP (ports = Homa ports).
  * Headers come from homa_wire_encode; the malformations are made by
  * editing its bytes.
@@ -36,14 +37,21 @@ static void syn_put32(uint8_t *p, uint32_t v)
 	syn_put16(p + 2, v & 0xffff);
 }
 
+/* Write one record of a len-byte frame of which the capture kept the
+ * first keep bytes. */
+static void syn_record_cut(const uint8_t *frame, uint32_t len, uint32_t keep)
+{
+	uint32_t h[4] = { syn_frames, 0, keep, len };
+
+	fwrite(h, sizeof(h), 1, syn_out);
+	fwrite(frame, 1, keep, syn_out);
+	syn_frames++;
+}
+
 /* Write one record holding frame[0..len). */
 static void syn_record(const uint8_t *frame, uint32_t len)
 {
-	uint32_t h[4] = { syn_frames, 0, len, len };
-
-	fwrite(h, sizeof(h), 1, syn_out);
-	fwrite(frame, 1, len, syn_out);
-	syn_frames++;
+	syn_record_cut(frame, len, len);
 }
 
 /*
@@ -96,6 +104,23 @@ static void syn_emit(const uint8_t *pkt, uint32_t len, uint8_t prio)
 	syn_put16(f + 24, 8 + len);
 	memcpy(f + 28, pkt, len);
 	syn_record(f, 28 + len);
+}
+
+/* The IPv4 frame of pkt[0..len) as a capture with a snap length keeps
+ * it: its first 20 + keep bytes. */
+static void syn_emit_cut(const uint8_t *pkt, uint32_t len, uint32_t keep)
+{
+	uint8_t f[SYN_MAX + 20];
+
+	memset(f, 0, 20);
+	f[0] = 0x45;
+	syn_put16(f + 2, 20 + len);
+	f[8] = 64;
+	f[9] = 146;
+	syn_put32(f + 12, 0x0a000001);
+	syn_put32(f + 16, 0x0a000002);
+	memcpy(f + 20, pkt, len);
+	syn_record_cut(f, 20 + len, 20 + keep);
 }
 
 /* A packet of type with the usual ports and id, encoded into buf. */
@@ -254,6 +279,18 @@ static void syn_malformed(void)
 	n = syn_data(buf, 1000, 0, 10);
 	syn_put32(buf + 52, 0xfffffff0); /* seg.offset far beyond */
 	syn_emit(buf, (uint32_t)n, 7);
+
+	/* Cut by the capture's snap length: the payload only (decodable),
+	 * or into the header. */
+	n = syn_data(buf, 1000, 0, 500);
+	syn_emit_cut(buf, (uint32_t)n, 100);
+	syn_emit_cut(buf, (uint32_t)n, 40);
+	memset(&p, 0, sizeof(p));
+	p.common.type = HOMA_PKT_RESEND;
+	p.u.resend.length = 10;
+	n = syn_encode(&p, buf);
+	syn_emit_cut(buf, (uint32_t)n, HOMA_WIRE_RESEND_UPSTREAM_BYTES);
+	syn_emit_cut(buf, (uint32_t)n, 20);
 }
 
 int main(int argc, char **argv)

@@ -321,9 +321,11 @@ function homa.dissector(tvb, pinfo, tree)
 		pinfo.cols.info = info .. " (too short)"
 		return len
 	end
-	if cap < MIN_BYTES[type] then
+	-- (A 37-byte RESEND cut to 36 bytes by the capture is not upstream's.)
+	local header = (type == T_RESEND and len > 36) and 37 or MIN_BYTES[type]
+	if cap < header then
 		t:add_proto_expert_info(ex.truncated, string.format(
-			"only %u of %u header bytes captured", cap, MIN_BYTES[type]))
+			"only %u of %u header bytes captured", cap, header))
 		pinfo.cols.info = info .. " (header not captured)"
 		return cap
 	end
@@ -342,8 +344,7 @@ function homa.dissector(tvb, pinfo, tree)
 	if type == T_DATA then
 		info = info .. dissect_data(tvb, t, len, pinfo, tree)
 	elseif BODY[type] then
-		local body_len = (type == T_RESEND) and math.min(len, cap) or len
-		info = info .. BODY[type](tvb, t, body_len)
+		info = info .. BODY[type](tvb, t, len)
 	end
 	if prio ~= nil and type ~= T_GRANT and type ~= T_RESEND then
 		info = info .. " prio " .. prio
