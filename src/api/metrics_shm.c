@@ -53,8 +53,8 @@ uint64_t homa_shm_start_ticks(int pid)
 	/* The command name may hold spaces and ')': fields restart after
 	 * the last ')', with field 3 (state). */
 	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0; /* a zombie has run its last */
 	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)

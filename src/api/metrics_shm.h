@@ -44,7 +44,8 @@ struct homa_shm_header {
 	(sizeof(struct homa_shm_header) +                                      \
 	 (uint64_t)(count) * (8 + HOMA_SHM_NAME_BYTES))
 
-/* homa_shm_start_ticks() - field 22 of /proc/PID/stat, 0 if unreadable. */
+/* homa_shm_start_ticks() - field 22 of /proc/PID/stat; 0 if there is no
+ * such process or it is a zombie. */
 uint64_t homa_shm_start_ticks(int pid);
 
 struct homa_lib;

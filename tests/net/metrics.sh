@@ -11,6 +11,9 @@
 # file of a killed one.
 set -u
 PEER=$1 HM=$2 DOC=$3
+# The load is not under test: on a machine loaded by others, a process
+# may wait 100 ms for a CPU, and the default timeout would end its RPCs.
+export HOMA_TIMEOUT_TICKS=5000
 out=$(mktemp -d)
 spid= cpid=
 cleanup() {
@@ -22,7 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	[ -s "$out/client" ] && { echo "load client's output:"; tail -5 "$out/client"; }
+	exit 1
+}
 json_get() { # json_get FILE NAME
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
