@@ -42,7 +42,7 @@ start_server() { # a fresh server (its report counts every request)
 	fi
 	"$PEER" server >"$out/server" 2>&1 &
 	spid=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		grep -q '^port ' "$out/server" && break
 		sleep 0.05
 	done
@@ -67,7 +67,7 @@ diff "$out/doc_names" "$out/json_names" || fail "JSON names differ from $DOC"
 echo "== a client under load: counters increase"
 "$PEER" client --mix small 127.0.0.1 "$port" 100000000 >"$out/client" 2>&1 &
 cpid=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do
 	[ -f "/dev/shm/homa-metrics-$cpid" ] && break
 	sleep 0.05
 done
@@ -153,7 +153,7 @@ wait "$fake" 2>/dev/null
 echo "== a file left by a killed process is swept by the next libhoma process"
 "$PEER" client --mix small 127.0.0.1 "$port" 100000000 >/dev/null 2>&1 &
 cpid=$!
-for _ in $(seq 100); do
+for _ in $(seq 400); do
 	[ -f "/dev/shm/homa-metrics-$cpid" ] && break
 	sleep 0.01
 done
