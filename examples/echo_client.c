@@ -30,15 +30,7 @@ static const char usage[] =
 	"  --socket-per-rpc  open and close a socket for every RPC (timed):\n"
 	"             what it costs against the one socket kept by default\n"
 	"  --help     this text;  --version  the version\n"
-	"  HOMA_PRINT_METRICS=1 prints the library's counters at the end.\n";
-
-static void print_metric(void *arg, const char *name, uint64_t value)
-{
-	(void)arg;
-	if (value)
-		fprintf(stderr, "%-28s %llu\n", name,
-			(unsigned long long)value);
-}
+	"  HOMA_PRINT_METRICS=1: the library prints its counters at exit.\n";
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -206,8 +198,6 @@ out:
 	if (homa_close(fd) < 0)
 		report("homa_close", errno);
 out_nofd:
-	if (getenv("HOMA_PRINT_METRICS"))
-		homa_metrics_read(print_metric, NULL);
 	free(req);
 	free(resp);
 	free(lat);

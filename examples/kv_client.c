@@ -38,7 +38,7 @@ static const char usage[] =
 	"  --raw      raw IP protocol 146 instead of UDP (needs CAP_NET_RAW;\n"
 	"             the server must use the same datapath)\n"
 	"  --help     this text;  --version  the version\n"
-	"  HOMA_PRINT_METRICS=1 prints the library's counters at the end.\n";
+	"  HOMA_PRINT_METRICS=1: the library prints its counters at exit.\n";
 
 /* One RPC in flight. */
 struct slot {
@@ -309,14 +309,6 @@ static long kv_count(void)
 	return r.value_len;
 }
 
-static void print_metric(void *arg, const char *name, uint64_t value)
-{
-	(void)arg;
-	if (value)
-		fprintf(stderr, "%-28s %llu\n", name,
-			(unsigned long long)value);
-}
-
 static long parse_num(const char *text, long lo, long hi)
 {
 	char *end;
@@ -449,8 +441,6 @@ int main(int argc, char **argv)
 		rc = 0;
 	}
 out_epoll:
-	if (getenv("HOMA_PRINT_METRICS"))
-		homa_metrics_read(print_metric, NULL);
 	close(kv.epfd);
 out_region:
 	/* The region must outlive the socket that uses it. */

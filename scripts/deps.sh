@@ -42,6 +42,8 @@ if [ "$purpose" != build ] && [ "$purpose" != demo ]; then
 	want /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 	want clang-format clang-format
 	want mandoc mandoc
+	want tshark tshark
+	want python3 python3
 fi
 if [ "$purpose" != build ] && [ "$purpose" != test ]; then
 	want ip iproute2

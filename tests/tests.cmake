@@ -112,3 +112,31 @@ add_executable(kapi_static ${T}/kapi/kapi_static.c)
 target_compile_options(kapi_static PRIVATE -fno-sanitize=all)
 target_link_options(kapi_static PRIVATE -static -fno-sanitize=all)
 set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+# The Wireshark dissector (tools/wireshark/homa.lua) against the wire
+# decoder, frame by frame, with tshark (tests/wireshark/compare.py): on the
+# kernel module's captures, on captures of a lossy run of the project
+# (tests/wireshark/make_captures.sh) and on hand-made malformed packets.
+add_executable(pcap_synth ${T}/wireshark/pcap_synth.c)
+target_link_libraries(pcap_synth PRIVATE homa_core)
+set_target_properties(pcap_synth PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+set(HOMA_WS bash ${T}/wireshark/run.sh $<TARGET_FILE:homa-pcap-dump>
+    ${CMAKE_SOURCE_DIR}/tools/wireshark/homa.lua)
+set(HOMA_WS_TYPES DATA,GRANT,RESEND,RPC_UNKNOWN,BUSY,CUTOFFS,NEED_ACK,ACK)
+file(GLOB HOMA_WS_INTEROP CONFIGURE_DEPENDS ${T}/data/interop/*.pcap)
+file(GLOB HOMA_WS_CAPTURES CONFIGURE_DEPENDS ${T}/data/captures/*.pcap)
+add_test(NAME dissector_synth COMMAND ${HOMA_WS} synth $<TARGET_FILE:pcap_synth>)
+add_test(NAME dissector_interop COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_INTEROP})
+add_test(NAME dissector_captures COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_CAPTURES})
+set_tests_properties(dissector_synth dissector_interop dissector_captures
+  PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
+# Live metrics (homa-metrics, /dev/shm publication, HOMA_PRINT_METRICS)
+# over loopback UDP, and docs/metrics.md against the counter table.
+homa_add_test(test_metrics ${T}/core/test_metrics.c unit)
+homa_add_net_test(metrics_live 60 bash ${T}/net/metrics.sh $<TARGET_FILE:rpc_peer>
+                  $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+add_test(NAME metrics_doc COMMAND sh -c "\"$1\" --describe | diff -u \"$2\" - || \
+{ echo 'FAIL: regenerate with: homa-metrics --describe > docs/metrics.md'; exit 1; }"
+         metrics_doc $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+set_tests_properties(metrics_doc PROPERTIES LABELS unit)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "metrics_shm.h"
 
 #define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
 
@@ -414,6 +415,7 @@ static int homa_lib_create(struct homa_lib **out)
 		ret = -EAGAIN;
 		goto fail_homa;
 	}
+	homa_lib_metrics_start(lib); /* live metrics, HOMA_PRINT_METRICS */
 	*out = lib;
 	return 0;
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "metrics_shm.h"
 
 #define LOCK(lib)   pthread_mutex_lock(&(lib)->lock)
 #define UNLOCK(lib) pthread_mutex_unlock(&(lib)->lock)
@@ -433,8 +434,7 @@ int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 		      void *arg)
 {
 	struct homa_lib *lib = fn ? homa_lib_get() : NULL;
-	struct homa_metrics m;
-	uint64_t dp[7];
+	uint64_t v[HOMA_METRIC_ALL];
 
 	if (!fn) {
 		errno = EFAULT;
@@ -442,24 +442,9 @@ int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 	}
 	if (!lib)
 		return -1;
-	LOCK(lib); /* tx counters change under it; rx ones atomically */
-	m = *homa_get_metrics(lib->homa);
-	dp[0] = lib->dp->tx_pkts;
-	dp[1] = lib->dp->tx_calls;
-	dp[2] = lib->dp->tx_errors;
-	dp[3] = HOMA_DP_READ(lib->dp->rx_pkts);
-	dp[4] = HOMA_DP_READ(lib->dp->rx_calls);
-	dp[5] = HOMA_DP_READ(lib->dp->rx_filtered);
-	dp[6] = HOMA_DP_READ(lib->dp->rx_bad_csum);
-	UNLOCK(lib);
-	for (int i = 0; i < HOMA_METRIC_COUNT; i++)
-		fn(arg, homa_metrics_name(i), m.v[i]);
-	fn(arg, "dp_tx_packets", dp[0]);
-	fn(arg, "dp_tx_calls", dp[1]);
-	fn(arg, "dp_tx_errors", dp[2]);
-	fn(arg, "dp_rx_packets", dp[3]);
-	fn(arg, "dp_rx_calls", dp[4]);
-	fn(arg, "dp_rx_filtered", dp[5]);
-	fn(arg, "dp_rx_bad_csum", dp[6]);
-	return HOMA_METRIC_COUNT + 7;
+	homa_lib_metrics_snapshot(lib, v);
+	/* The counters of the table of metrics.h (core, then datapath). */
+	for (int i = 0; i < HOMA_METRIC_COUNTERS; i++)
+		fn(arg, homa_metrics_name(i), v[i]);
+	return HOMA_METRIC_COUNTERS;
 }

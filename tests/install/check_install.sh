@@ -68,6 +68,10 @@ for call in homa_socket homa_bind homa_setsockopt homa_getsockopt \
 	homa_last_error homa_metrics_read; do
 	[ -f "$man/man3/$call.3" ] || fail "missing share/man/man3/$call.3"
 done
+[ -f "$man/man1/homa-metrics.1" ] || fail "missing share/man/man1/homa-metrics.1"
+[ -x "$prefix/bin/homa-metrics" ] || fail "missing bin/homa-metrics"
+[ -f "$prefix/share/homa/wireshark/homa.lua" ] ||
+	fail "missing share/homa/wireshark/homa.lua"
 # Every parameter of the configuration table must be documented.
 params=$(sed -n 's/^[[:space:]]*P(\([a-z_]*\),.*/\1/p' "$src/src/core/config.c")
 [ -n "$params" ] || fail "no parameters found in src/core/config.c"

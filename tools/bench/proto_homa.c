@@ -60,26 +60,10 @@ static int bh_recv(struct bench_client *c, uint64_t *tag, int timeout_ms)
 	return 1;
 }
 
-static void bh_metric(void *arg, const char *name, uint64_t value)
-{
-	if (value)
-		fprintf(arg, "  %-28s %llu\n", name, (unsigned long long)value);
-}
-
-/* With HOMA_PRINT_METRICS set, print the nonzero counters to stderr. */
-static void bh_print_metrics(const char *who)
-{
-	if (!getenv("HOMA_PRINT_METRICS"))
-		return;
-	fprintf(stderr, "%s metrics:\n", who);
-	homa_metrics_read(bh_metric, stderr);
-}
-
 static void bh_close(struct bench_client *c)
 {
 	struct bench_homa *h = (struct bench_homa *)c;
 
-	bh_print_metrics("client");
 	homa_close(h->fd);
 	free(h->buf);
 	free(h);
@@ -153,7 +137,6 @@ int bench_homa_server(const struct bench_opts *o)
 		homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
 			   msg.msg_namelen, args.id);
 	}
-	bh_print_metrics("server");
 	homa_close(fd);
 	free(resp);
 	return 0;
