@@ -77,6 +77,7 @@ static int bench_start(struct bench_run *r)
 		r->slots[tag].start_ns = 0;
 		r->inflight--;
 		r->res.errors++;
+		r->res.last_errno = -ret;
 	}
 	return ret;
 }
@@ -149,9 +150,10 @@ static void bench_receive(struct bench_run *r, bool closed)
 			struct bench_slot *s = &r->slots[tag];
 
 			now = bench_now_ns();
-			if (ret < 0)
+			if (ret < 0) {
 				r->res.errors++;
-			else if (r->record)
+				r->res.last_errno = -ret;
+			} else if (r->record)
 				bench_results_add(&r->res, s->size,
 						  (double)(now - s->start_ns) /
 							  1000.0);
@@ -285,8 +287,23 @@ int bench_client_run(const struct bench_opts *o)
 		fprintf(stderr, "homa-bench: %s\n", strerror(-r.fatal));
 		ret = 1;
 	}
-	if (bench_report(&r.res, &w, &cal, label, stdout, o->json) < 0) {
+	if (bench_report(&r.res, &w, &cal, label, o->spin_us, stdout, o->json) <
+	    0) {
 		fprintf(stderr, "homa-bench: cannot write %s\n", o->json);
+		ret = 1;
+	}
+	if (r.res.errors) {
+		fprintf(stderr,
+			"homa-bench: %llu RPCs failed, the last with: %s\n",
+			(unsigned long long)r.res.errors,
+			strerror(r.res.last_errno));
+		if (!r.res.n)
+			ret = 1; /* all the work failed */
+	} else if (!r.res.n && !r.fatal && !bench_stop) {
+		fprintf(stderr,
+			"homa-bench: no RPC completed in %.1f s: is a "
+			"server running there, with the same --proto%s?\n",
+			o->seconds, o->raw ? " and --raw" : "");
 		ret = 1;
 	}
 out:

@@ -9,6 +9,10 @@
 
 #include "bench.h"
 
+#ifndef HOMA_BENCH_VERSION
+#define HOMA_BENCH_VERSION "unknown" /* CMake passes the project's version */
+#endif
+
 volatile int bench_stop;
 
 uint64_t bench_now_ns(void)
@@ -32,6 +36,14 @@ int main(int argc, char **argv)
 
 	if (bench_parse(argc, argv, &o) < 0)
 		return 2;
+	if (o.help) {
+		bench_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("homa-bench %s\n", HOMA_BENCH_VERSION);
+		return 0;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = bench_on_signal;
 	sigaction(SIGINT, &sa, NULL);

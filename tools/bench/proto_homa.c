@@ -1,7 +1,10 @@
 /*
  * proto_homa.c - homa-bench over libhoma: the client tags each request
  * with its slot in the completion cookie; the server answers every
- * request with resp_size bytes without copying the request out.
+ * request with resp_size bytes without copying the request out. The
+ * --wait policy is the library's own: poll_usecs is the spin budget
+ * (0 for block), set after the socket so that it overrides
+ * HOMA_POLL_USECS.
  */
 #include <errno.h>
 #include <sys/time.h>
@@ -88,6 +91,7 @@ static void bh_close(struct bench_client *c)
 static int bh_socket(const struct bench_opts *o, int family)
 {
 	struct timeval tv = { 0, 50000 }; /* receive waits at most 50 ms */
+	char poll[16];
 	int fd;
 
 	if (o->raw && homa_config_param("datapath", "raw") < 0) {
@@ -98,6 +102,13 @@ static int bh_socket(const struct bench_opts *o, int family)
 	if (fd < 0) {
 		fprintf(stderr, "homa-bench: homa_socket: %s (%s)\n",
 			strerror(errno), homa_last_error());
+		return -1;
+	}
+	snprintf(poll, sizeof(poll), "%u", o->spin_us);
+	if (homa_config_param("poll_usecs", poll) < 0) {
+		fprintf(stderr, "homa-bench: poll_usecs %s: %s\n", poll,
+			homa_last_error());
+		homa_close(fd);
 		return -1;
 	}
 	homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
