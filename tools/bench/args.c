@@ -36,6 +36,10 @@ void bench_usage(FILE *f)
 		"       homa-bench report --workload W --load-calib F "
 		"--seconds S --samples F [--samples F ...]\n"
 		"                  [--json FILE] [--label L] [--wait POLICY]\n"
+		"       homa-bench peers --proto homa|tcp --server HOST:PORT "
+		"--count N\n"
+		"                  (N idle client sockets after one RPC each, "
+		"until SIGTERM)\n"
 		"       homa-bench --help | --version\n"
 		"--wait: how every receiver waits, the same for every "
 		"protocol: "
@@ -128,6 +132,12 @@ static int bench_check(struct bench_opts *o)
 		return bench_err("%s", "--raw applies to --proto homa only");
 	if (o->server)
 		return o->port > 0 ? 0 : bench_err("%s", "--port is required");
+	if (o->peers)
+		return o->num_servers && o->count > 0 && strcmp(o->proto, "udp")
+			       ? 0
+			       : bench_err("%s",
+					   "peers needs --proto homa|tcp, "
+					   "--server and --count");
 	if (!o->num_servers)
 		return bench_err("%s", "--server HOST:PORT is required");
 	if (!o->workload)
@@ -168,6 +178,8 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 		o->server = true;
 	else if (strcmp(argv[1], "report") == 0)
 		o->report = true;
+	else if (strcmp(argv[1], "peers") == 0)
+		o->peers = true;
 	else if (strcmp(argv[1], "client") != 0)
 		return bench_err("first argument must be server, client or "
 				 "report, not '%s'",
@@ -235,6 +247,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 				return bench_err("too many --samples: %s", v);
 			o->samples = v;
 			o->sample_files[o->num_sample_files++] = v;
+		} else if (strcmp(a, "--count") == 0) {
+			if (bench_number(a, v, 1, 100000, &d))
+				return -1;
+			o->count = (int)d;
 		} else if (strcmp(a, "--seed") == 0) {
 			if (bench_number(a, v, 0, 1e18, &d))
 				return -1;

@@ -43,6 +43,8 @@ struct bench_opts {
 	const char *samples;	  /* write every RPC (size, latency) here */
 	const char *label;	  /* name in the report (default proto) */
 	bool report;		  /* report mode: merge sample files */
+	bool peers;		  /* peers mode: idle client sockets */
+	int count;		  /* peers: sockets to open */
 	const char *sample_files[BENCH_MAX_SERVERS]; /* report inputs */
 	int num_sample_files; /* entries in sample_files */
 	uint64_t seed;	      /* random seed */
@@ -72,6 +74,15 @@ int bench_tcp_server(const struct bench_opts *o);
 int bench_calib_save(const char *path, const struct bench_calib *c);
 int bench_calib_load(const char *path, struct bench_calib *c);
 int bench_samples_save(const char *path, const struct bench_results *r);
+
+/* One idle peer for `homa-bench peers`: a new client socket that has
+ * completed one 100-byte RPC with the first server; its fd or -errno. */
+int bench_homa_peer(const struct bench_opts *o);
+int bench_tcp_peer(const struct bench_opts *o);
+int bench_homa_peer_close(int fd);
+
+/* `homa-bench peers`: --count idle peers; returns the exit status. */
+int bench_peers_run(const struct bench_opts *o);
 
 /* Merge sample files into one report; returns the exit status. */
 int bench_report_run(const struct bench_opts *o);
@@ -103,6 +114,13 @@ const char *bench_wait_name(uint32_t spin_us, char *buf, size_t len);
  */
 int bench_spin(int (*poll_once)(void *arg), void *arg, uint32_t budget_us,
 	       uint64_t (*now_ns)(void));
+
+/* Requests a server answered (servers are single-threaded). */
+extern uint64_t bench_served;
+
+/* The process's CPU time (user + system, us) and context switches
+ * (voluntary + involuntary) so far, from getrusage. */
+void bench_rusage(double *cpu_us, uint64_t *ctx_switches);
 
 /* Set by SIGINT/SIGTERM: stop cleanly. */
 extern volatile int bench_stop;

@@ -235,6 +235,8 @@ int bench_client_run(const struct bench_opts *o)
 	struct bench_calib cal = { .n = 0 };
 	struct bench_run r;
 	char err[256], label[64];
+	uint64_t ctx0;
+	double cpu0;
 	int ret = 0;
 
 	if (bench_workload_load(&w, o->workload, o->workload_dir, BENCH_MAX_MSG,
@@ -275,7 +277,11 @@ int bench_client_run(const struct bench_opts *o)
 		ret = 1;
 	}
 	r.record = true;
+	bench_rusage(&cpu0, &ctx0);
 	bench_phase(&r, o->seconds, o->outstanding);
+	bench_rusage(&r.res.cpu_us, &r.res.ctx_switches);
+	r.res.cpu_us -= cpu0;
+	r.res.ctx_switches -= ctx0;
 	r.res.seconds = o->seconds;
 	snprintf(label, sizeof(label), "%s%s", o->label ? o->label : o->proto,
 		 o->raw && !o->label ? "(raw)" : "");
@@ -292,6 +298,12 @@ int bench_client_run(const struct bench_opts *o)
 		fprintf(stderr, "homa-bench: cannot write %s\n", o->json);
 		ret = 1;
 	}
+	if (r.res.n)
+		fprintf(stderr,
+			"homa-bench client: CPU %.2f us and %.2f context "
+			"switches per RPC\n",
+			r.res.cpu_us / (double)r.res.n,
+			(double)r.res.ctx_switches / (double)r.res.n);
 	if (r.res.errors) {
 		fprintf(stderr,
 			"homa-bench: %llu RPCs failed, the last with: %s\n",

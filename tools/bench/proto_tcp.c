@@ -320,6 +320,41 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 	return &t->c;
 }
 
+int bench_tcp_peer(const struct bench_opts *o)
+{
+	struct tcp_hdr h = { 100, 0, 0 };
+	uint8_t payload[100] = { 0 };
+	struct tcp_conn k = { .fd = -1 };
+	int r;
+
+	k.buf = malloc(TCP_RBUF);
+	k.fd = socket(o->servers[0].ss_family, SOCK_STREAM, 0);
+	if (!k.buf || k.fd < 0) {
+		r = k.buf ? -errno : -ENOMEM;
+		goto fail;
+	}
+	if (connect(k.fd, (struct sockaddr *)&o->servers[0], o->server_len[0]) <
+	    0) {
+		r = -errno;
+		goto fail;
+	}
+	tcp_nodelay(k.fd);
+	r = tcp_write_msg(k.fd, &h, payload, sizeof(payload));
+	if (!r)
+		r = tcp_read_msg(&k, 0);
+	if (r <= 0) {
+		r = r ? r : -ETIMEDOUT;
+		goto fail;
+	}
+	free(k.buf);
+	return k.fd;
+fail:
+	if (k.fd >= 0)
+		close(k.fd);
+	free(k.buf);
+	return r;
+}
+
 /* Accept a connection into the server's epoll set. */
 static void tcp_accept(int lfd, int epfd)
 {
@@ -371,6 +406,7 @@ static void ts_serve(struct tcp_server *ts, struct tcp_conn *k)
 	k->off = k->len = 0;
 	while ((r = tcp_read_msg(k, MSG_DONTWAIT)) == 1) {
 		h.tag = k->h.tag;
+		bench_served++;
 		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size);
 		if (!tcp_buffered(k))
 			break; /* epoll reports more bytes */

@@ -183,6 +183,7 @@ int bench_udp_server(const struct bench_opts *o)
 		if (u->len < UDP_HDR)
 			continue;
 		memcpy(u->buf, &o->resp_size, 4);
+		bench_served++;
 		sendto(fd, u->buf, len, 0, (struct sockaddr *)&f.peer, f.pl);
 	}
 	close(fd);

@@ -153,9 +153,16 @@ int bench_report(const struct bench_results *r, const struct bench_workload *w,
 			"{\"label\": \"%s\", \"workload\": \"%s\", "
 			"\"wait\": {\"policy\": \"%s\", \"spin_us\": %u}, "
 			"\"throughput_mbps\": %.3f, \"rpcs\": %zu, "
-			"\"errors\": %llu, \"seconds\": %.3f, \"buckets\": [",
+			"\"errors\": %llu, \"seconds\": %.3f, ",
 			label, w->name, spin_us ? "spin" : "block", spin_us,
 			mbps, r->n, (unsigned long long)r->errors, r->seconds);
+		if (r->cpu_us > 0 && r->n)
+			fprintf(j,
+				"\"client_cpu_us_per_rpc\": %.3f, "
+				"\"client_ctx_switches_per_rpc\": %.3f, ",
+				r->cpu_us / (double)r->n,
+				(double)r->ctx_switches / (double)r->n);
+		fprintf(j, "\"buckets\": [");
 		for (int d = 0, first = 1; d < 10; d++) {
 			if (!b[d].count)
 				continue;

@@ -31,6 +31,9 @@ struct bench_results {
 	size_t n, cap;		/* count, allocated */
 	uint64_t errors;	/* RPCs that failed */
 	int last_errno;		/* errno of the last failure, 0 = none */
+	double cpu_us;		/* client CPU in the measured run, us (0 =
+				 * not measured: merged reports) */
+	uint64_t ctx_switches;	/* client context switches in it */
 	uint64_t bytes;		/* request bytes completed */
 	double seconds;		/* measured interval */
 };

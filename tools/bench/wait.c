@@ -9,8 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench.h"
+
+uint64_t bench_served;
+
+void bench_rusage(double *cpu_us, uint64_t *ctx_switches)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+		  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	*ctx_switches = (uint64_t)(ru.ru_nvcsw + ru.ru_nivcsw);
+}
 
 int bench_wait_parse(const char *v, uint32_t *spin_us)
 {
