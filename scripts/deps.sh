@@ -27,6 +27,10 @@ if [ "$purpose" = net ] || [ "$purpose" = demo ]; then
 	want sysctl procps
 	want gnuplot gnuplot-nox
 	want valgrind valgrind
+	# scripts/bench-lib.sh: the outside check of the baselines, and the
+	# system-call counts.
+	want sockperf sockperf
+	want strace strace
 fi
 [ -z "$need" ] && exit 0
 
