@@ -257,8 +257,9 @@ mem() {
 	local proto p sp r0 r1 k0 k1 i n ns="" NSM=hbM$$ procs=${PEER_PROCS:-4}
 	local per=$((PEERS / procs))
 	echo "== memory per peer: one server, $PEERS client sockets in $procs processes, one RPC each, then idle (loopback)"
-	ulimit -n $((3 * per + 200)) 2>/dev/null || {
-		echo "  cannot raise the open files limit to $((3 * per + 200)): skipped"
+	# The TCP server holds PEERS sockets, a peers process 3 per Homa peer.
+	ulimit -n $((PEERS + 3 * per + 400)) 2>/dev/null || {
+		echo "  cannot raise the open files limit to $((PEERS + 3 * per + 400)): skipped"
 		return
 	}
 	if [ $ROOT = 1 ]; then
