@@ -355,10 +355,38 @@ fail:
 	return r;
 }
 
-/* Accept a connection into the server's epoll set. */
-static void tcp_accept(int lfd, int epfd)
+/* The server's state for its wait. */
+struct tcp_server {
+	const struct bench_opts *o; /* options */
+	int lfd;		    /* listening socket */
+	int epfd;		    /* connections and lfd */
+	uint8_t *buf;		    /* the read buffer, TCP_RBUF bytes */
+	uint8_t *resp;		    /* response payload */
+	struct epoll_event evs[64]; /* ready, from the last wait */
+	int n;			    /* entries in evs */
+	int nconns;		    /* connections open */
+	struct tcp_conn *only;	    /* the one connection, read directly
+				     * (NULL: use epoll) */
+	uint64_t listen_ns;	    /* last look for new connections */
+};
+
+/* Blocking reads for the server's only connection (bounded, so that it
+ * still looks for new ones), or back to non-blocking. */
+static void ts_direct(struct tcp_conn *k, bool on)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	struct timeval tv = { 0, 50000 };
+
+	fcntl(k->fd, F_SETFL, on ? 0 : O_NONBLOCK);
+	if (on)
+		setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Accept a connection into the server's epoll set. A single connection
+ * is read directly, as a minimal ping-pong server does (one recv per
+ * request instead of epoll_wait and recv); a second one ends that. */
+static void tcp_accept(struct tcp_server *ts)
+{
+	int fd = accept4(ts->lfd, NULL, NULL, SOCK_NONBLOCK);
 	struct tcp_conn *k;
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -372,19 +400,15 @@ static void tcp_accept(int lfd, int epfd)
 	k->fd = fd;
 	tcp_nodelay(fd);
 	ev.data.ptr = k;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	epoll_ctl(ts->epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (++ts->nconns == 1) {
+		ts->only = k;
+		ts_direct(k, true);
+	} else if (ts->only) {
+		ts_direct(ts->only, false);
+		ts->only = NULL;
+	}
 }
-
-/* The server's state for its wait. */
-struct tcp_server {
-	const struct bench_opts *o; /* options */
-	int lfd;		    /* listening socket */
-	int epfd;		    /* connections and lfd */
-	uint8_t *buf;		    /* the read buffer, TCP_RBUF bytes */
-	uint8_t *resp;		    /* response payload */
-	struct epoll_event evs[64]; /* ready, from the last wait */
-	int n;			    /* entries in evs */
-};
 
 /* bench_spin's poll: a non-blocking epoll_wait. */
 static int ts_try(void *arg)
@@ -393,6 +417,17 @@ static int ts_try(void *arg)
 
 	ts->n = epoll_wait(ts->epfd, ts->evs, 64, 0);
 	return ts->n > 0;
+}
+
+/* A connection ended (EOF or error). */
+static void ts_close(struct tcp_server *ts, struct tcp_conn *k)
+{
+	epoll_ctl(ts->epfd, EPOLL_CTL_DEL, k->fd, NULL);
+	close(k->fd);
+	free(k);
+	ts->nconns--;
+	if (ts->only == k)
+		ts->only = NULL;
 }
 
 /* Answer every whole request a ready connection holds; close it on EOF
@@ -412,11 +447,53 @@ static void ts_serve(struct tcp_server *ts, struct tcp_conn *k)
 			break; /* epoll reports more bytes */
 	}
 	k->buf = NULL;
-	if (r < 0) {
-		epoll_ctl(ts->epfd, EPOLL_CTL_DEL, k->fd, NULL);
-		close(k->fd);
-		free(k);
+	if (r < 0)
+		ts_close(ts, k);
+}
+
+/* bench_spin's poll for the only connection: a non-blocking read. */
+static int ts_try_only(void *arg)
+{
+	struct tcp_server *ts = arg;
+
+	return tcp_read_msg(ts->only, MSG_DONTWAIT);
+}
+
+/* Serve the only connection: spin, then a blocking read (at most 50 ms);
+ * every 10 ms, look for new connections. */
+static void ts_serve_only(struct tcp_server *ts)
+{
+	struct tcp_conn *k = ts->only;
+	struct tcp_hdr h = { ts->o->resp_size, 0, 0 };
+	uint64_t now;
+	int r;
+
+	k->buf = ts->buf;
+	k->off = k->len = 0;
+	r = bench_spin(ts_try_only, ts, ts->o->spin_us, bench_now_ns);
+	if (r == 0)
+		r = tcp_read_msg(k, 0);
+	while (r == 1) {
+		h.tag = k->h.tag;
+		bench_served++;
+		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size);
+		if (!tcp_buffered(k))
+			break;
+		r = tcp_read_msg(k, MSG_DONTWAIT);
 	}
+	k->buf = NULL;
+	if (r < 0) {
+		ts_close(ts, k);
+		return;
+	}
+	now = bench_now_ns();
+	if (now - ts->listen_ns < 10000000ull)
+		return;
+	ts->listen_ns = now;
+	ts->n = epoll_wait(ts->epfd, ts->evs, 64, 0);
+	for (int i = 0; i < ts->n; i++)
+		if (!ts->evs[i].data.ptr)
+			tcp_accept(ts);
 }
 
 int bench_tcp_server(const struct bench_opts *o)
@@ -442,6 +519,10 @@ int bench_tcp_server(const struct bench_opts *o)
 	}
 	epoll_ctl(ts.epfd, EPOLL_CTL_ADD, ts.lfd, &ev);
 	while (!bench_stop) {
+		if (ts.only) {
+			ts_serve_only(&ts);
+			continue;
+		}
 		if (!bench_spin(ts_try, &ts, o->spin_us, bench_now_ns))
 			ts.n = epoll_wait(ts.epfd, ts.evs, 64, 100);
 		for (int i = 0; i < ts.n; i++) {
@@ -450,7 +531,7 @@ int bench_tcp_server(const struct bench_opts *o)
 			if (k)
 				ts_serve(&ts, k);
 			else
-				tcp_accept(ts.lfd, ts.epfd);
+				tcp_accept(&ts);
 		}
 	}
 	ret = 0;
