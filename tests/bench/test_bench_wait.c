@@ -134,6 +134,17 @@ static void bench_parse__wait_help_version(void **state)
 	assert_true(o.help);
 	assert_int_equal(parse("--version", &o), 0);
 	assert_true(o.version && !o.help);
+	assert_int_equal(parse("peers --proto tcp --server 127.0.0.1:9 "
+			       "--count 10",
+			       &o),
+			 0);
+	assert_true(o.peers && o.count == 10);
+	assert_int_equal(
+		parse("peers --proto udp --server 127.0.0.1:9 --count 10", &o),
+		-1);
+	assert_int_equal(parse("peers --proto homa --server 127.0.0.1:9", &o),
+			 -1);
+	assert_int_equal(parse("peers --proto homa --count 3", &o), -1);
 }
 
 /* The report's first line and JSON name the policy and its budget. */
@@ -294,6 +305,35 @@ static void bench_baselines__spin_gives_up(void **state)
 	}
 }
 
+/* A client whose every RPC fails (nothing listens at the port) exits
+ * with status 1, for each protocol (the message names the errno). */
+static void bench_client_run__dead_server_fails(void **state)
+{
+	static const char *protos[] = { "udp", "tcp", "homa" };
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct bench_opts o;
+		char cmd[256];
+		int port, fd;
+
+		/* A port that was free a moment ago: bind, read it, close. */
+		fd = silent_peer(strcmp(protos[i], "tcp") ? SOCK_DGRAM
+							  : SOCK_STREAM,
+				 &port);
+		close(fd);
+		if (port >= 32768) /* Homa's server ports are below 32768 */
+			port -= 16384;
+		snprintf(cmd, sizeof(cmd),
+			 "client --proto %s --server 127.0.0.1:%d --workload "
+			 "100 --outstanding 1 --seconds 0.3 --calibrate 0",
+			 protos[i], port);
+		assert_int_equal(parse(cmd, &o), 0);
+		print_message("%s\n", cmd);
+		assert_int_equal(bench_client_run(&o), 1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +342,7 @@ int main(void)
 		cmocka_unit_test(bench_report__names_the_wait),
 		cmocka_unit_test(bench_spin__gives_up_after_budget),
 		cmocka_unit_test(bench_baselines__spin_gives_up),
+		cmocka_unit_test(bench_client_run__dead_server_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
