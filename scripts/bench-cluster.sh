@@ -52,6 +52,9 @@ if [ "$HOSTS" -lt 2 ]; then
 	exit 2
 fi
 BENCH=$PWD/build/bin/homa-bench
+# Namespaces of our own (scripts/cluster.sh), not the default hc-*, which
+# a concurrent test run may take down under us.
+export HOMA_CLUSTER_PREFIX=${HOMA_CLUSTER_PREFIX:-hc$$}
 [ -x "$BENCH" ] || { echo "bench-cluster.sh: build first (make)" >&2; exit 2; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

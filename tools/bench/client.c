@@ -257,6 +257,9 @@ int bench_client_run(const struct bench_opts *o)
 	else
 		r.c = bench_tcp_client(o);
 	if (!r.c || !r.slots) {
+		if (r.c)
+			r.c->close(r.c);
+		free(r.slots);
 		bench_workload_free(&w);
 		return 1;
 	}

@@ -270,10 +270,12 @@ static void bt_close(struct bench_client *c)
 	struct bench_tcp *t = (struct bench_tcp *)c;
 
 	for (int s = 0; s < t->o->num_servers; s++) {
-		close(t->conns[s].fd);
+		if (t->conns[s].fd >= 0)
+			close(t->conns[s].fd);
 		free(t->conns[s].buf);
 	}
-	close(t->epfd);
+	if (t->epfd >= 0)
+		close(t->epfd);
 	free(t->buf);
 	free(t);
 }
@@ -286,8 +288,12 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 	if (!t)
 		return NULL;
 	t->o = o;
+	for (int s = 0; s < BENCH_MAX_SERVERS; s++)
+		t->conns[s].fd = -1;
 	t->buf = calloc(1, BENCH_MAX_MSG);
 	t->epfd = epoll_create1(0);
+	if (!t->buf || t->epfd < 0)
+		goto fail;
 	for (int s = 0; s < o->num_servers; s++) {
 		struct tcp_conn *k = &t->conns[s];
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -299,11 +305,11 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 			fprintf(stderr,
 				"homa-bench: connect to server %d: %s\n", s,
 				strerror(errno));
-			return NULL;
+			goto fail;
 		}
 		k->buf = malloc(TCP_RBUF);
 		if (!k->buf)
-			return NULL;
+			goto fail;
 		tcp_nodelay(k->fd);
 		if (o->num_servers > 1)
 			fcntl(k->fd, F_SETFL, O_NONBLOCK);
@@ -318,6 +324,9 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 	t->c.recv = bt_recv;
 	t->c.close = bt_close;
 	return &t->c;
+fail:
+	bt_close(&t->c);
+	return NULL;
 }
 
 int bench_tcp_peer(const struct bench_opts *o)
