@@ -309,9 +309,14 @@ int bench_client_run(const struct bench_opts *o)
 			(double)r.res.ctx_switches / (double)r.res.n);
 	if (r.res.errors) {
 		fprintf(stderr,
-			"homa-bench: %llu RPCs failed, the last with: %s\n",
+			"homa-bench: %llu RPCs failed, the last with: %s%s\n",
 			(unsigned long long)r.res.errors,
-			strerror(r.res.last_errno));
+			strerror(r.res.last_errno),
+			r.res.last_errno == ETIMEDOUT &&
+					strcmp(o->proto, "homa") == 0
+				? " (is the server running, with the same "
+				  "datapath: --raw on both sides or neither?)"
+				: "");
 		if (!r.res.n)
 			ret = 1; /* all the work failed */
 	} else if (!r.res.n && !r.fatal && !bench_stop) {
