@@ -118,6 +118,9 @@ int bench_spin(int (*poll_once)(void *arg), void *arg, uint32_t budget_us,
 /* Requests a server answered (servers are single-threaded). */
 extern uint64_t bench_served;
 
+/* Non-blocking polls bench_spin has made (a diagnostic; tests read it). */
+extern uint64_t bench_spin_polls;
+
 /* The process's CPU time (user + system, us) and context switches
  * (voluntary + involuntary) so far, from getrusage. */
 void bench_rusage(double *cpu_us, uint64_t *ctx_switches);

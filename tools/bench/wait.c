@@ -14,6 +14,7 @@
 #include "bench.h"
 
 uint64_t bench_served;
+uint64_t bench_spin_polls;
 
 void bench_rusage(double *cpu_us, uint64_t *ctx_switches)
 {
@@ -69,6 +70,7 @@ int bench_spin(int (*poll_once)(void *arg), void *arg, uint32_t budget_us,
 	for (;;) {
 		int r = poll_once(arg);
 
+		bench_spin_polls++;
 		if (r != 0)
 			return r;
 		if (now_ns() >= end || bench_stop)
