@@ -54,6 +54,10 @@ if [ "$purpose" != build ] && [ "$purpose" != test ]; then
 fi
 if [ "$purpose" = net ] || [ "$purpose" = ci ]; then
 	want valgrind valgrind
+	# scripts/bench-lib.sh: the outside check of the baselines, and the
+	# system-call counts.
+	want sockperf sockperf
+	want strace strace
 fi
 [ -z "$need" ] && exit 0
 

@@ -26,11 +26,26 @@ set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
 homa_add_test(test_bench ${T}/bench/test_bench.c unit)
 if(TARGET test_bench)
   target_sources(test_bench PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
-    ${BENCH}/args.c ${BENCH}/files.c ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
+    ${BENCH}/args.c ${BENCH}/files.c ${BENCH}/wait.c
+    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
   target_include_directories(test_bench PRIVATE ${BENCH} ${CMAKE_SOURCE_DIR}/sim)
   target_link_libraries(test_bench PRIVATE m)
   target_compile_definitions(test_bench PRIVATE
     HOMA_WORKLOAD_DIR="${CMAKE_SOURCE_DIR}/data/workloads")
+endif()
+
+# homa-bench's --wait: parsing, reports, the baselines' spin giving up
+# after its budget (loopback sockets that never answer), and a client
+# against a dead server failing with status 1.
+homa_add_test(test_bench_wait ${T}/bench/test_bench_wait.c unit)
+if(TARGET test_bench_wait)
+  target_sources(test_bench_wait PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
+    ${BENCH}/args.c ${BENCH}/wait.c ${BENCH}/proto_udp.c ${BENCH}/proto_tcp.c
+    ${BENCH}/proto_homa.c ${BENCH}/client.c ${BENCH}/files.c
+    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
+  target_include_directories(test_bench_wait PRIVATE ${BENCH}
+    ${CMAKE_SOURCE_DIR}/sim)
+  target_link_libraries(test_bench_wait PRIVATE homa_static m)
 endif()
 
 # A short Homa-vs-TCP run on the emulated cluster (root; label net).
