@@ -12,6 +12,7 @@ homa_add_test(test_core_rpc ${T}/core/test_core_rpc.c core)
 homa_add_test(test_core_stress ${T}/core/test_core_stress.c core)
 homa_add_test(test_core_faults ${T}/core/test_core_faults.c core)
 homa_add_test(test_core_hostile ${T}/core/test_core_hostile.c core)
+homa_add_test(test_core_liveness ${T}/core/test_core_liveness.c core)
 # libhoma over real sockets (label net; see tests/net/*.c and *.sh).
 homa_add_net_prog(rpc_peer ${T}/net/rpc_peer.c)
 foreach(dp udp raw)
@@ -74,3 +75,6 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# An AF_INET6 server answers IPv4 clients (issue 19: they waited forever).
+homa_add_net_test(net_dualstack 60 bash ${T}/net/dualstack.sh
+                  $<TARGET_FILE:homa-echo-server> $<TARGET_FILE:homa-echo-client>)

@@ -335,12 +335,16 @@ static int homa_lib_create(struct homa_lib **out)
 	lib = calloc(1, sizeof(*lib));
 	if (!lib)
 		return -ENOMEM;
+	lib->sample_fd = -1;
 	if (homa_lib_pending_set)
 		lib->config = homa_lib_pending;
 	else
 		homa_config_default(&lib->config);
 	lib->config.extra_header_bytes = 8; /* UDP, until told otherwise */
 	ret = homa_lib_env(&lib->config, &datapath);
+	if (ret < 0)
+		goto fail;
+	ret = homa_lib_sample_open(lib);
 	if (ret < 0)
 		goto fail;
 	lib->datapath = datapath;
@@ -410,6 +414,8 @@ fail_homa:
 fail_dp:
 	lib->dp->ops->destroy(lib->dp);
 fail:
+	if (lib->sample_fd >= 0)
+		close(lib->sample_fd);
 	free(lib);
 	return ret;
 }

@@ -98,6 +98,9 @@ struct homa_lib {
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
+	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
+	uint64_t sample_start_ns;  /* when sampling began, ns */
+	uint64_t sample_next_ns;   /* time of the next sample, ns */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
@@ -178,6 +181,14 @@ int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap);
+
+/* homa_lib_sample_open() - open HOMA_SAMPLE_FILE if set (sample.c);
+ * 0 or -errno with the error text set. */
+int homa_lib_sample_open(struct homa_lib *lib);
+
+/* homa_lib_sample() - append the once-a-second line to HOMA_SAMPLE_FILE
+ * when it is due (lock held; dropped across the write). */
+void homa_lib_sample(struct homa_lib *lib);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

@@ -66,6 +66,7 @@
 	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
 	X(server_rpc_timeouts, "server RPCs ended by silence")                 \
 	X(server_ack_timeouts, "server RPCs ended waiting for an ack")         \
+	X(server_rpcs_overdue, "server RPCs in service over overdue_ticks")    \
 	X(server_rpc_evictions, "stale server RPCs ended at the RPC limit")    \
 	X(rpc_aborts, "client RPCs aborted by the application")                \
 	X(icmp_errors, "RPCs ended by an ICMP error")                          \
