@@ -227,7 +227,10 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
 				      uint64_t id);
 struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 				      const struct homa_addr *addr,
-				      uint64_t id);
+				      uint16_t port, uint64_t id);
+struct homa_rpc *homa_rpc_find_acked(struct homa *homa, struct homa_sock *hsk,
+				     const struct homa_addr *addr,
+				     uint16_t port, uint64_t id);
 void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);

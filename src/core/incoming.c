@@ -185,9 +185,10 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		homa_grant_update(&homa->grant, &in->grant, homa->now_ns);
 }
 
-/* Process an ack: end the server RPC (src, client_id|1) on server_port. */
+/* Process an ack from src:sport: end the server RPC client_id|1 of that
+ * client on server_port (homa_rpc_find_acked). */
 static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
-			     const struct homa_wire_ack *ack)
+			     uint16_t sport, const struct homa_wire_ack *ack)
 {
 	struct homa_sock *hsk = homa_sock_find(homa, ack->server_port);
 	struct homa_rpc *rpc;
@@ -196,7 +197,7 @@ static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
 	}
-	rpc = homa_rpc_find_server(homa, hsk, src, ack->client_id | 1);
+	rpc = homa_rpc_find_acked(homa, hsk, src, sport, ack->client_id | 1);
 	if (!rpc || rpc->state != HOMA_RPC_OUTGOING) {
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
@@ -327,7 +328,8 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 			HOMA_M_DROP(homa, drop_wrong_state);
 	}
 	if (p->u.data.ack.client_id)
-		homa_ack_process(homa, &peer->addr, &p->u.data.ack);
+		homa_ack_process(homa, &peer->addr, p->common.sport,
+				 &p->u.data.ack);
 	homa_maybe_send_cutoffs(homa, peer, p);
 }
 
@@ -475,7 +477,8 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 		HOMA_M_DROP(homa, drop_unknown_rpc);
 	}
 	for (int i = 0; i < p->u.ack.num_acks; i++)
-		homa_ack_process(homa, &peer->addr, &p->u.ack.acks[i]);
+		homa_ack_process(homa, &peer->addr, p->common.sport,
+				 &p->u.ack.acks[i]);
 }
 
 static void homa_cutoffs_pkt(struct homa *homa, struct homa_peer *peer,
@@ -510,11 +513,9 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 	uint8_t type = p->common.type;
 
 	if (id & 1)
-		rpc = homa_rpc_find_server(homa, hsk, src, id);
+		rpc = homa_rpc_find_server(homa, hsk, src, p->common.sport, id);
 	else
 		rpc = homa_rpc_find_client(homa, hsk, id);
-	if (rpc && (id & 1) && rpc->dport != p->common.sport)
-		rpc = NULL; /* same id from another client socket */
 	peer = rpc ? rpc->peer
 		   : homa_peer_get(homa, src,
 				   type == HOMA_PKT_DATA ||

@@ -73,7 +73,7 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 
 	if (a->cookie != 0 || !(a->id & 1))
 		return -EINVAL;
-	rpc = homa_rpc_find_server(homa, hsk, a->dst, a->id);
+	rpc = homa_rpc_find_server(homa, hsk, a->dst, a->dport, a->id);
 	if (!rpc) {
 		/* The client gave up; nothing to do but keep the promise to
 		 * free a gift. */

@@ -91,8 +91,16 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
 	return NULL;
 }
 
+/*
+ * homa_rpc_find_server() - the server RPC of socket hsk for request id
+ * (odd) from the client at addr:port. A server RPC is named by all three:
+ * two client processes on one host may pick the same id (spec 3.1 makes
+ * ids unique per client host, which separate processes cannot promise),
+ * and their RPCs must stay apart. NULL if there is none.
+ */
 struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
-				      const struct homa_addr *addr, uint64_t id)
+				      const struct homa_addr *addr,
+				      uint16_t port, uint64_t id)
 {
 	struct homa_list *pos;
 
@@ -100,11 +108,43 @@ struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 	{
 		struct homa_rpc *rpc =
 			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk &&
+		if (rpc->id == id && rpc->hsk == hsk && rpc->dport == port &&
 		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
 			return rpc;
 	}
 	return NULL;
+}
+
+/*
+ * homa_rpc_find_acked() - the server RPC an ack names. An ack carries the
+ * client's id and the server's port but not the client's port: a client
+ * host piggybacks acks on any packet to the server host, from any of its
+ * sockets. The RPC of the sending port (port) is taken if there is one,
+ * else the only RPC of that client address with that id; NULL if there
+ * are several (ids collided across client processes: the RPC then ends
+ * by NEED_ACK or by its timeout instead).
+ */
+struct homa_rpc *homa_rpc_find_acked(struct homa *homa, struct homa_sock *hsk,
+				     const struct homa_addr *addr,
+				     uint16_t port, uint64_t id)
+{
+	struct homa_rpc *found = NULL;
+	struct homa_list *pos;
+	int matches = 0;
+
+	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
+	{
+		struct homa_rpc *rpc =
+			homa_container_of(pos, struct homa_rpc, hash_link);
+		if (rpc->id != id || rpc->hsk != hsk ||
+		    memcmp(rpc->peer->addr.a, addr->a, 16) != 0)
+			continue;
+		if (rpc->dport == port)
+			return rpc;
+		found = rpc;
+		matches++;
+	}
+	return matches == 1 ? found : NULL;
 }
 
 /*
