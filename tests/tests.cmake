@@ -78,3 +78,10 @@ homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
 # An AF_INET6 server answers IPv4 clients (issue 19: they waited forever).
 homa_add_net_test(net_dualstack 60 bash ${T}/net/dualstack.sh
                   $<TARGET_FILE:homa-echo-server> $<TARGET_FILE:homa-echo-client>)
+# The soak (scripts/soak.sh) for 60 s: every configuration this machine
+# can run (udp always; raw and 1 % loss in namespaces as root), judged on
+# RPC ages, overdue server RPCs, memory, descriptors and errors.
+add_test(NAME soak_60s COMMAND ${CMAKE_COMMAND} -E env
+         HOMA_BIN=${CMAKE_BINARY_DIR}/bin SOAK_SECONDS=60 "SOAK_CONFIGS=udp raw-loss"
+         ${CMAKE_SOURCE_DIR}/scripts/soak.sh)
+set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE)
