@@ -80,7 +80,9 @@ static void bh_close(struct bench_client *c)
 	struct bench_homa *h = (struct bench_homa *)c;
 
 	bh_print_metrics("client");
-	homa_close(h->fd);
+	if (homa_close(h->fd) < 0)
+		fprintf(stderr, "homa-bench: homa_close: %s\n",
+			strerror(errno));
 	free(h->buf);
 	free(h);
 }
