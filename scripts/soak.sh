@@ -33,7 +33,12 @@
 #    keeps what is freed), so what is compared is its median over the
 #    last quarter of the run against that over the second quarter; a
 #    client's RSS counts without the 8 bytes per completed RPC in which
-#    homa-bench keeps its latency samples. Judged when each configuration
+#    homa-bench keeps its latency samples. The medians of the core's own
+#    allocations (alloc_bytes: protocol state and messages in flight) are
+#    printed beside it: an open-loop client that falls behind during a
+#    stall holds up to wmem_max (100 MB) of requests, and malloc keeps
+#    those pages, so its RSS can step up for good without any leak.
+#    Judged when each configuration
 #    runs at least 120 s: before that the warm-up is not over (under open
 #    loop a server's RSS climbs in steps to about 70 MB, most of it one
 #    64 MB malloc arena becoming resident, although heaptrack sees at
@@ -54,6 +59,8 @@ MAX_AGE=${SOAK_MAX_AGE_MS:-10000}
 TIMEOUT_TICKS=${SOAK_TIMEOUT_TICKS:-1000}
 TIMEOUT_MS=$TIMEOUT_TICKS
 OUT=${SOAK_OUT:-$(mktemp -d /tmp/homa-soak.XXXXXX)}
+# SOAK_JUDGE=1 with SOAK_OUT of a finished run: judge its samples again.
+JUDGE_ONLY=${SOAK_JUDGE:-0}
 CONFIGS=${SOAK_CONFIGS:-udp raw udp-loss raw-loss}
 [ -x "$BENCH" ] || { echo "soak: $BENCH not built (make)"; exit 1; }
 [ "$SECS" -ge 10 ] || { echo "soak: at least 10 seconds"; exit 1; }
@@ -87,7 +94,7 @@ for cfg in $CONFIGS; do
 done
 [ ${#run[@]} -gt 0 ] || { echo "soak: nothing to run"; exit 1; }
 
-for cfg in "${run[@]}"; do
+[ "$JUDGE_ONLY" = 1 ] || for cfg in "${run[@]}"; do
 	[[ $cfg == *loss ]] || continue
 	. "$ROOT/tests/net/netns_pair.sh"
 	nt_pair_up soak
@@ -106,7 +113,7 @@ for cfg in "${run[@]}"; do
 done
 
 # procs: "cfg role name pid" lines, for the sampler and the verdict.
-: >"$OUT/procs"
+[ "$JUDGE_ONLY" = 1 ] || : >"$OUT/procs"
 start() { # start CFG ROLE NAME NETNS ARGS...
 	local cfg=$1 role=$2 name=$3 ns=$4 pre=()
 	shift 4
@@ -122,8 +129,8 @@ start() { # start CFG ROLE NAME NETNS ARGS...
 PHASE=$((SECS / ${#run[@]}))
 echo "soak: ${run[*]}, one after the other, $PHASE s each;" \
 	"open loop $LOAD Mbit/s; out $OUT"
-: >"$OUT/samples.txt"
 fail=0
+[ "$JUDGE_ONLY" = 1 ] || : >"$OUT/samples.txt"
 
 # phase CFG: one server and its clients for PHASE seconds, sampled.
 phase() {
@@ -184,7 +191,7 @@ phase() {
 	done <"$OUT/procs"
 }
 
-for cfg in "${run[@]}"; do
+[ "$JUDGE_ONLY" = 1 ] || for cfg in "${run[@]}"; do
 	phase "$cfg"
 done
 pids=()
@@ -228,8 +235,13 @@ function kv(   i, a) {
 	}
 	# A client keeps 8 bytes per RPC of homa-bench results: not ours.
 	rss = $6 - ($3 == "client" ? int(f["responses"] * 8 / 1024) : 0)
-	if (s > secs / 4 && s <= secs / 2) q2[key] = q2[key] " " rss
-	else if (s > 3 * secs / 4 && s <= secs) q4[key] = q4[key] " " rss
+	if (s > secs / 4 && s <= secs / 2) {
+		q2[key] = q2[key] " " rss
+		a2[key] = a2[key] " " int(f["alloc_bytes"] / 1024)
+	} else if (s > 3 * secs / 4 && s <= secs) {
+		q4[key] = q4[key] " " rss
+		a4[key] = a4[key] " " int(f["alloc_bytes"] / 1024)
+	}
 	if (s <= secs / 2 || !(key in fd0)) fd0[key] = $7
 	else if ($7 > fdtop[key]) fdtop[key] = $7
 	keys[key] = 1
@@ -252,8 +264,9 @@ END {
 		split(key, c, " ")
 		m2 = median(q2[key]); m4 = median(q4[key])
 		g = m2 > 0 ? 100 * (m4 - m2) / m2 : 0
-		msg = sprintf("%s: rss %d -> %d kB (%+.1f %%), fds %d -> %d", key,
-			      m2, m4, g, fd0[key], fdtop[key])
+		msg = sprintf("%s: rss %d -> %d kB (%+.1f %%), core %d -> %d kB, fds %d -> %d",
+			      key, m2, m4, g, median(a2[key]), median(a4[key]),
+			      fd0[key], fdtop[key])
 		if (key in maxage)
 			msg = msg sprintf(", oldest rpc %d ms, %d s over %d ms (%d with the server idle)",
 					  maxage[key], over[key], tmo, unexcused[key])

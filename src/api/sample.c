@@ -56,11 +56,14 @@ void homa_lib_sample(struct homa_lib *lib)
 	const struct homa_metrics *m;
 	struct homa_rpc_ages a;
 	struct homa_usage u;
-	uint64_t now = homa_lib_now();
 	char line[512];
+	uint64_t now;
 	int n;
 
-	if (lib->sample_fd < 0 || now < lib->sample_next_ns)
+	if (lib->sample_fd < 0)
+		return;
+	now = homa_lib_now();
+	if (now < lib->sample_next_ns)
 		return;
 	lib->sample_next_ns = now + HOMA_LIB_SAMPLE_NS;
 	homa_rpc_get_ages(lib->homa, &a);
