@@ -74,3 +74,11 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# Many client processes against one server (issue 15): concurrent, forced
+# onto one RPC id, restarted; UDP and raw (root).
+homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)
+foreach(dp udp raw)
+  foreach(mode concurrent collide restart)
+    homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
+  endforeach()
+endforeach()
