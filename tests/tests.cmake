@@ -82,3 +82,10 @@ foreach(dp udp raw)
     homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
   endforeach()
 endforeach()
+# The kernel module's own packets (tests/data/interop): every captured
+# packet decodes; recorded exchanges of the 2025-10 kernel replayed.
+homa_add_test(test_interop ${T}/core/test_interop.c core)
+if(TARGET test_interop)
+  target_compile_definitions(test_interop PRIVATE
+    HOMA_INTEROP_DIR="${T}/data/interop")
+endif()

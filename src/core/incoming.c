@@ -588,6 +588,8 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 	}
 	homa->metrics
 		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
+		homa->metrics.v[HOMA_M_recv_odd_doff]++;
 	if (p.common.type == HOMA_PKT_FREEZE)
 		return;
 	hsk = homa_sock_find(homa, p.common.dport);
