@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ static const char *datapath;
 static pid_t server_pid = -1;
 static pid_t kids[PROCS];
 static int server_port;
+static pid_t parent_pid;   /* the test's own process */
+static int port_pipe = -1; /* restart mode: clients write their port here */
 
 /* The server prints its metrics when told to stop (diagnostics). */
 static void *server_term_main(void *arg)
@@ -60,6 +63,8 @@ static void *server_term_main(void *arg)
 
 static void kill_children(void)
 {
+	if (getpid() != parent_pid) /* a child's exit runs this too */
+		return;
 	for (int i = 0; i < PROCS; i++)
 		if (kids[i] > 0)
 			kill(kids[i], SIGKILL);
@@ -148,6 +153,14 @@ static pid_t start_client(uint32_t first, uint32_t count, uint64_t force_id)
 		       strerror(errno));
 		_exit(1);
 	}
+	if (port_pipe >= 0) {
+		struct homa_info info = { 0 };
+
+		if (homa_ioctl(c.fd, HOMAIOCINFO, &info) < 0 ||
+		    write(port_pipe, &info.port, sizeof(info.port)) !=
+			    sizeof(info.port))
+			_exit(1);
+	}
 	if (nt_client_run(&c) < 0) {
 		printf("FAIL: client %d (serials %u..): after %u RPCs: %s\n",
 		       (int)getpid(), first, c.done, c.why);
@@ -213,6 +226,46 @@ static void check_report(uint64_t total)
 			(unsigned long long)total);
 }
 
+/* Is port among the first n of ports? */
+static bool port_seen(const uint32_t *ports, int n, uint32_t port)
+{
+	for (int k = 0; k < n; k++)
+		if (ports[k] == port)
+			return true;
+	return false;
+}
+
+/* restart mode: RESTARTS client processes one after the other; each tells
+ * its client port, and the ports must not repeat. */
+static void restarts(uint64_t *total, int *failed)
+{
+	uint32_t ports[RESTARTS];
+	int p[2], distinct = 0;
+
+	if (pipe(p) < 0)
+		nt_fail("pipe: %s", strerror(errno));
+	port_pipe = p[1];
+	for (int r = 0; r < RESTARTS; r++) {
+		kids[0] = start_client((uint32_t)*total, RESTART_COUNT, 0);
+		*failed += wait_clients(1);
+		*total += RESTART_COUNT;
+		if (read(p[0], &ports[r], sizeof(ports[r])) != sizeof(ports[r]))
+			nt_fail("client %d did not tell its port", r);
+		distinct += !port_seen(ports, r, ports[r]);
+	}
+	/* Each process takes a client port at random (the kernel's ephemeral
+	 * choice over UDP, raw.c's random start over raw): 50 draws from
+	 * 32768 ports repeat one about 4% of the time, five essentially
+	 * never. The same port every time would leave 1. */
+	printf("%d distinct client ports in %d processes\n", distinct,
+	       RESTARTS);
+	if (distinct < RESTARTS - 4)
+		nt_fail("client ports are reused by the next process");
+	close(p[0]);
+	close(p[1]);
+	port_pipe = -1;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t total = 0, t0;
@@ -229,6 +282,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 0; i < PROCS; i++)
 		kids[i] = -1;
+	parent_pid = getpid();
+	atexit(kill_children); /* nt_fail exits too */
 	signal(SIGALRM, on_alarm);
 	alarm(TEST_DEADLINE_S);
 	start_server();
@@ -249,12 +304,7 @@ int main(int argc, char **argv)
 			total += PROCS * COUNT;
 		}
 	} else if (strcmp(mode, "restart") == 0) {
-		for (int r = 0; r < RESTARTS; r++) {
-			kids[0] =
-				start_client((uint32_t)total, RESTART_COUNT, 0);
-			failed += wait_clients(1);
-			total += RESTART_COUNT;
-		}
+		restarts(&total, &failed);
 	} else {
 		nt_fail("unknown mode %s", mode);
 	}
