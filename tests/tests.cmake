@@ -85,3 +85,18 @@ add_test(NAME soak_60s COMMAND ${CMAKE_COMMAND} -E env
          HOMA_BIN=${CMAKE_BINARY_DIR}/bin SOAK_SECONDS=60 "SOAK_CONFIGS=udp raw-loss"
          ${CMAKE_SOURCE_DIR}/scripts/soak.sh)
 set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE)
+# Many client processes against one server (issue 15): concurrent, forced
+# onto one RPC id, restarted; UDP and raw (root).
+homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)
+foreach(dp udp raw)
+  foreach(mode concurrent collide restart)
+    homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
+  endforeach()
+endforeach()
+# The kernel module's own packets (tests/data/interop): every captured
+# packet decodes; recorded exchanges of the 2025-10 kernel replayed.
+homa_add_test(test_interop ${T}/core/test_interop.c core)
+if(TARGET test_interop)
+  target_compile_definitions(test_interop PRIVATE
+    HOMA_INTEROP_DIR="${T}/data/interop")
+endif()

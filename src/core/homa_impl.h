@@ -53,8 +53,9 @@ struct homa_peer {
 	uint32_t refs;		    /* live RPCs using this peer */
 	uint64_t last_use_ns;	    /* last time an RPC was created/used */
 	struct homa_wire_ack acks[HOMA_WIRE_MAX_ACKS]; /* pending acks */
-	int num_acks;			       /* valid entries in acks */
-	uint32_t cutoffs[HOMA_MAX_PRIORITIES]; /* its unscheduled cutoffs */
+	uint16_t ack_sports[HOMA_WIRE_MAX_ACKS]; /* client port of each ack */
+	int num_acks;				 /* valid entries in acks */
+	uint32_t cutoffs[HOMA_MAX_PRIORITIES];	 /* its unscheduled cutoffs */
 	uint16_t cutoff_version;      /* version of cutoffs (0 = defaults) */
 	uint64_t cutoffs_sent_ns;     /* last CUTOFFS sent to it (rate limit) */
 	bool cutoffs_sent;	      /* cutoffs_sent_ns is valid */
@@ -206,7 +207,8 @@ void homa_peer_put(struct homa *homa, struct homa_peer *peer);
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 		       uint16_t sport, uint64_t client_id,
 		       uint16_t server_port);
-bool homa_peer_pop_ack(struct homa_peer *peer, struct homa_wire_ack *ack);
+bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
+		       struct homa_wire_ack *ack);
 void homa_peer_gc(struct homa *homa, uint64_t now_ns);
 void homa_peer_destroy_all(struct homa *homa);
 
@@ -228,9 +230,6 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
 struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 				      const struct homa_addr *addr,
 				      uint16_t port, uint64_t id);
-struct homa_rpc *homa_rpc_find_acked(struct homa *homa, struct homa_sock *hsk,
-				     const struct homa_addr *addr,
-				     uint16_t port, uint64_t id);
 void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);

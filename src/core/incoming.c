@@ -186,7 +186,9 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 }
 
 /* Process an ack from src:sport: end the server RPC client_id|1 of that
- * client on server_port (homa_rpc_find_acked). */
+ * client port on server_port. An ack sent from another port of the client
+ * host names no RPC of ours (a kernel client may piggyback acks from any
+ * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
 static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
 			     uint16_t sport, const struct homa_wire_ack *ack)
 {
@@ -197,7 +199,7 @@ static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
 	}
-	rpc = homa_rpc_find_acked(homa, hsk, src, sport, ack->client_id | 1);
+	rpc = homa_rpc_find_server(homa, hsk, src, sport, ack->client_id | 1);
 	if (!rpc || rpc->state != HOMA_RPC_OUTGOING) {
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
@@ -433,7 +435,7 @@ static void homa_send_ack(struct homa *homa, struct homa_peer *peer,
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.common.type = HOMA_PKT_ACK;
 	while (pkt.u.ack.num_acks < HOMA_WIRE_MAX_ACKS &&
-	       homa_peer_pop_ack(peer, &ack)) {
+	       homa_peer_pop_ack(peer, sport, &ack)) {
 		if (ack.client_id == id && ack.server_port == dport)
 			continue;
 		pkt.u.ack.acks[pkt.u.ack.num_acks++] = ack;
@@ -587,6 +589,8 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 	}
 	homa->metrics
 		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
+		homa->metrics.v[HOMA_M_recv_odd_doff]++;
 	if (p.common.type == HOMA_PKT_FREEZE)
 		return;
 	hsk = homa_sock_find(homa, p.common.dport);

@@ -116,38 +116,6 @@ struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 }
 
 /*
- * homa_rpc_find_acked() - the server RPC an ack names. An ack carries the
- * client's id and the server's port but not the client's port: a client
- * host piggybacks acks on any packet to the server host, from any of its
- * sockets. The RPC of the sending port (port) is taken if there is one,
- * else the only RPC of that client address with that id; NULL if there
- * are several (ids collided across client processes: the RPC then ends
- * by NEED_ACK or by its timeout instead).
- */
-struct homa_rpc *homa_rpc_find_acked(struct homa *homa, struct homa_sock *hsk,
-				     const struct homa_addr *addr,
-				     uint16_t port, uint64_t id)
-{
-	struct homa_rpc *found = NULL;
-	struct homa_list *pos;
-	int matches = 0;
-
-	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
-	{
-		struct homa_rpc *rpc =
-			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id != id || rpc->hsk != hsk ||
-		    memcmp(rpc->peer->addr.a, addr->a, 16) != 0)
-			continue;
-		if (rpc->dport == port)
-			return rpc;
-		found = rpc;
-		matches++;
-	}
-	return matches == 1 ? found : NULL;
-}
-
-/*
  * homa_rpc_ready() - the RPC's incoming message is complete or it failed:
  * queue it for recv (shared RPCs) or flag it (private) and wake waiters.
  */

@@ -845,6 +845,42 @@ static void homa_rpc__same_id_from_two_client_ports(void **state)
 	test_free(rc);
 }
 
+/* Acks are kept per client port and leave only from it: a server names
+ * RPCs by client port too, so an ack from another port would be lost (or,
+ * with colliding ids, end another process's RPC). */
+static void homa_peer_add_ack__acks_leave_from_their_port(void **state)
+{
+	struct homa_peer *peer = homa_peer_get(W->h[0], &W->addr[1], true);
+	struct homa_wire_ack ack;
+	struct homa_wire_pkt p;
+	struct r_pkt *q;
+
+	(void)state;
+	homa_peer_add_ack(W->h[0], peer, 40000, 10, 99);
+	homa_peer_add_ack(W->h[0], peer, 40001, 12, 99);
+	assert_true(homa_peer_pop_ack(peer, 40000, &ack));
+	assert_int_equal(ack.client_id, 10);
+	assert_false(homa_peer_pop_ack(peer, 40000, &ack));
+	/* Full of port 40001's acks, one of port 40002 arrives: the oldest
+	 * and the others of its port leave from 40001 in one ACK. */
+	for (uint64_t id = 14; id < 22; id += 2)
+		homa_peer_add_ack(W->h[0], peer, 40001, id, 99);
+	assert_int_equal(W->tail - W->head, 0);
+	homa_peer_add_ack(W->h[0], peer, 40002, 30, 99);
+	assert_int_equal(W->tail - W->head, 1);
+	q = &W->q[W->head % R_QUEUE];
+	assert_int_equal(homa_wire_decode(q->data, q->bytes, 1 << 20, &p), 0);
+	assert_int_equal(p.common.type, HOMA_PKT_ACK);
+	assert_int_equal(p.common.sport, 40001);
+	assert_int_equal(p.common.sender_id, 12);
+	assert_int_equal(p.u.ack.num_acks, 4);
+	assert_int_equal(p.u.ack.acks[3].client_id, 20);
+	W->head = W->tail;
+	assert_true(homa_peer_pop_ack(peer, 40002, &ack));
+	assert_int_equal(ack.client_id, 30);
+	assert_false(homa_peer_pop_ack(peer, 40001, &ack));
+}
+
 static void homa_peer_gc__idle_peers_evicted(void **state)
 {
 	int64_t v;
@@ -949,6 +985,7 @@ int main(void)
 		T(homa_timer__server_gives_up_waiting_for_ack),
 		T(homa_input__late_duplicate_request_not_executed),
 		T(homa_rpc__same_id_from_two_client_ports),
+		T(homa_peer_add_ack__acks_leave_from_their_port),
 		T(homa_peer_gc__idle_peers_evicted),
 		T(homa_poll__automatic_cutoffs),
 #undef T
