@@ -108,6 +108,9 @@ struct homa_rcvbuf_args {
 #define HOMA_RPC_PRIVATE   2
 #define HOMA_RPC_RX_READY  4
 #define HOMA_RPC_RX_COPY   8
+#define HOMA_RPC_OVERDUE                                                       \
+	16 /* libhoma only: a server RPC answered by no
+			       * homa_reply for overdue_ticks (homa(7)) */
 
 /* One RPC as reported by HOMAIOCINFO (184 bytes). */
 struct homa_rpc_info {

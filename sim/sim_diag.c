@@ -102,7 +102,8 @@ static int diag_up_msg(struct sim_diag *d, int s, struct homa_rpc *r)
 	if (!hsk)
 		return SIM_DIAG_UP_OTHER;
 	sim_net_addr(s, &a);
-	rr = homa_rpc_find_server(run->hosts[dst].homa, hsk, &a, r->id | 1);
+	rr = homa_rpc_find_server(run->hosts[dst].homa, hsk, &a, r->hsk->port,
+				  r->id | 1);
 	if (!rr || !rr->in.grant.managed || rr->in.grant.active_ix < 0)
 		return SIM_DIAG_UP_OTHER;
 	m = &rr->in.grant;

@@ -12,6 +12,7 @@ homa_add_test(test_core_rpc ${T}/core/test_core_rpc.c core)
 homa_add_test(test_core_stress ${T}/core/test_core_stress.c core)
 homa_add_test(test_core_faults ${T}/core/test_core_faults.c core)
 homa_add_test(test_core_hostile ${T}/core/test_core_hostile.c core)
+homa_add_test(test_core_liveness ${T}/core/test_core_liveness.c core)
 # libhoma over real sockets (label net; see tests/net/*.c and *.sh).
 homa_add_net_prog(rpc_peer ${T}/net/rpc_peer.c)
 foreach(dp udp raw)
@@ -155,3 +156,28 @@ add_test(NAME metrics_doc COMMAND sh -c "\"$1\" --describe | diff -u \"$2\" - ||
 { echo 'FAIL: regenerate with: homa-metrics --describe > docs/metrics.md'; exit 1; }"
          metrics_doc $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
 set_tests_properties(metrics_doc PROPERTIES LABELS unit)
+# An AF_INET6 server answers IPv4 clients (issue 19: they waited forever).
+homa_add_net_test(net_dualstack 60 bash ${T}/net/dualstack.sh
+                  $<TARGET_FILE:homa-echo-server> $<TARGET_FILE:homa-echo-client>)
+# The soak (scripts/soak.sh) for 60 s: every configuration this machine
+# can run (udp always; raw and 1 % loss in namespaces as root), judged on
+# RPC ages, overdue server RPCs, memory, descriptors and errors.
+add_test(NAME soak_60s COMMAND ${CMAKE_COMMAND} -E env
+         HOMA_BIN=${CMAKE_BINARY_DIR}/bin SOAK_SECONDS=60 "SOAK_CONFIGS=udp raw-loss"
+         ${CMAKE_SOURCE_DIR}/scripts/soak.sh)
+set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE)
+# Many client processes against one server (issue 15): concurrent, forced
+# onto one RPC id, restarted; UDP and raw (root).
+homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)
+foreach(dp udp raw)
+  foreach(mode concurrent collide restart)
+    homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
+  endforeach()
+endforeach()
+# The kernel module's own packets (tests/data/interop): every captured
+# packet decodes; recorded exchanges of the 2025-10 kernel replayed.
+homa_add_test(test_interop ${T}/core/test_interop.c core)
+if(TARGET test_interop)
+  target_compile_definitions(test_interop PRIVATE
+    HOMA_INTEROP_DIR="${T}/data/interop")
+endif()

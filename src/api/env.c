@@ -27,6 +27,10 @@ static const char *const homa_env_known[] = {
 	"HOMA_METRICS",
 	"HOMA_DEBUG",
 	"HOMA_PRELOAD",
+	"HOMA_PRELOAD_LIB",
+	"HOMA_RUN_ASSUME_NATIVE",
+	"HOMA_SAMPLE_FILE",
+	"HOMA_TEST_FIRST_ID",
 	/* the tools and scripts (homa-bench, sim/run_published.sh) */
 	"HOMA_WORKLOAD_DIR",
 	"HOMA_SIM",
@@ -34,6 +38,9 @@ static const char *const homa_env_known[] = {
 	"HOMA_WERROR",
 	"HOMA_REQUIRE_ROOT",
 	"HOMA_FUZZ_SECONDS",
+	"HOMA_TEST_DATA",
+	"HOMA_CLUSTER_PREFIX",
+	"HOMA_BIN",
 };
 
 #define HOMA_ENV_NAME_MAX 64 /* bytes of a name we compare */

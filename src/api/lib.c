@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,10 +269,51 @@ static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
 	return mtu > HOMA_DP_PKT_MAX ? HOMA_DP_PKT_MAX : mtu;
 }
 
+/* HOMA_TEST_FIRST_ID (tests only): every random draw returns this value,
+ * so the process's first RPC id is it (made even); 0 = unset. */
+static uint64_t homa_lib_test_random;
+
+/*
+ * The core's random numbers (its first RPC id): from the kernel's
+ * generator, so no two processes start alike and the application's own
+ * srand()/random() changes nothing. Should getrandom fail (no entropy
+ * source in a container, say), the time and pid still tell processes
+ * apart.
+ */
 static uint64_t homa_lib_random(void *ctx)
 {
+	uint64_t v;
+	ssize_t n;
+
 	(void)ctx;
-	return ((uint64_t)random() << 32) ^ (uint64_t)random();
+	if (homa_lib_test_random)
+		return homa_lib_test_random;
+	do
+		n = getrandom(&v, sizeof(v), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(v))
+		return v;
+	v = homa_lib_now() ^ (uint64_t)getpid() << 40;
+	return v * 0x9E3779B97F4A7C15ull;
+}
+
+/* Read HOMA_TEST_FIRST_ID into homa_lib_test_random (0 if unset). */
+static int homa_lib_test_hooks(void)
+{
+	const char *v = getenv("HOMA_TEST_FIRST_ID");
+	char *end;
+
+	homa_lib_test_random = 0;
+	if (!v)
+		return 0;
+	errno = 0;
+	homa_lib_test_random = strtoull(v, &end, 0);
+	if (errno || end == v || *end || homa_lib_test_random < 2) {
+		homa_lib_test_random = 0;
+		homa_lib_set_error("HOMA_TEST_FIRST_ID: not a number >= 2");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void *homa_lib_alloc(void *ctx, size_t bytes)
@@ -347,6 +389,7 @@ static int homa_lib_create(struct homa_lib **out)
 	lib = calloc(1, sizeof(*lib));
 	if (!lib)
 		return -ENOMEM;
+	lib->sample_fd = -1;
 	if (homa_lib_pending_set)
 		lib->config = homa_lib_pending;
 	else
@@ -359,6 +402,9 @@ static int homa_lib_create(struct homa_lib **out)
 		homa_lib_env_warned = true;
 		homa_lib_env_warn(stderr);
 	}
+	ret = homa_lib_sample_open(lib);
+	if (ret < 0)
+		goto fail;
 	lib->datapath = datapath;
 	if (datapath == 1)
 		lib->config.extra_header_bytes = 0;
@@ -368,7 +414,8 @@ static int homa_lib_create(struct homa_lib **out)
 	if (homa_lib_flag("HOMA_VERIFY_CSUM", &opts.verify_csum) < 0 ||
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
-	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0) {
+	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
+	    homa_lib_test_hooks() < 0) {
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -427,6 +474,8 @@ fail_homa:
 fail_dp:
 	lib->dp->ops->destroy(lib->dp);
 fail:
+	if (lib->sample_fd >= 0)
+		close(lib->sample_fd);
 	free(lib);
 	return ret;
 }

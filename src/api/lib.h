@@ -101,6 +101,9 @@ struct homa_lib {
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
+	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
+	uint64_t sample_start_ns;  /* when sampling began, ns */
+	uint64_t sample_next_ns;   /* time of the next sample, ns */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
@@ -195,6 +198,14 @@ int homa_lib_env_warn(FILE *out);
  * child: its threads and lock state are the parent's); the next socket
  * creates a new one. */
 void homa_lib_abandon(void);
+
+/* homa_lib_sample_open() - open HOMA_SAMPLE_FILE if set (sample.c);
+ * 0 or -errno with the error text set. */
+int homa_lib_sample_open(struct homa_lib *lib);
+
+/* homa_lib_sample() - append the once-a-second line to HOMA_SAMPLE_FILE
+ * when it is due (lock held; dropped across the write). */
+void homa_lib_sample(struct homa_lib *lib);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

@@ -149,11 +149,6 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 	 * ids that servers still hold for its previous incarnation. */
 	homa->next_id = env->random ? (env->random(env->ctx) & ~1ull) : 2;
 	if (homa->next_id < 2)
-		/* Ids start at a random even value: a restarted host must not reuse
-	 * ids that servers still hold for its previous incarnation. */
-		homa->next_id =
-			env->random ? (env->random(env->ctx) & ~1ull) : 2;
-	if (homa->next_id < 2)
 		homa->next_id = 2;
 	homa->prev_client_port = 0xFFFF;
 	homa_list_init(&homa->socks);

@@ -44,6 +44,7 @@ enum homa_rpc_state {
 #define HOMA_RPC_PRIVATE 0x1 /* deliver only to recv naming the id */
 #define HOMA_RPC_READY	 0x2 /* message (or error) ready for recv */
 #define HOMA_RPC_ACKED	 0x4 /* client: ack already queued/sent */
+#define HOMA_RPC_OVERDUE 0x8 /* server: in service over overdue_ticks */
 
 struct homa_peer {
 	struct homa_addr addr;	    /* the host */
@@ -52,8 +53,9 @@ struct homa_peer {
 	uint32_t refs;		    /* live RPCs using this peer */
 	uint64_t last_use_ns;	    /* last time an RPC was created/used */
 	struct homa_wire_ack acks[HOMA_WIRE_MAX_ACKS]; /* pending acks */
-	int num_acks;			       /* valid entries in acks */
-	uint32_t cutoffs[HOMA_MAX_PRIORITIES]; /* its unscheduled cutoffs */
+	uint16_t ack_sports[HOMA_WIRE_MAX_ACKS]; /* client port of each ack */
+	int num_acks;				 /* valid entries in acks */
+	uint32_t cutoffs[HOMA_MAX_PRIORITIES];	 /* its unscheduled cutoffs */
 	uint16_t cutoff_version;      /* version of cutoffs (0 = defaults) */
 	uint64_t cutoffs_sent_ns;     /* last CUTOFFS sent to it (rate limit) */
 	bool cutoffs_sent;	      /* cutoffs_sent_ns is valid */
@@ -102,6 +104,7 @@ struct homa_rpc {
 	int error;		     /* positive errno once failed, else 0 */
 	uint32_t silent_ticks;	     /* ticks without a sign of life */
 	uint64_t last_pkt_ns;	     /* last DATA received for it, ns */
+	uint64_t service_ns;	     /* server: IN_SERVICE since, ns */
 	struct homa_list sock_link;  /* hsk.rpcs while live; homa.dead after */
 	struct homa_list hash_link;  /* in homa.rpc_buckets while live */
 	struct homa_list ready_link; /* in hsk.ready while ready and shared */
@@ -204,7 +207,8 @@ void homa_peer_put(struct homa *homa, struct homa_peer *peer);
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 		       uint16_t sport, uint64_t client_id,
 		       uint16_t server_port);
-bool homa_peer_pop_ack(struct homa_peer *peer, struct homa_wire_ack *ack);
+bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
+		       struct homa_wire_ack *ack);
 void homa_peer_gc(struct homa *homa, uint64_t now_ns);
 void homa_peer_destroy_all(struct homa *homa);
 
@@ -225,7 +229,7 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
 				      uint64_t id);
 struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 				      const struct homa_addr *addr,
-				      uint64_t id);
+				      uint16_t port, uint64_t id);
 void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);

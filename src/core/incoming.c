@@ -136,6 +136,7 @@ static void homa_msgin_complete(struct homa_rpc *rpc)
 		homa->num_server_incoming--;
 		homa_list_del(&rpc->incoming_link);
 		rpc->state = HOMA_RPC_IN_SERVICE;
+		rpc->service_ns = homa->now_ns;
 	}
 	homa_rpc_ready(rpc);
 }
@@ -184,9 +185,12 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		homa_grant_update(&homa->grant, &in->grant, homa->now_ns);
 }
 
-/* Process an ack: end the server RPC (src, client_id|1) on server_port. */
+/* Process an ack from src:sport: end the server RPC client_id|1 of that
+ * client port on server_port. An ack sent from another port of the client
+ * host names no RPC of ours (a kernel client may piggyback acks from any
+ * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
 static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
-			     const struct homa_wire_ack *ack)
+			     uint16_t sport, const struct homa_wire_ack *ack)
 {
 	struct homa_sock *hsk = homa_sock_find(homa, ack->server_port);
 	struct homa_rpc *rpc;
@@ -195,7 +199,7 @@ static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
 	}
-	rpc = homa_rpc_find_server(homa, hsk, src, ack->client_id | 1);
+	rpc = homa_rpc_find_server(homa, hsk, src, sport, ack->client_id | 1);
 	if (!rpc || rpc->state != HOMA_RPC_OUTGOING) {
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
@@ -326,7 +330,8 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 			HOMA_M_DROP(homa, drop_wrong_state);
 	}
 	if (p->u.data.ack.client_id)
-		homa_ack_process(homa, &peer->addr, &p->u.data.ack);
+		homa_ack_process(homa, &peer->addr, p->common.sport,
+				 &p->u.data.ack);
 	homa_maybe_send_cutoffs(homa, peer, p);
 }
 
@@ -430,7 +435,7 @@ static void homa_send_ack(struct homa *homa, struct homa_peer *peer,
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.common.type = HOMA_PKT_ACK;
 	while (pkt.u.ack.num_acks < HOMA_WIRE_MAX_ACKS &&
-	       homa_peer_pop_ack(peer, &ack)) {
+	       homa_peer_pop_ack(peer, sport, &ack)) {
 		if (ack.client_id == id && ack.server_port == dport)
 			continue;
 		pkt.u.ack.acks[pkt.u.ack.num_acks++] = ack;
@@ -474,7 +479,8 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 		HOMA_M_DROP(homa, drop_unknown_rpc);
 	}
 	for (int i = 0; i < p->u.ack.num_acks; i++)
-		homa_ack_process(homa, &peer->addr, &p->u.ack.acks[i]);
+		homa_ack_process(homa, &peer->addr, p->common.sport,
+				 &p->u.ack.acks[i]);
 }
 
 static void homa_cutoffs_pkt(struct homa *homa, struct homa_peer *peer,
@@ -509,11 +515,9 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 	uint8_t type = p->common.type;
 
 	if (id & 1)
-		rpc = homa_rpc_find_server(homa, hsk, src, id);
+		rpc = homa_rpc_find_server(homa, hsk, src, p->common.sport, id);
 	else
 		rpc = homa_rpc_find_client(homa, hsk, id);
-	if (rpc && (id & 1) && rpc->dport != p->common.sport)
-		rpc = NULL; /* same id from another client socket */
 	peer = rpc ? rpc->peer
 		   : homa_peer_get(homa, src,
 				   type == HOMA_PKT_DATA ||
@@ -585,6 +589,8 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 	}
 	homa->metrics
 		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
+		homa->metrics.v[HOMA_M_recv_odd_doff]++;
 	if (p.common.type == HOMA_PKT_FREEZE)
 		return;
 	hsk = homa_sock_find(homa, p.common.dport);

@@ -34,7 +34,6 @@
 	X(drop_short, "drops: shorter than the common header")                 \
 	X(drop_bad_type, "drops: unknown packet type")                         \
 	X(drop_short_type, "drops: shorter than the type's header")            \
-	X(drop_bad_doff, "drops: doff wrong for the type")                     \
 	X(drop_bad_msg_len, "drops: DATA message_length 0 or too large")       \
 	X(drop_data_range, "drops: DATA offset/payload beyond message")        \
 	X(drop_no_socket, "drops: no socket on the destination port")          \
@@ -70,9 +69,12 @@
 	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
 	X(server_rpc_timeouts, "server RPCs ended by silence")                 \
 	X(server_ack_timeouts, "server RPCs ended waiting for an ack")         \
+	X(server_rpcs_overdue, "server RPCs in service over overdue_ticks")    \
 	X(server_rpc_evictions, "stale server RPCs ended at the RPC limit")    \
 	X(rpc_aborts, "client RPCs aborted by the application")                \
 	X(icmp_errors, "RPCs ended by an ICMP error")                          \
+	X(recv_odd_doff,                                                       \
+	  "packets accepted with an unusual doff (old kernels)")               \
 	X(grants_sent, "grants issued (normal)")                               \
 	X(fifo_grants, "grants issued to the oldest message")                  \
 	X(grant_bytes, "bytes granted")                                        \

@@ -130,7 +130,7 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	pkt.u.data.retransmit = retrans_end ? 1 : 0;
 	pkt.u.data.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ;
 	if (!retrans_end)
-		homa_peer_pop_ack(rpc->peer, &pkt.u.data.ack);
+		homa_peer_pop_ack(rpc->peer, hsk->port, &pkt.u.data.ack);
 	homa_wire_encode(&pkt, hdr, sizeof(hdr));
 	out.dst = &rpc->peer->addr;
 	out.sport = hsk->port;

@@ -110,38 +110,85 @@ static void homa_peer_free(struct homa *homa, struct homa_peer *peer)
 }
 
 /*
- * homa_peer_add_ack() - remember that the client RPC client_id (to
- * server_port on peer) is complete. With 5 already stored, send them all
- * at once in an ACK packet whose header names this RPC (spec 3.5).
+ * Take the stored acks of client port sport out of peer->acks (oldest
+ * first) into pkt's list, up to its room. Returns how many.
+ */
+static int homa_peer_take_acks(struct homa_peer *peer, uint16_t sport,
+			       struct homa_wire_pkt *pkt)
+{
+	int kept = 0, taken = 0;
+
+	for (int i = 0; i < peer->num_acks; i++) {
+		if (peer->ack_sports[i] == sport &&
+		    pkt->u.ack.num_acks < HOMA_WIRE_MAX_ACKS) {
+			pkt->u.ack.acks[pkt->u.ack.num_acks++] = peer->acks[i];
+			taken++;
+			continue;
+		}
+		peer->acks[kept] = peer->acks[i];
+		peer->ack_sports[kept++] = peer->ack_sports[i];
+	}
+	peer->num_acks = kept;
+	return taken;
+}
+
+/*
+ * homa_peer_add_ack() - remember that the client RPC client_id of local
+ * port sport (to server_port on peer) is complete. Acks leave only from
+ * the port of their RPC, since a server names an RPC by client address,
+ * port and id. With 5 already stored, send an ACK whose header names this
+ * RPC and whose list holds the stored acks of the same port (spec 3.5);
+ * if none is of that port, the oldest stored ack and those of its port
+ * go out from their own port instead, and this one is stored.
  */
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 		       uint16_t sport, uint64_t client_id, uint16_t server_port)
 {
+	struct homa_wire_ack first;
 	struct homa_wire_pkt pkt;
+	uint16_t from;
 
-	if (peer->num_acks < HOMA_WIRE_MAX_ACKS) {
-		peer->acks[peer->num_acks].client_id = client_id;
-		peer->acks[peer->num_acks].server_port = server_port;
-		peer->num_acks++;
-		return;
+	if (peer->num_acks == HOMA_WIRE_MAX_ACKS) {
+		memset(&pkt, 0, sizeof(pkt));
+		pkt.common.type = HOMA_PKT_ACK;
+		homa->metrics.v[HOMA_M_ack_overflows]++;
+		if (homa_peer_take_acks(peer, sport, &pkt) > 0) {
+			homa_send_ctrl(homa, peer, sport, server_port,
+				       client_id, &pkt);
+			return;
+		}
+		from = peer->ack_sports[0];
+		first = peer->acks[0];
+		homa_peer_take_acks(peer, from, &pkt);
+		/* Its first entry is the oldest ack, named by the header. */
+		pkt.u.ack.num_acks--;
+		memmove(&pkt.u.ack.acks[0], &pkt.u.ack.acks[1],
+			(size_t)pkt.u.ack.num_acks * sizeof(pkt.u.ack.acks[0]));
+		homa_send_ctrl(homa, peer, from, first.server_port,
+			       first.client_id, &pkt);
 	}
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.common.type = HOMA_PKT_ACK;
-	pkt.u.ack.num_acks = HOMA_WIRE_MAX_ACKS;
-	memcpy(pkt.u.ack.acks, peer->acks, sizeof(peer->acks));
-	peer->num_acks = 0;
-	homa->metrics.v[HOMA_M_ack_overflows]++;
-	homa_send_ctrl(homa, peer, sport, server_port, client_id, &pkt);
+	peer->acks[peer->num_acks] =
+		(struct homa_wire_ack){ client_id, server_port };
+	peer->ack_sports[peer->num_acks++] = sport;
 }
 
-/* homa_peer_pop_ack() - take the most recent stored ack, if any. */
-bool homa_peer_pop_ack(struct homa_peer *peer, struct homa_wire_ack *ack)
+/* homa_peer_pop_ack() - take the most recent stored ack of client port
+ * sport, if any. */
+bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
+		       struct homa_wire_ack *ack)
 {
-	if (peer->num_acks == 0)
-		return false;
-	peer->num_acks--;
-	*ack = peer->acks[peer->num_acks];
-	return true;
+	for (int i = peer->num_acks - 1; i >= 0; i--) {
+		if (peer->ack_sports[i] != sport)
+			continue;
+		*ack = peer->acks[i];
+		for (int j = i + 1; j < peer->num_acks; j++) {
+			peer->acks[j - 1] = peer->acks[j];
+			peer->ack_sports[j - 1] = peer->ack_sports[j];
+		}
+		peer->num_acks--;
+		return true;
+	}
+	return false;
 }
 
 /*

@@ -91,8 +91,16 @@ struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
 	return NULL;
 }
 
+/*
+ * homa_rpc_find_server() - the server RPC of socket hsk for request id
+ * (odd) from the client at addr:port. A server RPC is named by all three:
+ * two client processes on one host may pick the same id (spec 3.1 makes
+ * ids unique per client host, which separate processes cannot promise),
+ * and their RPCs must stay apart. NULL if there is none.
+ */
 struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
-				      const struct homa_addr *addr, uint64_t id)
+				      const struct homa_addr *addr,
+				      uint16_t port, uint64_t id)
 {
 	struct homa_list *pos;
 
@@ -100,7 +108,7 @@ struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 	{
 		struct homa_rpc *rpc =
 			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk &&
+		if (rpc->id == id && rpc->hsk == hsk && rpc->dport == port &&
 		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
 			return rpc;
 	}
@@ -260,4 +268,40 @@ int homa_rpc_reap(struct homa *homa, int limit)
 		n++;
 	}
 	return n;
+}
+
+void homa_rpc_get_ages(const struct homa *homa, struct homa_rpc_ages *ages)
+{
+	const struct homa_list *spos, *pos;
+
+	memset(ages, 0, sizeof(*ages));
+	homa_list_for_each(spos, &homa->socks)
+	{
+		const struct homa_sock *hsk =
+			homa_container_of(spos, struct homa_sock, link);
+
+		homa_list_for_each(pos, &hsk->rpcs)
+		{
+			const struct homa_rpc *rpc = homa_container_of(
+				pos, struct homa_rpc, sock_link);
+
+			if (!(rpc->id & 1)) {
+				ages->client_rpcs++;
+				if (!ages->oldest_client_ns ||
+				    rpc->out.init_ns < ages->oldest_client_ns)
+					ages->oldest_client_ns =
+						rpc->out.init_ns;
+				continue;
+			}
+			ages->server_rpcs++;
+			if (rpc->state != HOMA_RPC_IN_SERVICE)
+				continue;
+			ages->in_service++;
+			if (rpc->flags & HOMA_RPC_OVERDUE)
+				ages->overdue++;
+			if (!ages->oldest_service_ns ||
+			    rpc->service_ns < ages->oldest_service_ns)
+				ages->oldest_service_ns = rpc->service_ns;
+		}
+	}
 }

@@ -147,6 +147,19 @@ size_t homa_wire_header_bytes(uint8_t type)
 }
 
 /*
+ * homa_wire_doff_usual() - true if doff is what Linux Homa (2026) writes
+ * for type: 0x50 on control packets, 0xE0 (or 0xD0, the older kernel's
+ * frames whose seg.offset holds the offset) on DATA. No side effects.
+ */
+bool homa_wire_doff_usual(uint8_t type, uint8_t doff)
+{
+	if (type == HOMA_PKT_DATA)
+		return doff == HOMA_WIRE_DOFF_DATA ||
+		       doff == HOMA_WIRE_DOFF_DATA_GSO;
+	return doff == HOMA_WIRE_DOFF_CONTROL;
+}
+
+/*
  * homa_wire_type_name() - static printable name of @type, "UNKNOWN" for a
  * code outside 0x10..0x18. The string is owned by this module.
  */
@@ -168,7 +181,6 @@ const char *homa_wire_reason_name(int reason)
 		[HOMA_WIRE_SHORT] = "SHORT",
 		[HOMA_WIRE_BAD_TYPE] = "BAD_TYPE",
 		[HOMA_WIRE_SHORT_TYPE] = "SHORT_TYPE",
-		[HOMA_WIRE_BAD_DOFF] = "BAD_DOFF",
 		[HOMA_WIRE_BAD_MSG_LEN] = "BAD_MSG_LEN",
 		[HOMA_WIRE_DATA_RANGE] = "DATA_RANGE",
 	};
@@ -263,9 +275,11 @@ static void decode_body(const uint8_t *buf, size_t len,
  * @max_message_bytes: largest DATA message_length accepted.
  * Checks, in order: len >= 28 (else HOMA_WIRE_SHORT); type in 0x10..0x18
  * (HOMA_WIRE_BAD_TYPE); len >= the type's header size, 36 for RESEND
- * (HOMA_WIRE_SHORT_TYPE); doff byte 0x50 for control, 0xE0 or 0xD0 for DATA
- * (HOMA_WIRE_BAD_DOFF); DATA message_length in 1..max (HOMA_WIRE_BAD_MSG_LEN);
- * DATA payload non-empty and inside the message (HOMA_WIRE_DATA_RANGE).
+ * (HOMA_WIRE_SHORT_TYPE); DATA message_length in 1..max
+ * (HOMA_WIRE_BAD_MSG_LEN); DATA payload non-empty and inside the message
+ * (HOMA_WIRE_DATA_RANGE). The doff byte is not checked: Linux Homa never
+ * reads it, and the kernel of 2025-10 sends RPC_UNKNOWN and ACK with doff
+ * 0 (homa_wire_doff_usual tells a caller that wants to count them).
  * Returns HOMA_WIRE_OK and fills *out, or a positive reason and leaves *out
  * untouched. Never reads outside buf[0..len); buf may be NULL if len is 0.
  * out->u.data.payload points into buf, so buf must outlive its use. Fields
@@ -286,10 +300,6 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 	if (len < type_info[type - HOMA_PKT_TYPE_MIN].min_bytes)
 		return HOMA_WIRE_SHORT_TYPE;
 	doff = buf[OFF_DOFF];
-	if (type == HOMA_PKT_DATA ? doff != HOMA_WIRE_DOFF_DATA &&
-					    doff != HOMA_WIRE_DOFF_DATA_GSO
-				  : doff != HOMA_WIRE_DOFF_CONTROL)
-		return HOMA_WIRE_BAD_DOFF;
 
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.common.sport = get_be16(buf + OFF_SPORT);

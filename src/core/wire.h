@@ -10,6 +10,7 @@
 #ifndef HOMA_CORE_WIRE_H
 #define HOMA_CORE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,10 +69,9 @@ enum homa_wire_reason {
 	HOMA_WIRE_SHORT = 1,	   /* shorter than the 28-byte common header */
 	HOMA_WIRE_BAD_TYPE = 2,	   /* type outside 0x10..0x18 */
 	HOMA_WIRE_SHORT_TYPE = 3,  /* shorter than its type's header */
-	HOMA_WIRE_BAD_DOFF = 4,	   /* doff wrong for the type */
-	HOMA_WIRE_BAD_MSG_LEN = 5, /* DATA message_length 0 or above max */
-	HOMA_WIRE_DATA_RANGE = 6,  /* DATA offset/payload beyond message */
-	HOMA_WIRE_REASON_COUNT = 7,
+	HOMA_WIRE_BAD_MSG_LEN = 4, /* DATA message_length 0 or above max */
+	HOMA_WIRE_DATA_RANGE = 5,  /* DATA offset/payload beyond message */
+	HOMA_WIRE_REASON_COUNT = 6,
 };
 
 /* The 28-byte common header, host order. Unused fields (ack[3], window)
@@ -81,7 +81,7 @@ struct homa_wire_common {
 	uint16_t dport;	    /* receiving socket's port */
 	uint32_t sequence;  /* DATA: offset of first payload byte; else 0 */
 	uint8_t type;	    /* enum homa_pkt_type */
-	uint8_t doff;	    /* raw doff byte (0x50, 0xE0 or 0xD0) */
+	uint8_t doff;	    /* raw doff byte (any value on decode) */
 	uint8_t flags;	    /* raw flags byte; 0x06 in the full build */
 	uint16_t checksum;  /* raw checksum field, host order */
 	uint16_t urgent;    /* raw urgent field; 0xB97D in the full build */
@@ -163,6 +163,10 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
  * small, or -EINVAL for an unknown type.
  */
 int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
+
+/* homa_wire_doff_usual() - is doff the byte Linux Homa of 2026 writes for
+ * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff. */
+bool homa_wire_doff_usual(uint8_t type, uint8_t doff);
 
 /* homa_wire_header_bytes() - header size of a type, 0 if unknown. */
 size_t homa_wire_header_bytes(uint8_t type);

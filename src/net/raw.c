@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -263,7 +264,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		homa_dp_errqueue(fd, true, icmp, arg); /* ICMP error pending */
+		homa_dp_errqueue(fd, r->port_fd, icmp,
+				 arg); /* ICMP error pending */
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {
@@ -369,6 +371,21 @@ static int raw_open(int af, int epfd, const struct homa_dp_opts *opts)
 	return fd;
 }
 
+/*
+ * Where this process starts handing out client ports (the one before it):
+ * a random point of 32768-65535, so that a process started right after
+ * another does not take the port its predecessor just used, for which a
+ * server may still hold RPCs (ids, acks, NEED_ACKs) of the dead process.
+ */
+static int raw_first_port(void)
+{
+	uint32_t v;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
+	return RAW_MIN_CLIENT_PORT - 1 + (int)(v % RAW_MIN_CLIENT_PORT);
+}
+
 int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 {
 	struct raw_dp *r = calloc(1, sizeof(*r));
@@ -378,7 +395,7 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 		return -ENOMEM;
 	r->dp.ops = &raw_ops;
 	r->opts = *opts;
-	r->next_port = RAW_MIN_CLIENT_PORT - 1;
+	r->next_port = raw_first_port();
 	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
 	r->ports = malloc(RAW_MAX_PORTS * sizeof(uint16_t));
 	r->dp.epfd = epoll_create1(EPOLL_CLOEXEC);

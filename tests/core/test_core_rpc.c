@@ -781,6 +781,106 @@ static void homa_input__late_duplicate_request_not_executed(void **state)
 	test_free(rc);
 }
 
+/* Send a request of len bytes (pattern seed) from socket hsk. */
+static uint64_t r_request_from(struct homa_sock *hsk, size_t len, uint8_t seed)
+{
+	uint8_t *buf = malloc(len);
+	struct homa_iov iov = { buf, len };
+	struct homa_send_args a = { &W->addr[1], 99, &iov, 1, 0, 0, 0 };
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(seed + i * 7);
+	assert_int_equal(homa_send(hsk, &a, W->now), 0);
+	free(buf);
+	return a.id;
+}
+
+/* Two client processes on one host may draw the same RPC id: the server
+ * names its RPCs by client address, port and id, so both are served, each
+ * with its own bytes, and both server RPCs end (acked). */
+static void homa_rpc__same_id_from_two_client_ports(void **state)
+{
+	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	struct homa_sock *cli2;
+	struct homa_usage u;
+	uint8_t *region2 = NULL;
+	uint64_t id1, id2;
+
+	(void)state;
+	assert_int_equal(posix_memalign((void **)&region2, 4096, R_REGION), 0);
+	assert_int_equal(homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &cli2),
+			 0);
+	assert_int_equal(homa_sock_set_rcvbuf(cli2, region2, R_REGION), 0);
+	/* Multi-packet requests, so their DATA interleaves at the server. */
+	id1 = r_request_from(W->cli, 5000, 1);
+	W->h[0]->next_id = id1; /* the other "process" draws the same id */
+	id2 = r_request_from(cli2, 4000, 2);
+	assert_int_equal(id1, id2);
+	assert_int_not_equal(homa_sock_port(W->cli), homa_sock_port(cli2));
+	r_deliver();
+	assert_int_equal(r_serve_echo(rs), 5000);
+	assert_int_equal(rs->peer_port, homa_sock_port(W->cli));
+	assert_int_equal(r_serve_echo(rs), 4000);
+	assert_int_equal(rs->peer_port, homa_sock_port(cli2));
+	assert_int_equal(r_m(1)->v[HOMA_M_server_requests_received], 2);
+	r_deliver();
+	rc->id = 0;
+	assert_int_equal(homa_recv(W->cli, rc, W->now), 5000);
+	assert_int_equal(rc->id, id1);
+	r_check_bytes(W->cli, rc, 5000, 1);
+	rc->id = 0;
+	assert_int_equal(homa_recv(cli2, rc, W->now), 4000);
+	assert_int_equal(rc->id, id2);
+	r_check_bytes(cli2, rc, 4000, 2);
+	/* NEED_ACK and ACK end both server RPCs. */
+	r_run_ms(20);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.rpcs, 0);
+	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 2);
+	assert_int_equal(r_m(1)->v[HOMA_M_drop_unknown_rpc], 0);
+	homa_sock_close(cli2, W->now);
+	free(region2);
+	test_free(rs);
+	test_free(rc);
+}
+
+/* Acks are kept per client port and leave only from it: a server names
+ * RPCs by client port too, so an ack from another port would be lost (or,
+ * with colliding ids, end another process's RPC). */
+static void homa_peer_add_ack__acks_leave_from_their_port(void **state)
+{
+	struct homa_peer *peer = homa_peer_get(W->h[0], &W->addr[1], true);
+	struct homa_wire_ack ack;
+	struct homa_wire_pkt p;
+	struct r_pkt *q;
+
+	(void)state;
+	homa_peer_add_ack(W->h[0], peer, 40000, 10, 99);
+	homa_peer_add_ack(W->h[0], peer, 40001, 12, 99);
+	assert_true(homa_peer_pop_ack(peer, 40000, &ack));
+	assert_int_equal(ack.client_id, 10);
+	assert_false(homa_peer_pop_ack(peer, 40000, &ack));
+	/* Full of port 40001's acks, one of port 40002 arrives: the oldest
+	 * and the others of its port leave from 40001 in one ACK. */
+	for (uint64_t id = 14; id < 22; id += 2)
+		homa_peer_add_ack(W->h[0], peer, 40001, id, 99);
+	assert_int_equal(W->tail - W->head, 0);
+	homa_peer_add_ack(W->h[0], peer, 40002, 30, 99);
+	assert_int_equal(W->tail - W->head, 1);
+	q = &W->q[W->head % R_QUEUE];
+	assert_int_equal(homa_wire_decode(q->data, q->bytes, 1 << 20, &p), 0);
+	assert_int_equal(p.common.type, HOMA_PKT_ACK);
+	assert_int_equal(p.common.sport, 40001);
+	assert_int_equal(p.common.sender_id, 12);
+	assert_int_equal(p.u.ack.num_acks, 4);
+	assert_int_equal(p.u.ack.acks[3].client_id, 20);
+	W->head = W->tail;
+	assert_true(homa_peer_pop_ack(peer, 40002, &ack));
+	assert_int_equal(ack.client_id, 30);
+	assert_false(homa_peer_pop_ack(peer, 40001, &ack));
+}
+
 static void homa_peer_gc__idle_peers_evicted(void **state)
 {
 	int64_t v;
@@ -884,6 +984,8 @@ int main(void)
 		T(homa_input__ack_overflow_and_need_ack),
 		T(homa_timer__server_gives_up_waiting_for_ack),
 		T(homa_input__late_duplicate_request_not_executed),
+		T(homa_rpc__same_id_from_two_client_ports),
+		T(homa_peer_add_ack__acks_leave_from_their_port),
 		T(homa_peer_gc__idle_peers_evicted),
 		T(homa_poll__automatic_cutoffs),
 #undef T

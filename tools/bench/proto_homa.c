@@ -67,7 +67,9 @@ static void bh_close(struct bench_client *c)
 {
 	struct bench_homa *h = (struct bench_homa *)c;
 
-	homa_close(h->fd);
+	if (homa_close(h->fd) < 0)
+		fprintf(stderr, "homa-bench: homa_close: %s\n",
+			strerror(errno));
 	free(h->buf);
 	free(h);
 }
@@ -95,7 +97,12 @@ static int bh_socket(const struct bench_opts *o, int family)
 		homa_close(fd);
 		return -1;
 	}
-	homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		fprintf(stderr, "homa-bench: SO_RCVTIMEO: %s\n",
+			strerror(errno));
+		homa_close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -124,7 +131,8 @@ int bench_homa_server(const struct bench_opts *o)
 	struct homa_recvmsg_args args = { 0 };
 	struct sockaddr_in6 addr = { 0 }, peer;
 	uint8_t *resp = calloc(1, o->resp_size);
-	int fd = bh_socket(o, AF_INET);
+	int fd = bh_socket(o, AF_INET), ret = 0;
+	uint64_t reply_errors = 0;
 
 	if (fd < 0 || !resp)
 		return 1;
@@ -143,15 +151,33 @@ int bench_homa_server(const struct bench_opts *o)
 
 		args.id = 0;
 		n = homa_recvmsg(fd, &msg, 0);
-		if (n < 0)
-			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue; /* SO_RCVTIMEO: check bench_stop */
+		if (n < 0) {
+			fprintf(stderr, "homa-bench: homa_recvmsg: %s\n",
+				strerror(errno));
+			ret = 1;
+			break;
+		}
 		bench_served++;
-		homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
-			   msg.msg_namelen, args.id);
+		/* A reply that fails leaves its RPC in service and the client
+		 * answered BUSY until it gives up: never silently. */
+		if (homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
+			       msg.msg_namelen, args.id) < 0 &&
+		    ++reply_errors <= 10)
+			fprintf(stderr,
+				"homa-bench: homa_reply to id %llu: %s\n",
+				(unsigned long long)args.id, strerror(errno));
 	}
-	homa_close(fd);
+	if (reply_errors) {
+		fprintf(stderr, "homa-bench: %llu replies failed\n",
+			(unsigned long long)reply_errors);
+		ret = 1;
+	}
+	if (homa_close(fd) < 0)
+		ret = 1;
 	free(resp);
-	return 0;
+	return ret;
 }
 
 int bench_homa_peer(const struct bench_opts *o)
