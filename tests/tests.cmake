@@ -26,9 +26,9 @@ set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
 homa_add_test(test_bench ${T}/bench/test_bench.c unit)
 if(TARGET test_bench)
   target_sources(test_bench PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
-    ${BENCH}/args.c ${BENCH}/files.c ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
-  target_include_directories(test_bench PRIVATE ${BENCH} ${CMAKE_SOURCE_DIR}/sim)
-  target_link_libraries(test_bench PRIVATE m)
+    ${BENCH}/args.c ${BENCH}/files.c)
+  target_include_directories(test_bench PRIVATE ${BENCH})
+  target_link_libraries(test_bench PRIVATE homa_workload m)
   target_compile_definitions(test_bench PRIVATE
     HOMA_WORKLOAD_DIR="${CMAKE_SOURCE_DIR}/data/workloads")
 endif()
