@@ -112,3 +112,8 @@ add_executable(kapi_static ${T}/kapi/kapi_static.c)
 target_compile_options(kapi_static PRIVATE -fno-sanitize=all)
 target_link_options(kapi_static PRIVATE -static -fno-sanitize=all)
 set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+# libhoma.so exports exactly the functions of homa.h, versioned, under
+# the soname of its ABI (scripts/check-exports.sh, src/api/libhoma.map).
+add_test(NAME exports_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-exports.sh
+         $<TARGET_FILE:homa_shared> ${CMAKE_SOURCE_DIR}/include/homa.h)
+set_tests_properties(exports_check PROPERTIES LABELS unit TIMEOUT 30)
