@@ -117,3 +117,8 @@ set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BI
 add_test(NAME exports_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-exports.sh
          $<TARGET_FILE:homa_shared> ${CMAKE_SOURCE_DIR}/include/homa.h)
 set_tests_properties(exports_check PROPERTIES LABELS unit TIMEOUT 30)
+# Every counter of the metrics table is incremented somewhere in src/,
+# and no two share a description (scripts/check-metrics.sh).
+add_test(NAME metrics_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-metrics.sh
+         ${CMAKE_SOURCE_DIR}/src)
+set_tests_properties(metrics_check PROPERTIES LABELS unit TIMEOUT 30)
