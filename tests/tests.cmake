@@ -27,10 +27,9 @@ set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
 homa_add_test(test_bench ${T}/bench/test_bench.c unit)
 if(TARGET test_bench)
   target_sources(test_bench PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
-    ${BENCH}/args.c ${BENCH}/files.c ${BENCH}/wait.c
-    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
-  target_include_directories(test_bench PRIVATE ${BENCH} ${CMAKE_SOURCE_DIR}/sim)
-  target_link_libraries(test_bench PRIVATE m)
+    ${BENCH}/args.c ${BENCH}/files.c ${BENCH}/wait.c)
+  target_include_directories(test_bench PRIVATE ${BENCH})
+  target_link_libraries(test_bench PRIVATE homa_workload m)
   target_compile_definitions(test_bench PRIVATE
     HOMA_WORKLOAD_DIR="${CMAKE_SOURCE_DIR}/data/workloads")
 endif()
@@ -42,11 +41,9 @@ homa_add_test(test_bench_wait ${T}/bench/test_bench_wait.c unit)
 if(TARGET test_bench_wait)
   target_sources(test_bench_wait PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
     ${BENCH}/args.c ${BENCH}/wait.c ${BENCH}/proto_udp.c ${BENCH}/proto_tcp.c
-    ${BENCH}/proto_homa.c ${BENCH}/client.c ${BENCH}/files.c
-    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
-  target_include_directories(test_bench_wait PRIVATE ${BENCH}
-    ${CMAKE_SOURCE_DIR}/sim)
-  target_link_libraries(test_bench_wait PRIVATE homa_static m)
+    ${BENCH}/proto_homa.c ${BENCH}/client.c ${BENCH}/files.c)
+  target_include_directories(test_bench_wait PRIVATE ${BENCH})
+  target_link_libraries(test_bench_wait PRIVATE homa_static homa_workload m)
 endif()
 
 # A short Homa-vs-TCP run on the emulated cluster (root; label net).
@@ -181,3 +178,13 @@ if(TARGET test_interop)
   target_compile_definitions(test_interop PRIVATE
     HOMA_INTEROP_DIR="${T}/data/interop")
 endif()
+# libhoma.so exports exactly the functions of homa.h, versioned, under
+# the soname of its ABI (scripts/check-exports.sh, src/api/libhoma.map).
+add_test(NAME exports_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-exports.sh
+         $<TARGET_FILE:homa_shared> ${CMAKE_SOURCE_DIR}/include/homa.h)
+set_tests_properties(exports_check PROPERTIES LABELS unit TIMEOUT 30)
+# Every counter of the metrics table is incremented somewhere in src/,
+# and no two share a description (scripts/check-metrics.sh).
+add_test(NAME metrics_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-metrics.sh
+         ${CMAKE_SOURCE_DIR}/src)
+set_tests_properties(metrics_check PROPERTIES LABELS unit TIMEOUT 30)

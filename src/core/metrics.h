@@ -51,10 +51,6 @@
 	X(drop_rpc_limit, "drops: new server RPC over the RPC limit")          \
 	X(drop_no_memory, "drops: allocation failed for a packet")             \
 	X(drop_bad_ack, "drops: ack naming no known server RPC")               \
-	X(drop_bad_grant, "drops: GRANT beyond the message or for no RPC")     \
-	X(drop_bad_resend, "drops: RESEND with a range beyond the message")    \
-	X(drop_bad_cutoffs, "drops: CUTOFFS with invalid values")              \
-	X(drop_shutdown, "drops: packet for a socket being shut down")         \
 	X(client_requests_started, "requests sent by clients")                 \
 	X(client_responses_done, "responses delivered to clients")             \
 	X(server_requests_received, "requests delivered to servers")           \

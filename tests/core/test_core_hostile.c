@@ -177,7 +177,7 @@ static void expect(struct fixture *f, int host, const char *what,
 			 alt != NONE ? " + " : "",
 			 alt != NONE ? homa_metrics_name(alt) : "",
 			 (unsigned long long)d, (unsigned long long)count);
-	for (m = HOMA_M_drop_short; m <= HOMA_M_drop_shutdown; m++) {
+	for (m = HOMA_M_drop_short; m <= HOMA_M_drop_bad_ack; m++) {
 		if (m == (int)must || m == (int)alt || m == (int)also_ok)
 			continue;
 		if (delta(f, host, m))
@@ -312,10 +312,8 @@ struct unknown_case {
 
 static const struct unknown_case unknown_cases[] = {
 	{ HOMA_PKT_DATA, CLIENT, HOMA_M_drop_unknown_rpc, NONE, NONE },
-	{ HOMA_PKT_GRANT, SERVER, HOMA_M_drop_unknown_rpc,
-	  HOMA_M_drop_bad_grant, NONE },
-	{ HOMA_PKT_GRANT, CLIENT, HOMA_M_drop_unknown_rpc,
-	  HOMA_M_drop_bad_grant, NONE },
+	{ HOMA_PKT_GRANT, SERVER, HOMA_M_drop_unknown_rpc, NONE, NONE },
+	{ HOMA_PKT_GRANT, CLIENT, HOMA_M_drop_unknown_rpc, NONE, NONE },
 	/* RESEND for an unknown RPC is answered with RPC_UNKNOWN. */
 	{ HOMA_PKT_RESEND, SERVER, HOMA_M_sent_rpc_unknown, NONE,
 	  HOMA_M_drop_unknown_rpc },

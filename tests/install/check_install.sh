@@ -59,6 +59,16 @@ for f in "$libdir/libhoma.a" "$libdir/libhoma.so" "$prefix/include/homa.h" \
 	[ -e "$f" ] || fail "missing ${f#"$prefix"/}"
 done
 
+step "soname"
+# The soname names the ABI (libhoma.so.N, CMakeLists.txt's HOMA_ABI), it
+# is installed, and programs linked with -lhoma need it.
+soname=$(objdump -p "$libdir/libhoma.so" | awk '$1 == "SONAME" { print $2 }')
+case $soname in
+libhoma.so.[0-9] | libhoma.so.[0-9][0-9]) ;;
+*) fail "libhoma.so's soname is '$soname', not libhoma.so.N (the ABI)" ;;
+esac
+[ -e "$libdir/$soname" ] || fail "missing ${libdir#"$prefix"/}/$soname"
+
 step "man pages"
 man="$prefix/share/man"
 [ -f "$man/man7/homa.7" ] || fail "missing share/man/man7/homa.7"
@@ -119,6 +129,8 @@ flags=$(pkg-config --cflags --libs homa)
 "$cc" $san -Wall -Wextra -Werror -o "$work/consumer_pc" \
 	"$src/tests/install/consumer.c" $flags ||
 	fail "cannot build against pkg-config --cflags --libs homa ($flags)"
+objdump -p "$work/consumer_pc" | grep -q "NEEDED *$soname\$" ||
+	fail "consumer built with pkg-config does not need $soname"
 LD_LIBRARY_PATH="$libdir" "$work/consumer_pc" ||
 	fail "consumer built with pkg-config"
 
