@@ -78,7 +78,7 @@ homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
 # onto one RPC id, restarted; UDP and raw (root).
 homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)
 foreach(dp udp raw)
-  foreach(mode concurrent collide restart)
+  foreach(mode concurrent collide restart closed)
     homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
   endforeach()
 endforeach()
