@@ -53,8 +53,8 @@
 #define RAW_ROUTES	    64	 /* cached source addresses (direct-mapped) */
 #define RAW_FILTER_PORTS    1000 /* more open ports: no kernel filter */
 #define RAW_ANSWER_NAME	    "libhoma-raw-146-answerer" /* abstract */
-#define RAW_OWNED_SLOTS	    256	      /* ports seen held by others (cache) */
-#define RAW_OWNED_NS	    100000000 /* trust "held" that long, ns */
+#define RAW_OWNED_SLOTS	    256	     /* ports seen held by others (cache) */
+#define RAW_OWNED_NS	    20000000 /* trust "held" that long, ns */
 
 struct raw_route {
 	struct homa_addr dst; /* destination */

@@ -307,7 +307,8 @@ static uint16_t closed_port(void)
 	nt_fail("no free port");
 }
 
-/* A child that runs fn and exits with its result. */
+/* A child that runs fn and exits with its result; one that stops itself
+ * is killed (and counts as a success). */
 static void run_child(int (*fn)(uint16_t), uint16_t port, const char *what)
 {
 	pid_t pid = fork();
@@ -320,8 +321,15 @@ static void run_child(int (*fn)(uint16_t), uint16_t port, const char *what)
 		_exit(fn(port));
 	}
 	kids[0] = pid;
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
+	if (waitpid(pid, &status, WUNTRACED) < 0)
+		nt_fail("waitpid: %s", strerror(errno));
+	if (WIFSTOPPED(status)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		kids[0] = -1;
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		nt_fail("%s", what);
 	kids[0] = -1;
 }
@@ -356,12 +364,16 @@ static int closed_request(uint16_t port)
 	return err == ENOTCONN && ms < 300 ? 0 : 1; /* timeout: 1 s */
 }
 
-/* Get the response and exit at once: the ack never leaves. */
+/* Get the response and stop at once, before the server's NEED_ACK (a
+ * few ticks later) can be answered: the parent kills it. */
 static int departing_client(uint16_t port)
 {
 	double ms;
 
-	return one_rpc(port, &ms) == 0 ? 0 : 1;
+	if (one_rpc(port, &ms) != 0)
+		return 1;
+	raise(SIGSTOP);
+	return 1; /* not reached: SIGKILL */
 }
 
 /* The value of metric name in the server's printed metrics (0 if not
@@ -387,25 +399,40 @@ static uint64_t server_metric(const char *name)
 /* closed mode (see the head of the file). */
 static void closed_ports(void)
 {
-	uint64_t icmp, acked_by_timeout, need_acks;
+	uint64_t icmp = 0, acked_by_timeout = 0, need_acks, acked = 1;
 
 	run_child(closed_request, closed_port(),
 		  "a request to a closed port did not fail with ENOTCONN "
 		  "in time");
-	run_child(departing_client, (uint16_t)server_port,
-		  "the departing client's RPC failed");
-	usleep(200000); /* past NEED_ACK, well before the 1 s ack timeout */
-	kill(server_pid, SIGTERM);
-	waitpid(server_pid, NULL, 0);
-	server_pid = -1;
-	icmp = server_metric("icmp_errors");
-	acked_by_timeout = server_metric("server_ack_timeouts");
-	need_acks = server_metric("sent_need_ack");
-	printf("server: %llu NEED_ACK sent, %llu RPCs ended by ICMP, %llu "
-	       "by the ack timeout\n",
-	       (unsigned long long)need_acks, (unsigned long long)icmp,
-	       (unsigned long long)acked_by_timeout);
-	if (icmp < 1 || acked_by_timeout || need_acks > 4)
+	/* The library answers NEED_ACK once the response is complete, even
+	 * before the application has read it: a client descheduled between
+	 * the two has acked before it stops. Such a try shows nothing; try
+	 * again with a fresh server (three times at most). */
+	for (int tries = 0; tries < 3 && acked; tries++) {
+		if (tries)
+			start_server();
+		run_child(departing_client, (uint16_t)server_port,
+			  "the departing client's RPC failed");
+		/* A killed process closes its files only after unmapping
+		 * its memory (slow under ASan), so the first NEED_ACKs may
+		 * find the port still held; answers follow within the
+		 * answerer's 20 ms memory of held ports and NEED_ACK's
+		 * backoff. Look well before the 1 s ack timeout. */
+		usleep(500000);
+		kill(server_pid, SIGTERM);
+		waitpid(server_pid, NULL, 0);
+		server_pid = -1;
+		icmp = server_metric("icmp_errors");
+		acked_by_timeout = server_metric("server_ack_timeouts");
+		need_acks = server_metric("sent_need_ack");
+		acked = server_metric("server_rpcs_acked");
+		printf("server: %llu NEED_ACK sent, %llu RPCs ended by ICMP, "
+		       "%llu by the ack timeout, %llu acked\n",
+		       (unsigned long long)need_acks, (unsigned long long)icmp,
+		       (unsigned long long)acked_by_timeout,
+		       (unsigned long long)acked);
+	}
+	if (icmp < 1 || acked_by_timeout)
 		nt_fail("the server's NEED_ACKs to the departed client did "
 			"not end by port unreachable");
 }
@@ -418,7 +445,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3)
 		nt_fail("usage: test_net_procs udp|raw concurrent|collide|"
-			"restart");
+			"restart|closed");
 	datapath = argv[1];
 	mode = argv[2];
 	if (strcmp(datapath, "raw") == 0)
