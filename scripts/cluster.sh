@@ -14,7 +14,9 @@
 # Needs root. Everything it creates is removed by `down`.
 set -euo pipefail
 
-PREFIX=hc
+# HOMA_CLUSTER_PREFIX names the namespaces (bench-cluster.sh picks one per
+# run, so that two users of one machine do not tear down each other's).
+PREFIX=${HOMA_CLUSTER_PREFIX:-hc}
 NET=10.77.0
 
 rate_bps() {

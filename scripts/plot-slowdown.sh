@@ -2,7 +2,8 @@
 # plot-slowdown.sh DIR WORKLOAD LOAD CONFIG... - P50 and P99 slowdown
 # against message size from DIR/CONFIG.txt tables (homa-bench output),
 # one line per configuration, in the style of the Homa papers' figures.
-# Writes DIR/slowdown-WORKLOAD-LOAD.png.
+# Writes DIR/slowdown-WORKLOAD-LOAD.png; PLOT_NOTE (link rate, policy,
+# date, commit) goes into the title.
 set -euo pipefail
 dir=$1 workload=$2 load=$3
 shift 3
@@ -20,7 +21,7 @@ done
 gnuplot <<GP
 set terminal pngcairo size 900,560 font ",11"
 set output "$png"
-set title "$workload at $load% load: slowdown by message size"
+set title "$workload at $load% load: slowdown by message size${PLOT_NOTE:+\\n$PLOT_NOTE}"
 set xlabel "message size (bytes, upper end of each decile)"
 set ylabel "slowdown (latency / unloaded latency)"
 set logscale xy

@@ -12,6 +12,7 @@ homa_add_test(test_core_rpc ${T}/core/test_core_rpc.c core)
 homa_add_test(test_core_stress ${T}/core/test_core_stress.c core)
 homa_add_test(test_core_faults ${T}/core/test_core_faults.c core)
 homa_add_test(test_core_hostile ${T}/core/test_core_hostile.c core)
+homa_add_test(test_core_liveness ${T}/core/test_core_liveness.c core)
 # libhoma over real sockets (label net; see tests/net/*.c and *.sh).
 homa_add_net_prog(rpc_peer ${T}/net/rpc_peer.c)
 foreach(dp udp raw)
@@ -26,11 +27,26 @@ set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
 homa_add_test(test_bench ${T}/bench/test_bench.c unit)
 if(TARGET test_bench)
   target_sources(test_bench PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
-    ${BENCH}/args.c ${BENCH}/files.c ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
+    ${BENCH}/args.c ${BENCH}/files.c ${BENCH}/wait.c
+    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
   target_include_directories(test_bench PRIVATE ${BENCH} ${CMAKE_SOURCE_DIR}/sim)
   target_link_libraries(test_bench PRIVATE m)
   target_compile_definitions(test_bench PRIVATE
     HOMA_WORKLOAD_DIR="${CMAKE_SOURCE_DIR}/data/workloads")
+endif()
+
+# homa-bench's --wait: parsing, reports, the baselines' spin giving up
+# after its budget (loopback sockets that never answer), and a client
+# against a dead server failing with status 1.
+homa_add_test(test_bench_wait ${T}/bench/test_bench_wait.c unit)
+if(TARGET test_bench_wait)
+  target_sources(test_bench_wait PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
+    ${BENCH}/args.c ${BENCH}/wait.c ${BENCH}/proto_udp.c ${BENCH}/proto_tcp.c
+    ${BENCH}/proto_homa.c ${BENCH}/client.c ${BENCH}/files.c
+    ${CMAKE_SOURCE_DIR}/sim/sim_workload.c)
+  target_include_directories(test_bench_wait PRIVATE ${BENCH}
+    ${CMAKE_SOURCE_DIR}/sim)
+  target_link_libraries(test_bench_wait PRIVATE homa_static m)
 endif()
 
 # A short Homa-vs-TCP run on the emulated cluster (root; label net).
@@ -74,6 +90,82 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# Every pointer argument of homa.h: NULL and lengths that do not fit.
+homa_add_net_prog(test_net_errno_ptr ${T}/net/test_net_errno_ptr.c)
+homa_add_net_test(test_net_errno_ptr 60 test_net_errno_ptr)
+# A new user's first hour: every tool's --help, --version and messages
+# for bad input (unit), and the examples run as the README shows (net).
+add_test(NAME usage_tools COMMAND bash ${T}/usage/tools.sh
+         ${CMAKE_BINARY_DIR}/bin ${PROJECT_VERSION})
+set_tests_properties(usage_tools PROPERTIES LABELS unit TIMEOUT 60)
+homa_add_net_test(usage_examples 120 bash ${T}/usage/examples.sh
+                  ${CMAKE_BINARY_DIR}/bin)
+# The documentation: every man page through mandoc -T lint, every C
+# example of the README and the man pages compiled (scripts/check-docs.sh).
+add_test(NAME docs_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-docs.sh
+         ${CMAKE_C_COMPILER})
+set_tests_properties(docs_check PROPERTIES LABELS unit TIMEOUT 60 SKIP_RETURN_CODE 77)
+# Programs written only against the kernel module's socket API (no
+# libhoma), run under homa-run over each datapath and IP version.
+foreach(p kapi_echo kapi_errors kapi_fork)
+  if(EXISTS ${T}/kapi/${p}.c)
+    add_executable(${p} ${T}/kapi/${p}.c ${T}/kapi/kapi_util.c)
+    target_include_directories(${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+    target_link_libraries(${p} PRIVATE Threads::Threads)
+    set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  endif()
+endforeach()
+foreach(dp udp raw)
+  foreach(fam 4 6)
+    homa_add_net_test(kapi_${dp}${fam} 120 bash ${T}/kapi/run.sh
+                      $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests ${dp} ${fam})
+  endforeach()
+endforeach()
+homa_add_net_test(kapi_homa_run 60 bash ${T}/kapi/homa_run.sh
+                  $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests)
+# A statically linked program: homa-run must refuse it.
+add_executable(kapi_static ${T}/kapi/kapi_static.c)
+target_compile_options(kapi_static PRIVATE -fno-sanitize=all)
+target_link_options(kapi_static PRIVATE -static -fno-sanitize=all)
+set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+# The Wireshark dissector (tools/wireshark/homa.lua) against the wire
+# decoder, frame by frame, with tshark (tests/wireshark/compare.py): on the
+# kernel module's captures, on captures of a lossy run of the project
+# (tests/wireshark/make_captures.sh) and on hand-made malformed packets.
+add_executable(pcap_synth ${T}/wireshark/pcap_synth.c)
+target_link_libraries(pcap_synth PRIVATE homa_core)
+set_target_properties(pcap_synth PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+set(HOMA_WS bash ${T}/wireshark/run.sh $<TARGET_FILE:homa-pcap-dump>
+    ${CMAKE_SOURCE_DIR}/tools/wireshark/homa.lua)
+set(HOMA_WS_TYPES DATA,GRANT,RESEND,RPC_UNKNOWN,BUSY,CUTOFFS,NEED_ACK,ACK)
+file(GLOB HOMA_WS_INTEROP CONFIGURE_DEPENDS ${T}/data/interop/*.pcap)
+file(GLOB HOMA_WS_CAPTURES CONFIGURE_DEPENDS ${T}/data/captures/*.pcap)
+add_test(NAME dissector_synth COMMAND ${HOMA_WS} synth $<TARGET_FILE:pcap_synth>)
+add_test(NAME dissector_interop COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_INTEROP})
+add_test(NAME dissector_captures COMMAND ${HOMA_WS} captures
+         --expect ${HOMA_WS_TYPES} ${HOMA_WS_CAPTURES})
+set_tests_properties(dissector_synth dissector_interop dissector_captures
+  PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
+# Live metrics (homa-metrics, /dev/shm publication, HOMA_PRINT_METRICS)
+# over loopback UDP, and docs/metrics.md against the counter table.
+homa_add_test(test_metrics ${T}/core/test_metrics.c unit)
+homa_add_net_test(metrics_live 60 bash ${T}/net/metrics.sh $<TARGET_FILE:rpc_peer>
+                  $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+add_test(NAME metrics_doc COMMAND sh -c "\"$1\" --describe | diff -u \"$2\" - || \
+{ echo 'FAIL: regenerate with: homa-metrics --describe > docs/metrics.md'; exit 1; }"
+         metrics_doc $<TARGET_FILE:homa-metrics> ${CMAKE_SOURCE_DIR}/docs/metrics.md)
+set_tests_properties(metrics_doc PROPERTIES LABELS unit)
+# An AF_INET6 server answers IPv4 clients (issue 19: they waited forever).
+homa_add_net_test(net_dualstack 60 bash ${T}/net/dualstack.sh
+                  $<TARGET_FILE:homa-echo-server> $<TARGET_FILE:homa-echo-client>)
+# The soak (scripts/soak.sh) for 60 s: every configuration this machine
+# can run (udp always; raw and 1 % loss in namespaces as root), judged on
+# RPC ages, overdue server RPCs, memory, descriptors and errors.
+add_test(NAME soak_60s COMMAND ${CMAKE_COMMAND} -E env
+         HOMA_BIN=${CMAKE_BINARY_DIR}/bin SOAK_SECONDS=60 "SOAK_CONFIGS=udp raw-loss"
+         ${CMAKE_SOURCE_DIR}/scripts/soak.sh)
+set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE)
 # Many client processes against one server (issue 15): concurrent, forced
 # onto one RPC id, restarted; UDP and raw (root).
 homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)

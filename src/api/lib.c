@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "metrics_shm.h"
 
 #define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
 
@@ -31,6 +32,7 @@ static __thread char homa_lib_error[200];
 static int homa_lib_datapath = -1;	    /* -1: from HOMA_DATAPATH */
 static struct homa_config homa_lib_pending; /* set before creation */
 static bool homa_lib_pending_set;
+static bool homa_lib_env_warned; /* unknown HOMA_* variables reported */
 
 void homa_lib_set_error(const char *msg)
 {
@@ -143,7 +145,8 @@ int homa_config_param(const char *name, const char *value)
 	int ret;
 
 	if (!name || !value) {
-		errno = EINVAL;
+		homa_lib_set_error("homa_config_param: name or value is NULL");
+		errno = EFAULT;
 		return -1;
 	}
 	pthread_mutex_lock(&homa_lib_init_lock);
@@ -166,8 +169,13 @@ int homa_config_param(const char *name, const char *value)
 	if (strcmp(name, "datapath") == 0 || strcmp(name, "tick_us") == 0 ||
 	    strcmp(name, "mtu") == 0 ||
 	    strcmp(name, "extra_header_bytes") == 0) {
-		homa_lib_set_error("this parameter is fixed once a socket "
-				   "exists");
+		char fixed[96];
+
+		snprintf(fixed, sizeof(fixed),
+			 "%s: fixed once a socket exists (set it before the "
+			 "first socket)",
+			 name);
+		homa_lib_set_error(fixed);
 		errno = EINVAL;
 		return -1;
 	}
@@ -189,7 +197,11 @@ int homa_config_param(const char *name, const char *value)
 		lib->config = *homa_get_config(lib->homa);
 	pthread_mutex_unlock(&lib->lock);
 	if (ret < 0) {
-		homa_lib_set_error(n < 0 ? "not a number list" : err);
+		if (n < 0)
+			snprintf(err, sizeof(err),
+				 "%.32s: '%.32s' is not a number list", name,
+				 value);
+		homa_lib_set_error(err);
 		errno = -ret;
 		return -1;
 	}
@@ -377,12 +389,20 @@ static int homa_lib_create(struct homa_lib **out)
 	lib = calloc(1, sizeof(*lib));
 	if (!lib)
 		return -ENOMEM;
+	lib->sample_fd = -1;
 	if (homa_lib_pending_set)
 		lib->config = homa_lib_pending;
 	else
 		homa_config_default(&lib->config);
 	lib->config.extra_header_bytes = 8; /* UDP, until told otherwise */
 	ret = homa_lib_env(&lib->config, &datapath);
+	if (ret < 0)
+		goto fail;
+	if (!homa_lib_env_warned) { /* once, though creation may be retried */
+		homa_lib_env_warned = true;
+		homa_lib_env_warn(stderr);
+	}
+	ret = homa_lib_sample_open(lib);
 	if (ret < 0)
 		goto fail;
 	lib->datapath = datapath;
@@ -442,6 +462,7 @@ static int homa_lib_create(struct homa_lib **out)
 		ret = -EAGAIN;
 		goto fail_homa;
 	}
+	homa_lib_metrics_start(lib); /* live metrics, HOMA_PRINT_METRICS */
 	*out = lib;
 	return 0;
 
@@ -453,6 +474,8 @@ fail_homa:
 fail_dp:
 	lib->dp->ops->destroy(lib->dp);
 fail:
+	if (lib->sample_fd >= 0)
+		close(lib->sample_fd);
 	free(lib);
 	return ret;
 }
@@ -479,6 +502,11 @@ struct homa_lib *homa_lib_get(void)
 	if (!lib)
 		errno = -ret;
 	return lib;
+}
+
+void homa_lib_abandon(void)
+{
+	__atomic_store_n(&homa_lib_instance, NULL, __ATOMIC_RELEASE);
 }
 
 /* ---- sockets ---- */
@@ -564,8 +592,8 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	int ret;
 
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
-	if (region)
-		return 0;
+	if (region || ls->kapi)
+		return 0; /* kernel rules: only the application's region */
 	/* Room for many concurrent large messages (a pool that is too small
 	 * stalls senders); the mapping reserves no memory until touched. */
 	want = (size_t)lib->config.max_message_bytes * 4 + (1u << 20);

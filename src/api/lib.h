@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "datapath.h"
@@ -50,6 +51,8 @@ struct homa_lsock {
 	bool sync_pending;	      /* on lib.sync_head */
 	struct homa_lsock *sync_next; /* next on lib.sync_head */
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
+	bool kapi; /* kernel API rules (preload): no library region */
+	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -98,6 +101,9 @@ struct homa_lib {
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
+	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
+	uint64_t sample_start_ns;  /* when sampling began, ns */
+	uint64_t sample_next_ns;   /* time of the next sample, ns */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
@@ -159,6 +165,9 @@ void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
 
+/* Grow lib.socks to hold fd (lock held). 0 or -ENOMEM. */
+int homa_lib_table(struct homa_lib *lib, int fd);
+
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
 
@@ -178,6 +187,25 @@ int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap);
+
+/* homa_lib_env_warn() - print a warning to out for every HOMA_*
+ * variable of the environment that no part of libhoma reads (env.c
+ * lists the names); once per name, as each appears once in environ.
+ * Returns how many. */
+int homa_lib_env_warn(FILE *out);
+
+/* homa_lib_abandon() - forget the instance without touching it (a forked
+ * child: its threads and lock state are the parent's); the next socket
+ * creates a new one. */
+void homa_lib_abandon(void);
+
+/* homa_lib_sample_open() - open HOMA_SAMPLE_FILE if set (sample.c);
+ * 0 or -errno with the error text set. */
+int homa_lib_sample_open(struct homa_lib *lib);
+
+/* homa_lib_sample() - append the once-a-second line to HOMA_SAMPLE_FILE
+ * when it is due (lock held; dropped across the write). */
+void homa_lib_sample(struct homa_lib *lib);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

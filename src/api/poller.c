@@ -366,6 +366,7 @@ void *homa_lib_bg_main(void *arg)
 
 	pthread_mutex_lock(&lib->lock);
 	while (!lib->stopping) {
+		homa_lib_sample(lib);
 		if (!lib->poller_busy && !lib->app_waiting &&
 		    !homa_lib_linger(lib)) {
 			__atomic_store_n(&lib->poller_busy, true,

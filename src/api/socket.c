@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib.h"
+#include "metrics_shm.h"
 
 #define LOCK(lib)   pthread_mutex_lock(&(lib)->lock)
 #define UNLOCK(lib) pthread_mutex_unlock(&(lib)->lock)
@@ -65,8 +66,7 @@ socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 	return len;
 }
 
-/* Grow the fd table to hold fd. */
-static int homa_lib_table(struct homa_lib *lib, int fd)
+int homa_lib_table(struct homa_lib *lib, int fd)
 {
 	struct homa_lsock **t;
 	int len = lib->socks_len ? lib->socks_len : 256;
@@ -433,30 +433,18 @@ int homa_close(int fd)
 int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 		      void *arg)
 {
-	struct homa_lib *lib = homa_lib_get();
-	struct homa_metrics m;
-	uint64_t dp[7];
+	struct homa_lib *lib = fn ? homa_lib_get() : NULL;
+	uint64_t v[HOMA_METRIC_ALL];
 
+	if (!fn) {
+		errno = EFAULT;
+		return -1;
+	}
 	if (!lib)
 		return -1;
-	LOCK(lib); /* tx counters change under it; rx ones atomically */
-	m = *homa_get_metrics(lib->homa);
-	dp[0] = lib->dp->tx_pkts;
-	dp[1] = lib->dp->tx_calls;
-	dp[2] = lib->dp->tx_errors;
-	dp[3] = HOMA_DP_READ(lib->dp->rx_pkts);
-	dp[4] = HOMA_DP_READ(lib->dp->rx_calls);
-	dp[5] = HOMA_DP_READ(lib->dp->rx_filtered);
-	dp[6] = HOMA_DP_READ(lib->dp->rx_bad_csum);
-	UNLOCK(lib);
-	for (int i = 0; i < HOMA_METRIC_COUNT; i++)
-		fn(arg, homa_metrics_name(i), m.v[i]);
-	fn(arg, "dp_tx_packets", dp[0]);
-	fn(arg, "dp_tx_calls", dp[1]);
-	fn(arg, "dp_tx_errors", dp[2]);
-	fn(arg, "dp_rx_packets", dp[3]);
-	fn(arg, "dp_rx_calls", dp[4]);
-	fn(arg, "dp_rx_filtered", dp[5]);
-	fn(arg, "dp_rx_bad_csum", dp[6]);
-	return HOMA_METRIC_COUNT + 7;
+	homa_lib_metrics_snapshot(lib, v);
+	/* The counters of the table of metrics.h (core, then datapath). */
+	for (int i = 0; i < HOMA_METRIC_COUNTERS; i++)
+		fn(arg, homa_metrics_name(i), v[i]);
+	return HOMA_METRIC_COUNTERS;
 }

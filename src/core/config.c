@@ -79,6 +79,8 @@ static const struct config_param params[] = {
 	P(resend_interval, 1, 1, 1000000, "ticks between RESENDs"),
 	P(timeout_ticks, 1, 1, 1000000, "silent ticks before abort"),
 	P(request_ack_ticks, 1, 1, 1000000, "ticks before NEED_ACK"),
+	P(overdue_ticks, 1, 0, 1000000000,
+	  "ticks in service before a server RPC is overdue; 0 = never"),
 	P(reap_limit, 1, 1, 1000000, "dead RPCs freed per reaper call"),
 	P(dead_buffs_limit, 1, 1, 1000000000, "dead RPCs before hard reaping"),
 	P(wmem_max, 1, 1, 1ll << 40, "per-socket outgoing bytes limit"),
@@ -289,6 +291,7 @@ void homa_config_default(struct homa_config *config)
 	config->resend_interval = 5;
 	config->timeout_ticks = 100;
 	config->request_ack_ticks = 2;
+	config->overdue_ticks = 1000;
 	config->reap_limit = 10;
 	config->dead_buffs_limit = 5000;
 	config->wmem_max = 100000000;

@@ -50,6 +50,8 @@ struct homa_config {
 	int64_t resend_interval;   /* ticks between RESENDs */
 	int64_t timeout_ticks;	   /* silent ticks before abort */
 	int64_t request_ack_ticks; /* ticks after response before NEED_ACK */
+	int64_t overdue_ticks;	   /* server RPC in service this long counts as
+				* overdue (metric, HOMAIOCINFO); 0 = never */
 	/* -- memory -- */
 	int64_t reap_limit;	   /* dead RPCs freed per reaper call */
 	int64_t dead_buffs_limit;  /* dead RPCs before aggressive reaping */

@@ -235,7 +235,8 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk);
  * back) or the reply to server RPC args->id. The core copies the message.
  * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags, cookie
  * on a reply, reply to an RPC not in service, odd/even id mismatch,
- * iov_count < 0), -EAFNOSUPPORT (dst family differs from the socket's),
+ * iov_count < 0), -EAFNOSUPPORT (an IPv6 dst on an INET socket;
+ * an INET6 socket reaches IPv4 peers by their mapped addresses),
  * -EAGAIN (outgoing memory at wmem_max; the host blocks or reports it),
  * -ENOMEM, -ESHUTDOWN. A reply to an unknown RPC succeeds silently.
  */
@@ -274,6 +275,7 @@ int homa_abort(struct homa_sock *hsk, uint64_t id, int error, uint64_t now_ns);
 #define HOMA_VIEW_PRIVATE   2
 #define HOMA_VIEW_RX_READY  4
 #define HOMA_VIEW_RX_COPY   8
+#define HOMA_VIEW_OVERDUE   16 /* server: in service over overdue_ticks */
 
 /* One RPC as reported by homa_sock_info (shape of homa_rpc_info). */
 struct homa_rpc_view {
@@ -315,6 +317,22 @@ struct homa_usage {
 	uint64_t throttled;	  /* messages on the pacer's list */
 };
 void homa_get_usage(const struct homa *homa, struct homa_usage *usage);
+
+/* The ages of an instance's live RPCs (one walk over them all). */
+struct homa_rpc_ages {
+	uint64_t client_rpcs;	   /* live client RPCs */
+	uint64_t server_rpcs;	   /* live server RPCs */
+	uint64_t in_service;	   /* server RPCs whose request is complete
+				     * and not yet answered */
+	uint64_t overdue;	   /* of those, in service over overdue_ticks */
+	uint64_t oldest_client_ns; /* creation of the oldest live client
+				     * RPC, ns; 0 = none */
+	uint64_t oldest_service_ns; /* service start of the oldest server
+				     * RPC in service, ns; 0 = none */
+};
+
+/* homa_rpc_get_ages() - fill ages from every live RPC of the instance. */
+void homa_rpc_get_ages(const struct homa *homa, struct homa_rpc_ages *ages);
 
 /* homa_get_metrics() - the instance's counters (read-only view). */
 const struct homa_metrics *homa_get_metrics(const struct homa *homa);

@@ -44,6 +44,7 @@ enum homa_rpc_state {
 #define HOMA_RPC_PRIVATE 0x1 /* deliver only to recv naming the id */
 #define HOMA_RPC_READY	 0x2 /* message (or error) ready for recv */
 #define HOMA_RPC_ACKED	 0x4 /* client: ack already queued/sent */
+#define HOMA_RPC_OVERDUE 0x8 /* server: in service over overdue_ticks */
 
 struct homa_peer {
 	struct homa_addr addr;	    /* the host */
@@ -103,6 +104,7 @@ struct homa_rpc {
 	int error;		     /* positive errno once failed, else 0 */
 	uint32_t silent_ticks;	     /* ticks without a sign of life */
 	uint64_t last_pkt_ns;	     /* last DATA received for it, ns */
+	uint64_t service_ns;	     /* server: IN_SERVICE since, ns */
 	struct homa_list sock_link;  /* hsk.rpcs while live; homa.dead after */
 	struct homa_list hash_link;  /* in homa.rpc_buckets while live */
 	struct homa_list ready_link; /* in hsk.ready while ready and shared */

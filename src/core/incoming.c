@@ -136,6 +136,7 @@ static void homa_msgin_complete(struct homa_rpc *rpc)
 		homa->num_server_incoming--;
 		homa_list_del(&rpc->incoming_link);
 		rpc->state = HOMA_RPC_IN_SERVICE;
+		rpc->service_ns = homa->now_ns;
 	}
 	homa_rpc_ready(rpc);
 }

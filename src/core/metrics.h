@@ -1,7 +1,10 @@
 /*
  * metrics.h - the core's counters. Every drop, error path and unusual event
  * increments one named counter here; hosts read them as name/value pairs.
- * The list below is the single definition: name, then what it counts.
+ * The lists below are the single definition of every counter's name and
+ * description, for the core, the library (homa_metrics_read, the live
+ * metrics of metrics_shm.c, HOMA_PRINT_METRICS), the tool homa-metrics and
+ * the documentation (docs/metrics.md is generated from them).
  */
 #ifndef HOMA_CORE_METRICS_H
 #define HOMA_CORE_METRICS_H
@@ -60,11 +63,13 @@
 	X(msg_bytes_sent, "message bytes sent (first transmissions)")          \
 	X(msg_bytes_received, "message bytes received (accepted)")             \
 	X(resent_packets, "DATA packets retransmitted for RESEND/UNKNOWN")     \
+	X(resent_bytes, "message bytes in those retransmitted packets")        \
 	X(resend_requests, "retransmission requests issued (RESEND)")          \
 	X(client_restarts, "requests restarted after RPC_UNKNOWN")             \
 	X(rpc_timeouts, "client RPCs ended with ETIMEDOUT")                    \
 	X(server_rpc_timeouts, "server RPCs ended by silence")                 \
 	X(server_ack_timeouts, "server RPCs ended waiting for an ack")         \
+	X(server_rpcs_overdue, "server RPCs in service over overdue_ticks")    \
 	X(server_rpc_evictions, "stale server RPCs ended at the RPC limit")    \
 	X(rpc_aborts, "client RPCs aborted by the application")                \
 	X(icmp_errors, "RPCs ended by an ICMP error")                          \
@@ -91,6 +96,30 @@
 	X(reaped_rpcs, "dead RPCs whose memory was reclaimed")                 \
 	X(wmem_blocked, "sends refused for outgoing memory (EAGAIN)")
 
+/* The library's datapath counters (src/net, struct homa_dp), which
+ * homa_metrics_read reports after the core's. */
+#define HOMA_DP_METRICS_LIST(X)                                                \
+	X(dp_tx_packets, "packets handed to the kernel to send")               \
+	X(dp_tx_calls, "system calls made to send")                            \
+	X(dp_tx_errors, "packets the kernel refused to send (lost)")           \
+	X(dp_rx_packets, "packets read from the kernel")                       \
+	X(dp_rx_calls, "system calls made to receive")                         \
+	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
+	X(dp_rx_bad_csum, "drops: bad checksum (HOMA_VERIFY_CSUM=1)")
+
+/* Gauges: the instance's state at one moment (struct homa_usage), which
+ * the live metrics publish beside the counters. */
+#define HOMA_GAUGES_LIST(X)                                                    \
+	X(sockets, "open Homa sockets (gauge)")                                \
+	X(rpcs, "live RPCs, any state (gauge)")                                \
+	X(peers, "peer records (gauge)")                                       \
+	X(pool_pages_used, "receive-pool bpages in use, all sockets (gauge)")  \
+	X(pool_bytes, "receive-pool bytes registered, all sockets (gauge)")    \
+	X(tx_bytes, "bytes of outgoing messages held (gauge)")                 \
+	X(alloc_bytes, "bytes allocated by the core (gauge)")                  \
+	X(grantable, "messages in the grant scheduler (gauge)")                \
+	X(throttled, "messages on the pacer's list: its backlog (gauge)")
+
 enum homa_metric {
 #define HOMA_METRIC_ENUM(name, comment) HOMA_M_##name,
 	HOMA_METRICS_LIST(HOMA_METRIC_ENUM)
@@ -98,13 +127,33 @@ enum homa_metric {
 		HOMA_METRIC_COUNT
 };
 
+/* Indexes of the whole table: core counters, datapath counters, gauges. */
+enum homa_metric_all {
+	HOMA_MA_BEFORE_DP = HOMA_METRIC_COUNT - 1,
+#define HOMA_METRIC_ENUM(name, comment) HOMA_MA_##name,
+	HOMA_DP_METRICS_LIST(HOMA_METRIC_ENUM)
+#undef HOMA_METRIC_ENUM
+		HOMA_METRIC_COUNTERS, /* core + datapath counters */
+	HOMA_MA_BEFORE_GAUGES = HOMA_METRIC_COUNTERS - 1,
+#define HOMA_METRIC_ENUM(name, comment) HOMA_MA_##name,
+	HOMA_GAUGES_LIST(HOMA_METRIC_ENUM)
+#undef HOMA_METRIC_ENUM
+		HOMA_METRIC_ALL /* every entry of the table */
+};
+
 struct homa_metrics {
 	uint64_t v[HOMA_METRIC_COUNT]; /* counts since the instance began */
 };
 
-/* homa_metrics_name() - "sent_data", ...; NULL if out of range. */
+/* homa_metrics_name() - "sent_data", ...: the name of entry metric of the
+ * whole table (0 .. HOMA_METRIC_ALL-1); NULL if out of range. */
 const char *homa_metrics_name(int metric);
-/* homa_metrics_comment() - the one-line description of a counter. */
+/* homa_metrics_comment() - the one-line description of an entry. */
 const char *homa_metrics_comment(int metric);
+/* homa_metrics_index() - the entry named name, or -1. */
+int homa_metrics_index(const char *name);
+/* homa_metrics_unusual() - true for an entry that counts trouble (drops,
+ * timeouts, retransmissions, refusals): worth a look when nonzero. */
+int homa_metrics_unusual(int metric);
 
 #endif /* HOMA_CORE_METRICS_H */

@@ -108,7 +108,10 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -EINVAL;
 	if (a->flags & ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT))
 		return -EINVAL;
-	if (homa_addr_is_v4(a->dst) != (hsk->family == HOMA_FAMILY_INET))
+	/* An INET6 socket also reaches IPv4 peers, by their mapped
+	 * addresses: the datapaths deliver both families to it by port, so
+	 * it receives their requests and must be able to answer them. */
+	if (hsk->family == HOMA_FAMILY_INET && !homa_addr_is_v4(a->dst))
 		return -EAFNOSUPPORT;
 	length = homa_iov_length(homa, a->iov, a->iov_count);
 	if (length < 0)
@@ -289,6 +292,8 @@ static void homa_rpc_view(const struct homa_rpc *rpc, struct homa_rpc_view *v)
 		v->flags |= HOMA_VIEW_PRIVATE;
 	if (rpc->flags & HOMA_RPC_READY)
 		v->flags |= HOMA_VIEW_RX_READY;
+	if (rpc->flags & HOMA_RPC_OVERDUE)
+		v->flags |= HOMA_VIEW_OVERDUE;
 }
 
 int homa_sock_info(const struct homa_sock *hsk, struct homa_rpc_view *views,

@@ -370,6 +370,7 @@ void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		if (off + bytes > start) {
 			homa_xmit_packet(rpc, off, bytes, end, level);
 			homa->metrics.v[HOMA_M_resent_packets]++;
+			homa->metrics.v[HOMA_M_resent_bytes] += bytes;
 		}
 		off += bytes;
 	}

@@ -269,3 +269,39 @@ int homa_rpc_reap(struct homa *homa, int limit)
 	}
 	return n;
 }
+
+void homa_rpc_get_ages(const struct homa *homa, struct homa_rpc_ages *ages)
+{
+	const struct homa_list *spos, *pos;
+
+	memset(ages, 0, sizeof(*ages));
+	homa_list_for_each(spos, &homa->socks)
+	{
+		const struct homa_sock *hsk =
+			homa_container_of(spos, struct homa_sock, link);
+
+		homa_list_for_each(pos, &hsk->rpcs)
+		{
+			const struct homa_rpc *rpc = homa_container_of(
+				pos, struct homa_rpc, sock_link);
+
+			if (!(rpc->id & 1)) {
+				ages->client_rpcs++;
+				if (!ages->oldest_client_ns ||
+				    rpc->out.init_ns < ages->oldest_client_ns)
+					ages->oldest_client_ns =
+						rpc->out.init_ns;
+				continue;
+			}
+			ages->server_rpcs++;
+			if (rpc->state != HOMA_RPC_IN_SERVICE)
+				continue;
+			ages->in_service++;
+			if (rpc->flags & HOMA_RPC_OVERDUE)
+				ages->overdue++;
+			if (!ages->oldest_service_ns ||
+			    rpc->service_ns < ages->oldest_service_ns)
+				ages->oldest_service_ns = rpc->service_ns;
+		}
+	}
+}

@@ -25,7 +25,16 @@ static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
 	if (rpc->error)
 		return; /* waiting for recv to collect the error */
 	if (rpc->state == HOMA_RPC_IN_SERVICE) {
+		/* The application owns it: no limit (the client is told
+		 * BUSY), but one it holds too long is counted and flagged
+		 * (HOMAIOCINFO) so that it cannot hide. */
 		rpc->silent_ticks = 0;
+		if (c->overdue_ticks && !(rpc->flags & HOMA_RPC_OVERDUE) &&
+		    now_ns - rpc->service_ns >=
+			    (uint64_t)c->overdue_ticks * homa->tick_ns) {
+			rpc->flags |= HOMA_RPC_OVERDUE;
+			homa->metrics.v[HOMA_M_server_rpcs_overdue]++;
+		}
 		return;
 	}
 	rpc->silent_ticks++;

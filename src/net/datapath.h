@@ -167,8 +167,13 @@ void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
  * of the quoted Homa header; UDP: the datagram's destination port),
  * protocol unreachable / unknown next header -> EPROTONOSUPPORT, other
  * destination unreachable codes -> EHOSTUNREACH; other types are
- * ignored. */
-void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg);
+ * ignored. raw_ports (raw datapath: port -> fd, -1 = not ours; NULL for
+ * UDP): the kernel gives an ICMP error about a protocol-146 packet to
+ * every raw socket of the host, so one is reported only if the quoted
+ * Homa header's source port is this process's (else another process's
+ * error would end our RPCs to that host). */
+void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
+		      void *arg);
 /* The route to dst: our address on it (*src) and its MTU (*mtu, 0 if
  * unknown). 0 or -errno. */
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,

@@ -205,8 +205,11 @@ static int homa_dp_icmp_errno(const struct sock_extended_err *ee)
 	return 0;
 }
 
-void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg)
+void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
+		      void *arg)
 {
+	bool raw = raw_ports != NULL;
+
 	for (int tries = 0; tries < 16; tries++) {
 		union {
 			char buf[512];
@@ -237,6 +240,11 @@ void homa_dp_errqueue(int fd, bool raw, homa_dp_icmp_fn icmp, void *arg)
 			err = homa_dp_icmp_errno(&ee);
 			if (!err || (err == ENOTCONN && raw && n < 4))
 				continue;
+			if (raw &&
+			    (n < 2 ||
+			     __atomic_load_n(&raw_ports[data[0] << 8 | data[1]],
+					     __ATOMIC_RELAXED) < 0))
+				continue; /* another process's packet */
 			homa_dp_addr_from_sa(&a, &dst);
 			if (err != ENOTCONN)
 				port = 0;

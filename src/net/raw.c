@@ -374,7 +374,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		homa_dp_errqueue(fd, true, icmp, arg); /* ICMP error pending */
+		homa_dp_errqueue(fd, r->port_fd, icmp,
+				 arg); /* ICMP error pending */
 	if (n <= 0)
 		return 0;
 	for (int i = 0; i < n; i++) {

@@ -262,7 +262,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		calls++;
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				homa_dp_errqueue(fd, false, icmp, arg);
+				homa_dp_errqueue(fd, NULL, icmp, arg);
 			continue;
 		}
 		for (int i = 0; i < n; i++)

@@ -56,6 +56,7 @@ static const struct range ranges[] = {
 	{ "resend_interval", 1, 1, 1000000 },
 	{ "timeout_ticks", 1, 1, 1000000 },
 	{ "request_ack_ticks", 1, 1, 1000000 },
+	{ "overdue_ticks", 1, 0, 1000000000 },
 	{ "reap_limit", 1, 1, 1000000 },
 	{ "dead_buffs_limit", 1, 1, 1000000000 },
 	{ "wmem_max", 1, 1, 1ll << 40 },
@@ -143,6 +144,7 @@ static void homa_config_default__spec_values(void **state)
 	assert_int_equal(c.resend_interval, 5);
 	assert_int_equal(c.timeout_ticks, 100);
 	assert_int_equal(c.request_ack_ticks, 2);
+	assert_int_equal(c.overdue_ticks, 1000);
 	assert_int_equal(c.reap_limit, 10);
 	assert_int_equal(c.dead_buffs_limit, 5000);
 	assert_int_equal(c.wmem_max, 100000000);

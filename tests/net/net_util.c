@@ -609,3 +609,15 @@ void nt_fail(const char *fmt, ...)
 	fflush(stdout);
 	exit(1);
 }
+
+void nt_close(int fd)
+{
+	if (homa_close(fd) < 0)
+		nt_fail("homa_close(%d): %s", fd, strerror(errno));
+}
+
+void nt_shutdown(int fd)
+{
+	if (homa_shutdown(fd, SHUT_RDWR) < 0)
+		nt_fail("homa_shutdown(%d): %s", fd, strerror(errno));
+}

@@ -159,6 +159,11 @@ uint64_t nt_metric(const char *name);
  * prefix (NULL: all) to stdout. */
 void nt_print_metrics(const char *prefix);
 
+/* nt_close() / nt_shutdown() - homa_close / homa_shutdown(SHUT_RDWR),
+ * failing the test (nt_fail) if the call fails. */
+void nt_close(int fd);
+void nt_shutdown(int fd);
+
 /* nt_fail() - print "FAIL: ..." and exit 1. */
 void nt_fail(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));

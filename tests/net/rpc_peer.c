@@ -177,7 +177,7 @@ static int client_main(int argc, char **argv)
 		return 1;
 	if (getenv("RPC_PEER_METRICS"))
 		nt_print_metrics(NULL);
-	homa_close(fd);
+	nt_close(fd);
 	return 0;
 }
 

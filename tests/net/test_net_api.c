@@ -56,8 +56,8 @@ static int sockets_up(void **state)
 static int sockets_down(void **state)
 {
 	(void)state;
-	homa_close(srv);
-	homa_close(cli);
+	nt_close(srv);
+	nt_close(cli);
 	return 0;
 }
 
@@ -274,7 +274,7 @@ static void icmp_case(int family, const char *host)
 	assert_int_equal(id, want);
 	printf("  %s: ENOTCONN after %.1f ms\n", host,
 	       (double)(nt_now_ns() - t0) / 1e6);
-	homa_close(fd);
+	nt_close(fd);
 }
 
 static void test_icmp__no_listener_is_enotconn(void **state)

@@ -51,7 +51,7 @@ static void test_socket__table(void **state)
 		check(&bad, "homa_socket", rows[i].what, fd, errno,
 		      rows[i].expect);
 		if (fd >= 0)
-			homa_close(fd);
+			nt_close(fd);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -313,7 +313,7 @@ static void test_getsockopt__rcvbuf_roundtrip(void **state)
 	assert_int_equal(b.start, a.start);
 	assert_int_equal(b.length,
 			 a.length / HOMA_BPAGE_SIZE * HOMA_BPAGE_SIZE);
-	homa_close(fd);
+	nt_close(fd);
 }
 
 int main(void)

@@ -351,13 +351,16 @@ static void *sig_main(void *arg)
 }
 
 /* A helper that holds the poller role: blocked in a shared receive on
- * the (idle) server socket until it is shut down. */
+ * the (idle) server socket until it is shut down (ESHUTDOWN). */
 static void *poller_main(void *arg)
 {
 	char buf[16];
 	uint64_t id = 0;
 
-	homa_receive(*(int *)arg, buf, sizeof(buf), 0, NULL, NULL, &id, NULL);
+	if (homa_receive(*(int *)arg, buf, sizeof(buf), 0, NULL, NULL, &id,
+			 NULL) != -1 ||
+	    errno != ESHUTDOWN)
+		nt_fail("poller thread: receive did not end with ESHUTDOWN");
 	return NULL;
 }
 
@@ -434,7 +437,7 @@ static void test_signal__blocked_call_is_eintr(void **state)
 		}
 		sigaction(SIGUSR1, &old, NULL);
 		if (w.call == S_RECV_OTHER_POLLS) {
-			homa_shutdown(helper, SHUT_RDWR);
+			nt_shutdown(helper);
 			pthread_join(poller, NULL);
 		}
 		if (w.call == S_SEND)
@@ -467,7 +470,7 @@ static void test_signal__blocked_call_is_eintr(void **state)
 				break;
 		}
 	}
-	homa_close(helper);
+	nt_close(helper);
 	assert_int_equal(bad, 0);
 }
 

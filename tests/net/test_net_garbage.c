@@ -329,11 +329,11 @@ int main(int argc, char **argv)
 	       rss0, max_rss_kb, RSS_BOUND_KB);
 	if (max_rss_kb - rss0 > RSS_BOUND_KB)
 		nt_fail("resident memory grew by %ld kB", max_rss_kb - rss0);
-	homa_shutdown(srv_fd, SHUT_RDWR); /* ends the server thread */
+	nt_shutdown(srv_fd); /* ends the server thread */
 	pthread_join(st, NULL);
 	nt_server_free(&s);
-	homa_close(srv_fd);
-	homa_close(c.fd);
+	nt_close(srv_fd);
+	nt_close(c.fd);
 	printf("ok\n");
 	return 0;
 }

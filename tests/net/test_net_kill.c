@@ -247,6 +247,6 @@ int main(int argc, char **argv)
 	printf("ok: %d RPCs failed with %s, the server restarted on port %d "
 	       "served %d RPCs\n",
 	       failed, strerror(expect), port, AFTER_RESTART);
-	homa_close(fd);
+	nt_close(fd);
 	return 0;
 }

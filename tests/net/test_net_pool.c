@@ -65,7 +65,7 @@ static void *client_main(void *arg)
 		client_done++;
 	}
 	free(buf);
-	homa_close(fd);
+	nt_close(fd);
 	return NULL;
 }
 
@@ -198,6 +198,6 @@ int main(void)
 	       "completed\n",
 	       REQUESTS, (double)(nt_now_ns() - t0) / 1e6,
 	       (unsigned long long)nt_metric("pool_resumes"), REQUESTS);
-	homa_close(fd);
+	nt_close(fd);
 	return 0;
 }

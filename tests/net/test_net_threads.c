@@ -196,7 +196,7 @@ static void part_concurrent_rpcs(void)
 			nt_fail("client thread %d: %s", i, clients[i].why);
 		}
 	}
-	homa_shutdown(srv, SHUT_RDWR); /* releases the server threads */
+	nt_shutdown(srv); /* releases the server threads */
 	for (int i = 0; i < SERVERS; i++) {
 		pthread_join(st[i], NULL);
 		if (err[i] != ESHUTDOWN)
@@ -214,8 +214,8 @@ static void part_concurrent_rpcs(void)
 	       "shared) in %.2f s, server with %d threads\n",
 	       CLIENTS, per_thread, total / 2, total / 2,
 	       (double)(nt_now_ns() - t0) / 1e9, SERVERS);
-	homa_close(srv);
-	homa_close(cli_fd);
+	nt_close(srv);
+	nt_close(cli_fd);
 	nt_server_free(&served);
 }
 
@@ -284,14 +284,14 @@ static void part_shutdown_wakes(bool use_close)
 		p.events = POLLIN;
 		if (poll(&p, 1, 1000) != 1 || !(p.revents & POLLIN))
 			nt_fail("not readable after shutdown");
-		homa_close(fd);
+		nt_close(fd);
 	}
 	printf("ok: %s from another thread woke %s receiver%s with "
 	       "ESHUTDOWN\n",
 	       use_close ? "homa_close" : "homa_shutdown",
 	       use_close ? "a blocked" : "blocked shared and private",
 	       use_close ? "" : "s");
-	homa_close(srv);
+	nt_close(srv);
 }
 
 int main(int argc, char **argv)

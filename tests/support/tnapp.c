@@ -134,9 +134,9 @@ static void ensure_scratch(struct tnapp *app, size_t bytes)
 	app->scratch_bytes = bytes;
 }
 
-static void reply(struct tnapp *app, struct tnapp_sock *s,
-		  const struct homa_recv_args *a, uint32_t serial,
-		  uint32_t bytes)
+static void reply_to(struct tnapp *app, struct tnapp_sock *s,
+		     const struct homa_addr *peer, uint16_t port, uint64_t id,
+		     uint32_t serial, uint32_t bytes)
 {
 	struct homa_send_args sa;
 	struct homa_iov iov;
@@ -147,16 +147,62 @@ static void reply(struct tnapp *app, struct tnapp_sock *s,
 	iov.base = app->scratch;
 	iov.bytes = bytes;
 	memset(&sa, 0, sizeof(sa));
-	sa.dst = &a->peer;
-	sa.dport = a->peer_port;
+	sa.dst = peer;
+	sa.dport = port;
 	sa.iov = &iov;
 	sa.iov_count = 1;
-	sa.id = a->id;
+	sa.id = id;
 	ret = homa_send(s->hsk, &sa, tn_now(app->net));
 	if (ret != 0)
 		fail_msg("host %d: reply to id %llu (serial %u): %d", s->w.host,
-			 (unsigned long long)a->id, serial, ret);
+			 (unsigned long long)id, serial, ret);
 	app->stats.requests_served++;
+}
+
+/* A delayed reply is due (server still the same incarnation). */
+static void reply_due(void *arg, struct tn_net *net)
+{
+	struct tnapp_pending *p = arg;
+	struct tnapp_sock *s = p->app->server[p->host];
+
+	if (!s || tn_host_incarnation(net, p->host) != p->incarnation)
+		return;
+	reply_to(p->app, s, &p->peer, p->port, p->id, p->serial, p->bytes);
+	tn_touch(net, p->host);
+}
+
+/* Answer now, later (service_ns: one request at a time, in arrival
+ * order) or never (TNAPP_NEVER). */
+static void reply(struct tnapp *app, struct tnapp_sock *s,
+		  const struct homa_recv_args *a, uint32_t serial,
+		  uint32_t bytes)
+{
+	uint64_t service = app->cfg.service_ns[s->w.host];
+	uint64_t now = tn_now(app->net), *busy = &app->busy_until[s->w.host];
+	struct tnapp_pending *p;
+
+	if (!service) {
+		reply_to(app, s, &a->peer, a->peer_port, a->id, serial, bytes);
+		return;
+	}
+	if (service == TNAPP_NEVER) {
+		app->stats.requests_held++;
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	p->app = app;
+	p->host = s->w.host;
+	p->incarnation = tn_host_incarnation(app->net, s->w.host);
+	p->peer = a->peer;
+	p->port = a->peer_port;
+	p->id = a->id;
+	p->serial = serial;
+	p->bytes = bytes;
+	p->next = app->pending;
+	app->pending = p;
+	*busy = (*busy > now ? *busy : now) + service;
+	tn_at(app->net, *busy, reply_due, p);
 }
 
 static void on_request(struct tnapp *app, struct tnapp_sock *s,
@@ -413,8 +459,10 @@ static struct tnapp_sock *sock_open(struct tnapp *app, int host, bool server,
 	s->server = server;
 	s->ix = ix;
 	s->hold = server && app->hold[host];
-	ret = homa_sock_open(tn_homa(app->net, host), HOMA_FAMILY_INET, &s->w,
-			     &s->hsk);
+	ret = homa_sock_open(tn_homa(app->net, host),
+			     server && app->cfg.server_inet6 ? HOMA_FAMILY_INET6
+							     : HOMA_FAMILY_INET,
+			     &s->w, &s->hsk);
 	if (ret != 0)
 		fail_msg("host %d: homa_sock_open: %d", host, ret);
 	if (server) {
@@ -552,6 +600,12 @@ void tnapp_destroy(struct tnapp *app)
 		for (c = 0; c < TNAPP_MAX_CLIENTS; c++)
 			if (app->client[h][c])
 				sock_close(app, app->client[h][c]);
+	}
+	while (app->pending) {
+		struct tnapp_pending *p = app->pending;
+
+		app->pending = p->next;
+		free(p);
 	}
 	free(app->rpcs);
 	free(app->map);

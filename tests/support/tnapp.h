@@ -25,6 +25,7 @@
 #define TNAPP_SERVER_PORT    100
 #define TNAPP_MAX_CLIENTS    4
 #define TNAPP_REGION_DEFAULT (64ull << 20)
+#define TNAPP_NEVER	     UINT64_MAX /* service_ns: never answer */
 
 struct tnapp_config {
 	uint64_t region_bytes; /* receive region per socket, bytes */
@@ -33,6 +34,11 @@ struct tnapp_config {
 	int max_outstanding;	      /* K: RPCs in flight per client socket */
 	bool no_server[TN_MAX_HOSTS]; /* host opens no server socket */
 	bool no_verify;		      /* skip byte checks (speed) */
+	bool server_inet6; /* servers open INET6 sockets (clients: INET) */
+	uint64_t service_ns[TN_MAX_HOSTS]; /* server time per request, ns,
+					    * one at a time in arrival order;
+					    * 0 = at once, TNAPP_NEVER = the
+					    * server never answers */
 };
 
 /* tnapp_config_default() - 64 MiB regions, 1 client socket, K = 4. */
@@ -71,6 +77,7 @@ struct tnapp_stats {
 	uint64_t unknown_requests; /* requests matching no RPC (injected) */
 	uint64_t bytes_verified;   /* message bytes checked */
 	uint64_t send_eagain;	   /* homa_send -EAGAIN (retried later) */
+	uint64_t requests_held;	   /* requests a TNAPP_NEVER server kept */
 };
 
 struct tnapp;

@@ -33,6 +33,19 @@ struct tnapp_sock {
 	uint64_t kick_ns; /* client: time of the pending delayed kick */
 };
 
+/* A reply a server with a service time sends later (tn_at). */
+struct tnapp_pending {
+	struct tnapp *app;	    /* owner */
+	int host;		    /* server host */
+	uint32_t incarnation;	    /* its incarnation when queued */
+	struct homa_addr peer;	    /* client address */
+	uint16_t port;		    /* client port */
+	uint64_t id;		    /* server RPC id */
+	uint32_t serial;	    /* RPC serial (content of the reply) */
+	uint32_t bytes;		    /* reply length */
+	struct tnapp_pending *next; /* app.pending list (freed at destroy) */
+};
+
 /* Argument of a delayed start: which socket to pump. */
 struct tnapp_kick {
 	struct tnapp *app; /* owner */
@@ -66,6 +79,10 @@ struct tnapp {
 	struct homa_recv_args rargs; /* recv argument block */
 	struct tnapp_stats stats;    /* counters */
 	struct tn_app_ops ops;	     /* our callbacks */
+
+	/* Servers with a service time (cfg.service_ns). */
+	uint64_t busy_until[TN_MAX_HOSTS]; /* server busy until, ns */
+	struct tnapp_pending *pending;	   /* delayed replies (all) */
 };
 
 /* tnapp_sock_drain() - homa_recv on s until nothing is ready and no

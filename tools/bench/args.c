@@ -14,24 +14,40 @@
 
 #include "bench.h"
 
-static void bench_usage(void)
+void bench_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: homa-bench server --proto homa|tcp|udp [--raw] --port "
-		"N "
-		"[--resp-size B]\n"
+		"N\n"
+		"                  [--resp-size B] [--wait "
+		"spin[=USECS]|block]\n"
 		"       homa-bench client --proto homa|tcp|udp [--raw] "
 		"--server "
 		"HOST:PORT [--server ...]\n"
 		"                  --workload w1..w5|SIZE (--load MBPS | "
 		"--outstanding N) --seconds S\n"
-		"                  [--calibrate S | --load-calib F] "
-		"[--save-calib F] [--samples F]\n"
-		"                  [--json FILE] [--label L] "
-		"[--workload-dir DIR] [--seed N]\n"
+		"                  [--wait spin[=USECS]|block] [--calibrate S "
+		"| "
+		"--load-calib F]\n"
+		"                  [--save-calib F] [--samples F] [--json "
+		"FILE] "
+		"[--label L]\n"
+		"                  [--workload-dir DIR] [--seed N]\n"
 		"       homa-bench report --workload W --load-calib F "
 		"--seconds S --samples F [--samples F ...]\n"
-		"                  [--json FILE] [--label L]\n");
+		"                  [--json FILE] [--label L] [--wait POLICY]\n"
+		"       homa-bench peers --proto homa|tcp --server HOST:PORT "
+		"--count N\n"
+		"                  (N idle client sockets after one RPC each, "
+		"until SIGTERM)\n"
+		"       homa-bench --help | --version\n"
+		"--wait: how every receiver waits, the same for every "
+		"protocol: "
+		"spin polls\n"
+		"without blocking for USECS (default %d, Homa's poll_usecs) "
+		"before it blocks;\n"
+		"block never spins (Homa's poll_usecs = 0). Default: spin.\n",
+		BENCH_SPIN_DEFAULT_US);
 }
 
 static int bench_err(const char *fmt, const char *arg)
@@ -39,7 +55,7 @@ static int bench_err(const char *fmt, const char *arg)
 	fprintf(stderr, "homa-bench: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n");
-	bench_usage();
+	bench_usage(stderr);
 	return -1;
 }
 
@@ -116,6 +132,12 @@ static int bench_check(struct bench_opts *o)
 		return bench_err("%s", "--raw applies to --proto homa only");
 	if (o->server)
 		return o->port > 0 ? 0 : bench_err("%s", "--port is required");
+	if (o->peers)
+		return o->num_servers && o->count > 0 && strcmp(o->proto, "udp")
+			       ? 0
+			       : bench_err("%s",
+					   "peers needs --proto homa|tcp, "
+					   "--server and --count");
 	if (!o->num_servers)
 		return bench_err("%s", "--server HOST:PORT is required");
 	if (!o->workload)
@@ -139,17 +161,28 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 	o->resp_size = 100;
 	o->cal_seconds = 2;
 	o->seed = 1;
+	o->spin_us = BENCH_SPIN_DEFAULT_US;
 	if (argc < 2) {
-		bench_usage();
+		bench_usage(stderr);
 		return -1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		o->help = true;
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		o->version = true;
+		return 0;
 	}
 	if (strcmp(argv[1], "server") == 0)
 		o->server = true;
 	else if (strcmp(argv[1], "report") == 0)
 		o->report = true;
+	else if (strcmp(argv[1], "peers") == 0)
+		o->peers = true;
 	else if (strcmp(argv[1], "client") != 0)
-		return bench_err("first argument must be server or client, "
-				 "not '%s'",
+		return bench_err("first argument must be server, client or "
+				 "report, not '%s'",
 				 argv[1]);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -157,6 +190,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 		if (strcmp(a, "--raw") == 0) {
 			o->raw = true;
 			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = true;
+			return 0;
 		}
 		if (!v)
 			return bench_err("%s needs a value", a);
@@ -193,7 +230,13 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 			o->resp_size = (uint32_t)d;
 		} else if (strcmp(a, "--json") == 0)
 			o->json = v;
-		else if (strcmp(a, "--label") == 0)
+		else if (strcmp(a, "--wait") == 0) {
+			if (bench_wait_parse(v, &o->spin_us) < 0)
+				return bench_err(
+					"--wait wants spin, spin=USECS (1.."
+					"1000000) or block, not '%s'",
+					v);
+		} else if (strcmp(a, "--label") == 0)
 			o->label = v;
 		else if (strcmp(a, "--save-calib") == 0)
 			o->save_calib = v;
@@ -204,6 +247,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 				return bench_err("too many --samples: %s", v);
 			o->samples = v;
 			o->sample_files[o->num_sample_files++] = v;
+		} else if (strcmp(a, "--count") == 0) {
+			if (bench_number(a, v, 1, 100000, &d))
+				return -1;
+			o->count = (int)d;
 		} else if (strcmp(a, "--seed") == 0) {
 			if (bench_number(a, v, 0, 1e18, &d))
 				return -1;

@@ -77,6 +77,7 @@ static int bench_start(struct bench_run *r)
 		r->slots[tag].start_ns = 0;
 		r->inflight--;
 		r->res.errors++;
+		r->res.last_errno = -ret;
 	}
 	return ret;
 }
@@ -149,9 +150,10 @@ static void bench_receive(struct bench_run *r, bool closed)
 			struct bench_slot *s = &r->slots[tag];
 
 			now = bench_now_ns();
-			if (ret < 0)
+			if (ret < 0) {
 				r->res.errors++;
-			else if (r->record)
+				r->res.last_errno = -ret;
+			} else if (r->record)
 				bench_results_add(&r->res, s->size,
 						  (double)(now - s->start_ns) /
 							  1000.0);
@@ -233,6 +235,8 @@ int bench_client_run(const struct bench_opts *o)
 	struct bench_calib cal = { .n = 0 };
 	struct bench_run r;
 	char err[256], label[64];
+	uint64_t ctx0;
+	double cpu0;
 	int ret = 0;
 
 	if (bench_workload_load(&w, o->workload, o->workload_dir, BENCH_MAX_MSG,
@@ -253,6 +257,9 @@ int bench_client_run(const struct bench_opts *o)
 	else
 		r.c = bench_tcp_client(o);
 	if (!r.c || !r.slots) {
+		if (r.c)
+			r.c->close(r.c);
+		free(r.slots);
 		bench_workload_free(&w);
 		return 1;
 	}
@@ -273,7 +280,11 @@ int bench_client_run(const struct bench_opts *o)
 		ret = 1;
 	}
 	r.record = true;
+	bench_rusage(&cpu0, &ctx0);
 	bench_phase(&r, o->seconds, o->outstanding);
+	bench_rusage(&r.res.cpu_us, &r.res.ctx_switches);
+	r.res.cpu_us -= cpu0;
+	r.res.ctx_switches -= ctx0;
 	r.res.seconds = o->seconds;
 	snprintf(label, sizeof(label), "%s%s", o->label ? o->label : o->proto,
 		 o->raw && !o->label ? "(raw)" : "");
@@ -285,8 +296,34 @@ int bench_client_run(const struct bench_opts *o)
 		fprintf(stderr, "homa-bench: %s\n", strerror(-r.fatal));
 		ret = 1;
 	}
-	if (bench_report(&r.res, &w, &cal, label, stdout, o->json) < 0) {
+	if (bench_report(&r.res, &w, &cal, label, o->spin_us, stdout, o->json) <
+	    0) {
 		fprintf(stderr, "homa-bench: cannot write %s\n", o->json);
+		ret = 1;
+	}
+	if (r.res.n)
+		fprintf(stderr,
+			"homa-bench client: CPU %.2f us and %.2f context "
+			"switches per RPC\n",
+			r.res.cpu_us / (double)r.res.n,
+			(double)r.res.ctx_switches / (double)r.res.n);
+	if (r.res.errors) {
+		fprintf(stderr,
+			"homa-bench: %llu RPCs failed, the last with: %s%s\n",
+			(unsigned long long)r.res.errors,
+			strerror(r.res.last_errno),
+			r.res.last_errno == ETIMEDOUT &&
+					strcmp(o->proto, "homa") == 0
+				? " (is the server running, with the same "
+				  "datapath: --raw on both sides or neither?)"
+				: "");
+		if (!r.res.n)
+			ret = 1; /* all the work failed */
+	} else if (!r.res.n && !r.fatal && !bench_stop) {
+		fprintf(stderr,
+			"homa-bench: no RPC completed in %.1f s: is a "
+			"server running there, with the same --proto%s?\n",
+			o->seconds, o->raw ? " and --raw" : "");
 		ret = 1;
 	}
 out:

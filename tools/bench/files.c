@@ -109,7 +109,7 @@ int bench_report_run(const struct bench_opts *o)
 	}
 	res.seconds = o->seconds;
 	if (!ret && bench_report(&res, &w, &cal, o->label ? o->label : o->proto,
-				 stdout, o->json) < 0)
+				 o->spin_us, stdout, o->json) < 0)
 		ret = 1;
 	bench_results_free(&res);
 	bench_workload_free(&w);

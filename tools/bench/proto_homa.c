@@ -1,7 +1,10 @@
 /*
  * proto_homa.c - homa-bench over libhoma: the client tags each request
  * with its slot in the completion cookie; the server answers every
- * request with resp_size bytes without copying the request out.
+ * request with resp_size bytes without copying the request out. The
+ * --wait policy is the library's own: poll_usecs is the spin budget
+ * (0 for block), set after the socket so that it overrides
+ * HOMA_POLL_USECS.
  */
 #include <errno.h>
 #include <sys/time.h>
@@ -60,27 +63,13 @@ static int bh_recv(struct bench_client *c, uint64_t *tag, int timeout_ms)
 	return 1;
 }
 
-static void bh_metric(void *arg, const char *name, uint64_t value)
-{
-	if (value)
-		fprintf(arg, "  %-28s %llu\n", name, (unsigned long long)value);
-}
-
-/* With HOMA_PRINT_METRICS set, print the nonzero counters to stderr. */
-static void bh_print_metrics(const char *who)
-{
-	if (!getenv("HOMA_PRINT_METRICS"))
-		return;
-	fprintf(stderr, "%s metrics:\n", who);
-	homa_metrics_read(bh_metric, stderr);
-}
-
 static void bh_close(struct bench_client *c)
 {
 	struct bench_homa *h = (struct bench_homa *)c;
 
-	bh_print_metrics("client");
-	homa_close(h->fd);
+	if (homa_close(h->fd) < 0)
+		fprintf(stderr, "homa-bench: homa_close: %s\n",
+			strerror(errno));
 	free(h->buf);
 	free(h);
 }
@@ -88,6 +77,7 @@ static void bh_close(struct bench_client *c)
 static int bh_socket(const struct bench_opts *o, int family)
 {
 	struct timeval tv = { 0, 50000 }; /* receive waits at most 50 ms */
+	char poll[16];
 	int fd;
 
 	if (o->raw && homa_config_param("datapath", "raw") < 0) {
@@ -100,7 +90,19 @@ static int bh_socket(const struct bench_opts *o, int family)
 			strerror(errno), homa_last_error());
 		return -1;
 	}
-	homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	snprintf(poll, sizeof(poll), "%u", o->spin_us);
+	if (homa_config_param("poll_usecs", poll) < 0) {
+		fprintf(stderr, "homa-bench: poll_usecs %s: %s\n", poll,
+			homa_last_error());
+		homa_close(fd);
+		return -1;
+	}
+	if (homa_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		fprintf(stderr, "homa-bench: SO_RCVTIMEO: %s\n",
+			strerror(errno));
+		homa_close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -129,7 +131,8 @@ int bench_homa_server(const struct bench_opts *o)
 	struct homa_recvmsg_args args = { 0 };
 	struct sockaddr_in6 addr = { 0 }, peer;
 	uint8_t *resp = calloc(1, o->resp_size);
-	int fd = bh_socket(o, AF_INET);
+	int fd = bh_socket(o, AF_INET), ret = 0;
+	uint64_t reply_errors = 0;
 
 	if (fd < 0 || !resp)
 		return 1;
@@ -148,13 +151,65 @@ int bench_homa_server(const struct bench_opts *o)
 
 		args.id = 0;
 		n = homa_recvmsg(fd, &msg, 0);
-		if (n < 0)
-			continue;
-		homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
-			   msg.msg_namelen, args.id);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue; /* SO_RCVTIMEO: check bench_stop */
+		if (n < 0) {
+			fprintf(stderr, "homa-bench: homa_recvmsg: %s\n",
+				strerror(errno));
+			ret = 1;
+			break;
+		}
+		bench_served++;
+		/* A reply that fails leaves its RPC in service and the client
+		 * answered BUSY until it gives up: never silently. */
+		if (homa_reply(fd, resp, o->resp_size, (struct sockaddr *)&peer,
+			       msg.msg_namelen, args.id) < 0 &&
+		    ++reply_errors <= 10)
+			fprintf(stderr,
+				"homa-bench: homa_reply to id %llu: %s\n",
+				(unsigned long long)args.id, strerror(errno));
 	}
-	bh_print_metrics("server");
-	homa_close(fd);
+	if (reply_errors) {
+		fprintf(stderr, "homa-bench: %llu replies failed\n",
+			(unsigned long long)reply_errors);
+		ret = 1;
+	}
+	if (homa_close(fd) < 0)
+		ret = 1;
 	free(resp);
-	return 0;
+	return ret;
+}
+
+int bench_homa_peer(const struct bench_opts *o)
+{
+	uint8_t buf[100] = { 0 };
+	uint64_t id;
+	ssize_t n = -1;
+	int fd = bh_socket(o, o->servers[0].ss_family), err;
+
+	if (fd < 0)
+		return -EIO; /* bh_socket printed why */
+	if (homa_request(fd, buf, sizeof(buf),
+			 (struct sockaddr *)&o->servers[0], o->server_len[0],
+			 &id, 0, 0) == 0) {
+		/* SO_RCVTIMEO ends each wait after 50 ms: 5 s in all. */
+		for (int i = 0; i < 100 && n < 0 && !bench_stop; i++) {
+			id = 0;
+			n = homa_receive(fd, buf, sizeof(buf), 0, NULL, NULL,
+					 &id, NULL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				break;
+		}
+	}
+	if (n < 0) {
+		err = errno;
+		homa_close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int bench_homa_peer_close(int fd)
+{
+	return homa_close(fd);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "stats.h"
 
 double bench_percentile(const double *v, size_t n, double p)
@@ -109,14 +110,15 @@ static void bench_bucket_stats(const struct bench_results *r,
 }
 
 int bench_report(const struct bench_results *r, const struct bench_workload *w,
-		 const struct bench_calib *c, const char *label, FILE *f,
-		 const char *json_path)
+		 const struct bench_calib *c, const char *label,
+		 uint32_t spin_us, FILE *f, const char *json_path)
 {
 	double *lat = malloc((r->n + 1) * sizeof(double));
 	double *slow = malloc((r->n + 1) * sizeof(double));
 	double mbps =
 		r->seconds > 0 ? (double)r->bytes * 8 / r->seconds / 1e6 : 0;
 	struct bench_bucket b[10];
+	char wname[32];
 	FILE *j = NULL;
 	int ret = 0;
 
@@ -127,8 +129,11 @@ int bench_report(const struct bench_results *r, const struct bench_workload *w,
 	}
 	for (int d = 0; d < 10; d++)
 		bench_bucket_stats(r, w, c, d, &b[d], lat, slow);
-	fprintf(f, "%s workload %s: %zu rpcs, %llu errors, %.1f Mbit/s\n",
-		label, w->name, r->n, (unsigned long long)r->errors, mbps);
+	fprintf(f,
+		"%s workload %s wait %s: %zu rpcs, %llu errors, %.1f "
+		"Mbit/s\n",
+		label, w->name, bench_wait_name(spin_us, wname, sizeof(wname)),
+		r->n, (unsigned long long)r->errors, mbps);
 	fprintf(f, "%10s %8s %10s %10s %10s %8s %8s\n", "max_size", "count",
 		"p50_us", "p99_us", "p999_us", "p50_sd", "p99_sd");
 	for (int d = 0; d < 10; d++) {
@@ -146,10 +151,18 @@ int bench_report(const struct bench_results *r, const struct bench_workload *w,
 		}
 		fprintf(j,
 			"{\"label\": \"%s\", \"workload\": \"%s\", "
+			"\"wait\": {\"policy\": \"%s\", \"spin_us\": %u}, "
 			"\"throughput_mbps\": %.3f, \"rpcs\": %zu, "
-			"\"errors\": %llu, \"seconds\": %.3f, \"buckets\": [",
-			label, w->name, mbps, r->n,
-			(unsigned long long)r->errors, r->seconds);
+			"\"errors\": %llu, \"seconds\": %.3f, ",
+			label, w->name, spin_us ? "spin" : "block", spin_us,
+			mbps, r->n, (unsigned long long)r->errors, r->seconds);
+		if (r->cpu_us > 0 && r->n)
+			fprintf(j,
+				"\"client_cpu_us_per_rpc\": %.3f, "
+				"\"client_ctx_switches_per_rpc\": %.3f, ",
+				r->cpu_us / (double)r->n,
+				(double)r->ctx_switches / (double)r->n);
+		fprintf(j, "\"buckets\": [");
 		for (int d = 0, first = 1; d < 10; d++) {
 			if (!b[d].count)
 				continue;

@@ -30,6 +30,10 @@ struct bench_results {
 	struct bench_sample *s; /* completed RPCs */
 	size_t n, cap;		/* count, allocated */
 	uint64_t errors;	/* RPCs that failed */
+	int last_errno;		/* errno of the last failure, 0 = none */
+	double cpu_us;		/* client CPU in the measured run, us (0 =
+				 * not measured: merged reports) */
+	uint64_t ctx_switches;	/* client context switches in it */
 	uint64_t bytes;		/* request bytes completed */
 	double seconds;		/* measured interval */
 };
@@ -48,10 +52,13 @@ double bench_slowdown(const struct bench_calib *c, uint32_t size,
 int bench_results_add(struct bench_results *r, uint32_t size, double lat_us);
 void bench_results_free(struct bench_results *r);
 
-/* Print the per-bucket table (and totals) to f; write JSON to json_path
- * if non-NULL. Returns 0 or -1 if the JSON file cannot be written. */
+/* Print the per-bucket table (and totals) to f, headed by the label, the
+ * workload and the waiting policy (wait: "spin=50" or "block", see
+ * bench_wait_name); write JSON to json_path if non-NULL (with "wait":
+ * {"policy", "spin_us"}). Returns 0 or -1 if the JSON file cannot be
+ * written. */
 int bench_report(const struct bench_results *r, const struct bench_workload *w,
-		 const struct bench_calib *c, const char *label, FILE *f,
-		 const char *json_path);
+		 const struct bench_calib *c, const char *label,
+		 uint32_t spin_us, FILE *f, const char *json_path);
 
 #endif /* HOMA_BENCH_STATS_H */

@@ -1,0 +1,292 @@
+#!/bin/bash
+# soak.sh [MINUTES] - run libhoma under mixed load for MINUTES (default 10;
+# a fraction such as 1 or 0.5 works) and judge whether anything hangs,
+# leaks or fails. SOAK_SECONDS overrides MINUTES.
+#
+# Up to four configurations run one after the other (each for a share of
+# the time), each one homa-bench server and five clients: W4 open loop (SOAK_LOAD_MBPS, 200), W5 open loop (same),
+# W3 closed loop with 8 outstanding, 100-byte messages closed loop with 4
+# and 1,000,000-byte messages closed loop with 1:
+#   udp       UDP datapath on loopback
+#   raw       raw IP 146 on loopback (root)
+#   udp-loss  UDP between two network namespaces, nftables dropping 1 %
+#             of the Homa packets arriving in each (root, nft)
+#   raw-loss  the same on the raw datapath
+# (SOAK_CONFIGS picks some; those that cannot run are skipped, saying
+# why.) Once a second it records, for every process, its RSS, its open
+# descriptors and the library's HOMA_SAMPLE_FILE line (live client and
+# server RPCs, the age of the oldest of each, overdue server RPCs,
+# counters) into OUT/samples.txt (SOAK_OUT, default a new directory).
+#
+# Verdict (exit 0 = pass, 1 = fail):
+#  - age: no client RPC older than the timeout (SOAK_TIMEOUT_TICKS,
+#    1000 ticks of 1 ms: this shared machine stalls processes beyond the
+#    library's default 100 ms) unless its
+#    server was alive and busy in that second (it sent replies or held
+#    requests in service: the request waits in its queue and RESENDs are
+#    answered BUSY); none older than SOAK_MAX_AGE_MS (10000) at all; no
+#    server RPC overdue (in service over overdue_ticks, 1 s);
+#  - memory: each process's RSS grows under 5 % over the second half of
+#    the run (the first half is warm-up), and its descriptors by at most
+#    the two raw ICMP sockets the library opens on first use.
+#    RSS follows the high-water mark of the messages in flight (malloc
+#    keeps what is freed), so what is compared is its median over the
+#    last quarter of the run against that over the second quarter; a
+#    client's RSS counts without the 8 bytes per completed RPC in which
+#    homa-bench keeps its latency samples. The medians of the core's own
+#    allocations (alloc_bytes: protocol state and messages in flight) are
+#    printed beside it: an open-loop client that falls behind during a
+#    stall holds up to wmem_max (100 MB) of requests, and malloc keeps
+#    those pages, so its RSS can step up for good without any leak.
+#    Judged when each configuration
+#    runs at least 120 s: before that the warm-up is not over (under open
+#    loop a server's RSS climbs in steps to about 70 MB, most of it one
+#    64 MB malloc arena becoming resident, although heaptrack sees at
+#    most 5 MB live: see docs/benchmarks.md);
+#  - errors: 0 RPC errors without loss (with loss they are reported);
+#  - every client finished and every server exited cleanly.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+BIN=${HOMA_BIN:-$ROOT/build/bin}
+BENCH=$BIN/homa-bench
+MIN=${1:-10}
+SECS=${SOAK_SECONDS:-$(awk -v m="$MIN" 'BEGIN { printf "%d", m * 60 }')}
+LOAD=${SOAK_LOAD_MBPS:-200}
+MAX_AGE=${SOAK_MAX_AGE_MS:-10000}
+# The machine these runs share stalls whole processes for longer than
+# the library's 100 ms timeout; the soak gives RPCs 1 s by default.
+TIMEOUT_TICKS=${SOAK_TIMEOUT_TICKS:-1000}
+TIMEOUT_MS=$TIMEOUT_TICKS
+OUT=${SOAK_OUT:-$(mktemp -d /tmp/homa-soak.XXXXXX)}
+# SOAK_JUDGE=1 with SOAK_OUT of a finished run: judge its samples again.
+JUDGE_ONLY=${SOAK_JUDGE:-0}
+CONFIGS=${SOAK_CONFIGS:-udp raw udp-loss raw-loss}
+[ -x "$BENCH" ] || { echo "soak: $BENCH not built (make)"; exit 1; }
+[ "$SECS" -ge 10 ] || { echo "soak: at least 10 seconds"; exit 1; }
+mkdir -p "$OUT"
+
+pids=() A= B=
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "$A" ] && nt_pair_down
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Which configurations can run here.
+run=()
+for cfg in $CONFIGS; do
+	case $cfg in
+	udp) run+=("$cfg") ;;
+	raw | udp-loss | raw-loss)
+		if [ "$(id -u)" != 0 ]; then
+			echo "soak: skip $cfg: needs root"
+		elif [[ $cfg == *loss ]] && ! command -v nft >/dev/null; then
+			echo "soak: skip $cfg: nft (nftables) is not installed"
+		else
+			run+=("$cfg")
+		fi
+		;;
+	*) echo "soak: unknown configuration $cfg"; exit 1 ;;
+	esac
+done
+[ ${#run[@]} -gt 0 ] || { echo "soak: nothing to run"; exit 1; }
+
+[ "$JUDGE_ONLY" = 1 ] || for cfg in "${run[@]}"; do
+	[[ $cfg == *loss ]] || continue
+	. "$ROOT/tests/net/netns_pair.sh"
+	nt_pair_up soak
+	for ns in "$A" "$B"; do
+		ip netns exec "$ns" nft -f - <<-END
+			table inet homa_soak {
+				chain pre {
+					type filter hook prerouting priority -300; policy accept;
+					meta l4proto { udp, 146 } counter
+					meta l4proto { udp, 146 } numgen random mod 100 < 1 counter drop
+				}
+			}
+		END
+	done
+	break
+done
+
+# procs: "cfg role name pid" lines, for the sampler and the verdict.
+[ "$JUDGE_ONLY" = 1 ] || : >"$OUT/procs"
+start() { # start CFG ROLE NAME NETNS ARGS...
+	local cfg=$1 role=$2 name=$3 ns=$4 pre=()
+	shift 4
+	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	"${pre[@]}" env HOMA_SAMPLE_FILE="$OUT/$cfg.$name.samples" \
+		HOMA_TIMEOUT_TICKS="$TIMEOUT_TICKS" \
+		HOMA_PRINT_METRICS=1 "$BENCH" "$@" \
+		>"$OUT/$cfg.$name.out" 2>"$OUT/$cfg.$name.err" &
+	pids+=($!)
+	echo "$cfg $role $name $!" >>"$OUT/procs"
+}
+
+PHASE=$((SECS / ${#run[@]}))
+echo "soak: ${run[*]}, one after the other, $PHASE s each;" \
+	"open loop $LOAD Mbit/s; out $OUT"
+fail=0
+[ "$JUDGE_ONLY" = 1 ] || : >"$OUT/samples.txt"
+
+# phase CFG: one server and its clients for PHASE seconds, sampled.
+phase() {
+	local cfg=$1 port=$((10000 + RANDOM % 20000)) opt=() sns= cns=
+	local host=127.0.0.1 c t0 now alive rss fds line role name pid rc
+	[[ $cfg == raw* ]] && opt=(--raw)
+	[[ $cfg == *loss ]] && sns=$B cns=$A host=$net.2
+	start "$cfg" server server "$sns" server --proto homa "${opt[@]}" \
+		--port "$port"
+	sleep 0.5
+	c=(client --proto homa "${opt[@]}" --server "$host:$port"
+		--seconds "$PHASE")
+	start "$cfg" client w4 "$cns" "${c[@]}" --workload w4 --load "$LOAD"
+	start "$cfg" client w5 "$cns" "${c[@]}" --workload w5 --load "$LOAD"
+	start "$cfg" client w3 "$cns" "${c[@]}" --workload w3 --outstanding 8
+	start "$cfg" client small "$cns" "${c[@]}" --workload 100 \
+		--outstanding 4
+	start "$cfg" client 1mb "$cns" "${c[@]}" --workload 1000000 \
+		--outstanding 1
+	# One row per process per second:
+	# "s cfg role name pid rss_kb fds k=v..." (s from the phase's start).
+	t0=$(date +%s)
+	while :; do
+		now=$(($(date +%s) - t0))
+		alive=0
+		while read -r c role name pid; do
+			[ "$c" = "$cfg" ] && [ -d /proc/$pid ] || continue
+			[ "$role" = client ] && alive=1
+			rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status \
+				2>/dev/null)
+			fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+			line=$(tail -n 1 "$OUT/$cfg.$name.samples" 2>/dev/null)
+			echo "$now $cfg $role $name $pid ${rss:-0} $fds $line"
+		done <"$OUT/procs" >>"$OUT/samples.txt"
+		[ $alive = 0 ] && break
+		if [ $now -gt $((PHASE + 60)) ]; then
+			echo "FAIL $cfg: clients still running 60 s after the end"
+			fail=1
+			break
+		fi
+		sleep 1
+	done
+	while read -r c role name pid; do
+		[ "$c" = "$cfg" ] && [ "$role" = server ] &&
+			kill -INT "$pid" 2>/dev/null
+	done <"$OUT/procs"
+	sleep 2
+	while read -r c role name pid; do
+		[ "$c" = "$cfg" ] || continue
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "FAIL $cfg $name: still running (killed)"
+			kill -9 "$pid" 2>/dev/null
+			fail=1
+		fi
+		wait "$pid" 2>/dev/null
+		rc=$?
+		[ $rc = 0 ] || { echo "FAIL $cfg $name: exit status $rc"; fail=1; }
+	done <"$OUT/procs"
+}
+
+[ "$JUDGE_ONLY" = 1 ] || for cfg in "${run[@]}"; do
+	phase "$cfg"
+done
+pids=()
+
+# Client results and errors (0 required without loss).
+while read -r cfg role name pid; do
+	[ "$role" = client ] || continue
+	res=$(grep -h '^homa.* workload' "$OUT/$cfg.$name.out")
+	errs=$(echo "$res" | sed -n 's/.* \([0-9]*\) errors.*/\1/p')
+	echo "     $cfg $name: ${res:-no result}"
+	if [ -z "$res" ]; then
+		fail=1
+	elif [ "${errs:-1}" != 0 ] && [[ $cfg != *loss ]]; then
+		echo "FAIL $cfg $name: $errs errors without loss"
+		fail=1
+	fi
+done <"$OUT/procs"
+[ -n "$A" ] && for ns in "$A" "$B"; do
+	echo "     loss in $ns: $(ip netns exec "$ns" nft list chain inet homa_soak pre |
+		awk '/counter/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }')(seen, dropped)"
+done
+
+# Ages, overdue RPCs, RSS and descriptors from the samples.
+awk -v secs="$PHASE" -v judge_rss=$((PHASE >= 120)) -v tmo="$TIMEOUT_MS" -v max_age="$MAX_AGE" '
+function kv(   i, a) {
+	delete f
+	for (i = 8; i <= NF; i++) { split($i, a, "="); f[a[1]] = a[2] }
+}
+{
+	kv()
+	s = $1; key = $2 " " $4
+	if ($3 == "server") {
+		busy[$2, s] = (f["in_service"] > 0 || f["served"] > served[$2])
+		served[$2] = f["served"]
+		if (f["overdue_total"] > overdue[$2]) overdue[$2] = f["overdue_total"]
+		if (f["oldest_service_ms"] > srv_age[$2]) srv_age[$2] = f["oldest_service_ms"]
+	} else {
+		age = f["oldest_client_ms"] + 0
+		if (age > maxage[key]) maxage[key] = age
+		if (age > tmo) { over[key]++; late[key, s] = 1 }
+	}
+	# A client keeps 8 bytes per RPC of homa-bench results: not ours.
+	rss = $6 - ($3 == "client" ? int(f["responses"] * 8 / 1024) : 0)
+	if (s > secs / 4 && s <= secs / 2) {
+		q2[key] = q2[key] " " rss
+		a2[key] = a2[key] " " int(f["alloc_bytes"] / 1024)
+	} else if (s > 3 * secs / 4 && s <= secs) {
+		q4[key] = q4[key] " " rss
+		a4[key] = a4[key] " " int(f["alloc_bytes"] / 1024)
+	}
+	if (s <= secs / 2 || !(key in fd0)) fd0[key] = $7
+	else if ($7 > fdtop[key]) fdtop[key] = $7
+	keys[key] = 1
+}
+function median(list,   n, v, i, j, t) {
+	n = split(list, v, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n ? v[int((n + 1) / 2)] + 0 : 0
+}
+END {
+	fail = 0
+	for (k in late) {
+		split(k, p, SUBSEP); split(p[1], c, " ")
+		if (!busy[c[1], p[2]] && !busy[c[1], p[2] - 1]) unexcused[p[1]]++
+	}
+	for (key in keys) {
+		split(key, c, " ")
+		m2 = median(q2[key]); m4 = median(q4[key])
+		g = m2 > 0 ? 100 * (m4 - m2) / m2 : 0
+		msg = sprintf("%s: rss %d -> %d kB (%+.1f %%), core %d -> %d kB, fds %d -> %d",
+			      key, m2, m4, g, median(a2[key]), median(a4[key]),
+			      fd0[key], fdtop[key])
+		if (key in maxage)
+			msg = msg sprintf(", oldest rpc %d ms, %d s over %d ms (%d with the server idle)",
+					  maxage[key], over[key], tmo, unexcused[key])
+		else
+			msg = msg sprintf(", overdue %d, oldest in service %d ms",
+					  overdue[c[1]], srv_age[c[1]])
+		if (fdtop[key] < fd0[key]) fdtop[key] = fd0[key]
+		if (!judge_rss) msg = msg " (rss not judged: phase under 120 s)"
+		# Up to two raw ICMP sockets open on first use (dp_icmp.c).
+		bad = (judge_rss && g >= 5) || fdtop[key] > fd0[key] + 2 || maxage[key] > max_age ||
+		      unexcused[key] > 0 || (!(key in maxage) && overdue[c[1]] > 0)
+		print (bad ? "FAIL " : "ok   ") msg
+		if (bad) fail = 1
+	}
+	exit fail
+}' "$OUT/samples.txt" >"$OUT/verdict" || fail=1
+sort -k2 "$OUT/verdict"
+if [ $fail = 0 ]; then
+	echo "soak: PASS (${run[*]}, $SECS s; samples in $OUT)"
+else
+	echo "soak: FAIL (samples in $OUT)"
+fi
+exit $fail
