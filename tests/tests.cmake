@@ -167,7 +167,7 @@ set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE
 # onto one RPC id, restarted; UDP and raw (root).
 homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)
 foreach(dp udp raw)
-  foreach(mode concurrent collide restart)
+  foreach(mode concurrent collide restart closed)
     homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
   endforeach()
 endforeach()

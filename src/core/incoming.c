@@ -208,9 +208,14 @@ static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
 	homa_rpc_end(rpc);
 }
 
-/* Send a CUTOFFS packet to peer if it holds an old version (spec 7). */
+/*
+ * Send a CUTOFFS packet to peer if it holds an old version (spec 7). The
+ * spec leaves sender_id and entry 0 free; they are filled as Linux fills
+ * them: the id of our RPC that the DATA packet p belongs to (local form,
+ * id), and 0 (a receiver takes entry 0 as "every size" anyway).
+ */
 static void homa_maybe_send_cutoffs(struct homa *homa, struct homa_peer *peer,
-				    const struct homa_wire_pkt *p)
+				    const struct homa_wire_pkt *p, uint64_t id)
 {
 	struct homa_wire_pkt pkt;
 
@@ -223,11 +228,11 @@ static void homa_maybe_send_cutoffs(struct homa *homa, struct homa_peer *peer,
 	peer->cutoffs_sent_ns = homa->now_ns;
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.common.type = HOMA_PKT_CUTOFFS;
-	for (int i = 0; i < HOMA_MAX_PRIORITIES; i++)
+	for (int i = 1; i < HOMA_MAX_PRIORITIES; i++)
 		pkt.u.cutoffs.unsched_cutoffs[i] =
 			(uint32_t)homa->config.unsched_cutoffs[i];
 	pkt.u.cutoffs.cutoff_version = homa->cutoff_version;
-	homa_send_ctrl(homa, peer, p->common.dport, p->common.sport, 0, &pkt);
+	homa_send_ctrl(homa, peer, p->common.dport, p->common.sport, id, &pkt);
 }
 
 /*
@@ -332,7 +337,7 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	if (p->u.data.ack.client_id)
 		homa_ack_process(homa, &peer->addr, p->common.sport,
 				 &p->u.data.ack);
-	homa_maybe_send_cutoffs(homa, peer, p);
+	homa_maybe_send_cutoffs(homa, peer, p, id);
 }
 
 static void homa_grant_pkt(struct homa_rpc *rpc, const struct homa_wire_pkt *p)

@@ -12,9 +12,24 @@
  * protects only the IP header, so the checksum field is filled as Linux
  * Homa does (TCP-style over a pseudo-header, spec 1.9) and can be checked
  * on receive (verify_csum).
+ *
+ * Closed ports: Linux answers a packet for a port without a socket with
+ * ICMP port unreachable. Here no process alone knows that a port is closed
+ * host-wide, so one raw process per network namespace, the answerer (the
+ * holder of an abstract Unix socket name, released by the kernel when it
+ * dies), also takes RESEND and NEED_ACK packets for other ports: a client
+ * asking a dead or absent server for its response, a server asking a
+ * departed client for its ack. If no process holds the port (binding its
+ * UDP reservation succeeds), it answers port unreachable, so the client
+ * fails with ENOTCONN and the server drops the RPC, within a resend
+ * interval. Only these two rare types pass its filter, so the answerer
+ * does not copy other processes' data. Another process takes the role
+ * when it next opens or closes a port.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
@@ -24,6 +39,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "datapath.h"
@@ -36,6 +52,9 @@
 #define RAW_MIN_CLIENT_PORT 0x8000
 #define RAW_ROUTES	    64	 /* cached source addresses (direct-mapped) */
 #define RAW_FILTER_PORTS    1000 /* more open ports: no kernel filter */
+#define RAW_ANSWER_NAME	    "libhoma-raw-146-answerer" /* abstract */
+#define RAW_OWNED_SLOTS	    256	     /* ports seen held by others (cache) */
+#define RAW_OWNED_NS	    20000000 /* trust "held" that long, ns */
 
 struct raw_route {
 	struct homa_addr dst; /* destination */
@@ -53,6 +72,13 @@ struct raw_dp {
 	struct raw_route routes[RAW_ROUTES]; /* source address cache */
 	uint16_t *ports;		     /* the open ports (compact) */
 	int num_ports;			     /* entries in ports */
+	int answer_fd; /* abstract socket held as answerer, -1 if not */
+	pthread_mutex_t answer_lock; /* serializes the answerer's probes and
+				      * every port unreachable sent */
+	struct {
+		uint16_t port;	   /* a port of another process */
+		uint64_t until_ns; /* believed held until then, ns */
+	} owned[RAW_OWNED_SLOTS];  /* direct-mapped by port */
 };
 
 /* One socket's filter: accept packets whose Homa destination port (2
@@ -60,7 +86,7 @@ struct raw_dp {
  * port (packet too short) is dropped by BPF itself. */
 static void raw_filter_attach(const struct raw_dp *r, int fd, bool ip_hdr)
 {
-	static struct sock_filter prog[2 + 2 * RAW_FILTER_PORTS + 1];
+	static struct sock_filter prog[2 + 4 + 2 * RAW_FILTER_PORTS + 1];
 	struct sock_fprog fprog = { 0, prog };
 	int n = 0;
 
@@ -70,9 +96,21 @@ static void raw_filter_attach(const struct raw_dp *r, int fd, bool ip_hdr)
 		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
 		return;
 	}
-	if (ip_hdr) {
+	if (ip_hdr)
 		prog[n++] = (struct sock_filter)BPF_STMT(
 			BPF_LDX | BPF_B | BPF_MSH, 0); /* X = IHL * 4 */
+	if (r->answer_fd >= 0) {
+		/* The answerer: every RESEND and NEED_ACK (type byte 11). */
+		prog[n++] = (struct sock_filter)BPF_STMT(
+			BPF_LD | BPF_B | (ip_hdr ? BPF_IND : BPF_ABS), 11);
+		prog[n++] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, HOMA_PKT_RESEND, 1, 0);
+		prog[n++] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, HOMA_PKT_NEED_ACK, 0, 1);
+		prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+							 0xffffffffu);
+	}
+	if (ip_hdr) {
 		prog[n++] = (struct sock_filter)BPF_STMT(
 			BPF_LD | BPF_H | BPF_IND, 2);
 	} else {
@@ -90,6 +128,29 @@ static void raw_filter_attach(const struct raw_dp *r, int fd, bool ip_hdr)
 	setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog));
 }
 
+/* Become the namespace's answerer if no live process is (lock held). */
+static void raw_answer_try(struct raw_dp *r)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    strlen(RAW_ANSWER_NAME));
+	int fd;
+
+	if (r->answer_fd >= 0)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	memcpy(sa.sun_path + 1, RAW_ANSWER_NAME, strlen(RAW_ANSWER_NAME));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		close(fd);
+		return;
+	}
+	__atomic_store_n(&r->answer_fd, fd, __ATOMIC_RELAXED);
+	raw_filter_attach(r, r->fd4, true);
+	raw_filter_attach(r, r->fd6, false);
+}
+
 /* The port set changed: note it and refilter (library lock held). */
 static void raw_ports_changed(struct raw_dp *r, uint16_t port, bool open)
 {
@@ -103,8 +164,52 @@ static void raw_ports_changed(struct raw_dp *r, uint16_t port, bool open)
 			}
 		}
 	}
+	raw_answer_try(r); /* the answerer may have gone */
 	raw_filter_attach(r, r->fd4, true);
 	raw_filter_attach(r, r->fd6, false);
+}
+
+/* Does some process of the host hold port (its UDP reservation)? */
+static bool raw_port_held(uint16_t port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), zero = 0;
+	bool held;
+
+	if (fd < 0)
+		return true; /* cannot tell: stay silent */
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	sa.sin6_port = htons(port);
+	held = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0;
+	close(fd);
+	return held;
+}
+
+/*
+ * The answerer got a RESEND or NEED_ACK for port dport, which this
+ * process does not hold: port unreachable if no process does (see the
+ * head of the file). Any reading thread; takes answer_lock.
+ */
+static void raw_answer(struct raw_dp *r, const struct homa_addr *src,
+		       uint16_t dport, const uint8_t *pkt, size_t len)
+{
+	unsigned slot = dport % RAW_OWNED_SLOTS;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&r->answer_lock);
+	if (r->owned[slot].port == dport && now < r->owned[slot].until_ns)
+		goto out;
+	if (raw_port_held(dport)) {
+		r->owned[slot].port = dport;
+		r->owned[slot].until_ns = now + RAW_OWNED_NS;
+		goto out;
+	}
+	homa_dp_port_unreachable(&r->dp, RAW_PROTO, src, pkt, len);
+out:
+	pthread_mutex_unlock(&r->answer_lock);
 }
 
 static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
@@ -233,8 +338,13 @@ static enum raw_verdict raw_deliver(struct raw_dp *r,
 	}
 	dport = (uint16_t)(pkt[2] << 8 | pkt[3]);
 	/* port_fd changes under the library lock; readers do not take it. */
-	if (__atomic_load_n(&r->port_fd[dport], __ATOMIC_RELAXED) < 0)
+	if (__atomic_load_n(&r->port_fd[dport], __ATOMIC_RELAXED) < 0) {
+		if ((pkt[11] == HOMA_PKT_RESEND ||
+		     pkt[11] == HOMA_PKT_NEED_ACK) &&
+		    __atomic_load_n(&r->answer_fd, __ATOMIC_RELAXED) >= 0)
+			raw_answer(r, src, dport, pkt, len);
 		return RAW_FILTERED;
+	}
 	if (r->opts.verify_csum && dst) {
 		csum = (uint16_t)(pkt[16] << 8 | pkt[17]);
 		if (csum != homa_dp_checksum(src, dst, pkt, len))
@@ -312,7 +422,11 @@ static int raw_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 static void raw_unreachable(struct homa_dp *dp, const struct homa_addr *src,
 			    const uint8_t *pkt, size_t bytes)
 {
+	struct raw_dp *r = (struct raw_dp *)dp;
+
+	pthread_mutex_lock(&r->answer_lock); /* raw_answer sends too */
 	homa_dp_port_unreachable(dp, RAW_PROTO, src, pkt, bytes);
+	pthread_mutex_unlock(&r->answer_lock);
 }
 
 static void raw_destroy(struct homa_dp *dp)
@@ -320,6 +434,9 @@ static void raw_destroy(struct homa_dp *dp)
 	struct raw_dp *r = (struct raw_dp *)dp;
 
 	homa_dp_icmp_close(dp);
+	if (r->answer_fd >= 0)
+		close(r->answer_fd);
+	pthread_mutex_destroy(&r->answer_lock);
 	for (int p = 0; p < RAW_MAX_PORTS; p++)
 		if (r->port_fd[p] >= 0)
 			close(r->port_fd[p]);
@@ -396,6 +513,8 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	r->dp.ops = &raw_ops;
 	r->opts = *opts;
 	r->next_port = raw_first_port();
+	r->answer_fd = -1;
+	pthread_mutex_init(&r->answer_lock, NULL);
 	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
 	r->ports = malloc(RAW_MAX_PORTS * sizeof(uint16_t));
 	r->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -415,6 +534,7 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 		r->fd6 = -1;		    /* IPv6 may be absent: IPv4 only */
 	raw_filter_attach(r, r->fd4, true); /* no ports yet: nothing */
 	raw_filter_attach(r, r->fd6, false);
+	raw_answer_try(r);
 	*out = &r->dp;
 	return 0;
 

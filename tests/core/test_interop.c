@@ -502,6 +502,79 @@ static void homa_input__2025_kernel_ack_ends_server_rpc(void **state)
 	free(rs);
 }
 
+/*
+ * Where the spec leaves CUTOFFS fields free, we fill them as the kernel
+ * does: its CUTOFFS (k9edb958-lib-client-small.pcap, answering our
+ * client's DATA) carry the id of its RPC and entry 0 at 0. A server core
+ * given the kernel's request answers the same way.
+ */
+static bool i_is_kernel_cutoffs(struct i_pick *k, const struct i_raw *r)
+{
+	(void)k;
+	return r->from_kernel && r->type == HOMA_PKT_CUTOFFS;
+}
+
+static bool i_is_lib_data(struct i_pick *k, const struct i_raw *r)
+{
+	(void)k;
+	return !r->from_kernel && r->type == HOMA_PKT_DATA;
+}
+
+static void homa_input__cutoffs_filled_as_the_kernel_fills_them(void **state)
+{
+	static struct i_pick kc = { .want = i_is_kernel_cutoffs };
+	static struct i_pick ld = { .want = i_is_lib_data };
+	static struct i_pick kd = { .want = i_is_kernel_data_of };
+	struct homa_wire_pkt c, d;
+	struct i_raw r;
+	int found = 0;
+
+	(void)state;
+	/* What the kernel sends, answering libhoma's first request. */
+	i_pick("k9edb958-lib-client-small.pcap", &kc);
+	i_pick("k9edb958-lib-client-small.pcap", &ld);
+	assert_true(kc.num > 0 && ld.num > 0);
+	assert_int_equal(homa_wire_decode(kc.got[0].data, kc.got[0].bytes,
+					  I_MAX_MSG, &c),
+			 0);
+	assert_int_equal(homa_wire_decode(ld.got[0].data, ld.got[0].bytes,
+					  I_MAX_MSG, &d),
+			 0);
+	assert_int_equal(c.common.sender_id, d.common.sender_id ^ 1);
+	assert_int_equal(c.u.cutoffs.unsched_cutoffs[0], 0);
+
+	/* What a core sends, given a kernel client's first request. */
+	i_pick("k9edb958-lost-request-kernel-client.pcap", &kc);
+	assert_true(kc.num == 0); /* the kernel client sends none here */
+	i_pick("k9edb958-lost-request-kernel-client.pcap", &ld);
+	i_raw_read(&r, ld.got[0].data); /* our first response... */
+	kd.id = r.sender_id ^ 1;	/* ...answers this kernel request */
+	i_pick("k9edb958-lost-request-kernel-client.pcap", &kd);
+	assert_true(kd.num >= 1);
+	i_raw_read(&r, kd.got[0].data);
+	i_world_up(2, r.dport, true);
+	/* The kernel had learned our cutoffs in the recorded run; here they
+	 * changed since, so the core must tell it. */
+	assert_int_equal(homa_wire_decode(kd.got[0].data, kd.got[0].bytes,
+					  I_MAX_MSG, &d),
+			 0);
+	IW->homa->cutoff_version = (uint16_t)(d.u.data.cutoff_version + 1);
+	i_input(kd.got[0].data, kd.got[0].bytes);
+	for (int i = 0; i < IW->num_sent; i++) {
+		i_sent(i, &c);
+		if (c.common.type != HOMA_PKT_CUTOFFS)
+			continue;
+		found++;
+		assert_int_equal(c.common.sender_id, r.sender_id ^ 1);
+		assert_int_equal(c.u.cutoffs.unsched_cutoffs[0], 0);
+		for (int k = 1; k < HOMA_WIRE_NUM_CUTOFFS; k++)
+			assert_int_equal(c.u.cutoffs.unsched_cutoffs[k],
+					 IW->homa->config.unsched_cutoffs[k]);
+	}
+	assert_int_equal(found, 1);
+	i_world_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -510,6 +583,8 @@ int main(void)
 		cmocka_unit_test(
 			homa_input__2025_kernel_rpc_unknown_restarts_request),
 		cmocka_unit_test(homa_input__2025_kernel_ack_ends_server_rpc),
+		cmocka_unit_test(
+			homa_input__cutoffs_filled_as_the_kernel_fills_them),
 	};
 
 	if (getenv("TEST_FILTER"))

@@ -12,8 +12,11 @@
  *  - silent (UDP): the server's host stays silent (rpc_peer --hold keeps
  *    its UDP socket open in a child, so no ICMP comes back): ETIMEDOUT,
  *    between 140 ms and 150 ms + slack after the kill;
- *  - raw (raw IP 146, root): no ICMP either (this host has a raw socket
- *    for protocol 146): ETIMEDOUT in the same window;
+ *  - raw (raw IP 146, root): no ICMP either (the kernel sends none while
+ *    a raw socket for protocol 146 exists, and raw.c's answerer of closed
+ *    ports was the server, started first, which died; the client takes
+ *    that role only when it next opens or closes a port): ETIMEDOUT in
+ *    the same window;
  *  - icmp (UDP, plain kill): the kernel answers port unreachable:
  *    ENOTCONN, before the timeout.
  * A server restarted on the same port then serves 200 new RPCs.

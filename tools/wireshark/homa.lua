@@ -367,7 +367,9 @@ local function heuristic(tvb, pinfo, tree)
 	local doff = tvb(12, 1):uint()
 	local flags, urgent = tvb(13, 1):uint(), tvb(18, 2):uint()
 	local marked = flags == HIJACK_FLAGS and urgent == HIJACK_URGENT
-	if type == T_DATA then
+	-- Receivers accept any doff (the 2025-10 kernel sends 0): with the
+	-- full-build marks, so does this.
+	if type == T_DATA and not marked then
 		if doff ~= DOFF_DATA and doff ~= DOFF_DATA_GSO then return false end
 	elseif doff ~= DOFF_CONTROL and not marked then
 		return false
