@@ -1,6 +1,7 @@
 # Thin wrapper over CMake: the short commands the README shows.
-#   make            build (Release, -O2 -g) into build/
-#   make test       install missing deps, build, run the whole suite
+#   make            build the library, tools, examples (Release, -O2 -g)
+#                   into build/: needs only a C compiler, make and CMake
+#   make test       install missing deps, build with the tests, run them
 #   make test-asan  the same suite under ASan + UBSan in build/asan
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo       Homa vs TCP on an emulated cluster (W4, 80 % load)
@@ -11,9 +12,16 @@ CONFIG ?= Release
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
-# What the suite needs: the build tools, and for the network tests (run as
-# root) iproute2, nftables, ethtool and gnuplot.
-DEPS ?= net
+# What scripts/deps.sh installs (it says what and why): for make and
+# make install only the build tools; for make test also the test tools
+# and, as root, the network tools.
+DEPS ?= build
+# The test tree (cmocka programs, fuzz and TSan builds) is configured by
+# make test, and stays on in that build directory once it is (CMake's
+# cache); a fresh make leaves it off (CMakeLists.txt's default).
+# (It is expanded in the configure recipe, not here: make test sets it as
+# a target-specific variable, which its prerequisites inherit.)
+TESTS ?=
 ifeq ($(HOMA_WERROR),1)
 CMAKE_FLAGS += -DHOMA_WERROR=ON
 endif
@@ -30,10 +38,13 @@ deps:
 	@./scripts/deps.sh $(DEPS)
 
 configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CONFIG) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CONFIG) \
+		$(if $(TESTS),-DBUILD_TESTING=$(TESTS)) $(CMAKE_FLAGS) >/dev/null
 
+test fuzz: DEPS = net
+test fuzz: TESTS = ON
 test: all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+	cd $(BUILD) && ctest --no-tests=error --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 test-asan:
 	$(MAKE) test BUILD=build/asan CONFIG=Asan

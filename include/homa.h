@@ -27,6 +27,20 @@
 extern "C" {
 #endif
 
+/*
+ * The version of this header: MAJOR.MINOR.PATCH. The one source is
+ * project(VERSION) in CMakeLists.txt, which refuses to configure when
+ * these differ from it. homa_version() gives the library's own version,
+ * which may differ from the header's when a program runs with another
+ * libhoma.so than the one it was built against. Before 1.0, a MINOR
+ * release may change the API and the ABI (README.md, "Version, stability
+ * and license").
+ */
+#define HOMA_VERSION_MAJOR  0
+#define HOMA_VERSION_MINOR  1
+#define HOMA_VERSION_PATCH  0
+#define HOMA_VERSION_STRING "0.1.0"
+
 #ifndef IPPROTO_HOMA
 #define IPPROTO_HOMA 146
 #endif
@@ -189,9 +203,14 @@ ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
  * "unsched_bytes", or library ones: "datapath" = 0 UDP / 1 raw) from
  * text ("40000", or 8 space-separated numbers for arrays). Must be called
  * before the first socket for datapath and tick; others apply at once.
- * Returns 0, or -1 with errno EINVAL and a message via homa_strerror_last.
+ * Returns 0, or -1 with errno EINVAL (EFAULT if name or value is NULL)
+ * and a message naming the parameter in homa_last_error().
  */
 int homa_config_param(const char *name, const char *value);
+
+/* homa_version() - the library's version, "MAJOR.MINOR.PATCH" (the
+ * HOMA_VERSION_STRING it was built with). */
+const char *homa_version(void);
 
 /* homa_last_error() - text of the calling thread's last configuration
  * or socket error (empty if none). */

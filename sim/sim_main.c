@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "homa.h"
 #include "sim_run.h"
 
 static const char usage[] =
@@ -63,7 +64,8 @@ static const char usage[] =
 	"  --idle-diag-us X      every X us of the window, why idle host\n"
 	"                        links are idle (0 = off, default)\n"
 	"  --rpc-log FILE        one CSV line per RPC with its fate\n"
-	"  --bench-engine        time the event queue alone and exit\n";
+	"  --bench-engine        time the event queue alone and exit\n"
+	"  --help, --version\n";
 
 enum {
 	OPT_TOPO = 256,
@@ -112,6 +114,7 @@ enum {
 	OPT_QUIET,
 	OPT_NO_PROGRESS,
 	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -162,6 +165,7 @@ static const struct option options[] = {
 	{ "quiet", 0, 0, OPT_QUIET },
 	{ "no-progress", 0, 0, OPT_NO_PROGRESS },
 	{ "help", 0, 0, OPT_HELP },
+	{ "version", 0, 0, OPT_VERSION },
 	{ 0, 0, 0, 0 },
 };
 
@@ -552,6 +556,10 @@ static int parse_args(int argc, char **argv, struct sim_config *c,
 
 		if (opt == OPT_HELP || opt == 'h') {
 			fputs(usage, stdout);
+			exit(0);
+		}
+		if (opt == OPT_VERSION) {
+			printf("homa-sim %s\n", HOMA_VERSION_STRING);
 			exit(0);
 		}
 		if (opt == '?')

@@ -124,6 +124,7 @@ int sim_workload_load(struct sim_workload *wl, const char *spec,
 		      const char *dir, char *err)
 {
 	char path[1024];
+	int ret;
 
 	memset(wl, 0, sizeof(*wl));
 	snprintf(wl->name, sizeof(wl->name), "%s", spec);
@@ -145,7 +146,16 @@ int sim_workload_load(struct sim_workload *wl, const char *spec,
 		snprintf(path, sizeof(path), "%s/%s.txt", dir, spec);
 		return wl_read_file(wl, path, err);
 	}
-	return wl_read_file(wl, spec, err);
+	ret = wl_read_file(wl, spec, err);
+	if (ret == -ENOENT && !strchr(spec, '/') && !strchr(spec, '.')) {
+		/* Most likely meant as a name, like w9: say which exist. */
+		snprintf(err, SIM_WL_ERR_BYTES,
+			 "unknown workload '%.60s': the workloads are w1, w2, "
+			 "w3, w4, w5, fixed:BYTES, or the path of a file of "
+			 "\"length_bytes relative_frequency\" lines",
+			 spec);
+	}
+	return ret;
 }
 
 void sim_workload_free(struct sim_workload *wl)

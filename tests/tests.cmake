@@ -74,3 +74,41 @@ homa_add_net_test(test_dp_batch 60 test_dp_batch)
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
                   $<TARGET_FILE:homa-echo-client>)
+# Every pointer argument of homa.h: NULL and lengths that do not fit.
+homa_add_net_prog(test_net_errno_ptr ${T}/net/test_net_errno_ptr.c)
+homa_add_net_test(test_net_errno_ptr 60 test_net_errno_ptr)
+# A new user's first hour: every tool's --help, --version and messages
+# for bad input (unit), and the examples run as the README shows (net).
+add_test(NAME usage_tools COMMAND bash ${T}/usage/tools.sh
+         ${CMAKE_BINARY_DIR}/bin ${PROJECT_VERSION})
+set_tests_properties(usage_tools PROPERTIES LABELS unit TIMEOUT 60)
+homa_add_net_test(usage_examples 120 bash ${T}/usage/examples.sh
+                  ${CMAKE_BINARY_DIR}/bin)
+# The documentation: every man page through mandoc -T lint, every C
+# example of the README and the man pages compiled (scripts/check-docs.sh).
+add_test(NAME docs_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-docs.sh
+         ${CMAKE_C_COMPILER})
+set_tests_properties(docs_check PROPERTIES LABELS unit TIMEOUT 60 SKIP_RETURN_CODE 77)
+# Programs written only against the kernel module's socket API (no
+# libhoma), run under homa-run over each datapath and IP version.
+foreach(p kapi_echo kapi_errors kapi_fork)
+  if(EXISTS ${T}/kapi/${p}.c)
+    add_executable(${p} ${T}/kapi/${p}.c ${T}/kapi/kapi_util.c)
+    target_include_directories(${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+    target_link_libraries(${p} PRIVATE Threads::Threads)
+    set_target_properties(${p} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  endif()
+endforeach()
+foreach(dp udp raw)
+  foreach(fam 4 6)
+    homa_add_net_test(kapi_${dp}${fam} 120 bash ${T}/kapi/run.sh
+                      $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests ${dp} ${fam})
+  endforeach()
+endforeach()
+homa_add_net_test(kapi_homa_run 60 bash ${T}/kapi/homa_run.sh
+                  $<TARGET_FILE:homa-run> ${CMAKE_BINARY_DIR}/tests)
+# A statically linked program: homa-run must refuse it.
+add_executable(kapi_static ${T}/kapi/kapi_static.c)
+target_compile_options(kapi_static PRIVATE -fno-sanitize=all)
+target_link_options(kapi_static PRIVATE -static -fno-sanitize=all)
+set_target_properties(kapi_static PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

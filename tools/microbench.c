@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "homa.h"
 #include "homa_core.h"
 
 #define MB_QUEUE  64
@@ -120,8 +121,7 @@ __attribute__((noinline)) int mb_round_trip(struct homa_sock *cli,
 
 int main(int argc, char **argv)
 {
-	long rpcs = argc > 1 ? atol(argv[1]) : 200000;
-	long size = argc > 2 ? atol(argv[2]) : 100;
+	long rpcs, size;
 	static struct homa_recv_args rc, rs;
 	struct homa_sock *cli, *srv;
 	struct homa_config cfg;
@@ -130,9 +130,25 @@ int main(int argc, char **argv)
 	uint8_t *msg;
 	double secs;
 
-	if (rpcs <= 0 || size <= 0 || size > 1000000) {
-		fprintf(stderr,
-			"usage: homa-microbench [RPCS [SIZE<=1000000]]\n");
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("homa-microbench %s\n", HOMA_VERSION_STRING);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: homa-microbench [RPCS [SIZE]]\n"
+		       "  RPCS round trips (200000) of SIZE bytes (100, at "
+		       "most 1000000)\n"
+		       "  between two protocol cores in memory: the cost of "
+		       "the "
+		       "protocol alone\n");
+		return 0;
+	}
+	rpcs = argc > 1 ? atol(argv[1]) : 200000;
+	size = argc > 2 ? atol(argv[2]) : 100;
+	if (argc > 3 || rpcs <= 0 || size <= 0 || size > 1000000) {
+		fprintf(stderr, "homa-microbench: bad arguments\n"
+				"usage: homa-microbench [RPCS [SIZE]] (SIZE "
+				"1-1000000), --help, --version\n");
 		return 2;
 	}
 	homa_config_default(&cfg);

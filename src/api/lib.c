@@ -30,6 +30,7 @@ static __thread char homa_lib_error[200];
 static int homa_lib_datapath = -1;	    /* -1: from HOMA_DATAPATH */
 static struct homa_config homa_lib_pending; /* set before creation */
 static bool homa_lib_pending_set;
+static bool homa_lib_env_warned; /* unknown HOMA_* variables reported */
 
 void homa_lib_set_error(const char *msg)
 {
@@ -142,7 +143,8 @@ int homa_config_param(const char *name, const char *value)
 	int ret;
 
 	if (!name || !value) {
-		errno = EINVAL;
+		homa_lib_set_error("homa_config_param: name or value is NULL");
+		errno = EFAULT;
 		return -1;
 	}
 	pthread_mutex_lock(&homa_lib_init_lock);
@@ -165,8 +167,13 @@ int homa_config_param(const char *name, const char *value)
 	if (strcmp(name, "datapath") == 0 || strcmp(name, "tick_us") == 0 ||
 	    strcmp(name, "mtu") == 0 ||
 	    strcmp(name, "extra_header_bytes") == 0) {
-		homa_lib_set_error("this parameter is fixed once a socket "
-				   "exists");
+		char fixed[96];
+
+		snprintf(fixed, sizeof(fixed),
+			 "%s: fixed once a socket exists (set it before the "
+			 "first socket)",
+			 name);
+		homa_lib_set_error(fixed);
 		errno = EINVAL;
 		return -1;
 	}
@@ -188,7 +195,11 @@ int homa_config_param(const char *name, const char *value)
 		lib->config = *homa_get_config(lib->homa);
 	pthread_mutex_unlock(&lib->lock);
 	if (ret < 0) {
-		homa_lib_set_error(n < 0 ? "not a number list" : err);
+		if (n < 0)
+			snprintf(err, sizeof(err),
+				 "%.32s: '%.32s' is not a number list", name,
+				 value);
+		homa_lib_set_error(err);
 		errno = -ret;
 		return -1;
 	}
@@ -343,6 +354,10 @@ static int homa_lib_create(struct homa_lib **out)
 	ret = homa_lib_env(&lib->config, &datapath);
 	if (ret < 0)
 		goto fail;
+	if (!homa_lib_env_warned) { /* once, though creation may be retried */
+		homa_lib_env_warned = true;
+		homa_lib_env_warn(stderr);
+	}
 	lib->datapath = datapath;
 	if (datapath == 1)
 		lib->config.extra_header_bytes = 0;
@@ -438,6 +453,11 @@ struct homa_lib *homa_lib_get(void)
 	return lib;
 }
 
+void homa_lib_abandon(void)
+{
+	__atomic_store_n(&homa_lib_instance, NULL, __ATOMIC_RELEASE);
+}
+
 /* ---- sockets ---- */
 
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
@@ -521,8 +541,8 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	int ret;
 
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
-	if (region)
-		return 0;
+	if (region || ls->kapi)
+		return 0; /* kernel rules: only the application's region */
 	/* Room for many concurrent large messages (a pool that is too small
 	 * stalls senders); the mapping reserves no memory until touched. */
 	want = (size_t)lib->config.max_message_bytes * 4 + (1u << 20);

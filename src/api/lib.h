@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "datapath.h"
@@ -60,6 +61,8 @@ struct homa_lsock {
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
 			     * (false: not read yet, or set) */
+	bool kapi; /* kernel API rules (preload): no library region */
+	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -201,6 +204,9 @@ void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
 
+/* Grow lib.socks to hold fd (lock held). 0 or -ENOMEM. */
+int homa_lib_table(struct homa_lib *lib, int fd);
+
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
 
@@ -220,6 +226,17 @@ int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap);
+
+/* homa_lib_env_warn() - print a warning to out for every HOMA_*
+ * variable of the environment that no part of libhoma reads (env.c
+ * lists the names); once per name, as each appears once in environ.
+ * Returns how many. */
+int homa_lib_env_warn(FILE *out);
+
+/* homa_lib_abandon() - forget the instance without touching it (a forked
+ * child: its threads and lock state are the parent's); the next socket
+ * creates a new one. */
+void homa_lib_abandon(void);
 
 /* Thread-local text of the last configuration error. */
 void homa_lib_set_error(const char *msg);

@@ -51,8 +51,13 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 			       &sa->dport);
 	if (ret < 0)
 		return ret;
-	if (msg->msg_iovlen > 1024 || (msg->msg_iovlen && !msg->msg_iov))
+	if (msg->msg_iovlen > 1024)
 		return -EINVAL;
+	if (msg->msg_iovlen && !msg->msg_iov)
+		return -EFAULT;
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		if (!msg->msg_iov[i].iov_base && msg->msg_iov[i].iov_len)
+			return -EFAULT;
 	sa->dst = dst;
 	sa->id = args->id;
 	sa->cookie = args->completion_cookie;
@@ -278,8 +283,11 @@ int homa_request(int fd, const void *buf, size_t length,
 	struct homa_sendmsg_args args = { 0, completion_cookie, flags, 0 };
 	struct iovec iov = { (void *)buf, length };
 	struct msghdr msg = { (void *)dest, destlen, &iov, 1, &args, 0, 0 };
-	ssize_t ret = homa_sendmsg(fd, &msg, 0);
+	ssize_t ret;
 
+	if (!dest)
+		return (int)homa_fail(EFAULT); /* homa(7): NULL is EFAULT */
+	ret = homa_sendmsg(fd, &msg, 0);
 	if (ret == 0 && id)
 		*id = args.id;
 	return (int)ret;
@@ -292,6 +300,8 @@ int homa_reply(int fd, const void *buf, size_t length,
 	struct iovec iov = { (void *)buf, length };
 	struct msghdr msg = { (void *)src, srclen, &iov, 1, &args, 0, 0 };
 
+	if (!src)
+		return (int)homa_fail(EFAULT);
 	return (int)homa_sendmsg(fd, &msg, 0);
 }
 
@@ -308,6 +318,10 @@ ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
 	uint64_t bytes;
 	ssize_t len;
 
+	/* Before anything is received: a message taken from the socket
+	 * could not be given back. */
+	if ((!buf && length) || (src && !srclen))
+		return homa_fail(EFAULT);
 	memset(&args, 0, sizeof(args));
 	args.id = id ? *id : 0;
 	memset(&msg, 0, sizeof(msg));

@@ -65,8 +65,7 @@ socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 	return len;
 }
 
-/* Grow the fd table to hold fd. */
-static int homa_lib_table(struct homa_lib *lib, int fd)
+int homa_lib_table(struct homa_lib *lib, int fd)
 {
 	struct homa_lsock **t;
 	int len = lib->socks_len ? lib->socks_len : 256;
@@ -433,10 +432,14 @@ int homa_close(int fd)
 int homa_metrics_read(void (*fn)(void *arg, const char *name, uint64_t value),
 		      void *arg)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib = fn ? homa_lib_get() : NULL;
 	struct homa_metrics m;
 	uint64_t dp[7];
 
+	if (!fn) {
+		errno = EFAULT;
+		return -1;
+	}
 	if (!lib)
 		return -1;
 	LOCK(lib); /* tx counters change under it; rx ones atomically */

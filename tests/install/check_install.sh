@@ -54,7 +54,8 @@ libdir=$(dirname "$(dirname "$pc")")
 for f in "$libdir/libhoma.a" "$libdir/libhoma.so" "$prefix/include/homa.h" \
 	"$libdir/cmake/homa/homaConfig.cmake" \
 	"$libdir/cmake/homa/homaConfigVersion.cmake" \
-	"$libdir/cmake/homa/homaTargets.cmake"; do
+	"$libdir/cmake/homa/homaTargets.cmake" \
+	"$prefix/share/doc/homa/LICENSE" "$prefix/share/doc/homa/CHANGELOG.md"; do
 	[ -e "$f" ] || fail "missing ${f#"$prefix"/}"
 done
 
@@ -86,10 +87,29 @@ else
 	echo "(man not installed: rendering not checked)"
 fi
 
+step "homa-run and libhoma-preload.so"
+[ -x "$prefix/bin/homa-run" ] || fail "missing bin/homa-run"
+[ -e "$libdir/libhoma-preload.so" ] || fail "missing libhoma-preload.so"
+[ -f "$man/man1/homa-run.1" ] || fail "missing share/man/man1/homa-run.1"
+# The installed homa-run finds the installed shim (relocated prefix).
+HOMA_RUN_ASSUME_NATIVE=0 HOMA_DEBUG=1 "$prefix/bin/homa-run" true \
+	2>"$work/homa-run.err" || true
+grep -q "LD_PRELOAD=.*$libdir/libhoma-preload.so" "$work/homa-run.err" ||
+	fail "installed homa-run: $(cat "$work/homa-run.err")"
+
 step "pkg-config"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(pkg-config --modversion homa)" = "$(sed -n 's/^Version: //p' "$pc")" ] ||
 	fail "pkg-config --modversion homa"
+# The one version (CMakeLists.txt's project()) everywhere: homa.pc, the
+# CMake package, homa.h (the consumer compares it with homa_version()).
+version=$(cachevar CMAKE_PROJECT_VERSION)
+[ "$(pkg-config --modversion homa)" = "$version" ] ||
+	fail "homa.pc says $(pkg-config --modversion homa), CMake $version"
+grep -q "\"$version\"" "$libdir/cmake/homa/homaConfigVersion.cmake" ||
+	fail "homaConfigVersion.cmake does not say $version"
+grep -q "HOMA_VERSION_STRING \"$version\"" "$prefix/include/homa.h" ||
+	fail "installed homa.h does not say $version"
 flags=$(pkg-config --cflags --libs homa)
 # shellcheck disable=SC2086
 "$cc" $san -Wall -Wextra -Werror -o "$work/consumer_pc" \

@@ -3,7 +3,8 @@
  * check_install.sh (once through pkg-config, once through CMake's
  * find_package). It uses only the installed header and library: one RPC
  * over loopback between two sockets of this process, with a registered
- * receive region on the server, then HOMAIOCINFO and the metrics.
+ * receive region on the server, then HOMAIOCINFO and the metrics; the
+ * library's homa_version() must equal the header's HOMA_VERSION_STRING.
  * Prints "consumer: ok" and exits 0 on success.
  */
 #include <arpa/inet.h>
@@ -44,6 +45,11 @@ int main(void)
 	void *region;
 	ssize_t n;
 
+	if (strcmp(homa_version(), HOMA_VERSION_STRING) != 0) {
+		fprintf(stderr, "consumer: header %s, library %s\n",
+			HOMA_VERSION_STRING, homa_version());
+		return 1;
+	}
 	if (homa_config_param("no_such_parameter", "1") == 0 ||
 	    homa_last_error()[0] == '\0')
 		return fail("homa_config_param accepted an unknown name");
