@@ -109,6 +109,8 @@ struct homa_lib {
 				    * write bg_efd (atomic) */
 	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
+	bool poller_asleep;	   /* the poller is in epoll: a wake-up from
+				    * another thread kicks it (atomic) */
 	uint64_t next_deadline;	   /* when the core next needs the CPU, ns,
 				    * as of the last homa_poll (atomic) */
 	bool core_idle;		   /* the core had no RPC at the last poll:
@@ -189,6 +191,11 @@ int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
 /* homa_lib_wake_waiters() - wake every application thread asleep in
  * homa_lib_wait, and homa_close's wait for users (lock held). */
 void homa_lib_wake_waiters(struct homa_lib *lib);
+
+/* homa_lib_kick_sleeper() - the core woke a socket from a thread that
+ * is not the poller (lock held): kick the poller out of epoll, once,
+ * so it sees the change (shutdown, a message another thread fed). */
+void homa_lib_kick_sleeper(struct homa_lib *lib);
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */

@@ -178,7 +178,7 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
 {
-	uint64_t next = homa_lib_service(lib), now;
+	uint64_t next = homa_lib_service(lib), now, gen = lib->wake_gen;
 	uint64_t spin_end = w ? w->spin_end : 0;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
@@ -203,6 +203,10 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		now = homa_lib_now();
 		if (now >= next)
 			break;
+		/* Another thread woke a socket (shutdown, a message it
+		 * fed): let the caller look. */
+		if (__atomic_load_n(&lib->wake_gen, __ATOMIC_SEQ_CST) != gen)
+			break;
 		/* Spin rather than sleep for short pacer waits: a sleep
 		 * costs tens of microseconds of timer slack and wake-up. */
 		if (now < spin_end ||
@@ -219,7 +223,16 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		wait = next - now;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
 		ts.tv_nsec = (long)(wait % 1000000000ull);
+		/* Sequentially consistent against homa_lib_kick_sleeper:
+		 * either it sees the flag, or this sees the new wake_gen. */
+		__atomic_store_n(&lib->poller_asleep, true, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&lib->wake_gen, __ATOMIC_SEQ_CST) != gen) {
+			__atomic_store_n(&lib->poller_asleep, false,
+					 __ATOMIC_SEQ_CST);
+			break;
+		}
 		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
+		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
 			ret = -EINTR;
 			break;
@@ -262,6 +275,13 @@ static void homa_lib_kick(struct homa_lib *lib)
  * (pacing, timers of a new RPC) and, after an idle period, everybody
  * (sleeping up to HOMA_LIB_IDLE_NS); an application thread that polls
  * in a ping-pong costs nothing here. */
+void homa_lib_kick_sleeper(struct homa_lib *lib)
+{
+	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
+		homa_lib_kick(lib);
+}
+
 void homa_lib_after_op(struct homa_lib *lib)
 {
 	uint64_t one = 1, next;
