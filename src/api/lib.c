@@ -242,9 +242,10 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 		ls->sync_next = lib->sync_head;
 		lib->sync_head = ls;
 	}
-	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_SEQ_CST);
 	if (lib->waiters)
 		homa_lib_wake_waiters(lib);
+	homa_lib_kick_sleeper(lib);
 }
 
 void homa_lib_sync_pending(struct homa_lib *lib)

@@ -14,8 +14,16 @@
  * next deadline), so a response arriving for it is processed by it, with
  * no thread hand-off. When no application thread is waiting, a background
  * thread holds the role and runs timers, grants, pacing and
- * retransmission. An application thread that wants the role while the
- * background thread has it kicks it out of epoll through wake_efd.
+ * retransmission. While application threads keep coming back to wait,
+ * the background thread stays out: it sleeps until the core's next
+ * deadline without the lock and only runs timers nobody else ran. An
+ * application thread that wants the role while the background thread has
+ * it kicks it out of epoll through wake_efd.
+ *
+ * The fast path (a thread that finds its message while it spins) makes
+ * no system call but its sends and receives: the signal mask is changed
+ * and O_NONBLOCK read only when the thread is about to sleep
+ * (struct homa_lib_waitctx).
  */
 #ifndef HOMA_API_LIB_H
 #define HOMA_API_LIB_H
@@ -51,6 +59,8 @@ struct homa_lsock {
 	bool sync_pending;	      /* on lib.sync_head */
 	struct homa_lsock *sync_next; /* next on lib.sync_head */
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
+	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
+			     * (false: not read yet, or set) */
 	bool kapi; /* kernel API rules (preload): no library region */
 	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
 };
@@ -99,6 +109,13 @@ struct homa_lib {
 				    * write bg_efd (atomic) */
 	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
+	bool poller_asleep;	   /* the poller is in epoll: a wake-up from
+				    * another thread kicks it (atomic) */
+	uint64_t next_deadline;	   /* when the core next needs the CPU, ns,
+				    * as of the last homa_poll (atomic) */
+	bool core_idle;		   /* the core had no RPC at the last poll:
+				    * sleepers may sleep HOMA_LIB_IDLE_NS */
+	bool pacing;		   /* messages wait for the pacer */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
 	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
@@ -120,36 +137,68 @@ struct homa_lib *homa_lib_get(void);
 uint64_t homa_lib_now(void);
 
 /*
+ * One library call's waiting (homa_lib_wait_init, one or more
+ * homa_lib_wait, homa_lib_wait_done).
+ *
+ * Spinning: the thread busy-polls until spin_end (poll_usecs after the
+ * call began or after packets last arrived), then sleeps.
+ *
+ * Signals: while the thread spins, its own mask is in force, so a handler
+ * may run then; that is the same as a signal arriving just before the
+ * call. Before its first sleep (homa_lib_wait_sleepy) the thread blocks
+ * every signal, keeping its mask in saved; every sleep then unblocks
+ * exactly that mask atomically (epoll_pwait2, ppoll), so a signal that
+ * arrives from then on interrupts the sleep (EINTR): none is missed, and
+ * a call that never sleeps changes no mask.
+ *
+ * O_NONBLOCK: read (fcntl) before the first sleep if nonblock_fd >= 0;
+ * if set, homa_lib_wait returns -EAGAIN instead of sleeping.
+ */
+struct homa_lib_waitctx {
+	uint64_t spin_end; /* busy-poll until this time, ns */
+	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
+	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
+	bool masked;	   /* all signals blocked, the thread's mask in saved */
+	sigset_t saved;	   /* the thread's own mask while masked */
+};
+
+/* homa_lib_wait_init() - start waiting for a call (no system call);
+ * nonblock_fd as above (-1 = none). */
+void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
+			int nonblock_fd);
+/* homa_lib_wait_done() - end of the call's waiting: the thread's own
+ * signal mask back if it was changed. */
+void homa_lib_wait_done(struct homa_lib_waitctx *w);
+/* homa_lib_wait_sleepy() - the thread is about to sleep: -EAGAIN if
+ * O_NONBLOCK forbids it, else 0 with *mask the mask to sleep with (NULL
+ * for w NULL: the background thread keeps its mask). */
+int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask);
+
+/*
  * homa_lib_wait() - called with the lock held by a thread that must wait
  * for the core: drives the datapath if nobody else does, else sleeps
  * until something changes. Returns with the lock held after progress or
- * at the latest when deadline_ns passes (0 = no deadline): 0, or -EINTR
- * if a signal handler ran while the thread was asleep.
- *
- * Signals: the caller blocks every signal before its first wait (see
- * homa_lib_wait_begin) and passes the mask it had in sigmask; every sleep
- * then unblocks exactly that mask atomically (epoll_pwait2, ppoll), so a
- * signal that arrives while the thread spins or holds the lock stays
- * pending and interrupts the next sleep: none is missed. NULL (the
- * background thread) keeps the current mask and never returns -EINTR.
+ * at the latest when deadline_ns passes (0 = no deadline): 0, -EINTR if
+ * a signal handler ran while the thread was asleep, or -EAGAIN if it
+ * would have slept with O_NONBLOCK set (see struct homa_lib_waitctx).
  */
 int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
-		  const sigset_t *sigmask);
-
-/* homa_lib_wait_begin() / _end() - block all signals for a sequence of
- * homa_lib_wait calls, saving the thread's mask in *saved; restore it. */
-void homa_lib_wait_begin(sigset_t *saved);
-void homa_lib_wait_end(const sigset_t *saved);
+		  struct homa_lib_waitctx *w);
 
 /* homa_lib_sleep() - the part of homa_lib_wait for a thread that
  * cannot poll: sleep until homa_lib_wake_waiters, deadline_ns (0 = none)
- * or a signal (lock held on entry and exit). 0 or -EINTR. */
+ * or a signal (lock held on entry and exit). 0, -EINTR or -EAGAIN. */
 int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
-		   const sigset_t *sigmask);
+		   struct homa_lib_waitctx *w);
 
 /* homa_lib_wake_waiters() - wake every application thread asleep in
  * homa_lib_wait, and homa_close's wait for users (lock held). */
 void homa_lib_wake_waiters(struct homa_lib *lib);
+
+/* homa_lib_kick_sleeper() - the core woke a socket from a thread that
+ * is not the poller (lock held): kick the poller out of epoll, once,
+ * so it sees the change (shutdown, a message another thread fed). */
+void homa_lib_kick_sleeper(struct homa_lib *lib);
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */

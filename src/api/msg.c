@@ -69,17 +69,32 @@ static int homa_send_prepare(const struct homa_lsock *ls,
  * Whether a call that would block must fail with EAGAIN instead:
  * MSG_DONTWAIT, or O_NONBLOCK on the descriptor (spec 9.2, 9.3). The
  * application may change O_NONBLOCK at any time with fcntl, which the
- * library does not see, so it is not cached; it is read only when the
- * call would otherwise block, never on the fast path.
+ * library does not see, and reading it is a system call. So the call
+ * trusts the value last read (ls->blocking_seen) only to go on waiting: the
+ * flag is read again before the thread would sleep (homa_lib_wait
+ * returns -EAGAIN then) and whenever the last value said non-blocking.
+ * A call on a descriptor that was just made non-blocking may therefore
+ * busy-poll for up to poll_usecs before its EAGAIN; no call ever sleeps
+ * with O_NONBLOCK set, nor fails without it.
  */
-static bool homa_dontwait(int fd, int flags)
+static bool homa_dontwait(struct homa_lsock *ls, int flags)
 {
 	int fl;
 
 	if (flags & MSG_DONTWAIT)
 		return true;
-	fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && (fl & O_NONBLOCK);
+	if (ls->blocking_seen)
+		return false;
+	fl = fcntl(ls->fd, F_GETFL);
+	ls->blocking_seen = fl >= 0 && !(fl & O_NONBLOCK);
+	return !ls->blocking_seen;
+}
+
+/* After a wait: remember what it read of O_NONBLOCK. */
+static void homa_waited(struct homa_lsock *ls, const struct homa_lib_waitctx *w)
+{
+	if (w->nonblock >= 0)
+		ls->blocking_seen = !w->nonblock;
 }
 
 ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -89,9 +104,9 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct homa_send_args sa;
 	struct homa_addr dst;
 	struct homa_lsock *ls;
+	struct homa_lib_waitctx w;
 	struct homa_lib *lib;
 	bool waiting = false;
-	sigset_t sigmask;
 	int ret;
 
 	ls = homa_lsock_enter(&lib, fd);
@@ -117,17 +132,18 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	while (ret == 0) {
 		ret = homa_send(ls->hsk, &sa, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN || (!waiting && homa_dontwait(fd, flags)))
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		homa_lsock_sync(ls);
 		if (!waiting) {
-			homa_lib_wait_begin(&sigmask);
+			homa_lib_wait_init(lib, &w, fd);
 			waiting = true;
 		}
-		ret = homa_lib_wait(lib, 0, &sigmask);
+		ret = homa_lib_wait(lib, 0, &w);
+		homa_waited(ls, &w);
 	}
 	if (waiting)
-		homa_lib_wait_end(&sigmask);
+		homa_lib_wait_done(&w);
 	if (ret == 0 && args.id == 0) {
 		args.id = sa.id;
 		memcpy(msg->msg_control, &args, sizeof(args));
@@ -163,8 +179,8 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			  struct homa_recv_args *ra, int flags)
 {
 	uint64_t want = ra->id, deadline = 0;
+	struct homa_lib_waitctx w;
 	bool waiting = false;
-	sigset_t sigmask;
 	int ret, slot = -1;
 
 	if (ls->rcvtimeo_ns)
@@ -178,24 +194,23 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
 		homa_lib_after_op(lib);
-		if (ret != -EAGAIN ||
-		    (!waiting && homa_dontwait(ls->fd, flags)))
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		if (deadline && homa_lib_now() >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_lsock_sync(ls);
 		if (!waiting) {
-			/* Signals wait until the next sleep (lib.h). */
-			homa_lib_wait_begin(&sigmask);
+			/* Signals: see struct homa_lib_waitctx. */
+			homa_lib_wait_init(lib, &w, ls->fd);
 			waiting = true;
 		}
-		if (homa_lib_wait(lib, deadline, &sigmask) == -EINTR) {
-			ret = -EINTR;
-			break;
-		}
+		ret = homa_lib_wait(lib, deadline, &w);
+		homa_waited(ls, &w);
+		if (ret < 0)
+			break; /* -EINTR, or -EAGAIN: O_NONBLOCK */
 	}
 	if (waiting)
-		homa_lib_wait_end(&sigmask);
+		homa_lib_wait_done(&w);
 	if (slot >= 0)
 		ls->private_waits[slot] = 0;
 	return ret;

@@ -5,7 +5,11 @@
  * itself when it is free (no hand-off on the common path); otherwise it
  * busy-polls privately for a while, then sleeps (wait.c). The background
  * thread holds the role only while no application thread has wanted it
- * for a linger period, so timers, grants and retransmission always run.
+ * for a linger period, so timers, grants and retransmission always run;
+ * otherwise it sleeps until the core's next deadline, without the lock,
+ * and runs only the timers nobody else ran. A core with no RPC at all
+ * lets everybody sleep HOMA_LIB_IDLE_NS: an idle process makes about one
+ * system call per second and thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +24,10 @@
 #include "lib.h"
 
 #define HOMA_LIB_MIN_LINGER_NS 100000 /* see homa_lib_linger */
-#define HOMA_LIB_SHORT_WAIT_NS 100000 /* waits shorter than this spin */
+#define HOMA_LIB_SHORT_WAIT_NS 100000 /* pacer waits shorter than this spin */
+#define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
+/* The background thread parks once the poller has waited this long. */
+#define HOMA_LIB_PARK_AFTER_NS 5000000
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -33,15 +40,15 @@ static void homa_lib_release_poller(struct homa_lib *lib)
 	if (!lib->bg_polling)
 		__atomic_store_n(&lib->app_wait_ns, homa_lib_now(),
 				 __ATOMIC_RELAXED);
-	/* Sequentially consistent against homa_lib_bg_idle: either it sees
-	 * the role free, or this sees it parked. */
+	/* The background thread parks only while the poller waits long (an
+	 * idle process): then this wakes it. Sequentially consistent against
+	 * homa_lib_bg_sleep: either it sees the role free, or this sees it
+	 * parked. */
 	__atomic_store_n(&lib->poller_busy, false, __ATOMIC_SEQ_CST);
 	if (lib->app_waiting) {
 		homa_lib_wake_waiters(lib);
 	} else if (__atomic_exchange_n(&lib->bg_parked, false,
 				       __ATOMIC_SEQ_CST)) {
-		/* At most once per linger period: the background thread
-		 * then sleeps out the linger on its own timer. */
 		if (write(lib->bg_efd, &one, sizeof(one)) < 0)
 			return; /* saturated: it is readable anyway */
 	}
@@ -142,28 +149,39 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 		homa_lib_server_regions(lib);
 }
 
-/* Run due core work; returns the core's next deadline (lock held). */
+/* Run due core work; returns when the core next needs the CPU: its own
+ * deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at all (its timer
+ * then only ages pools and peers). Lock held. */
 static uint64_t homa_lib_service(struct homa_lib *lib)
 {
-	uint64_t next = homa_poll(lib->homa, homa_lib_now());
+	uint64_t now = homa_lib_now(), next = homa_poll(lib->homa, now);
+	struct homa_usage u;
 
 	lib->dp->ops->flush(lib->dp);
+	homa_get_usage(lib->homa, &u);
+	lib->pacing = u.throttled != 0;
+	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
+	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
+		next = now + HOMA_LIB_IDLE_NS;
+	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
 }
 
 /*
  * The poller's round: called with the lock held and the poller role
- * taken. Reads packets without the lock: spins for spin_ns, then blocks
- * in epoll until the core's deadline (or deadline_ns, or a kick).
- * Returns with the lock held once something happened: 0, or -EINTR if a
- * signal interrupted the sleep (sigmask: see homa_lib_wait).
+ * taken. Reads packets without the lock: spins until w->spin_end, then
+ * blocks in epoll until the core's deadline (or deadline_ns, or a kick).
+ * Returns with the lock held once something happened: 0, -EINTR if a
+ * signal interrupted the sleep, -EAGAIN if O_NONBLOCK forbade it (w: see
+ * homa_lib_wait; NULL for the background thread, which never spins).
  */
-static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
-			       uint64_t deadline_ns, const sigset_t *sigmask)
+static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
+			       struct homa_lib_waitctx *w)
 {
-	uint64_t next = homa_lib_service(lib), now, spin_end;
+	uint64_t next = homa_lib_service(lib), now, gen = lib->wake_gen;
+	uint64_t spin_end = w ? w->spin_end : 0;
 	struct homa_lib_batch *b = homa_lib_batch();
-	bool got = false;
+	bool got = false, pacing = lib->pacing;
 	int ret = 0;
 
 	if (deadline_ns && deadline_ns < next)
@@ -171,8 +189,8 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 	lib->poller_deadline = next;
 	pthread_mutex_unlock(&lib->lock);
 	now = homa_lib_now();
-	spin_end = now + spin_ns;
 	for (;;) {
+		const sigset_t *sigmask;
 		struct epoll_event ev[4];
 		struct timespec ts;
 		uint64_t wait;
@@ -185,19 +203,36 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 		now = homa_lib_now();
 		if (now >= next)
 			break;
-		/* Spin rather than sleep for short waits: a sleep costs tens
-		 * of microseconds of timer slack and wake-up, which would
-		 * starve the pacer. */
-		if (now < spin_end || next - now < HOMA_LIB_SHORT_WAIT_NS) {
+		/* Another thread woke a socket (shutdown, a message it
+		 * fed): let the caller look. */
+		if (__atomic_load_n(&lib->wake_gen, __ATOMIC_SEQ_CST) != gen)
+			break;
+		/* Spin rather than sleep for short pacer waits: a sleep
+		 * costs tens of microseconds of timer slack and wake-up. */
+		if (now < spin_end ||
+		    (pacing && next - now < HOMA_LIB_SHORT_WAIT_NS)) {
 			/* Let a runnable thread on this CPU go first: the
-			 * peer we wait for may be one (few CPUs). */
+			 * peer we wait for may be one (few CPUs). Only a
+			 * read that found nothing costs a yield. */
 			sched_yield();
 			continue;
 		}
+		ret = homa_lib_wait_sleepy(w, &sigmask);
+		if (ret < 0)
+			break;
 		wait = next - now;
 		ts.tv_sec = (time_t)(wait / 1000000000ull);
 		ts.tv_nsec = (long)(wait % 1000000000ull);
+		/* Sequentially consistent against homa_lib_kick_sleeper:
+		 * either it sees the flag, or this sees the new wake_gen. */
+		__atomic_store_n(&lib->poller_asleep, true, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&lib->wake_gen, __ATOMIC_SEQ_CST) != gen) {
+			__atomic_store_n(&lib->poller_asleep, false,
+					 __ATOMIC_SEQ_CST);
+			break;
+		}
 		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
+		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
 			ret = -EINTR;
 			break;
@@ -216,8 +251,13 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t spin_ns,
 	}
 kicked:
 	pthread_mutex_lock(&lib->lock);
-	if (got)
+	if (got) {
 		homa_lib_feed(lib, b);
+		/* Traffic: more may follow, spin again before sleeping. */
+		if (w)
+			w->spin_end =
+				now + (uint64_t)lib->config.poll_usecs * 1000;
+	}
 	homa_lib_service(lib);
 	return ret;
 }
@@ -230,28 +270,44 @@ static void homa_lib_kick(struct homa_lib *lib)
 		return; /* counter saturated: a kick is pending anyway */
 }
 
-void homa_lib_after_op(struct homa_lib *lib)
+/* After a call changed the core: send, and bring in the sleep of whoever
+ * must run the core sooner now. The background thread polling in epoll
+ * (pacing, timers of a new RPC) and, after an idle period, everybody
+ * (sleeping up to HOMA_LIB_IDLE_NS); an application thread that polls
+ * in a ping-pong costs nothing here. */
+void homa_lib_kick_sleeper(struct homa_lib *lib)
 {
-	lib->dp->ops->flush(lib->dp);
-	if (lib->poller_busy && lib->bg_polling) {
-		uint64_t next = homa_poll(lib->homa, homa_lib_now());
-
-		lib->dp->ops->flush(lib->dp);
-		if (next < lib->poller_deadline)
-			homa_lib_kick(lib);
-	}
+	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
+		homa_lib_kick(lib);
 }
 
-/* Read packets without the poller role for up to spin_ns (lock held on
- * entry and exit). True if packets arrived and were fed to the core, or
- * the poller role became free. */
-static bool homa_lib_spin(struct homa_lib *lib, uint64_t spin_ns, uint64_t gen)
+void homa_lib_after_op(struct homa_lib *lib)
+{
+	uint64_t one = 1, next;
+	bool was_idle = lib->core_idle;
+
+	lib->dp->ops->flush(lib->dp);
+	if (!was_idle && !(lib->poller_busy && lib->bg_polling))
+		return;
+	next = homa_lib_service(lib);
+	if (lib->poller_busy && next < lib->poller_deadline)
+		homa_lib_kick(lib);
+	if (was_idle && !lib->core_idle &&
+	    __atomic_exchange_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST) &&
+	    write(lib->bg_efd, &one, sizeof(one)) < 0)
+		return; /* saturated: it is readable anyway */
+}
+
+/* Read packets without the poller role until end (lock held on entry
+ * and exit). True if packets arrived and were fed to the core, or the
+ * poller role became free. */
+static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 {
 	struct homa_lib_batch *b = homa_lib_batch();
-	uint64_t end = homa_lib_now() + spin_ns;
 	bool got = false;
 
-	if (!b || !spin_ns)
+	if (!b || homa_lib_now() >= end)
 		return false;
 	pthread_mutex_unlock(&lib->lock);
 	while (homa_lib_now() < end) {
@@ -272,7 +328,7 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t spin_ns, uint64_t gen)
 }
 
 int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
-		  const sigset_t *sigmask)
+		  struct homa_lib_waitctx *w)
 {
 	uint64_t gen = lib->wake_gen;
 	int ret;
@@ -280,9 +336,7 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		ret = homa_lib_poll_round(
-			lib, (uint64_t)lib->config.poll_usecs * 1000,
-			deadline_ns, sigmask);
+		ret = homa_lib_poll_round(lib, deadline_ns, w);
 		homa_lib_release_poller(lib);
 		return ret;
 	}
@@ -292,11 +346,11 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	 * a reply that comes soon is handled here with no hand-off. */
 	if (lib->bg_polling)
 		homa_lib_kick(lib);
-	if (homa_lib_spin(lib, (uint64_t)lib->config.poll_usecs * 1000, gen))
+	if (homa_lib_spin(lib, w->spin_end, gen))
 		return 0;
 	if (lib->wake_gen != gen || !lib->poller_busy)
 		return 0; /* changed while the lock was free */
-	return homa_lib_sleep(lib, deadline_ns, sigmask);
+	return homa_lib_sleep(lib, deadline_ns, w);
 }
 
 /* While application threads keep coming back to wait (a client between
@@ -317,73 +371,97 @@ static uint64_t homa_lib_linger(struct homa_lib *lib)
 	return last + linger - now;
 }
 
-/* Sleep on the background thread's eventfd for up to ns. */
-static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t ns)
+/* Sleep on the background thread's eventfd until until_ns. Parked, a
+ * release of the poller role wakes it (homa_lib_release_poller). */
+static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
+			      bool park)
 {
+	uint64_t now = homa_lib_now(), ns = until_ns > now ? until_ns - now : 0;
 	struct pollfd pfd = { lib->bg_efd, POLLIN, 0 };
 	struct timespec ts = { (time_t)(ns / 1000000000ull),
 			       (long)(ns % 1000000000ull) };
 	uint64_t v;
 
-	if (ppoll(&pfd, 1, &ts, NULL) > 0 &&
+	if (park) {
+		/* Sequentially consistent against homa_lib_release_poller:
+		 * either it sees the flag, or this sees the role free. */
+		__atomic_store_n(&lib->bg_parked, true, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST))
+			ns = 0;
+	}
+	if (ns && ppoll(&pfd, 1, &ts, NULL) > 0 &&
 	    read(lib->bg_efd, &v, sizeof(v)) < 0)
 		v = 0;
+	if (park)
+		__atomic_store_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST);
 }
 
 /*
- * The background thread without the lock, while it must not poll: sleeps
- * out the linger while application threads come and go (one wake-up per
- * period however often they take and release the role, and no fight for
- * the lock), and once they stopped coming but another thread still
- * polls, parks until that one releases the role (or 1 ms passes).
- * Returns when the role may be free.
+ * The background thread: holds the poller role whenever no application
+ * thread wants it, so timers and retransmission always run. Otherwise it
+ * sleeps without the lock until the core's next deadline (at most a tick
+ * while application threads only linger between calls, so it takes the
+ * role soon after they stop coming), and at the deadline takes the lock
+ * only if nobody ran the core's timers. While a poller has waited long
+ * (an idle process), it parks until that one lets the role go.
  */
-static void homa_lib_bg_idle(struct homa_lib *lib)
-{
-	for (;;) {
-		uint64_t linger = homa_lib_linger(lib);
-
-		if (linger) {
-			homa_lib_bg_sleep(lib, linger);
-			if (!__atomic_load_n(&lib->poller_busy,
-					     __ATOMIC_SEQ_CST))
-				return;
-			continue;
-		}
-		__atomic_store_n(&lib->bg_parked, true, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST))
-			homa_lib_bg_sleep(lib, 1000000);
-		__atomic_store_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST);
-		return;
-	}
-}
-
-/* The background thread: holds the poller role whenever no application
- * thread wants it, so timers and retransmission always run. */
 void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
+	uint64_t tick;
 
 	pthread_mutex_lock(&lib->lock);
-	while (!lib->stopping) {
-		homa_lib_sample(lib);
-		if (!lib->poller_busy && !lib->app_waiting &&
-		    !homa_lib_linger(lib)) {
-			__atomic_store_n(&lib->poller_busy, true,
-					 __ATOMIC_RELAXED);
-			lib->bg_polling = true;
-			homa_lib_poll_round(lib, 0, 0, NULL);
-			homa_lib_sync_pending(lib);
-			homa_lib_release_poller(lib);
-			lib->bg_polling = false;
+	tick = (uint64_t)lib->config.tick_us * 1000;
+	pthread_mutex_unlock(&lib->lock);
+	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
+		uint64_t now, until;
+		bool busy;
+		uint64_t last;
+
+		/* HOMA_SAMPLE_FILE: sample_fd is fixed from the start. */
+		if (lib->sample_fd >= 0) {
+			pthread_mutex_lock(&lib->lock);
+			homa_lib_sample(lib);
+			pthread_mutex_unlock(&lib->lock);
+		}
+		now = homa_lib_now();
+		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
+		last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
+
+		if (!busy && !homa_lib_linger(lib)) {
+			pthread_mutex_lock(&lib->lock);
+			if (!lib->poller_busy && !lib->app_waiting) {
+				__atomic_store_n(&lib->poller_busy, true,
+						 __ATOMIC_RELAXED);
+				lib->bg_polling = true;
+				homa_lib_poll_round(lib, 0, NULL);
+				homa_lib_sync_pending(lib);
+				homa_lib_release_poller(lib);
+				lib->bg_polling = false;
+				pthread_mutex_unlock(&lib->lock);
+				continue;
+			}
+			pthread_mutex_unlock(&lib->lock);
+		}
+		until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
+		if (!busy && until <= now) {
+			/* Timers nobody ran while threads linger. */
+			pthread_mutex_lock(&lib->lock);
+			if (!lib->poller_busy)
+				homa_lib_service(lib);
+			until = lib->next_deadline;
+			pthread_mutex_unlock(&lib->lock);
+		}
+		if (until <= now)
+			until = now +
+				tick; /* the poller is about to run them */
+		if (busy && now - last > HOMA_LIB_PARK_AFTER_NS) {
+			homa_lib_bg_sleep(lib, until, true);
 			continue;
 		}
-		if (!lib->poller_busy)
-			homa_lib_service(lib); /* timers while threads linger */
-		pthread_mutex_unlock(&lib->lock);
-		homa_lib_bg_idle(lib);
-		pthread_mutex_lock(&lib->lock);
+		if (until > now + tick)
+			until = now + tick;
+		homa_lib_bg_sleep(lib, until, false);
 	}
-	pthread_mutex_unlock(&lib->lock);
 	return NULL;
 }

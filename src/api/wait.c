@@ -1,12 +1,15 @@
 /*
- * wait.c - how application threads sleep in homa_lib_wait without the
- * poller role: each on its own eventfd in ppoll, listed in lib.waiters,
- * with the signal mask of homa_lib_wait_begin, so that a signal handler
- * interrupts the sleep and the call returns EINTR (spec 9.2, 9.3; a
- * condition variable would restart after the handler).
+ * wait.c - a call's waiting (struct homa_lib_waitctx: spin budget,
+ * signal mask and O_NONBLOCK, both touched only before the first sleep),
+ * and how application threads sleep in homa_lib_wait without the poller
+ * role: each on its own eventfd in ppoll, listed in lib.waiters, with
+ * all signals blocked but its own mask restored atomically by ppoll, so
+ * that a signal handler interrupts the sleep and the call returns EINTR
+ * (spec 9.2, 9.3; a condition variable would restart after the handler).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -47,28 +50,59 @@ static int homa_lib_thread_efd(void)
 	return efd;
 }
 
-void homa_lib_wait_begin(sigset_t *saved)
+void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
+			int nonblock_fd)
 {
-	sigset_t all;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, saved);
+	w->spin_end = homa_lib_now() + (uint64_t)lib->config.poll_usecs * 1000;
+	w->nonblock_fd = nonblock_fd;
+	w->nonblock = -1;
+	w->masked = false;
 }
 
-void homa_lib_wait_end(const sigset_t *saved)
+void homa_lib_wait_done(struct homa_lib_waitctx *w)
 {
-	pthread_sigmask(SIG_SETMASK, saved, NULL);
+	if (w->masked)
+		pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
+	w->masked = false;
+}
+
+int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask)
+{
+	sigset_t all;
+	int fl;
+
+	*mask = NULL;
+	if (!w)
+		return 0;
+	if (w->nonblock_fd >= 0 && w->nonblock < 0) {
+		fl = fcntl(w->nonblock_fd, F_GETFL);
+		w->nonblock = fl >= 0 && (fl & O_NONBLOCK);
+	}
+	if (w->nonblock > 0)
+		return -EAGAIN;
+	if (!w->masked) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &w->saved);
+		w->masked = true;
+	}
+	*mask = &w->saved;
+	return 0;
 }
 
 int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
-		   const sigset_t *sigmask)
+		   struct homa_lib_waitctx *wc)
 {
 	struct homa_lib_waiter w = { homa_lib_thread_efd(), false, NULL };
 	struct homa_lib_waiter **pp;
 	struct pollfd pfd = { w.efd, POLLIN, 0 };
 	struct timespec ts, *tsp = NULL;
+	const sigset_t *sigmask;
 	uint64_t v, now;
 	int n;
+
+	n = homa_lib_wait_sleepy(wc, &sigmask);
+	if (n < 0)
+		return n;
 
 	if (deadline_ns) {
 		now = homa_lib_now();
