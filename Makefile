@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Thin wrapper over CMake: the short commands the README shows.
 #   make            build the library, tools, examples (Release, -O2 -g)
 #                   into build/: needs only a C compiler, make and CMake

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa-echo-client [--raw] [--socket-per-rpc] HOST PORT COUNT SIZE - send
  * COUNT requests of SIZE random bytes to an echo server, one at a time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa-echo-server [--raw] [--ipv6] PORT - serve Homa requests until
  * killed, answering each with the same bytes. A request that cannot be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kv.h - the messages of the key-value example (homa-kv-server,
  * homa-kv-client). A request is a struct kv_hdr, then key_len bytes of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa-kv-client [--raw] [--inflight N] HOST PORT COUNT - exercise a
  * homa-kv-server the way a real client would use Homa: one socket, up to

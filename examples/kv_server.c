@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa-kv-server [--raw] [--ipv6] PORT - a key-value store over Homa (the
  * messages are in kv.h): GET, PUT, DEL and COUNT requests from any

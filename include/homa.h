@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa.h - the public API of libhoma, the user-space Homa transport.
  *

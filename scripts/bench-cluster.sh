@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-cluster.sh - Homa and TCP side by side on the emulated cluster
 # (scripts/cluster.sh): host 1 serves, hosts 2..N send requests drawn from
 # a workload at a share of the server's downlink, so that link is the

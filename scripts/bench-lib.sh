@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-lib.sh - the measures users ask about, Homa against TCP (and plain
 # UDP where it means something), every baseline in the same run, on the
 # same path and with the same waiting policy (homa-bench --wait):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-matrix.sh [SECONDS] [OUT] [WORKLOADS] [LOADS] [EXTRA] - the cluster results of docs/benchmarks.md:
 # W3, W4 and W5 at 50 % and 80 % load, Homa with 8 priorities, Homa with
 # 1 priority and TCP (scripts/bench-cluster.sh for each workload and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-metrics.sh [ROUNDS] [SECONDS] - the cost of the live metrics: the
 # 100-byte round trip of homa-bench (closed loop, one RPC outstanding,
 # Homa over UDP on loopback) with the metrics published (the default,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-micro.sh [RPCS] - the protocol core's cost per RPC, without network
 # or system calls: homa-microbench runs 100-byte round trips between two
 # core instances in memory. Prints round trips per second (wall clock,

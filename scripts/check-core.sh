@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check-core.sh - enforce that src/core stays freestanding: it may include
 # only the headers below (errno.h for the error constants of its contract)
 # and its own headers. Prints offenders and fails if any.

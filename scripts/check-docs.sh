@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check-docs.sh [CC] - the documentation a user reads and copies:
 #  1. every man page of docs/man passes `mandoc -T lint` with no warning
 #     or error (style notes are allowed), says the version of

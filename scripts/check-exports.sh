@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check-exports.sh LIBHOMA_SO HOMA_H - the dynamic symbols libhoma.so
 # defines (nm -D --defined-only, version suffixes and the version node
 # itself left out) must be exactly the functions declared in homa.h: a

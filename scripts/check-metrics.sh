@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check-metrics.sh [SRC_DIR] - every counter of the metrics table is
 # incremented somewhere in SRC_DIR (default: src/ of this tree), and no
 # two counters share a description. Run as the CTest metrics_check

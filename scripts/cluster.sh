@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # cluster.sh - an emulated rack on one machine: N host namespaces joined
 # through a switch namespace, every link shaped with HTB into 8 strict
 # priority classes selected by the IP precedence bits (DSCP priority, the

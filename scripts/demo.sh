@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh - the README's first command (via `make demo`): Homa against
 # TCP with workload W4 at 80 % load. As root, on the emulated cluster with
 # priority queues (scripts/bench-cluster.sh); otherwise on loopback, where

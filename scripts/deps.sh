@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh [build|test|net|demo|ci] - install with apt-get only what this
 # machine is missing for the given purpose, and say what and why.
 # Idempotent; safe to run on every build.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # plot-slowdown.sh DIR WORKLOAD LOAD CONFIG... - P50 and P99 slowdown
 # against message size from DIR/CONFIG.txt tables (homa-bench output),
 # one line per configuration, in the style of the Homa papers' figures.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # soak.sh [MINUTES] - run libhoma under mixed load for MINUTES (default 10;
 # a fraction such as 1 or 0.5 works) and judge whether anything hangs,
 # leaks or fails. SOAK_SECONDS overrides MINUTES.

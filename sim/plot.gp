@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # plot.gp - the look of the P99-slowdown-by-size plots; plot.sh loads it
 # with dir, w and out set and then adds one line per run it found.
 set terminal pngcairo size 1150,600 font ",11" noenhanced

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # plot.sh RESULTS - one PNG per workload (RESULTS/w1.png ...): P99
 # slowdown against message size for every configuration and load found in
 # RESULTS (the CSV files run_published.sh or homa-sim --csv wrote, named

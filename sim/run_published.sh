@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run_published.sh - the published configuration (144 hosts, 9 racks, 4
 # spines, 10/40 Gbit/s) under W1-W5 at 50% and 80% load, for Homa with 8
 # priorities, Homa with 1 priority and the "basic" baseline. One JSON and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_app.c - the open-loop request/response application of every host
  * (see sim_app.h).

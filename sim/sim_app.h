@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_app.h - the application every simulated host runs: an open-loop
  * client that sends requests with Poisson arrivals, sizes drawn from the

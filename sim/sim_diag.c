@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_diag.c - the idle-link diagnostic (see sim_diag.h). It reads the
  * cores' internal structures (homa_impl.h) without calling into them:

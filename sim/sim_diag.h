@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_diag.h - the idle-link diagnostic of homa-sim (--idle-diag-us):
  * every period during the measurement window it looks at every host's

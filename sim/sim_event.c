@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_event.c - the event queue of homa-sim: a timing wheel for the near
  * future in front of a 4-ary heap for the rest (see sim_event.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_event.h - the discrete-event engine of homa-sim: a clock in
  * picoseconds and a queue of pending events ordered by (time, sequence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_host.c - a simulated host's environment table and the bookkeeping
  * that keeps exactly one poll event pending at the core's next deadline.

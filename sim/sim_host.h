@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_host.h - one simulated host: a real instance of the Homa core
  * driven through its environment table. Transmission goes into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_main.c - homa-sim's command line: options into a struct sim_config,
  * one run, the reports. The text report goes to stdout, CSV and JSON to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_net.c - ports, switches, routing and faults of the simulated
  * network (see sim_net.h for the model).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_net.h - the simulated network of homa-sim: hosts' NICs, links and
  * output-queued switches in a leaf-spine topology, with faults.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_report.c - the results of a run as text (stdout), CSV (one row per
  * size bucket) and JSON (everything). Nothing here depends on the wall

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_rng.h - the simulator's random numbers: xoshiro256** seeded through
  * splitmix64. Every consumer (each host's core, each host's workload, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_run.c - building and running one simulation (see sim_run.h).
  *

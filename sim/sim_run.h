@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_run.h - one simulation run: the configuration (everything the
  * command line can set), building the network, hosts and application,

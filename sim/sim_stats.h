@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_stats.h - slowdown statistics. The best possible time of a message
  * is computed from the topology's longest host-to-host path: the packets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_workload.c - reading, sampling and summarizing message-size
  * distributions (see sim_workload.h); homa-bench uses it too.

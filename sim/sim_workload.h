@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_workload.h - message-size distributions: the published workloads
  * W1-W5 (files of "length_bytes relative_frequency" lines after comment

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # summarize.sh RESULTS - one CSV line per run in RESULTS (the JSON files
 # homa-sim --json wrote, named WORKLOAD-LOAD-CONFIG.json): the smallest
 # bucket's P50/P99/P99.9 slowdown, the largest P99 over all buckets,

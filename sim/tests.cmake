@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # The simulator's tests, label "sim": four in-process groups of
 # sim/tests/test_sim.c, and one run of the homa-sim binary whose exit
 # status says whether every end-of-run check passed.

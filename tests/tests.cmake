@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # One line per test program: homa_add_test(NAME SOURCE LABELS...).
 set(T ${CMAKE_CURRENT_SOURCE_DIR})
 homa_add_test(test_wire ${T}/core/test_wire.c unit)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_run.c - homa-run(1): run a program written for the Linux Homa
  * module's socket API over libhoma, unchanged, by preloading

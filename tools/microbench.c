@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * microbench.c - homa-microbench: RPC round trips between two core
  * instances in memory, with no network and no system calls, to measure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pingpong.c - homa-pingpong: the smallest ping-pong we could write, the
  * outside check of homa-bench's baselines (with sockperf for blocking

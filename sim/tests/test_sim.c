@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_sim.c - the simulator's own tests (CTest label "sim"): runs are
  * deterministic (same seed, byte-identical JSON; another seed, another

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * env.c - the names of every HOMA_* environment variable libhoma and its
  * tools read, and a warning for any other: a misspelt HOMA_LNK_MBPS would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi.c - libhoma's part of the kernel API shim (see kapi.h): sockets
  * under the kernel's region rules, descriptors made by dup, getsockname,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi.h - what the preload shim (src/preload) needs from libhoma beyond
  * the public API to give programs written for the kernel module the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lib.c - the process-wide libhoma instance: creation from the HOMA_*
  * environment, the poller role and the background thread (see lib.h for

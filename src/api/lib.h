@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * lib.h - libhoma's internal state: one core instance per process shared
  * by all of the process's Homa sockets, its datapath, the threads that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics_shm.c - the process's Homa counters for people: published live
  * in a shared-memory file for homa-metrics(1) (layout in metrics_shm.h),

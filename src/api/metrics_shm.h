@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics_shm.h - the live metrics of a process: the layout of the file
  * that libhoma keeps in shared memory (/dev/shm/homa-metrics-PID) and that

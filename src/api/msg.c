@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * msg.c - sending and receiving: homa_sendmsg and homa_recvmsg with the
  * argument rules and errno of spec/protocol.md 9.2-9.3, blocking through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * poller.c - who drives the datapath. At most one thread at a time holds
  * the poller role: it reads packets, feeds them to the core and runs the

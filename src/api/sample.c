@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sample.c - HOMA_SAMPLE_FILE: once a second the background thread
  * appends one line to that file describing the process's RPCs, so that a

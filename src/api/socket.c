@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socket.c - the socket calls of libhoma: homa_socket, homa_bind,
  * homa_setsockopt/getsockopt, homa_ioctl, homa_shutdown, homa_close, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wait.c - a call's waiting (struct homa_lib_waitctx: spin budget,
  * signal mask and O_NONBLOCK, both touched only before the first sleep),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - defaults, validation and setting by name of struct
  * homa_config.

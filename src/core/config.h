@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.h - the configuration of one Homa instance: every parameter of
  * spec/protocol.md section 10 that applies outside the kernel, with the

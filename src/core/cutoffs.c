@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cutoffs.c - unscheduled priority cutoffs (spec/protocol.md 7).
  *

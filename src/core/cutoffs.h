@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cutoffs.h - unscheduled priority cutoffs (spec/protocol.md 7): applying
  * a cutoff vector, the sender's choice of level, and computing cutoffs

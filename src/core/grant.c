@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * grant.c - the receiver's grant scheduler (spec/protocol.md 4).
  *

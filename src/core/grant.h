@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * grant.h - the receiver's grant scheduler (spec/protocol.md 4): which
  * incoming messages may receive more data, how much, and at what priority.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa.c - one Homa instance: creation and teardown, the environment's
  * memory wrappers (with accounting), run-time configuration, control

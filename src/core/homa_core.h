@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_core.h - the entry points of the sans-I/O Homa protocol core.
  *

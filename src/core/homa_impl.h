@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_impl.h - the core's internal structures, shared by its modules and
  * by nothing else (hosts see only homa_core.h).

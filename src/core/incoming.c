@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * incoming.c - the receiving side: homa_input decodes a packet, finds its
  * socket and RPC, and dispatches by type (spec/protocol.md 3.3); incoming

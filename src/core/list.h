@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * list.h - intrusive circular doubly linked lists, the one container the
  * core uses for queues (RPCs of a socket, ready queues, throttled messages).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.c - names and descriptions of the core's counters, the
  * library's datapath counters and the gauges, generated from the single

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * metrics.h - the core's counters. Every drop, error path and unusual event
  * increments one named counter here; hosts read them as name/value pairs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ops.c - the socket operations an application performs: send a request
  * or a reply, receive a ready message (returning bpages), abort client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * outgoing.c - the sending side: copying a message in, cutting it into
  * DATA packets, SRPT among outgoing messages through the pacer and its NIC

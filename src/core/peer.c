@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer.c - the table of remote hosts (spec/protocol.md 12). A peer holds
  * what the instance knows about a host across RPCs: acks owed to it, its

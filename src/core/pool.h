@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pool.h - the receive buffer pool of one socket (spec/protocol.md 8).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reasm.c - reassembly bookkeeping of one incoming message.
  *

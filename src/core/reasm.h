@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * reasm.h - reassembly state of one incoming message: the highest byte
  * received and an ordered list of gaps below it (spec/protocol.md 3.4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rpc.c - RPC records: creation (client and server side), lookup by id,
  * the ready queue, ending (unlink at once, reclaim later) and the reaper.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sock.c - Homa sockets: ports (server ports by bind, client ports
  * allocated from 32768 up), server mode, the receive region, shutdown and

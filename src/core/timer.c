@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timer.c - the tick (spec/protocol.md 6.1): detects silence, requests
  * retransmission, times RPCs out, sends NEED_ACK for unacknowledged

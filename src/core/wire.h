@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wire.h - the Homa wire format: host-order views of every packet type,
  * encoding into a caller's buffer, and decoding with validation.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * datapath.h - the one interface between libhoma and the network: UDP
  * (udp.c) and raw IP protocol 146 (raw.c) implement it. A datapath owns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dp_batch.c - the transmit batch shared by the datapaths: packets the
  * core hands over are copied into one contiguous buffer (the core's

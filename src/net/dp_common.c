@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dp_common.c - address conversion and the Homa checksum, shared by the
  * UDP and raw datapaths, with their per-thread receive buffers and the

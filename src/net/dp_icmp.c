@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dp_icmp.c - ICMP port-unreachable for requests that reach a socket not
  * in server mode (spec 2: "the packet is dropped and an ICMP

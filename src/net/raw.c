@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * raw.c - the raw IP protocol 146 datapath (opt-in, needs CAP_NET_RAW):
  * the exact wire format of Linux Homa, so this library can talk to hosts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udp.c - the UDP datapath (default, unprivileged). A Homa socket's port
  * is the port of one UDP socket; each UDP payload is one Homa packet, byte

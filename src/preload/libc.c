@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libc.c - where libhoma's own system calls go inside the shim. The shim's
  * copy of libhoma is built from libhoma.a with every interposed name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * preload.c - the socket calls of libhoma-preload.so on Homa descriptors:
  * socket, bind, connect, sendmsg/sendto/send/write, recvmsg/recvfrom/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * preload.h - libhoma-preload.so: the kernel's Homa socket API for
  * unmodified programs (LD_PRELOAD, see homa-run(1) and homa(7)). The shim

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * preload_fd.c - descriptors in libhoma-preload.so: close, dup, dup2,
  * dup3, fcntl(F_DUPFD...), close_range on Homa descriptors, and fork.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_bench.c - homa-bench's arithmetic and argument checking: workload
  * loading and sampling (the mean of samples matches each distribution's

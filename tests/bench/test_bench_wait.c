@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_bench_wait.c - homa-bench's waiting policy (--wait): parsing and
  * its errors, --help and --version, the policy in the text report and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core_faults.c - host failures and resource exhaustion on the test
  * network: a server killed in the middle of a stream (its clients' RPCs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core_hostile.c - malformed and malicious packets injected into
  * live instances of the core on the test network while real RPCs run.

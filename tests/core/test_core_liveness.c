@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core_liveness.c - no RPC waits without an end or a sign on the test
  * network: an INET6 server answers IPv4 clients (the reply used to fail

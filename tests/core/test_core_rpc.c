@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core_rpc.c - the socket operations of the core (homa_core.h) and
  * the RPC lifecycle between two instances connected back to back: every

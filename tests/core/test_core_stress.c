@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core_stress.c - the protocol core under load on the test network:
  * thousands of RPCs among 4 hosts, sizes from 1 byte to 1,000,000 drawn

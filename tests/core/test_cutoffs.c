@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_cutoffs.c - unit tests for src/core/cutoffs.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_grant.c - unit tests for src/core/grant.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_interop.c - the core against the Linux Homa kernel module's own
  * packets, as captured in tests/data/interop/ (see its README: the kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_metrics.c - the table of counters and gauges (src/core/metrics.c):
  * every entry named once with a description, index and name agree, and

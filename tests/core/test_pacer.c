@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_pacer.c - the sender's NIC backlog model and pacer (spec 5), on one
  * core instance whose transmissions are captured: admission while the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_reasm.c - unit tests for src/core/reasm.c.
  *

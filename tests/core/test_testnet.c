@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_testnet.c - tests of the test network itself (tests/support):
  * determinism (one seed, one run: same event trace and same completion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_api.c - libFuzzer target for the public API (include/homa.h):
  * every call of homa.h with arguments taken from the input, over the

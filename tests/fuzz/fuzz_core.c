@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_core.c - libFuzzer target feeding arbitrary packet sequences into a
  * live core: one instance with a server socket and a client socket with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh BINARY CORPUS SECONDS - run one libFuzzer target for a bounded time
 # on a scratch copy of its committed seed corpus. Fails on any finding and
 # prints the number of executions reached.

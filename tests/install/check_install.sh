@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # check_install.sh BUILD_DIR - install a built tree into a temporary prefix
 # and check what a user of the installed libhoma gets: the libraries, the
 # header, the man pages (one per call, homa.7 listing every parameter of

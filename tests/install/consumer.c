@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * consumer.c - a program built against an installed libhoma by
  * check_install.sh (once through pkg-config, once through CMake's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # homa-run itself: the choice between the kernel's Homa and libhoma
 # (HOMA_PRELOAD, HOMA_DEBUG, a faked native kernel), statically linked
 # programs refused, scripts, missing programs, HOMA_* reaching libhoma.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_echo.c - an echo server and its client, written only against the
  * Linux Homa module's socket API (see kapi_util.h), run under homa-run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_errors.c - the kernel module's errno for every call on a Homa
  * socket (spec 8 and 9), one table row each, through the kernel API only

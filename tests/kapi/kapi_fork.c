@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_fork.c - process life under the shim, through the kernel API only
  * (see kapi_util.h): a forked child gets EBADF on the Homa sockets it

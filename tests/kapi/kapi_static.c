@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_static.c - a statically linked program using the kernel API: the
  * preload cannot reach it, and homa-run must refuse to run it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_util.c - helpers of the kernel-API test programs (see kapi_util.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * kapi_util.h - helpers of the kernel-API test programs (tests/kapi). They
  * use only the Linux Homa module's socket API: socket(..., IPPROTO_HOMA),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The kernel-API programs under homa-run over one datapath and IP version:
 #   run.sh HOMA_RUN TESTDIR udp|raw 4|6
 # kapi_echo's server and client, the errno table (kapi_errors), fork and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # cluster_smoke.sh - a short Homa-vs-TCP run on the emulated cluster (at
 # most a minute): both protocols complete RPCs with no errors and the
 # reports, JSON and plot are written. Needs root; skips (77) otherwise

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # dualstack.sh ECHO_SERVER ECHO_CLIENT - an AF_INET6 Homa server answers
 # IPv4 clients through their IPv4-mapped addresses, on both datapaths
 # (loopback). Before the fix its homa_reply failed with EAFNOSUPPORT and

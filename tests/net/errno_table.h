@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * errno_table.h - the fixture shared by the errno table tests
  * (test_net_errno.c, test_net_errno_msg.c): a fresh set of descriptors of

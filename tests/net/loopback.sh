@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # loopback.sh RPC_PEER DATAPATH FAMILY [COUNT] - two processes on loopback:
 # an rpc_peer server and an rpc_peer client running COUNT (10,000) RPCs
 # over DATAPATH (udp or raw) and FAMILY (4 or 6), every byte checked by

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # loss.sh RPC_PEER DATAPATH [COUNT_1PCT] [COUNT_10PCT] - two network
 # namespaces joined by a veth pair (segmentation offloads off, so every
 # packet is wire-size), an rpc_peer server in one and a client in the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # metrics.sh RPC_PEER HOMA_METRICS DOC - the live metrics over loopback
 # UDP (no root needed): an rpc_peer server and a client under load publish
 # /dev/shm/homa-metrics-PID (mode 0600); homa-metrics --json prints valid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * net_util.c - the network tests' shared helpers (see net_util.h): the
  * byte pattern, size mixes, the recording RPC server, the windowed client

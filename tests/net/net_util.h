@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * net_util.h - helpers shared by the network tests of libhoma (label net):
  * the test's application protocol (a request carries a serial number and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # netns_pair.sh - sourced by the namespace tests (loss.sh,
 # unreachable.sh): the skip rule and two namespaces joined by a veth.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rpc_peer.c - one end of the network tests' RPC traffic, run as its own
  * process by the shell tests (loopback.sh, loss.sh) and test_net_kill:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_dp_batch.c - the transmit batch of the datapaths (src/net/dp_batch.c)
  * over a real loopback UDP socket: small payloads are copied when queued,

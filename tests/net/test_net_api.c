@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_api.c - libhoma's behaviour beyond single calls, over loopback:
  *

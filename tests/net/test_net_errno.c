@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_errno.c - every call of libhoma's API against a table of bad
  * inputs, each with the errno that spec/protocol.md section 9 (and the

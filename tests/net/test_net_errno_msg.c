@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_errno_msg.c - the errno tables of homa_sendmsg, homa_recvmsg,
  * homa_ioctl (HOMAIOCINFO, HOMAIOCABORT and its padding), homa_shutdown

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_errno_ptr.c - every pointer argument of every call of homa.h,
  * NULL and with a length that does not fit, against the errno homa(7)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_garbage.c - 100,000 garbage packets sent to a server's port
  * while real RPCs run, over loopback, in one process.

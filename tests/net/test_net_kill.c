@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_kill.c - a server killed with SIGKILL in the middle of a
  * stream of RPCs, over loopback, then restarted on the same port.

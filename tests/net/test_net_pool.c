@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_pool.c - receive pool exhaustion over loopback (spec 8,
  * "stall, not drop"). A server socket registers the smallest region the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_procs.c - many client processes against one libhoma server over
  * loopback: no RPC may ever be taken for another process's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_spin.c - a thread that busy-polls in homa_recvmsg does not
  * hold back signals (issue 14): with poll_usecs of a second the waiting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_net_threads.c - libhoma under threads, in one process over
  * loopback (also built with ThreadSanitizer as test_net_threads_tsan):

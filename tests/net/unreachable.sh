@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # unreachable.sh ECHO_CLIENT - ICMP errors from another host end the RPCs
 # with the errno of spec 6.4, on both datapaths and both IP versions. Two
 # network namespaces joined by a veth pair; the client runs in A, and B

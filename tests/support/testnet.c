@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testnet.c - the deterministic test network: hosts and their
  * environments, the link and fault model, kill/restart and the hooks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testnet.h - a deterministic simulated network of Homa core instances for
  * the core's integration tests.

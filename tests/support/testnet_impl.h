@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * testnet_impl.h - the test network's internal structures, shared by
  * testnet.c (hosts, links, faults) and tnevent.c (events, clock, checks)

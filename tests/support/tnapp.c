@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnapp.c - the test application on the test network (see tnapp.h):
  * sockets, receiving, verifying and answering, sending. The RPC list,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnapp.h - the test application that runs on the test network: a server
  * socket per host that answers every request, client sockets that issue a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnapp_impl.h - the test application's internal structures, shared by
  * tnapp.c (sockets, receive and send paths) and tnapp_list.c (RPC list,

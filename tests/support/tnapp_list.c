@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnapp_list.c - the test application's RPC list (queueing, start, run,
  * results and the exactly-once assertion), message content, bpage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnevent.c - the test network's clock and event queue: a binary heap
  * ordered by (time, sequence number), the execution of each kind of event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnpcap.c - reading pcap and pcapng captures for the interop tests (see
  * tnpcap.h). The whole file is read into memory (captures of tests are a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnpcap.h - a reader of packet captures for the interop tests: classic
  * pcap (either byte order, microsecond or nanosecond stamps) and pcapng

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnwork.c - message-size distributions for the tests (tnwork.h): the
  * simulator's workload module (sim_workload.c) sampled with the test

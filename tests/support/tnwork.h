@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tnwork.h - message-size distributions for the integration tests: the
  * published workloads (data/workloads/w*.txt: "length relative_frequency"

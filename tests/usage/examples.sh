@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # examples.sh BIN_DIR - the examples a user copies, run as the README
 # shows them, over loopback: the key-value client against its server
 # (2000 keys, 32 RPCs in flight: PUT, GET and check, DEL, GET, a private

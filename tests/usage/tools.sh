@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tools.sh BIN_DIR VERSION - what a new user sees from the tools, without
 # the network: every tool of examples/, sim/ and homa-microbench answers --help (exit 0,
 # a usage line) and --version (exit 0, the project's VERSION); bad

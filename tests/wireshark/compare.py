@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """compare.py - check the Wireshark dissector against the wire decoder.
 
   compare.py TSHARK HOMA_LUA HOMA_PCAP_DUMP [--expect TYPES] [--pref P]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make_captures.sh RPC_PEER DISSECTOR OUTDIR - record the project's test
 # captures of tests/data/captures/ (run once by hand; the files are
 # committed): for each datapath (udp, raw) and IP version (4, 6), an

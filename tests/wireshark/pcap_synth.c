@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcap_synth.c - write a capture (pcap, raw IP link type) of hand-made
  * Homa packets for the dissector tests: one valid packet of every type

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh DUMP LUA captures [--expect TYPES] FILE...
 # run.sh DUMP LUA synth PCAP_SYNTH
 # The dissector tests (see compare.py): the first form compares the

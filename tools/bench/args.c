@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * args.c - command-line parsing for homa-bench, with a clear message for
  * every mistake.

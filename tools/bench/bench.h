@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench.h - homa-bench: one harness driving Homa and TCP the same way.
  * A protocol implements the small table below; the client engine

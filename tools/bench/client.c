@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * client.c - the client engine of homa-bench, the same for every
  * protocol: a calibration run (one RPC at a time, sizes across the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * files.c - homa-bench's files: the calibration table (so every client of
  * a cluster run uses one unloaded baseline), raw samples (size and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c - homa-bench entry point: parse arguments, run a server or the
  * client engine. See bench.h and `homa-bench` without arguments.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peers.c - `homa-bench peers`: the memory-per-peer measure. Opens
  * --count client sockets to one server, completes one 100-byte RPC on

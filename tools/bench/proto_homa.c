@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto_homa.c - homa-bench over libhoma: the client tags each request
  * with its slot in the completion cookie; the server answers every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto_tcp.c - homa-bench over TCP: one persistent connection per
  * client-server pair (TCP_NODELAY), length-prefixed messages with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proto_udp.c - homa-bench over plain UDP, the baseline for small
  * messages: each request and response is one datagram starting with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stats.h - homa-bench results: latencies per size bucket, percentiles,
  * slowdown against an unloaded calibration of the same setup, and the

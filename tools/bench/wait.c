@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wait.c - homa-bench's waiting policy (--wait), the same for every
  * protocol: "spin[=USECS]" polls without blocking for a budget (default

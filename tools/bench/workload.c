@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * workload.c - loading, truncating and sampling message-size
  * distributions for homa-bench.

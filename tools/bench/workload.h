@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * workload.h - message-size distributions for homa-bench: the W1-W5
  * workloads of the Homa papers (data/workloads/wN.txt: lines of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_metrics.c - homa-metrics(1): the Homa counters of a running
  * process, like top: rates per second and derived figures, every counter

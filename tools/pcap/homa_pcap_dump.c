@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_pcap_dump.c - homa-pcap-dump: print what the project's wire decoder
  * (homa_wire_decode, src/core/wire.c) reads from every Homa packet of a

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- homa.lua - Wireshark/tshark dissector for the Homa transport, in the wire
 -- format of today's Linux Homa module (full build) and of this project
 -- (spec/protocol.md section 1; the C twin is src/core/wire.c, and the test
