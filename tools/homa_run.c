@@ -226,6 +226,9 @@ int main(int argc, char **argv)
 		 (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
 		homa_run_usage(stdout);
 		return 0;
+	} else if (i < argc && !strcmp(argv[i], "--version")) {
+		printf("homa-run %s\n", HOMA_TOOL_VERSION);
+		return 0;
 	}
 	if (i >= argc) {
 		homa_run_usage(stderr);

@@ -76,6 +76,18 @@ int main(int argc, char **argv)
 	size_t size = argc > 7 ? (size_t)atol(argv[7]) : 100;
 	int fd, one = 1;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("homa-pingpong %s\n", HOMA_TOOL_VERSION);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: homa-pingpong server udp|tcp PORT [spin|block]\n"
+		       "       homa-pingpong client udp|tcp HOST PORT SECONDS "
+		       "[spin|block] [SIZE]\n"
+		       "  a minimal ping-pong: the baseline homa-bench's UDP "
+		       "and TCP\n  round trips are checked against\n");
+		return 0;
+	}
 	if ((!server && (argc < 6 || strcmp(argv[1], "client"))) ||
 	    (!udp && strcmp(argv[2], "tcp")) ||
 	    (!spin && strcmp(wait, "block")) || !size || size > PP_MAX_SIZE) {

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
 # tools.sh BIN_DIR VERSION - what a new user sees from the tools, without
-# the network: every tool of examples/, sim/ and homa-microbench answers --help (exit 0,
+# the network: every tool of build/bin (examples/, sim/, tools/) answers --help (exit 0,
 # a usage line) and --version (exit 0, the project's VERSION); bad
 # arguments are named (a bad port is not "cannot resolve HOST", an
 # unknown workload lists the valid ones) with exit 2; a misspelt HOMA_*
@@ -18,7 +18,8 @@ bad() {
 ok() { echo "ok   $*"; }
 
 for tool in homa-echo-client homa-echo-server homa-kv-client homa-kv-server \
-	homa-sim homa-microbench; do
+	homa-sim homa-microbench homa-bench homa-metrics homa-pcap-dump \
+	homa-pingpong homa-run; do
 	out=$("$bin/$tool" --help 2>&1)
 	rc=$?
 	if [ $rc -eq 0 ] && [[ $out == usage:* ]]; then

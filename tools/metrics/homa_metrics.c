@@ -396,7 +396,13 @@ int main(int argc, char **argv)
 	int cur = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(hm_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("homa-metrics %s\n", HOMA_TOOL_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--all") == 0) {
 			all = true;

@@ -409,6 +409,18 @@ int main(int argc, char **argv)
 	uint32_t len, link;
 	int ret;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: homa-pcap-dump FILE\n"
+		       "  print what the project's wire decoder reads from "
+		       "each "
+		       "Homa packet\n  of a pcap or pcapng capture (IP 146 or "
+		       "Homa in UDP)\n");
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("homa-pcap-dump %s\n", HOMA_TOOL_VERSION);
+		return 0;
+	}
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: homa-pcap-dump FILE\n");
 		return 2;
