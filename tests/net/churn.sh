@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # churn.sh RPC_PEER DATAPATH MODE [CLIENTS] [WAVE] - client churn against
 # one server (issue 15): CLIENTS (200) rpc_peer client processes in waves
 # of WAVE (20) concurrent, in namespace A, against one rpc_peer server in
