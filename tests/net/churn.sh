@@ -218,6 +218,12 @@ ip netns exec "$B" nft list chain inet homa_churn pre | grep -o 'packets [0-9]*.
 	sed 's/^/dropped in B: /'
 [ "$MODE" = silent ] && ip netns exec "$A" nft list chain inet homa_churn out |
 	grep -o 'packets [0-9]*' | sed 's/^/ICMP port unreachable suppressed in A: /'
+# What ended the server's RPCs (rpc_peer prints its metrics on SIGTERM).
+kill -TERM "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+spid=
+grep -aE '(server_rpc_timeouts|server_ack_timeouts|icmp|sent_need_ack)' "$out/server" |
+	tr -s ' \t' ' ' | sed 's/^/server: /'
 echo "runtime $((($(date +%s%N) - start) / 1000000)) ms (seed $SEED)"
 if [ $fail = 0 ]; then
 	echo "ok: every survivor's RPCs byte-exact; the server back to 0 RPCs, alloc_bytes and RSS within bounds; nothing sent afterwards"
