@@ -42,7 +42,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
 	wait 2>/dev/null
-	nt_pair_down
+	[ -n "${A:-}" ] && nt_pair_down
 	rm -rf "$out"
 }
 trap cleanup EXIT
