@@ -192,3 +192,12 @@ set_tests_properties(exports_check PROPERTIES LABELS unit TIMEOUT 30)
 add_test(NAME metrics_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-metrics.sh
          ${CMAKE_SOURCE_DIR}/src)
 set_tests_properties(metrics_check PROPERTIES LABELS unit TIMEOUT 30)
+# Churn (issue 15, point 4): 200 client processes, half SIGKILLed mid-RPC,
+# against one server at 1 % loss; the server back to 0 RPCs and its memory
+# baseline, and silent towards the departed clients (tests/net/churn.sh).
+foreach(mode icmp silent)
+  homa_add_net_test(net_churn_udp_${mode} 120 bash ${T}/net/churn.sh
+                    $<TARGET_FILE:rpc_peer> udp ${mode})
+endforeach()
+homa_add_net_test(net_churn_raw_silent 120 bash ${T}/net/churn.sh
+                  $<TARGET_FILE:rpc_peer> raw silent)
