@@ -1,58 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * homa.c - one Homa instance: creation and teardown, the environment's
- * memory wrappers (with accounting), run-time configuration, control
- * packet transmission, and homa_poll, which runs whatever is due.
+ * homa.c - the top of the core's stack: one Homa instance, its creation
+ * and teardown, run-time configuration, usage, and homa_poll, which runs
+ * whatever is due (timer, automatic cutoffs, reaper, pacer, nudges).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "homa_impl.h"
-
-void *homa_alloc(struct homa *homa, size_t bytes)
-{
-	void *p = homa->env.alloc(homa->env.ctx, bytes);
-
-	if (p)
-		homa->alloc_bytes += bytes;
-	return p;
-}
-
-void homa_free(struct homa *homa, void *ptr, size_t bytes)
-{
-	if (!ptr)
-		return;
-	homa->alloc_bytes -= bytes;
-	homa->env.free(homa->env.ctx, ptr, bytes);
-}
-
-static void *homa_menv_alloc(void *ctx, size_t bytes)
-{
-	return homa_alloc(ctx, bytes);
-}
-
-static void homa_menv_free(void *ctx, void *ptr, size_t bytes)
-{
-	homa_free(ctx, ptr, bytes);
-}
-
-/* homa_prio_map() - the network priority for internal level. */
-uint8_t homa_prio_map(const struct homa *homa, int level)
-{
-	if (level < 0)
-		level = 0;
-	if (level >= HOMA_MAX_PRIORITIES)
-		level = HOMA_MAX_PRIORITIES - 1;
-	return (uint8_t)homa->config.priority_map[level];
-}
-
-/* homa_high_prio() - level for FIFO grants and buffer-wakeup RESENDs. */
-int homa_high_prio(const struct homa *homa)
-{
-	return homa->config.num_priorities <= 2
-		       ? 0
-		       : (int)homa->config.num_priorities - 2;
-}
 
 static void homa_grant_send_cb(void *ctx, struct homa_grant_msg *m,
 			       uint32_t offset, int priority)
@@ -66,49 +21,6 @@ static void homa_grant_send_cb(void *ctx, struct homa_grant_msg *m,
 	pkt.u.grant.priority = (uint8_t)priority;
 	homa_send_ctrl((struct homa *)ctx, rpc->peer, rpc->hsk->port,
 		       rpc->dport, rpc->id, &pkt);
-}
-
-/*
- * homa_send_ctrl() - encode and transmit a control packet to peer at the
- * highest level. pkt->common.type and the body must be set.
- */
-void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
-		    uint16_t dport, uint64_t sender_id,
-		    struct homa_wire_pkt *pkt)
-{
-	uint8_t hdr[HOMA_WIRE_MAX_HEADER_BYTES];
-	struct homa_out_pkt out;
-	int len;
-
-	pkt->common.sport = sport;
-	pkt->common.dport = dport;
-	pkt->common.sender_id = sender_id;
-	len = homa_wire_encode(pkt, hdr, sizeof(hdr));
-	if (len < 0)
-		return;
-	out.dst = &peer->addr;
-	out.sport = sport;
-	out.dport = dport;
-	out.priority =
-		homa_prio_map(homa, (int)homa->config.num_priorities - 1);
-	out.type = pkt->common.type;
-	out.hdr = hdr;
-	out.hdr_bytes = (uint32_t)len;
-	out.payload = NULL;
-	out.payload_bytes = 0;
-	homa->metrics
-		.v[HOMA_M_sent_data + (pkt->common.type - HOMA_PKT_TYPE_MIN)]++;
-	/* Control packets take link time too: the pacer must count them, or
-	 * a host receiving at full rate (a GRANT per DATA) overfills its own
-	 * uplink. IP header by address family, Ethernet framing 42. */
-	if (!peer->local)
-		homa_nic_charge(
-			homa,
-			(uint64_t)len +
-				(homa_addr_is_v4(&peer->addr) ? 20 : 40) +
-				(uint64_t)homa->config.extra_header_bytes + 42,
-			homa->now_ns);
-	homa->env.xmit(homa->env.ctx, &out);
 }
 
 /* Apply config.unsched_cutoffs/num_priorities: normalize, bump version. */

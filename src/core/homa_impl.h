@@ -191,15 +191,6 @@ static inline bool homa_addr_is_v4(const struct homa_addr *a)
 	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
 }
 
-/* ---- homa.c ---- */
-void *homa_alloc(struct homa *homa, size_t bytes);
-void homa_free(struct homa *homa, void *ptr, size_t bytes);
-uint8_t homa_prio_map(const struct homa *homa, int level);
-int homa_high_prio(const struct homa *homa);
-void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
-		    uint16_t dport, uint64_t sender_id,
-		    struct homa_wire_pkt *pkt);
-
 /* ---- peer.c ---- */
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create);
@@ -215,9 +206,6 @@ void homa_peer_destroy_all(struct homa *homa);
 
 /* ---- sock.c ---- */
 struct homa_sock *homa_sock_find(struct homa *homa, uint16_t port);
-/* Payload bytes of a full DATA packet on a route of mtu bytes. */
-uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id);
 void homa_sock_check_stalled(struct homa_sock *hsk);
 
 /* ---- rpc.c ---- */
@@ -247,7 +235,6 @@ void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);
 uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns);
-void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);
 void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc);
 /* homa_pacer_resort() - rpc's place in the pacer's order may have changed
  * (bytes sent, or a nudge began or ended); move it if it is on the list. */
@@ -264,5 +251,7 @@ void homa_request_retrans(struct homa_rpc *rpc);
 
 /* ---- timer.c ---- */
 void homa_timer(struct homa *homa, uint64_t now_ns);
+
+#include "base.h"
 
 #endif /* HOMA_CORE_IMPL_H */

@@ -30,17 +30,6 @@ static uint64_t homa_wire_cost(const struct homa_sock *hsk, uint32_t payload)
 	       (uint64_t)hsk->homa->config.extra_header_bytes + 42;
 }
 
-/* Charge a packet to the NIC backlog estimate: time at 99% of link rate. */
-void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns)
-{
-	/* ns = bytes * 8 bits * 1000 / Mbps, inflated by 1%: 8080 / Mbps */
-	uint64_t cost = wire_bytes * 8080 / (uint64_t)homa->config.link_mbps;
-
-	if (homa->link_idle_ns < now_ns)
-		homa->link_idle_ns = now_ns;
-	homa->link_idle_ns += cost;
-}
-
 static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
 {
 	return homa->link_idle_ns <

@@ -29,22 +29,6 @@ struct homa_sock *homa_sock_find(struct homa *homa, uint16_t port)
 	return NULL;
 }
 
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id)
-{
-	struct homa *homa = hsk->homa;
-
-	if (homa->env.wake)
-		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
-}
-
-uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
-{
-	int64_t iph = v4 ? 20 : 40;
-
-	return (uint32_t)(mtu - iph - homa->config.extra_header_bytes -
-			  HOMA_WIRE_DATA_BYTES);
-}
-
 static int homa_sock_new(struct homa *homa, int family, uint16_t port,
 			 void *sock_ctx, struct homa_sock **out)
 {
@@ -212,11 +196,6 @@ void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns)
 bool homa_sock_readable(const struct homa_sock *hsk)
 {
 	return hsk->shutdown || !homa_list_empty(&hsk->ready);
-}
-
-bool homa_sock_writable(const struct homa_sock *hsk)
-{
-	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
 }
 
 /*
