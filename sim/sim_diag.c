@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "homa_impl.h"
+#include "rpc.h"
+#include "sock.h"
 #include "sim_diag.h"
 #include "sim_run.h"
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
 
 void *homa_alloc(struct homa *homa, size_t bytes)
 {

@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "peer.h"
+#include "rpc.h"
+#include "outgoing.h"
+#include "timer.h"
 
 static void homa_grant_send_cb(void *ctx, struct homa_grant_msg *m,
 			       uint32_t offset, int priority)

@@ -10,7 +10,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "msgin.h"
+#include "outgoing.h"
+#include "peer.h"
+#include "rpc.h"
+#include "sock.h"
 
 #define HOMA_M_DROP(homa, name) ((homa)->metrics.v[HOMA_M_##name]++)
 
@@ -21,93 +26,6 @@ _Static_assert(HOMA_M_drop_data_range - HOMA_M_drop_short ==
 _Static_assert(HOMA_M_recv_ack - HOMA_M_recv_data ==
 		       HOMA_PKT_ACK - HOMA_PKT_DATA,
 	       "packet types and receive counters out of step");
-
-/*
- * homa_msgin_init() - first packet of an incoming message: length and
- * the sender's unscheduled bytes. Tries to get buffers at once; without
- * them the message stalls (spec 8). Errors: -ENOMEM.
- */
-int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
-		    uint64_t now_ns)
-{
-	struct homa *homa = rpc->hsk->homa;
-	struct homa_msgin *in = &rpc->in;
-	uint32_t pages = homa_pool_pages_needed(length);
-
-	in->bpages = homa_alloc(homa, pages * sizeof(uint32_t));
-	if (!in->bpages)
-		return -ENOMEM;
-	in->bpages_cap = pages;
-	in->num_bpages = 0;
-	in->length = (int32_t)length;
-	in->birth_ns = now_ns;
-	homa_reasm_init(&in->reasm, length);
-	in->grant.peer = &rpc->peer->gpeer;
-	in->grant.length = length;
-	in->grant.granted = incoming < length ? incoming : length;
-	in->grant.birth_ns = now_ns;
-	in->need_grants = in->grant.granted < length;
-	if (homa_msgin_alloc_bufs(rpc, now_ns) < 0) {
-		struct homa_list *pos;
-
-		/* Stall, shortest message first. */
-		homa_list_for_each(pos, &rpc->hsk->stalled)
-		{
-			struct homa_rpc *o = homa_container_of(
-				pos, struct homa_rpc, in.stall_link);
-			if (o->in.length > rpc->in.length)
-				break;
-		}
-		homa_list_insert_after(pos->prev, &in->stall_link);
-		homa->metrics.v[HOMA_M_pool_stalls]++;
-	}
-	return 0;
-}
-
-/*
- * homa_msgin_alloc_bufs() - lay the message out in the pool and, if it
- * needs grants, hand it to the scheduler. -ENOMEM if the pool is full.
- */
-int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
-{
-	struct homa *homa = rpc->hsk->homa;
-	struct homa_msgin *in = &rpc->in;
-
-	if (!rpc->hsk->pool.region ||
-	    homa_pool_alloc_msg(&rpc->hsk->pool, (uint32_t)in->length, now_ns,
-				in->bpages) < 0)
-		return -ENOMEM;
-	in->num_bpages = homa_pool_pages_needed((uint32_t)in->length);
-	homa_list_del(&in->stall_link);
-	if (in->need_grants) {
-		in->grant.local = rpc->peer->local;
-		homa_grant_add(&homa->grant, &in->grant, now_ns);
-	}
-	return 0;
-}
-
-/* homa_msgin_destroy() - give back pages not handed to the app, free the
- * reassembly state. Idempotent. */
-void homa_msgin_destroy(struct homa_rpc *rpc)
-{
-	struct homa *homa = rpc->hsk->homa;
-	struct homa_msgin *in = &rpc->in;
-
-	if (in->num_bpages) {
-		homa_pool_release(&rpc->hsk->pool, in->bpages, in->num_bpages);
-		in->num_bpages = 0;
-		if (!homa_list_empty(&rpc->hsk->stalled))
-			homa_sock_check_stalled(rpc->hsk);
-	}
-	if (in->bpages) {
-		homa_free(homa, in->bpages, in->bpages_cap * sizeof(uint32_t));
-		in->bpages = NULL;
-	}
-	if (in->length >= 0) {
-		homa_reasm_destroy(&in->reasm, &homa->menv);
-		in->length = -1;
-	}
-}
 
 /* Copy payload for message bytes [off, off+n) into the pool pages. */
 static void homa_copy_in(struct homa_rpc *rpc, uint32_t off, const uint8_t *src,
@@ -463,7 +381,7 @@ static void homa_need_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	    (rpc->state != HOMA_RPC_INCOMING ||
 	     rpc->in.reasm.bytes_remaining)) {
 		/* We do not have the whole response: ask for it instead. */
-		homa_request_retrans(rpc);
+		homa_msgin_request_retrans(rpc);
 		return;
 	}
 	homa_send_ack(homa, peer, hsk->port, p->common.sport, id);
@@ -607,32 +525,6 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 	homa_dispatch(hsk, src, &p);
 	if (!homa_list_empty(&homa->throttled))
 		homa_pacer_run(homa, now_ns);
-}
-
-/*
- * homa_request_retrans() - ask the sender of rpc's incoming message for
- * what is missing (spec 6.2): everything if nothing arrived, else each
- * gap and the granted tail.
- */
-void homa_request_retrans(struct homa_rpc *rpc)
-{
-	struct homa *homa = rpc->hsk->homa;
-	struct homa_msgin *in = &rpc->in;
-	int level = (int)homa->config.num_priorities - 1;
-	uint32_t granted;
-
-	if (in->length < 0) {
-		homa_send_resend(rpc, 0, HOMA_WIRE_RESEND_ALL, level);
-		return;
-	}
-	for (uint32_t i = 0; i < in->reasm.num_gaps; i++)
-		homa_send_resend(
-			rpc, in->reasm.gaps[i].start,
-			in->reasm.gaps[i].end - in->reasm.gaps[i].start, level);
-	granted = in->grant.granted;
-	if (granted > in->reasm.recv_end)
-		homa_send_resend(rpc, in->reasm.recv_end,
-				 granted - in->reasm.recv_end, level);
 }
 
 void homa_input_icmp(struct homa *homa, const struct homa_addr *dst,

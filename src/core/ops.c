@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "msgin.h"
+#include "outgoing.h"
+#include "peer.h"
+#include "rpc.h"
 
 /* Total length of an iov, or -EINVAL if malformed or too long. */
 static int64_t homa_iov_length(const struct homa *homa,
@@ -186,7 +190,7 @@ int homa_release(struct homa_sock *hsk, const uint32_t *offsets, uint32_t count)
 		return -EINVAL;
 	ret = homa_pool_release(&hsk->pool, offsets, count);
 	if (ret == 0 && !homa_list_empty(&hsk->stalled))
-		homa_sock_check_stalled(hsk);
+		homa_msgin_check_stalled(hsk);
 	return ret;
 }
 

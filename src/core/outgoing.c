@@ -18,7 +18,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "outgoing.h"
+#include "peer.h"
 
 /* Wire bytes of one DATA packet with payload bytes: Homa header, IP
  * header, datapath header, Ethernet framing (42, spec 1.8). */
@@ -364,21 +366,4 @@ void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		}
 		off += bytes;
 	}
-}
-
-/* homa_send_resend() - ask rpc's peer to retransmit [offset, +length). */
-void homa_send_resend(struct homa_rpc *rpc, uint32_t offset, uint32_t length,
-		      int level)
-{
-	struct homa *homa = rpc->hsk->homa;
-	struct homa_wire_pkt pkt;
-
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.common.type = HOMA_PKT_RESEND;
-	pkt.u.resend.offset = offset;
-	pkt.u.resend.length = length;
-	pkt.u.resend.priority = (uint8_t)level;
-	homa->metrics.v[HOMA_M_resend_requests]++;
-	homa_send_ctrl(homa, rpc->peer, rpc->hsk->port, rpc->dport, rpc->id,
-		       &pkt);
 }

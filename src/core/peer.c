@@ -13,7 +13,8 @@
  */
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "peer.h"
 
 static uint32_t homa_peer_hash(const struct homa_addr *a)
 {

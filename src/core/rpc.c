@@ -11,7 +11,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "msgin.h"
+#include "outgoing.h"
+#include "peer.h"
+#include "rpc.h"
 
 static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
 {
@@ -175,7 +179,7 @@ static struct homa_done *homa_done_slot(struct homa *homa,
  * past the ack, spec 3.8) is not executed a second time. A direct-mapped
  * cache: bounded memory, O(1); a collision only forgets an older entry.
  */
-void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc)
+static void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc)
 {
 	uint32_t hash;
 	struct homa_done *d = homa_done_slot(homa, &rpc->peer->addr, rpc->dport,

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "rpc.h"
+#include "sock.h"
 
 static struct homa_list *homa_port_bucket(struct homa *homa, uint16_t port)
 {
@@ -196,25 +198,4 @@ void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns)
 bool homa_sock_readable(const struct homa_sock *hsk)
 {
 	return hsk->shutdown || !homa_list_empty(&hsk->ready);
-}
-
-/*
- * homa_sock_check_stalled() - give buffers to stalled messages, shortest
- * first, while the pool has room; each resumed message asks its sender to
- * retransmit everything (its earlier packets were discarded).
- */
-void homa_sock_check_stalled(struct homa_sock *hsk)
-{
-	struct homa *homa = hsk->homa;
-
-	while (!homa_list_empty(&hsk->stalled)) {
-		struct homa_rpc *rpc = homa_container_of(
-			hsk->stalled.next, struct homa_rpc, in.stall_link);
-
-		if (homa_msgin_alloc_bufs(rpc, homa->now_ns) < 0)
-			return;
-		homa->metrics.v[HOMA_M_pool_resumes]++;
-		homa_send_resend(rpc, 0, HOMA_WIRE_RESEND_ALL,
-				 homa_high_prio(homa));
-	}
 }

@@ -14,7 +14,11 @@
  */
 #include <errno.h>
 
-#include "homa_impl.h"
+#include "base.h"
+#include "msgin.h"
+#include "peer.h"
+#include "rpc.h"
+#include "timer.h"
 
 /* What one RPC needs at a tick. */
 static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
@@ -96,9 +100,10 @@ static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
 		    (uint32_t)c->resend_interval ==
 	    0) {
 		if (rpc->state == HOMA_RPC_INCOMING && rpc->in.num_bpages)
-			homa_request_retrans(rpc);
+			homa_msgin_request_retrans(rpc);
 		else if (!server)
-			homa_request_retrans(rpc); /* nothing received yet */
+			homa_msgin_request_retrans(
+				rpc); /* nothing received yet */
 	}
 }
 
@@ -121,7 +126,7 @@ void homa_timer(struct homa *homa, uint64_t now_ns)
 		if (hsk->pool.region) {
 			homa_pool_tick(&hsk->pool, now_ns);
 			if (!homa_list_empty(&hsk->stalled))
-				homa_sock_check_stalled(hsk);
+				homa_msgin_check_stalled(hsk);
 		}
 	}
 	homa_peer_gc(homa, now_ns);

@@ -18,6 +18,7 @@
 
 #include "homa_core.h"
 #include "homa_impl.h"
+#include "peer.h"
 
 #define R_REGION (4u << 20)
 #define R_QUEUE	 4096

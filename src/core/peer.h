@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * peer.h - the table of remote hosts (peer.c), one layer above the floor:
+ * records by address, references from RPCs, acks owed, eviction.
+ */
+#ifndef HOMA_CORE_PEER_H
+#define HOMA_CORE_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "homa_impl.h"
+
+struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
+				bool create);
+void homa_peer_hold(struct homa *homa, struct homa_peer *peer);
+void homa_peer_put(struct homa *homa, struct homa_peer *peer);
+void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
+		       uint16_t sport, uint64_t client_id,
+		       uint16_t server_port);
+bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
+		       struct homa_wire_ack *ack);
+void homa_peer_gc(struct homa *homa, uint64_t now_ns);
+void homa_peer_destroy_all(struct homa *homa);
+
+#endif /* HOMA_CORE_PEER_H */
