@@ -192,6 +192,11 @@ set_tests_properties(exports_check PROPERTIES LABELS unit TIMEOUT 30)
 add_test(NAME metrics_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-metrics.sh
          ${CMAKE_SOURCE_DIR}/src)
 set_tests_properties(metrics_check PROPERTIES LABELS unit TIMEOUT 30)
+# The core's files form a stack: no file includes or calls a file of its
+# own or a higher layer (scripts/check-layers.sh, docs/architecture.md).
+add_test(NAME layers_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-layers.sh)
+set_tests_properties(layers_check PROPERTIES LABELS core TIMEOUT 60
+                     ENVIRONMENT "CC=${CMAKE_C_COMPILER}")
 # Churn (issue 15, point 4): 200 client processes, half SIGKILLed mid-RPC,
 # against one server at 1 % loss; the server back to 0 RPCs and its memory
 # baseline, and silent towards the departed clients (tests/net/churn.sh).
