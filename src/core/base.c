@@ -47,19 +47,9 @@ uint8_t homa_prio_map(const struct homa *homa, int level)
 	return (uint8_t)homa->config.priority_map[level];
 }
 
-/* homa_high_prio() - level for FIFO grants and buffer-wakeup RESENDs. */
-int homa_high_prio(const struct homa *homa)
-{
-	return homa->config.num_priorities <= 2
-		       ? 0
-		       : (int)homa->config.num_priorities - 2;
-}
-
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
 {
-	int64_t iph = v4 ? 20 : 40;
-
-	return (uint32_t)(mtu - iph - homa->config.extra_header_bytes -
+	return (uint32_t)(mtu - homa_ip_overhead(homa, v4) -
 			  HOMA_WIRE_DATA_BYTES);
 }
 
@@ -106,13 +96,14 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 		.v[HOMA_M_sent_data + (pkt->common.type - HOMA_PKT_TYPE_MIN)]++;
 	/* Control packets take link time too: the pacer must count them, or
 	 * a host receiving at full rate (a GRANT per DATA) overfills its own
-	 * uplink. IP header by address family, Ethernet framing 42. */
+	 * uplink. */
 	if (!peer->local)
 		homa_nic_charge(
 			homa,
 			(uint64_t)len +
-				(homa_addr_is_v4(&peer->addr) ? 20 : 40) +
-				(uint64_t)homa->config.extra_header_bytes + 42,
+				(uint64_t)homa_ip_overhead(
+					homa, homa_addr_is_v4(&peer->addr)) +
+				HOMA_ETH_FRAMING_BYTES,
 			homa->now_ns);
 	homa->env.xmit(homa->env.ctx, &out);
 }

@@ -12,6 +12,22 @@
 
 #include "homa_impl.h"
 
+/* Wire bytes of a packet outside its IP packet: Ethernet header 18 plus
+ * preamble, SFD, CRC and inter-packet gap 24 (spec 1.8). */
+#define HOMA_ETH_FRAMING_BYTES 42
+
+/*
+ * homa_ip_overhead() - bytes below the Homa header inside the MTU: the IP
+ * header (20 for IPv4, 40 for IPv6) and the datapath's own header
+ * (config.extra_header_bytes, 8 for UDP). The one home of the framing
+ * arithmetic: segment sizes (homa_seg_bytes), the MTU floor (peer.c) and
+ * the NIC charge of every packet (+ HOMA_ETH_FRAMING_BYTES) use it.
+ */
+static inline int64_t homa_ip_overhead(const struct homa *homa, bool v4)
+{
+	return (v4 ? 20 : 40) + homa->config.extra_header_bytes;
+}
+
 void *homa_alloc(struct homa *homa, size_t bytes);
 void homa_free(struct homa *homa, void *ptr, size_t bytes);
 /* The memory-only environment of the leaf modules (homa.menv): ctx is
@@ -19,7 +35,6 @@ void homa_free(struct homa *homa, void *ptr, size_t bytes);
 void *homa_menv_alloc(void *ctx, size_t bytes);
 void homa_menv_free(void *ctx, void *ptr, size_t bytes);
 uint8_t homa_prio_map(const struct homa *homa, int level);
-int homa_high_prio(const struct homa *homa);
 /* Payload bytes of a full DATA packet on a route of mtu bytes. */
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);

@@ -103,4 +103,16 @@ int homa_config_get(const struct homa_config *config, const char *name,
 /* homa_config_name() - name of parameter i (0..), NULL past the last. */
 const char *homa_config_name(int i);
 
+/* homa_config_high_prio() - the "high priority" level of spec 1.10, for
+ * FIFO grants and buffer-wakeup RESENDs: num_priorities - 2, or 0 with 2
+ * levels or fewer. */
+static inline int homa_config_high_prio(const struct homa_config *config)
+{
+	if (config->num_priorities <= 2)
+		return 0;
+	if (config->num_priorities > HOMA_MAX_PRIORITIES)
+		return HOMA_MAX_PRIORITIES - 2;
+	return (int)config->num_priorities - 2;
+}
+
 #endif /* HOMA_CORE_CONFIG_H */

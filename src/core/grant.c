@@ -331,17 +331,6 @@ static int grant_best_needy(const struct homa_grant *g)
 	return best;
 }
 
-/* grant_high_prio() - the "high priority" level of spec 1.10:
- * num_priorities - 2, or 0 with 2 levels or fewer. */
-static int grant_high_prio(const struct homa_config *config)
-{
-	if (config->num_priorities <= 2)
-		return 0;
-	if (config->num_priorities > HOMA_MAX_PRIORITIES)
-		return HOMA_MAX_PRIORITIES - 2;
-	return (int)config->num_priorities - 2;
-}
-
 /*
  * grant_fifo_interval_ns() - time to send fifo_grant_increment bytes at
  * link_mbps * grant_fifo_fraction / 1000 (320 us with the defaults), or 0
@@ -404,7 +393,7 @@ static void grant_check_fifo(struct homa_grant *g, uint64_t now_ns)
 	grant_refresh_incoming(g, m);
 	grant_metric_add(g, HOMA_M_fifo_grants, 1);
 	grant_metric_add(g, HOMA_M_grant_bytes, (uint64_t)add);
-	g->send_grant(g->ctx, m, m->granted, grant_high_prio(g->config));
+	g->send_grant(g->ctx, m, m->granted, homa_config_high_prio(g->config));
 }
 
 /* grant_defer() - slot ix could not be (fully) granted for lack of room:

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "config.h"
 #include "metrics.h"
@@ -33,6 +34,16 @@ struct homa_sock;
 struct homa_addr {
 	uint8_t a[16]; /* network byte order */
 };
+
+/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d.
+ * The one test of an address's family, for the core and its hosts. */
+static inline bool homa_addr_is_v4(const struct homa_addr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
+					    0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
+}
 
 /* One packet handed to the host for transmission. The pointers are valid
  * only during the xmit callback. */

@@ -182,13 +182,4 @@ struct homa {
 	uint64_t now_ns; /* time of the current entry point */
 };
 
-/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d. */
-static inline bool homa_addr_is_v4(const struct homa_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
-					    0, 0, 0, 0, 0xff, 0xff };
-
-	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
-}
-
 #endif /* HOMA_CORE_IMPL_H */

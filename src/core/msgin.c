@@ -135,7 +135,7 @@ void homa_msgin_check_stalled(struct homa_sock *hsk)
 			return;
 		homa->metrics.v[HOMA_M_pool_resumes]++;
 		homa_msgin_send_resend(rpc, 0, HOMA_WIRE_RESEND_ALL,
-				       homa_high_prio(homa));
+				       homa_config_high_prio(&homa->config));
 	}
 }
 

@@ -23,13 +23,13 @@
 #include "peer.h"
 
 /* Wire bytes of one DATA packet with payload bytes: Homa header, IP
- * header, datapath header, Ethernet framing (42, spec 1.8). */
+ * and datapath headers, Ethernet framing (spec 1.8). */
 static uint64_t homa_wire_cost(const struct homa_sock *hsk, uint32_t payload)
 {
-	uint64_t iph = hsk->family == HOMA_FAMILY_INET ? 20 : 40;
-
-	return payload + HOMA_WIRE_DATA_BYTES + iph +
-	       (uint64_t)hsk->homa->config.extra_header_bytes + 42;
+	return payload + HOMA_WIRE_DATA_BYTES +
+	       (uint64_t)homa_ip_overhead(hsk->homa,
+					  hsk->family == HOMA_FAMILY_INET) +
+	       HOMA_ETH_FRAMING_BYTES;
 }
 
 static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)

@@ -76,9 +76,9 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 			homa->env.path_mtu(homa->env.ctx, a, &peer->local);
 
 		/* Out of range: keep config.mtu (below the minimum a packet
-		 * could not carry the headers). */
+		 * could not carry the headers, IPv6's the larger). */
 		if (mtu >= HOMA_CONFIG_MTU_MIN && mtu <= HOMA_CONFIG_MTU_MAX &&
-		    (int64_t)mtu - 40 - homa->config.extra_header_bytes -
+		    (int64_t)mtu - homa_ip_overhead(homa, false) -
 				    HOMA_WIRE_DATA_BYTES >
 			    0)
 			peer->mtu = mtu;
