@@ -126,27 +126,26 @@ static void homa_lib_server_regions(struct homa_lib *lib)
 /* Feed what a thread collected to the core (lock held). */
 static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 {
-	const struct homa_metrics *m = homa_get_metrics(lib->homa);
-	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
-	uint64_t not_server = m->v[HOMA_M_drop_not_server];
+	uint64_t now = homa_lib_now();
+	unsigned int verdicts = 0;
 
 	for (int i = 0; i < b->num_rx; i++) {
-		homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
-			   b->rx[i].bytes, now);
+		unsigned int v = homa_input(lib->homa, &b->rx[i].src,
+					    b->rx[i].pkt, b->rx[i].bytes, now);
+
+		verdicts |= v;
 		/* A request to a socket not in server mode: port
 		 * unreachable, as Linux answers (spec 2; dp_icmp.c). */
-		if (m->v[HOMA_M_drop_not_server] != not_server) {
-			not_server = m->v[HOMA_M_drop_not_server];
+		if (v & HOMA_VERDICT_NOT_SERVER)
 			lib->dp->ops->unreachable(lib->dp, &b->rx[i].src,
 						  b->rx[i].pkt, b->rx[i].bytes);
-		}
 	}
 	for (int i = 0; i < b->num_icmp; i++)
 		homa_input_icmp(lib->homa, &b->icmp[i].dst, b->icmp[i].dport,
 				b->icmp[i].err, now);
 	b->num_rx = 0;
 	b->num_icmp = 0;
-	if (m->v[HOMA_M_drop_no_region] != no_region)
+	if (verdicts & HOMA_VERDICT_NO_REGION)
 		homa_lib_server_regions(lib);
 }
 

@@ -163,12 +163,25 @@ const struct homa_config *homa_get_config(const struct homa *homa);
 
 /* ---- driving ---- */
 
+/* What homa_input did with a packet that its host must act on (bits of
+ * its return value; 0: nothing to do, whether processed or dropped). */
+enum homa_verdict {
+	/* A request for a socket not in server mode, dropped: the host
+	 * answers port unreachable, as Linux does (spec 2). */
+	HOMA_VERDICT_NOT_SERVER = 0x1,
+	/* A request for a server socket without a receive region, dropped
+	 * (spec 13 item 11): the host may give the socket a region; the
+	 * client's RESEND brings the request back. */
+	HOMA_VERDICT_NO_REGION = 0x2,
+};
+
 /*
  * homa_input() - process one received packet from host src.
- * Bad packets are counted and dropped; never fails.
+ * Bad packets are counted and dropped; never fails. Returns the
+ * HOMA_VERDICT_* bits of what the host must act on (0 = nothing).
  */
-void homa_input(struct homa *homa, const struct homa_addr *src,
-		const uint8_t *pkt, size_t bytes, uint64_t now_ns);
+unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
+			const uint8_t *pkt, size_t bytes, uint64_t now_ns);
 
 /*
  * homa_input_icmp() - an ICMP error about dst (and dport, 0 = any port):

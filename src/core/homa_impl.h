@@ -179,7 +179,9 @@ struct homa {
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
-	uint64_t now_ns; /* time of the current entry point */
+	uint64_t now_ns;      /* time of the current entry point */
+	unsigned int verdict; /* HOMA_VERDICT_* bits of the current
+			       * homa_input */
 };
 
 #endif /* HOMA_CORE_IMPL_H */

@@ -186,6 +186,7 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 
 	if (!hsk->server) {
 		HOMA_M_DROP(homa, drop_not_server);
+		homa->verdict |= HOMA_VERDICT_NOT_SERVER;
 		return NULL;
 	}
 	if (homa_rpc_done_recent(homa, &peer->addr, p->common.sport, id)) {
@@ -194,6 +195,7 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 	}
 	if (!hsk->pool.region) {
 		HOMA_M_DROP(homa, drop_no_region);
+		homa->verdict |= HOMA_VERDICT_NO_REGION;
 		return NULL;
 	}
 	if (homa->num_server_incoming >=
@@ -497,34 +499,36 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 	}
 }
 
-void homa_input(struct homa *homa, const struct homa_addr *src,
-		const uint8_t *buf, size_t bytes, uint64_t now_ns)
+unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
+			const uint8_t *buf, size_t bytes, uint64_t now_ns)
 {
 	struct homa_wire_pkt p;
 	struct homa_sock *hsk;
 	int reason;
 
 	homa->now_ns = now_ns;
+	homa->verdict = 0;
 	reason = homa_wire_decode(buf, bytes,
 				  (uint32_t)homa->config.max_message_bytes, &p);
 	if (reason != HOMA_WIRE_OK) {
 		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
-		return;
+		return 0;
 	}
 	homa->metrics
 		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
 	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
 		homa->metrics.v[HOMA_M_recv_odd_doff]++;
 	if (p.common.type == HOMA_PKT_FREEZE)
-		return;
+		return 0;
 	hsk = homa_sock_find(homa, p.common.dport);
 	if (!hsk) {
 		HOMA_M_DROP(homa, drop_no_socket);
-		return;
+		return 0;
 	}
 	homa_dispatch(hsk, src, &p);
 	if (!homa_list_empty(&homa->throttled))
 		homa_pacer_run(homa, now_ns);
+	return homa->verdict;
 }
 
 void homa_input_icmp(struct homa *homa, const struct homa_addr *dst,

@@ -966,6 +966,61 @@ static void homa_poll__automatic_cutoffs(void **state)
 	test_free(rc);
 }
 
+/* Take the next packet the client sent (what it sent before is dropped). */
+static struct r_pkt r_take_sent(int head)
+{
+	struct r_pkt p = W->q[head % R_QUEUE];
+
+	W->head = W->tail;
+	return p;
+}
+
+/* homa_input's verdict: what the host must act on, and only that. */
+static void homa_input__verdicts(void **state)
+{
+	uint8_t buf[100] = { 0 };
+	struct homa_iov iov = { buf, sizeof(buf) };
+	struct homa_send_args a = { &W->addr[1], 100, &iov, 1, 0, 0, 0 };
+	struct homa_sock *bare;
+	struct r_pkt req;
+	int head;
+
+	(void)state;
+	/* An ordinary request: nothing for the host to do. */
+	head = W->tail;
+	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
+	req = r_take_sent(head);
+	assert_int_equal(
+		homa_input(W->h[1], &W->addr[0], req.data, req.bytes, W->now),
+		0);
+	/* A request to a socket out of server mode: port unreachable. */
+	assert_int_equal(homa_sock_set_server(W->srv, false), 0);
+	head = W->tail;
+	assert_int_equal(r_request(100, 2, 0, 0, NULL), 0);
+	req = r_take_sent(head);
+	assert_int_equal(
+		homa_input(W->h[1], &W->addr[0], req.data, req.bytes, W->now),
+		HOMA_VERDICT_NOT_SERVER);
+	/* A request to a server socket without a region: give it one. */
+	assert_int_equal(homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &bare),
+			 0);
+	assert_int_equal(homa_sock_bind(bare, 100), 0);
+	head = W->tail;
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	req = r_take_sent(head);
+	assert_int_equal(
+		homa_input(W->h[1], &W->addr[0], req.data, req.bytes, W->now),
+		HOMA_VERDICT_NO_REGION);
+	/* Malformed, or for no socket: counted, nothing to do. */
+	assert_int_equal(homa_input(W->h[1], &W->addr[0], req.data, 3, W->now),
+			 0);
+	homa_sock_close(bare, W->now);
+	assert_int_equal(
+		homa_input(W->h[1], &W->addr[0], req.data, req.bytes, W->now),
+		0);
+	assert_int_equal(r_m(1)->v[HOMA_M_drop_no_socket], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -990,6 +1045,7 @@ int main(void)
 		T(homa_peer_add_ack__acks_leave_from_their_port),
 		T(homa_peer_gc__idle_peers_evicted),
 		T(homa_poll__automatic_cutoffs),
+		T(homa_input__verdicts),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
