@@ -154,6 +154,8 @@ struct homa {
 	uint64_t alloc_bytes;	     /* bytes allocated through env */
 	uint64_t next_id;	     /* next client RPC id (even) */
 	uint16_t prev_client_port;   /* last automatic port handed out */
+	unsigned int verdict;	     /* HOMA_VERDICT_* of this homa_input
+				      * (in padding: size unchanged) */
 	uint64_t num_socks;	     /* open sockets */
 	struct homa_list socks;	     /* all open sockets */
 	struct homa_list port_buckets[HOMA_PORT_BUCKETS]; /* sockets by port */
@@ -179,9 +181,7 @@ struct homa {
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
-	uint64_t now_ns;      /* time of the current entry point */
-	unsigned int verdict; /* HOMA_VERDICT_* bits of the current
-			       * homa_input */
+	uint64_t now_ns; /* time of the current entry point */
 };
 
 #endif /* HOMA_CORE_IMPL_H */
