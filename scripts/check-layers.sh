@@ -26,7 +26,7 @@ layers='
 6 outgoing msgin
 7 rpc
 8 sock
-9 incoming ops timer
+9 incoming ops timer view
 10 homa
 '
 

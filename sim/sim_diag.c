@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_diag.c - the idle-link diagnostic (see sim_diag.h). It reads the
- * cores' internal structures (homa_impl.h) without calling into them:
- * the grant scheduler's active set, the pacer's list, the RPCs.
+ * cores through their read-only views (homa_core.h): the grant
+ * scheduler's active set, the pacer's list, the messages being sent.
  */
 #include <string.h>
 
-#include "homa_impl.h"
-#include "rpc.h"
-#include "sock.h"
+#include "homa_core.h"
 #include "sim_diag.h"
 #include "sim_run.h"
 
@@ -23,153 +21,172 @@ static const char *up_names[SIM_DIAG_UP_KINDS] = {
 	"other", "nothing",
 };
 
-/* The sending RPC with id at host s's core for receiver dst, if it is on
- * the pacer's list (it has granted bytes it has not sent). */
-static struct homa_rpc *diag_throttled(struct sim_run *run, int s, uint64_t id,
-				       int dst)
+/* diag_throttled's search: a message on a pacer's list. */
+struct diag_find {
+	struct sim_run *run; /* the run */
+	uint64_t id;	     /* the sender's RPC id */
+	int dst;	     /* receiving host */
+	bool found;	     /* out: it is there */
+};
+
+static bool diag_find_one(void *arg, const struct homa_out_view *v)
 {
-	struct homa *h = run->hosts[s].homa;
-	struct homa_list *pos;
+	struct diag_find *f = arg;
 
-	homa_list_for_each(pos, &h->throttled)
-	{
-		struct homa_rpc *r = homa_container_of(pos, struct homa_rpc,
-						       out.throttled_link);
-
-		if (r->id == id &&
-		    sim_net_host_of(run->net, &r->peer->addr) == dst)
-			return r;
-	}
-	return NULL;
+	if (v->id == f->id && sim_net_host_of(f->run->net, &v->peer) == f->dst)
+		f->found = true;
+	return !f->found;
 }
 
-/* Why host i's idle downlink is idle although its core manages messages. */
-static int diag_down_reason(struct sim_diag *d, int i)
+/* Whether the sending RPC with id at host s's core for receiver dst is on
+ * the pacer's list (it has granted bytes it has not sent). */
+static bool diag_throttled(struct sim_run *run, int s, uint64_t id, int dst)
 {
+	struct diag_find f = { run, id, dst, false };
+
+	homa_view_pacer(run->hosts[s].homa, diag_find_one, &f);
+	return f.found;
+}
+
+/* diag_down_reason's walk over host i's active set. */
+struct diag_down {
+	struct sim_diag *d; /* the diagnostic */
+	int i;		    /* receiving host */
+	bool flight;	    /* granted bytes in flight to it */
+	bool held;	    /* granted bytes held at a busy sender */
+	bool held_idle;	    /* granted bytes held at an idle sender */
+};
+
+static bool diag_down_msg(void *arg, const struct homa_in_view *m)
+{
+	struct diag_down *w = arg;
+	struct sim_diag *d = w->d;
 	struct sim_run *run = d->run;
-	struct homa_grant *g = &run->hosts[i].homa->grant;
-	bool flight = false, held = false, held_idle = false;
-	int k;
+	bool up, down;
+	int s, dst;
 
-	d->idle_managed += (uint64_t)g->num_managed;
-	for (k = 0; k < HOMA_GRANT_MAX_ACTIVE; k++) {
-		struct homa_grant_msg *m = g->active[k];
-		struct homa_rpc *rpc;
-		bool up, down;
-		int s, dst;
-
-		if (!m || m->granted <= m->received)
-			continue;
-		rpc = homa_container_of(m, struct homa_rpc, in.grant);
-		s = sim_net_host_of(run->net, &rpc->peer->addr);
-		if (s < 0 || !run->hosts[s].homa)
-			continue;
-		if (!diag_throttled(run, s, rpc->id ^ 1, i)) {
-			flight = true;
-			continue;
-		}
-		held = true;
-		sim_net_host_ports(run->net, s, &up, &down);
-		if (!up) {
-			held_idle = true;
-			continue;
-		}
-		d->holders++;
-		dst = sim_net_nic_last_dst(run->net, s);
-		if (sim_net_down_queued(run->net, dst) >= SIM_DIAG_QUEUED_BYTES)
-			d->holders_queued++;
+	if (m->granted <= m->received)
+		return true;
+	s = sim_net_host_of(run->net, &m->peer);
+	if (s < 0 || !run->hosts[s].homa)
+		return true;
+	if (!diag_throttled(run, s, m->id ^ 1, w->i)) {
+		w->flight = true;
+		return true;
 	}
-	if (flight)
+	w->held = true;
+	sim_net_host_ports(run->net, s, &up, &down);
+	if (!up) {
+		w->held_idle = true;
+		return true;
+	}
+	d->holders++;
+	dst = sim_net_nic_last_dst(run->net, s);
+	if (sim_net_down_queued(run->net, dst) >= SIM_DIAG_QUEUED_BYTES)
+		d->holders_queued++;
+	return true;
+}
+
+/* Why host i's idle downlink is idle although its core manages messages
+ * (managed of them). */
+static int diag_down_reason(struct sim_diag *d, int i, uint64_t managed)
+{
+	struct diag_down w = { d, i, false, false, false };
+
+	d->idle_managed += managed;
+	homa_view_granting(d->run->hosts[i].homa, diag_down_msg, &w);
+	if (w.flight)
 		return SIM_DIAG_DOWN_IN_FLIGHT;
-	if (held_idle)
+	if (w.held_idle)
 		return SIM_DIAG_DOWN_HELD_IDLE;
-	if (held)
+	if (w.held)
 		return SIM_DIAG_DOWN_HELD_BUSY;
 	return SIM_DIAG_DOWN_NO_GRANT;
 }
 
-/* Where client RPC r of host s stands at its receiver. */
-static int diag_up_msg(struct sim_diag *d, int s, struct homa_rpc *r)
+/* Where client message r of host s stands at its receiver. */
+static int diag_up_msg(struct sim_diag *d, int s, const struct homa_out_view *r)
 {
 	struct sim_run *run = d->run;
-	int dst = sim_net_host_of(run->net, &r->peer->addr);
-	struct homa_grant_msg *m;
-	struct homa_sock *hsk;
-	struct homa_rpc *rr;
+	int dst = sim_net_host_of(run->net, &r->peer);
+	struct homa_in_view m;
 	struct homa_addr a;
 	bool up, down;
 
 	if (dst < 0 || !run->hosts[dst].homa || (r->id & 1))
 		return SIM_DIAG_UP_OTHER;
-	hsk = homa_sock_find(run->hosts[dst].homa, r->dport);
-	if (!hsk)
-		return SIM_DIAG_UP_OTHER;
 	sim_net_addr(s, &a);
-	rr = homa_rpc_find_server(run->hosts[dst].homa, hsk, &a, r->hsk->port,
-				  r->id | 1);
-	if (!rr || !rr->in.grant.managed || rr->in.grant.active_ix < 0)
+	if (homa_view_request(run->hosts[dst].homa, r->peer_port, &a, r->port,
+			      r->id | 1, &m) < 0 ||
+	    !m.managed || !m.active)
 		return SIM_DIAG_UP_OTHER;
-	m = &rr->in.grant;
-	if (m->granted > r->out.granted)
+	if (m.granted > r->granted)
 		return SIM_DIAG_UP_GRANT_WAY;
 	sim_net_host_ports(run->net, dst, &up, &down);
-	if (m->granted > m->received && down)
+	if (m.granted > m.received && down)
 		return SIM_DIAG_UP_AT_BUSY;
 	return SIM_DIAG_UP_OTHER;
 }
 
-/* Why host s's idle uplink is idle: the best reason over its messages
- * (a GRANT on its way, then bytes at a busy receiver, then other). */
-static int diag_up_reason(struct sim_diag *d, int s)
+/* diag_up_reason's walk over host s's outgoing messages. */
+struct diag_up {
+	struct sim_diag *d; /* the diagnostic */
+	int s;		    /* sending host */
+	int best;	    /* best reason so far */
+};
+
+static bool diag_up_one(void *arg, const struct homa_out_view *r)
 {
-	struct homa *h = d->run->hosts[s].homa;
-	int best = SIM_DIAG_UP_NOTHING;
-	struct homa_list *sp, *rp;
+	struct diag_up *w = arg;
+	int why;
 
-	if (h->num_throttled)
+	if (r->sent >= r->length)
+		return true;
+	why = diag_up_msg(w->d, w->s, r);
+	if (why < w->best)
+		w->best = why;
+	return true;
+}
+
+/* Why host s's idle uplink is idle: the best reason over its messages
+ * (a GRANT on its way, then bytes at a busy receiver, then other);
+ * throttled is the length of its pacer's list. */
+static int diag_up_reason(struct sim_diag *d, int s, uint64_t throttled)
+{
+	struct diag_up w = { d, s, SIM_DIAG_UP_NOTHING };
+
+	if (throttled)
 		return SIM_DIAG_UP_SENDABLE;
-	homa_list_for_each(sp, &h->socks)
-	{
-		struct homa_sock *hsk =
-			homa_container_of(sp, struct homa_sock, link);
+	homa_view_sending(d->run->hosts[s].homa, diag_up_one, &w);
+	return w.best;
+}
 
-		homa_list_for_each(rp, &hsk->rpcs)
-		{
-			struct homa_rpc *r = homa_container_of(
-				rp, struct homa_rpc, sock_link);
-			int why;
+/* diag_unannounced's walk over one pacer's list. */
+struct diag_unann {
+	struct sim_run *run; /* the run */
+	uint32_t *unann;     /* per receiving host */
+};
 
-			if (r->state != HOMA_RPC_OUTGOING || !r->out.buf ||
-			    r->out.next_xmit >= (uint32_t)r->out.length)
-				continue;
-			why = diag_up_msg(d, s, r);
-			if (why < best)
-				best = why;
-		}
-	}
-	return best;
+static bool diag_unann_one(void *arg, const struct homa_out_view *r)
+{
+	struct diag_unann *w = arg;
+	int dst = sim_net_host_of(w->run->net, &r->peer);
+
+	if (dst >= 0 && r->sent < r->unscheduled)
+		w->unann[dst]++;
+	return true;
 }
 
 /* Hosts with a message for them whose unscheduled bytes wait at its
  * sender: unann[host] counts them. */
 static void diag_unannounced(struct sim_run *run, uint32_t *unann)
 {
+	struct diag_unann w = { run, unann };
+
 	memset(unann, 0, sizeof(*unann) * (size_t)run->num_hosts);
 	for (int i = 0; i < run->num_hosts; i++) {
-		struct homa *h = run->hosts[i].homa;
-		struct homa_list *pos;
-
-		if (!h)
-			continue;
-		homa_list_for_each(pos, &h->throttled)
-		{
-			struct homa_rpc *r = homa_container_of(
-				pos, struct homa_rpc, out.throttled_link);
-			int dst = sim_net_host_of(run->net, &r->peer->addr);
-
-			if (dst >= 0 && r->out.next_xmit < r->out.unscheduled)
-				unann[dst]++;
-		}
+		if (run->hosts[i].homa)
+			homa_view_pacer(run->hosts[i].homa, diag_unann_one, &w);
 	}
 }
 
@@ -183,23 +200,26 @@ static void diag_sample(struct sim_event *ev)
 	diag_unannounced(run, unann);
 	for (int i = 0; i < run->num_hosts; i++) {
 		struct homa *h = run->hosts[i].homa;
+		struct homa_usage u;
 		bool up, down;
 		int why;
 
 		if (!h)
 			continue;
+		homa_get_usage(h, &u);
 		sim_net_host_ports(run->net, i, &up, &down);
 		d->samples++;
 		if (down)
 			why = SIM_DIAG_DOWN_BUSY;
-		else if (h->grant.num_managed == 0)
+		else if (u.grantable == 0)
 			why = SIM_DIAG_DOWN_NO_DEMAND;
 		else
-			why = diag_down_reason(d, i);
+			why = diag_down_reason(d, i, u.grantable);
 		d->down[why]++;
 		if (!down && unann[i])
 			d->idle_unannounced++;
-		d->up[up ? SIM_DIAG_UP_BUSY : diag_up_reason(d, i)]++;
+		d->up[up ? SIM_DIAG_UP_BUSY
+			 : diag_up_reason(d, i, u.throttled)]++;
 	}
 	if (now + d->period_ps <= run->cfg.warmup_ps + run->cfg.window_ps)
 		sim_event_schedule(&run->q, ev, now + d->period_ps);

@@ -362,4 +362,55 @@ void homa_rpc_get_ages(const struct homa *homa, struct homa_rpc_ages *ages);
 /* homa_get_metrics() - the instance's counters (read-only view). */
 const struct homa_metrics *homa_get_metrics(const struct homa *homa);
 
+/* ---- read-only views of the schedulers (diagnostics: sim/sim_diag.c) ---- */
+
+/* An incoming message as the grant scheduler sees it. */
+struct homa_in_view {
+	uint64_t id;	       /* local id of its RPC */
+	struct homa_addr peer; /* sender's host */
+	uint16_t peer_port;    /* sender's port */
+	uint16_t port;	       /* local port */
+	uint32_t length;       /* message bytes */
+	uint32_t granted;      /* bytes the sender may send */
+	uint32_t received;     /* bytes received */
+	bool managed;	       /* the grant scheduler has it */
+	bool active;	       /* in its active set */
+};
+
+/* An outgoing message as the pacer sees it. */
+struct homa_out_view {
+	uint64_t id;	       /* local id of its RPC */
+	struct homa_addr peer; /* receiver's host */
+	uint16_t peer_port;    /* receiver's port */
+	uint16_t port;	       /* local port */
+	uint32_t length;       /* message bytes */
+	uint32_t sent;	       /* bytes transmitted (next offset) */
+	uint32_t granted;      /* bytes the receiver allows */
+	uint32_t unscheduled;  /* bytes sent without grants */
+};
+
+/* Called once per message; return false to stop the walk. The view is
+ * valid during the call only; the callback must not call the core. */
+typedef bool (*homa_in_view_fn)(void *arg, const struct homa_in_view *v);
+typedef bool (*homa_out_view_fn)(void *arg, const struct homa_out_view *v);
+
+/* homa_view_granting() - the grant scheduler's active set, slot order. */
+void homa_view_granting(const struct homa *homa, homa_in_view_fn fn, void *arg);
+
+/* homa_view_pacer() - the messages waiting for the pacer, in its order. */
+void homa_view_pacer(const struct homa *homa, homa_out_view_fn fn, void *arg);
+
+/* homa_view_sending() - every outgoing message of an RPC still in the
+ * sending state (client: request; server: response), by socket. */
+void homa_view_sending(const struct homa *homa, homa_out_view_fn fn, void *arg);
+
+/*
+ * homa_view_request() - the incoming request of the server RPC id (odd,
+ * local form) from client:client_port at local port. Returns 0 and fills
+ * v, or -ENOENT if there is no such RPC.
+ */
+int homa_view_request(const struct homa *homa, uint16_t port,
+		      const struct homa_addr *client, uint16_t client_port,
+		      uint64_t id, struct homa_in_view *v);
+
 #endif /* HOMA_CORE_H */
