@@ -48,7 +48,7 @@ run() {
 	# idle diagnostics (sim_diag.c) on, with an explicit seed.
 	"$sim" --topo rack:8 --workload w3 --load 0.7 --seed 12345 \
 		--window-ms 3 --loss 0.002 --dup 0.001 --reorder 0.01 \
-		--crash 3:2500:500 --idle-diag-us 5 --no-progress \
+		--crash 3:2500:3000 --idle-diag-us 5 --no-progress \
 		--json "$1/out/faulty.json" --csv "$1/out/faulty.csv" \
 		>"$1/out/faulty.txt" 2>"$1/out/faulty.err" || true
 	rm -f "$1"/out/*.png "$1"/out/*.err
@@ -64,6 +64,14 @@ for side in base head; do
 	run "$tmp/$side"
 done
 n=$(find "$tmp/head/out" -type f | wc -l)
+for side in base head; do
+	for f in "$tmp/$side"/out/*.txt; do
+		if [ ! -s "$f" ]; then
+			echo "check-sim-identical: $side run $(basename "$f") failed" >&2
+			exit 2
+		fi
+	done
+done
 if [ "$n" -lt 4 ]; then
 	echo "check-sim-identical: only $n output files, runs failed" >&2
 	exit 2
