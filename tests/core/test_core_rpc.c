@@ -1021,6 +1021,89 @@ static void homa_input__verdicts(void **state)
 	assert_int_equal(r_m(1)->v[HOMA_M_drop_no_socket], 1);
 }
 
+/* Views: collect what a walk reports. */
+struct r_views {
+	int n_in, n_out;	  /* views seen */
+	struct homa_in_view in;	  /* the last incoming one */
+	struct homa_out_view out; /* the last outgoing one */
+};
+
+static bool r_view_in(void *arg, const struct homa_in_view *v)
+{
+	struct r_views *w = arg;
+
+	w->n_in++;
+	w->in = *v;
+	return true;
+}
+
+static bool r_view_out(void *arg, const struct homa_out_view *v)
+{
+	struct r_views *w = arg;
+
+	w->n_out++;
+	w->out = *v;
+	return true;
+}
+
+/* The read-only views show a scheduled request half-way: its sender's
+ * side (sending, not throttled) and its receiver's (granting). */
+static void homa_view__scheduled_request(void **state)
+{
+	struct r_views c = { 0 }, s = { 0 }, none = { 0 };
+	struct homa_in_view req;
+	int head = W->tail, end;
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(r_request(200000, 3, 0, 0, &id), 0);
+	end = W->tail;
+	homa_view_sending(W->h[0], r_view_out, &c);
+	homa_view_pacer(W->h[0], r_view_out, &none);
+	assert_int_equal(c.n_out, 1);
+	assert_int_equal(none.n_out, 0); /* HOMA_FLAG_DONT_THROTTLE */
+	assert_true(c.out.id == id);
+	assert_memory_equal(&c.out.peer, &W->addr[1], sizeof(c.out.peer));
+	assert_int_equal(c.out.peer_port, 99);
+	assert_int_equal(c.out.port, homa_sock_port(W->cli));
+	assert_int_equal(c.out.length, 200000);
+	assert_true(c.out.unscheduled > 0 && c.out.unscheduled < 200000);
+	assert_int_equal(c.out.sent, c.out.unscheduled);
+	assert_int_equal(c.out.granted, c.out.unscheduled);
+	/* The unscheduled packets reach the server; its grants do not
+	 * reach the client. */
+	for (int k = head; k < end; k++)
+		homa_input(W->h[1], &W->addr[0], W->q[k % R_QUEUE].data,
+			   W->q[k % R_QUEUE].bytes, W->now);
+	W->head = W->tail;
+	homa_view_granting(W->h[1], r_view_in, &s);
+	assert_int_equal(s.n_in, 1);
+	assert_true(s.in.id == (id | 1));
+	assert_memory_equal(&s.in.peer, &W->addr[0], sizeof(s.in.peer));
+	assert_int_equal(s.in.peer_port, homa_sock_port(W->cli));
+	assert_int_equal(s.in.port, 99);
+	assert_int_equal(s.in.length, 200000);
+	assert_int_equal(s.in.received, c.out.unscheduled);
+	assert_true(s.in.granted > s.in.received);
+	assert_true(s.in.managed && s.in.active);
+	assert_int_equal(homa_view_request(W->h[1], 99, &W->addr[0],
+					   homa_sock_port(W->cli), id | 1,
+					   &req),
+			 0);
+	assert_true(req.id == s.in.id);
+	assert_int_equal(req.length, s.in.length);
+	assert_int_equal(req.granted, s.in.granted);
+	assert_int_equal(req.received, s.in.received);
+	assert_int_equal(homa_view_request(W->h[1], 99, &W->addr[0],
+					   homa_sock_port(W->cli), id + 3,
+					   &req),
+			 -ENOENT);
+	assert_int_equal(homa_view_request(W->h[1], 98, &W->addr[0],
+					   homa_sock_port(W->cli), id | 1,
+					   &req),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1046,6 +1129,7 @@ int main(void)
 		T(homa_peer_gc__idle_peers_evicted),
 		T(homa_poll__automatic_cutoffs),
 		T(homa_input__verdicts),
+		T(homa_view__scheduled_request),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
