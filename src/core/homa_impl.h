@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * homa_impl.h - the core's internal structures, shared by its modules and
- * by nothing else (hosts see only homa_core.h).
+ * by nothing else (hosts see only homa_core.h). Types and constants only:
+ * each module's functions are declared in its own header (base.h, peer.h,
+ * outgoing.h, msgin.h, rpc.h, sock.h, timer.h), and the modules form a
+ * stack (docs/architecture.md, scripts/check-layers.sh).
  *
  * Ownership: struct homa owns its sockets, peers and RPCs. An RPC is in
  * exactly one of: its socket's list of live RPCs (and the id hash), or the
