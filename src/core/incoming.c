@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * incoming.c - the receiving side: homa_input decodes a packet, finds its
- * socket and RPC, and dispatches by type (spec/protocol.md 3.3); incoming
- * messages are reassembled straight into the socket's buffer pool, graded
- * by the grant scheduler, and handed to recv when complete.
+ * socket and RPC, and dispatches by type (spec/protocol.md 3.3); DATA is
+ * reassembled straight into the socket's buffer pool (the message itself,
+ * its buffers and stalls are msgin.c's), and a complete message is handed
+ * to recv. homa_input returns what its host must act on (its verdict).
  *
  * Every packet that is dropped increments exactly one drop counter.
  */

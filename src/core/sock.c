@@ -2,8 +2,8 @@
 /*
  * sock.c - Homa sockets: ports (server ports by bind, client ports
  * allocated from 32768 up), server mode, the receive region, shutdown and
- * close, readiness, and the socket-level half of recv (delivering a ready
- * message and taking back bpages).
+ * close, readability (writability and wake-ups are base.c's; delivering
+ * a message to recv is ops.c's).
  */
 #include <errno.h>
 #include <string.h>
