@@ -4,8 +4,8 @@
  * environments, the link and fault model, kill/restart and the hooks.
  * Events, the clock and the checks live in tnevent.c.
  *
- * Determinism: all randomness comes from splitmix64 generators seeded
- * from the configuration (the network's for faults, one per host for the
+ * Determinism: all randomness comes from splitmix64 generators (the
+ * simulator's random source, sim_rng.h) seeded from the configuration (the network's for faults, one per host for the
  * core's random callback), and events are ordered by (time, sequence
  * number), so a seed fixes the run.
  */
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_rng.h"
 #include "testnet_impl.h"
 
 /* Header of every block handed to the core, to check free's size. */
@@ -41,18 +42,14 @@ void tn_rng_seed(struct tn_rng *r, uint64_t seed)
 
 uint64_t tn_rng_next(struct tn_rng *r)
 {
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return sim_rng_splitmix(&r->s);
 }
 
 uint64_t tn_rng_below(struct tn_rng *r, uint64_t n)
 {
 	if (n == 0)
 		return 0;
-	return (uint64_t)(((unsigned __int128)tn_rng_next(r) * n) >> 64);
+	return sim_rng_scale(tn_rng_next(r), n);
 }
 
 /* ---- environment callbacks ---- */
@@ -483,6 +480,10 @@ int tn_create(const struct tn_config *c, struct tn_net **out)
 	net = calloc(1, sizeof(*net));
 	if (!net)
 		return -ENOMEM;
+	if (sim_event_queue_init(&net->queue)) {
+		free(net);
+		return -ENOMEM;
+	}
 	net->cfg = *c;
 	net->now_ns = c->start_ns;
 	net->trace = 0xCBF29CE484222325ull;
@@ -519,12 +520,10 @@ void tn_destroy(struct tn_net *net)
 	for (i = 0; i < net->cfg.num_hosts; i++)
 		if (net->hosts[i].alive)
 			host_stop(net, &net->hosts[i]);
-	while (net->heap_len) {
-		tn_heap_pop(net, &ev);
+	while (tn_heap_pop(net, UINT64_MAX, &ev))
 		if (ev.kind == TN_EV_PKT)
 			free(ev.ptr);
-	}
-	free(net->heap);
+	sim_event_queue_free(&net->queue);
 	free(net);
 }
 
