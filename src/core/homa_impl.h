@@ -23,14 +23,13 @@
 #include "reasm.h"
 #include "wire.h"
 
-#define HOMA_RPC_BUCKETS     4096 /* id hash buckets (power of two) */
-#define HOMA_PEER_BUCKETS    1024 /* peer hash buckets (power of two) */
-#define HOMA_PORT_BUCKETS    256  /* port hash buckets (power of two) */
-#define HOMA_MIN_CLIENT_PORT 0x8000
-#define HOMA_PEER_GC_SCAN    10 /* peers examined per tick */
-#define HOMA_PEER_GC_EVICT   5	/* peers evicted per tick at most */
-#define HOMA_NS_PER_US	     1000ull
-#define HOMA_NS_PER_SEC	     1000000000ull
+#define HOMA_RPC_BUCKETS   4096 /* id hash buckets (power of two) */
+#define HOMA_PEER_BUCKETS  1024 /* peer hash buckets (power of two) */
+#define HOMA_PORT_BUCKETS  256	/* port hash buckets (power of two) */
+#define HOMA_PEER_GC_SCAN  10	/* peers examined per tick */
+#define HOMA_PEER_GC_EVICT 5	/* peers evicted per tick at most */
+#define HOMA_NS_PER_US	   1000ull
+#define HOMA_NS_PER_SEC	   1000000000ull
 
 /* RPC states (values as in Linux). Client: OUTGOING -> INCOMING -> DEAD.
  * Server: INCOMING -> IN_SERVICE -> OUTGOING -> DEAD. */
@@ -181,15 +180,6 @@ struct homa {
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
 	uint64_t now_ns; /* time of the current entry point */
 };
-
-/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d. */
-static inline bool homa_addr_is_v4(const struct homa_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
-					    0, 0, 0, 0, 0xff, 0xff };
-
-	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
-}
 
 /* ---- homa.c ---- */
 void *homa_alloc(struct homa *homa, size_t bytes);
