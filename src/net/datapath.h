@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "homa_core.h"
+#include "wire.h"
 
 /* Packets handed over by rx. */
 typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
@@ -155,7 +156,6 @@ void homa_dp_icmp_close(struct homa_dp *dp);
 void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
-bool homa_dp_addr_is_v4(const struct homa_addr *a);
 /* Set up n receive slots for recvmmsg: slot i reads into bufs + i *
  * buf_bytes, its source into names[i] and, if control is set, its
  * control data into control + i * control_bytes. */
@@ -196,7 +196,7 @@ uint16_t homa_dp_inet_csum(const uint8_t *p, size_t n);
 
 /* The 16-bit one's-complement checksum of spec 1.9 (TCP pseudo-header
  * over src, dst, length, protocol 6) on Homa bytes, with the checksum
- * field (offset 16) taken as zero. */
+ * field (HOMA_WIRE_OFF_CHECKSUM) taken as zero. */
 uint16_t homa_dp_checksum(const struct homa_addr *src,
 			  const struct homa_addr *dst, const uint8_t *pkt,
 			  size_t bytes);

@@ -151,11 +151,6 @@ uint64_t tn_serialization_ns(const struct tn_net *net, size_t len)
 	return (uint64_t)((bits + net->cfg.link_bps - 1) / net->cfg.link_bps);
 }
 
-uint8_t tn_pkt_type(const uint8_t *buf, size_t len)
-{
-	return len > 11 ? buf[11] : 0;
-}
-
 bool tn_type_ok(uint8_t type)
 {
 	return type >= HOMA_PKT_TYPE_MIN && type <= HOMA_PKT_TYPE_MAX;
@@ -171,7 +166,7 @@ void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 	info.src = src;
 	info.dst = dst;
 	info.priority = prio;
-	info.type = tn_pkt_type(buf, len);
+	info.type = homa_wire_peek_type(buf, len);
 	info.pkt = buf;
 	info.len = len;
 	info.sent_ns = sent_ns;
@@ -182,7 +177,7 @@ void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 void tn_drop(struct tn_net *net, int src, int dst, uint8_t *buf, size_t len,
 	     uint8_t prio, uint64_t *counter)
 {
-	uint8_t type = tn_pkt_type(buf, len);
+	uint8_t type = homa_wire_peek_type(buf, len);
 
 	(*counter)++;
 	if ((counter == &net->ctr.lost || counter == &net->ctr.filtered) &&
@@ -233,7 +228,7 @@ static void net_send(struct tn_net *net, int src, int dst, uint8_t *buf,
 		     size_t len, uint8_t prio)
 {
 	struct tn_host *h = &net->hosts[src];
-	uint8_t type = tn_pkt_type(buf, len);
+	uint8_t type = homa_wire_peek_type(buf, len);
 	uint64_t start, arrive, *drop_ctr;
 	uint8_t *copy;
 
@@ -284,13 +279,9 @@ void tn_send(struct tn_net *net, int src, int dst, const uint8_t *pkt,
 
 void tn_make_addr(struct homa_addr *a, uint8_t x, uint8_t y)
 {
-	memset(a, 0, sizeof(*a));
-	a->a[10] = 0xff;
-	a->a[11] = 0xff;
-	a->a[12] = 10;
-	a->a[13] = 0;
-	a->a[14] = x;
-	a->a[15] = y;
+	const uint8_t v4[4] = { 10, 0, x, y };
+
+	homa_addr_set_v4(a, v4);
 }
 
 int tn_host_of(const struct tn_net *net, const struct homa_addr *a)
@@ -463,7 +454,7 @@ void tn_config_default(struct tn_config *c)
 	c->seed = 1;
 	c->link_bps = 25000000000ull;
 	c->link_delay_ns = 1000;
-	c->overhead_bytes = 62; /* IPv4 20 + Ethernet, preamble, IPG 42 */
+	c->overhead_bytes = HOMA_WIRE_IPV4_BYTES + HOMA_WIRE_ETH_FRAMING_BYTES;
 	c->dup_window_ns = 20 * TN_NS_PER_US;
 	c->reorder_window_ns = 10 * TN_NS_PER_US;
 	homa_config_default(&c->homa);

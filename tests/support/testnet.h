@@ -29,7 +29,7 @@
 #include "wire.h"
 
 #define TN_MAX_HOSTS 16
-#define TN_NUM_PRIOS 8
+#define TN_NUM_PRIOS HOMA_MAX_PRIORITIES /* network priorities */
 #define TN_NS_PER_US 1000ull
 #define TN_NS_PER_MS 1000000ull
 

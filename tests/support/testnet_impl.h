@@ -85,7 +85,6 @@ void tn_trace_mix(struct tn_net *net, const void *p, size_t n);
 void tn_push_app_event(struct tn_net *net, struct tn_waiter *w);
 
 /* ---- testnet.c ---- */
-uint8_t tn_pkt_type(const uint8_t *buf, size_t len);
 bool tn_type_ok(uint8_t type);
 void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 	    const uint8_t *buf, size_t len, uint8_t prio, uint64_t sent_ns);

@@ -154,7 +154,7 @@ void tn_kick(struct tn_net *net, struct tn_waiter *w)
 static void run_pkt(struct tn_net *net, struct tn_event *ev)
 {
 	struct tn_host *h = &net->hosts[ev->host];
-	uint8_t type = tn_pkt_type(ev->ptr, ev->len);
+	uint8_t type = homa_wire_peek_type(ev->ptr, ev->len);
 
 	if (!h->alive) {
 		tn_drop(net, ev->src, ev->host, ev->ptr, ev->len, ev->prio,
