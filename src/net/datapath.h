@@ -5,7 +5,9 @@
  * its kernel sockets, reserves Homa ports host-wide, transmits packets the
  * core hands it (batched: queued by xmit, sent by flush), and receives
  * packets in batches without blocking. All calls are made with the
- * library lock held, except rx, which only the single poller thread calls.
+ * library lock held, except rx, which reading threads call without it,
+ * several at once (the poller and application threads busy-polling
+ * without the role, each into its own buffers: homa_dp_thread_buf).
  */
 #ifndef HOMA_NET_DATAPATH_H
 #define HOMA_NET_DATAPATH_H

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * dp_common.c - address conversion and the Homa checksum, shared by the
- * UDP and raw datapaths, with their per-thread receive buffers and the
- * lock that guards a datapath's socket set against concurrent readers.
+ * dp_common.c - what the UDP and raw datapaths share: address
+ * conversion, the Homa and Internet checksums, per-thread receive
+ * buffers and their recvmmsg slots, the lock that guards a datapath's
+ * socket set against concurrent readers, route lookups (source address,
+ * path MTU) and the reading of ICMP errors from a socket's error queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>

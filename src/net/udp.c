@@ -2,8 +2,9 @@
 /*
  * udp.c - the UDP datapath (default, unprivileged). A Homa socket's port
  * is the port of one UDP socket; each UDP payload is one Homa packet, byte
- * for byte from the common header on. Priorities travel as DSCP through a
- * per-packet IP_TOS / IPV6_TCLASS control message (level << 5).
+ * for byte from the common header on. Priorities travel in the TOS /
+ * traffic class byte through a per-packet IP_TOS / IPV6_TCLASS control
+ * message (priority << HOMA_WIRE_TOS_PRIO_SHIFT, dp_batch.c).
  *
  * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception uses recvmmsg and, with UDP_GRO, splits
  * coalesced buffers back into packets. ICMP errors arrive through
