@@ -44,7 +44,8 @@ struct homa_dp_ops {
 	/* Send everything queued. */
 	void (*flush)(struct homa_dp *dp);
 	/* The core is about to free [p, p + bytes): send what still points
-	 * into it (payloads queued without a copy). */
+	 * into it (payloads queued without a copy). Optional (NULL): raw
+	 * copies every payload. */
 	void (*release)(struct homa_dp *dp, const void *p, size_t bytes);
 	/* Read what has arrived, without blocking; returns packets read. */
 	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
