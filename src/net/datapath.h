@@ -34,8 +34,9 @@ struct homa_dp;
 
 struct homa_dp_ops {
 	const char *name; /* "udp" or "raw" */
-	/* Reserve port for a socket of family (0 = any client port >=
-	 * 32768). Returns the port or a negative errno (-EADDRINUSE). */
+	/* Reserve port for a socket of family (0 = any client port, from
+	 * HOMA_MIN_CLIENT_PORT up). Returns the port or a negative errno
+	 * (-EADDRINUSE). */
 	int (*port_open)(struct homa_dp *dp, int family, uint16_t port);
 	/* Release a port reserved by port_open. */
 	void (*port_close)(struct homa_dp *dp, uint16_t port);
