@@ -28,7 +28,6 @@
 #define SIM_BPAGE_BYTES	     65536u
 /* Messages with at least this many whole bpages are discarded by page. */
 #define SIM_APP_DISCARD_PAGES 4
-#define SIM_DATA_HDR_BYTES    56
 
 struct sim_app_sock {
 	struct sim_app_host *ah;   /* owning host */
@@ -79,12 +78,13 @@ static void app_ready(struct sim_event *ev);
 /* Link bytes of a message of len bytes cut into full packets. */
 static double app_wire_bytes(uint32_t len, uint32_t mtu)
 {
-	uint32_t seg = mtu - SIM_IP_BYTES - SIM_DATA_HDR_BYTES;
+	uint32_t seg = mtu - HOMA_WIRE_IPV4_BYTES - HOMA_WIRE_DATA_BYTES;
 	uint32_t full = len / seg, rem = len % seg;
-	double w = (double)full * sim_net_wire_bytes(SIM_DATA_HDR_BYTES + seg);
+	double w =
+		(double)full * sim_net_wire_bytes(HOMA_WIRE_DATA_BYTES + seg);
 
 	if (rem)
-		w += sim_net_wire_bytes(SIM_DATA_HDR_BYTES + rem);
+		w += sim_net_wire_bytes(HOMA_WIRE_DATA_BYTES + rem);
 	return w;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sim_event.c - the event queue of homa-sim: a timing wheel for the near
- * future in front of a 4-ary heap for the rest (see sim_event.h).
+ * sim_event.c - the event queue of homa-sim and the test network: a
+ * timing wheel for the near future in front of a 4-ary heap for the rest
+ * (see sim_event.h).
  *
  * Invariants, with C the current bucket (cur_bucket) and N the number of
  * wheel buckets: a pending event lives in exactly one place. Events of

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sim_event.h - the discrete-event engine of homa-sim: a clock in
+ * sim_event.h - the discrete-event engine of homa-sim and of the test
+ * network (tests/support; library homa_sim_engine): a clock in
  * picoseconds and a queue of pending events ordered by (time, sequence
  * number). The sequence number is taken from a counter each time an event
  * is scheduled, so events due at the same picosecond run in the order they
  * were scheduled and one seed gives one run, event for event.
  *
- * Events are embedded in the objects they concern (a packet, a port, a
- * host), so scheduling never allocates; an event is either pending or
- * idle, and scheduling a pending event moves it.
+ * Events are embedded in the objects they concern (in homa-sim a packet,
+ * a port, a host; the test network embeds each in a block it allocates
+ * per event), so scheduling never allocates; an event is either pending
+ * or idle, and scheduling a pending event moves it.
  *
  * The queue is a timing wheel in front of a heap. Time is cut into
  * buckets of 2^SIM_WHEEL_BUCKET_BITS ps; the wheel holds the events of the

@@ -141,7 +141,7 @@ static void pkt_free(struct sim_net *net, struct sim_pkt *p)
 
 uint32_t sim_net_wire_bytes(uint32_t len)
 {
-	uint32_t w = len + SIM_IP_BYTES + SIM_ETH_OVERHEAD_BYTES;
+	uint32_t w = len + HOMA_WIRE_IPV4_BYTES + HOMA_WIRE_ETH_FRAMING_BYTES;
 
 	return w < SIM_MIN_WIRE_BYTES ? SIM_MIN_WIRE_BYTES : w;
 }
@@ -183,7 +183,7 @@ static void port_transmit(struct sim_net *net, struct sim_port *port,
 	port->busy_until_ps = now + p->wire_bytes * port->ps_per_byte;
 	port->last_dst = p->dst;
 	net->ctr.tx_wire_bytes[port->kind] += p->wire_bytes;
-	if (p->type == SIM_PKT_DATA)
+	if (p->type == HOMA_PKT_DATA)
 		net->ctr.tx_data_wire_bytes[port->kind] += p->wire_bytes;
 	p->node = port->peer;
 	arrive = port->busy_until_ps + port->delay_ps;
@@ -318,12 +318,9 @@ static void net_pkt_arrive(struct sim_event *ev)
 
 void sim_net_addr(int host, struct homa_addr *a)
 {
-	memset(a, 0, sizeof(*a));
-	a->a[10] = 0xff;
-	a->a[11] = 0xff;
-	a->a[12] = 10;
-	a->a[14] = (uint8_t)(host >> 8);
-	a->a[15] = (uint8_t)host;
+	const uint8_t v4[4] = { 10, 0, (uint8_t)(host >> 8), (uint8_t)host };
+
+	homa_addr_set_v4(a, v4);
 }
 
 int sim_net_host_of(const struct sim_net *net, const struct homa_addr *a)
@@ -359,10 +356,10 @@ void sim_net_send(struct sim_net *net, int src, const struct homa_out_pkt *o)
 
 	net->ctr.sent_pkts++;
 	net->ctr.sent_bytes += len;
-	if (o->type >= 0x10 && o->type < 0x10 + SIM_PKT_TYPES)
-		net->ctr.sent_by_type[o->type - 0x10]++;
-	net->ctr.sent_by_prio[o->priority & 7]++;
-	if (dst < 0 || len > net->topo.mtu - SIM_IP_BYTES) {
+	if (o->type >= HOMA_PKT_TYPE_MIN && o->type <= HOMA_PKT_TYPE_MAX)
+		net->ctr.sent_by_type[o->type - HOMA_PKT_TYPE_MIN]++;
+	net->ctr.sent_by_prio[o->priority & (SIM_NUM_PRIOS - 1)]++;
+	if (dst < 0 || len > net->topo.mtu - HOMA_WIRE_IPV4_BYTES) {
 		net->ctr.unroutable++;
 		return;
 	}

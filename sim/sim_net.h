@@ -30,18 +30,15 @@
 #include "homa_core.h"
 #include "sim_event.h"
 #include "sim_rng.h"
+#include "wire.h"
 
-#define SIM_NUM_PRIOS 8
-/* Bytes on the wire besides the Homa bytes: IPv4 header 20, Ethernet
- * header 14, 802.1Q tag 4 (it carries the priority), FCS 4, preamble 8,
- * inter-frame gap 12. The core's NIC model charges the same 62. */
-#define SIM_IP_BYTES	       20
-#define SIM_ETH_OVERHEAD_BYTES 42
-/* A 64-byte minimum frame plus preamble and gap. */
+/* One switch queue per network priority. */
+#define SIM_NUM_PRIOS HOMA_MAX_PRIORITIES
+/* Bytes on the wire besides the Homa bytes: the IPv4 header and Ethernet
+ * framing (wire.h: HOMA_WIRE_IPV4_BYTES + HOMA_WIRE_ETH_FRAMING_BYTES, 62
+ * in all; the 802.1Q tag carries the priority), as the core's NIC model
+ * charges. A 64-byte minimum frame plus preamble and gap: */
 #define SIM_MIN_WIRE_BYTES 84
-/* Homa packet types 0x10..0x18; 0x10 is DATA. */
-#define SIM_PKT_TYPES 9
-#define SIM_PKT_DATA  0x10
 
 enum sim_route {
 	SIM_ROUTE_SPRAY = 0, /* each packet to a random spine */
@@ -121,8 +118,8 @@ struct sim_net_counters {
 	uint64_t in_flight;	  /* packets allocated right now */
 	uint64_t in_flight_bytes; /* their Homa bytes */
 	uint64_t max_latency_ps;  /* longest NIC-to-host trip, ps */
-	uint64_t sent_by_type[SIM_PKT_TYPES];	/* by type - 0x10 */
-	uint64_t sent_by_prio[SIM_NUM_PRIOS];	/* by network priority */
+	uint64_t sent_by_type[HOMA_PKT_TYPE_COUNT]; /* by type - 0x10 */
+	uint64_t sent_by_prio[SIM_NUM_PRIOS];	    /* by network priority */
 	uint64_t tx_wire_bytes[SIM_PORT_KINDS]; /* wire bytes sent, by port */
 	uint64_t tx_data_wire_bytes[SIM_PORT_KINDS]; /* DATA only, bytes */
 	uint64_t drops_by_kind[SIM_PORT_KINDS];	     /* buffer drops, by port */

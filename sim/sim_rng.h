@@ -5,6 +5,12 @@
  * network's spraying, the fault model) owns a separate stream derived
  * from the run's seed and a stream number, so changing one knob (say the
  * loss rate) does not change the draws of the others.
+ *
+ * The test network (tests/support/testnet.c) draws from the same
+ * functions: its streams are bare splitmix64 (sim_rng_splitmix() on one
+ * word of state) mapped to ranges with sim_rng_scale() and
+ * sim_rng_fraction(). It does not use xoshiro256** because every seed the
+ * core's integration tests pin would then give another run.
  */
 #ifndef SIM_RNG_H
 #define SIM_RNG_H
@@ -16,6 +22,7 @@ struct sim_rng {
 	uint64_t s[4]; /* xoshiro256** state, never all zero */
 };
 
+/* sim_rng_splitmix() - the next output of the splitmix64 stream x. */
 static inline uint64_t sim_rng_splitmix(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
@@ -56,16 +63,29 @@ static inline uint64_t sim_rng_next(struct sim_rng *r)
 	return result;
 }
 
+/* sim_rng_scale() - 64 uniform bits mapped to [0, n) by multiply-shift
+ * (bias below 2^-32 for n below 2^32). */
+static inline uint64_t sim_rng_scale(uint64_t bits, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)bits * n) >> 64);
+}
+
+/* sim_rng_fraction() - 64 uniform bits as a double in [0, 1), 53 bits. */
+static inline double sim_rng_fraction(uint64_t bits)
+{
+	return (double)(bits >> 11) * 0x1.0p-53;
+}
+
 /* sim_rng_below() - uniform in [0, n) (n > 0; bias below 2^-32). */
 static inline uint64_t sim_rng_below(struct sim_rng *r, uint64_t n)
 {
-	return (uint64_t)(((unsigned __int128)sim_rng_next(r) * n) >> 64);
+	return sim_rng_scale(sim_rng_next(r), n);
 }
 
 /* sim_rng_unit() - uniform double in [0, 1), 53 bits. */
 static inline double sim_rng_unit(struct sim_rng *r)
 {
-	return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53;
+	return sim_rng_fraction(sim_rng_next(r));
 }
 
 /* sim_rng_chance() - true with probability p_ppb parts per billion. */

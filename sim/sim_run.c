@@ -30,8 +30,6 @@
 #define SIM_REGION_MAX	  ((4ull << 30) - 65536)
 /* Prefix of each server region kept resident (see sim_app.c). */
 #define SIM_RESIDENT_BYTES (8ull << 20)
-/* Bytes of a GRANT header (spec/protocol.md 1.5). */
-#define SIM_GRANT_BYTES 33
 
 void sim_topo_published(struct sim_topo *t)
 {
@@ -128,8 +126,9 @@ static void run_cutoffs(struct sim_run *run, struct homa_config *c)
  * full DATA packet there and a GRANT back (the paper's RTTbytes). */
 static int64_t run_rtt_bytes(const struct sim_run *run)
 {
-	uint32_t full = sim_net_wire_bytes(run->cfg.topo.mtu - SIM_IP_BYTES);
-	uint32_t grant = sim_net_wire_bytes(SIM_GRANT_BYTES);
+	uint32_t full =
+		sim_net_wire_bytes(run->cfg.topo.mtu - HOMA_WIRE_IPV4_BYTES);
+	uint32_t grant = sim_net_wire_bytes(HOMA_WIRE_GRANT_BYTES);
 	struct sim_path path;
 	uint64_t rtt = 0;
 

@@ -21,7 +21,6 @@
 #include "sim_stats.h"
 
 /* Bytes of a DATA header (spec/protocol.md 1.4). */
-#define SIM_DATA_HDR_BYTES 56
 
 static uint64_t best_compute(const struct sim_stats *st, uint32_t size)
 {
@@ -38,8 +37,8 @@ static uint64_t best_compute(const struct sim_stats *st, uint32_t size)
 		if (off < st->unsched_bytes && off + bytes > st->unsched_bytes)
 			bytes = st->unsched_bytes - off;
 		for (int k = 0; k < st->path.hops; k++) {
-			uint64_t wire =
-				sim_net_wire_bytes(SIM_DATA_HDR_BYTES + bytes);
+			uint64_t wire = sim_net_wire_bytes(
+				HOMA_WIRE_DATA_BYTES + bytes);
 
 			if (depart[k] > t)
 				t = depart[k];
@@ -102,7 +101,7 @@ int sim_stats_init(struct sim_stats *st, const struct sim_workload *wl,
 
 	memset(st, 0, sizeof(*st));
 	st->path = *path;
-	st->seg_bytes = mtu - SIM_IP_BYTES - SIM_DATA_HDR_BYTES;
+	st->seg_bytes = mtu - HOMA_WIRE_IPV4_BYTES - HOMA_WIRE_DATA_BYTES;
 	st->unsched_bytes = unsched_bytes;
 	st->num_buckets = sim_workload_deciles(wl, bounds);
 	for (int i = 0; i < st->num_buckets; i++) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sim_workload.c - reading, sampling and summarizing message-size
- * distributions (see sim_workload.h); homa-bench uses it too.
+ * distributions (see sim_workload.h); homa-bench and the test support
+ * use it too (library homa_workload).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -197,6 +197,17 @@ set_tests_properties(metrics_check PROPERTIES LABELS unit TIMEOUT 30)
 add_test(NAME layers_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-layers.sh)
 set_tests_properties(layers_check PROPERTIES LABELS core TIMEOUT 60
                      ENVIRONMENT "CC=${CMAKE_C_COMPILER}")
+# The counts docs/architecture.md and CONTRIBUTING.md give of the
+# environment's callbacks and a datapath's operations match the structs
+# (scripts/check-doc-counts.sh).
+add_test(NAME doc_counts_check
+         COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-doc-counts.sh)
+set_tests_properties(doc_counts_check PROPERTIES LABELS unit TIMEOUT 30)
+# The Wireshark dissector's copies of the wire format's numbers match
+# src/core/wire.h (scripts/check-lua-wire.sh).
+add_test(NAME lua_wire_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-lua-wire.sh
+         ${CMAKE_C_COMPILER})
+set_tests_properties(lua_wire_check PROPERTIES LABELS unit TIMEOUT 30)
 # Churn (issue 15, point 4): 200 client processes, half SIGKILLed mid-RPC,
 # against one server at 1 % loss; the server back to 0 RPCs and its memory
 # baseline, and silent towards the departed clients (tests/net/churn.sh).

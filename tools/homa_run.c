@@ -22,7 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define HOMA_RUN_PROTO	    146 /* IPPROTO_HOMA */
+#include "homa.h"
+
 #define HOMA_RUN_LIB_NAME   "libhoma-preload.so"
 #define HOMA_RUN_E_USAGE    2	/* exit: bad arguments or settings */
 #define HOMA_RUN_E_CANNOT   126 /* exit: found but cannot run it so */
@@ -143,7 +144,7 @@ static bool homa_run_native(char *why, size_t cap)
 		return strcmp(fake, "1") == 0;
 	}
 	fd = syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC,
-		     HOMA_RUN_PROTO);
+		     IPPROTO_HOMA);
 	if (fd < 0) {
 		snprintf(why, cap, "socket(AF_INET, SOCK_DGRAM, 146) fails: %s",
 			 strerror(errno));

@@ -163,11 +163,10 @@ int main(int argc, char **argv)
 					mb_free,
 					NULL,
 					NULL };
+		const uint8_t v4[4] = { 10, 0, 0, (uint8_t)(i + 1) };
 		char err[HOMA_ERR_BYTES];
 
-		mb.addr[i].a[10] = mb.addr[i].a[11] = 0xff;
-		mb.addr[i].a[12] = 10;
-		mb.addr[i].a[15] = (uint8_t)(i + 1);
+		homa_addr_set_v4(&mb.addr[i], v4);
 		if (homa_create(&env, &cfg, 0, &mb.homa[i], err) < 0) {
 			fprintf(stderr, "homa_create: %s\n", err);
 			return 1;

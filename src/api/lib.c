@@ -396,7 +396,8 @@ static int homa_lib_create(struct homa_lib **out)
 		lib->config = homa_lib_pending;
 	else
 		homa_config_default(&lib->config);
-	lib->config.extra_header_bytes = 8; /* UDP, until told otherwise */
+	/* The UDP datapath's header, until told otherwise. */
+	lib->config.extra_header_bytes = HOMA_WIRE_UDP_BYTES;
 	ret = homa_lib_env(&lib->config, &datapath);
 	if (ret < 0)
 		goto fail;

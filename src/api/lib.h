@@ -5,10 +5,11 @@
  * drive it, and the table from file descriptors to sockets.
  *
  * Locking (the one rule): lib.lock protects the core, the datapath's
- * transmit side and every homa_lsock field not marked otherwise. The
- * datapath's receive side belongs to whichever thread holds the poller
- * role (lib.poller_busy), which reads packets without the lock and feeds
- * them to the core with it. Nothing else blocks while holding the lock.
+ * transmit side and every homa_lsock field not marked otherwise. Packets
+ * are read without the lock, by the thread holding the poller role
+ * (lib.poller_busy) and by application threads busy-polling while
+ * another holds it (each into its own buffers), and fed to the core with
+ * the lock. Nothing blocks while holding the lock.
  *
  * Progress: a thread waiting for a message takes the poller role itself
  * (busy-polling for poll_usecs, then blocking in epoll until the core's

@@ -22,6 +22,10 @@
 #include "lib.h"
 #include "metrics_shm.h"
 
+/* The Linux API's name for the start of the client ports is the core's. */
+_Static_assert(HOMA_MIN_DEFAULT_PORT == HOMA_MIN_CLIENT_PORT,
+	       "homa.h and the core agree on the client ports");
+
 #define LOCK(lib)   pthread_mutex_lock(&(lib)->lock)
 #define UNLOCK(lib) pthread_mutex_unlock(&(lib)->lock)
 

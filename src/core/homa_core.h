@@ -35,14 +35,35 @@ struct homa_addr {
 	uint8_t a[16]; /* network byte order */
 };
 
-/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d.
- * The one test of an address's family, for the core and its hosts. */
+/* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d
+ * (the core, the datapaths and every host ask this one helper). */
 static inline bool homa_addr_is_v4(const struct homa_addr *a)
 {
 	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
 					    0, 0, 0, 0, 0xff, 0xff };
 
 	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
+}
+
+/* homa_addr_set_v4() - a becomes ::ffff:a.b.c.d for the IPv4 address at
+ * v4 (4 bytes, network order). */
+static inline void homa_addr_set_v4(struct homa_addr *a, const void *v4)
+{
+	memset(a->a, 0, 10);
+	a->a[10] = 0xff;
+	a->a[11] = 0xff;
+	memcpy(&a->a[12], v4, 4);
+}
+
+/* Ports from here up are client ports, handed out automatically; servers
+ * bind below (Linux's HOMA_MIN_DEFAULT_PORT in include/homa.h). */
+#define HOMA_MIN_CLIENT_PORT 0x8000
+
+/* homa_next_client_port() - the client port after prev, wrapping from
+ * 65535 back to HOMA_MIN_CLIENT_PORT. */
+static inline uint32_t homa_next_client_port(uint32_t prev)
+{
+	return prev >= 0xFFFF ? HOMA_MIN_CLIENT_PORT : prev + 1;
 }
 
 /* One packet handed to the host for transmission. The pointers are valid

@@ -26,14 +26,13 @@
 #include "reasm.h"
 #include "wire.h"
 
-#define HOMA_RPC_BUCKETS     4096 /* id hash buckets (power of two) */
-#define HOMA_PEER_BUCKETS    1024 /* peer hash buckets (power of two) */
-#define HOMA_PORT_BUCKETS    256  /* port hash buckets (power of two) */
-#define HOMA_MIN_CLIENT_PORT 0x8000
-#define HOMA_PEER_GC_SCAN    10 /* peers examined per tick */
-#define HOMA_PEER_GC_EVICT   5	/* peers evicted per tick at most */
-#define HOMA_NS_PER_US	     1000ull
-#define HOMA_NS_PER_SEC	     1000000000ull
+#define HOMA_RPC_BUCKETS   4096 /* id hash buckets (power of two) */
+#define HOMA_PEER_BUCKETS  1024 /* peer hash buckets (power of two) */
+#define HOMA_PORT_BUCKETS  256	/* port hash buckets (power of two) */
+#define HOMA_PEER_GC_SCAN  10	/* peers examined per tick */
+#define HOMA_PEER_GC_EVICT 5	/* peers evicted per tick at most */
+#define HOMA_NS_PER_US	   1000ull
+#define HOMA_NS_PER_SEC	   1000000000ull
 
 /* RPC states (values as in Linux). Client: OUTGOING -> INCOMING -> DEAD.
  * Server: INCOMING -> IN_SERVICE -> OUTGOING -> DEAD. */

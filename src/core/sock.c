@@ -63,12 +63,12 @@ int homa_sock_open(struct homa *homa, int family, void *sock_ctx,
 
 	if (family != HOMA_FAMILY_INET && family != HOMA_FAMILY_INET6)
 		return -EAFNOSUPPORT;
-	for (tries = 0; tries < 0x8000; tries++) {
-		port = port >= 0xFFFF ? HOMA_MIN_CLIENT_PORT : port + 1;
+	for (tries = 0; tries < 0x10000 - HOMA_MIN_CLIENT_PORT; tries++) {
+		port = homa_next_client_port(port);
 		if (!homa_sock_find(homa, (uint16_t)port))
 			break;
 	}
-	if (tries == 0x8000)
+	if (tries == 0x10000 - HOMA_MIN_CLIENT_PORT)
 		return -EADDRNOTAVAIL;
 	homa->prev_client_port = (uint16_t)port;
 	return homa_sock_new(homa, family, (uint16_t)port, sock_ctx, out);

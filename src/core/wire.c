@@ -22,15 +22,15 @@
 
 /* Offsets (bytes from the start of the packet) of the common header. */
 enum {
-	OFF_SPORT = 0,
-	OFF_DPORT = 2,
+	OFF_SPORT = HOMA_WIRE_OFF_SPORT,
+	OFF_DPORT = HOMA_WIRE_OFF_DPORT,
 	OFF_SEQUENCE = 4,
 	OFF_ACK_UNUSED = 8, /* 3 bytes, always 0 */
-	OFF_TYPE = 11,
+	OFF_TYPE = HOMA_WIRE_OFF_TYPE,
 	OFF_DOFF = 12,
 	OFF_FLAGS = 13,
 	OFF_WINDOW = 14, /* always 0 */
-	OFF_CHECKSUM = 16,
+	OFF_CHECKSUM = HOMA_WIRE_OFF_CHECKSUM,
 	OFF_URGENT = 18,
 	OFF_SENDER_ID = 20,
 };

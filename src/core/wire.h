@@ -64,6 +64,49 @@ enum homa_pkt_type {
 #define HOMA_WIRE_MAX_ACKS    5
 #define HOMA_WIRE_NUM_CUTOFFS 8
 
+/* Byte offsets of the common-header fields that hosts read or write
+ * without decoding the packet (spec 1.2): the datapaths route by the
+ * ports, answer by the type and fill in the checksum. wire.c lays the
+ * header out with these same values. */
+#define HOMA_WIRE_OFF_SPORT    0
+#define HOMA_WIRE_OFF_DPORT    2
+#define HOMA_WIRE_OFF_TYPE     11
+#define HOMA_WIRE_OFF_CHECKSUM 16
+
+/* What surrounds a Homa packet on the wire, bytes: the IP header by
+ * family, the UDP header of the UDP datapath, and Ethernet framing
+ * (header 14, 802.1Q tag 4, FCS 4, preamble 8, inter-frame gap 12; spec
+ * 1.8). */
+#define HOMA_WIRE_IPV4_BYTES	    20
+#define HOMA_WIRE_IPV6_BYTES	    40
+#define HOMA_WIRE_UDP_BYTES	    8
+#define HOMA_WIRE_ETH_FRAMING_BYTES 42
+
+/* The network priority travels in the top three bits of the IPv4 TOS /
+ * IPv6 traffic class byte (IP precedence): tos = priority << shift. */
+#define HOMA_WIRE_TOS_PRIO_SHIFT 5
+
+/* homa_wire_peek16() - the big-endian 16-bit field at off of buf (the
+ * caller checked that off + 2 bytes are there). */
+static inline uint16_t homa_wire_peek16(const uint8_t *buf, size_t off)
+{
+	return (uint16_t)(buf[off] << 8 | buf[off + 1]);
+}
+
+/* homa_wire_poke16() - write v big-endian at off of buf. */
+static inline void homa_wire_poke16(uint8_t *buf, size_t off, uint16_t v)
+{
+	buf[off] = (uint8_t)(v >> 8);
+	buf[off + 1] = (uint8_t)v;
+}
+
+/* homa_wire_peek_type() - the type byte of len bytes at buf, 0 if they
+ * are too short to hold it. */
+static inline uint8_t homa_wire_peek_type(const uint8_t *buf, size_t len)
+{
+	return len > HOMA_WIRE_OFF_TYPE ? buf[HOMA_WIRE_OFF_TYPE] : 0;
+}
+
 /* Why decode rejected a packet; each reason has its own drop counter. */
 enum homa_wire_reason {
 	HOMA_WIRE_OK = 0,

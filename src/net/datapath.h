@@ -5,7 +5,9 @@
  * its kernel sockets, reserves Homa ports host-wide, transmits packets the
  * core hands it (batched: queued by xmit, sent by flush), and receives
  * packets in batches without blocking. All calls are made with the
- * library lock held, except rx, which only the single poller thread calls.
+ * library lock held, except rx, which reading threads call without it,
+ * several at once (the poller and application threads busy-polling
+ * without the role, each into its own buffers: homa_dp_thread_buf).
  */
 #ifndef HOMA_NET_DATAPATH_H
 #define HOMA_NET_DATAPATH_H
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "homa_core.h"
+#include "wire.h"
 
 /* Packets handed over by rx. */
 typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
@@ -31,8 +34,9 @@ struct homa_dp;
 
 struct homa_dp_ops {
 	const char *name; /* "udp" or "raw" */
-	/* Reserve port for a socket of family (0 = any client port >=
-	 * 32768). Returns the port or a negative errno (-EADDRINUSE). */
+	/* Reserve port for a socket of family (0 = any client port, from
+	 * HOMA_MIN_CLIENT_PORT up). Returns the port or a negative errno
+	 * (-EADDRINUSE). */
 	int (*port_open)(struct homa_dp *dp, int family, uint16_t port);
 	/* Release a port reserved by port_open. */
 	void (*port_close)(struct homa_dp *dp, uint16_t port);
@@ -41,7 +45,8 @@ struct homa_dp_ops {
 	/* Send everything queued. */
 	void (*flush)(struct homa_dp *dp);
 	/* The core is about to free [p, p + bytes): send what still points
-	 * into it (payloads queued without a copy). */
+	 * into it (payloads queued without a copy). Optional (NULL): raw
+	 * copies every payload. */
 	void (*release)(struct homa_dp *dp, const void *p, size_t bytes);
 	/* Read what has arrived, without blocking; returns packets read. */
 	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
@@ -155,7 +160,6 @@ void homa_dp_icmp_close(struct homa_dp *dp);
 void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
-bool homa_dp_addr_is_v4(const struct homa_addr *a);
 /* Set up n receive slots for recvmmsg: slot i reads into bufs + i *
  * buf_bytes, its source into names[i] and, if control is set, its
  * control data into control + i * control_bytes. */
@@ -196,7 +200,7 @@ uint16_t homa_dp_inet_csum(const uint8_t *p, size_t n);
 
 /* The 16-bit one's-complement checksum of spec 1.9 (TCP pseudo-header
  * over src, dst, length, protocol 6) on Homa bytes, with the checksum
- * field (offset 16) taken as zero. */
+ * field (HOMA_WIRE_OFF_CHECKSUM) taken as zero. */
 uint16_t homa_dp_checksum(const struct homa_addr *src,
 			  const struct homa_addr *dst, const uint8_t *pkt,
 			  size_t bytes);

@@ -56,7 +56,7 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		q->dst_len = (socklen_t)homa_dp_sa_from_addr(p->dst, p->dport,
 							     &q->dst);
 	}
-	q->tos = (uint8_t)(p->priority << 5);
+	q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
 	q->off = b->tx_used;
 	q->bytes = bytes;
 	q->payload = zc ? p->payload : NULL;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * dp_common.c - address conversion and the Homa checksum, shared by the
- * UDP and raw datapaths, with their per-thread receive buffers and the
- * lock that guards a datapath's socket set against concurrent readers.
+ * dp_common.c - what the UDP and raw datapaths share: address
+ * conversion, the Homa and Internet checksums, per-thread receive
+ * buffers and their recvmmsg slots, the lock that guards a datapath's
+ * socket set against concurrent readers, route lookups (source address,
+ * path MTU) and the reading of ICMP errors from a socket's error queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,14 +19,6 @@
 
 #include "datapath.h"
 
-bool homa_dp_addr_is_v4(const struct homa_addr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0,    0,
-					    0, 0, 0, 0, 0xff, 0xff };
-
-	return memcmp(a->a, prefix, sizeof(prefix)) == 0;
-}
-
 void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
 {
 	const struct sockaddr *s = sa;
@@ -33,9 +27,7 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
 	if (s->sa_family == AF_INET) {
 		const struct sockaddr_in *in = sa;
 
-		a->a[10] = 0xff;
-		a->a[11] = 0xff;
-		memcpy(&a->a[12], &in->sin_addr, 4);
+		homa_addr_set_v4(a, &in->sin_addr);
 	} else {
 		const struct sockaddr_in6 *in6 = sa;
 
@@ -45,7 +37,7 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
 
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa)
 {
-	if (homa_dp_addr_is_v4(a)) {
+	if (homa_addr_is_v4(a)) {
 		struct sockaddr_in *in = sa;
 
 		memset(in, 0, sizeof(*in));
@@ -94,7 +86,7 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
 	uint32_t sum = 0;
 	uint8_t tail[4];
 
-	if (homa_dp_addr_is_v4(src)) {
+	if (homa_addr_is_v4(src)) {
 		sum = homa_csum_add(sum, &src->a[12], 4);
 		sum = homa_csum_add(sum, &dst->a[12], 4);
 	} else {
@@ -107,9 +99,13 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
 	tail[3] = (uint8_t)bytes;
 	sum = homa_csum_add(sum, tail, 4);
 	sum += 6; /* IPPROTO_TCP, as Linux Homa computes it */
-	sum = homa_csum_add(sum, pkt, bytes < 16 ? bytes : 16);
-	if (bytes > 18)
-		sum = homa_csum_add(sum, pkt + 18, bytes - 18);
+	sum = homa_csum_add(sum, pkt,
+			    bytes < HOMA_WIRE_OFF_CHECKSUM
+				    ? bytes
+				    : HOMA_WIRE_OFF_CHECKSUM);
+	if (bytes > HOMA_WIRE_OFF_CHECKSUM + 2)
+		sum = homa_csum_add(sum, pkt + HOMA_WIRE_OFF_CHECKSUM + 2,
+				    bytes - HOMA_WIRE_OFF_CHECKSUM - 2);
 	return homa_csum_fold(sum);
 }
 
@@ -152,7 +148,7 @@ void homa_dp_rwlock_init(pthread_rwlock_t *lock)
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
 		  uint32_t *mtu)
 {
-	bool v4 = homa_dp_addr_is_v4(dst);
+	bool v4 = homa_addr_is_v4(dst);
 	struct sockaddr_in6 sa;
 	socklen_t len = (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa);
 	int fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
@@ -241,16 +237,18 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 			err = homa_dp_icmp_errno(&ee);
 			if (!err || (err == ENOTCONN && raw && n < 4))
 				continue;
-			if (raw &&
-			    (n < 2 ||
-			     __atomic_load_n(&raw_ports[data[0] << 8 | data[1]],
-					     __ATOMIC_RELAXED) < 0))
+			if (raw && (n < 2 ||
+				    __atomic_load_n(
+					    &raw_ports[homa_wire_peek16(
+						    data, HOMA_WIRE_OFF_SPORT)],
+					    __ATOMIC_RELAXED) < 0))
 				continue; /* another process's packet */
 			homa_dp_addr_from_sa(&a, &dst);
 			if (err != ENOTCONN)
 				port = 0;
 			else if (raw) /* the quoted Homa header's dport */
-				port = (uint16_t)(data[2] << 8 | data[3]);
+				port = homa_wire_peek16(data,
+							HOMA_WIRE_OFF_DPORT);
 			else
 				port = ntohs(dst.sin6_port);
 			icmp(arg, &a, port, err);

@@ -35,6 +35,7 @@
 #define HOMA_DP_ICMP_QUOTE	64	/* bytes of the packet quoted */
 #define HOMA_DP_ICMP_V4_UNREACH 3	/* type; code 3 = port */
 #define HOMA_DP_ICMP_V6_UNREACH 1	/* type; code 4 = port */
+#define HOMA_DP_ICMP_HDR_BYTES	8	/* ICMP and ICMPv6 header */
 
 static uint64_t homa_dp_icmp_now(void)
 {
@@ -47,10 +48,7 @@ static uint64_t homa_dp_icmp_now(void)
 /* Store the Internet checksum of n bytes at p (field zero) at p + off. */
 static void homa_dp_icmp_csum(uint8_t *p, size_t n, size_t off)
 {
-	uint16_t c = homa_dp_inet_csum(p, n);
-
-	p[off] = (uint8_t)(c >> 8);
-	p[off + 1] = (uint8_t)c;
+	homa_wire_poke16(p, off, homa_dp_inet_csum(p, n));
 }
 
 /* The raw ICMP socket of the family (opened on first use); -1 if it
@@ -71,9 +69,12 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 			      const struct homa_addr *src, const uint8_t *pkt,
 			      size_t bytes)
 {
-	uint8_t msg[8 + 40 + HOMA_DP_ICMP_QUOTE], *ip = msg + 8, *l4;
-	bool v4 = homa_dp_addr_is_v4(src);
-	size_t iph = v4 ? 20 : 40, quote, len;
+	uint8_t msg[HOMA_DP_ICMP_HDR_BYTES + HOMA_WIRE_IPV6_BYTES +
+		    HOMA_DP_ICMP_QUOTE];
+	uint8_t *ip = msg + HOMA_DP_ICMP_HDR_BYTES, *l4;
+	bool v4 = homa_addr_is_v4(src);
+	size_t iph = v4 ? HOMA_WIRE_IPV4_BYTES : HOMA_WIRE_IPV6_BYTES;
+	size_t quote, len;
 	struct homa_addr local;
 	struct sockaddr_in6 sa;
 	uint32_t mtu;
@@ -83,7 +84,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 
 	if (bytes < 4)
 		return;
-	sport = (uint16_t)(pkt[0] << 8 | pkt[1]);
+	sport = homa_wire_peek16(pkt, HOMA_WIRE_OFF_SPORT);
 	now = homa_dp_icmp_now();
 	if (memcmp(&dp->icmp_last_dst, src, sizeof(*src)) == 0 &&
 	    dp->icmp_last_port == sport &&
@@ -108,21 +109,22 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 	memset(msg, 0, sizeof(msg));
 	l4 = ip + iph;
 	if (l4proto == IPPROTO_UDP) {
-		uint16_t ulen = (uint16_t)(bytes + 8);
+		const size_t udph = HOMA_WIRE_UDP_BYTES;
+		uint16_t ulen = (uint16_t)(bytes + udph);
 
 		memcpy(l4, pkt, 4); /* Homa ports are the UDP ports */
 		l4[4] = (uint8_t)(ulen >> 8);
 		l4[5] = (uint8_t)ulen;
-		quote = 8 + (bytes < HOMA_DP_ICMP_QUOTE - 8
-				     ? bytes
-				     : HOMA_DP_ICMP_QUOTE - 8);
-		memcpy(l4 + 8, pkt, quote - 8);
+		quote = udph + (bytes < HOMA_DP_ICMP_QUOTE - udph
+					? bytes
+					: HOMA_DP_ICMP_QUOTE - udph);
+		memcpy(l4 + udph, pkt, quote - udph);
 	} else {
 		quote = bytes < HOMA_DP_ICMP_QUOTE ? bytes : HOMA_DP_ICMP_QUOTE;
 		memcpy(l4, pkt, quote);
 	}
 	if (v4) {
-		uint16_t tot = (uint16_t)(20 + quote);
+		uint16_t tot = (uint16_t)(iph + quote);
 
 		ip[0] = 0x45;
 		ip[2] = (uint8_t)(tot >> 8);
@@ -131,7 +133,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 		ip[9] = (uint8_t)l4proto;
 		memcpy(ip + 12, &src->a[12], 4);  /* the client sent it */
 		memcpy(ip + 16, &local.a[12], 4); /* to us */
-		homa_dp_icmp_csum(ip, 20, 10);	  /* of the quoted header */
+		homa_dp_icmp_csum(ip, iph, 10);	  /* of the quoted header */
 		msg[0] = HOMA_DP_ICMP_V4_UNREACH;
 		msg[1] = 3; /* port unreachable */
 	} else {
@@ -145,7 +147,7 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 		msg[0] = HOMA_DP_ICMP_V6_UNREACH;
 		msg[1] = 4; /* port unreachable */
 	}
-	len = 8 + iph + quote;
+	len = HOMA_DP_ICMP_HDR_BYTES + iph + quote;
 	if (v4) /* the kernel fills the ICMPv6 checksum, not the ICMP one */
 		homa_dp_icmp_csum(msg, len, 2);
 	homa_dp_sa_from_addr(src, 0, &sa);

@@ -44,18 +44,17 @@
 #include <unistd.h>
 
 #include "datapath.h"
+#include "homa.h"
 #include "wire.h"
 
-#define RAW_PROTO	    146
-#define RAW_RX_MSGS	    16
-#define RAW_RX_BUF	    65536 /* bytes per receive buffer: an IP datagram */
-#define RAW_MAX_PORTS	    65536
-#define RAW_MIN_CLIENT_PORT 0x8000
-#define RAW_ROUTES	    64	 /* cached source addresses (direct-mapped) */
-#define RAW_FILTER_PORTS    1000 /* more open ports: no kernel filter */
-#define RAW_ANSWER_NAME	    "libhoma-raw-146-answerer" /* abstract */
-#define RAW_OWNED_SLOTS	    256	     /* ports seen held by others (cache) */
-#define RAW_OWNED_NS	    20000000 /* trust "held" that long, ns */
+#define RAW_RX_MSGS	 16
+#define RAW_RX_BUF	 65536 /* bytes per receive buffer: an IP datagram */
+#define RAW_MAX_PORTS	 65536
+#define RAW_ROUTES	 64   /* cached source addresses (direct-mapped) */
+#define RAW_FILTER_PORTS 1000 /* more open ports: no kernel filter */
+#define RAW_ANSWER_NAME	 "libhoma-raw-146-answerer" /* abstract */
+#define RAW_OWNED_SLOTS	 256	  /* ports seen held by others (cache) */
+#define RAW_OWNED_NS	 20000000 /* trust "held" that long, ns */
 
 struct raw_route {
 	struct homa_addr dst; /* destination */
@@ -208,7 +207,7 @@ static void raw_answer(struct raw_dp *r, const struct homa_addr *src,
 		r->owned[slot].until_ns = now + RAW_OWNED_NS;
 		goto out;
 	}
-	homa_dp_port_unreachable(&r->dp, RAW_PROTO, src, pkt, len);
+	homa_dp_port_unreachable(&r->dp, IPPROTO_HOMA, src, pkt, len);
 out:
 	pthread_mutex_unlock(&r->answer_lock);
 }
@@ -219,15 +218,13 @@ static int raw_port_open(struct homa_dp *dp, int family, uint16_t port)
 	int zero = 0;
 
 	(void)family;
-	for (int tries = 0; tries < 32768; tries++) {
+	for (int tries = 0; tries < 0x10000 - HOMA_MIN_CLIENT_PORT; tries++) {
 		struct sockaddr_in6 sa;
 		uint16_t want = port;
 		int fd;
 
 		if (!port) {
-			r->next_port = r->next_port >= 0xFFFF
-					       ? RAW_MIN_CLIENT_PORT
-					       : r->next_port + 1;
+			r->next_port = homa_next_client_port(r->next_port);
 			want = (uint16_t)r->next_port;
 		}
 		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -294,7 +291,7 @@ static const struct homa_addr *raw_source(struct raw_dp *r,
 static void raw_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 {
 	struct raw_dp *r = (struct raw_dp *)dp;
-	bool v4 = homa_dp_addr_is_v4(p->dst);
+	bool v4 = homa_addr_is_v4(p->dst);
 	const struct homa_addr *src;
 	uint8_t *data;
 	uint16_t csum;
@@ -312,8 +309,7 @@ static void raw_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 		return;
 	csum = homa_dp_checksum(src, p->dst, data,
 				p->hdr_bytes + p->payload_bytes);
-	data[16] = (uint8_t)(csum >> 8);
-	data[17] = (uint8_t)csum;
+	homa_wire_poke16(data, HOMA_WIRE_OFF_CHECKSUM, csum);
 }
 
 static void raw_flush(struct homa_dp *dp)
@@ -332,22 +328,23 @@ static enum raw_verdict raw_deliver(struct raw_dp *r,
 				    homa_dp_deliver_fn deliver, void *arg)
 {
 	uint16_t dport, csum;
+	uint8_t type;
 
 	if (len < HOMA_WIRE_COMMON_BYTES) {
 		deliver(arg, src, pkt, len); /* the core counts it */
 		return RAW_DELIVERED;
 	}
-	dport = (uint16_t)(pkt[2] << 8 | pkt[3]);
+	dport = homa_wire_peek16(pkt, HOMA_WIRE_OFF_DPORT);
 	/* port_fd changes under the library lock; readers do not take it. */
 	if (__atomic_load_n(&r->port_fd[dport], __ATOMIC_RELAXED) < 0) {
-		if ((pkt[11] == HOMA_PKT_RESEND ||
-		     pkt[11] == HOMA_PKT_NEED_ACK) &&
+		type = homa_wire_peek_type(pkt, len);
+		if ((type == HOMA_PKT_RESEND || type == HOMA_PKT_NEED_ACK) &&
 		    __atomic_load_n(&r->answer_fd, __ATOMIC_RELAXED) >= 0)
 			raw_answer(r, src, dport, pkt, len);
 		return RAW_FILTERED;
 	}
 	if (r->opts.verify_csum && dst) {
-		csum = (uint16_t)(pkt[16] << 8 | pkt[17]);
+		csum = homa_wire_peek16(pkt, HOMA_WIRE_OFF_CHECKSUM);
 		if (csum != homa_dp_checksum(src, dst, pkt, len))
 			return RAW_BAD_CSUM;
 	}
@@ -393,11 +390,9 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 		/* IPv4 raw sockets deliver the IP header too. */
 		size_t ihl = len ? (size_t)(p[0] & 0xF) * 4 : 0;
 
-		if (ihl < 20 || ihl > len)
+		if (ihl < HOMA_WIRE_IPV4_BYTES || ihl > len)
 			continue;
-		memset(&dst, 0, sizeof(dst));
-		dst.a[10] = dst.a[11] = 0xff;
-		memcpy(&dst.a[12], p + 16, 4);
+		homa_addr_set_v4(&dst, p + 16); /* the IPv4 destination */
 		counts[raw_deliver(r, &src, &dst, p + ihl, len - ihl, deliver,
 				   arg)]++;
 	}
@@ -426,7 +421,7 @@ static void raw_unreachable(struct homa_dp *dp, const struct homa_addr *src,
 	struct raw_dp *r = (struct raw_dp *)dp;
 
 	pthread_mutex_lock(&r->answer_lock); /* raw_answer sends too */
-	homa_dp_port_unreachable(dp, RAW_PROTO, src, pkt, bytes);
+	homa_dp_port_unreachable(dp, IPPROTO_HOMA, src, pkt, bytes);
 	pthread_mutex_unlock(&r->answer_lock);
 }
 
@@ -464,7 +459,8 @@ static const struct homa_dp_ops raw_ops = {
 
 static int raw_open(int af, int epfd, const struct homa_dp_opts *opts)
 {
-	int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, RAW_PROTO);
+	int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			IPPROTO_HOMA);
 	struct epoll_event ev = { .events = EPOLLIN };
 	int one = 1;
 
@@ -491,7 +487,7 @@ static int raw_open(int af, int epfd, const struct homa_dp_opts *opts)
 
 /*
  * Where this process starts handing out client ports (the one before it):
- * a random point of 32768-65535, so that a process started right after
+ * a random client port (HOMA_MIN_CLIENT_PORT-65535), so that a process started right after
  * another does not take the port its predecessor just used, for which a
  * server may still hold RPCs (ids, acks, NEED_ACKs) of the dead process.
  */
@@ -501,7 +497,8 @@ static int raw_first_port(void)
 
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
 		v = (uint32_t)getpid() * 2654435761u ^ (uint32_t)time(NULL);
-	return RAW_MIN_CLIENT_PORT - 1 + (int)(v % RAW_MIN_CLIENT_PORT);
+	return HOMA_MIN_CLIENT_PORT - 1 +
+	       (int)(v % (0x10000 - HOMA_MIN_CLIENT_PORT));
 }
 
 int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)

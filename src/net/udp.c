@@ -2,8 +2,9 @@
 /*
  * udp.c - the UDP datapath (default, unprivileged). A Homa socket's port
  * is the port of one UDP socket; each UDP payload is one Homa packet, byte
- * for byte from the common header on. Priorities travel as DSCP through a
- * per-packet IP_TOS / IPV6_TCLASS control message (level << 5).
+ * for byte from the common header on. Priorities travel in the TOS /
+ * traffic class byte through a per-packet IP_TOS / IPV6_TCLASS control
+ * message (priority << HOMA_WIRE_TOS_PRIO_SHIFT, dp_batch.c).
  *
  * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception uses recvmmsg and, with UDP_GRO, splits
  * coalesced buffers back into packets. ICMP errors arrive through
@@ -32,10 +33,9 @@
 #define UDP_GRO 104
 #endif
 
-#define UDP_RX_MSGS	    16		/* datagrams per recvmmsg */
-#define UDP_RX_BUF	    (64 * 1024) /* bytes per receive buffer (GRO) */
-#define UDP_MAX_PORTS	    65536
-#define UDP_MIN_CLIENT_PORT 0x8000
+#define UDP_RX_MSGS   16	  /* datagrams per recvmmsg */
+#define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
+#define UDP_MAX_PORTS 65536
 
 struct udp_dp {
 	struct homa_dp dp;	    /* common part (first) */
@@ -113,15 +113,13 @@ static int udp_open_bound(struct udp_dp *u, int af, uint16_t port, int *fdp)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
 				   sizeof(zero));
 		if (!port && tries > 0) {
-			/* The kernel's ephemeral port was below 32768:
-			 * walk the client range ourselves. */
-			u->next_port = u->next_port >= 0xFFFF
-					       ? UDP_MIN_CLIENT_PORT
-					       : u->next_port + 1;
+			/* The kernel's ephemeral port was below the client
+			 * range: walk the range ourselves. */
+			u->next_port = homa_next_client_port(u->next_port);
 			want = (uint16_t)u->next_port;
 		}
 		ret = udp_bind(fd, af, want);
-		if (ret >= 0 && (port || ret >= UDP_MIN_CLIENT_PORT)) {
+		if (ret >= 0 && (port || ret >= HOMA_MIN_CLIENT_PORT)) {
 			*fdp = fd;
 			return ret;
 		}
@@ -320,7 +318,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->dp.ops = &udp_ops;
 	u->opts = *opts;
 	u->batch.gso = opts->gso;
-	u->next_port = UDP_MIN_CLIENT_PORT - 1;
+	u->next_port = HOMA_MIN_CLIENT_PORT - 1;
 	u->rx_buf_bytes = opts->gro ? UDP_RX_BUF : HOMA_DP_PKT_MAX + 512;
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));

@@ -8,7 +8,6 @@
  * nor another interposer in front of it (a sanitizer runtime).
  */
 #define _GNU_SOURCE
-#include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -74,11 +73,8 @@ int homa_pre_libc_ioctl(int fd, unsigned long request, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, unsigned long, ...), ioctl);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, request);
 	return real(fd, request, arg);
 }
 
@@ -87,11 +83,8 @@ int homa_pre_libc_fcntl(int fd, int cmd, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, ...), fcntl);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, cmd);
 	return real(fd, cmd, arg);
 }
 
@@ -100,10 +93,7 @@ int homa_pre_libc_fcntl64(int fd, int cmd, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, ...), fcntl64);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, cmd);
 	return real(fd, cmd, arg);
 }

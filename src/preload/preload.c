@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -420,11 +419,8 @@ int ioctl(int fd, unsigned long request, ...)
 	HOMA_PRE_REAL(real, int (*)(int, unsigned long, ...), ioctl);
 	int r = homa_pre_route("ioctl", fd);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, request);
 	/* The descriptor's own requests (handled by the VFS before the
 	 * socket sees them) stay with it. */
 	if (r == 0 || request == FIONBIO || request == FIOCLEX ||

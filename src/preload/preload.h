@@ -13,6 +13,7 @@
 #ifndef HOMA_PRELOAD_H
 #define HOMA_PRELOAD_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,17 @@ void *homa_pre_next(const char *name);
 	static __typeof__(type) var;                                           \
 	if (!var)                                                              \
 		var = (type)homa_pre_next(#name);
+
+/* The optional argument of a variadic call (ioctl, fcntl, fcntl64: one
+ * pointer-sized value at most) into var (void *); last is the call's last
+ * named parameter. For the variadic functions' own bodies only. */
+#define HOMA_PRE_VA_ARG(var, last)                                             \
+	do {                                                                   \
+		va_list homa_pre_ap;                                           \
+		va_start(homa_pre_ap, last);                                   \
+		(var) = va_arg(homa_pre_ap, void *);                           \
+		va_end(homa_pre_ap);                                           \
+	} while (0)
 
 /* A call on a descriptor inherited across fork: EBADF, said on stderr
  * under HOMA_DEBUG. Returns -1. */

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -137,11 +136,8 @@ int fcntl(int fd, int cmd, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, ...), fcntl);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, cmd);
 	return homa_pre_fcntl(real, fd, cmd, arg);
 }
 
@@ -149,11 +145,8 @@ int fcntl64(int fd, int cmd, ...)
 {
 	HOMA_PRE_REAL(real, int (*)(int, int, ...), fcntl64);
 	void *arg;
-	va_list ap;
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
+	HOMA_PRE_VA_ARG(arg, cmd);
 	return homa_pre_fcntl(real, fd, cmd, arg);
 }
 

@@ -4,8 +4,8 @@
  * environments, the link and fault model, kill/restart and the hooks.
  * Events, the clock and the checks live in tnevent.c.
  *
- * Determinism: all randomness comes from splitmix64 generators seeded
- * from the configuration (the network's for faults, one per host for the
+ * Determinism: all randomness comes from splitmix64 generators (the
+ * simulator's random source, sim_rng.h) seeded from the configuration (the network's for faults, one per host for the
  * core's random callback), and events are ordered by (time, sequence
  * number), so a seed fixes the run.
  */
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_rng.h"
 #include "testnet_impl.h"
 
 /* Header of every block handed to the core, to check free's size. */
@@ -41,18 +42,14 @@ void tn_rng_seed(struct tn_rng *r, uint64_t seed)
 
 uint64_t tn_rng_next(struct tn_rng *r)
 {
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return sim_rng_splitmix(&r->s);
 }
 
 uint64_t tn_rng_below(struct tn_rng *r, uint64_t n)
 {
 	if (n == 0)
 		return 0;
-	return (uint64_t)(((unsigned __int128)tn_rng_next(r) * n) >> 64);
+	return sim_rng_scale(tn_rng_next(r), n);
 }
 
 /* ---- environment callbacks ---- */
@@ -154,11 +151,6 @@ uint64_t tn_serialization_ns(const struct tn_net *net, size_t len)
 	return (uint64_t)((bits + net->cfg.link_bps - 1) / net->cfg.link_bps);
 }
 
-uint8_t tn_pkt_type(const uint8_t *buf, size_t len)
-{
-	return len > 11 ? buf[11] : 0;
-}
-
 bool tn_type_ok(uint8_t type)
 {
 	return type >= HOMA_PKT_TYPE_MIN && type <= HOMA_PKT_TYPE_MAX;
@@ -174,7 +166,7 @@ void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 	info.src = src;
 	info.dst = dst;
 	info.priority = prio;
-	info.type = tn_pkt_type(buf, len);
+	info.type = homa_wire_peek_type(buf, len);
 	info.pkt = buf;
 	info.len = len;
 	info.sent_ns = sent_ns;
@@ -185,7 +177,7 @@ void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 void tn_drop(struct tn_net *net, int src, int dst, uint8_t *buf, size_t len,
 	     uint8_t prio, uint64_t *counter)
 {
-	uint8_t type = tn_pkt_type(buf, len);
+	uint8_t type = homa_wire_peek_type(buf, len);
 
 	(*counter)++;
 	if ((counter == &net->ctr.lost || counter == &net->ctr.filtered) &&
@@ -236,7 +228,7 @@ static void net_send(struct tn_net *net, int src, int dst, uint8_t *buf,
 		     size_t len, uint8_t prio)
 {
 	struct tn_host *h = &net->hosts[src];
-	uint8_t type = tn_pkt_type(buf, len);
+	uint8_t type = homa_wire_peek_type(buf, len);
 	uint64_t start, arrive, *drop_ctr;
 	uint8_t *copy;
 
@@ -287,13 +279,9 @@ void tn_send(struct tn_net *net, int src, int dst, const uint8_t *pkt,
 
 void tn_make_addr(struct homa_addr *a, uint8_t x, uint8_t y)
 {
-	memset(a, 0, sizeof(*a));
-	a->a[10] = 0xff;
-	a->a[11] = 0xff;
-	a->a[12] = 10;
-	a->a[13] = 0;
-	a->a[14] = x;
-	a->a[15] = y;
+	const uint8_t v4[4] = { 10, 0, x, y };
+
+	homa_addr_set_v4(a, v4);
 }
 
 int tn_host_of(const struct tn_net *net, const struct homa_addr *a)
@@ -466,7 +454,7 @@ void tn_config_default(struct tn_config *c)
 	c->seed = 1;
 	c->link_bps = 25000000000ull;
 	c->link_delay_ns = 1000;
-	c->overhead_bytes = 62; /* IPv4 20 + Ethernet, preamble, IPG 42 */
+	c->overhead_bytes = HOMA_WIRE_IPV4_BYTES + HOMA_WIRE_ETH_FRAMING_BYTES;
 	c->dup_window_ns = 20 * TN_NS_PER_US;
 	c->reorder_window_ns = 10 * TN_NS_PER_US;
 	homa_config_default(&c->homa);
@@ -483,6 +471,10 @@ int tn_create(const struct tn_config *c, struct tn_net **out)
 	net = calloc(1, sizeof(*net));
 	if (!net)
 		return -ENOMEM;
+	if (sim_event_queue_init(&net->queue)) {
+		free(net);
+		return -ENOMEM;
+	}
 	net->cfg = *c;
 	net->now_ns = c->start_ns;
 	net->trace = 0xCBF29CE484222325ull;
@@ -519,12 +511,10 @@ void tn_destroy(struct tn_net *net)
 	for (i = 0; i < net->cfg.num_hosts; i++)
 		if (net->hosts[i].alive)
 			host_stop(net, &net->hosts[i]);
-	while (net->heap_len) {
-		tn_heap_pop(net, &ev);
+	while (tn_heap_pop(net, UINT64_MAX, &ev))
 		if (ev.kind == TN_EV_PKT)
 			free(ev.ptr);
-	}
-	free(net->heap);
+	sim_event_queue_free(&net->queue);
 	free(net);
 }
 

@@ -7,9 +7,10 @@
  * random, allocation with per-host accounting), joined by one uplink per
  * host (rate, propagation delay) and a fault model (loss, duplication,
  * reordering, a per-packet filter, host kill and restart). Time is
- * simulated in nanoseconds; a binary heap of events ordered by (time,
- * sequence number) drives everything, so one seed gives one run, event for
- * event. After every input or application action on a host the network
+ * simulated in nanoseconds; the simulator's event queue (sim_event.h),
+ * ordered by (time, order of queueing), drives everything, and the
+ * simulator's random source (sim_rng.h) draws every random number, so one
+ * seed gives one run, event for event. After every input or application action on a host the network
  * asks homa_poll() for the host's next deadline and keeps exactly one poll
  * event pending for it: the core's timers run only that way. Wake-ups
  * never re-enter the core: they mark the socket and queue an application
@@ -28,7 +29,7 @@
 #include "wire.h"
 
 #define TN_MAX_HOSTS 16
-#define TN_NUM_PRIOS 8
+#define TN_NUM_PRIOS HOMA_MAX_PRIORITIES /* network priorities */
 #define TN_NS_PER_US 1000ull
 #define TN_NS_PER_MS 1000000ull
 

@@ -3,10 +3,17 @@
  * testnet_impl.h - the test network's internal structures, shared by
  * testnet.c (hosts, links, faults) and tnevent.c (events, clock, checks)
  * and by nothing else.
+ *
+ * Events are ordered by the simulator's event queue (sim/sim_event.h,
+ * the library homa_sim_engine): each queued event is a heap block holding
+ * the engine's entry and a copy of the struct tn_event, scheduled at its
+ * time in picoseconds (time_ns * 1000), so the engine's order by (time,
+ * sequence of scheduling) is the order of (time_ns, queueing).
  */
 #ifndef TESTNET_IMPL_H
 #define TESTNET_IMPL_H
 
+#include "sim_event.h"
 #include "testnet.h"
 
 enum tn_ev_kind {
@@ -18,7 +25,6 @@ enum tn_ev_kind {
 
 struct tn_event {
 	uint64_t time_ns; /* when it runs */
-	uint64_t seq;	  /* tie-break: order of queueing */
 	uint64_t sent_ns; /* packets: transmission time */
 	uint32_t gen;	  /* poll generation or host incarnation */
 	uint32_t len;	  /* packet bytes */
@@ -50,13 +56,12 @@ struct tn_host {
 };
 
 struct tn_net {
-	struct tn_config cfg;  /* configuration (faults mutable) */
-	uint64_t now_ns;       /* simulated clock */
-	struct tn_event *heap; /* binary min-heap of events */
-	size_t heap_len;       /* events in heap */
-	size_t heap_cap;       /* allocated entries */
-	uint64_t next_seq;     /* sequence number of the next event */
-	struct tn_rng rng;     /* fault model */
+	struct tn_config cfg;	      /* configuration (faults mutable) */
+	uint64_t now_ns;	      /* simulated clock */
+	struct sim_event_queue queue; /* pending events, ps */
+	struct tn_queued *popped;     /* event the queue just handed out */
+	bool stop;		      /* stops the queue after one event */
+	struct tn_rng rng;	      /* fault model */
 	struct tn_host hosts[TN_MAX_HOSTS]; /* hosts by index */
 	struct tn_counters ctr;		    /* counters */
 	uint64_t trace;			    /* FNV-1a over executed events */
@@ -71,13 +76,15 @@ struct tn_net {
 };
 
 /* ---- tnevent.c ---- */
-void tn_heap_push(struct tn_net *net, struct tn_event *ev);
-void tn_heap_pop(struct tn_net *net, struct tn_event *out);
+/* tn_heap_push() - queue a copy of ev (time_ns >= now). */
+void tn_heap_push(struct tn_net *net, const struct tn_event *ev);
+/* tn_heap_pop() - take the next event due at or before limit_ns into
+ * out; false if there is none. */
+bool tn_heap_pop(struct tn_net *net, uint64_t limit_ns, struct tn_event *out);
 void tn_trace_mix(struct tn_net *net, const void *p, size_t n);
 void tn_push_app_event(struct tn_net *net, struct tn_waiter *w);
 
 /* ---- testnet.c ---- */
-uint8_t tn_pkt_type(const uint8_t *buf, size_t len);
 bool tn_type_ok(uint8_t type);
 void tn_tap(struct tn_net *net, enum tn_tap_kind kind, int src, int dst,
 	    const uint8_t *buf, size_t len, uint8_t prio, uint64_t sent_ns);

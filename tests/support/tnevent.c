@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * tnevent.c - the test network's clock and event queue: a binary heap
- * ordered by (time, sequence number), the execution of each kind of event
+ * tnevent.c - the test network's clock and events: queueing them in the
+ * simulator's event queue (sim_event.h; ordered by time, then order of
+ * queueing), the execution of each kind of event
  * (packet delivery, poll deadline, application event, test action),
  * injection, the trace hash and the leak checks.
  *
@@ -22,64 +23,70 @@
 
 #include "testnet_impl.h"
 
-/* ---- event heap ---- */
+/* ---- event queue (the simulator's engine, sim_event.h) ---- */
 
-static bool ev_before(const struct tn_event *a, const struct tn_event *b)
+/* One queued event: the engine's entry and the event it carries. */
+struct tn_queued {
+	struct sim_event entry; /* in net->queue, due at e.time_ns * 1000 */
+	struct tn_net *net;	/* owner */
+	struct tn_event e;	/* the event */
+};
+
+/* Largest time the engine's picosecond clock can hold, ns. */
+#define TN_MAX_TIME_NS (SIM_TIME_NEVER / SIM_PS_PER_NS - 1)
+
+/* The engine's handler only hands the event out and stops the engine:
+ * tn_step() runs it outside, so events may run the clock themselves. */
+static void tn_queued_fire(struct sim_event *entry)
 {
-	if (a->time_ns != b->time_ns)
-		return a->time_ns < b->time_ns;
-	return a->seq < b->seq;
+	struct tn_queued *q =
+		(struct tn_queued *)((char *)entry -
+				     offsetof(struct tn_queued, entry));
+
+	q->net->popped = q;
+	q->net->stop = true;
 }
 
-void tn_heap_push(struct tn_net *net, struct tn_event *ev)
+void tn_heap_push(struct tn_net *net, const struct tn_event *ev)
 {
-	struct tn_event tmp;
-	size_t i, parent;
+	struct tn_queued *q;
 
-	if (net->heap_len == net->heap_cap) {
-		net->heap_cap = net->heap_cap ? 2 * net->heap_cap : 1024;
-		net->heap =
-			realloc(net->heap, net->heap_cap * sizeof(*net->heap));
-		assert_non_null(net->heap);
-	}
-	ev->seq = net->next_seq++;
-	i = net->heap_len++;
-	net->heap[i] = *ev;
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (!ev_before(&net->heap[i], &net->heap[parent]))
-			break;
-		tmp = net->heap[i];
-		net->heap[i] = net->heap[parent];
-		net->heap[parent] = tmp;
-		i = parent;
-	}
+	if (ev->time_ns < net->now_ns)
+		fail_msg("event in the past: %llu < %llu",
+			 (unsigned long long)ev->time_ns,
+			 (unsigned long long)net->now_ns);
+	if (ev->time_ns > TN_MAX_TIME_NS)
+		fail_msg("event beyond the clock's range: %llu ns",
+			 (unsigned long long)ev->time_ns);
+	q = malloc(sizeof(*q));
+	assert_non_null(q);
+	sim_event_init(&q->entry, tn_queued_fire);
+	q->net = net;
+	q->e = *ev;
+	assert_int_equal(sim_event_schedule(&net->queue, &q->entry,
+					    ev->time_ns * SIM_PS_PER_NS),
+			 0);
 }
 
-void tn_heap_pop(struct tn_net *net, struct tn_event *out)
+bool tn_heap_pop(struct tn_net *net, uint64_t limit_ns, struct tn_event *out)
 {
-	struct tn_event tmp;
-	size_t i = 0, l, r, m;
+	uint64_t limit_ps = limit_ns > TN_MAX_TIME_NS
+				    ? SIM_TIME_NEVER
+				    : limit_ns * SIM_PS_PER_NS;
+	struct tn_queued *q;
 
-	*out = net->heap[0];
-	net->heap[0] = net->heap[--net->heap_len];
-	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < net->heap_len &&
-		    ev_before(&net->heap[l], &net->heap[m]))
-			m = l;
-		if (r < net->heap_len &&
-		    ev_before(&net->heap[r], &net->heap[m]))
-			m = r;
-		if (m == i)
-			break;
-		tmp = net->heap[i];
-		net->heap[i] = net->heap[m];
-		net->heap[m] = tmp;
-		i = m;
-	}
+	if (!net->queue.live)
+		return false;
+	net->popped = NULL;
+	net->stop = false;
+	sim_event_run_until(&net->queue, limit_ps, &net->stop);
+	assert_int_equal(net->queue.error, 0);
+	q = net->popped;
+	if (!q)
+		return false;
+	*out = q->e;
+	free(q);
+	return true;
 }
 
 void tn_trace_mix(struct tn_net *net, const void *p, size_t n)
@@ -147,7 +154,7 @@ void tn_kick(struct tn_net *net, struct tn_waiter *w)
 static void run_pkt(struct tn_net *net, struct tn_event *ev)
 {
 	struct tn_host *h = &net->hosts[ev->host];
-	uint8_t type = tn_pkt_type(ev->ptr, ev->len);
+	uint8_t type = homa_wire_peek_type(ev->ptr, ev->len);
 
 	if (!h->alive) {
 		tn_drop(net, ev->src, ev->host, ev->ptr, ev->len, ev->prio,
@@ -210,27 +217,30 @@ static bool run_event(struct tn_net *net, struct tn_event *ev)
 	return true;
 }
 
+/* exec() - set the clock to ev's time and run it. */
+static void exec(struct tn_net *net, struct tn_event *ev)
+{
+	net->now_ns = ev->time_ns;
+	if (run_event(net, ev))
+		net->ctr.events++;
+}
+
 bool tn_step(struct tn_net *net)
 {
 	struct tn_event ev;
 
-	if (!net->heap_len)
+	if (!tn_heap_pop(net, UINT64_MAX, &ev))
 		return false;
-	tn_heap_pop(net, &ev);
-	if (ev.time_ns < net->now_ns)
-		fail_msg("event in the past: %llu < %llu",
-			 (unsigned long long)ev.time_ns,
-			 (unsigned long long)net->now_ns);
-	net->now_ns = ev.time_ns;
-	if (run_event(net, &ev))
-		net->ctr.events++;
+	exec(net, &ev);
 	return true;
 }
 
 void tn_run_until(struct tn_net *net, uint64_t t_ns)
 {
-	while (net->heap_len && net->heap[0].time_ns <= t_ns)
-		tn_step(net);
+	struct tn_event ev;
+
+	while (tn_heap_pop(net, t_ns, &ev))
+		exec(net, &ev);
 	if (net->now_ns < t_ns)
 		net->now_ns = t_ns;
 }
@@ -243,17 +253,19 @@ void tn_run_for(struct tn_net *net, uint64_t dt_ns)
 bool tn_run_while(struct tn_net *net, bool (*busy)(void *arg), void *arg,
 		  uint64_t deadline_ns)
 {
+	struct tn_event ev;
+
 	for (;;) {
 		if (!busy(arg))
 			return true;
-		if (!net->heap_len)
+		if (!net->queue.live)
 			return false;
-		if (net->heap[0].time_ns > deadline_ns) {
+		if (!tn_heap_pop(net, deadline_ns, &ev)) {
 			if (net->now_ns < deadline_ns)
 				net->now_ns = deadline_ns;
 			return false;
 		}
-		tn_step(net);
+		exec(net, &ev);
 	}
 }
 

@@ -10,24 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "homa.h"
 #include "tnpcap.h"
+#include "wire.h"
 
-#define PCAP_MAGIC_US	 0xa1b2c3d4u /* classic, microsecond stamps */
-#define PCAP_MAGIC_NS	 0xa1b23c4du /* classic, nanosecond stamps */
-#define PCAPNG_SHB	 0x0a0d0d0au /* section header block */
-#define PCAPNG_IDB	 1u	     /* interface description block */
-#define PCAPNG_SPB	 3u	     /* simple packet block */
-#define PCAPNG_EPB	 6u	     /* enhanced packet block */
-#define PCAPNG_BOM	 0x1a2b3c4du /* byte-order magic */
-#define PCAPNG_MAX_IFS	 16	     /* interfaces we keep track of */
-#define LINK_ETHERNET	 1
-#define LINK_RAW	 101
-#define LINK_IPV4	 228
-#define LINK_IPV6	 229
-#define ETH_P_IPV4	 0x0800
-#define ETH_P_IPV6	 0x86dd
-#define ETH_P_VLAN	 0x8100
-#define IPPROTO_HOMA_NUM 146
+#define PCAP_MAGIC_US  0xa1b2c3d4u /* classic, microsecond stamps */
+#define PCAP_MAGIC_NS  0xa1b23c4du /* classic, nanosecond stamps */
+#define PCAPNG_SHB     0x0a0d0d0au /* section header block */
+#define PCAPNG_IDB     1u	   /* interface description block */
+#define PCAPNG_SPB     3u	   /* simple packet block */
+#define PCAPNG_EPB     6u	   /* enhanced packet block */
+#define PCAPNG_BOM     0x1a2b3c4du /* byte-order magic */
+#define PCAPNG_MAX_IFS 16	   /* interfaces we keep track of */
+#define LINK_ETHERNET  1
+#define LINK_RAW       101
+#define LINK_IPV4      228
+#define LINK_IPV6      229
+#define ETH_P_IPV4     0x0800
+#define ETH_P_IPV6     0x86dd
+#define ETH_P_VLAN     0x8100
 
 /* A file in memory and its byte order. */
 struct pcap_buf {
@@ -91,16 +92,15 @@ static int pcap_frame(int link, const uint8_t *f, size_t n,
 	memset(&pkt->dst, 0, sizeof(pkt->dst));
 	if ((f[0] >> 4) == 4) {
 		hdr = (size_t)(f[0] & 0xf) * 4;
-		if (n < 20 || hdr < 20 || n < hdr || f[9] != IPPROTO_HOMA_NUM)
+		if (n < HOMA_WIRE_IPV4_BYTES || hdr < HOMA_WIRE_IPV4_BYTES ||
+		    n < hdr || f[9] != IPPROTO_HOMA)
 			return 0;
 		ip_bytes = be16(f + 2);
-		pkt->src.a[10] = pkt->src.a[11] = 0xff;
-		pkt->dst.a[10] = pkt->dst.a[11] = 0xff;
-		memcpy(&pkt->src.a[12], f + 12, 4);
-		memcpy(&pkt->dst.a[12], f + 16, 4);
+		homa_addr_set_v4(&pkt->src, f + 12);
+		homa_addr_set_v4(&pkt->dst, f + 16);
 	} else if ((f[0] >> 4) == 6) {
-		hdr = 40;
-		if (n < hdr || f[6] != IPPROTO_HOMA_NUM)
+		hdr = HOMA_WIRE_IPV6_BYTES;
+		if (n < hdr || f[6] != IPPROTO_HOMA)
 			return 0;
 		ip_bytes = hdr + be16(f + 4);
 		memcpy(pkt->src.a, f + 8, 16);

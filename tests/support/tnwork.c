@@ -34,9 +34,7 @@ void tn_dist_free(struct tn_dist *d)
 uint32_t tn_dist_sample(const struct tn_dist *d, struct tn_rng *r)
 {
 	/* A uniform 53-bit fraction: deterministic for the PRNG state. */
-	return sim_workload_quantile(&d->wl,
-				     (double)(tn_rng_next(r) >> 11) *
-					     (1.0 / 9007199254740992.0));
+	return sim_workload_quantile(&d->wl, sim_rng_fraction(tn_rng_next(r)));
 }
 
 uint32_t tn_size_edge(struct tn_rng *r)

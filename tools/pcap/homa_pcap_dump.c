@@ -35,10 +35,9 @@
 #include "homa.h"
 #include "wire.h"
 
-#define PD_IPPROTO_HOMA 146
-#define PD_IPPROTO_UDP	17
-#define PD_MAX_FRAME	(256 * 1024) /* bytes: larger records are refused */
-#define PD_MAX_IFACES	64	     /* pcapng interfaces remembered */
+#define PD_IPPROTO_UDP 17
+#define PD_MAX_FRAME   (256 * 1024) /* bytes: larger records are refused */
+#define PD_MAX_IFACES  64	    /* pcapng interfaces remembered */
 
 /* The columns, in output order; names are the dissector's fields. */
 static const char *const pd_columns[] = {
@@ -289,7 +288,8 @@ static bool pd_homa(const uint8_t *p, uint32_t len, uint32_t *start,
 	if (len < 1)
 		return false;
 	if (p[0] >> 4 == 4) {
-		if (len < 20 || (p[0] & 0xf) < 5)
+		if (len < HOMA_WIRE_IPV4_BYTES ||
+		    (p[0] & 0xf) * 4 < HOMA_WIRE_IPV4_BYTES)
 			return false;
 		off = (uint32_t)(p[0] & 0xf) * 4;
 		end = pd_be16(p + 2);
@@ -298,10 +298,10 @@ static bool pd_homa(const uint8_t *p, uint32_t len, uint32_t *start,
 		proto = p[9];
 		*tos = p[1];
 	} else if (p[0] >> 4 == 6) {
-		if (len < 40)
+		if (len < HOMA_WIRE_IPV6_BYTES)
 			return false;
-		off = 40;
-		end = 40u + pd_be16(p + 4);
+		off = HOMA_WIRE_IPV6_BYTES;
+		end = HOMA_WIRE_IPV6_BYTES + pd_be16(p + 4);
 		proto = p[6];
 		*tos = (uint8_t)((p[0] & 0xf) << 4 | p[1] >> 4);
 		/* hop-by-hop, routing and destination options */
@@ -318,14 +318,15 @@ static bool pd_homa(const uint8_t *p, uint32_t len, uint32_t *start,
 	if (off > cap_end)
 		return false;
 	if (proto == PD_IPPROTO_UDP) {
-		if (cap_end - off < 8 || off + pd_be16(p + off + 4) > end ||
-		    pd_be16(p + off + 4) < 8)
+		if (cap_end - off < HOMA_WIRE_UDP_BYTES ||
+		    off + pd_be16(p + off + 4) > end ||
+		    pd_be16(p + off + 4) < HOMA_WIRE_UDP_BYTES)
 			return false;
 		end = off + pd_be16(p + off + 4);
 		if (cap_end > end)
 			cap_end = end;
-		off += 8;
-	} else if (proto != PD_IPPROTO_HOMA) {
+		off += HOMA_WIRE_UDP_BYTES;
+	} else if (proto != IPPROTO_HOMA) {
 		return false;
 	}
 	*start = off;
@@ -351,7 +352,7 @@ static void pd_print(unsigned long frame, const uint8_t *pkt, uint32_t bytes,
 	       c->type, c->sport, c->dport, c->sequence, c->doff, c->flags,
 	       c->checksum, c->urgent);
 	printf("\t%" PRIu64 "\t%" PRIu64 "\t%u", c->sender_id,
-	       c->sender_id & ~(uint64_t)1, tos >> 5);
+	       c->sender_id & ~(uint64_t)1, tos >> HOMA_WIRE_TOS_PRIO_SHIFT);
 	if (c->type == HOMA_PKT_DATA) {
 		const struct homa_wire_data *d = &w.u.data;
 
@@ -447,7 +448,8 @@ int main(int argc, char **argv)
 		memcpy(pkt, r.buf + ip + start, captured);
 		if (captured < bytes &&
 		    (captured < HOMA_WIRE_COMMON_BYTES ||
-		     captured < homa_wire_header_bytes(pkt[11]))) {
+		     captured < homa_wire_header_bytes(
+					homa_wire_peek_type(pkt, captured)))) {
 			printf("%lu\tTRUNCATED\n", frame);
 			continue;
 		}

@@ -3,7 +3,8 @@
 -- format of today's Linux Homa module (full build) and of this project
 -- (spec/protocol.md section 1; the C twin is src/core/wire.c, and the test
 -- tests/wireshark/compare.py checks that both read the same fields from
--- every frame of the test captures).
+-- every frame of the test captures). The numbers below are copies of
+-- src/core/wire.h's, checked against it by scripts/check-lua-wire.sh.
 --
 -- Homa is found as IP protocol 146 (IPv4 and IPv6) and inside UDP, the
 -- project's default encapsulation, where the UDP ports are the Homa ports:
