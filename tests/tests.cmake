@@ -87,6 +87,13 @@ if(TARGET test_dp_batch)
   target_include_directories(test_dp_batch PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_batch 60 test_dp_batch)
+# A raw datapath with a full receive queue: no ICMP protocol unreachable
+# (issue 19; own namespace, root).
+homa_add_net_prog(test_dp_raw_full ${T}/net/test_dp_raw_full.c)
+if(TARGET test_dp_raw_full)
+  target_include_directories(test_dp_raw_full PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_raw_full 60 test_dp_raw_full)
 # ICMP errors from another host (namespaces; root): EPROTONOSUPPORT,
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
