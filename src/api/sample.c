@@ -76,7 +76,7 @@ void homa_lib_sample(struct homa_lib *lib)
 		"server_rpcs=%llu in_service=%llu oldest_service_ms=%llu "
 		"overdue=%llu overdue_total=%llu requests=%llu "
 		"responses=%llu served=%llu timeouts=%llu aborts=%llu "
-		"icmp_errors=%llu alloc_bytes=%llu\n",
+		"icmp_errors=%llu alloc_bytes=%llu pool_kb=%llu\n",
 		(unsigned long long)((now - lib->sample_start_ns) / 1000000),
 		(unsigned long long)a.client_rpcs,
 		homa_lib_age_ms(now, a.oldest_client_ns, a.client_rpcs),
@@ -91,7 +91,9 @@ void homa_lib_sample(struct homa_lib *lib)
 		(unsigned long long)m->v[HOMA_M_rpc_timeouts],
 		(unsigned long long)m->v[HOMA_M_rpc_aborts],
 		(unsigned long long)m->v[HOMA_M_icmp_errors],
-		(unsigned long long)u.alloc_bytes);
+		(unsigned long long)u.alloc_bytes,
+		(unsigned long long)(u.pool_pages_touched * HOMA_BPAGE_SIZE /
+				     1024));
 	/* One short append a second; the lock is not held across it. */
 	pthread_mutex_unlock(&lib->lock);
 	if (n > 0 && write(lib->sample_fd, line, (size_t)n) < 0)
