@@ -106,6 +106,9 @@ if(TARGET test_dp_raw_full)
   target_include_directories(test_dp_raw_full PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_raw_full 60 test_dp_raw_full)
+# Closing a socket at its wmem_max limit (issue 19: a use after free).
+homa_add_net_prog(test_net_close_full ${T}/net/test_net_close_full.c)
+homa_add_net_test(test_net_close_full 60 test_net_close_full)
 # ICMP errors from another host (namespaces; root): EPROTONOSUPPORT,
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh
