@@ -13,6 +13,10 @@
  * request only after 3.5 s, past the end (1 s) and the grace (2 s), and
  * the next ones at once. bench_client_run must return (a watchdog fails
  * the test after 20 s).
+ *
+ * Also: a signal during the run (EINTR from a receive) ends nothing; it
+ * used to end the run as a fatal error ("Interrupted system call", seen
+ * when a debugger attached to a soak's client).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -48,6 +52,7 @@ uint64_t bench_now_ns(void)
 
 struct slow_server {
 	int fd;		  /* its Homa socket */
+	bool prompt;	  /* answer the first request at once too */
 	int answered;	  /* requests answered */
 	volatile int end; /* set: stop */
 };
@@ -68,7 +73,7 @@ static void *slow_server_main(void *arg)
 
 		if (n < 0)
 			continue; /* EAGAIN: SO_RCVTIMEO, look at end */
-		if (s->answered == 0)
+		if (s->answered == 0 && !s->prompt)
 			usleep(3500000);
 		if (homa_reply(s->fd, buf, 100, (struct sockaddr *)&src, srclen,
 			       id) == 0)
@@ -140,9 +145,77 @@ static void bench_open_loop__ends_with_sender_waiting_for_room(void **state)
 	homa_close(s.fd);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct pester {
+	pthread_t target;  /* thread to signal */
+	volatile int stop; /* set: stop */
+};
+
+/* SIGUSR1 to the target every 10 ms. */
+static void *pester_main(void *arg)
+{
+	struct pester *p = arg;
+
+	while (!p->stop) {
+		pthread_kill(p->target, SIGUSR1);
+		usleep(10000);
+	}
+	return NULL;
+}
+
+static void bench_client__signals_end_nothing(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 }; /* no SA_RESTART */
+	struct timeval tv = { 0, 100000 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct slow_server s = { .prompt = true };
+	struct pester p = { .target = pthread_self() };
+	static char cmd[256];
+	char *argv[32], *save, *tok;
+	pthread_t th, pt;
+	struct bench_opts o;
+	int argc = 0, port;
+
+	(void)state;
+	sigaction(SIGUSR1, &sa, NULL);
+	s.fd = homa_socket(AF_INET);
+	assert_true(s.fd >= 0);
+	for (port = 25000 + getpid() % 5000;; port++) {
+		a.sin_port = htons((uint16_t)port);
+		if (homa_bind(s.fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		assert_int_equal(errno, EADDRINUSE);
+	}
+	assert_int_equal(
+		homa_setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+		0);
+	assert_int_equal(pthread_create(&th, NULL, slow_server_main, &s), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "homa-bench client --proto homa --server 127.0.0.1:%d "
+		 "--workload 100 --outstanding 1 --seconds 1 --calibrate 0",
+		 port);
+	for (tok = strtok_r(cmd, " ", &save); tok && argc < 31;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	assert_int_equal(bench_parse(argc, argv, &o), 0);
+	assert_int_equal(pthread_create(&pt, NULL, pester_main, &p), 0);
+	assert_int_equal(bench_client_run(&o), 0);
+	p.stop = 1;
+	pthread_join(pt, NULL);
+	s.end = 1;
+	pthread_join(th, NULL);
+	homa_close(s.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bench_client__signals_end_nothing),
 		cmocka_unit_test(
 			bench_open_loop__ends_with_sender_waiting_for_room),
 	};
