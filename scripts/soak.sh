@@ -31,10 +31,11 @@
 #    the second (the first quarter is warm-up): (1) the core's own
 #    allocations (alloc_bytes: protocol state and messages in flight)
 #    grow under 5 % (+ 64 kB); (2) RSS, without the receive region's
-#    pages handed out so far (pool_kb: the region is written where the
-#    pool puts messages, and a page once written stays resident, so it
-#    follows the high-water mark of the pages in use, bounded by the
-#    region) and without the 8 bytes per completed RPC in which a
+#    resident part (region_kb, by mincore; the region is written where
+#    the pool puts messages, and a page once written stays resident, so
+#    it follows the high-water mark of the pages in use, bounded by the
+#    region; pool_kb of older samples) and without the 8 bytes per
+#    completed RPC in which a
 #    homa-bench client keeps its latency samples, grows under 5 % plus
 #    the rise of the core's allocation high-water mark after the first
 #    quarter over that of the first quarter. The allowance is for
@@ -236,10 +237,12 @@ function kv(   i, a) {
 		if (age > tmo) { over[key]++; late[key, s] = 1 }
 	}
 	# A client keeps 8 bytes per RPC of homa-bench results: not ours.
-	# Pages of the receive region handed out so far (pool_kb) stay
-	# resident: counted apart. rest = what else the process holds.
+	# The receive region is counted apart: its resident part
+	# (region_kb; older builds: pool_kb, the pages handed out).
+	# rest = what else the process holds.
 	rss = $6 - ($3 == "client" ? int(f["responses"] * 8 / 1024) : 0)
-	rest = rss - f["pool_kb"]
+	reg = ("region_kb" in f) ? f["region_kb"] : f["pool_kb"]
+	rest = rss - reg
 	alloc = int(f["alloc_bytes"] / 1024)
 	if (s <= secs / 4) {
 		if (alloc > peak1[key]) peak1[key] = alloc
@@ -248,11 +251,11 @@ function kv(   i, a) {
 	}
 	if (s > secs / 4 && s <= secs / 2) {
 		q2[key] = q2[key] " " rest
-		p2[key] = p2[key] " " f["pool_kb"]
+		p2[key] = p2[key] " " reg
 		a2[key] = a2[key] " " alloc
 	} else if (s > 3 * secs / 4 && s <= secs) {
 		q4[key] = q4[key] " " rest
-		p4[key] = p4[key] " " f["pool_kb"]
+		p4[key] = p4[key] " " reg
 		a4[key] = a4[key] " " alloc
 	}
 	if (s <= secs / 2 || !(key in fd0)) fd0[key] = $7
@@ -282,7 +285,7 @@ END {
 		# explains (malloc keeps the pages it got back).
 		hw = peak2[key] > peak1[key] ? peak2[key] - peak1[key] : 0
 		mem_bad = (m4 - m2 >= 0.05 * m2 + hw) || (c4 - c2 >= 0.05 * c2 + 64)
-		msg = sprintf("%s: rss-pool %d -> %d kB (%+.1f %%; new core high-water %d kB), pool %d -> %d kB, core %d -> %d kB, fds %d -> %d",
+		msg = sprintf("%s: rss-region %d -> %d kB (%+.1f %%; new core high-water %d kB), region %d -> %d kB, core %d -> %d kB, fds %d -> %d",
 			      key, m2, m4, g, hw, median(p2[key]), median(p4[key]),
 			      c2, c4, fd0[key], fdtop[key])
 		if (key in maxage)
