@@ -47,6 +47,18 @@ if(TARGET test_bench_wait)
   target_link_libraries(test_bench_wait PRIVATE homa_static homa_workload m)
 endif()
 
+# The open loop ends although its sender waits for room at the end
+# (issue 19).
+homa_add_test(test_bench_open ${T}/bench/test_bench_open.c unit)
+if(TARGET test_bench_open)
+  target_sources(test_bench_open PRIVATE ${BENCH}/workload.c ${BENCH}/stats.c
+    ${BENCH}/args.c ${BENCH}/wait.c ${BENCH}/proto_udp.c ${BENCH}/proto_tcp.c
+    ${BENCH}/proto_homa.c ${BENCH}/client.c ${BENCH}/files.c)
+  target_include_directories(test_bench_open PRIVATE ${BENCH})
+  target_link_libraries(test_bench_open PRIVATE homa_static homa_workload m)
+  set_tests_properties(test_bench_open PROPERTIES TIMEOUT 60)
+endif()
+
 # A short Homa-vs-TCP run on the emulated cluster (root; label net).
 add_test(NAME cluster_smoke COMMAND ${T}/net/cluster_smoke.sh)
 set_tests_properties(cluster_smoke PROPERTIES LABELS net TIMEOUT 120
@@ -87,6 +99,16 @@ if(TARGET test_dp_batch)
   target_include_directories(test_dp_batch PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_batch 60 test_dp_batch)
+# A raw datapath with a full receive queue: no ICMP protocol unreachable
+# (issue 19; own namespace, root).
+homa_add_net_prog(test_dp_raw_full ${T}/net/test_dp_raw_full.c)
+if(TARGET test_dp_raw_full)
+  target_include_directories(test_dp_raw_full PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_raw_full 60 test_dp_raw_full)
+# Closing a socket at its wmem_max limit (issue 19: a use after free).
+homa_add_net_prog(test_net_close_full ${T}/net/test_net_close_full.c)
+homa_add_net_test(test_net_close_full 60 test_net_close_full)
 # ICMP errors from another host (namespaces; root): EPROTONOSUPPORT,
 # ENOTCONN, EHOSTUNREACH on both datapaths and IP versions.
 homa_add_net_test(net_unreachable 60 bash ${T}/net/unreachable.sh

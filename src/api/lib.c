@@ -548,6 +548,19 @@ struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd)
 	return ls;
 }
 
+void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	struct homa_lsock **pp = &lib->sync_head;
+
+	if (!ls->sync_pending)
+		return;
+	while (*pp && *pp != ls)
+		pp = &(*pp)->sync_next;
+	if (*pp)
+		*pp = ls->sync_next;
+	ls->sync_pending = false;
+}
+
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lsock_put(lib, ls);

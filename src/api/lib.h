@@ -221,6 +221,9 @@ int homa_lib_table(struct homa_lib *lib, int fd);
 
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
+/* homa_lib_sync_forget() - take ls off that list without bringing it up
+ * to date (its core socket is gone; lock held). */
+void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls);
 
 /* Make the descriptor's readiness match the core's state. */
 void homa_lsock_sync(struct homa_lsock *ls);

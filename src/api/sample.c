@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -52,6 +53,39 @@ static unsigned long long homa_lib_age_ms(uint64_t now, uint64_t start_ns,
 	return (unsigned long long)((now - start_ns) / 1000000);
 }
 
+/* Resident kB of the sockets' receive regions (mincore): the part of the
+ * process's RSS that the pool's pages account for (lock held). */
+static unsigned long long homa_lib_region_kb(struct homa_lib *lib)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long kb = 0;
+
+	for (int fd = 0; page > 0 && fd < lib->socks_len; fd++) {
+		struct homa_lsock *ls = lib->socks[fd];
+		unsigned char *vec;
+		uint8_t *region;
+		uint64_t bytes;
+		size_t pages;
+
+		if (!ls || !ls->hsk)
+			continue;
+		homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
+		if (!region || !bytes || (uintptr_t)region % (size_t)page)
+			continue;
+		pages = (size_t)((bytes + (uint64_t)page - 1) / (uint64_t)page);
+		vec = malloc(pages);
+		if (!vec)
+			continue;
+		if (mincore(region, (size_t)bytes, vec) == 0)
+			for (size_t i = 0; i < pages; i++)
+				kb += (vec[i] & 1)
+					      ? (unsigned long long)page / 1024
+					      : 0;
+		free(vec);
+	}
+	return kb;
+}
+
 void homa_lib_sample(struct homa_lib *lib)
 {
 	const struct homa_metrics *m;
@@ -76,7 +110,8 @@ void homa_lib_sample(struct homa_lib *lib)
 		"server_rpcs=%llu in_service=%llu oldest_service_ms=%llu "
 		"overdue=%llu overdue_total=%llu requests=%llu "
 		"responses=%llu served=%llu timeouts=%llu aborts=%llu "
-		"icmp_errors=%llu alloc_bytes=%llu\n",
+		"icmp_errors=%llu alloc_bytes=%llu pool_kb=%llu "
+		"region_kb=%llu\n",
 		(unsigned long long)((now - lib->sample_start_ns) / 1000000),
 		(unsigned long long)a.client_rpcs,
 		homa_lib_age_ms(now, a.oldest_client_ns, a.client_rpcs),
@@ -91,7 +126,10 @@ void homa_lib_sample(struct homa_lib *lib)
 		(unsigned long long)m->v[HOMA_M_rpc_timeouts],
 		(unsigned long long)m->v[HOMA_M_rpc_aborts],
 		(unsigned long long)m->v[HOMA_M_icmp_errors],
-		(unsigned long long)u.alloc_bytes);
+		(unsigned long long)u.alloc_bytes,
+		(unsigned long long)(u.pool_pages_touched * HOMA_BPAGE_SIZE /
+				     1024),
+		homa_lib_region_kb(lib));
 	/* One short append a second; the lock is not held across it. */
 	pthread_mutex_unlock(&lib->lock);
 	if (n > 0 && write(lib->sample_fd, line, (size_t)n) < 0)

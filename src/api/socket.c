@@ -424,6 +424,9 @@ int homa_close(int fd)
 	lib->socks[fd] = NULL;
 	homa_lib_sync_pending(lib); /* ls must leave the pending list */
 	homa_sock_close(ls->hsk, homa_lib_now());
+	/* Freeing its RPCs may have made the socket writable, and the wake
+	 * put ls back on the list: the core socket is gone now. */
+	homa_lib_sync_forget(lib, ls);
 	lib->dp->ops->port_close(lib->dp, ls->port);
 	homa_lib_after_op(lib);
 	UNLOCK(lib);

@@ -204,7 +204,9 @@ void homa_get_usage(const struct homa *homa, struct homa_usage *u)
 		const struct homa_sock *hsk =
 			homa_container_of(pos, struct homa_sock, link);
 		u->tx_bytes += hsk->tx_bytes;
-		if (hsk->pool.region)
+		if (hsk->pool.region) {
 			u->pool_pages_used += homa_pool_used_pages(&hsk->pool);
+			u->pool_pages_touched += hsk->pool.touched_bpages;
+		}
 	}
 }

@@ -356,11 +356,14 @@ struct homa_usage {
 	uint64_t peer_refs; /* references held on peers by RPCs */
 	uint64_t rpcs;	    /* live RPCs (any state, incl. dead unreaped) */
 	uint64_t peers;	    /* peer records */
-	uint64_t pool_pages_used; /* bpages in use across all sockets */
-	uint64_t tx_bytes;	  /* bytes of outgoing messages held */
-	uint64_t alloc_bytes;	  /* bytes currently allocated via env */
-	uint64_t grantable;	  /* messages in the grant scheduler */
-	uint64_t throttled;	  /* messages on the pacer's list */
+	uint64_t pool_pages_used;    /* bpages in use across all sockets */
+	uint64_t pool_pages_touched; /* bpages ever handed out (the highest
+				      * index + 1), all sockets: how much of
+				      * the regions has been written */
+	uint64_t tx_bytes;	     /* bytes of outgoing messages held */
+	uint64_t alloc_bytes;	     /* bytes currently allocated via env */
+	uint64_t grantable;	     /* messages in the grant scheduler */
+	uint64_t throttled;	     /* messages on the pacer's list */
 };
 void homa_get_usage(const struct homa *homa, struct homa_usage *usage);
 

@@ -53,6 +53,7 @@ int homa_pool_init(struct homa_pool *pool, const struct homa_env *env,
 	pool->refs = refs;
 	pool->free_bpages = num_bpages;
 	pool->cursor = 0;
+	pool->touched_bpages = 0;
 	pool->tail_page = -1;
 	pool->tail_offset = 0;
 	pool->tail_lease_end_ns = 0;
@@ -70,6 +71,7 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env)
 	pool->num_bpages = 0;
 	pool->free_bpages = 0;
 	pool->cursor = 0;
+	pool->touched_bpages = 0;
 	pool->tail_page = -1;
 	pool->tail_offset = 0;
 }
@@ -108,6 +110,8 @@ static uint32_t pool_take_page(struct homa_pool *pool, uint32_t window,
 			break;
 found:
 	pool->cursor = idx + 1;
+	if (idx >= pool->touched_bpages)
+		pool->touched_bpages = idx + 1;
 	pool->refs[idx] = refs;
 	pool->free_bpages--;
 	return idx;

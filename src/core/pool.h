@@ -28,6 +28,8 @@ struct homa_pool {
 	uint32_t *refs;		    /* per page: references (0 = free) */
 	uint32_t free_bpages;	    /* pages with refs == 0 */
 	uint32_t cursor;	    /* next page index to try */
+	uint32_t touched_bpages;    /* highest page index handed out + 1:
+				     * the region's pages written so far */
 	int32_t tail_page;	    /* page owned for tails, -1 = none */
 	uint32_t tail_offset;	    /* next free byte in tail_page */
 	uint64_t tail_lease_end_ns; /* ownership lapses at this time */

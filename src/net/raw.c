@@ -26,6 +26,20 @@
  * interval. Only these two rare types pass its filter, so the answerer
  * does not copy other processes' data. Another process takes the role
  * when it next opens or closes a port.
+ *
+ * A full receive queue: since Linux 6.9 the kernel passes over a raw
+ * socket whose receive queue is full when it looks for one to take a
+ * packet, and when it finds none it answers the sender ICMP protocol
+ * unreachable (IPv6: parameter problem, unknown next header), which a
+ * Homa client takes for "no Homa on this host" and fails every RPC to
+ * it with EPROTONOSUPPORT. A process that falls behind (an overloaded
+ * server, a stalled machine) would do that to its clients. So each
+ * family also has a guard: a raw socket of protocol 146, never read,
+ * whose filter drops every packet, so that its queue never fills. The
+ * kernel always finds it and never declares Homa absent while this
+ * process lives; a packet the full queue could not take is only lost,
+ * and retransmission recovers it. Cost: one more clone per packet, freed
+ * by the filter. (test_dp_raw_full)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -66,6 +80,7 @@ struct raw_dp {
 	struct homa_dp dp;	    /* common part (first) */
 	struct homa_dp_opts opts;   /* options in force */
 	int fd4, fd6;		    /* raw sockets, -1 if unavailable */
+	int guard4, guard6;	    /* never-full sockets (see top), -1 none */
 	int *port_fd;		    /* port -> reserving UDP socket, -1 none */
 	int next_port;		    /* last client port tried */
 	struct homa_dp_batch batch; /* packets waiting for flush */
@@ -126,6 +141,25 @@ static void raw_filter_attach(const struct raw_dp *r, int fd, bool ip_hdr)
 	prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
 	fprog.len = (unsigned short)n;
 	setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog));
+}
+
+/* The guard of family af (see the head of the file), -1 if none. */
+static int raw_guard_open(int af)
+{
+	static struct sock_filter drop_all[] = {
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog fprog = { 1, drop_all };
+	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, RAW_PROTO);
+
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog,
+		       sizeof(fprog)) < 0) {
+		close(fd); /* it would fill: no use */
+		return -1;
+	}
+	return fd;
 }
 
 /* Become the namespace's answerer if no live process is (lock held). */
@@ -440,6 +474,10 @@ static void raw_destroy(struct homa_dp *dp)
 		close(r->fd4);
 	if (r->fd6 >= 0)
 		close(r->fd6);
+	if (r->guard4 >= 0)
+		close(r->guard4);
+	if (r->guard6 >= 0)
+		close(r->guard6);
 	close(dp->epfd);
 	free(r->port_fd);
 	free(r->ports);
@@ -512,6 +550,7 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	r->opts = *opts;
 	r->next_port = raw_first_port();
 	r->answer_fd = -1;
+	r->guard4 = r->guard6 = -1;
 	pthread_mutex_init(&r->answer_lock, NULL);
 	r->port_fd = malloc(RAW_MAX_PORTS * sizeof(int));
 	r->ports = malloc(RAW_MAX_PORTS * sizeof(uint16_t));
@@ -532,6 +571,9 @@ int homa_dp_raw_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 		r->fd6 = -1;		    /* IPv6 may be absent: IPv4 only */
 	raw_filter_attach(r, r->fd4, true); /* no ports yet: nothing */
 	raw_filter_attach(r, r->fd6, false);
+	r->guard4 = raw_guard_open(AF_INET);
+	if (r->fd6 >= 0)
+		r->guard6 = raw_guard_open(AF_INET6);
 	raw_answer_try(r);
 	*out = &r->dp;
 	return 0;

@@ -382,6 +382,8 @@ static void homa_pool_alloc_msg__window(void **state)
 	}
 	assert_int_equal(__builtin_popcount(seen), 5); /* the 5 free ones */
 	assert_int_equal(homa_pool_release(&pool, held, 8), 0);
+	/* What has been handed out so far: the 13 lowest pages. */
+	assert_int_equal(pool.touched_bpages, 13);
 	/* A 40-page message: window 40 + 10, so within the lowest 50. */
 	{
 		uint32_t big[40];
@@ -391,6 +393,9 @@ static void homa_pool_alloc_msg__window(void **state)
 		for (i = 0; i < 40; i++)
 			assert_true(page_of(big[i]) < 50);
 		assert_int_equal(homa_pool_release(&pool, big, 40), 0);
+		/* Released, but written: the high-water stays (RSS too). */
+		assert_true(pool.touched_bpages >= 40 &&
+			    pool.touched_bpages <= 50);
 	}
 	/* A full pool's window is the whole pool. */
 	{

@@ -39,6 +39,7 @@ struct bench_run {
 	uint64_t end_ns;		/* when to stop sending */
 	uint32_t fixed_size;		/* calibration: this size, else 0 */
 	bool record;			/* store results */
+	bool sending;			/* open loop: the sender thread runs */
 	int fatal;			/* a fatal protocol error */
 };
 
@@ -107,6 +108,7 @@ static void *bench_sender(void *arg)
 		bench_start(r);
 		next += (uint64_t)(-log(1 - bench_uniform(r)) / rate * 1e9);
 	}
+	__atomic_store_n(&r->sending, false, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
@@ -121,7 +123,10 @@ static void bench_progress(struct bench_run *r, uint64_t now)
 }
 
 /* Collect responses until the end time and nothing is outstanding (or a
- * grace period passes). Closed loop refills here. */
+ * grace period passes), and in any case while the open-loop sender runs:
+ * a send may be waiting for room (the socket holds wmem_max bytes of
+ * requests), which only responses collected here free; a receiver gone
+ * would leave it waiting forever. Closed loop refills here. */
 static void bench_receive(struct bench_run *r, bool closed)
 {
 	uint64_t last_progress = 0, grace = 2000000000ull;
@@ -136,6 +141,7 @@ static void bench_receive(struct bench_run *r, bool closed)
 			last_progress = now;
 		}
 		if (now >= r->end_ns &&
+		    !__atomic_load_n(&r->sending, __ATOMIC_RELAXED) &&
 		    (r->inflight == 0 || now >= r->end_ns + grace ||
 		     bench_stop))
 			break;
@@ -184,7 +190,12 @@ static void bench_phase(struct bench_run *r, double seconds, int closed_n)
 		bench_receive(r, true);
 		return;
 	}
-	pthread_create(&sender, NULL, bench_sender, r);
+	r->sending = true;
+	if (pthread_create(&sender, NULL, bench_sender, r) != 0) {
+		r->sending = false;
+		r->fatal = -EAGAIN;
+		return;
+	}
 	bench_receive(r, false);
 	pthread_join(sender, NULL);
 }

@@ -49,7 +49,9 @@ static int bh_recv(struct bench_client *c, uint64_t *tag, int timeout_ms)
 	msg.msg_controllen = sizeof(h->rargs);
 	h->rargs.id = 0;
 	n = homa_recvmsg(h->fd, &msg, 0);
-	if (n < 0 && errno == EAGAIN)
+	/* EINTR: a signal (SIGINT sets bench_stop, which the caller reads;
+	 * a debugger attaching) ends nothing. */
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	*tag = h->rargs.completion_cookie;
 	if (n < 0) {
