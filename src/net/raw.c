@@ -150,7 +150,7 @@ static int raw_guard_open(int af)
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog fprog = { 1, drop_all };
-	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, RAW_PROTO);
+	int fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_HOMA);
 
 	if (fd < 0)
 		return -1;
