@@ -238,6 +238,8 @@ static void bench_parse__errors(void **state)
 		"1 "
 		"--seconds 1 --bogus 3",
 		"report --workload w4 --seconds 1",
+		"client --proto homa --server 127.0.0.1:9 --workload w4 --load "
+		"1 --seconds 1 --max-samples 0",
 	};
 	struct bench_opts o;
 
@@ -256,6 +258,42 @@ static void bench_parse__errors(void **state)
 	assert_int_equal(o.num_servers, 2);
 	assert_true(o.load_mbps == 80.5 && o.seconds == 2);
 	assert_string_equal(o.json, "x.json");
+	assert_int_equal(o.max_samples, 0);
+	assert_int_equal(parse("client --proto homa --server 127.0.0.1:9 "
+			       "--workload w4 --load 1 --seconds 1 "
+			       "--max-samples 500",
+			       &o),
+			 0);
+	assert_int_equal(o.max_samples, 500);
+}
+
+/* --max-samples: memory stays at max samples however many RPCs complete;
+ * counts and bytes cover them all; the kept ones are a uniform sample
+ * (their mean is the mean of all, within 5 %); no max keeps every one. */
+static void bench_results_add__reservoir(void **state)
+{
+	struct bench_results r = { .max = 1000, .rng = 12345 };
+	double sum = 0;
+
+	(void)state;
+	for (uint32_t i = 1; i <= 100000; i++)
+		assert_int_equal(bench_results_add(&r, i, i), 0);
+	assert_int_equal(r.n, 1000);
+	assert_true(r.cap <= 1000);
+	assert_int_equal(r.total, 100000);
+	assert_int_equal(r.bytes, 100000ull * 100001 / 2);
+	for (size_t i = 0; i < r.n; i++) {
+		assert_true(r.s[i].lat_us == (float)r.s[i].size);
+		sum += r.s[i].size;
+	}
+	print_message("mean of the kept sample %.0f (all: 50000)\n", sum / r.n);
+	assert_true(sum / r.n > 47500 && sum / r.n < 52500);
+	bench_results_free(&r);
+	for (uint32_t i = 1; i <= 5000; i++)
+		assert_int_equal(bench_results_add(&r, i, i), 0);
+	assert_int_equal(r.n, 5000);
+	assert_int_equal(r.total, 5000);
+	bench_results_free(&r);
 }
 
 int main(void)
@@ -267,6 +305,7 @@ int main(void)
 		cmocka_unit_test(bench_percentile__nearest_rank),
 		cmocka_unit_test(bench_slowdown__interpolation),
 		cmocka_unit_test(bench_parse__errors),
+		cmocka_unit_test(bench_results_add__reservoir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,8 @@ void bench_usage(FILE *f)
 		"                  [--save-calib F] [--samples F] [--json "
 		"FILE] "
 		"[--label L]\n"
-		"                  [--workload-dir DIR] [--seed N]\n"
+		"                  [--workload-dir DIR] [--seed N] "
+		"[--max-samples N]\n"
 		"       homa-bench report --workload W --load-calib F "
 		"--seconds S --samples F [--samples F ...]\n"
 		"                  [--json FILE] [--label L] [--wait POLICY]\n"
@@ -47,7 +48,10 @@ void bench_usage(FILE *f)
 		"spin polls\n"
 		"without blocking for USECS (default %d, Homa's poll_usecs) "
 		"before it blocks;\n"
-		"block never spins (Homa's poll_usecs = 0). Default: spin.\n",
+		"block never spins (Homa's poll_usecs = 0). Default: spin.\n"
+		"--max-samples N: keep a uniform sample of N latencies "
+		"(memory bounded in\n"
+		"long runs); counts and throughput still cover every RPC.\n",
 		BENCH_SPIN_DEFAULT_US);
 }
 
@@ -248,6 +252,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 				return bench_err("too many --samples: %s", v);
 			o->samples = v;
 			o->sample_files[o->num_sample_files++] = v;
+		} else if (strcmp(a, "--max-samples") == 0) {
+			if (bench_number(a, v, 1, 1e9, &d))
+				return -1;
+			o->max_samples = (size_t)d;
 		} else if (strcmp(a, "--count") == 0) {
 			if (bench_number(a, v, 1, 100000, &d))
 				return -1;

@@ -42,6 +42,7 @@ struct bench_opts {
 	const char *save_calib;	  /* write the calibration here */
 	const char *load_calib;	  /* read the calibration from here */
 	const char *samples;	  /* write every RPC (size, latency) here */
+	size_t max_samples;	  /* keep at most this many (0 = all) */
 	const char *label;	  /* name in the report (default proto) */
 	bool report;		  /* report mode: merge sample files */
 	bool peers;		  /* peers mode: idle client sockets */

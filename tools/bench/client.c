@@ -118,7 +118,8 @@ static void bench_progress(struct bench_run *r, uint64_t now)
 	double el = (double)(now - r->measure_start_ns) / 1e9;
 
 	fprintf(stderr, "\r%6.1fs  %8zu rpcs  %8.1f Mbit/s  %6llu outstanding ",
-		el, r->res.n, el > 0 ? (double)r->res.bytes * 8 / el / 1e6 : 0,
+		el, (size_t)r->res.total,
+		el > 0 ? (double)r->res.bytes * 8 / el / 1e6 : 0,
 		(unsigned long long)r->inflight);
 }
 
@@ -292,6 +293,8 @@ int bench_client_run(const struct bench_opts *o)
 		ret = 1;
 	}
 	r.record = true;
+	r.res.max = o->max_samples;
+	r.res.rng = r.rng | 1;
 	bench_rusage(&cpu0, &ctx0);
 	bench_phase(&r, o->seconds, o->outstanding);
 	bench_rusage(&r.res.cpu_us, &r.res.ctx_switches);
@@ -313,12 +316,12 @@ int bench_client_run(const struct bench_opts *o)
 		fprintf(stderr, "homa-bench: cannot write %s\n", o->json);
 		ret = 1;
 	}
-	if (r.res.n)
+	if (r.res.total)
 		fprintf(stderr,
 			"homa-bench client: CPU %.2f us and %.2f context "
 			"switches per RPC\n",
-			r.res.cpu_us / (double)r.res.n,
-			(double)r.res.ctx_switches / (double)r.res.n);
+			r.res.cpu_us / (double)r.res.total,
+			(double)r.res.ctx_switches / (double)r.res.total);
 	if (r.res.errors) {
 		fprintf(stderr,
 			"homa-bench: %llu RPCs failed, the last with: %s%s\n",
@@ -329,9 +332,9 @@ int bench_client_run(const struct bench_opts *o)
 				? " (is the server running, with the same "
 				  "datapath: --raw on both sides or neither?)"
 				: "");
-		if (!r.res.n)
+		if (!r.res.total)
 			ret = 1; /* all the work failed */
-	} else if (!r.res.n && !r.fatal && !bench_stop) {
+	} else if (!r.res.total && !r.fatal && !bench_stop) {
 		fprintf(stderr,
 			"homa-bench: no RPC completed in %.1f s: is a "
 			"server running there, with the same --proto%s?\n",

@@ -51,8 +51,29 @@ double bench_slowdown(const struct bench_calib *c, uint32_t size, double lat_us)
 
 int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
 {
+	size_t i = r->n;
+
+	r->total++;
+	r->bytes += size;
+	if (r->max && r->n == r->max) {
+		/* A uniform sample of max of the total RPCs: the total-th
+		 * replaces a kept one with probability max / total, so memory
+		 * stays bounded in a run of any length. */
+		r->rng ^= r->rng << 13;
+		r->rng ^= r->rng >> 7;
+		r->rng ^= r->rng << 17;
+		i = (size_t)(r->rng % r->total);
+		if (i >= r->max)
+			return 0;
+		r->s[i].size = size;
+		r->s[i].lat_us = (float)lat_us;
+		return 0;
+	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 4096;
+
+		if (r->max && cap > r->max)
+			cap = r->max;
 		struct bench_sample *s = realloc(r->s, cap * sizeof(*s));
 
 		if (!s)
@@ -60,9 +81,9 @@ int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
 		r->s = s;
 		r->cap = cap;
 	}
-	r->s[r->n].size = size;
-	r->s[r->n++].lat_us = (float)lat_us;
-	r->bytes += size;
+	r->s[i].size = size;
+	r->s[i].lat_us = (float)lat_us;
+	r->n++;
 	return 0;
 }
 
@@ -134,7 +155,12 @@ int bench_report(const struct bench_results *r, const struct bench_workload *w,
 		"%s workload %s wait %s: %zu rpcs, %llu errors, %.1f "
 		"Mbit/s\n",
 		label, w->name, bench_wait_name(spin_us, wname, sizeof(wname)),
-		r->n, (unsigned long long)r->errors, mbps);
+		(size_t)r->total, (unsigned long long)r->errors, mbps);
+	if (r->n < r->total)
+		fprintf(f,
+			"(percentiles and counts below: a uniform sample of "
+			"%zu of the %llu RPCs, --max-samples)\n",
+			r->n, (unsigned long long)r->total);
 	fprintf(f, "%10s %8s %10s %10s %10s %8s %8s\n", "max_size", "count",
 		"p50_us", "p99_us", "p999_us", "p50_sd", "p99_sd");
 	for (int d = 0; d < 10; d++) {
@@ -156,13 +182,14 @@ int bench_report(const struct bench_results *r, const struct bench_workload *w,
 			"\"throughput_mbps\": %.3f, \"rpcs\": %zu, "
 			"\"errors\": %llu, \"seconds\": %.3f, ",
 			label, w->name, spin_us ? "spin" : "block", spin_us,
-			mbps, r->n, (unsigned long long)r->errors, r->seconds);
-		if (r->cpu_us > 0 && r->n)
+			mbps, (size_t)r->total, (unsigned long long)r->errors,
+			r->seconds);
+		if (r->cpu_us > 0 && r->total)
 			fprintf(j,
 				"\"client_cpu_us_per_rpc\": %.3f, "
 				"\"client_ctx_switches_per_rpc\": %.3f, ",
-				r->cpu_us / (double)r->n,
-				(double)r->ctx_switches / (double)r->n);
+				r->cpu_us / (double)r->total,
+				(double)r->ctx_switches / (double)r->total);
 		fprintf(j, "\"buckets\": [");
 		for (int d = 0, first = 1; d < 10; d++) {
 			if (!b[d].count)

@@ -29,7 +29,11 @@ struct bench_sample {
 
 struct bench_results {
 	struct bench_sample *s; /* completed RPCs */
-	size_t n, cap;		/* count, allocated */
+	size_t n, cap;		/* samples kept, allocated */
+	uint64_t total;		/* RPCs completed, kept or not */
+	size_t max;		/* samples kept at most (uniform
+				 * reservoir), 0 = every one */
+	uint64_t rng;		/* reservoir's random state */
 	uint64_t errors;	/* RPCs that failed */
 	int last_errno;		/* errno of the last failure, 0 = none */
 	double cpu_us;		/* client CPU in the measured run, us (0 =
