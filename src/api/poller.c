@@ -29,6 +29,9 @@
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
 /* The background thread parks once the poller has waited this long. */
 #define HOMA_LIB_PARK_AFTER_NS 5000000
+/* While application threads keep running the core, the background thread
+ * looks at most this many ticks apart (see homa_lib_bg_main). */
+#define HOMA_LIB_WATCH_MAX_TICKS 8
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -39,7 +42,7 @@ static void homa_lib_release_poller(struct homa_lib *lib)
 	/* An application thread letting go starts the linger: it is likely
 	 * to be back soon (homa_lib_linger). */
 	if (!lib->bg_polling)
-		__atomic_store_n(&lib->app_wait_ns, homa_lib_now(),
+		__atomic_store_n(&lib->app_wait_ns, lib->service_ns,
 				 __ATOMIC_RELAXED);
 	/* The background thread parks only while the poller waits long (an
 	 * idle process): then this wakes it. Sequentially consistent against
@@ -123,11 +126,12 @@ static void homa_lib_server_regions(struct homa_lib *lib)
 	}
 }
 
-/* Feed what a thread collected to the core (lock held). */
-static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
+/* Feed what a thread collected to the core at now, ns (lock held). */
+static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
+			  uint64_t now)
 {
 	const struct homa_metrics *m = homa_get_metrics(lib->homa);
-	uint64_t now = homa_lib_now(), no_region = m->v[HOMA_M_drop_no_region];
+	uint64_t no_region = m->v[HOMA_M_drop_no_region];
 	uint64_t not_server = m->v[HOMA_M_drop_not_server];
 
 	for (int i = 0; i < b->num_rx; i++) {
@@ -150,13 +154,15 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 		homa_lib_server_regions(lib);
 }
 
-/* Run due core work; returns when the core next needs the CPU: its own
- * deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at all (its timer
- * then only ages pools and peers). Lock held. */
-static uint64_t homa_lib_service(struct homa_lib *lib)
+/* Run work due at now (ns, just read); returns when the core next needs
+ * the CPU: its own deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at
+ * all (its timer then only ages pools and peers). Lock held. */
+static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
-	uint64_t now = homa_lib_now(), next = homa_poll(lib->homa, now);
+	uint64_t next = homa_poll(lib->homa, now);
 	struct homa_usage u;
+
+	lib->service_ns = now;
 
 	lib->dp->ops->flush(lib->dp);
 	homa_get_usage(lib->homa, &u);
@@ -166,6 +172,11 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 		next = now + HOMA_LIB_IDLE_NS;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
+}
+
+static uint64_t homa_lib_service(struct homa_lib *lib)
+{
+	return homa_lib_service_at(lib, homa_lib_now());
 }
 
 /*
@@ -179,17 +190,19 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
 {
-	uint64_t next = homa_lib_service(lib), now, gen = lib->wake_gen;
-	uint64_t spin_end = w ? w->spin_end : 0;
+	uint64_t now = homa_lib_now(), next = homa_lib_service_at(lib, now);
+	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
+	/* Spin over: sleep first, the wait is level-triggered (a packet
+	 * already there ends it at once), so an empty read is saved. */
+	bool sleep_first = now >= spin_end && !pacing;
 	int ret = 0;
 
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
 	lib->poller_deadline = next;
 	pthread_mutex_unlock(&lib->lock);
-	now = homa_lib_now();
 	for (;;) {
 		const sigset_t *sigmask;
 		struct epoll_event ev[4];
@@ -197,11 +210,14 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		uint64_t wait;
 		int n;
 
-		if (b && homa_lib_read(lib, b)) {
+		if (sleep_first) {
+			sleep_first = false;
+		} else if (b && homa_lib_read(lib, b)) {
 			got = true;
 			break;
+		} else {
+			now = homa_lib_now();
 		}
-		now = homa_lib_now();
 		if (now >= next)
 			break;
 		/* Another thread woke a socket (shutdown, a message it
@@ -252,14 +268,15 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	}
 kicked:
 	pthread_mutex_lock(&lib->lock);
+	now = homa_lib_now();
 	if (got) {
-		homa_lib_feed(lib, b);
+		homa_lib_feed(lib, b, now);
 		/* Traffic: more may follow, spin again before sleeping. */
 		if (w)
 			w->spin_end =
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
-	homa_lib_service(lib);
+	homa_lib_service_at(lib, now);
 	return ret;
 }
 
@@ -322,8 +339,10 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 	}
 	pthread_mutex_lock(&lib->lock);
 	if (got) {
-		homa_lib_feed(lib, b);
-		homa_lib_service(lib);
+		uint64_t now = homa_lib_now();
+
+		homa_lib_feed(lib, b, now);
+		homa_lib_service_at(lib, now);
 	}
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
@@ -334,13 +353,15 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t gen = lib->wake_gen;
 	int ret;
 
-	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
+	/* As poller, the role keeps the background thread out and its
+	 * release records the time (homa_lib_release_poller). */
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		ret = homa_lib_poll_round(lib, deadline_ns, w);
 		homa_lib_release_poller(lib);
 		return ret;
 	}
+	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
 	/* Another thread polls. The background thread gives the role up
 	 * when kicked (and then stays away while application threads keep
 	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so
@@ -409,14 +430,15 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
-	uint64_t tick;
+	uint64_t tick, watch;
 
 	pthread_mutex_lock(&lib->lock);
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	pthread_mutex_unlock(&lib->lock);
+	watch = tick;
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
 		uint64_t now, until;
-		bool busy;
+		bool busy, ran = false;
 		uint64_t last;
 
 		/* HOMA_SAMPLE_FILE: sample_fd is fixed from the start. */
@@ -452,6 +474,7 @@ void *homa_lib_bg_main(void *arg)
 				homa_lib_service(lib);
 			until = lib->next_deadline;
 			pthread_mutex_unlock(&lib->lock);
+			ran = true;
 		}
 		if (until <= now)
 			until = now +
@@ -460,8 +483,20 @@ void *homa_lib_bg_main(void *arg)
 			homa_lib_bg_sleep(lib, until, true);
 			continue;
 		}
-		if (until > now + tick)
-			until = now + tick;
+		/* Application threads keep coming back and ran the core's
+		 * timers themselves: look half as often each time, down to
+		 * once per HOMA_LIB_WATCH_MAX_TICKS, so that a thread woken
+		 * a thousand times a second does not share their CPU (the
+		 * P99 of a ping-pong). Taking over then waits up to that. */
+		if (!ran && (busy || homa_lib_linger(lib))) {
+			if (watch < HOMA_LIB_WATCH_MAX_TICKS * tick)
+				watch *= 2;
+			until = now + watch;
+		} else {
+			watch = tick;
+			if (until > now + tick)
+				until = now + tick;
+		}
 		homa_lib_bg_sleep(lib, until, false);
 	}
 	return NULL;
