@@ -194,7 +194,10 @@ static void udp_release(struct homa_dp *dp, const void *p, size_t bytes)
 
 static void udp_flush(struct homa_dp *dp)
 {
-	homa_dp_batch_flush(dp, &((struct udp_dp *)dp)->batch);
+	struct homa_dp_batch *b = &((struct udp_dp *)dp)->batch;
+
+	if (b->num_pkts) /* not even the large frame of the flush */
+		homa_dp_batch_flush(dp, b);
 }
 
 /* Split one received buffer (possibly GRO-coalesced) into packets;
