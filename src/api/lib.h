@@ -17,7 +17,8 @@
  * thread holds the role and runs timers, grants, pacing and
  * retransmission. While application threads keep coming back to wait,
  * the background thread stays out: it sleeps until the core's next
- * deadline without the lock and only runs timers nobody else ran. An
+ * deadline without the lock and only runs timers nobody else ran (and
+ * looks less often while the application threads run them). An
  * application thread that wants the role while the background thread has
  * it kicks it out of epoll through wake_efd.
  *

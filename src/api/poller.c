@@ -8,9 +8,10 @@
  * thread holds the role only while no application thread has wanted it
  * for a linger period, so timers, grants and retransmission always run;
  * otherwise it sleeps until the core's next deadline, without the lock,
- * and runs only the timers nobody else ran. A core with no RPC at all
- * lets everybody sleep HOMA_LIB_IDLE_NS: an idle process makes about one
- * system call per second and thread.
+ * and runs only the timers nobody else ran (looking less often, down to
+ * every HOMA_LIB_WATCH_MAX_TICKS, while application threads run them).
+ * A core with no RPC at all lets everybody sleep HOMA_LIB_IDLE_NS: an
+ * idle process makes about one system call per second and thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
