@@ -118,6 +118,9 @@ struct homa_lib {
 				    * as of the last homa_poll (atomic) */
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
+	bool core_bulk;		   /* a message needed grants or pacing, or
+				    * over unsched_bytes were held outgoing,
+				    * at the last poll (atomic) */
 	bool pacing;		   /* messages wait for the pacer */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */

@@ -169,6 +169,11 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 	homa_get_usage(lib->homa, &u);
 	lib->pacing = u.throttled != 0;
 	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
+	__atomic_store_n(&lib->core_bulk,
+			 u.grantable || u.throttled ||
+				 u.tx_bytes >
+					 (uint64_t)lib->config.unsched_bytes,
+			 __ATOMIC_RELAXED);
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
@@ -485,11 +490,16 @@ void *homa_lib_bg_main(void *arg)
 			continue;
 		}
 		/* Application threads keep coming back and ran the core's
-		 * timers themselves: look half as often each time, down to
+		 * timers themselves, and no message needs grants or the
+		 * pacer (small RPCs): look half as often each time, down to
 		 * once per HOMA_LIB_WATCH_MAX_TICKS, so that a thread woken
 		 * a thousand times a second does not share their CPU (the
-		 * P99 of a ping-pong). Taking over then waits up to that. */
-		if (!ran && (busy || homa_lib_linger(lib))) {
+		 * P99 of a ping-pong). Taking over then waits up to that.
+		 * With bulk transfers under way it keeps its tick: an
+		 * application thread preempted outside the library must not
+		 * hold up the grants for long (W4 on a busy machine). */
+		if (!ran && (busy || homa_lib_linger(lib)) &&
+		    !__atomic_load_n(&lib->core_bulk, __ATOMIC_RELAXED)) {
 			if (watch < HOMA_LIB_WATCH_MAX_TICKS * tick)
 				watch *= 2;
 			until = now + watch;
