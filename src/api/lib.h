@@ -17,8 +17,7 @@
  * thread holds the role and runs timers, grants, pacing and
  * retransmission. While application threads keep coming back to wait,
  * the background thread stays out: it sleeps until the core's next
- * deadline without the lock and only runs timers nobody else ran (and
- * looks less often while the application threads run them). An
+ * deadline without the lock and only runs timers nobody else ran. An
  * application thread that wants the role while the background thread has
  * it kicks it out of epoll through wake_efd.
  *
@@ -118,9 +117,6 @@ struct homa_lib {
 				    * as of the last homa_poll (atomic) */
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
-	bool core_bulk;		   /* a message needed grants or pacing, or
-				    * over unsched_bytes were held outgoing,
-				    * at the last poll (atomic) */
 	bool pacing;		   /* messages wait for the pacer */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */

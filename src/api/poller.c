@@ -8,10 +8,9 @@
  * thread holds the role only while no application thread has wanted it
  * for a linger period, so timers, grants and retransmission always run;
  * otherwise it sleeps until the core's next deadline, without the lock,
- * and runs only the timers nobody else ran (looking less often, down to
- * every HOMA_LIB_WATCH_MAX_TICKS, while application threads run them).
- * A core with no RPC at all lets everybody sleep HOMA_LIB_IDLE_NS: an
- * idle process makes about one system call per second and thread.
+ * and runs only the timers nobody else ran. A core with no RPC at all
+ * lets everybody sleep HOMA_LIB_IDLE_NS: an idle process makes about one
+ * system call per second and thread.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,9 +29,6 @@
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
 /* The background thread parks once the poller has waited this long. */
 #define HOMA_LIB_PARK_AFTER_NS 5000000
-/* While application threads keep running the core, the background thread
- * looks at most this many ticks apart (see homa_lib_bg_main). */
-#define HOMA_LIB_WATCH_MAX_TICKS 8
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -169,11 +165,6 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 	homa_get_usage(lib->homa, &u);
 	lib->pacing = u.throttled != 0;
 	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
-	__atomic_store_n(&lib->core_bulk,
-			 u.grantable || u.throttled ||
-				 u.tx_bytes >
-					 (uint64_t)lib->config.unsched_bytes,
-			 __ATOMIC_RELAXED);
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
@@ -436,15 +427,14 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
-	uint64_t tick, watch;
+	uint64_t tick;
 
 	pthread_mutex_lock(&lib->lock);
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	pthread_mutex_unlock(&lib->lock);
-	watch = tick;
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
 		uint64_t now, until;
-		bool busy, ran = false;
+		bool busy;
 		uint64_t last;
 
 		/* HOMA_SAMPLE_FILE: sample_fd is fixed from the start. */
@@ -480,7 +470,6 @@ void *homa_lib_bg_main(void *arg)
 				homa_lib_service(lib);
 			until = lib->next_deadline;
 			pthread_mutex_unlock(&lib->lock);
-			ran = true;
 		}
 		if (until <= now)
 			until = now +
@@ -489,25 +478,8 @@ void *homa_lib_bg_main(void *arg)
 			homa_lib_bg_sleep(lib, until, true);
 			continue;
 		}
-		/* Application threads keep coming back and ran the core's
-		 * timers themselves, and no message needs grants or the
-		 * pacer (small RPCs): look half as often each time, down to
-		 * once per HOMA_LIB_WATCH_MAX_TICKS, so that a thread woken
-		 * a thousand times a second does not share their CPU (the
-		 * P99 of a ping-pong). Taking over then waits up to that.
-		 * With bulk transfers under way it keeps its tick: an
-		 * application thread preempted outside the library must not
-		 * hold up the grants for long (W4 on a busy machine). */
-		if (!ran && (busy || homa_lib_linger(lib)) &&
-		    !__atomic_load_n(&lib->core_bulk, __ATOMIC_RELAXED)) {
-			if (watch < HOMA_LIB_WATCH_MAX_TICKS * tick)
-				watch *= 2;
-			until = now + watch;
-		} else {
-			watch = tick;
-			if (until > now + tick)
-				until = now + tick;
-		}
+		if (until > now + tick)
+			until = now + tick;
 		homa_lib_bg_sleep(lib, until, false);
 	}
 	return NULL;
