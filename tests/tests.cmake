@@ -80,6 +80,10 @@ homa_add_tsan_test(test_net_threads_tsan ${T}/net/test_net_threads.c 300 100)
 # A thread spinning in homa_recvmsg takes signals at once (issue 14).
 homa_add_net_prog(test_net_spin ${T}/net/test_net_spin.c)
 homa_add_net_test(test_net_spin 60 test_net_spin)
+# A blocking ping-pong's receive calls, counted, and the background
+# thread's takeover (issue 14).
+homa_add_net_prog(test_net_rtt ${T}/net/test_net_rtt.c)
+homa_add_net_test(test_net_rtt 60 test_net_rtt)
 homa_add_net_prog(test_net_pool ${T}/net/test_net_pool.c)
 homa_add_net_test(test_net_pool 60 test_net_pool)
 homa_add_net_prog(test_net_kill ${T}/net/test_net_kill.c)

@@ -98,6 +98,7 @@ struct homa_lib {
 	uint64_t wake_gen;	   /* bumped by every wake-up from the core */
 	uint64_t app_wait_ns;	   /* last time an application thread waited,
 			       * ns (atomic: read without the lock) */
+	uint64_t service_ns;	   /* time of the last homa_lib_service, ns */
 	struct homa *homa;	   /* the process's core instance */
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
@@ -164,10 +165,10 @@ struct homa_lib_waitctx {
 	sigset_t saved;	   /* the thread's own mask while masked */
 };
 
-/* homa_lib_wait_init() - start waiting for a call (no system call);
- * nonblock_fd as above (-1 = none). */
+/* homa_lib_wait_init() - start waiting for a call at now (ns, just
+ * read; no system call); nonblock_fd as above (-1 = none). */
 void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
-			int nonblock_fd);
+			int nonblock_fd, uint64_t now);
 /* homa_lib_wait_done() - end of the call's waiting: the thread's own
  * signal mask back if it was changed. */
 void homa_lib_wait_done(struct homa_lib_waitctx *w);

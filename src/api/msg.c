@@ -131,13 +131,15 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	sa.iov_count = (int)msg->msg_iovlen;
 	ret = homa_lsock_ensure_region(lib, ls);
 	while (ret == 0) {
-		ret = homa_send(ls->hsk, &sa, homa_lib_now());
+		uint64_t now = homa_lib_now();
+
+		ret = homa_send(ls->hsk, &sa, now);
 		homa_lib_after_op(lib);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		homa_lsock_sync(ls);
 		if (!waiting) {
-			homa_lib_wait_init(lib, &w, fd);
+			homa_lib_wait_init(lib, &w, fd, now);
 			waiting = true;
 		}
 		ret = homa_lib_wait(lib, 0, &w);
@@ -184,25 +186,29 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	bool waiting = false;
 	int ret, slot = -1;
 
-	if (ls->rcvtimeo_ns)
-		deadline = homa_lib_now() + ls->rcvtimeo_ns;
 	if (want) {
 		slot = homa_private_claim(ls, want);
 		if (slot < 0)
 			return slot;
 	}
 	for (;;) {
+		/* One clock read per attempt: the core, the timeout and the
+		 * spin budget all start from it. */
+		uint64_t now = homa_lib_now();
+
+		if (ls->rcvtimeo_ns && !deadline)
+			deadline = now + ls->rcvtimeo_ns;
 		ra->id = want;
-		ret = homa_recv(ls->hsk, ra, homa_lib_now());
+		ret = homa_recv(ls->hsk, ra, now);
 		homa_lib_after_op(lib);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
-		if (deadline && homa_lib_now() >= deadline)
+		if (deadline && now >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_lsock_sync(ls);
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
-			homa_lib_wait_init(lib, &w, ls->fd);
+			homa_lib_wait_init(lib, &w, ls->fd, now);
 			waiting = true;
 		}
 		ret = homa_lib_wait(lib, deadline, &w);

@@ -39,7 +39,7 @@ static void homa_lib_release_poller(struct homa_lib *lib)
 	/* An application thread letting go starts the linger: it is likely
 	 * to be back soon (homa_lib_linger). */
 	if (!lib->bg_polling)
-		__atomic_store_n(&lib->app_wait_ns, homa_lib_now(),
+		__atomic_store_n(&lib->app_wait_ns, lib->service_ns,
 				 __ATOMIC_RELAXED);
 	/* The background thread parks only while the poller waits long (an
 	 * idle process): then this wakes it. Sequentially consistent against
@@ -123,10 +123,10 @@ static void homa_lib_server_regions(struct homa_lib *lib)
 	}
 }
 
-/* Feed what a thread collected to the core (lock held). */
-static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
+/* Feed what a thread collected to the core at now, ns (lock held). */
+static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
+			  uint64_t now)
 {
-	uint64_t now = homa_lib_now();
 	unsigned int verdicts = 0;
 
 	for (int i = 0; i < b->num_rx; i++) {
@@ -149,13 +149,15 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 		homa_lib_server_regions(lib);
 }
 
-/* Run due core work; returns when the core next needs the CPU: its own
- * deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at all (its timer
- * then only ages pools and peers). Lock held. */
-static uint64_t homa_lib_service(struct homa_lib *lib)
+/* Run work due at now (ns, just read); returns when the core next needs
+ * the CPU: its own deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at
+ * all (its timer then only ages pools and peers). Lock held. */
+static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
-	uint64_t now = homa_lib_now(), next = homa_poll(lib->homa, now);
+	uint64_t next = homa_poll(lib->homa, now);
 	struct homa_usage u;
+
+	lib->service_ns = now;
 
 	lib->dp->ops->flush(lib->dp);
 	homa_get_usage(lib->homa, &u);
@@ -165,6 +167,11 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 		next = now + HOMA_LIB_IDLE_NS;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
+}
+
+static uint64_t homa_lib_service(struct homa_lib *lib)
+{
+	return homa_lib_service_at(lib, homa_lib_now());
 }
 
 /*
@@ -178,17 +185,19 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
 {
-	uint64_t next = homa_lib_service(lib), now, gen = lib->wake_gen;
-	uint64_t spin_end = w ? w->spin_end : 0;
+	uint64_t now = homa_lib_now(), next = homa_lib_service_at(lib, now);
+	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
+	/* Spin over: sleep first, the wait is level-triggered (a packet
+	 * already there ends it at once), so an empty read is saved. */
+	bool sleep_first = now >= spin_end && !pacing;
 	int ret = 0;
 
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
 	lib->poller_deadline = next;
 	pthread_mutex_unlock(&lib->lock);
-	now = homa_lib_now();
 	for (;;) {
 		const sigset_t *sigmask;
 		struct epoll_event ev[4];
@@ -196,11 +205,14 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		uint64_t wait;
 		int n;
 
-		if (b && homa_lib_read(lib, b)) {
+		if (sleep_first) {
+			sleep_first = false;
+		} else if (b && homa_lib_read(lib, b)) {
 			got = true;
 			break;
+		} else {
+			now = homa_lib_now();
 		}
-		now = homa_lib_now();
 		if (now >= next)
 			break;
 		/* Another thread woke a socket (shutdown, a message it
@@ -251,14 +263,15 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	}
 kicked:
 	pthread_mutex_lock(&lib->lock);
+	now = homa_lib_now();
 	if (got) {
-		homa_lib_feed(lib, b);
+		homa_lib_feed(lib, b, now);
 		/* Traffic: more may follow, spin again before sleeping. */
 		if (w)
 			w->spin_end =
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
-	homa_lib_service(lib);
+	homa_lib_service_at(lib, now);
 	return ret;
 }
 
@@ -321,8 +334,10 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 	}
 	pthread_mutex_lock(&lib->lock);
 	if (got) {
-		homa_lib_feed(lib, b);
-		homa_lib_service(lib);
+		uint64_t now = homa_lib_now();
+
+		homa_lib_feed(lib, b, now);
+		homa_lib_service_at(lib, now);
 	}
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
@@ -333,13 +348,15 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t gen = lib->wake_gen;
 	int ret;
 
-	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
+	/* As poller, the role keeps the background thread out and its
+	 * release records the time (homa_lib_release_poller). */
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		ret = homa_lib_poll_round(lib, deadline_ns, w);
 		homa_lib_release_poller(lib);
 		return ret;
 	}
+	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
 	/* Another thread polls. The background thread gives the role up
 	 * when kicked (and then stays away while application threads keep
 	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so

@@ -52,9 +52,9 @@ static int homa_lib_thread_efd(void)
 }
 
 void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
-			int nonblock_fd)
+			int nonblock_fd, uint64_t now)
 {
-	w->spin_end = homa_lib_now() + (uint64_t)lib->config.poll_usecs * 1000;
+	w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
 	w->nonblock_fd = nonblock_fd;
 	w->nonblock = -1;
 	w->masked = false;

@@ -180,6 +180,8 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 	int counts[HOMA_DP_BATCH_PKTS], fds[HOMA_DP_BATCH_PKTS];
 	int nmsg = 0, niov = 0;
 
+	if (!b->num_pkts)
+		return; /* most flushes of a round trip: nothing queued */
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 

@@ -120,10 +120,15 @@ static void homa_dp_keys_init(void)
 		pthread_key_create(&homa_dp_keys[i], free);
 }
 
+/* The same pointers without the lookup (every poll asks for them). */
+static __thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
+
 void *homa_dp_thread_buf(int slot, size_t bytes)
 {
-	void *p;
+	void *p = homa_dp_tls[slot];
 
+	if (p)
+		return p;
 	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
 	p = pthread_getspecific(homa_dp_keys[slot]);
 	if (!p) {
@@ -131,6 +136,7 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 		if (p)
 			pthread_setspecific(homa_dp_keys[slot], p);
 	}
+	homa_dp_tls[slot] = p;
 	return p;
 }
 

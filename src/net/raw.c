@@ -348,7 +348,10 @@ static void raw_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 
 static void raw_flush(struct homa_dp *dp)
 {
-	homa_dp_batch_flush(dp, &((struct raw_dp *)dp)->batch);
+	struct homa_dp_batch *b = &((struct raw_dp *)dp)->batch;
+
+	if (b->num_pkts) /* as udp_flush */
+		homa_dp_batch_flush(dp, b);
 }
 
 /* What raw_deliver did with a packet (for the counters). */

@@ -192,7 +192,10 @@ static void udp_release(struct homa_dp *dp, const void *p, size_t bytes)
 
 static void udp_flush(struct homa_dp *dp)
 {
-	homa_dp_batch_flush(dp, &((struct udp_dp *)dp)->batch);
+	struct homa_dp_batch *b = &((struct udp_dp *)dp)->batch;
+
+	if (b->num_pkts) /* not even the large frame of the flush */
+		homa_dp_batch_flush(dp, b);
 }
 
 /* Split one received buffer (possibly GRO-coalesced) into packets;
@@ -225,6 +228,15 @@ static int udp_deliver_buf(struct msghdr *m, size_t len,
 	return pkts;
 }
 
+/*
+ * Datagram slots the calling thread offers its next recvmmsg (1 to
+ * UDP_RX_MSGS). Preparing a slot costs user-space work and the kernel
+ * tries one slot past the last datagram it finds, so a ping-pong that
+ * reads one packet at a time offers 1 or 2, while a burst doubles it
+ * each read that fills every slot offered. An empty read keeps it.
+ */
+static __thread int udp_rx_want = UDP_RX_MSGS;
+
 static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg)
 {
@@ -237,7 +249,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cms[UDP_RX_MSGS];
-	int total = 0, calls = 0, pkts = 0;
+	int total = 0, calls = 0, pkts = 0, want = udp_rx_want;
 	unsigned start;
 
 	if (!bufs)
@@ -254,6 +266,9 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 				     (unsigned)u->num_ports],
 		    n, room = UDP_RX_MSGS - total;
 
+		if (room > want)
+			room = want;
+
 		homa_dp_rx_slots(msgs, iovs, names, room,
 				 bufs + (size_t)total * u->rx_buf_bytes,
 				 u->rx_buf_bytes, cms[0].buf, sizeof(cms[0]));
@@ -268,7 +283,13 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 			pkts += udp_deliver_buf(&msgs[i].msg_hdr,
 						msgs[i].msg_len, deliver, arg);
 		total += n;
+		/* Slots for the next read: twice as many after a full one,
+		 * as many as came after a partial one (udp_rx_want). */
+		want = n < room ? (n ? n : 1)
+				: (2 * room < UDP_RX_MSGS ? 2 * room
+							  : UDP_RX_MSGS);
 	}
+	udp_rx_want = want;
 	pthread_rwlock_unlock(&u->ports_lock);
 	HOMA_DP_ADD(dp->rx_calls, calls);
 	HOMA_DP_ADD(dp->rx_pkts, pkts);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_net_rtt.c - what a ping-pong of 100-byte RPCs costs the library,
+ * counted, not timed (issue 14): a client process and a forked server
+ * process over loopback, both blocking (poll_usecs 0).
+ *
+ * 1. Receive system calls: a blocking wait whose spin is over sleeps
+ *    first (the wait is level-triggered) and reads once when woken: at
+ *    most 1.5 recvmmsg per RPC on the client (dp_rx_calls; before, a
+ *    wait read once in vain before it slept: 1.62-1.67).
+ * 2. The background thread takes over when the application stops
+ *    calling: after the ping-pong, a request whose 500,000-byte
+ *    response needs grants, and the client stays out of the library for
+ *    200 ms; a non-blocking receive then finds the whole response (only
+ *    the background thread could have granted it).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net_util.h"
+
+#define RTT_WARMUP  200	   /* RPCs before counting */
+#define RTT_COUNTED 2000   /* RPCs counted for point 1 */
+#define RTT_BIG	    500000 /* response bytes of point 2 */
+#define RTT_MAX_RX  1.5	   /* recvmmsg per RPC allowed */
+
+/* The server: answers each request with as many bytes as its first four
+ * bytes ask (100 if it is shorter), until the socket is shut down. */
+static int rtt_server(int fd)
+{
+	static uint8_t req[64], resp[RTT_BIG];
+	struct sockaddr_in6 peer;
+
+	for (;;) {
+		socklen_t plen = sizeof(peer);
+		uint64_t id = 0;
+		uint32_t want = 100;
+		ssize_t n = homa_receive(fd, req, sizeof(req), 0,
+					 (struct sockaddr *)&peer, &plen, &id,
+					 NULL);
+
+		if (n < 0)
+			return errno == ESHUTDOWN ? 0 : 1;
+		if (n >= 4)
+			memcpy(&want, req, 4);
+		if (want > RTT_BIG)
+			want = RTT_BIG;
+		if (homa_reply(fd, resp, want, (struct sockaddr *)&peer, plen,
+			       id) < 0)
+			return 1;
+	}
+}
+
+/* One RPC of 100 bytes each way (resp_len asked). */
+static void rtt_rpc(int fd, const struct sockaddr_in6 *srv, socklen_t len,
+		    uint32_t resp_len, int flags, uint8_t *buf, size_t cap)
+{
+	uint8_t req[100] = { 0 };
+	uint64_t id;
+	ssize_t n;
+
+	memcpy(req, &resp_len, 4);
+	if (homa_request(fd, req, sizeof(req), (const struct sockaddr *)srv,
+			 len, &id, 0, 0) < 0)
+		nt_fail("homa_request: %s", strerror(errno));
+	if (flags)
+		return;
+	id = 0; /* the only RPC outstanding */
+	n = homa_receive(fd, buf, cap, 0, NULL, NULL, &id, NULL);
+	if (n != (ssize_t)resp_len)
+		nt_fail("homa_receive: %zd bytes (%s), not %u", n,
+			n < 0 ? strerror(errno) : "short", resp_len);
+}
+
+int main(void)
+{
+	static uint8_t buf[RTT_BIG];
+	struct sockaddr_in6 srv;
+	uint64_t rx0, rx1;
+	double per_rpc;
+	int sfd, cfd, status, port, pfd[2];
+	socklen_t slen;
+	ssize_t n;
+	uint64_t id = 0;
+	pid_t child;
+
+	alarm(60);
+	if (homa_config_param("poll_usecs", "0") < 0)
+		nt_fail("poll_usecs: %s", homa_last_error());
+	if (pipe(pfd) < 0)
+		nt_fail("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		nt_fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
+		sfd = homa_socket(AF_INET);
+		port = sfd < 0 ? -1 : nt_bind_any(sfd, AF_INET, 20000, 30000);
+		if (write(pfd[1], &port, sizeof(port)) != sizeof(port) ||
+		    port < 0)
+			_exit(2);
+		_exit(rtt_server(sfd));
+	}
+	if (read(pfd[0], &port, sizeof(port)) != sizeof(port) || port < 0)
+		nt_fail("the server process could not bind");
+	slen = nt_addr(&srv, "127.0.0.1", (uint16_t)port);
+	cfd = homa_socket(AF_INET);
+	if (cfd < 0)
+		nt_fail("homa_socket: %s", strerror(errno));
+	for (int i = 0; i < RTT_WARMUP; i++)
+		rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
+
+	/* 1. Receive system calls per RPC. */
+	rx0 = nt_metric("dp_rx_calls");
+	for (int i = 0; i < RTT_COUNTED; i++)
+		rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
+	rx1 = nt_metric("dp_rx_calls");
+	per_rpc = (double)(rx1 - rx0) / RTT_COUNTED;
+	printf("blocking ping-pong: %.2f recvmmsg per RPC on the client "
+	       "(at most %.1f)\n",
+	       per_rpc, RTT_MAX_RX);
+	if (per_rpc > RTT_MAX_RX)
+		nt_fail("%.2f receive calls per RPC: a blocking wait reads "
+			"before it sleeps",
+			per_rpc);
+
+	/* 2. Takeover: nobody in the library while a response needs
+	 * grants. */
+	rtt_rpc(cfd, &srv, slen, RTT_BIG, 1, buf, sizeof(buf));
+	usleep(200000);
+	n = homa_receive(cfd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL, &id,
+			 NULL);
+	if (n != RTT_BIG)
+		nt_fail("after 200 ms outside the library the %d-byte "
+			"response is not there (%zd, %s): the background "
+			"thread did not take over",
+			RTT_BIG, n, n < 0 ? strerror(errno) : "short");
+	printf("ok: the %d-byte response arrived while the client stayed "
+	       "out of the library (background thread)\n",
+	       RTT_BIG);
+
+	homa_close(cfd);
+	kill(child, SIGTERM);
+	waitpid(child, &status, 0);
+	return 0;
+}
