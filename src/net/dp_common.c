@@ -132,9 +132,15 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
 	p = pthread_getspecific(homa_dp_keys[slot]);
 	if (!p) {
-		p = calloc(1, bytes);
-		if (p)
+		/* Written whole now, not page by page as large datagrams
+		 * first reach a slot: the buffer is resident from the
+		 * thread's first read (bytes, e.g. 1 MB), and the process's
+		 * memory does not creep up for minutes afterwards. */
+		p = malloc(bytes);
+		if (p) {
+			memset(p, 0, bytes);
 			pthread_setspecific(homa_dp_keys[slot], p);
+		}
 	}
 	homa_dp_tls[slot] = p;
 	return p;
