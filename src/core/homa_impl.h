@@ -19,6 +19,7 @@
 #include "grant.h"
 #include "homa_core.h"
 #include "list.h"
+#include "place.h"
 #include "pool.h"
 #include "reasm.h"
 #include "wire.h"
@@ -179,7 +180,8 @@ struct homa {
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
-	uint64_t now_ns; /* time of the current entry point */
+	uint64_t now_ns;	       /* time of the current entry point */
+	struct homa_place_state place; /* receiving in place (place.c) */
 };
 
 /* homa_addr_is_v4() - an IPv4 address in its mapped form ::ffff:a.b.c.d. */
@@ -261,6 +263,8 @@ int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
 void homa_msgin_destroy(struct homa_rpc *rpc);
 int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_request_retrans(struct homa_rpc *rpc);
+void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
+		    const struct homa_wire_pkt *p);
 
 /* ---- timer.c ---- */
 void homa_timer(struct homa *homa, uint64_t now_ns);

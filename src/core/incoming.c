@@ -147,7 +147,7 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;
-	int r;
+	int r, placed = 0;
 
 	if ((uint32_t)in->length != d->message_length) {
 		HOMA_M_DROP(homa, drop_length_mismatch);
@@ -156,6 +156,11 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 	if (!in->num_bpages) {
 		HOMA_M_DROP(homa, drop_no_bufs);
 		return;
+	}
+	if (homa->place.count) {
+		placed = homa_place_check(rpc, d);
+		if (placed < 0)
+			return;
 	}
 	r = homa_reasm_add(&in->reasm, &homa->menv, d->offset,
 			   d->offset + d->payload_bytes);
@@ -175,13 +180,15 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_memory);
 		return;
 	}
-	homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
+	if (!placed)
+		homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
 	homa->metrics.v[HOMA_M_msg_bytes_received] += d->payload_bytes;
 	in->grant.received = homa_reasm_received(&in->reasm);
 	if (in->reasm.bytes_remaining == 0) {
 		homa_msgin_complete(rpc);
 		return;
 	}
+	homa_place_note(rpc, d);
 	if (in->grant.managed)
 		homa_grant_update(&homa->grant, &in->grant, homa->now_ns);
 }
@@ -583,7 +590,6 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 		const uint8_t *buf, size_t bytes, uint64_t now_ns)
 {
 	struct homa_wire_pkt p;
-	struct homa_sock *hsk;
 	int reason;
 
 	homa->now_ns = now_ns;
@@ -593,20 +599,30 @@ void homa_input(struct homa *homa, const struct homa_addr *src,
 		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
 		return;
 	}
+	homa_input_pkt(homa, src, &p);
+}
+
+/* homa_input_pkt() - the rest of homa_input, for a decoded packet
+ * (homa_input_placed enters here too); homa->now_ns is set. */
+void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
+		    const struct homa_wire_pkt *p)
+{
+	struct homa_sock *hsk;
+
 	homa->metrics
-		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
-	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
+		.v[HOMA_M_recv_data + (p->common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (!homa_wire_doff_usual(p->common.type, p->common.doff))
 		homa->metrics.v[HOMA_M_recv_odd_doff]++;
-	if (p.common.type == HOMA_PKT_FREEZE)
+	if (p->common.type == HOMA_PKT_FREEZE)
 		return;
-	hsk = homa_sock_find(homa, p.common.dport);
+	hsk = homa_sock_find(homa, p->common.dport);
 	if (!hsk) {
 		HOMA_M_DROP(homa, drop_no_socket);
 		return;
 	}
-	homa_dispatch(hsk, src, &p);
+	homa_dispatch(hsk, src, p);
 	if (!homa_list_empty(&homa->throttled))
-		homa_pacer_run(homa, now_ns);
+		homa_pacer_run(homa, homa->now_ns);
 }
 
 /*

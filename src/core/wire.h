@@ -155,6 +155,18 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out);
 
 /*
+ * homa_wire_decode_split() - decode a DATA packet whose 56-byte header is
+ * hdr[0..hdr_len) (hdr_len >= 56; bytes past 56 are ignored) and whose
+ * payload_len bytes of payload were stored elsewhere: the same checks and
+ * result as homa_wire_decode on the whole packet, except that
+ * out->u.data.payload is NULL. Reads only hdr[0..56). HOMA_WIRE_BAD_TYPE
+ * for any other type, HOMA_WIRE_SHORT_TYPE if hdr_len < 56.
+ */
+int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
+			   size_t payload_len, uint32_t max_message_bytes,
+			   struct homa_wire_pkt *out);
+
+/*
  * homa_wire_encode() - encode the header of pkt into buf (capacity cap).
  * Fills doff, flags (0x06) and urgent (0xB97D) from the type regardless of
  * what pkt->common holds (doff 0xE0 for DATA unless common.doff is 0xD0);
