@@ -138,6 +138,19 @@ static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b)
 	b->num_place = homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX,
 					  homa_lib_now());
 	b->place_gen = lib->dp->close_gen;
+	if (b->num_place)
+		__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
+				 __ATOMIC_RELAXED);
+}
+
+/* End this thread's reservation, if any (lock held). */
+static void homa_lib_unplace(struct homa_lib *lib, struct homa_lib_batch *b)
+{
+	if (!b || !b->num_place)
+		return;
+	homa_place_release(lib->homa);
+	b->num_place = 0;
+	__atomic_store_n(&lib->dp->placing_port, -1, __ATOMIC_RELAXED);
 }
 
 /* Hand the packets read into places to the core: those it expected are
@@ -163,8 +176,7 @@ static void homa_lib_feed_placed(struct homa_lib *lib, struct homa_lib_batch *b,
 				     &b->place[r->place]);
 		r->place = -1;
 	}
-	homa_place_release(lib->homa);
-	b->num_place = 0;
+	homa_lib_unplace(lib, b);
 }
 
 /*
@@ -327,10 +339,7 @@ kicked:
 			w->spin_end =
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
-	if (b && b->num_place) {
-		homa_place_release(lib->homa);
-		b->num_place = 0;
-	}
+	homa_lib_unplace(lib, b);
 	homa_lib_service(lib);
 	return ret;
 }

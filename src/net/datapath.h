@@ -83,6 +83,9 @@ struct homa_dp {
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
 	uint64_t close_gen;   /* ports closed so far (changes under the
 			       * library lock and the ports lock) */
+	int placing_port;     /* port the poller reads into places: other
+			       * readers leave its socket alone; -1 = none
+			       * (atomic) */
 	int icmp_fd[2];	      /* raw ICMP, ICMPv6 sockets + 1; 0 = not tried,
 			 * -1 = cannot (no CAP_NET_RAW) */
 	struct homa_addr icmp_last_dst; /* last port unreachable: to... */

@@ -285,7 +285,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cms[UDP_RX_MSGS];
-	int total = 0, calls = 0, pkts = 0, place_fd = -1;
+	int total = 0, calls = 0, pkts = 0, place_fd = -1, skip_fd = -1;
+	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
 	if (!bufs)
@@ -298,6 +299,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 	/* Places belong to a socket's pool: not if a port closed since. */
 	if (num_pl > 0 && dp->close_gen == gen)
 		place_fd = u->port_fd[pl[0].port];
+	else if (num_pl == 0 && skip_port >= 0)
+		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
 	/* Each socket reads into the buffers the previous ones left free:
 	 * the packets delivered so far point into them until the caller
 	 * has fed them to the core. The first socket rotates (fairness). */
@@ -308,6 +311,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		    n, room = UDP_RX_MSGS - total, np = 0;
 		uint8_t *b = bufs + (size_t)total * u->rx_buf_bytes;
 
+		if (fd == skip_fd)
+			continue;
 		homa_dp_rx_slots(msgs, iovs, names, room, b, u->rx_buf_bytes,
 				 cms[0].buf, sizeof(cms[0]));
 		if (fd == place_fd) {
@@ -400,6 +405,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	if (!u)
 		return -ENOMEM;
 	u->dp.ops = &udp_ops;
+	u->dp.placing_port = -1;
 	u->opts = *opts;
 	u->batch.gso = opts->gso;
 	u->next_port = UDP_MIN_CLIENT_PORT - 1;
