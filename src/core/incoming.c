@@ -147,7 +147,7 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;
-	int r, placed = 0;
+	int r;
 
 	if ((uint32_t)in->length != d->message_length) {
 		HOMA_M_DROP(homa, drop_length_mismatch);
@@ -157,11 +157,10 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_bufs);
 		return;
 	}
-	if (homa->place.count) {
-		placed = homa_place_check(rpc, d);
-		if (placed < 0)
-			return;
-	}
+	/* Bytes reserved for receiving in place take no other copy. */
+	if (__builtin_expect(homa->place.count != 0, 0) &&
+	    homa_place_check(rpc, d) < 0)
+		return;
 	r = homa_reasm_add(&in->reasm, &homa->menv, d->offset,
 			   d->offset + d->payload_bytes);
 	switch (r) {
@@ -180,7 +179,7 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_memory);
 		return;
 	}
-	if (!placed)
+	if (d->payload) /* NULL: already in place (homa_input_placed) */
 		homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
 	homa->metrics.v[HOMA_M_msg_bytes_received] += d->payload_bytes;
 	in->grant.received = homa_reasm_received(&in->reasm);
@@ -586,26 +585,11 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 	}
 }
 
-void homa_input(struct homa *homa, const struct homa_addr *src,
-		const uint8_t *buf, size_t bytes, uint64_t now_ns)
-{
-	struct homa_wire_pkt p;
-	int reason;
-
-	homa->now_ns = now_ns;
-	reason = homa_wire_decode(buf, bytes,
-				  (uint32_t)homa->config.max_message_bytes, &p);
-	if (reason != HOMA_WIRE_OK) {
-		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
-		return;
-	}
-	homa_input_pkt(homa, src, &p);
-}
-
-/* homa_input_pkt() - the rest of homa_input, for a decoded packet
- * (homa_input_placed enters here too); homa->now_ns is set. */
-void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
-		    const struct homa_wire_pkt *p)
+/* The rest of homa_input for a decoded packet; homa->now_ns is set.
+ * Inlined into homa_input, whose cost per packet it is. */
+static inline __attribute__((always_inline)) void
+homa_input_decoded(struct homa *homa, const struct homa_addr *src,
+		   const struct homa_wire_pkt *p)
 {
 	struct homa_sock *hsk;
 
@@ -623,6 +607,30 @@ void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
 	homa_dispatch(hsk, src, p);
 	if (!homa_list_empty(&homa->throttled))
 		homa_pacer_run(homa, homa->now_ns);
+}
+
+void homa_input(struct homa *homa, const struct homa_addr *src,
+		const uint8_t *buf, size_t bytes, uint64_t now_ns)
+{
+	struct homa_wire_pkt p;
+	int reason;
+
+	homa->now_ns = now_ns;
+	reason = homa_wire_decode(buf, bytes,
+				  (uint32_t)homa->config.max_message_bytes, &p);
+	if (reason != HOMA_WIRE_OK) {
+		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
+		return;
+	}
+	homa_input_decoded(homa, src, &p);
+}
+
+/* homa_input_pkt() - homa_input for a packet already decoded
+ * (homa_input_placed); homa->now_ns is set. */
+void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
+		    const struct homa_wire_pkt *p)
+{
+	homa_input_decoded(homa, src, p);
 }
 
 /*

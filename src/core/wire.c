@@ -148,19 +148,6 @@ size_t homa_wire_header_bytes(uint8_t type)
 }
 
 /*
- * homa_wire_doff_usual() - true if doff is what Linux Homa (2026) writes
- * for type: 0x50 on control packets, 0xE0 (or 0xD0, the older kernel's
- * frames whose seg.offset holds the offset) on DATA. No side effects.
- */
-bool homa_wire_doff_usual(uint8_t type, uint8_t doff)
-{
-	if (type == HOMA_PKT_DATA)
-		return doff == HOMA_WIRE_DOFF_DATA ||
-		       doff == HOMA_WIRE_DOFF_DATA_GSO;
-	return doff == HOMA_WIRE_DOFF_CONTROL;
-}
-
-/*
  * homa_wire_type_name() - static printable name of @type, "UNKNOWN" for a
  * code outside 0x10..0x18. The string is owned by this module.
  */

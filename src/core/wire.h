@@ -178,8 +178,15 @@ int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
 int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
 
 /* homa_wire_doff_usual() - is doff the byte Linux Homa of 2026 writes for
- * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff. */
-bool homa_wire_doff_usual(uint8_t type, uint8_t doff);
+ * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff.
+ * Inline: homa_input asks it of every packet. */
+static inline bool homa_wire_doff_usual(uint8_t type, uint8_t doff)
+{
+	if (type == HOMA_PKT_DATA)
+		return doff == HOMA_WIRE_DOFF_DATA ||
+		       doff == HOMA_WIRE_DOFF_DATA_GSO;
+	return doff == HOMA_WIRE_DOFF_CONTROL;
+}
 
 /* homa_wire_header_bytes() - header size of a type, 0 if unknown. */
 size_t homa_wire_header_bytes(uint8_t type);
