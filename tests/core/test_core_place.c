@@ -107,7 +107,8 @@ static void p_scatter(const uint8_t *pkt, size_t bytes, uint8_t *slot,
 
 	memcpy(slot, pkt, hdr);
 	pkt += hdr;
-	for (int i = 0; i < HOMA_PLACE_SPANS && left; i++) {
+	for (int i = 0; i < HOMA_PLACE_SPANS && left && pl->span_bytes[i];
+	     i++) {
 		size_t n = left < pl->span_bytes[i] ? left : pl->span_bytes[i];
 
 		memcpy(pl->span[i], pkt, n);
@@ -123,7 +124,8 @@ static void p_gather(uint8_t *slot, size_t bytes, const struct homa_place *pl)
 	size_t left = bytes > HOMA_PLACE_HDR ? bytes - HOMA_PLACE_HDR : 0;
 	uint8_t *to = slot + HOMA_PLACE_HDR;
 
-	for (int i = 0; i < HOMA_PLACE_SPANS && left; i++) {
+	for (int i = 0; i < HOMA_PLACE_SPANS && left && pl->span_bytes[i];
+	     i++) {
 		size_t n = left < pl->span_bytes[i] ? left : pl->span_bytes[i];
 
 		memcpy(to, pl->span[i], n);
