@@ -193,7 +193,9 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
  * expected, it is processed like homa_input, without copying the payload
  * (place_hits), and 0 is returned. Otherwise -EAGAIN and nothing changed:
  * the host gathers the packet into one buffer and gives it to homa_input
- * after homa_place_release (place_misses).
+ * after homa_place_release (place_misses). If the socket closed since the
+ * reservation (its pool may be freed), the packet is dropped
+ * (drop_no_socket) and 0 returned: the host must not read the spans.
  */
 int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 		      const uint8_t *hdr, size_t hdr_bytes,

@@ -155,8 +155,14 @@ int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 	struct homa_rpc *rpc;
 	uint64_t id;
 
-	if (!ps->count || !ps->hsk || pl->port != ps->hsk->port ||
-	    pl->offset < ps->lo || pl->offset >= ps->hi)
+	if (ps->count && !ps->hsk) {
+		/* The socket closed meanwhile: its pool, where the rest of
+		 * the packet went, may be gone; so is its port. */
+		homa->metrics.v[HOMA_M_drop_no_socket]++;
+		return 0;
+	}
+	if (!ps->count || pl->port != ps->hsk->port || pl->offset < ps->lo ||
+	    pl->offset >= ps->hi)
 		goto miss;
 	if (homa_wire_decode_split(hdr, hdr_bytes, payload_bytes,
 				   (uint32_t)homa->config.max_message_bytes,

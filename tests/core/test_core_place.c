@@ -507,13 +507,24 @@ static void place__pins_outlive_the_rpc(void **state)
 static void place__socket_closed_while_reserved(void **state)
 {
 	struct homa_place pl[HOMA_PLACE_MAX];
+	uint64_t no_socket;
+	struct p_pkt pkt;
 	int n;
 
 	(void)state;
 	n = p_reserve_mid(400000, 40, pl);
 	assert_true(n > 0);
+	assert_true(p_next_server(&pkt));
 	homa_sock_close(W->srv, W->now);
 	W->srv = NULL;
+	/* A packet read into a place before the close: dropped, and the
+	 * spans (in a pool that may be gone) never read. */
+	pl[0].span[0] = pl[0].span[1] = NULL;
+	no_socket = p_metric(1, HOMA_M_drop_no_socket);
+	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], pkt.data, 56,
+					   pkt.bytes - 56, &pl[0], W->now),
+			 0);
+	assert_int_equal(p_metric(1, HOMA_M_drop_no_socket), no_socket + 1);
 	homa_place_release(W->h[1]); /* the pool is gone: nothing to unpin */
 	assert_int_equal(homa_place_reserve(W->h[1], pl, 4, W->now), 0);
 }
