@@ -21,13 +21,13 @@ layers='
 1 homa_core cutoffs grant
 2 pool reasm
 3 homa_impl
-4 base
+4 base place
 5 peer
 6 outgoing msgin
 7 rpc
 8 sock
 9 incoming ops timer view
-10 homa
+10 homa place_rx
 '
 
 level() { # level STEM -> its layer, or nothing

@@ -72,6 +72,7 @@ struct homa_lib_rx {
 	struct homa_addr src; /* sender */
 	const uint8_t *pkt;   /* bytes (in the datapath's buffers) */
 	size_t bytes;	      /* length */
+	int place;	      /* reserved place it was read into, -1 none */
 };
 
 struct homa_lib_icmp {

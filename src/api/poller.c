@@ -59,10 +59,15 @@ static void homa_lib_release_poller(struct homa_lib *lib)
  * thread has its own (homa_dp_thread_buf), so waiters can busy-poll while
  * another thread holds the poller role. */
 struct homa_lib_batch {
-	struct homa_lib_rx rx[HOMA_LIB_RX_MAX]; /* packets */
-	int num_rx;				/* entries in rx */
-	struct homa_lib_icmp icmp[64];		/* ICMP errors */
-	int num_icmp;				/* entries in icmp */
+	struct homa_lib_rx rx[HOMA_LIB_RX_MAX];	 /* packets */
+	int num_rx;				 /* entries in rx */
+	struct homa_lib_icmp icmp[64];		 /* ICMP errors */
+	int num_icmp;				 /* entries in icmp */
+	struct homa_place place[HOMA_PLACE_MAX]; /* the core's reservation:
+						  * where the next packets
+						  * may land */
+	int num_place;				 /* entries in place */
+	uint64_t place_gen; /* the datapath's close_gen when reserved */
 };
 
 static struct homa_lib_batch *homa_lib_batch(void)
@@ -82,6 +87,17 @@ static void homa_lib_collect(void *arg, const struct homa_addr *src,
 	r->src = *src;
 	r->pkt = pkt;
 	r->bytes = bytes;
+	r->place = -1;
+}
+
+static void homa_lib_collect_placed(void *arg, const struct homa_addr *src,
+				    uint8_t *buf, size_t bytes, int place)
+{
+	struct homa_lib_batch *b = arg;
+
+	homa_lib_collect(arg, src, buf, bytes);
+	if (b->num_rx && b->rx[b->num_rx - 1].pkt == buf)
+		b->rx[b->num_rx - 1].place = place;
 }
 
 static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
@@ -99,9 +115,68 @@ static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
 /* Read what has arrived into b (no lock). True if anything came. */
 static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 {
+	if (b->num_place)
+		return lib->dp->ops->rx_place(lib->dp, b->place, b->num_place,
+					      b->place_gen, homa_lib_collect,
+					      homa_lib_collect_placed,
+					      homa_lib_collect_icmp, b) > 0 ||
+		       b->num_icmp;
 	return lib->dp->ops->rx(lib->dp, homa_lib_collect,
 				homa_lib_collect_icmp, b) > 0 ||
 	       b->num_icmp;
+}
+
+/* Let the next packets read by this thread (the poller) land straight in
+ * the pool where the core expects them (lock held). */
+static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b)
+{
+	if (!b)
+		return;
+	b->num_place = 0;
+	if (!lib->dp->ops->rx_place)
+		return;
+	b->num_place = homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX,
+					  homa_lib_now());
+	b->place_gen = lib->dp->close_gen;
+	if (b->num_place)
+		__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
+				 __ATOMIC_RELAXED);
+}
+
+/* End this thread's reservation, if any (lock held). */
+static void homa_lib_unplace(struct homa_lib *lib, struct homa_lib_batch *b)
+{
+	if (!b || !b->num_place)
+		return;
+	homa_place_release(lib->homa);
+	b->num_place = 0;
+	__atomic_store_n(&lib->dp->placing_port, -1, __ATOMIC_RELAXED);
+}
+
+/* Hand the packets read into places to the core: those it expected are
+ * taken where they lie; the others are made whole in their buffer, to be
+ * fed as usual once the reservation is released (lock held). */
+static void homa_lib_feed_placed(struct homa_lib *lib, struct homa_lib_batch *b,
+				 uint64_t now)
+{
+	for (int i = 0; i < b->num_rx; i++) {
+		struct homa_lib_rx *r = &b->rx[i];
+		size_t hdr =
+			r->bytes < HOMA_PLACE_HDR ? r->bytes : HOMA_PLACE_HDR;
+
+		if (r->place < 0)
+			continue;
+		if (homa_input_placed(lib->homa, &r->src, r->pkt, hdr,
+				      r->bytes - hdr, &b->place[r->place],
+				      now) == 0) {
+			r->place = -2; /* taken where it lies */
+			continue;
+		}
+		homa_dp_place_gather((uint8_t *)r->pkt, r->bytes,
+				     &b->place[r->place]);
+		r->place = -1;
+	}
+	homa_lib_unplace(lib, b);
 }
 
 /*
@@ -129,10 +204,15 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
 {
 	unsigned int verdicts = 0;
 
+	if (b->num_place)
+		homa_lib_feed_placed(lib, b, now);
 	for (int i = 0; i < b->num_rx; i++) {
-		unsigned int v = homa_input(lib->homa, &b->rx[i].src,
-					    b->rx[i].pkt, b->rx[i].bytes, now);
+		unsigned int v;
 
+		if (b->rx[i].place == -2)
+			continue; /* taken where it lies */
+		v = homa_input(lib->homa, &b->rx[i].src, b->rx[i].pkt,
+			       b->rx[i].bytes, now);
 		verdicts |= v;
 		/* A request to a socket not in server mode: port
 		 * unreachable, as Linux answers (spec 2; dp_icmp.c). */
@@ -197,6 +277,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
 	lib->poller_deadline = next;
+	homa_lib_place(lib, b);
 	pthread_mutex_unlock(&lib->lock);
 	for (;;) {
 		const sigset_t *sigmask;
@@ -271,6 +352,7 @@ kicked:
 			w->spin_end =
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
+	homa_lib_unplace(lib, b);
 	homa_lib_service_at(lib, now);
 	return ret;
 }

@@ -204,6 +204,52 @@ enum homa_verdict {
 unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
 			const uint8_t *pkt, size_t bytes, uint64_t now_ns);
 
+/* ---- receiving in place (place.c) ---- */
+
+#define HOMA_PLACE_MAX	 8  /* packets reserved at once */
+#define HOMA_PLACE_HDR	 56 /* bytes before the payload of a DATA packet */
+#define HOMA_PLACE_SPANS 2  /* pool pieces one packet's payload may need */
+
+/* Where the payload of one expected DATA packet is to land. */
+struct homa_place {
+	uint16_t port;			 /* Homa port it arrives on */
+	uint32_t offset;		 /* message offset of its payload */
+	uint32_t bytes;			 /* payload bytes at most */
+	uint8_t *span[HOMA_PLACE_SPANS]; /* where they land, in order */
+	uint32_t span_bytes[HOMA_PLACE_SPANS]; /* bytes of each (0 = unused) */
+};
+
+/*
+ * homa_place_reserve() - guess the next packets to arrive: the following
+ * in-order DATA packets of the incoming message that last received one,
+ * packet i at pl[i] (at most max, all on one port, consecutive). Returns
+ * how many (0: no guess, or a reservation is still outstanding). Until
+ * homa_place_release the host may let the network write into the spans
+ * (their pool pages are pinned, and DATA for those bytes that arrives any
+ * other way is dropped and counted, drop_placing), and then hands each
+ * packet read so to homa_input_placed.
+ */
+int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
+		       uint64_t now_ns);
+
+/*
+ * homa_input_placed() - a packet read with its first hdr_bytes at hdr and
+ * its next payload_bytes at pl's spans. If it is the DATA packet pl
+ * expected, it is processed like homa_input, without copying the payload
+ * (place_hits), and 0 is returned. Otherwise -EAGAIN and nothing changed:
+ * the host gathers the packet into one buffer and gives it to homa_input
+ * after homa_place_release (place_misses). If the socket closed since the
+ * reservation (its pool may be freed), the packet is dropped
+ * (drop_no_socket) and 0 returned: the host must not read the spans.
+ */
+int homa_input_placed(struct homa *homa, const struct homa_addr *src,
+		      const uint8_t *hdr, size_t hdr_bytes,
+		      size_t payload_bytes, const struct homa_place *pl,
+		      uint64_t now_ns);
+
+/* homa_place_release() - end the reservation (unpin its pages). */
+void homa_place_release(struct homa *homa);
+
 /*
  * homa_input_icmp() - an ICMP error about dst (and dport, 0 = any port):
  * err is ENOTCONN, EHOSTUNREACH or EPROTONOSUPPORT. Ends the RPCs concerned.

@@ -147,6 +147,31 @@ struct homa_done {
 	uint64_t end_ns;    /* when it ended */
 };
 
+/* Receiving in place (place.c, place_rx.c). */
+/* Pages one reservation may pin: each packet's payload spans two. */
+#define HOMA_PLACE_MAX_PINS (HOMA_PLACE_MAX * HOMA_PLACE_SPANS)
+
+struct homa_place_state {
+	uint64_t hint_id;	    /* local id of the RPC that last received
+				      * in-order DATA, 0 = none */
+	uint16_t hint_port;	    /* its socket's port */
+	uint16_t hint_dport;	    /* its peer's port (server lookup) */
+	struct homa_addr hint_addr; /* its peer (server lookup) */
+	uint32_t hint_seg;	    /* payload bytes expected per packet */
+	uint32_t seg_full;	    /* payload of the last packet not cut
+				      * at an unscheduled limit, bytes */
+	int count;		    /* packets reserved, 0 = no reservation */
+	struct homa_sock *hsk;	    /* socket whose pool is pinned */
+	const struct homa_rpc *rpc; /* reserved RPC (compared, never read) */
+	uint64_t id;		    /* its local id */
+	uint32_t lo;		    /* first reserved message byte */
+	uint32_t hi;		    /* one past the last */
+	uint32_t pins[HOMA_PLACE_MAX_PINS]; /* pinned pool offsets */
+	uint32_t num_pins;		    /* entries in pins */
+	const struct homa_place *cur; /* packet homa_input_placed is feeding,
+				       * NULL outside it */
+};
+
 struct homa {
 	struct homa_env env;	     /* host's callbacks */
 	struct homa_env menv;	     /* memory-only env for leaf modules:
@@ -183,7 +208,8 @@ struct homa {
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
-	uint64_t now_ns; /* time of the current entry point */
+	uint64_t now_ns;	       /* time of the current entry point */
+	struct homa_place_state place; /* receiving in place (place.c) */
 };
 
 #endif /* HOMA_CORE_IMPL_H */

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "base.h"
+#include "incoming.h"
 #include "msgin.h"
 #include "outgoing.h"
 #include "peer.h"
+#include "place.h"
 #include "rpc.h"
 #include "sock.h"
 
@@ -76,6 +78,10 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_bufs);
 		return;
 	}
+	/* Bytes reserved for receiving in place take no other copy. */
+	if (__builtin_expect(homa->place.count != 0, 0) &&
+	    homa_place_check(rpc, d) < 0)
+		return;
 	r = homa_reasm_add(&in->reasm, &homa->menv, d->offset,
 			   d->offset + d->payload_bytes);
 	switch (r) {
@@ -94,13 +100,15 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 		HOMA_M_DROP(homa, drop_no_memory);
 		return;
 	}
-	homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
+	if (d->payload) /* NULL: already in place (homa_input_placed) */
+		homa_copy_in(rpc, d->offset, d->payload, d->payload_bytes);
 	homa->metrics.v[HOMA_M_msg_bytes_received] += d->payload_bytes;
 	in->grant.received = homa_reasm_received(&in->reasm);
 	if (in->reasm.bytes_remaining == 0) {
 		homa_msgin_complete(rpc);
 		return;
 	}
+	homa_place_note(rpc, d);
 	if (in->grant.managed)
 		homa_grant_update(&homa->grant, &in->grant, homa->now_ns);
 }
@@ -500,11 +508,34 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 	}
 }
 
+/* The rest of homa_input for a decoded packet; homa->now_ns is set.
+ * Inlined into homa_input, whose cost per packet it is. */
+static inline __attribute__((always_inline)) void
+homa_input_decoded(struct homa *homa, const struct homa_addr *src,
+		   const struct homa_wire_pkt *p)
+{
+	struct homa_sock *hsk;
+
+	homa->metrics
+		.v[HOMA_M_recv_data + (p->common.type - HOMA_PKT_TYPE_MIN)]++;
+	if (!homa_wire_doff_usual(p->common.type, p->common.doff))
+		homa->metrics.v[HOMA_M_recv_odd_doff]++;
+	if (p->common.type == HOMA_PKT_FREEZE)
+		return;
+	hsk = homa_sock_find(homa, p->common.dport);
+	if (!hsk) {
+		HOMA_M_DROP(homa, drop_no_socket);
+		return;
+	}
+	homa_dispatch(hsk, src, p);
+	if (!homa_list_empty(&homa->throttled))
+		homa_pacer_run(homa, homa->now_ns);
+}
+
 unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
 			const uint8_t *buf, size_t bytes, uint64_t now_ns)
 {
 	struct homa_wire_pkt p;
-	struct homa_sock *hsk;
 	int reason;
 
 	homa->now_ns = now_ns;
@@ -515,21 +546,17 @@ unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
 		homa->metrics.v[HOMA_M_drop_short + reason - 1]++;
 		return 0;
 	}
-	homa->metrics
-		.v[HOMA_M_recv_data + (p.common.type - HOMA_PKT_TYPE_MIN)]++;
-	if (!homa_wire_doff_usual(p.common.type, p.common.doff))
-		homa->metrics.v[HOMA_M_recv_odd_doff]++;
-	if (p.common.type == HOMA_PKT_FREEZE)
-		return 0;
-	hsk = homa_sock_find(homa, p.common.dport);
-	if (!hsk) {
-		HOMA_M_DROP(homa, drop_no_socket);
-		return 0;
-	}
-	homa_dispatch(hsk, src, &p);
-	if (!homa_list_empty(&homa->throttled))
-		homa_pacer_run(homa, now_ns);
+	homa_input_decoded(homa, src, &p);
 	return homa->verdict;
+}
+
+/* homa_input_pkt() - homa_input for a packet already decoded
+ * (homa_input_placed); homa->now_ns is set. DATA placed so needs no
+ * verdict: it belongs to an RPC that exists. */
+void homa_input_pkt(struct homa *homa, const struct homa_addr *src,
+		    const struct homa_wire_pkt *p)
+{
+	homa_input_decoded(homa, src, p);
 }
 
 void homa_input_icmp(struct homa *homa, const struct homa_addr *dst,

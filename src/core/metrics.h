@@ -91,7 +91,10 @@
 	X(cutoffs_computed, "automatic cutoff recomputations applied")         \
 	X(cutoffs_updates, "peer cutoffs learned from CUTOFFS packets")        \
 	X(reaped_rpcs, "dead RPCs whose memory was reclaimed")                 \
-	X(wmem_blocked, "sends refused for outgoing memory (EAGAIN)")
+	X(wmem_blocked, "sends refused for outgoing memory (EAGAIN)")          \
+	X(place_hits, "DATA packets received in place in the pool (no copy)")  \
+	X(place_misses, "packets read into a reserved place, copied after")    \
+	X(drop_placing, "drops: DATA for bytes reserved for in-place receive")
 
 /* The library's datapath counters (src/net, struct homa_dp), which
  * homa_metrics_read reports after the core's. */

@@ -243,6 +243,16 @@ undo:
 	return -EINVAL;
 }
 
+int homa_pool_pin(struct homa_pool *pool, uint32_t offset)
+{
+	uint32_t idx = offset >> HOMA_BPAGE_SHIFT;
+
+	if (idx >= pool->num_bpages || pool->refs[idx] == 0)
+		return -EINVAL;
+	pool->refs[idx]++;
+	return 0;
+}
+
 void homa_pool_tick(struct homa_pool *pool, uint64_t now_ns)
 {
 	if (pool->tail_page >= 0 && now_ns >= pool->tail_lease_end_ns)

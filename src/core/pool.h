@@ -69,6 +69,13 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
 		      uint32_t count);
 
+/*
+ * homa_pool_pin() - one more reference on the page of offset, which must
+ * have one (a page of a message being received); homa_pool_release drops
+ * it. -EINVAL if the offset is out of range or its page free.
+ */
+int homa_pool_pin(struct homa_pool *pool, uint32_t offset);
+
 /* homa_pool_tick() - end the core's ownership of its tail page once the
  * lease has run out, so an idle pool holds no pages. */
 void homa_pool_tick(struct homa_pool *pool, uint64_t now_ns);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "place.h"
 #include "rpc.h"
 #include "sock.h"
 
@@ -188,6 +189,7 @@ void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns)
 	homa_sock_shutdown(hsk, now_ns);
 	/* Dead RPCs may still point at the socket: reap them now. */
 	homa_rpc_reap(homa, -1);
+	homa_place_sock_gone(hsk);
 	if (hsk->pool.region)
 		homa_pool_destroy(&hsk->pool, &homa->menv);
 	homa_list_del(&hsk->link);

@@ -148,19 +148,6 @@ size_t homa_wire_header_bytes(uint8_t type)
 }
 
 /*
- * homa_wire_doff_usual() - true if doff is what Linux Homa (2026) writes
- * for type: 0x50 on control packets, 0xE0 (or 0xD0, the older kernel's
- * frames whose seg.offset holds the offset) on DATA. No side effects.
- */
-bool homa_wire_doff_usual(uint8_t type, uint8_t doff)
-{
-	if (type == HOMA_PKT_DATA)
-		return doff == HOMA_WIRE_DOFF_DATA ||
-		       doff == HOMA_WIRE_DOFF_DATA_GSO;
-	return doff == HOMA_WIRE_DOFF_CONTROL;
-}
-
-/*
  * homa_wire_type_name() - static printable name of @type, "UNKNOWN" for a
  * code outside 0x10..0x18. The string is owned by this module.
  */
@@ -322,6 +309,29 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 	}
 	*out = pkt;
 	return HOMA_WIRE_OK;
+}
+
+int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
+			   size_t payload_len, uint32_t max_message_bytes,
+			   struct homa_wire_pkt *out)
+{
+	int reason;
+
+	if (hdr_len < HOMA_WIRE_COMMON_BYTES)
+		return HOMA_WIRE_SHORT;
+	if (hdr[OFF_TYPE] != HOMA_PKT_DATA)
+		return HOMA_WIRE_BAD_TYPE;
+	if (hdr_len < HOMA_WIRE_DATA_BYTES)
+		return HOMA_WIRE_SHORT_TYPE;
+	if (payload_len > UINT32_MAX)
+		return HOMA_WIRE_DATA_RANGE;
+	/* A DATA packet is decoded from its first 56 bytes alone; the
+	 * length only sizes the payload, which is never read. */
+	reason = homa_wire_decode(hdr, HOMA_WIRE_DATA_BYTES + payload_len,
+				  max_message_bytes, out);
+	if (reason == HOMA_WIRE_OK)
+		out->u.data.payload = NULL;
+	return reason;
 }
 
 /* encode_data() - write the DATA body (bytes 28..55) of @pkt into buf. */

@@ -198,6 +198,18 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out);
 
 /*
+ * homa_wire_decode_split() - decode a DATA packet whose 56-byte header is
+ * hdr[0..hdr_len) (hdr_len >= 56; bytes past 56 are ignored) and whose
+ * payload_len bytes of payload were stored elsewhere: the same checks and
+ * result as homa_wire_decode on the whole packet, except that
+ * out->u.data.payload is NULL. Reads only hdr[0..56). HOMA_WIRE_BAD_TYPE
+ * for any other type, HOMA_WIRE_SHORT_TYPE if hdr_len < 56.
+ */
+int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
+			   size_t payload_len, uint32_t max_message_bytes,
+			   struct homa_wire_pkt *out);
+
+/*
  * homa_wire_encode() - encode the header of pkt into buf (capacity cap).
  * Fills doff, flags (0x06) and urgent (0xB97D) from the type regardless of
  * what pkt->common holds (doff 0xE0 for DATA unless common.doff is 0xD0);
@@ -209,8 +221,15 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
 
 /* homa_wire_doff_usual() - is doff the byte Linux Homa of 2026 writes for
- * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff. */
-bool homa_wire_doff_usual(uint8_t type, uint8_t doff);
+ * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff.
+ * Inline: homa_input asks it of every packet. */
+static inline bool homa_wire_doff_usual(uint8_t type, uint8_t doff)
+{
+	if (type == HOMA_PKT_DATA)
+		return doff == HOMA_WIRE_DOFF_DATA ||
+		       doff == HOMA_WIRE_DOFF_DATA_GSO;
+	return doff == HOMA_WIRE_DOFF_CONTROL;
+}
 
 /* homa_wire_header_bytes() - header size of a type, 0 if unknown. */
 size_t homa_wire_header_bytes(uint8_t type);

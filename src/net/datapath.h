@@ -26,6 +26,12 @@
 /* Packets handed over by rx. */
 typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
 				   const uint8_t *pkt, size_t bytes);
+/* A packet read by rx_place into reserved place pl[place]: its first
+ * HOMA_PLACE_HDR bytes (or all, if shorter) are at buf, the next ones at
+ * the place's spans, and any beyond them at buf + HOMA_PLACE_HDR +
+ * pl[place].bytes (homa_dp_place_gather makes it one buffer). */
+typedef void (*homa_dp_placed_fn)(void *arg, const struct homa_addr *src,
+				  uint8_t *buf, size_t bytes, int place);
 /* ICMP errors seen by rx: dst:dport could not be reached (errno). */
 typedef void (*homa_dp_icmp_fn)(void *arg, const struct homa_addr *dst,
 				uint16_t dport, int err);
@@ -51,6 +57,15 @@ struct homa_dp_ops {
 	/* Read what has arrived, without blocking; returns packets read. */
 	int (*rx)(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg);
+	/* Like rx, but the first packets read from the socket of pl[0].port
+	 * land in the places pl[0..n) (the core's reservation, all on one
+	 * port), delivered through placed; NULL if the datapath cannot.
+	 * Places are not used if a port was closed since close_gen was
+	 * gen (their pool may be gone). */
+	int (*rx_place)(struct homa_dp *dp, const struct homa_place *pl, int n,
+			uint64_t gen, homa_dp_deliver_fn deliver,
+			homa_dp_placed_fn placed, homa_dp_icmp_fn icmp,
+			void *arg);
 	/* Tell src that pkt (a Homa packet it sent, delivered by rx) found
 	 * no server on its port: ICMP port unreachable, if the datapath can
 	 * send one (dp_icmp.c). */
@@ -71,6 +86,11 @@ struct homa_dp {
 	uint64_t tx_errors;   /* send failures (packets lost) */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
+	uint64_t close_gen;   /* ports closed so far (changes under the
+			       * library lock and the ports lock) */
+	int placing_port;     /* port the poller reads into places: other
+			       * readers leave its socket alone; -1 = none
+			       * (atomic) */
 	int icmp_fd[2];	      /* raw ICMP, ICMPv6 sockets + 1; 0 = not tried,
 			 * -1 = cannot (no CAP_NET_RAW) */
 	struct homa_addr icmp_last_dst; /* last port unreachable: to... */
@@ -187,6 +207,11 @@ int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
  * whether dst is one of this host's addresses (*local). A few system
  * calls: the core asks once per peer. */
 uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
+/* Make the packet placed at buf (bytes long, read into place pl: see
+ * homa_dp_placed_fn) contiguous at buf by copying its payload from the
+ * spans. Only once the network has finished writing. */
+void homa_dp_place_gather(uint8_t *buf, size_t bytes,
+			  const struct homa_place *pl);
 /* Per-thread buffer number slot (0: datapath receive buffers, 1: the
  * library's packet batch), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.

@@ -174,6 +174,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	}
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
+	dp->close_gen++;
 	pthread_rwlock_unlock(&u->ports_lock);
 }
 
@@ -237,19 +238,66 @@ static int udp_deliver_buf(struct msghdr *m, size_t len,
  */
 static __thread int udp_rx_want = UDP_RX_MSGS;
 
-static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
-		  homa_dp_icmp_fn icmp, void *arg)
+/* Point the first n slots of msgs (buffers of buf_bytes at bufs) at the
+ * places pl: header into the slot's buffer, payload into the spans, the
+ * rest after room left in the buffer for homa_dp_place_gather. */
+static int udp_place_slots(struct mmsghdr *msgs, struct iovec *piovs,
+			   uint8_t *bufs, size_t buf_bytes,
+			   const struct homa_place *pl, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct iovec *v = &piovs[i * (HOMA_PLACE_SPANS + 2)];
+		uint8_t *buf = bufs + (size_t)i * buf_bytes;
+		size_t used = HOMA_PLACE_HDR + pl[i].bytes;
+		int k = 0;
+
+		if (used >= buf_bytes)
+			return i; /* no room to gather it: read as usual */
+		v[k++] = (struct iovec){ buf, HOMA_PLACE_HDR };
+		for (int j = 0; j < HOMA_PLACE_SPANS; j++)
+			if (pl[i].span_bytes[j])
+				v[k++] = (struct iovec){ pl[i].span[j],
+							 pl[i].span_bytes[j] };
+		v[k++] = (struct iovec){ buf + used, buf_bytes - used };
+		msgs[i].msg_hdr.msg_iov = v;
+		msgs[i].msg_hdr.msg_iovlen = (size_t)k;
+	}
+	return n;
+}
+
+/* The GRO segment size of a received message (0 if none). */
+static size_t udp_gro_seg(struct msghdr *m)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
+	     cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int s;
+
+			memcpy(&s, CMSG_DATA(cm), sizeof(s));
+			return s > 0 ? (size_t)s : 0;
+		}
+	}
+	return 0;
+}
+
+static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
+			int num_pl, uint64_t gen, homa_dp_deliver_fn deliver,
+			homa_dp_placed_fn placed, homa_dp_icmp_fn icmp,
+			void *arg)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
 	uint8_t *bufs = homa_dp_thread_buf(0, UDP_RX_MSGS * UDP_RX_BUF);
 	struct mmsghdr msgs[UDP_RX_MSGS];
 	struct iovec iovs[UDP_RX_MSGS];
+	struct iovec piovs[HOMA_PLACE_MAX * (HOMA_PLACE_SPANS + 2)];
 	struct sockaddr_in6 names[UDP_RX_MSGS];
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cms[UDP_RX_MSGS];
-	int total = 0, calls = 0, pkts = 0, want = udp_rx_want;
+	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
+	int skip_fd = -1;
+	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
 	if (!bufs)
@@ -257,6 +305,13 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	/* Readers hold ports_lock shared: a socket is not closed (and its
 	 * number reused) while some thread may still read from it. */
 	pthread_rwlock_rdlock(&u->ports_lock);
+	if (num_pl > HOMA_PLACE_MAX)
+		num_pl = HOMA_PLACE_MAX;
+	/* Places belong to a socket's pool: not if a port closed since. */
+	if (num_pl > 0 && dp->close_gen == gen)
+		place_fd = u->port_fd[pl[0].port];
+	else if (num_pl == 0 && skip_port >= 0)
+		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
 	/* Each socket reads into the buffers the previous ones left free:
 	 * the packets delivered so far point into them until the caller
 	 * has fed them to the core. The first socket rotates (fairness). */
@@ -264,14 +319,21 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	for (int k = 0; k < u->num_ports && total < UDP_RX_MSGS; k++) {
 		int fd = u->open_fds[(start + (unsigned)k) %
 				     (unsigned)u->num_ports],
-		    n, room = UDP_RX_MSGS - total;
+		    n, room = UDP_RX_MSGS - total, np = 0, cap;
+		uint8_t *b = bufs + (size_t)total * u->rx_buf_bytes;
 
-		if (room > want)
-			room = want;
-
-		homa_dp_rx_slots(msgs, iovs, names, room,
-				 bufs + (size_t)total * u->rx_buf_bytes,
-				 u->rx_buf_bytes, cms[0].buf, sizeof(cms[0]));
+		if (fd == skip_fd)
+			continue;
+		/* A read into places offers a slot for each place. */
+		cap = fd == place_fd && num_pl > want ? num_pl : want;
+		if (room > cap)
+			room = cap;
+		homa_dp_rx_slots(msgs, iovs, names, room, b, u->rx_buf_bytes,
+				 cms[0].buf, sizeof(cms[0]));
+		if (fd == place_fd) {
+			np = udp_place_slots(msgs, piovs, b, u->rx_buf_bytes,
+					     pl, num_pl < room ? num_pl : room);
+		}
 		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
 		calls++;
 		if (n < 0) {
@@ -279,9 +341,29 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 				homa_dp_errqueue(fd, NULL, icmp, arg);
 			continue;
 		}
-		for (int i = 0; i < n; i++)
-			pkts += udp_deliver_buf(&msgs[i].msg_hdr,
-						msgs[i].msg_len, deliver, arg);
+		for (int i = 0; i < n; i++) {
+			struct msghdr *m = &msgs[i].msg_hdr;
+			size_t len = msgs[i].msg_len, seg;
+			struct homa_addr src;
+
+			if (i >= np) {
+				pkts += udp_deliver_buf(m, len, deliver, arg);
+				continue;
+			}
+			m->msg_iov = &iovs[i]; /* the slot's own buffer */
+			seg = udp_gro_seg(m);
+			if (seg && seg < len) {
+				/* Several packets coalesced: not one
+				 * placed packet. Split them as usual. */
+				homa_dp_place_gather(iovs[i].iov_base, len,
+						     &pl[i]);
+				pkts += udp_deliver_buf(m, len, deliver, arg);
+				continue;
+			}
+			homa_dp_addr_from_sa(&src, m->msg_name);
+			placed(arg, &src, iovs[i].iov_base, len, i);
+			pkts++;
+		}
 		total += n;
 		/* Slots for the next read: twice as many after a full one,
 		 * as many as came after a partial one (udp_rx_want). */
@@ -294,6 +376,12 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	HOMA_DP_ADD(dp->rx_calls, calls);
 	HOMA_DP_ADD(dp->rx_pkts, pkts);
 	return total;
+}
+
+static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
+		  homa_dp_icmp_fn icmp, void *arg)
+{
+	return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
 }
 
 static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,
@@ -326,6 +414,7 @@ static const struct homa_dp_ops udp_ops = {
 	.flush = udp_flush,
 	.release = udp_release,
 	.rx = udp_rx,
+	.rx_place = udp_rx_place,
 	.unreachable = udp_unreachable,
 	.destroy = udp_destroy,
 };
@@ -337,6 +426,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	if (!u)
 		return -ENOMEM;
 	u->dp.ops = &udp_ops;
+	u->dp.placing_port = -1;
 	u->opts = *opts;
 	u->batch.gso = opts->gso;
 	u->next_port = HOMA_MIN_CLIENT_PORT - 1;
