@@ -132,7 +132,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	ret = homa_lsock_ensure_region(lib, ls);
 	while (ret == 0) {
 		ret = homa_send(ls->hsk, &sa, homa_lib_now());
-		homa_lib_after_op(lib);
+		homa_lib_after_msg(lib, ls, ret == 0, true);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		homa_lsock_sync(ls);
@@ -194,7 +194,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	for (;;) {
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, homa_lib_now());
-		homa_lib_after_op(lib);
+		homa_lib_after_msg(lib, ls, ret >= 0, false);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		if (deadline && homa_lib_now() >= deadline)

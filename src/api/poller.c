@@ -29,6 +29,8 @@
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
 /* The background thread parks once the poller has waited this long. */
 #define HOMA_LIB_PARK_AFTER_NS 5000000
+/* Packets are held back (homa_lib_after_msg) at most this long, ns. */
+#define HOMA_LIB_CORK_NS 30000
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -150,20 +152,25 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b)
 		homa_lib_server_regions(lib);
 }
 
-/* Run due core work; returns when the core next needs the CPU: its own
- * deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at all (its timer
- * then only ages pools and peers). Lock held. */
+/* Run due core work and send; returns when the core next needs the
+ * CPU: its own deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at all
+ * (its timer then only ages pools and peers), or sooner if packets are
+ * held back (homa_lib_after_msg) and must leave then. Lock held. */
 static uint64_t homa_lib_service(struct homa_lib *lib)
 {
 	uint64_t now = homa_lib_now(), next = homa_poll(lib->homa, now);
+	uint64_t cork_end = lib->cork_ns + HOMA_LIB_CORK_NS;
 	struct homa_usage u;
 
-	lib->dp->ops->flush(lib->dp);
+	if (!lib->cork_ns || now >= cork_end)
+		homa_lib_flush(lib);
 	homa_get_usage(lib->homa, &u);
 	lib->pacing = u.throttled != 0;
 	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
+	if (lib->cork_ns && cork_end < next)
+		next = cork_end;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
 }
@@ -283,12 +290,20 @@ void homa_lib_kick_sleeper(struct homa_lib *lib)
 		homa_lib_kick(lib);
 }
 
-void homa_lib_after_op(struct homa_lib *lib)
+void homa_lib_flush(struct homa_lib *lib)
+{
+	lib->dp->ops->flush(lib->dp);
+	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
+}
+
+/* homa_lib_after_op, flushing only if flush. */
+static void homa_lib_after(struct homa_lib *lib, bool flush)
 {
 	uint64_t one = 1, next;
 	bool was_idle = lib->core_idle;
 
-	lib->dp->ops->flush(lib->dp);
+	if (flush)
+		homa_lib_flush(lib);
 	if (!was_idle && !(lib->poller_busy && lib->bg_polling))
 		return;
 	next = homa_lib_service(lib);
@@ -298,6 +313,27 @@ void homa_lib_after_op(struct homa_lib *lib)
 	    __atomic_exchange_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST) &&
 	    write(lib->bg_efd, &one, sizeof(one)) < 0)
 		return; /* saturated: it is readable anyway */
+}
+
+void homa_lib_after_op(struct homa_lib *lib)
+{
+	homa_lib_after(lib, true);
+}
+
+void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
+			bool sent)
+{
+	uint64_t now, since = lib->cork_ns;
+	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
+
+	if (hold) {
+		now = homa_lib_now();
+		if (!since)
+			__atomic_store_n(&lib->cork_ns, since = now,
+					 __ATOMIC_RELAXED);
+		hold = now - since < HOMA_LIB_CORK_NS;
+	}
+	homa_lib_after(lib, !hold);
 }
 
 /* Read packets without the poller role until end (lock held on entry
@@ -334,6 +370,8 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t gen = lib->wake_gen;
 	int ret;
 
+	if (lib->cork_ns)
+		homa_lib_flush(lib); /* nothing held back while waiting */
 	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
@@ -415,7 +453,7 @@ void *homa_lib_bg_main(void *arg)
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	pthread_mutex_unlock(&lib->lock);
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
-		uint64_t now, until;
+		uint64_t now, until, corked;
 		bool busy;
 		uint64_t last;
 
@@ -428,6 +466,16 @@ void *homa_lib_bg_main(void *arg)
 		now = homa_lib_now();
 		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
 		last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
+		corked = __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED);
+
+		/* Packets an application thread held back and did not come
+		 * back to send (homa_lib_after_msg). */
+		if (corked && now - corked >= HOMA_LIB_CORK_NS) {
+			pthread_mutex_lock(&lib->lock);
+			if (lib->cork_ns)
+				homa_lib_flush(lib);
+			pthread_mutex_unlock(&lib->lock);
+		}
 
 		if (!busy && !homa_lib_linger(lib)) {
 			pthread_mutex_lock(&lib->lock);
