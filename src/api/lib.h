@@ -164,6 +164,7 @@ struct homa_lib_waitctx {
 	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
 	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
 	bool masked;	   /* all signals blocked, the thread's mask in saved */
+	bool handoff;	   /* hand the poller role on (homa_lib_wait) */
 	sigset_t saved;	   /* the thread's own mask while masked */
 };
 

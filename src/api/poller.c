@@ -29,6 +29,18 @@
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
 /* The background thread parks once the poller has waited this long. */
 #define HOMA_LIB_PARK_AFTER_NS 5000000
+/*
+ * Fairness among threads waiting on one instance: the poller busy-polls
+ * (yielding between empty reads) and never sleeps while traffic flows,
+ * so on a loaded CPU the scheduler runs it last, after every thread that
+ * sleeps and is woken; if it kept the role round after round it would
+ * finish a few per cent of the others' RPCs (test_net_threads part 4).
+ * So a thread whose round ended while others slept waiting hands the
+ * role over: its next wait sleeps (at most HOMA_LIB_HANDOFF_NS), and a
+ * woken thread takes the role. The role thus rotates among the waiting
+ * threads; a thread alone keeps it.
+ */
+#define HOMA_LIB_HANDOFF_NS 200000
 /* Packets are held back (homa_lib_after_msg) at most this long, ns. */
 #define HOMA_LIB_CORK_NS 30000
 
@@ -373,9 +385,21 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	if (lib->cork_ns)
 		homa_lib_flush(lib); /* nothing held back while waiting */
 	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
+	if (!lib->poller_busy && w->handoff && lib->app_waiting) {
+		/* This thread polled last while others slept: let one of
+		 * them (woken by the release) poll this round. */
+		uint64_t end = homa_lib_now() + HOMA_LIB_HANDOFF_NS;
+
+		w->handoff = false;
+		return homa_lib_sleep(
+			lib,
+			deadline_ns && deadline_ns < end ? deadline_ns : end,
+			w);
+	}
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		ret = homa_lib_poll_round(lib, deadline_ns, w);
+		w->handoff = lib->app_waiting > 0;
 		homa_lib_release_poller(lib);
 		return ret;
 	}
