@@ -253,3 +253,7 @@ if(CMAKE_BUILD_TYPE STREQUAL "Asan")
                net_churn_raw_silent APPEND PROPERTY ENVIRONMENT
                "CHURN_RSS_KB=0")
 endif()
+# Auto-cork: replies to requests that came together leave together, a
+# lone reply at once, a held one within a bound (issue 14).
+homa_add_net_prog(test_net_cork ${T}/net/test_net_cork.c)
+homa_add_net_test(test_net_cork 60 test_net_cork)

@@ -223,7 +223,7 @@ static void homa_lib_push(void *ctx)
 {
 	struct homa_lib *lib = ctx;
 
-	lib->dp->ops->flush(lib->dp);
+	homa_lib_flush(lib);
 }
 
 static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,

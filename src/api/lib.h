@@ -120,6 +120,10 @@ struct homa_lib {
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
 	bool pacing;		   /* messages wait for the pacer */
+	uint64_t cork_ns;	   /* when a flush of the datapath was first
+				    * held back (homa_lib_after_msg), ns; 0 =
+				    * nothing held (atomic: the background
+				    * thread reads it without the lock) */
 	bool stopping;		   /* background thread must exit */
 	pthread_t bg;		   /* background thread */
 	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
@@ -163,6 +167,7 @@ struct homa_lib_waitctx {
 	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
 	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
 	bool masked;	   /* all signals blocked, the thread's mask in saved */
+	bool handoff;	   /* hand the poller role on (homa_lib_wait) */
 	sigset_t saved;	   /* the thread's own mask while masked */
 };
 
@@ -207,6 +212,27 @@ void homa_lib_kick_sleeper(struct homa_lib *lib);
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */
 void homa_lib_after_op(struct homa_lib *lib);
+
+/*
+ * homa_lib_after_msg() - homa_lib_after_op for a send (sent) or receive
+ * on ls that succeeded or not (ok). Auto-cork: a send that leaves more
+ * ready messages on ls comes from a thread draining a batch (a server
+ * answering requests that came together, a client refilling its
+ * outstanding RPCs), which will be back at once: the packets it queued
+ * stay in the datapath's batch (lib.cork_ns) and leave together with the
+ * next ones, one sendmmsg and one GSO send per peer. A receive keeps them
+ * held (the thread takes the next message of the batch, then answers
+ * it). They leave with the first send that finds no other message ready,
+ * a failed call, any wait or poll (homa_lib_wait), the first call after
+ * HOMA_LIB_CORK_NS, and at the latest when the background thread next
+ * wakes (at most a tick) if the application stays away. A lone request
+ * or reply (nothing else ready) is never held back.
+ */
+void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
+			bool sent);
+
+/* homa_lib_flush() - send everything the datapath holds (lock held). */
+void homa_lib_flush(struct homa_lib *lib);
 
 /* Socket lookup with a reference (users++); NULL and errno EBADF or
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */

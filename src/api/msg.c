@@ -134,7 +134,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 		uint64_t now = homa_lib_now();
 
 		ret = homa_send(ls->hsk, &sa, now);
-		homa_lib_after_op(lib);
+		homa_lib_after_msg(lib, ls, ret == 0, true);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		homa_lsock_sync(ls);
@@ -200,7 +200,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			deadline = now + ls->rcvtimeo_ns;
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, now);
-		homa_lib_after_op(lib);
+		homa_lib_after_msg(lib, ls, ret >= 0, false);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		if (deadline && now >= deadline)

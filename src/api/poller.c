@@ -29,6 +29,20 @@
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
 /* The background thread parks once the poller has waited this long. */
 #define HOMA_LIB_PARK_AFTER_NS 5000000
+/*
+ * Fairness among threads waiting on one instance: the poller busy-polls
+ * (yielding between empty reads) and never sleeps while traffic flows,
+ * so on a loaded CPU the scheduler runs it last, after every thread that
+ * sleeps and is woken; if it kept the role round after round it would
+ * finish a few per cent of the others' RPCs (test_net_threads part 4).
+ * So a thread whose round ended while others slept waiting hands the
+ * role over: its next wait sleeps (at most HOMA_LIB_HANDOFF_NS), and a
+ * woken thread takes the role. The role thus rotates among the waiting
+ * threads; a thread alone keeps it.
+ */
+#define HOMA_LIB_HANDOFF_NS 200000
+/* Packets are held back (homa_lib_after_msg) at most this long, ns. */
+#define HOMA_LIB_CORK_NS 30000
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -229,22 +243,27 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
 		homa_lib_server_regions(lib);
 }
 
-/* Run work due at now (ns, just read); returns when the core next needs
- * the CPU: its own deadline, or HOMA_LIB_IDLE_NS on when it has no RPC at
- * all (its timer then only ages pools and peers). Lock held. */
+/* Run work due at now (ns, just read) and send; returns when the core
+ * next needs the CPU: its own deadline, or HOMA_LIB_IDLE_NS on when it has
+ * no RPC at all (its timer then only ages pools and peers), or sooner if
+ * packets are held back (homa_lib_after_msg) and must leave then. Lock
+ * held. */
 static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
 	uint64_t next = homa_poll(lib->homa, now);
+	uint64_t cork_end = lib->cork_ns + HOMA_LIB_CORK_NS;
 	struct homa_usage u;
 
 	lib->service_ns = now;
-
-	lib->dp->ops->flush(lib->dp);
+	if (!lib->cork_ns || now >= cork_end)
+		homa_lib_flush(lib);
 	homa_get_usage(lib->homa, &u);
 	lib->pacing = u.throttled != 0;
 	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
+	if (lib->cork_ns && cork_end < next)
+		next = cork_end;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
 }
@@ -377,12 +396,20 @@ void homa_lib_kick_sleeper(struct homa_lib *lib)
 		homa_lib_kick(lib);
 }
 
-void homa_lib_after_op(struct homa_lib *lib)
+void homa_lib_flush(struct homa_lib *lib)
+{
+	lib->dp->ops->flush(lib->dp);
+	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
+}
+
+/* homa_lib_after_op, flushing only if flush. */
+static void homa_lib_after(struct homa_lib *lib, bool flush)
 {
 	uint64_t one = 1, next;
 	bool was_idle = lib->core_idle;
 
-	lib->dp->ops->flush(lib->dp);
+	if (flush)
+		homa_lib_flush(lib);
 	if (!was_idle && !(lib->poller_busy && lib->bg_polling))
 		return;
 	next = homa_lib_service(lib);
@@ -392,6 +419,27 @@ void homa_lib_after_op(struct homa_lib *lib)
 	    __atomic_exchange_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST) &&
 	    write(lib->bg_efd, &one, sizeof(one)) < 0)
 		return; /* saturated: it is readable anyway */
+}
+
+void homa_lib_after_op(struct homa_lib *lib)
+{
+	homa_lib_after(lib, true);
+}
+
+void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
+			bool sent)
+{
+	uint64_t now, since = lib->cork_ns;
+	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
+
+	if (hold) {
+		now = homa_lib_now();
+		if (!since)
+			__atomic_store_n(&lib->cork_ns, since = now,
+					 __ATOMIC_RELAXED);
+		hold = now - since < HOMA_LIB_CORK_NS;
+	}
+	homa_lib_after(lib, !hold);
 }
 
 /* Read packets without the poller role until end (lock held on entry
@@ -430,11 +478,27 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t gen = lib->wake_gen;
 	int ret;
 
+	if (lib->cork_ns)
+		homa_lib_flush(lib); /* nothing held back while waiting */
+	if (!lib->poller_busy && w->handoff && lib->app_waiting) {
+		/* This thread polled last while others slept: let one of
+		 * them (woken by the release) poll this round. */
+		uint64_t end = homa_lib_now() + HOMA_LIB_HANDOFF_NS;
+
+		__atomic_store_n(&lib->app_wait_ns, end - HOMA_LIB_HANDOFF_NS,
+				 __ATOMIC_RELAXED);
+		w->handoff = false;
+		return homa_lib_sleep(
+			lib,
+			deadline_ns && deadline_ns < end ? deadline_ns : end,
+			w);
+	}
 	/* As poller, the role keeps the background thread out and its
 	 * release records the time (homa_lib_release_poller). */
 	if (!lib->poller_busy) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		ret = homa_lib_poll_round(lib, deadline_ns, w);
+		w->handoff = lib->app_waiting > 0;
 		homa_lib_release_poller(lib);
 		return ret;
 	}
@@ -513,7 +577,7 @@ void *homa_lib_bg_main(void *arg)
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	pthread_mutex_unlock(&lib->lock);
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
-		uint64_t now, until;
+		uint64_t now, until, corked;
 		bool busy;
 		uint64_t last;
 
@@ -526,6 +590,16 @@ void *homa_lib_bg_main(void *arg)
 		now = homa_lib_now();
 		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
 		last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
+		corked = __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED);
+
+		/* Packets an application thread held back and did not come
+		 * back to send (homa_lib_after_msg). */
+		if (corked && now - corked >= HOMA_LIB_CORK_NS) {
+			pthread_mutex_lock(&lib->lock);
+			if (lib->cork_ns)
+				homa_lib_flush(lib);
+			pthread_mutex_unlock(&lib->lock);
+		}
 
 		if (!busy && !homa_lib_linger(lib)) {
 			pthread_mutex_lock(&lib->lock);

@@ -58,6 +58,7 @@ void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
 	w->nonblock_fd = nonblock_fd;
 	w->nonblock = -1;
 	w->masked = false;
+	w->handoff = false;
 }
 
 void homa_lib_wait_done(struct homa_lib_waitctx *w)
