@@ -119,7 +119,11 @@ start() { # start CFG ROLE NAME NETNS ARGS...
 	local cfg=$1 role=$2 name=$3 ns=$4 pre=()
 	shift 4
 	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	# One malloc arena (SOAK_ARENAS): each arena keeps freed memory of
+	# its own, so with the threads of a process (application, sender,
+	# background) RSS wanders by megabytes whatever the library does.
 	"${pre[@]}" env HOMA_SAMPLE_FILE="$OUT/$cfg.$name.samples" \
+		MALLOC_ARENA_MAX="${SOAK_ARENAS:-1}" \
 		HOMA_TIMEOUT_TICKS="$TIMEOUT_TICKS" \
 		HOMA_PRINT_METRICS=1 "$BENCH" "$@" \
 		>"$OUT/$cfg.$name.out" 2>"$OUT/$cfg.$name.err" &
