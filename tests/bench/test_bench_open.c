@@ -82,6 +82,48 @@ static void *slow_server_main(void *arg)
 	return NULL;
 }
 
+/* Bind s->fd on a free port from base up, give it a 100 ms receive
+ * timeout and start the slow server thread on it. Returns the port. */
+static int slow_server_start(struct slow_server *s, int base, pthread_t *th)
+{
+	struct timeval tv = { 0, 100000 };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int port;
+
+	s->fd = homa_socket(AF_INET);
+	assert_true(s->fd >= 0);
+	for (port = base;; port++) {
+		a.sin_port = htons((uint16_t)port);
+		if (homa_bind(s->fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		assert_int_equal(errno, EADDRINUSE);
+	}
+	assert_int_equal(homa_setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					 sizeof(tv)),
+			 0);
+	assert_int_equal(pthread_create(th, NULL, slow_server_main, s), 0);
+	return port;
+}
+
+/* The options of "homa-bench client --proto homa --server 127.0.0.1:PORT
+ * ARGS --seconds 1 --calibrate 0" (cmd must outlive o). */
+static void client_opts(char *cmd, size_t len, int port, const char *args,
+			struct bench_opts *o)
+{
+	char *argv[32], *save, *tok;
+	int argc = 0;
+
+	snprintf(cmd, len,
+		 "homa-bench client --proto homa --server 127.0.0.1:%d %s "
+		 "--seconds 1 --calibrate 0",
+		 port, args);
+	for (tok = strtok_r(cmd, " ", &save); tok && argc < 31;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	assert_int_equal(bench_parse(argc, argv, o), 0);
+}
+
 static void watchdog(int sig)
 {
 	(void)sig;
@@ -94,40 +136,17 @@ static void watchdog(int sig)
 
 static void bench_open_loop__ends_with_sender_waiting_for_room(void **state)
 {
-	struct timeval tv = { 0, 100000 };
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct slow_server s = { 0 };
 	struct bench_opts o;
 	pthread_t th;
 	static char cmd[256];
-	char *argv[32], *save, *tok;
-	int argc = 0, port;
+	int port;
 	uint64_t t0;
 
 	(void)state;
 	assert_int_equal(homa_config_param("wmem_max", "1"), 0);
-	s.fd = homa_socket(AF_INET);
-	assert_true(s.fd >= 0);
-	for (port = 20000 + getpid() % 10000;; port++) {
-		a.sin_port = htons((uint16_t)port);
-		if (homa_bind(s.fd, (struct sockaddr *)&a, sizeof(a)) == 0)
-			break;
-		assert_int_equal(errno, EADDRINUSE);
-	}
-	assert_int_equal(
-		homa_setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
-		0);
-	assert_int_equal(pthread_create(&th, NULL, slow_server_main, &s), 0);
-
-	snprintf(cmd, sizeof(cmd),
-		 "homa-bench client --proto homa --server 127.0.0.1:%d "
-		 "--workload 60000 --load 100 --seconds 1 --calibrate 0",
-		 port);
-	for (tok = strtok_r(cmd, " ", &save); tok && argc < 31;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	assert_int_equal(bench_parse(argc, argv, &o), 0);
+	port = slow_server_start(&s, 20000 + getpid() % 10000, &th);
+	client_opts(cmd, sizeof(cmd), port, "--workload 60000 --load 100", &o);
 
 	signal(SIGALRM, watchdog);
 	alarm(20);
@@ -170,39 +189,18 @@ static void *pester_main(void *arg)
 static void bench_client__signals_end_nothing(void **state)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 }; /* no SA_RESTART */
-	struct timeval tv = { 0, 100000 };
-	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct slow_server s = { .prompt = true };
 	struct pester p = { .target = pthread_self() };
 	static char cmd[256];
-	char *argv[32], *save, *tok;
 	pthread_t th, pt;
 	struct bench_opts o;
-	int argc = 0, port;
+	int port;
 
 	(void)state;
 	sigaction(SIGUSR1, &sa, NULL);
-	s.fd = homa_socket(AF_INET);
-	assert_true(s.fd >= 0);
-	for (port = 25000 + getpid() % 5000;; port++) {
-		a.sin_port = htons((uint16_t)port);
-		if (homa_bind(s.fd, (struct sockaddr *)&a, sizeof(a)) == 0)
-			break;
-		assert_int_equal(errno, EADDRINUSE);
-	}
-	assert_int_equal(
-		homa_setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
-		0);
-	assert_int_equal(pthread_create(&th, NULL, slow_server_main, &s), 0);
-	snprintf(cmd, sizeof(cmd),
-		 "homa-bench client --proto homa --server 127.0.0.1:%d "
-		 "--workload 100 --outstanding 1 --seconds 1 --calibrate 0",
-		 port);
-	for (tok = strtok_r(cmd, " ", &save); tok && argc < 31;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	assert_int_equal(bench_parse(argc, argv, &o), 0);
+	port = slow_server_start(&s, 25000 + getpid() % 5000, &th);
+	client_opts(cmd, sizeof(cmd), port, "--workload 100 --outstanding 1",
+		    &o);
 	assert_int_equal(pthread_create(&pt, NULL, pester_main, &p), 0);
 	assert_int_equal(bench_client_run(&o), 0);
 	p.stop = 1;
