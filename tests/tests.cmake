@@ -205,6 +205,9 @@ foreach(dp udp raw)
     homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
   endforeach()
 endforeach()
+# The capture reader (tools/pcap/homa_pcap.c) on captures built byte by
+# byte: formats, link types, damaged files with their errnos.
+homa_add_test(test_homa_pcap ${T}/pcap/test_homa_pcap.c unit)
 # The kernel module's own packets (tests/data/interop): every captured
 # packet decodes; recorded exchanges of the 2025-10 kernel replayed.
 homa_add_test(test_interop ${T}/core/test_interop.c core)

@@ -10,7 +10,6 @@
  * are replayed into a core: a lost request is restarted and completes,
  * and a server RPC ends on the kernel's ACK.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -139,26 +137,6 @@ static void homa_wire_decode__every_captured_packet(void **state)
 	assert_true(odd_old > 10);
 	assert_int_equal(odd_new, 0);
 	assert_true(cutoffs > 0);
-}
-
-/* The reader refuses what is not a capture, and a missing file. */
-static void homa_pcap_read__bad_files(void **state)
-{
-	char path[512];
-	FILE *f;
-
-	(void)state;
-	assert_int_equal(
-		homa_pcap_read(i_path("no-such.pcap", path, sizeof(path)), 0,
-			       i_census_pkt, NULL),
-		-ENOENT);
-	snprintf(path, sizeof(path), "/tmp/test_interop_%d.pcap", getpid());
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs("this is not a capture", f);
-	fclose(f);
-	assert_int_equal(homa_pcap_read(path, 0, i_census_pkt, NULL), -EINVAL);
-	remove(path);
 }
 
 /* ---- replaying recorded exchanges into a core ---- */
@@ -580,7 +558,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(homa_wire_decode__every_captured_packet),
-		cmocka_unit_test(homa_pcap_read__bad_files),
 		cmocka_unit_test(
 			homa_input__2025_kernel_rpc_unknown_restarts_request),
 		cmocka_unit_test(homa_input__2025_kernel_ack_ends_server_rpc),
