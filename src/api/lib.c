@@ -449,13 +449,12 @@ static int homa_lib_create(struct homa_lib **out)
 	pthread_cond_init(&lib->cond, NULL);
 	lib->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	/* The poller sleeps in the datapath's own epoll set, which gets
-	 * wake_efd too: nested in a set of the library's, every arriving
-	 * packet would also run that set's callback, sleeper or not. */
-	lib->epfd = lib->dp->epfd;
+	lib->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.events = EPOLLIN;
-	ev.data.u32 = HOMA_LIB_WAKE_TOKEN;
+	ev.data.u32 = 1;
 	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->wake_efd, &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(lib->epfd, EPOLL_CTL_ADD, lib->dp->epfd, &ev);
 	/* The background thread takes no signals: they go to application
 	 * threads, whose waits they interrupt (EINTR). */
 	sigfillset(&all);
@@ -471,6 +470,7 @@ static int homa_lib_create(struct homa_lib **out)
 	return 0;
 
 fail_homa:
+	close(lib->epfd);
 	close(lib->wake_efd);
 	close(lib->bg_efd);
 	homa_destroy(lib->homa);

@@ -42,9 +42,6 @@
 
 #define HOMA_LIB_RX_MAX		 1024 /* packets collected per receive round */
 #define HOMA_LIB_PRIVATE_WAITERS 16   /* private ids waited on at once */
-/* epoll data of wake_efd in the datapath's set (its sockets use their port
- * or address family, all below 65536). */
-#define HOMA_LIB_WAKE_TOKEN 0xFFFFFFFFu
 
 /* One Homa socket as the application sees it. */
 struct homa_lsock {
@@ -107,8 +104,7 @@ struct homa_lib {
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
 	int datapath;		   /* 0 = UDP, 1 = raw IP 146 */
-	int epfd;		   /* epoll set the poller sleeps in: dp->epfd
-				    * (the datapath's), holding wake_efd too */
+	int epfd;		   /* epoll over dp->epfd and wake_efd */
 	int wake_efd;		   /* eventfd: interrupts the poller */
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */

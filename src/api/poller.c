@@ -350,7 +350,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			if (ev[i].data.u32 == HOMA_LIB_WAKE_TOKEN) {
+			if (ev[i].data.u32 == 1) {
 				uint64_t v;
 
 				if (read(lib->wake_efd, &v, sizeof(v)) < 0)
