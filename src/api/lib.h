@@ -209,6 +209,10 @@ void homa_lib_wake_waiters(struct homa_lib *lib);
  * so it sees the change (shutdown, a message another thread fed). */
 void homa_lib_kick_sleeper(struct homa_lib *lib);
 
+/* homa_lib_ports_changed() - a datapath port was opened or closed (lock
+ * held): a poller asleep on the old set of sockets looks again. */
+void homa_lib_ports_changed(struct homa_lib *lib);
+
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */
 void homa_lib_after_op(struct homa_lib *lib);
