@@ -287,7 +287,9 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
  * CPU, on this VM a halted vCPU (docs/benchmarks.md, "Why --wait block
  * costs 60-80 us"). The set is read at each sleep (no lock: the
  * datapath guards it); a port opened or closed later kicks the sleeper
- * (homa_lib_ports_changed). Returns as ppoll or epoll_pwait2.
+ * (homa_lib_ports_changed). Off unless HOMA_SLEEP_DIRECT=1, until a quiet
+ * machine shows its gain and the churn test is cleared of it
+ * (docs/benchmarks.md, "Blocking waits"). Returns as ppoll or epoll_pwait2.
  */
 static int homa_lib_sleep_on(struct homa_lib *lib, const struct timespec *ts,
 			     const sigset_t *sigmask, bool *kicked)
@@ -298,7 +300,7 @@ static int homa_lib_sleep_on(struct homa_lib *lib, const struct timespec *ts,
 	uint64_t v;
 
 	*kicked = false;
-	if (lib->dp->ops->wait_fds)
+	if (lib->sleep_direct && lib->dp->ops->wait_fds)
 		nfds = lib->dp->ops->wait_fds(lib->dp, fds, HOMA_LIB_WAIT_FDS);
 	if (nfds >= 0) {
 		pfd[0] = (struct pollfd){ lib->wake_efd, POLLIN, 0 };

@@ -117,6 +117,7 @@ int main(void)
 	pid_t child;
 
 	alarm(60);
+	setenv("HOMA_SLEEP_DIRECT", "1", 1); /* before the first socket */
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
 	if (pipe(pfd) < 0)
