@@ -418,6 +418,7 @@ static int homa_lib_create(struct homa_lib **out)
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
 	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
+	    homa_lib_flag("HOMA_SLEEP_DIRECT", &lib->sleep_direct) < 0 ||
 	    homa_lib_test_hooks() < 0) {
 		ret = -EINVAL;
 		goto fail;

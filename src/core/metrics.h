@@ -104,6 +104,7 @@
 	X(dp_tx_errors, "packets the kernel refused to send (lost)")           \
 	X(dp_rx_packets, "packets read from the kernel")                       \
 	X(dp_rx_calls, "system calls made to receive")                         \
+	X(dp_rx_sleeps, "poller sleeps on the receive sockets themselves")     \
 	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
 	X(dp_rx_bad_csum, "drops: bad checksum (HOMA_VERIFY_CSUM=1)")
 

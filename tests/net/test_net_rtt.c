@@ -8,14 +8,23 @@
  *    first (the wait is level-triggered) and reads once when woken: at
  *    most 1.5 recvmmsg per RPC on the client (dp_rx_calls; before, a
  *    wait read once in vain before it slept: 1.62-1.67).
+ *    And the client sleeps on its datapath socket itself (ppoll), not
+ *    through the library's nested epoll sets: at least 0.9 such sleeps
+ *    per RPC (dp_rx_sleeps; 0 before), so an arriving response wakes it
+ *    as a blocking recv is woken (the kernel's sync hint).
  * 2. The background thread takes over when the application stops
  *    calling: after the ping-pong, a request whose 500,000-byte
  *    response needs grants, and the client stays out of the library for
  *    200 ms; a non-blocking receive then finds the whole response (only
  *    the background thread could have granted it).
+ * 3. An idle process costs nothing: a thread blocked in homa_receive
+ *    with no RPC at all, for 1.5 s: the poller sleeps and reads at most
+ *    RTT_IDLE_CALLS times (dp_rx_sleeps + dp_rx_calls; it wakes once a
+ *    second), and the shutdown of the socket ends the wait.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +35,12 @@
 
 #include "net_util.h"
 
-#define RTT_WARMUP  200	   /* RPCs before counting */
-#define RTT_COUNTED 2000   /* RPCs counted for point 1 */
-#define RTT_BIG	    500000 /* response bytes of point 2 */
-#define RTT_MAX_RX  1.5	   /* recvmmsg per RPC allowed */
+#define RTT_WARMUP     200    /* RPCs before counting */
+#define RTT_COUNTED    2000   /* RPCs counted for point 1 */
+#define RTT_BIG	       500000 /* response bytes of point 2 */
+#define RTT_MAX_RX     1.5    /* recvmmsg per RPC allowed */
+#define RTT_MIN_SLEEPS 0.9    /* sleeps on the socket itself per RPC, least */
+#define RTT_IDLE_CALLS 8      /* poller system calls in 1.5 s idle, most */
 
 /* The server: answers each request with as many bytes as its first four
  * bytes ask (100 if it is shorter), until the socket is shut down. */
@@ -58,6 +69,18 @@ static int rtt_server(int fd)
 	}
 }
 
+/* Part 3: block in homa_receive on an idle socket until it is shut
+ * down; returns the errno it ended with (as a pointer-sized integer). */
+static void *rtt_idle_receiver(void *arg)
+{
+	static uint8_t buf[1000];
+	uint64_t id = 0;
+	ssize_t n = homa_receive(*(int *)arg, buf, sizeof(buf), 0, NULL, NULL,
+				 &id, NULL);
+
+	return (void *)(intptr_t)(n < 0 ? errno : 0);
+}
+
 /* One RPC of 100 bytes each way (resp_len asked). */
 static void rtt_rpc(int fd, const struct sockaddr_in6 *srv, socklen_t len,
 		    uint32_t resp_len, int flags, uint8_t *buf, size_t cap)
@@ -83,8 +106,10 @@ int main(void)
 {
 	static uint8_t buf[RTT_BIG];
 	struct sockaddr_in6 srv;
-	uint64_t rx0, rx1;
-	double per_rpc;
+	uint64_t rx0, rx1, sl0, sl1;
+	double per_rpc, sleeps;
+	pthread_t idle;
+	void *idle_err;
 	int sfd, cfd, status, port, pfd[2];
 	socklen_t slen;
 	ssize_t n;
@@ -92,6 +117,7 @@ int main(void)
 	pid_t child;
 
 	alarm(60);
+	setenv("HOMA_SLEEP_DIRECT", "1", 1); /* before the first socket */
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
 	if (pipe(pfd) < 0)
@@ -119,10 +145,20 @@ int main(void)
 
 	/* 1. Receive system calls per RPC. */
 	rx0 = nt_metric("dp_rx_calls");
+	sl0 = nt_metric("dp_rx_sleeps");
 	for (int i = 0; i < RTT_COUNTED; i++)
 		rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
 	rx1 = nt_metric("dp_rx_calls");
+	sl1 = nt_metric("dp_rx_sleeps");
 	per_rpc = (double)(rx1 - rx0) / RTT_COUNTED;
+	sleeps = (double)(sl1 - sl0) / RTT_COUNTED;
+	printf("blocking ping-pong: %.2f sleeps on the datapath socket per "
+	       "RPC on the client (at least %.1f)\n",
+	       sleeps, RTT_MIN_SLEEPS);
+	if (sleeps < RTT_MIN_SLEEPS)
+		nt_fail("%.2f sleeps on the socket itself per RPC: a blocking "
+			"wait sleeps through epoll",
+			sleeps);
 	printf("blocking ping-pong: %.2f recvmmsg per RPC on the client "
 	       "(at most %.1f)\n",
 	       per_rpc, RTT_MAX_RX);
@@ -145,6 +181,27 @@ int main(void)
 	printf("ok: the %d-byte response arrived while the client stayed "
 	       "out of the library (background thread)\n",
 	       RTT_BIG);
+
+	/* 3. Idle: no RPC at all, a thread blocked in homa_receive. */
+	usleep(100000); /* the blocked thread's first sleep begins */
+	if (pthread_create(&idle, NULL, rtt_idle_receiver, &cfd) != 0)
+		nt_fail("pthread_create");
+	usleep(200000);
+	rx0 = nt_metric("dp_rx_calls") + nt_metric("dp_rx_sleeps");
+	usleep(1500000);
+	rx1 = nt_metric("dp_rx_calls") + nt_metric("dp_rx_sleeps");
+	printf("idle for 1.5 s: the poller made %llu receive calls and "
+	       "sleeps (at most %d)\n",
+	       (unsigned long long)(rx1 - rx0), RTT_IDLE_CALLS);
+	if (rx1 - rx0 > RTT_IDLE_CALLS)
+		nt_fail("an idle process made %llu receive calls and sleeps "
+			"in 1.5 s",
+			(unsigned long long)(rx1 - rx0));
+	homa_shutdown(cfd, SHUT_RDWR);
+	pthread_join(idle, &idle_err);
+	if ((intptr_t)idle_err != ESHUTDOWN)
+		nt_fail("the idle receive ended with %s, not ESHUTDOWN",
+			strerror((int)(intptr_t)idle_err));
 
 	homa_close(cfd);
 	kill(child, SIGTERM);
