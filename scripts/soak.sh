@@ -35,8 +35,10 @@
 #    resident part (region_kb, by mincore; the region is written where
 #    the pool puts messages, and a page once written stays resident, so
 #    it follows the high-water mark of the pages in use, bounded by the
-#    region; pool_kb of older samples) and without the core's live
-#    memory (alloc_bytes, resident while held) grows under 5 % plus
+#    region; pool_kb of older samples), without the core's live
+#    memory (alloc_bytes, resident while held) and without the
+#    datapath's per-thread receive buffers (rx_buf_kb: about 1 MB for
+#    each thread once it has read packets) grows under 5 % plus
 #    the rise of the core's allocation high-water mark after the first
 #    quarter over that of the first quarter (alloc_max_bytes: the
 #    library's own mark between two lines, so a peak shorter than a
@@ -253,13 +255,15 @@ function kv(   i, a) {
 	# The receive region is counted apart: its resident part
 	# (region_kb; older builds: pool_kb, the pages handed out); so is
 	# the memory the core holds (alloc_bytes: a 1 MB message in flight
-	# at the moment of the sample is resident). rest = what else the
+	# at the moment of the sample is resident), and so are the
+	# per-thread receive buffers (rx_buf_kb: about 1 MB for each that has
+	# read packets, from its first read). rest = what else the
 	# process holds. core = the core without the messages it holds to
 	# send (tx_bytes), whose mix varies from second to second.
 	rss = $6
 	reg = ("region_kb" in f) ? f["region_kb"] : f["pool_kb"]
 	alloc = int(f["alloc_bytes"] / 1024)
-	rest = rss - reg - alloc
+	rest = rss - reg - alloc - f["rx_buf_kb"]
 	core = int((f["alloc_bytes"] - f["tx_bytes"]) / 1024)
 	# The high-water mark: that of the library (alloc_max_bytes, the
 	# most the core held since the line before), else the sampled alloc_bytes.
@@ -305,7 +309,7 @@ END {
 		# explains (malloc keeps the pages it got back).
 		hw = peak2[key] > peak1[key] ? peak2[key] - peak1[key] : 0
 		mem_bad = (m4 - m2 >= 0.05 * m2 + hw) || (c4 - c2 >= 0.05 * c2 + 64)
-		msg = sprintf("%s: rss-region-core %d -> %d kB (%+.1f %%; new core high-water %d kB), region %d -> %d kB, core less tx %d -> %d kB, fds %d -> %d",
+		msg = sprintf("%s: rss-region-core-rxbuf %d -> %d kB (%+.1f %%; new core high-water %d kB), region %d -> %d kB, core less tx %d -> %d kB, fds %d -> %d",
 			      key, m2, m4, g, hw, median(p2[key]), median(p4[key]),
 			      c2, c4, fd0[key], fdtop[key])
 		if (key in maxage)

@@ -113,11 +113,39 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
  * (the poller and busy-polling waiters), each into its own memory. */
 static pthread_key_t homa_dp_keys[HOMA_DP_TLS_SLOTS];
 static pthread_once_t homa_dp_keys_once = PTHREAD_ONCE_INIT;
+static size_t homa_dp_tls_size[HOMA_DP_TLS_SLOTS]; /* bytes per buffer */
+static uint64_t homa_dp_tls_total; /* bytes of all threads' buffers
+				    * (atomic) */
+
+static void homa_dp_tls_release(int slot, void *p)
+{
+	__atomic_fetch_sub(&homa_dp_tls_total, (uint64_t)homa_dp_tls_size[slot],
+			   __ATOMIC_RELAXED);
+	free(p);
+}
+
+static void homa_dp_tls_free0(void *p)
+{
+	homa_dp_tls_release(0, p);
+}
+
+static void homa_dp_tls_free1(void *p)
+{
+	homa_dp_tls_release(1, p);
+}
 
 static void homa_dp_keys_init(void)
 {
+	static void (*const frees[HOMA_DP_TLS_SLOTS])(
+		void *) = { homa_dp_tls_free0, homa_dp_tls_free1 };
+
 	for (int i = 0; i < HOMA_DP_TLS_SLOTS; i++)
-		pthread_key_create(&homa_dp_keys[i], free);
+		pthread_key_create(&homa_dp_keys[i], frees[i]);
+}
+
+uint64_t homa_dp_thread_buf_bytes(void)
+{
+	return __atomic_load_n(&homa_dp_tls_total, __ATOMIC_RELAXED);
 }
 
 /* The same pointers without the lookup (every poll asks for them). */
@@ -140,6 +168,9 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 		if (p) {
 			memset(p, 0, bytes);
 			pthread_setspecific(homa_dp_keys[slot], p);
+			homa_dp_tls_size[slot] = bytes;
+			__atomic_fetch_add(&homa_dp_tls_total, (uint64_t)bytes,
+					   __ATOMIC_RELAXED);
 		}
 	}
 	homa_dp_tls[slot] = p;
