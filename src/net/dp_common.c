@@ -113,34 +113,25 @@ uint16_t homa_dp_checksum(const struct homa_addr *src,
  * (the poller and busy-polling waiters), each into its own memory. */
 static pthread_key_t homa_dp_keys[HOMA_DP_TLS_SLOTS];
 static pthread_once_t homa_dp_keys_once = PTHREAD_ONCE_INIT;
-static size_t homa_dp_tls_size[HOMA_DP_TLS_SLOTS]; /* bytes per buffer */
 static uint64_t homa_dp_tls_total; /* bytes of all threads' buffers
 				    * (atomic) */
 
-static void homa_dp_tls_release(int slot, void *p)
+/* Each buffer starts with its size (HOMA_DP_TLS_HDR bytes, keeping
+ * malloc's alignment), which the thread-exit destructor takes off the
+ * total. */
+#define HOMA_DP_TLS_HDR 64
+
+static void homa_dp_tls_free(void *base)
 {
-	__atomic_fetch_sub(&homa_dp_tls_total, (uint64_t)homa_dp_tls_size[slot],
+	__atomic_fetch_sub(&homa_dp_tls_total, *(uint64_t *)base,
 			   __ATOMIC_RELAXED);
-	free(p);
-}
-
-static void homa_dp_tls_free0(void *p)
-{
-	homa_dp_tls_release(0, p);
-}
-
-static void homa_dp_tls_free1(void *p)
-{
-	homa_dp_tls_release(1, p);
+	free(base);
 }
 
 static void homa_dp_keys_init(void)
 {
-	static void (*const frees[HOMA_DP_TLS_SLOTS])(
-		void *) = { homa_dp_tls_free0, homa_dp_tls_free1 };
-
 	for (int i = 0; i < HOMA_DP_TLS_SLOTS; i++)
-		pthread_key_create(&homa_dp_keys[i], frees[i]);
+		pthread_key_create(&homa_dp_keys[i], homa_dp_tls_free);
 }
 
 uint64_t homa_dp_thread_buf_bytes(void)
@@ -159,18 +150,23 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 		return p;
 	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
 	p = pthread_getspecific(homa_dp_keys[slot]);
-	if (!p) {
+	if (p) {
+		p = (uint8_t *)p + HOMA_DP_TLS_HDR;
+	} else {
 		/* Written whole now, not page by page as large datagrams
 		 * first reach a slot: the buffer is resident from the
 		 * thread's first read (bytes, e.g. 1 MB), and the process's
 		 * memory does not creep up for minutes afterwards. */
-		p = malloc(bytes);
-		if (p) {
-			memset(p, 0, bytes);
-			pthread_setspecific(homa_dp_keys[slot], p);
-			homa_dp_tls_size[slot] = bytes;
-			__atomic_fetch_add(&homa_dp_tls_total, (uint64_t)bytes,
+		uint8_t *base = malloc(HOMA_DP_TLS_HDR + bytes);
+
+		if (base) {
+			memset(base, 0, HOMA_DP_TLS_HDR + bytes);
+			*(uint64_t *)base = HOMA_DP_TLS_HDR + bytes;
+			pthread_setspecific(homa_dp_keys[slot], base);
+			__atomic_fetch_add(&homa_dp_tls_total,
+					   (uint64_t)(HOMA_DP_TLS_HDR + bytes),
 					   __ATOMIC_RELAXED);
+			p = base + HOMA_DP_TLS_HDR;
 		}
 	}
 	homa_dp_tls[slot] = p;
