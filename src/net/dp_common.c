@@ -156,15 +156,22 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 		/* Written whole now, not page by page as large datagrams
 		 * first reach a slot: the buffer is resident from the
 		 * thread's first read (bytes, e.g. 1 MB), and the process's
-		 * memory does not creep up for minutes afterwards. */
-		uint8_t *base = malloc(HOMA_DP_TLS_HDR + bytes);
+		 * memory does not creep up for minutes afterwards. A store
+		 * per page: the compiler turns malloc and memset into calloc,
+		 * whose fresh pages stay unmapped until the kernel writes a
+		 * datagram there (a raw client's RSS stepped up by 1.5 MB at
+		 * 106 s of a soak). */
+		size_t total = HOMA_DP_TLS_HDR + bytes;
+		uint8_t *base = calloc(1, total);
 
 		if (base) {
-			memset(base, 0, HOMA_DP_TLS_HDR + bytes);
-			*(uint64_t *)base = HOMA_DP_TLS_HDR + bytes;
+			volatile uint8_t *page = base;
+
+			for (size_t i = 0; i < total; i += 4096)
+				page[i] = 0;
+			*(uint64_t *)base = total;
 			pthread_setspecific(homa_dp_keys[slot], base);
-			__atomic_fetch_add(&homa_dp_tls_total,
-					   (uint64_t)(HOMA_DP_TLS_HDR + bytes),
+			__atomic_fetch_add(&homa_dp_tls_total, (uint64_t)total,
 					   __ATOMIC_RELAXED);
 			p = base + HOMA_DP_TLS_HDR;
 		}
