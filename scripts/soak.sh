@@ -29,19 +29,25 @@
 #    server RPC overdue (in service over overdue_ticks, 1 s);
 #  - memory: medians over the last quarter of the run against those over
 #    the second (the first quarter is warm-up): (1) the core's own
-#    allocations (alloc_bytes: protocol state and messages in flight)
-#    grow under 5 % (+ 64 kB); (2) RSS, without the receive region's
+#    allocations less the messages it holds to send (alloc_bytes -
+#    tx_bytes: protocol state and messages received) grow under 5 %
+#    (+ 64 kB); (2) RSS, without the receive region's
 #    resident part (region_kb, by mincore; the region is written where
 #    the pool puts messages, and a page once written stays resident, so
 #    it follows the high-water mark of the pages in use, bounded by the
-#    region; pool_kb of older samples) grows under 5 % plus
+#    region; pool_kb of older samples), without the core's live
+#    memory (alloc_bytes, resident while held) and without the
+#    datapath's per-thread receive buffers (rx_buf_kb: about 1 MB for
+#    each thread once it has read packets) grows under 5 % plus
 #    the rise of the core's allocation high-water mark after the first
-#    quarter over that of the first quarter. The allowance is for
-#    malloc, which keeps pages freed to it: an open-loop client that
-#    falls behind during a stall holds up to wmem_max (100 MB) of
-#    requests, and its RSS stays at that mark without any leak. Growth
-#    that no new high-water mark of the library's live memory explains
-#    fails. Judged when each configuration runs at least 120 s (before,
+#    quarter over that of the first quarter (alloc_max_bytes: the
+#    library's own mark between two lines, so a peak shorter than a
+#    second counts too; the sampled alloc_bytes in older samples). The
+#    allowance is for malloc, which keeps the heap pages freed to it
+#    (blocks under the fixed mmap threshold, below): a server whose
+#    backlog of RPCs peaks in a stall keeps that heap without any leak.
+#    Growth that no new high-water mark of the library's live memory
+#    explains fails. Judged when each configuration runs at least 120 s (before,
 #    the quarters are too short to be past the warm-up). Descriptors grow
 #    by at most the two raw ICMP sockets the library opens on first use;
 #  - errors: 0 RPC errors without loss (with loss they are reported);
@@ -122,8 +128,15 @@ start() { # start CFG ROLE NAME NETNS ARGS...
 	# One malloc arena (SOAK_ARENAS): each arena keeps freed memory of
 	# its own, so with the threads of a process (application, sender,
 	# background) RSS wanders by megabytes whatever the library does.
+	# A fixed mmap threshold (SOAK_MMAP_THRESHOLD, bytes): glibc's
+	# default one rises to the size of each large block freed, so after
+	# the first 1 MB message every later one comes from the heap, which
+	# keeps the pages of the largest backlog ever held (69 MB in a W4
+	# client whose library held 145 kB); fixed, a block of 128 kB or more
+	# is a mapping of its own, returned to the system when freed.
 	"${pre[@]}" env HOMA_SAMPLE_FILE="$OUT/$cfg.$name.samples" \
 		MALLOC_ARENA_MAX="${SOAK_ARENAS:-1}" \
+		MALLOC_MMAP_THRESHOLD_="${SOAK_MMAP_THRESHOLD:-131072}" \
 		HOMA_TIMEOUT_TICKS="$TIMEOUT_TICKS" \
 		HOMA_PRINT_METRICS=1 "$BENCH" "$@" \
 		>"$OUT/$cfg.$name.out" 2>"$OUT/$cfg.$name.err" &
@@ -239,27 +252,35 @@ function kv(   i, a) {
 		if (age > maxage[key]) maxage[key] = age
 		if (age > tmo) { over[key]++; late[key, s] = 1 }
 	}
-	# Clients keep a bounded sample of latencies (--max-samples: 512 kB,
-	# filled in the first seconds). The receive region is counted
-	# apart: its resident part (region_kb; older builds: pool_kb, the
-	# pages handed out). rest = what else the process holds.
+	# The receive region is counted apart: its resident part
+	# (region_kb; older builds: pool_kb, the pages handed out); so is
+	# the memory the core holds (alloc_bytes: a 1 MB message in flight
+	# at the moment of the sample is resident), and so are the
+	# per-thread receive buffers (rx_buf_kb: about 1 MB for each that has
+	# read packets, from its first read). rest = what else the
+	# process holds. core = the core without the messages it holds to
+	# send (tx_bytes), whose mix varies from second to second.
 	rss = $6
 	reg = ("region_kb" in f) ? f["region_kb"] : f["pool_kb"]
-	rest = rss - reg
 	alloc = int(f["alloc_bytes"] / 1024)
+	rest = rss - reg - alloc - f["rx_buf_kb"]
+	core = int((f["alloc_bytes"] - f["tx_bytes"]) / 1024)
+	# The high-water mark: that of the library (alloc_max_bytes, the
+	# most the core held since the line before), else the sampled alloc_bytes.
+	amax = ("alloc_max_bytes" in f) ? int(f["alloc_max_bytes"] / 1024) : alloc
 	if (s <= secs / 4) {
-		if (alloc > peak1[key]) peak1[key] = alloc
-	} else if (alloc > peak2[key]) {
-		peak2[key] = alloc
+		if (amax > peak1[key]) peak1[key] = amax
+	} else if (amax > peak2[key]) {
+		peak2[key] = amax
 	}
 	if (s > secs / 4 && s <= secs / 2) {
 		q2[key] = q2[key] " " rest
 		p2[key] = p2[key] " " reg
-		a2[key] = a2[key] " " alloc
+		a2[key] = a2[key] " " core
 	} else if (s > 3 * secs / 4 && s <= secs) {
 		q4[key] = q4[key] " " rest
 		p4[key] = p4[key] " " reg
-		a4[key] = a4[key] " " alloc
+		a4[key] = a4[key] " " core
 	}
 	if (s <= secs / 2 || !(key in fd0)) fd0[key] = $7
 	else if ($7 > fdtop[key]) fdtop[key] = $7
@@ -288,7 +309,7 @@ END {
 		# explains (malloc keeps the pages it got back).
 		hw = peak2[key] > peak1[key] ? peak2[key] - peak1[key] : 0
 		mem_bad = (m4 - m2 >= 0.05 * m2 + hw) || (c4 - c2 >= 0.05 * c2 + 64)
-		msg = sprintf("%s: rss-region %d -> %d kB (%+.1f %%; new core high-water %d kB), region %d -> %d kB, core %d -> %d kB, fds %d -> %d",
+		msg = sprintf("%s: rss-region-core-rxbuf %d -> %d kB (%+.1f %%; new core high-water %d kB), region %d -> %d kB, core less tx %d -> %d kB, fds %d -> %d",
 			      key, m2, m4, g, hw, median(p2[key]), median(p4[key]),
 			      c2, c4, fd0[key], fdtop[key])
 		if (key in maxage)

@@ -197,6 +197,11 @@ add_test(NAME soak_60s COMMAND ${CMAKE_COMMAND} -E env
          HOMA_BIN=${CMAKE_BINARY_DIR}/bin SOAK_SECONDS=60 "SOAK_CONFIGS=udp raw-loss"
          ${CMAKE_SOURCE_DIR}/scripts/soak.sh)
 set_tests_properties(soak_60s PROPERTIES LABELS soak TIMEOUT 240 RUN_SERIAL TRUE)
+# The soak's memory rule on made-up samples: growth that the library's
+# high-water mark (alloc_max_bytes) explains passes, other growth fails.
+add_test(NAME soak_verdict COMMAND bash ${T}/soak/verdict.sh
+         ${CMAKE_SOURCE_DIR}/scripts/soak.sh ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(soak_verdict PROPERTIES LABELS unit TIMEOUT 60)
 # Many client processes against one server (issue 15): concurrent, forced
 # onto one RPC id, restarted; UDP and raw (root).
 homa_add_net_prog(test_net_procs ${T}/net/test_net_procs.c)

@@ -134,6 +134,10 @@ struct homa_lib {
 	int sample_fd;		   /* HOMA_SAMPLE_FILE, -1 = not sampling */
 	uint64_t sample_start_ns;  /* when sampling began, ns */
 	uint64_t sample_next_ns;   /* time of the next sample, ns */
+	uint64_t env_bytes;	   /* bytes the core holds from homa_lib_alloc
+			     * (its messages and state), lock held */
+	uint64_t env_max;	   /* the most env_bytes reached since the last
+			     * sample line, bytes */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };

@@ -91,7 +91,7 @@ void homa_lib_sample(struct homa_lib *lib)
 	const struct homa_metrics *m;
 	struct homa_rpc_ages a;
 	struct homa_usage u;
-	char line[512];
+	char line[768];
 	uint64_t now;
 	int n;
 
@@ -111,7 +111,8 @@ void homa_lib_sample(struct homa_lib *lib)
 		"overdue=%llu overdue_total=%llu requests=%llu "
 		"responses=%llu served=%llu timeouts=%llu aborts=%llu "
 		"icmp_errors=%llu alloc_bytes=%llu pool_kb=%llu "
-		"region_kb=%llu\n",
+		"region_kb=%llu alloc_max_bytes=%llu tx_bytes=%llu "
+		"rx_buf_kb=%llu\n",
 		(unsigned long long)((now - lib->sample_start_ns) / 1000000),
 		(unsigned long long)a.client_rpcs,
 		homa_lib_age_ms(now, a.oldest_client_ns, a.client_rpcs),
@@ -129,7 +130,10 @@ void homa_lib_sample(struct homa_lib *lib)
 		(unsigned long long)u.alloc_bytes,
 		(unsigned long long)(u.pool_pages_touched * HOMA_BPAGE_SIZE /
 				     1024),
-		homa_lib_region_kb(lib));
+		homa_lib_region_kb(lib), (unsigned long long)lib->env_max,
+		(unsigned long long)u.tx_bytes,
+		(unsigned long long)(homa_dp_thread_buf_bytes() / 1024));
+	lib->env_max = lib->env_bytes; /* the next line: its own second */
 	/* One short append a second; the lock is not held across it. */
 	pthread_mutex_unlock(&lib->lock);
 	if (n > 0 && write(lib->sample_fd, line, (size_t)n) < 0)

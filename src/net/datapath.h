@@ -244,6 +244,9 @@ void homa_dp_place_gather(uint8_t *buf, size_t bytes,
  * NULL if out of memory. */
 #define HOMA_DP_TLS_SLOTS 2
 void *homa_dp_thread_buf(int slot, size_t bytes);
+/* Bytes of the per-thread buffers that all threads hold now (each thread
+ * that has read packets holds about 1 MB until it exits). */
+uint64_t homa_dp_thread_buf_bytes(void);
 
 /* The Internet checksum (RFC 1071) of n bytes at p, e.g. an IP or ICMP
  * header with its checksum field zero. */

@@ -50,8 +50,9 @@ void bench_usage(FILE *f)
 		"before it blocks;\n"
 		"block never spins (Homa's poll_usecs = 0). Default: spin.\n"
 		"--max-samples N: keep a uniform sample of N latencies "
-		"(memory bounded in\n"
-		"long runs); counts and throughput still cover every RPC.\n",
+		"(8 bytes each, allocated\n"
+		"at the first RPC: memory bounded and flat in long runs); "
+		"counts and\nthroughput still cover every RPC.\n",
 		BENCH_SPIN_DEFAULT_US);
 }
 

@@ -54,6 +54,9 @@ double bench_calib_us(const struct bench_calib *c, uint32_t size);
 double bench_slowdown(const struct bench_calib *c, uint32_t size,
 		      double lat_us);
 
+/* bench_touch() - make bytes at p resident now: a store to every page,
+ * keeping the contents. */
+void bench_touch(void *p, size_t bytes);
 int bench_results_add(struct bench_results *r, uint32_t size, double lat_us);
 void bench_results_free(struct bench_results *r);
 
