@@ -465,6 +465,8 @@ static int homa_lib_create(struct homa_lib **out)
 		ret = -EAGAIN;
 		goto fail_homa;
 	}
+	/* Named for ps, perf and the tests that count its wake-ups. */
+	pthread_setname_np(lib->bg, "homa-bg");
 	homa_lib_metrics_start(lib); /* live metrics, HOMA_PRINT_METRICS */
 	*out = lib;
 	return 0;

@@ -225,7 +225,8 @@ void homa_lib_after_op(struct homa_lib *lib);
  * it). They leave with the first send that finds no other message ready,
  * a failed call, any wait or poll (homa_lib_wait), the first call after
  * HOMA_LIB_CORK_NS, and at the latest when the background thread next
- * wakes (at most a tick) if the application stays away. A lone request
+ * wakes (at most a tick, or HOMA_LIB_WATCH_TICKS while the application
+ * threads spin) if the application stays away. A lone request
  * or reply (nothing else ready) is never held back.
  */
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
