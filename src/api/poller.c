@@ -41,8 +41,6 @@
  * threads; a thread alone keeps it.
  */
 #define HOMA_LIB_HANDOFF_NS 200000
-/* Packets are held back (homa_lib_after_msg) at most this long, ns. */
-#define HOMA_LIB_CORK_NS 30000
 /*
  * While application threads drive the core (homa_lib_bg_watch), the
  * background thread's sleep doubles from a tick up to this many ticks,
@@ -259,7 +257,7 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
 static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
 	uint64_t next = homa_poll(lib->homa, now);
-	uint64_t cork_end = lib->cork_ns + HOMA_LIB_CORK_NS;
+	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
 	struct homa_usage u;
 
 	lib->service_ns = now;
@@ -445,7 +443,7 @@ void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
 		if (!since)
 			__atomic_store_n(&lib->cork_ns, since = now,
 					 __ATOMIC_RELAXED);
-		hold = now - since < HOMA_LIB_CORK_NS;
+		hold = now - since < lib->cork_hold_ns;
 	}
 	homa_lib_after(lib, !hold);
 }
@@ -646,7 +644,7 @@ void *homa_lib_bg_main(void *arg)
 
 		/* Packets an application thread held back and did not come
 		 * back to send (homa_lib_after_msg). */
-		if (corked && now - corked >= HOMA_LIB_CORK_NS) {
+		if (corked && now - corked >= lib->cork_hold_ns) {
 			pthread_mutex_lock(&lib->lock);
 			if (lib->cork_ns)
 				homa_lib_flush(lib);
