@@ -25,6 +25,7 @@ static const char *const homa_env_known[] = {
 	"HOMA_VERIFY_CSUM",
 	"HOMA_PATH_MTU",
 	"HOMA_SLEEP_DIRECT",
+	"HOMA_CORK_USECS",
 	"HOMA_PRINT_METRICS",
 	"HOMA_METRICS",
 	"HOMA_DEBUG",

@@ -364,6 +364,28 @@ static int homa_lib_flag(const char *var, bool *flag)
 	return 0;
 }
 
+/* HOMA_CORK_USECS (0 to 1,000,000; default HOMA_LIB_CORK_US) into
+ * lib.cork_hold_ns: how long auto-cork may hold packets back. */
+static int homa_lib_cork_env(struct homa_lib *lib)
+{
+	const char *v = getenv("HOMA_CORK_USECS");
+	unsigned long long us;
+	char *end;
+
+	lib->cork_hold_ns = HOMA_LIB_CORK_US * 1000ull;
+	if (!v)
+		return 0;
+	errno = 0;
+	us = strtoull(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || us > 1000000) {
+		homa_lib_set_error("HOMA_CORK_USECS: not a number of "
+				   "microseconds from 0 to 1000000");
+		return -EINVAL;
+	}
+	lib->cork_hold_ns = us * 1000;
+	return 0;
+}
+
 /* Limits of the library on top of the core's own validation: messages
  * must fit the 16 bpage offsets of homa_recvmsg_args, and packets the
  * datapath's buffers. */
@@ -432,7 +454,7 @@ static int homa_lib_create(struct homa_lib **out)
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
 	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
 	    homa_lib_flag("HOMA_SLEEP_DIRECT", &lib->sleep_direct) < 0 ||
-	    homa_lib_test_hooks() < 0) {
+	    homa_lib_cork_env(lib) < 0 || homa_lib_test_hooks() < 0) {
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -479,6 +501,8 @@ static int homa_lib_create(struct homa_lib **out)
 		ret = -EAGAIN;
 		goto fail_homa;
 	}
+	/* Named for ps, perf and the tests that count its wake-ups. */
+	pthread_setname_np(lib->bg, "homa-bg");
 	homa_lib_metrics_start(lib); /* live metrics, HOMA_PRINT_METRICS */
 	*out = lib;
 	return 0;

@@ -45,6 +45,8 @@ _Static_assert(HOMA_BPAGE_SHIFT == HOMA_CORE_BPAGE_SHIFT,
 
 #define HOMA_LIB_RX_MAX		 1024 /* packets collected per receive round */
 #define HOMA_LIB_PRIVATE_WAITERS 16   /* private ids waited on at once */
+/* Auto-cork's longest hold by default, us (HOMA_CORK_USECS). */
+#define HOMA_LIB_CORK_US 30
 
 /* One Homa socket as the application sees it. */
 struct homa_lsock {
@@ -125,6 +127,8 @@ struct homa_lib {
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
 	bool pacing;		   /* messages wait for the pacer */
+	uint64_t cork_hold_ns;	   /* auto-cork holds packets at most this
+				    * long, ns (HOMA_CORK_USECS; fixed) */
 	uint64_t cork_ns;	   /* when a flush of the datapath was first
 				    * held back (homa_lib_after_msg), ns; 0 =
 				    * nothing held (atomic: the background
@@ -237,8 +241,9 @@ void homa_lib_after_op(struct homa_lib *lib);
  * held (the thread takes the next message of the batch, then answers
  * it). They leave with the first send that finds no other message ready,
  * a failed call, any wait or poll (homa_lib_wait), the first call after
- * HOMA_LIB_CORK_NS, and at the latest when the background thread next
- * wakes (at most a tick) if the application stays away. A lone request
+ * lib.cork_hold_ns, and at the latest when the background thread next
+ * wakes (at most a tick, or HOMA_LIB_WATCH_TICKS while the application
+ * threads spin) if the application stays away. A lone request
  * or reply (nothing else ready) is never held back.
  */
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,

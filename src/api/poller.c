@@ -41,10 +41,16 @@
  * threads; a thread alone keeps it.
  */
 #define HOMA_LIB_HANDOFF_NS 200000
-/* Packets are held back (homa_lib_after_msg) at most this long, ns. */
-#define HOMA_LIB_CORK_NS 30000
 /* Receive sockets the poller sleeps on directly at most (more: epoll). */
 #define HOMA_LIB_WAIT_FDS 8
+/*
+ * While an application thread spins as poller (homa_lib_bg_watch), the
+ * background thread's sleep doubles from a tick up to this many ticks,
+ * and never reaches the peers' first RESEND (resend_ticks). Each wake-up
+ * takes a CPU from a spinning thread for 20-30 us on a small machine:
+ * one a tick was 1.3-2 % of a ping-pong's round trips, its P99 (issue 14).
+ */
+#define HOMA_LIB_WATCH_TICKS 4
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -253,7 +259,7 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
 static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
 	uint64_t next = homa_poll(lib->homa, now);
-	uint64_t cork_end = lib->cork_ns + HOMA_LIB_CORK_NS;
+	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
 	struct homa_usage u;
 
 	lib->service_ns = now;
@@ -481,7 +487,7 @@ void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
 		if (!since)
 			__atomic_store_n(&lib->cork_ns, since = now,
 					 __ATOMIC_RELAXED);
-		hold = now - since < HOMA_LIB_CORK_NS;
+		hold = now - since < lib->cork_hold_ns;
 	}
 	homa_lib_after(lib, !hold);
 }
@@ -604,24 +610,64 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 }
 
 /*
+ * The background thread's sleep while an application thread drives the
+ * core by spinning: it holds the poller role and busy-polls, running the
+ * core's timers every round. Then the background thread only watches for
+ * it to stop; it takes no lock and runs no timers, and each wake-up that
+ * finds the poller still spinning doubles its next sleep (*watch, ns;
+ * 0 = not watching), from a tick up to max_ns. True if it slept so;
+ * false if it must act as before: the role is free (even between two
+ * calls of a ping-pong: watching then too measured better, but
+ * net_loopback_udp4 timed RPCs out in 4 of 19 runs, cause not found),
+ * the poller sleeps in epoll (a blocking ping-pong on a loaded machine
+ * measured slower with the watch, cause not found), or it has waited
+ * long (an idle process).
+ */
+static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
+			      uint64_t tick, uint64_t max_ns, uint64_t *watch)
+{
+	uint64_t last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
+	uint64_t until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
+
+	if (!busy || now - last > HOMA_LIB_PARK_AFTER_NS ||
+	    __atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST)) {
+		*watch = 0;
+		return false;
+	}
+	*watch = *watch ? *watch * 2 : tick;
+	if (*watch > max_ns)
+		*watch = max_ns;
+	/* On the ticks' grid, as the other sleeps: a thread that spins
+	 * and sleeps by turns must not bring two wake-ups a tick. */
+	if (until <= now || until > now + tick)
+		until = now + tick;
+	homa_lib_bg_sleep(lib, until + *watch - tick, false);
+	return true;
+}
+
+/*
  * The background thread: holds the poller role whenever no application
- * thread wants it, so timers and retransmission always run. Otherwise it
- * sleeps without the lock until the core's next deadline (at most a tick
- * while application threads only linger between calls, so it takes the
- * role soon after they stop coming), and at the deadline takes the lock
- * only if nobody ran the core's timers. While a poller has waited long
- * (an idle process), it parks until that one lets the role go.
+ * thread wants it, so timers and retransmission always run. While an
+ * application thread spins as poller it only watches for it to stop
+ * (homa_lib_bg_watch), waking at most every HOMA_LIB_WATCH_TICKS ticks. Otherwise it sleeps without the lock
+ * until the core's next deadline and takes the lock only if nobody ran
+ * the core's timers. While a poller has waited long (an idle process),
+ * it parks until that one lets the role go.
  */
 void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
-	uint64_t tick;
+	uint64_t tick, watch = 0, watch_max;
 
 	pthread_mutex_lock(&lib->lock);
 	tick = (uint64_t)lib->config.tick_us * 1000;
+	watch_max = (uint64_t)lib->config.resend_ticks - 1;
+	if (watch_max > HOMA_LIB_WATCH_TICKS)
+		watch_max = HOMA_LIB_WATCH_TICKS;
+	watch_max = (watch_max ? watch_max : 1) * tick;
 	pthread_mutex_unlock(&lib->lock);
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
-		uint64_t now, until, corked;
+		uint64_t now, until, corked, linger;
 		bool busy;
 		uint64_t last;
 
@@ -638,14 +684,17 @@ void *homa_lib_bg_main(void *arg)
 
 		/* Packets an application thread held back and did not come
 		 * back to send (homa_lib_after_msg). */
-		if (corked && now - corked >= HOMA_LIB_CORK_NS) {
+		if (corked && now - corked >= lib->cork_hold_ns) {
 			pthread_mutex_lock(&lib->lock);
 			if (lib->cork_ns)
 				homa_lib_flush(lib);
 			pthread_mutex_unlock(&lib->lock);
 		}
 
-		if (!busy && !homa_lib_linger(lib)) {
+		linger = homa_lib_linger(lib);
+		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max, &watch))
+			continue;
+		if (!busy && !linger) {
 			pthread_mutex_lock(&lib->lock);
 			if (!lib->poller_busy && !lib->app_waiting) {
 				__atomic_store_n(&lib->poller_busy, true,

@@ -84,4 +84,10 @@ else
 fi
 [[ $out == *"HOMA_PATH_MTU"*"not 0 or 1"* ]] &&
 	ok "HOMA_PATH_MTU=2 named" || bad "HOMA_PATH_MTU=2 not named: '$out'"
+# Auto-cork's hold (issue 14): microseconds, 0 to 1000000.
+for v in 2000000 -1 abc; do
+	out=$(env HOMA_CORK_USECS=$v "$bin/homa-echo-client" 127.0.0.1 4000 1 10 2>&1)
+	[[ $out == *"HOMA_CORK_USECS: not a number of microseconds from 0 to 1000000"* ]] &&
+		ok "HOMA_CORK_USECS=$v refused" || bad "HOMA_CORK_USECS=$v: '$out'"
+done
 exit $fail
