@@ -6,8 +6,9 @@
  * traffic class byte through a per-packet IP_TOS / IPV6_TCLASS control
  * message (priority << HOMA_WIRE_TOS_PRIO_SHIFT, dp_batch.c).
  *
- * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception uses recvmmsg and, with UDP_GRO, splits
- * coalesced buffers back into packets. ICMP errors arrive through
+ * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception
+ * uses recvmmsg and, with UDP_GRO, splits coalesced buffers back into
+ * packets (homa_dp_gro_split: a malformed one is dropped and counted). ICMP errors arrive through
  * IP_RECVERR and are reported per destination and port.
  */
 #define _GNU_SOURCE
@@ -199,32 +200,42 @@ static void udp_flush(struct homa_dp *dp)
 		homa_dp_batch_flush(dp, b);
 }
 
-/* Split one received buffer (possibly GRO-coalesced) into packets;
- * returns how many. */
-static int udp_deliver_buf(struct msghdr *m, size_t len,
-			   homa_dp_deliver_fn deliver, void *arg)
+/* The GRO segment size of a received message (-1 if none). */
+static int udp_gro_seg(struct msghdr *m)
 {
-	int pkts = 0;
-	struct homa_addr src;
-	size_t seg = len;
-	struct cmsghdr *cm;
-	uint8_t *p = m->msg_iov->iov_base;
-
-	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
+	     cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
 			int s;
 
 			memcpy(&s, CMSG_DATA(cm), sizeof(s));
-			if (s > 0)
-				seg = (size_t)s;
+			return s;
 		}
 	}
+	return -1;
+}
+
+/* Split one received buffer (possibly GRO-coalesced) into packets;
+ * returns how many. A malformed coalesced buffer is dropped whole. */
+static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
+			   homa_dp_deliver_fn deliver, void *arg)
+{
+	uint8_t *p = m->msg_iov->iov_base;
+	struct homa_addr src;
+	size_t seg;
+	int pkts = homa_dp_gro_split(p, len, udp_gro_seg(m), &seg);
+
+	if (pkts == 0) {
+		HOMA_DP_ADD(dp->rx_gro_bad, 1);
+		return 0;
+	}
+	if (pkts > 1)
+		HOMA_DP_ADD(dp->rx_gro_bufs, 1);
 	homa_dp_addr_from_sa(&src, m->msg_name);
 	for (size_t off = 0; off < len; off += seg) {
 		size_t n = len - off < seg ? len - off : seg;
 
 		deliver(arg, &src, p + off, n);
-		pkts++;
 	}
 	return pkts;
 }
@@ -263,21 +274,6 @@ static int udp_place_slots(struct mmsghdr *msgs, struct iovec *piovs,
 		msgs[i].msg_hdr.msg_iovlen = (size_t)k;
 	}
 	return n;
-}
-
-/* The GRO segment size of a received message (0 if none). */
-static size_t udp_gro_seg(struct msghdr *m)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
-	     cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
-			int s;
-
-			memcpy(&s, CMSG_DATA(cm), sizeof(s));
-			return s > 0 ? (size_t)s : 0;
-		}
-	}
-	return 0;
 }
 
 static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
@@ -343,21 +339,24 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		}
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &msgs[i].msg_hdr;
-			size_t len = msgs[i].msg_len, seg;
+			size_t len = msgs[i].msg_len;
 			struct homa_addr src;
+			int seg;
 
 			if (i >= np) {
-				pkts += udp_deliver_buf(m, len, deliver, arg);
+				pkts += udp_deliver_buf(dp, m, len, deliver,
+							arg);
 				continue;
 			}
 			m->msg_iov = &iovs[i]; /* the slot's own buffer */
 			seg = udp_gro_seg(m);
-			if (seg && seg < len) {
+			if (seg >= 0 && (size_t)seg < len) {
 				/* Several packets coalesced: not one
 				 * placed packet. Split them as usual. */
 				homa_dp_place_gather(iovs[i].iov_base, len,
 						     &pl[i]);
-				pkts += udp_deliver_buf(m, len, deliver, arg);
+				pkts += udp_deliver_buf(dp, m, len, deliver,
+							arg);
 				continue;
 			}
 			homa_dp_addr_from_sa(&src, m->msg_name);

@@ -4,7 +4,10 @@
  * over a real loopback UDP socket: small payloads are copied when queued,
  * large ones are sent from where the core keeps them (zero copy), also
  * inside one GSO send; a release of memory a queued payload lies in sends
- * the batch first, and a release elsewhere does not.
+ * the batch first, and a release elsewhere does not. A GRANT replaces a
+ * queued GRANT for the same RPC (one packet instead of two). Received
+ * UDP_GRO buffers split into their packets (a short last one included);
+ * malformed coalesced buffers are dropped whole and counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,7 +21,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -188,6 +193,224 @@ static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
 	free(other);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* Queue a GRANT for RPC id from sport to the receiving socket. */
+static void bt_grant(struct bt *t, uint16_t sport, uint8_t id, uint32_t offset,
+		     uint8_t prio)
+{
+	uint8_t h[HOMA_WIRE_GRANT_BYTES] = { 0 };
+	struct homa_out_pkt p = { &t->dst,   sport,	     t->port,
+				  prio,	     HOMA_PKT_GRANT, h,
+				  sizeof(h), NULL,	     0 };
+
+	h[1] = (uint8_t)sport;
+	h[HOMA_WIRE_OFF_TYPE] = HOMA_PKT_GRANT;
+	h[27] = id;
+	h[28] = (uint8_t)(offset >> 24);
+	h[29] = (uint8_t)(offset >> 16);
+	h[30] = (uint8_t)(offset >> 8);
+	h[31] = (uint8_t)offset;
+	h[32] = prio;
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &p));
+}
+
+/* The next datagram must be a GRANT for id with offset and prio. */
+static void bt_expect_grant(struct bt *t, uint8_t id, uint32_t offset,
+			    uint8_t prio)
+{
+	uint8_t got[100];
+	ssize_t r = recv(t->rx, got, sizeof(got), 0);
+
+	assert_int_equal(r, HOMA_WIRE_GRANT_BYTES);
+	assert_int_equal(got[27], id);
+	assert_int_equal((uint32_t)got[28] << 24 | (uint32_t)got[29] << 16 |
+				 (uint32_t)got[30] << 8 | got[31],
+			 offset);
+	assert_int_equal(got[32], prio);
+}
+
+/* Only the latest GRANT of an RPC leaves; others (another RPC, another
+ * port, an older offset) are kept, in order. */
+static void homa_dp_batch_add__grant_replaces_older_grant(void **state)
+{
+	struct bt *t = *state;
+
+	bt_grant(t, 7, 1, 10000, 2);
+	bt_grant(t, 7, 2, 5000, 3);  /* another RPC */
+	bt_grant(t, 8, 1, 20000, 3); /* another port */
+	bt_grant(t, 7, 1, 30000, 5); /* replaces the first */
+	bt_grant(t, 7, 2, 4000, 1);  /* older offset: kept as is */
+	assert_int_equal(t->b->num_pkts, 4);
+	assert_int_equal(t->dp.tx_merged, 1);
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect_grant(t, 1, 30000, 5);
+	bt_expect_grant(t, 2, 5000, 3);
+	bt_expect_grant(t, 1, 20000, 3);
+	bt_expect_grant(t, 2, 4000, 1);
+	assert_int_equal(t->dp.tx_pkts, 4);
+}
+
+/* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
+static void bt_homa_pkt(uint8_t *p, size_t bytes, uint8_t type, uint8_t fill)
+{
+	memset(p, fill, bytes);
+	memset(p, 0, HOMA_WIRE_COMMON_BYTES);
+	p[1] = 1;
+	p[3] = 2;
+	p[HOMA_WIRE_OFF_TYPE] = type;
+}
+
+static void homa_dp_gro_split__segments_and_malformed(void **state)
+{
+	static uint8_t buf[1000];
+	size_t seg = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA, (uint8_t)i);
+	bt_homa_pkt(buf + 600, 90, HOMA_PKT_DATA, 9);
+	/* no UDP_GRO, or one segment: the buffer is one packet */
+	assert_int_equal(homa_dp_gro_split(buf, 690, -1, &seg), 1);
+	assert_int_equal(seg, 690);
+	assert_int_equal(homa_dp_gro_split(buf, 200, 200, &seg), 1);
+	assert_int_equal(seg, 200);
+	/* three whole segments and a short last one */
+	assert_int_equal(homa_dp_gro_split(buf, 690, 200, &seg), 4);
+	assert_int_equal(seg, 200);
+	/* segment size 0 */
+	assert_int_equal(homa_dp_gro_split(buf, 690, 0, &seg), 0);
+	/* a last piece shorter than a common header */
+	assert_int_equal(homa_dp_gro_split(buf, 620, 200, &seg), 0);
+	/* a DATA segment shorter than its header */
+	bt_homa_pkt(buf + 600, 40, HOMA_PKT_DATA, 9);
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 0);
+	bt_homa_pkt(buf + 600, 40, HOMA_PKT_GRANT, 9); /* control: fine */
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 4);
+	/* a segment for another port */
+	buf[403] = 3;
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 0);
+}
+
+/* What the UDP datapath delivered (rx callback). */
+struct bt_rx {
+	int pkts;	 /* packets delivered */
+	size_t bytes[8]; /* their lengths */
+	uint8_t fill[8]; /* their last byte */
+};
+
+static void bt_deliver(void *arg, const struct homa_addr *src,
+		       const uint8_t *pkt, size_t bytes)
+{
+	struct bt_rx *r = arg;
+
+	(void)src;
+	if (r->pkts < 8) {
+		r->bytes[r->pkts] = bytes;
+		r->fill[r->pkts] = pkt[bytes - 1];
+	}
+	r->pkts++;
+}
+
+static void bt_icmp(void *arg, const struct homa_addr *dst, uint16_t dport,
+		    int err)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	(void)err;
+}
+
+/* One GSO send of len bytes at buf in segments of seg to port. */
+static int bt_gso_send(int fd, uint16_t port, const uint8_t *buf, size_t len,
+		       uint16_t seg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { &a, sizeof(a), &iov, 1, c.b, sizeof(c.b), 0 };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	return sendmsg(fd, &m, 0) < 0 ? -errno : 0;
+}
+
+/* Read from the datapath until something arrives (1 s at most). */
+static void bt_dp_read(struct homa_dp *dp, struct bt_rx *r)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 1000; i++) {
+		uint64_t bad = HOMA_DP_READ(dp->rx_gro_bad);
+
+		if (dp->ops->rx(dp, bt_deliver, bt_icmp, r) > 0 || r->pkts ||
+		    HOMA_DP_READ(dp->rx_gro_bad) != bad)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The UDP datapath with UDP_GRO on: a GSO send of 3 DATA packets and a
+ * short one arrives coalesced and comes out as 4 packets; a coalesced
+ * buffer with a segment for another port is dropped whole and counted. */
+static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gso = true, .gro = true };
+	struct homa_dp *dp;
+	static uint8_t buf[1000];
+	struct bt_rx r;
+	int port, err;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	for (int i = 0; i < 3; i++)
+		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
+			    (uint8_t)(i + 1));
+	bt_homa_pkt(buf + 600, 90, HOMA_PKT_DATA, 9);
+	err = bt_gso_send(t->tx, (uint16_t)port, buf, 690, 200);
+	if (err == -EIO || err == -EINVAL) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	assert_int_equal(err, 0);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 4);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r.bytes[i], 200);
+		assert_int_equal(r.fill[i], i + 1);
+	}
+	assert_int_equal(r.bytes[3], 90);
+	assert_int_equal(r.fill[3], 9);
+	/* Coalesced on loopback (the kernel keeps a GSO send whole for a
+	 * UDP_GRO socket). */
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 1);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 0);
+
+	buf[403] = 3; /* the third segment: another destination port */
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 690, 200), 0);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 0);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 1);
+	dp->ops->destroy(dp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +420,9 @@ int main(void)
 		T(homa_dp_batch_add__raw_always_copies),
 		T(homa_dp_batch_flush__gso_gathers_payloads),
 		T(homa_dp_batch_release__flushes_only_on_overlap),
+		T(homa_dp_batch_add__grant_replaces_older_grant),
+		T(homa_dp_gro_split__segments_and_malformed),
+		T(homa_dp_udp__gro_buffers_split_or_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
