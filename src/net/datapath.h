@@ -228,10 +228,10 @@ void homa_dp_place_gather(uint8_t *buf, size_t bytes,
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg);
 
 /* Per-thread buffer number slot (0: datapath receive buffers, 1: the
- * library's packet batch), allocated on first use with at least bytes
+ * library's packet batch, 2: UDP's coalesced buffer made whole again), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.
  * NULL if out of memory. */
-#define HOMA_DP_TLS_SLOTS 2
+#define HOMA_DP_TLS_SLOTS 3
 void *homa_dp_thread_buf(int slot, size_t bytes);
 
 /* The Internet checksum (RFC 1071) of n bytes at p, e.g. an IP or ICMP
