@@ -300,9 +300,13 @@ static void homa_dp_gro_split__segments_and_malformed(void **state)
 
 /* What the UDP datapath delivered (rx callback). */
 struct bt_rx {
-	int pkts;	 /* packets delivered */
-	size_t bytes[8]; /* their lengths */
-	uint8_t fill[8]; /* their last byte */
+	int pkts;	  /* packets delivered */
+	size_t bytes[8];  /* their lengths */
+	uint8_t fill[8];  /* their last byte */
+	int placed;	  /* packets delivered in place */
+	int place[8];	  /* their place */
+	size_t pbytes[8]; /* their lengths */
+	uint8_t pfill[8]; /* the last byte of their header part */
 };
 
 static void bt_deliver(void *arg, const struct homa_addr *src,
@@ -316,6 +320,20 @@ static void bt_deliver(void *arg, const struct homa_addr *src,
 		r->fill[r->pkts] = pkt[bytes - 1];
 	}
 	r->pkts++;
+}
+
+static void bt_placed(void *arg, const struct homa_addr *src, uint8_t *buf,
+		      size_t bytes, int place)
+{
+	struct bt_rx *r = arg;
+
+	(void)src;
+	if (r->placed < 8) {
+		r->place[r->placed] = place;
+		r->pbytes[r->placed] = bytes;
+		r->pfill[r->placed] = buf[HOMA_PLACE_HDR - 1];
+	}
+	r->placed++;
 }
 
 static void bt_icmp(void *arg, const struct homa_addr *dst, uint16_t dport,
@@ -411,6 +429,98 @@ static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* Read into places pl[0..n) until something arrives (1 s at most). */
+static void bt_dp_read_placed(struct homa_dp *dp, const struct homa_place *pl,
+			      int n, struct bt_rx *r)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 1000; i++) {
+		uint64_t bad = HOMA_DP_READ(dp->rx_gro_bad);
+
+		if (dp->ops->rx_place(dp, pl, n, dp->close_gen, bt_deliver,
+				      bt_placed, bt_icmp, r) > 0 ||
+		    HOMA_DP_READ(dp->rx_gro_bad) != bad)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Reading into places: once a coalesced buffer of 200-byte segments has
+ * come, the next read lays the places out for one (each segment's header
+ * in the slot, its payload in its place); a buffer of other segments is
+ * made whole again and split as usual; a malformed one is dropped. */
+static void homa_dp_udp__gro_buffer_read_into_places(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gso = true, .gro = true };
+	static uint8_t buf[1000], pool[4 * 144];
+	struct homa_place pl[4];
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	memset(pl, 0, sizeof(pl));
+	for (int j = 0; j < 4; j++) {
+		pl[j].port = (uint16_t)port;
+		pl[j].bytes = 144;
+		pl[j].span[0] = pool + j * 144;
+		pl[j].span_bytes[0] = 144;
+		bt_homa_pkt(buf + 200 * j, 200, HOMA_PKT_DATA,
+			    (uint8_t)(j + 1));
+	}
+	/* The first: placed the usual way (one packet per slot), so the
+	 * coalesced buffer is copied and split. */
+	if (bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200) < 0) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 4);
+	assert_int_equal(r.placed, 0);
+	/* The second: each segment's payload lands in its place. */
+	memset(pool, 0, sizeof(pool));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 0);
+	assert_int_equal(r.placed, 4);
+	for (int j = 0; j < 4; j++) {
+		assert_int_equal(r.place[j], j);
+		assert_int_equal(r.pbytes[j], 200);
+		assert_int_equal(r.pfill[j], j + 1); /* its own header */
+		assert_memory_equal(pool + j * 144, buf + 200 * j + 56, 144);
+	}
+	/* Segments of 150: not the layout; whole again, split as usual. */
+	for (int j = 0; j < 4; j++)
+		bt_homa_pkt(buf + 150 * j, 150, HOMA_PKT_DATA,
+			    (uint8_t)(j + 5));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 600, 150), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.placed, 0);
+	assert_int_equal(r.pkts, 4);
+	for (int j = 0; j < 4; j++) {
+		assert_int_equal(r.bytes[j], 150);
+		assert_int_equal(r.fill[j], j + 5);
+	}
+	/* 200 again, then one with a segment for another port: dropped. */
+	for (int j = 0; j < 4; j++)
+		bt_homa_pkt(buf + 200 * j, 200, HOMA_PKT_DATA,
+			    (uint8_t)(j + 1));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 4); /* after the 150s: the usual way */
+	buf[403] = 9;
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts + r.placed, 0);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 1);
+	dp->ops->destroy(dp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +533,7 @@ int main(void)
 		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_gro_split__segments_and_malformed),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
+		T(homa_dp_udp__gro_buffer_read_into_places),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
