@@ -158,13 +158,12 @@ int main(int argc, char **argv)
 	printf("GSO %s: %d requests of 100 KB-1 MB and their 300 KB "
 	       "responses, every byte checked, in %.0f ms; %llu DATA "
 	       "packets in %llu sends, %llu coalesced buffers received, "
-	       "%llu GRANTs merged, %llu malformed; %llu of %llu DATA "
+	       "%llu malformed; %llu of %llu DATA "
 	       "packets received in place\n",
 	       gso ? "on" : "off", REQUESTS, (double)(nt_now_ns() - t0) / 1e6,
 	       (unsigned long long)nt_metric("sent_data"),
 	       (unsigned long long)nt_metric("dp_tx_calls"),
 	       (unsigned long long)coalesced,
-	       (unsigned long long)nt_metric("dp_tx_merged"),
 	       (unsigned long long)nt_metric("dp_rx_gro_bad"),
 	       (unsigned long long)nt_metric("place_hits"),
 	       (unsigned long long)nt_metric("recv_data"));
