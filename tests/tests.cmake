@@ -209,6 +209,12 @@ foreach(dp udp raw)
     homa_add_net_test(test_net_procs_${dp}_${mode} 120 test_net_procs ${dp} ${mode})
   endforeach()
 endforeach()
+# The capture reader (tools/pcap/homa_pcap.c) on captures built byte by
+# byte: formats, link types, damaged files with their errnos.
+homa_add_test(test_homa_pcap ${T}/pcap/test_homa_pcap.c unit)
+if(TARGET test_homa_pcap)
+  target_sources(test_homa_pcap PRIVATE ${T}/pcap/tpcap.c)
+endif()
 # The kernel module's own packets (tests/data/interop): every captured
 # packet decodes; recorded exchanges of the 2025-10 kernel replayed.
 homa_add_test(test_interop ${T}/core/test_interop.c core)

@@ -40,6 +40,9 @@
 #include "homa.h"
 #include "homa_core.h"
 
+_Static_assert(HOMA_BPAGE_SHIFT == HOMA_CORE_BPAGE_SHIFT,
+	       "homa.h and the core disagree on the bpage size");
+
 #define HOMA_LIB_RX_MAX		 1024 /* packets collected per receive round */
 #define HOMA_LIB_PRIVATE_WAITERS 16   /* private ids waited on at once */
 

@@ -206,6 +206,11 @@ unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
 
 /* ---- receiving in place (place.c) ---- */
 
+/* log2 of a receive-pool page (bytes); homa.h's HOMA_BPAGE_SHIFT is the
+ * same value for applications, checked at compile time in src/api/lib.h.
+ */
+#define HOMA_CORE_BPAGE_SHIFT 16
+
 #define HOMA_PLACE_MAX	 8  /* packets reserved at once */
 #define HOMA_PLACE_HDR	 56 /* bytes before the payload of a DATA packet */
 #define HOMA_PLACE_SPANS 2  /* pool pieces one packet's payload may need */

@@ -81,8 +81,8 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 	ps->hi = off;
 	/* Pin every page the reserved bytes touch (in order, each once). */
 	ps->num_pins = 0;
-	end = (ps->hi - 1) >> HOMA_BPAGE_SHIFT;
-	for (uint32_t k = ps->lo >> HOMA_BPAGE_SHIFT; k <= end; k++) {
+	end = (ps->hi - 1) >> HOMA_CORE_BPAGE_SHIFT;
+	for (uint32_t k = ps->lo >> HOMA_CORE_BPAGE_SHIFT; k <= end; k++) {
 		if (homa_pool_pin(&hsk->pool, rpc->in.bpages[k]) == 0)
 			ps->pins[ps->num_pins++] = rpc->in.bpages[k];
 	}

@@ -41,7 +41,7 @@ int homa_pool_init(struct homa_pool *pool, const struct homa_env *env,
 		return -EINVAL;
 	if (bytes < min_bytes || bytes > POOL_MAX_BYTES)
 		return -EINVAL;
-	num_bpages = (uint32_t)(bytes >> HOMA_BPAGE_SHIFT);
+	num_bpages = (uint32_t)(bytes >> HOMA_CORE_BPAGE_SHIFT);
 	if (num_bpages == 0)
 		return -EINVAL;
 	refs = env->alloc(env->ctx, (size_t)num_bpages * sizeof(*refs));
@@ -79,7 +79,7 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env)
 uint32_t homa_pool_pages_needed(uint32_t length)
 {
 	return (uint32_t)(((uint64_t)length + HOMA_BPAGE_BYTES - 1) >>
-			  HOMA_BPAGE_SHIFT);
+			  HOMA_CORE_BPAGE_SHIFT);
 }
 
 /*
@@ -174,7 +174,7 @@ static enum pool_tail_plan pool_plan_tail(const struct homa_pool *pool,
 int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 			uint64_t now_ns, uint32_t *offsets)
 {
-	uint32_t whole = length >> HOMA_BPAGE_SHIFT;
+	uint32_t whole = length >> HOMA_CORE_BPAGE_SHIFT;
 	uint32_t tail = length & (HOMA_BPAGE_BYTES - 1);
 	enum pool_tail_plan plan = pool_plan_tail(pool, tail);
 	uint32_t fresh = whole + (plan == TAIL_FRESH ? 1 : 0);
@@ -186,7 +186,7 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 		pool_window(pool, pool->num_bpages - pool->free_bpages + fresh);
 	for (i = 0; i < whole; i++) {
 		idx = pool_take_page(pool, window, 1);
-		offsets[i] = idx << HOMA_BPAGE_SHIFT;
+		offsets[i] = idx << HOMA_CORE_BPAGE_SHIFT;
 	}
 	if (plan == TAIL_NONE)
 		return 0;
@@ -203,7 +203,7 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 	}
 	idx = (uint32_t)pool->tail_page;
 	pool->refs[idx]++;
-	offsets[whole] = (idx << HOMA_BPAGE_SHIFT) + pool->tail_offset;
+	offsets[whole] = (idx << HOMA_CORE_BPAGE_SHIFT) + pool->tail_offset;
 	pool->tail_offset += tail;
 	pool->tail_lease_end_ns = now_ns + pool->lease_ns;
 	return 0;
@@ -225,7 +225,7 @@ int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
 	uint32_t i, idx, owner, freed = 0;
 
 	for (i = 0; i < count; i++) {
-		idx = offsets[i] >> HOMA_BPAGE_SHIFT;
+		idx = offsets[i] >> HOMA_CORE_BPAGE_SHIFT;
 		if (idx >= pool->num_bpages)
 			goto undo;
 		owner = (int64_t)idx == pool->tail_page ? 1 : 0;
@@ -239,13 +239,13 @@ int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
 
 undo:
 	while (i-- > 0)
-		pool->refs[offsets[i] >> HOMA_BPAGE_SHIFT]++;
+		pool->refs[offsets[i] >> HOMA_CORE_BPAGE_SHIFT]++;
 	return -EINVAL;
 }
 
 int homa_pool_pin(struct homa_pool *pool, uint32_t offset)
 {
-	uint32_t idx = offset >> HOMA_BPAGE_SHIFT;
+	uint32_t idx = offset >> HOMA_CORE_BPAGE_SHIFT;
 
 	if (idx >= pool->num_bpages || pool->refs[idx] == 0)
 		return -EINVAL;

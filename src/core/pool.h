@@ -17,8 +17,7 @@
 
 #include "homa_core.h"
 
-#define HOMA_BPAGE_SHIFT 16
-#define HOMA_BPAGE_BYTES (1u << HOMA_BPAGE_SHIFT)
+#define HOMA_BPAGE_BYTES (1u << HOMA_CORE_BPAGE_SHIFT)
 /* Minimum number of pages the core searches among (spec 8). */
 #define HOMA_POOL_MIN_WINDOW 4
 
@@ -92,7 +91,7 @@ static inline uint8_t *homa_pool_addr(const struct homa_pool *pool,
 				      const uint32_t *offsets,
 				      uint32_t msg_offset)
 {
-	return pool->region + offsets[msg_offset >> HOMA_BPAGE_SHIFT] +
+	return pool->region + offsets[msg_offset >> HOMA_CORE_BPAGE_SHIFT] +
 	       (msg_offset & (HOMA_BPAGE_BYTES - 1));
 }
 

@@ -143,12 +143,27 @@ struct homa_dp_batch {
 	struct homa_dp_pkt pkts[HOMA_DP_BATCH_PKTS]; /* queued packets */
 	int num_pkts;				     /* entries in pkts */
 	uint8_t tx_buf[HOMA_DP_BATCH_PKTS * HOMA_DP_PKT_MAX]; /* bytes */
-	uint32_t tx_used; /* bytes used in tx_buf */
-	uintptr_t zc_lo;  /* lowest address of a payload left uncopied */
-	uintptr_t zc_hi;  /* end of the highest one (zc_lo = zc_hi: none) */
-	bool gso;	  /* UDP GSO allowed */
-	bool gso_refused; /* the kernel refused GSO once */
+	uint32_t tx_used;  /* bytes used in tx_buf */
+	uintptr_t zc_lo;   /* lowest address of a payload left uncopied */
+	uintptr_t zc_hi;   /* end of the highest one (zc_lo = zc_hi: none) */
+	bool gso;	   /* UDP GSO allowed */
+	bool gso_refused;  /* the kernel refused GSO once */
+	bool sock_tos_set; /* every IPv4 sending socket carries sock_tos
+			    * (homa_dp_batch_sock_tos), so its packets
+			    * need no IP_TOS control message */
+	uint8_t sock_tos;  /* that TOS byte */
 };
+
+/* The priority every IPv4 datapath socket carries as its IP_TOS: the top
+ * one, which the default priority map gives short messages and control
+ * packets. Packets of other priorities carry an IP_TOS control message. */
+#define HOMA_DP_SOCK_PRIO (HOMA_MAX_PRIORITIES - 1)
+
+/* Give a new sending socket fd (AF_INET or AF_INET6) the batch's socket
+ * TOS: IPv4 sockets get IP_TOS = HOMA_DP_SOCK_PRIO's TOS byte. If that
+ * fails, the batch stops relying on it (every packet gets its control
+ * message again). IPv6 sockets keep a control message per packet. */
+void homa_dp_batch_sock_tos(struct homa_dp_batch *b, int fd, int family);
 
 /* Queue p to go out of fd. Its header is copied; so is its payload unless
  * zero_copy allows leaving a large one where the core keeps it (the core

@@ -115,6 +115,16 @@ static int dp_gso_run(const struct homa_dp_batch *b, int i)
 	return n;
 }
 
+void homa_dp_batch_sock_tos(struct homa_dp_batch *b, int fd, int family)
+{
+	int tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
+
+	if (family != AF_INET)
+		return;
+	if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) < 0)
+		b->sock_tos_set = false; /* control messages for all */
+}
+
 union dp_cmsg {
 	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t))];
 	struct cmsghdr align;
@@ -129,6 +139,7 @@ static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 	struct homa_dp_pkt *q = &b->pkts[i];
 	struct cmsghdr *cm;
 	int tos = q->tos, niov = 0;
+	bool tos_cmsg;
 
 	for (int k = 0; k < n; k++) {
 		const struct homa_dp_pkt *e = &b->pkts[i + k];
@@ -146,24 +157,35 @@ static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 						      e->payload_bytes };
 	}
 	memset(m, 0, sizeof(*m));
-	memset(c, 0, sizeof(*c));
 	m->msg_name = &q->dst;
 	m->msg_namelen = q->dst_len;
 	m->msg_iov = iov;
 	m->msg_iovlen = (size_t)niov;
+	/* A packet with its socket's own TOS needs no control message: the
+	 * kernel parses one per send (most round trips need none). */
+	tos_cmsg = !(b->sock_tos_set && q->dst.sin6_family == AF_INET &&
+		     q->tos == b->sock_tos);
+	if (tos_cmsg)
+		m->msg_controllen = CMSG_SPACE(sizeof(int));
+	if (n > 1)
+		m->msg_controllen += CMSG_SPACE(sizeof(uint16_t));
+	if (!m->msg_controllen)
+		return niov;
+	memset(c, 0, sizeof(*c));
 	m->msg_control = c->buf;
-	m->msg_controllen = CMSG_SPACE(sizeof(int));
 	cm = CMSG_FIRSTHDR(m);
-	cm->cmsg_level =
-		q->dst.sin6_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
-	cm->cmsg_type = q->dst.sin6_family == AF_INET ? IP_TOS : IPV6_TCLASS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &tos, sizeof(int));
+	if (tos_cmsg) {
+		cm->cmsg_level = q->dst.sin6_family == AF_INET ? IPPROTO_IP
+							       : IPPROTO_IPV6;
+		cm->cmsg_type =
+			q->dst.sin6_family == AF_INET ? IP_TOS : IPV6_TCLASS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &tos, sizeof(int));
+		cm = CMSG_NXTHDR(m, cm);
+	}
 	if (n > 1) {
 		uint16_t seg = (uint16_t)q->bytes;
 
-		m->msg_controllen += CMSG_SPACE(sizeof(uint16_t));
-		cm = CMSG_NXTHDR(m, cm);
 		cm->cmsg_level = SOL_UDP;
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));

@@ -3,8 +3,9 @@
  * udp.c - the UDP datapath (default, unprivileged). A Homa socket's port
  * is the port of one UDP socket; each UDP payload is one Homa packet, byte
  * for byte from the common header on. Priorities travel in the TOS /
- * traffic class byte through a per-packet IP_TOS / IPV6_TCLASS control
- * message (priority << HOMA_WIRE_TOS_PRIO_SHIFT, dp_batch.c).
+ * traffic class byte (priority << HOMA_WIRE_TOS_PRIO_SHIFT): an IPv4
+ * socket carries the top priority's as its IP_TOS, other packets get an
+ * IP_TOS / IPV6_TCLASS control message (dp_batch.c).
  *
  * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception
  * uses recvmmsg and, with UDP_GRO, splits coalesced buffers back into
@@ -142,6 +143,7 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 	if (ret < 0)
 		return ret;
 	udp_sockopts(u, fd, af);
+	homa_dp_batch_sock_tos(&u->batch, fd, af);
 	ev.events = EPOLLIN;
 	ev.data.u32 = (uint32_t)ret;
 	if (epoll_ctl(dp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -584,6 +586,8 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->dp.placing_port = -1;
 	u->opts = *opts;
 	u->batch.gso = opts->gso;
+	u->batch.sock_tos_set = true;
+	u->batch.sock_tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
 	u->next_port = HOMA_MIN_CLIENT_PORT - 1;
 	u->rx_buf_bytes = opts->gro ? UDP_RX_BUF : HOMA_DP_PKT_MAX + 512;
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));

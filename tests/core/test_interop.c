@@ -10,7 +10,6 @@
  * are replayed into a core: a lost request is restarted and completes,
  * and a server RPC ends on the kernel's ACK.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,13 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "homa_core.h"
 #include "homa_impl.h"
-#include "tnpcap.h"
+#include "homa_pcap.h"
 #include "wire.h"
 
 #ifndef HOMA_INTEROP_DIR
@@ -74,7 +72,7 @@ struct i_census {
 	uint64_t kernel_cutoffs;	       /* CUTOFFS from the kernel */
 };
 
-static int i_census_pkt(void *arg, const struct tn_pcap_pkt *p)
+static int i_census_pkt(void *arg, const struct homa_pcap_pkt *p)
 {
 	struct i_census *c = arg;
 	struct homa_wire_pkt pkt;
@@ -121,8 +119,8 @@ static void homa_wire_decode__every_captured_packet(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(i_files) / sizeof(i_files[0]); i++) {
 		struct i_census c = { .old_kernel = i_files[i][1] == '8' };
-		int n = tn_pcap_read(i_path(i_files[i], path, sizeof(path)),
-				     i_census_pkt, &c);
+		int n = homa_pcap_read(i_path(i_files[i], path, sizeof(path)),
+				       0, i_census_pkt, &c);
 
 		printf("  %-42s %5d packets, %4llu from the kernel, %3llu "
 		       "with doff 0\n",
@@ -139,26 +137,6 @@ static void homa_wire_decode__every_captured_packet(void **state)
 	assert_true(odd_old > 10);
 	assert_int_equal(odd_new, 0);
 	assert_true(cutoffs > 0);
-}
-
-/* The reader refuses what is not a capture, and a missing file. */
-static void tn_pcap_read__bad_files(void **state)
-{
-	char path[512];
-	FILE *f;
-
-	(void)state;
-	assert_int_equal(
-		tn_pcap_read(i_path("no-such.pcap", path, sizeof(path)),
-			     i_census_pkt, NULL),
-		-ENOENT);
-	snprintf(path, sizeof(path), "/tmp/test_interop_%d.pcap", getpid());
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	fputs("this is not a capture", f);
-	fclose(f);
-	assert_int_equal(tn_pcap_read(path, i_census_pkt, NULL), -EINVAL);
-	remove(path);
 }
 
 /* ---- replaying recorded exchanges into a core ---- */
@@ -322,7 +300,7 @@ struct i_pick {
 	int num;		       /* entries in got */
 };
 
-static int i_pick_pkt(void *arg, const struct tn_pcap_pkt *p)
+static int i_pick_pkt(void *arg, const struct homa_pcap_pkt *p)
 {
 	struct i_pick *k = arg;
 	struct homa_addr kernel;
@@ -346,8 +324,8 @@ static void i_pick(const char *file, struct i_pick *k)
 	char path[512];
 
 	k->num = 0;
-	assert_true(tn_pcap_read(i_path(file, path, sizeof(path)), i_pick_pkt,
-				 k) > 0);
+	assert_true(homa_pcap_read(i_path(file, path, sizeof(path)), 0,
+				   i_pick_pkt, k) > 0);
 }
 
 static bool i_is_kernel_unknown(struct i_pick *k, const struct i_raw *r)
@@ -580,7 +558,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(homa_wire_decode__every_captured_packet),
-		cmocka_unit_test(tn_pcap_read__bad_files),
 		cmocka_unit_test(
 			homa_input__2025_kernel_rpc_unknown_restarts_request),
 		cmocka_unit_test(homa_input__2025_kernel_ack_ends_server_rpc),

@@ -70,7 +70,7 @@ static void make_pool(struct homa_pool *pool, uint32_t pages)
 
 static uint32_t page_of(uint32_t offset)
 {
-	return offset >> HOMA_BPAGE_SHIFT;
+	return offset >> HOMA_CORE_BPAGE_SHIFT;
 }
 
 static void homa_pool_init__ok(void **state)
@@ -465,7 +465,7 @@ static void homa_pool_release__errors_all_or_nothing(void **state)
 	/* Out of range, after valid ones. */
 	bad[0] = a[0];
 	bad[1] = b[0];
-	bad[2] = 8u << HOMA_BPAGE_SHIFT;
+	bad[2] = 8u << HOMA_CORE_BPAGE_SHIFT;
 	assert_int_equal(homa_pool_release(&pool, bad, 3), -EINVAL);
 	assert_memory_equal(pool.refs, refs_before, sizeof(refs_before));
 	assert_int_equal(homa_pool_used_pages(&pool), 3);
@@ -474,7 +474,7 @@ static void homa_pool_release__errors_all_or_nothing(void **state)
 	assert_memory_equal(pool.refs, refs_before, sizeof(refs_before));
 
 	/* A free page. */
-	bad[2] = 7u << HOMA_BPAGE_SHIFT;
+	bad[2] = 7u << HOMA_CORE_BPAGE_SHIFT;
 	assert_int_equal(pool.refs[7], 0);
 	assert_int_equal(homa_pool_release(&pool, bad, 3), -EINVAL);
 	assert_memory_equal(pool.refs, refs_before, sizeof(refs_before));

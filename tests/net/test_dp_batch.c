@@ -4,9 +4,11 @@
  * over a real loopback UDP socket: small payloads are copied when queued,
  * large ones are sent from where the core keeps them (zero copy), also
  * inside one GSO send; a release of memory a queued payload lies in sends
- * the batch first, and a release elsewhere does not. Received
- * UDP_GRO buffers split into their packets (a short last one included);
- * malformed coalesced buffers are dropped whole and counted.
+ * the batch first, and a release elsewhere does not; a packet with its
+ * socket's own TOS goes without a control message, every other priority
+ * still arrives with its own TOS. Received UDP_GRO buffers split into
+ * their packets (a short last one included); malformed coalesced buffers
+ * are dropped whole and counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -463,6 +465,101 @@ static void homa_dp_udp__gro_buffer_read_into_places(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* Queue a packet of priority prio (payload n bytes of payload). */
+static void bt_add_prio(struct bt *t, uint8_t prio, const uint8_t *payload,
+			uint32_t n)
+{
+	struct homa_out_pkt p = { &t->dst,	  1,	   t->port,
+				  prio,		  0x10,	   t->hdr,
+				  sizeof(t->hdr), payload, n };
+
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &p));
+}
+
+/* The next datagram's length and TOS byte (IP_RECVTOS is on). */
+static int bt_recv_tos(struct bt *t, ssize_t *len)
+{
+	static uint8_t got[70000];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { got, sizeof(got) };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = c.buf,
+			    .msg_controllen = sizeof(c.buf) };
+	int tos = -1;
+
+	*len = recvmsg(t->rx, &m, 0);
+	assert_true(*len > 0);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm;
+	     cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS)
+			tos = *(uint8_t *)CMSG_DATA(cm);
+	return tos;
+}
+
+/* The batch trusts sock_tos: a socket that does not really carry it shows
+ * that packets of that TOS went without a control message (the kernel
+ * sent them with the socket's TOS, 0), and that others did not. */
+static void homa_dp_batch_flush__no_control_message_for_sock_tos(void **state)
+{
+	struct bt *t = *state;
+	int one = 1;
+	ssize_t len;
+
+	setsockopt(t->rx, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	t->b->sock_tos_set = true;
+	t->b->sock_tos = 7 << HOMA_WIRE_TOS_PRIO_SHIFT; /* tx does not */
+	bt_add_prio(t, 7, NULL, 0);
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_add_prio(t, 3, NULL, 0);
+	homa_dp_batch_flush(&t->dp, t->b);
+	assert_int_equal(bt_recv_tos(t, &len), 0);
+	assert_int_equal(bt_recv_tos(t, &len), 3 << HOMA_WIRE_TOS_PRIO_SHIFT);
+}
+
+/* A socket set up by homa_dp_batch_sock_tos: every priority arrives with
+ * its own TOS, alone, batched with others, and in a GSO send (a
+ * UDP_SEGMENT control message without an IP_TOS one). */
+static void homa_dp_batch_sock_tos__every_priority_arrives(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *msg = bt_pattern(3 * 1400, 7);
+	const uint8_t prios[] = { 7, 0, 3, 7, 6 };
+	int one = 1;
+	ssize_t len;
+
+	setsockopt(t->rx, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	t->b->sock_tos_set = true;
+	t->b->sock_tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
+	homa_dp_batch_sock_tos(t->b, t->tx, AF_INET);
+	assert_true(t->b->sock_tos_set);
+	for (int i = 0; i < 5; i++) {
+		bt_add_prio(t, prios[i], msg, 10);
+		if (i != 2)
+			homa_dp_batch_flush(&t->dp, t->b); /* 2, 3 together */
+	}
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(bt_recv_tos(t, &len),
+				 prios[i] << HOMA_WIRE_TOS_PRIO_SHIFT);
+		assert_int_equal(len, (ssize_t)sizeof(t->hdr) + 10);
+	}
+	t->b->gso = true;
+	for (int i = 0; i < 3; i++)
+		bt_add_prio(t, HOMA_DP_SOCK_PRIO, msg + i * 1400, 1400);
+	homa_dp_batch_flush(&t->dp, t->b);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(bt_recv_tos(t, &len),
+				 HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT);
+		assert_int_equal(len, (ssize_t)sizeof(t->hdr) + 1400);
+	}
+	assert_int_equal(t->dp.tx_errors, 0);
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +572,8 @@ int main(void)
 		T(homa_dp_gro_split__segments_and_malformed),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__gro_buffer_read_into_places),
+		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
+		T(homa_dp_batch_sock_tos__every_priority_arrives),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  *   homa-pcap-dump FILE
  *
  * FILE is pcap (either byte order, micro- or nanosecond) or pcapng, with
- * Ethernet, Linux cooked (v1, v2), BSD loopback or raw IP frames. Homa is
+ * Ethernet, Linux cooked (v1, v2), BSD loopback or raw IP frames, read by
+ * the project's capture reader (homa_pcap.c, streaming). Homa is
  * IP protocol 146, or the payload of any UDP datagram (a capture of the
  * UDP datapath holds nothing else). IP fragments are skipped. Where the
  * capture kept only the start of a packet (snap length), the decoder gets
@@ -33,11 +34,12 @@
 #include <string.h>
 
 #include "homa.h"
+#include "homa_pcap.h"
 #include "wire.h"
 
-#define PD_IPPROTO_UDP 17
-#define PD_MAX_FRAME   (256 * 1024) /* bytes: larger records are refused */
-#define PD_MAX_IFACES  64	    /* pcapng interfaces remembered */
+/* Bytes of one Homa packet handed to the decoder, at most: what an IP
+ * header can declare (IPv6: its header and a 16-bit payload length). */
+#define PD_MAX_PKT (HOMA_WIRE_IPV6_BYTES + UINT16_MAX)
 
 /* The columns, in output order; names are the dissector's fields. */
 static const char *const pd_columns[] = {
@@ -74,266 +76,6 @@ static const char *const pd_columns[] = {
 	"homa.ack.server_port",
 };
 #define PD_NUM_COLUMNS (sizeof(pd_columns) / sizeof(pd_columns[0]))
-
-/* A reader over one capture file. */
-struct pd_reader {
-	FILE *f;	   /* the file */
-	bool ng;	   /* pcapng (else classic pcap) */
-	bool swap;	   /* file's byte order differs from ours */
-	uint32_t linktype; /* classic pcap: link type of all frames */
-	uint32_t ng_links[PD_MAX_IFACES]; /* pcapng: link type per interface */
-	uint32_t ng_num_ifaces;		  /* pcapng: interfaces seen */
-	uint8_t *buf; /* current record, PD_MAX_FRAME bytes */
-};
-
-static uint32_t pd_u32(const struct pd_reader *r, const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return r->swap ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t pd_u16(const struct pd_reader *r, const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return r->swap ? __builtin_bswap16(v) : v;
-}
-
-static uint16_t pd_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Open the file and read its header; 0 or -errno (message printed). */
-static int pd_open(struct pd_reader *r, const char *path)
-{
-	uint8_t h[24];
-	uint32_t magic;
-
-	memset(r, 0, sizeof(*r));
-	r->f = fopen(path, "rb");
-	if (!r->f) {
-		fprintf(stderr, "homa-pcap-dump: %s: %s\n", path,
-			strerror(errno));
-		return -errno;
-	}
-	r->buf = malloc(PD_MAX_FRAME);
-	if (!r->buf || fread(h, 1, sizeof(h), r->f) != sizeof(h))
-		goto bad;
-	if (memcmp(h, "\x0a\x0d\x0d\x0a", 4) == 0) {
-		/* pcapng: the byte-order magic follows the block length. */
-		r->ng = true;
-		r->swap = pd_u32(r, h + 8) != 0x1a2b3c4d;
-		if (pd_u32(r, h + 8) != 0x1a2b3c4d)
-			goto bad;
-		/* Skip the rest of the section header block. */
-		if (fseek(r->f, (long)pd_u32(r, h + 4), SEEK_SET) != 0)
-			goto bad;
-		return 0;
-	}
-	memcpy(&magic, h, 4);
-	switch (magic) {
-	case 0xa1b2c3d4:
-	case 0xa1b23c4d:
-		r->swap = false;
-		break;
-	case 0xd4c3b2a1:
-	case 0x4d3cb2a1:
-		r->swap = true;
-		break;
-	default:
-		goto bad;
-	}
-	r->linktype = pd_u32(r, h + 20) & 0x0fffffff;
-	return 0;
-
-bad:
-	fprintf(stderr, "homa-pcap-dump: %s: not a pcap or pcapng file\n",
-		path);
-	return -EINVAL;
-}
-
-/*
- * pd_next() - the next frame: its bytes in r->buf, *len and *link.
- * Returns 1, 0 at the end of the file, or -EINVAL for a damaged file.
- */
-static int pd_next(struct pd_reader *r, uint32_t *len, uint32_t *link)
-{
-	uint8_t h[28];
-
-	if (!r->ng) {
-		uint32_t incl;
-
-		if (fread(h, 1, 16, r->f) != 16)
-			return 0;
-		incl = pd_u32(r, h + 8);
-		if (incl > PD_MAX_FRAME || fread(r->buf, 1, incl, r->f) != incl)
-			return -EINVAL;
-		*len = incl;
-		*link = r->linktype;
-		return 1;
-	}
-	for (;;) {
-		uint32_t type, total, body;
-
-		if (fread(h, 1, 8, r->f) != 8)
-			return 0;
-		type = pd_u32(r, h);
-		total = pd_u32(r, h + 4);
-		if (total < 12 || total % 4 || total - 8 > PD_MAX_FRAME)
-			return -EINVAL;
-		body = total - 8; /* includes the trailing length word */
-		if (fread(r->buf, 1, body, r->f) != body)
-			return -EINVAL;
-		if (type == 1) { /* interface description */
-			if (r->ng_num_ifaces < PD_MAX_IFACES)
-				r->ng_links[r->ng_num_ifaces] =
-					pd_u16(r, r->buf);
-			r->ng_num_ifaces++;
-		} else if (type == 6 && body >= 24) { /* enhanced packet */
-			uint32_t iface = pd_u32(r, r->buf);
-			uint32_t cap = pd_u32(r, r->buf + 12);
-
-			if (iface >= r->ng_num_ifaces ||
-			    iface >= PD_MAX_IFACES || cap > body - 24)
-				return -EINVAL;
-			memmove(r->buf, r->buf + 20, cap);
-			*len = cap;
-			*link = r->ng_links[iface];
-			return 1;
-		} else if (type == 3 && body >= 8) { /* simple packet */
-			uint32_t orig = pd_u32(r, r->buf);
-			uint32_t cap = orig < body - 8 ? orig : body - 8;
-
-			if (r->ng_num_ifaces == 0)
-				return -EINVAL;
-			memmove(r->buf, r->buf + 4, cap);
-			*len = cap;
-			*link = r->ng_links[0];
-			return 1;
-		} else if (type == 0x0a0d0d0a && body >= 8) {
-			/* a new section: its byte order may differ */
-			r->swap = false;
-			r->swap = pd_u32(r, r->buf) != 0x1a2b3c4d;
-			r->ng_num_ifaces = 0;
-		}
-	}
-}
-
-/*
- * pd_ip() - find the IP header inside a frame of the given link type:
- * returns its offset, or -1 if the frame carries no IP.
- */
-static long pd_ip(const uint8_t *p, uint32_t len, uint32_t link)
-{
-	uint32_t off;
-	uint16_t ethertype;
-
-	switch (link) {
-	case 1: /* Ethernet, with up to two VLAN tags */
-		if (len < 14)
-			return -1;
-		off = 12;
-		ethertype = pd_be16(p + off);
-		while ((ethertype == 0x8100 || ethertype == 0x88a8) &&
-		       off + 6 <= len) {
-			off += 4;
-			ethertype = pd_be16(p + off);
-		}
-		off += 2;
-		break;
-	case 113: /* Linux cooked v1 */
-		if (len < 16)
-			return -1;
-		ethertype = pd_be16(p + 14);
-		off = 16;
-		break;
-	case 276: /* Linux cooked v2 */
-		if (len < 20)
-			return -1;
-		ethertype = pd_be16(p);
-		off = 20;
-		break;
-	case 0:
-	case 108: /* BSD loopback: a 4-byte address family */
-		return len >= 4 ? 4 : -1;
-	case 101:
-	case 12:
-	case 14:
-	case 228:
-	case 229: /* raw IP */
-		return 0;
-	default:
-		return -1;
-	}
-	if (ethertype != 0x0800 && ethertype != 0x86dd)
-		return -1;
-	return off < len ? (long)off : -1;
-}
-
-/*
- * pd_homa() - the Homa packet inside the IP packet at p[0..len): sets
- * *start, *bytes and *tos (IPv4 TOS or IPv6 traffic class); false if the
- * packet is neither IP protocol 146 nor UDP, or is a fragment.
- */
-static bool pd_homa(const uint8_t *p, uint32_t len, uint32_t *start,
-		    uint32_t *bytes, uint32_t *captured, uint8_t *tos)
-{
-	uint32_t off, end, cap_end;
-	uint8_t proto;
-
-	if (len < 1)
-		return false;
-	if (p[0] >> 4 == 4) {
-		if (len < HOMA_WIRE_IPV4_BYTES ||
-		    (p[0] & 0xf) * 4 < HOMA_WIRE_IPV4_BYTES)
-			return false;
-		off = (uint32_t)(p[0] & 0xf) * 4;
-		end = pd_be16(p + 2);
-		if ((pd_be16(p + 6) & 0x3fff) != 0) /* MF or offset */
-			return false;
-		proto = p[9];
-		*tos = p[1];
-	} else if (p[0] >> 4 == 6) {
-		if (len < HOMA_WIRE_IPV6_BYTES)
-			return false;
-		off = HOMA_WIRE_IPV6_BYTES;
-		end = HOMA_WIRE_IPV6_BYTES + pd_be16(p + 4);
-		proto = p[6];
-		*tos = (uint8_t)((p[0] & 0xf) << 4 | p[1] >> 4);
-		/* hop-by-hop, routing and destination options */
-		while ((proto == 0 || proto == 43 || proto == 60) &&
-		       off + 8 <= len) {
-			proto = p[off];
-			off += 8u * (p[off + 1] + 1u);
-		}
-	} else {
-		return false;
-	}
-	/* A capture may keep fewer bytes than the IP header declares. */
-	cap_end = end < len ? end : len;
-	if (off > cap_end)
-		return false;
-	if (proto == PD_IPPROTO_UDP) {
-		if (cap_end - off < HOMA_WIRE_UDP_BYTES ||
-		    off + pd_be16(p + off + 4) > end ||
-		    pd_be16(p + off + 4) < HOMA_WIRE_UDP_BYTES)
-			return false;
-		end = off + pd_be16(p + off + 4);
-		if (cap_end > end)
-			cap_end = end;
-		off += HOMA_WIRE_UDP_BYTES;
-	} else if (proto != IPPROTO_HOMA) {
-		return false;
-	}
-	*start = off;
-	*bytes = end - off;
-	*captured = cap_end - off;
-	return true;
-}
 
 /* Print one Homa packet's line. */
 static void pd_print(unsigned long frame, const uint8_t *pkt, uint32_t bytes,
@@ -402,12 +144,33 @@ static void pd_print(unsigned long frame, const uint8_t *pkt, uint32_t bytes,
 	printf("\n");
 }
 
+/* homa_pcap_each's callback: one Homa packet's line. */
+static int pd_pkt(void *arg, const struct homa_pcap_pkt *p)
+{
+	static uint8_t pkt[PD_MAX_PKT];
+
+	(void)arg;
+	if (p->wire_bytes > sizeof(pkt)) /* no IP header declares it */
+		return -EMSGSIZE;
+	/* The capture cut the packet short: the decoder reads the bytes
+	 * kept, the rest (payload) as zeros. */
+	memset(pkt, 0, p->wire_bytes);
+	memcpy(pkt, p->homa, p->homa_bytes);
+	if (p->homa_bytes < p->wire_bytes &&
+	    (p->homa_bytes < HOMA_WIRE_COMMON_BYTES ||
+	     p->homa_bytes < homa_wire_header_bytes(homa_wire_peek_type(
+				     pkt, p->homa_bytes)))) {
+		printf("%lu\tTRUNCATED\n", (unsigned long)p->index);
+		return 0;
+	}
+	pd_print((unsigned long)p->index, pkt, (uint32_t)p->wire_bytes, p->tos);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct pd_reader r;
-	unsigned long frame = 0;
-	static uint8_t pkt[PD_MAX_FRAME];
-	uint32_t len, link;
+	struct homa_pcap r;
+	FILE *f;
 	int ret;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
@@ -426,40 +189,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: homa-pcap-dump FILE\n");
 		return 2;
 	}
-	if (pd_open(&r, argv[1]) < 0)
+	f = fopen(argv[1], "rb");
+	if (!f) {
+		fprintf(stderr, "homa-pcap-dump: %s: %s\n", argv[1],
+			strerror(errno));
 		return 1;
+	}
+	ret = homa_pcap_open_stream(&r, f);
+	if (ret < 0) {
+		fprintf(stderr, "homa-pcap-dump: %s: %s\n", argv[1],
+			ret == -ENOMEM ? strerror(ENOMEM)
+				       : "not a pcap or pcapng file");
+		return 1;
+	}
 	printf("#");
 	for (size_t i = 0; i < PD_NUM_COLUMNS; i++)
 		printf("%s%s", i ? "\t" : "", pd_columns[i]);
 	printf("\n");
-	while ((ret = pd_next(&r, &len, &link)) == 1) {
-		uint32_t start, bytes, captured;
-		uint8_t tos = 0;
-		long ip;
-
-		frame++;
-		ip = pd_ip(r.buf, len, link);
-		if (ip < 0 || !pd_homa(r.buf + ip, len - (uint32_t)ip, &start,
-				       &bytes, &captured, &tos))
-			continue;
-		/* The capture cut the packet short: the decoder reads the
-		 * bytes kept, the rest (payload) as zeros. */
-		memset(pkt, 0, bytes);
-		memcpy(pkt, r.buf + ip + start, captured);
-		if (captured < bytes &&
-		    (captured < HOMA_WIRE_COMMON_BYTES ||
-		     captured < homa_wire_header_bytes(
-					homa_wire_peek_type(pkt, captured)))) {
-			printf("%lu\tTRUNCATED\n", frame);
-			continue;
-		}
-		pd_print(frame, pkt, bytes, tos);
-	}
-	fclose(r.f);
-	free(r.buf);
+	ret = homa_pcap_each(&r, HOMA_PCAP_UDP, pd_pkt, NULL);
+	homa_pcap_close(&r);
 	if (ret < 0) {
 		fprintf(stderr, "homa-pcap-dump: %s: damaged after frame %lu\n",
-			argv[1], frame);
+			argv[1], (unsigned long)r.frames);
 		return 1;
 	}
 	return 0;
