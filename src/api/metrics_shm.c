@@ -80,6 +80,8 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	out[HOMA_MA_dp_rx_sleeps] = HOMA_DP_READ(dp->rx_sleeps);
 	out[HOMA_MA_dp_rx_filtered] = HOMA_DP_READ(dp->rx_filtered);
 	out[HOMA_MA_dp_rx_bad_csum] = HOMA_DP_READ(dp->rx_bad_csum);
+	out[HOMA_MA_dp_rx_gro_bufs] = HOMA_DP_READ(dp->rx_gro_bufs);
+	out[HOMA_MA_dp_rx_gro_bad] = HOMA_DP_READ(dp->rx_gro_bad);
 	homa_get_usage(lib->homa, &u);
 	out[HOMA_MA_pool_bytes] = 0;
 	for (int fd = 0; fd < lib->socks_len; fd++) {

@@ -106,6 +106,9 @@
 	X(dp_rx_calls, "system calls made to receive")                         \
 	X(dp_rx_sleeps, "poller sleeps on the receive sockets themselves")     \
 	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
+	X(dp_rx_gro_bufs,                                                      \
+	  "coalesced UDP_GRO receive buffers split in packets")                \
+	X(dp_rx_gro_bad, "drops: malformed coalesced UDP_GRO buffers")         \
 	X(dp_rx_bad_csum, "drops: bad checksum (HOMA_VERIFY_CSUM=1)")
 
 /* Gauges: the instance's state at one moment (struct homa_usage), which

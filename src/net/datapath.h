@@ -95,6 +95,8 @@ struct homa_dp {
 	uint64_t rx_sleeps;   /* poller sleeps on the receive sockets
 			       * themselves (wait_fds) */
 	uint64_t tx_errors;   /* send failures (packets lost) */
+	uint64_t rx_gro_bufs; /* coalesced (UDP_GRO) buffers split */
+	uint64_t rx_gro_bad;  /* coalesced buffers dropped as malformed */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
 	uint64_t close_gen;   /* ports closed so far (changes under the
@@ -238,11 +240,22 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
  * spans. Only once the network has finished writing. */
 void homa_dp_place_gather(uint8_t *buf, size_t bytes,
 			  const struct homa_place *pl);
+/* How a buffer of len bytes read from a UDP socket splits into Homa
+ * packets: gro is the UDP_GRO segment size its control message gave (-1
+ * if none). Returns the packets (*seg: bytes of each, the last may be
+ * shorter), or 0 if the buffer is malformed and must be dropped whole
+ * (counted in rx_gro_bad): a segment size of 0 or less, or a coalesced
+ * buffer whose segments are not all Homa packets of one port pair (each
+ * at least a common header long, a DATA segment at least its header).
+ * A buffer without coalescing (no cmsg, or seg >= len) is one packet,
+ * left to the core's checks. */
+int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg);
+
 /* Per-thread buffer number slot (0: datapath receive buffers, 1: the
- * library's packet batch), allocated on first use with at least bytes
+ * library's packet batch, 2: UDP's coalesced buffer made whole again), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.
  * NULL if out of memory. */
-#define HOMA_DP_TLS_SLOTS 2
+#define HOMA_DP_TLS_SLOTS 3
 void *homa_dp_thread_buf(int slot, size_t bytes);
 /* Bytes of the per-thread buffers that all threads hold now (each thread
  * that has read packets holds about 1 MB until it exits). */

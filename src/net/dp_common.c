@@ -338,3 +338,29 @@ void homa_dp_place_gather(uint8_t *buf, size_t bytes,
 		left -= n;
 	}
 }
+
+int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg)
+{
+	size_t s = (size_t)gro, n = 0;
+
+	if (gro < 0 || (size_t)gro >= len) {
+		*seg = len;
+		return 1;
+	}
+	if (gro == 0)
+		return 0;
+	for (size_t off = 0; off < len; off += s, n++) {
+		const uint8_t *p = buf + off;
+		size_t bytes = len - off < s ? len - off : s;
+
+		if (bytes < HOMA_WIRE_COMMON_BYTES ||
+		    (p[HOMA_WIRE_OFF_TYPE] == HOMA_PKT_DATA &&
+		     bytes < HOMA_WIRE_DATA_BYTES))
+			return 0;
+		/* one GSO send: one socket to one port */
+		if (off && memcmp(p, buf, HOMA_WIRE_OFF_DPORT + 2) != 0)
+			return 0;
+	}
+	*seg = s;
+	return (int)n;
+}

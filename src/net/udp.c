@@ -7,8 +7,9 @@
  * socket carries the top priority's as its IP_TOS, other packets get an
  * IP_TOS / IPV6_TCLASS control message (dp_batch.c).
  *
- * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception uses recvmmsg and, with UDP_GRO, splits
- * coalesced buffers back into packets. ICMP errors arrive through
+ * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception
+ * uses recvmmsg and, with UDP_GRO, splits coalesced buffers back into
+ * packets (homa_dp_gro_split: a malformed one is dropped and counted). ICMP errors arrive through
  * IP_RECVERR and are reported per destination and port.
  */
 #define _GNU_SOURCE
@@ -201,32 +202,42 @@ static void udp_flush(struct homa_dp *dp)
 		homa_dp_batch_flush(dp, b);
 }
 
-/* Split one received buffer (possibly GRO-coalesced) into packets;
- * returns how many. */
-static int udp_deliver_buf(struct msghdr *m, size_t len,
-			   homa_dp_deliver_fn deliver, void *arg)
+/* The GRO segment size of a received message (-1 if none). */
+static int udp_gro_seg(struct msghdr *m)
 {
-	int pkts = 0;
-	struct homa_addr src;
-	size_t seg = len;
-	struct cmsghdr *cm;
-	uint8_t *p = m->msg_iov->iov_base;
-
-	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
+	     cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
 			int s;
 
 			memcpy(&s, CMSG_DATA(cm), sizeof(s));
-			if (s > 0)
-				seg = (size_t)s;
+			return s;
 		}
 	}
+	return -1;
+}
+
+/* Split one received buffer (possibly GRO-coalesced) into packets;
+ * returns how many. A malformed coalesced buffer is dropped whole. */
+static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
+			   homa_dp_deliver_fn deliver, void *arg)
+{
+	uint8_t *p = m->msg_iov->iov_base;
+	struct homa_addr src;
+	size_t seg;
+	int pkts = homa_dp_gro_split(p, len, udp_gro_seg(m), &seg);
+
+	if (pkts == 0) {
+		HOMA_DP_ADD(dp->rx_gro_bad, 1);
+		return 0;
+	}
+	if (pkts > 1)
+		HOMA_DP_ADD(dp->rx_gro_bufs, 1);
 	homa_dp_addr_from_sa(&src, m->msg_name);
 	for (size_t off = 0; off < len; off += seg) {
 		size_t n = len - off < seg ? len - off : seg;
 
 		deliver(arg, &src, p + off, n);
-		pkts++;
 	}
 	return pkts;
 }
@@ -267,19 +278,144 @@ static int udp_place_slots(struct mmsghdr *msgs, struct iovec *piovs,
 	return n;
 }
 
-/* The GRO segment size of a received message (0 if none). */
-static size_t udp_gro_seg(struct msghdr *m)
-{
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
-	     cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
-			int s;
+/* Segment size of the coalesced buffers this thread last read from the
+ * socket it places into (0: none arrived coalesced): the next read into
+ * places expects one such buffer (udp_gro_layout). */
+static __thread size_t udp_gro_last;
 
-			memcpy(&s, CMSG_DATA(cm), sizeof(s));
-			return s > 0 ? (size_t)s : 0;
-		}
+/* Note message i of a read from the placing socket (udp_gro_last: the
+ * largest segment size of the read's coalesced buffers, 0 if none). */
+static void udp_gro_note(struct msghdr *m, size_t len, int i)
+{
+	int gro = udp_gro_seg(m);
+
+	if (i == 0)
+		udp_gro_last = 0;
+	if (gro > 0 && (size_t)gro < len && (size_t)gro > udp_gro_last)
+		udp_gro_last = (size_t)gro;
+}
+
+/* How many of the places pl[0..n) one coalesced buffer of segments of
+ * seg bytes can fill, from the first: each must take a whole segment's
+ * payload (seg - HOMA_PLACE_HDR bytes), and their headers with room to
+ * gather them must fit buf_bytes. */
+static int udp_gro_places(const struct homa_place *pl, int n, size_t seg,
+			  size_t buf_bytes)
+{
+	int k = 0;
+
+	if (seg <= HOMA_PLACE_HDR)
+		return 0;
+	while (k < n && (size_t)(k + 2) * seg <= buf_bytes) {
+		size_t bytes = 0;
+
+		for (int j = 0; j < HOMA_PLACE_SPANS; j++)
+			bytes += pl[k].span_bytes[j];
+		if (pl[k].bytes != seg - HOMA_PLACE_HDR || bytes != pl[k].bytes)
+			break;
+		k++;
 	}
-	return 0;
+	return k;
+}
+
+/* Point slot m (buffer buf) at the places pl[0..k) for a buffer coalesced
+ * from segments of seg bytes: segment j's header at buf + j * seg (the
+ * rest of those seg bytes is room for homa_dp_place_gather), its payload
+ * in pl[j]'s spans; the segments after the k-th at buf + k * seg. */
+static void udp_gro_layout(struct msghdr *m, struct iovec *v, uint8_t *buf,
+			   size_t buf_bytes, const struct homa_place *pl, int k,
+			   size_t seg)
+{
+	int n = 0;
+
+	for (int j = 0; j < k; j++) {
+		v[n++] =
+			(struct iovec){ buf + (size_t)j * seg, HOMA_PLACE_HDR };
+		for (int i = 0; i < HOMA_PLACE_SPANS; i++)
+			if (pl[j].span_bytes[i])
+				v[n++] = (struct iovec){ pl[j].span[i],
+							 pl[j].span_bytes[i] };
+	}
+	v[n++] = (struct iovec){ buf + (size_t)k * seg,
+				 buf_bytes - (size_t)k * seg };
+	m->msg_iov = v;
+	m->msg_iovlen = (size_t)n;
+}
+
+/* Whether the headers of the first k segments (seg bytes each, len in
+ * all) at buf + j * seg are Homa packets of the first one's port pair
+ * (homa_dp_gro_split checks the rest). */
+static bool udp_gro_heads_ok(const uint8_t *buf, size_t len, size_t seg, int k)
+{
+	for (int j = 0; j < k && (size_t)j * seg < len; j++) {
+		const uint8_t *h = buf + (size_t)j * seg;
+		size_t bytes = len - (size_t)j * seg;
+
+		if (bytes > seg)
+			bytes = seg;
+		if (bytes < HOMA_WIRE_COMMON_BYTES ||
+		    (h[HOMA_WIRE_OFF_TYPE] == HOMA_PKT_DATA &&
+		     bytes < HOMA_WIRE_DATA_BYTES) ||
+		    memcmp(h, buf, HOMA_WIRE_OFF_DPORT + 2) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Deliver what slot m read with udp_gro_layout(k places, segments of seg
+ * bytes at buf): the segments in places through placed, the others
+ * through deliver. A buffer that does not fit the layout (another segment
+ * size, a single longer packet) is copied back into one piece first and
+ * split as usual. Returns the packets delivered.
+ */
+static int udp_gro_deliver(struct homa_dp *dp, struct msghdr *m, size_t len,
+			   uint8_t *buf, int k, size_t seg,
+			   homa_dp_deliver_fn deliver, homa_dp_placed_fn placed,
+			   void *arg)
+{
+	int gro = udp_gro_seg(m), pkts = 0;
+	size_t s = gro > 0 && (size_t)gro < len ? (size_t)gro : len, tail, t;
+	struct homa_addr src;
+
+	if (gro == 0 || (s != seg && !(s < seg && s == len))) {
+		uint8_t *flat = homa_dp_thread_buf(2, UDP_RX_BUF);
+		struct iovec fv = { flat, len };
+		size_t off = 0;
+
+		if (!flat)
+			return 0;
+		for (size_t i = 0; i < m->msg_iovlen && off < len; i++) {
+			size_t n = m->msg_iov[i].iov_len < len - off
+					   ? m->msg_iov[i].iov_len
+					   : len - off;
+
+			memcpy(flat + off, m->msg_iov[i].iov_base, n);
+			off += n;
+		}
+		m->msg_iov = &fv;
+		m->msg_iovlen = 1;
+		return udp_deliver_buf(dp, m, len, deliver, arg);
+	}
+	tail = (size_t)k * s;
+	if (s < len) { /* coalesced: check every segment's header */
+		if (!udp_gro_heads_ok(buf, len, s, k) ||
+		    (tail < len &&
+		     (homa_dp_gro_split(buf + tail, len - tail, (int)s, &t) ==
+			      0 ||
+		      memcmp(buf + tail, buf, HOMA_WIRE_OFF_DPORT + 2) != 0))) {
+			HOMA_DP_ADD(dp->rx_gro_bad, 1);
+			return 0;
+		}
+		HOMA_DP_ADD(dp->rx_gro_bufs, 1);
+	}
+	homa_dp_addr_from_sa(&src, m->msg_name);
+	for (int j = 0; j < k && (size_t)j * s < len; j++, pkts++)
+		placed(arg, &src, buf + (size_t)j * s,
+		       len - (size_t)j * s < s ? len - (size_t)j * s : s, j);
+	for (size_t off = tail; off < len; off += s, pkts++)
+		deliver(arg, &src, buf + off, len - off < s ? len - off : s);
+	return pkts;
 }
 
 static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
@@ -298,7 +434,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		struct cmsghdr align;
 	} cms[UDP_RX_MSGS];
 	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
-	int skip_fd = -1;
+	int skip_fd = -1, gro_k = 0;
+	size_t gro_seg = udp_gro_last;
 	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
@@ -326,16 +463,22 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 
 		if (fd == skip_fd)
 			continue;
+		gro_k = 0;
 		/* A read into places offers a slot for each place. */
 		cap = fd == place_fd && num_pl > want ? num_pl : want;
 		if (room > cap)
 			room = cap;
 		homa_dp_rx_slots(msgs, iovs, names, room, b, u->rx_buf_bytes,
 				 cms[0].buf, sizeof(cms[0]));
-		if (fd == place_fd) {
+		if (fd == place_fd && gro_seg)
+			gro_k = udp_gro_places(pl, num_pl, gro_seg,
+					       u->rx_buf_bytes);
+		if (gro_k > 0) /* one coalesced buffer expected: slot 0 */
+			udp_gro_layout(&msgs[0].msg_hdr, piovs, b,
+				       u->rx_buf_bytes, pl, gro_k, gro_seg);
+		else if (fd == place_fd)
 			np = udp_place_slots(msgs, piovs, b, u->rx_buf_bytes,
 					     pl, num_pl < room ? num_pl : room);
-		}
 		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
 		calls++;
 		if (n < 0) {
@@ -345,21 +488,33 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		}
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &msgs[i].msg_hdr;
-			size_t len = msgs[i].msg_len, seg;
+			size_t len = msgs[i].msg_len;
 			struct homa_addr src;
+			int seg;
 
+			if (fd == place_fd)
+				udp_gro_note(m, len, i);
+			if (i == 0 && gro_k > 0) {
+				pkts += udp_gro_deliver(dp, m, len, b, gro_k,
+							gro_seg, deliver,
+							placed, arg);
+				gro_k = -1; /* done: the places are used */
+				continue;
+			}
 			if (i >= np) {
-				pkts += udp_deliver_buf(m, len, deliver, arg);
+				pkts += udp_deliver_buf(dp, m, len, deliver,
+							arg);
 				continue;
 			}
 			m->msg_iov = &iovs[i]; /* the slot's own buffer */
 			seg = udp_gro_seg(m);
-			if (seg && seg < len) {
+			if (seg >= 0 && (size_t)seg < len) {
 				/* Several packets coalesced: not one
 				 * placed packet. Split them as usual. */
 				homa_dp_place_gather(iovs[i].iov_base, len,
 						     &pl[i]);
-				pkts += udp_deliver_buf(m, len, deliver, arg);
+				pkts += udp_deliver_buf(dp, m, len, deliver,
+							arg);
 				continue;
 			}
 			homa_dp_addr_from_sa(&src, m->msg_name);

@@ -6,7 +6,9 @@
  * inside one GSO send; a release of memory a queued payload lies in sends
  * the batch first, and a release elsewhere does not; a packet with its
  * socket's own TOS goes without a control message, every other priority
- * still arrives with its own TOS.
+ * still arrives with its own TOS. Received UDP_GRO buffers split into
+ * their packets (a short last one included); malformed coalesced buffers
+ * are dropped whole and counted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +22,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -190,6 +194,277 @@ static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
 	free(other);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
+static void bt_homa_pkt(uint8_t *p, size_t bytes, uint8_t type, uint8_t fill)
+{
+	memset(p, fill, bytes);
+	memset(p, 0, HOMA_WIRE_COMMON_BYTES);
+	p[1] = 1;
+	p[3] = 2;
+	p[HOMA_WIRE_OFF_TYPE] = type;
+}
+
+static void homa_dp_gro_split__segments_and_malformed(void **state)
+{
+	static uint8_t buf[1000];
+	size_t seg = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA, (uint8_t)i);
+	bt_homa_pkt(buf + 600, 90, HOMA_PKT_DATA, 9);
+	/* no UDP_GRO, or one segment: the buffer is one packet */
+	assert_int_equal(homa_dp_gro_split(buf, 690, -1, &seg), 1);
+	assert_int_equal(seg, 690);
+	assert_int_equal(homa_dp_gro_split(buf, 200, 200, &seg), 1);
+	assert_int_equal(seg, 200);
+	/* three whole segments and a short last one */
+	assert_int_equal(homa_dp_gro_split(buf, 690, 200, &seg), 4);
+	assert_int_equal(seg, 200);
+	/* segment size 0 */
+	assert_int_equal(homa_dp_gro_split(buf, 690, 0, &seg), 0);
+	/* a last piece shorter than a common header */
+	assert_int_equal(homa_dp_gro_split(buf, 620, 200, &seg), 0);
+	/* a DATA segment shorter than its header */
+	bt_homa_pkt(buf + 600, 40, HOMA_PKT_DATA, 9);
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 0);
+	bt_homa_pkt(buf + 600, 40, HOMA_PKT_GRANT, 9); /* control: fine */
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 4);
+	/* a segment for another port */
+	buf[403] = 3;
+	assert_int_equal(homa_dp_gro_split(buf, 640, 200, &seg), 0);
+}
+
+/* What the UDP datapath delivered (rx callback). */
+struct bt_rx {
+	int pkts;	  /* packets delivered */
+	size_t bytes[8];  /* their lengths */
+	uint8_t fill[8];  /* their last byte */
+	int placed;	  /* packets delivered in place */
+	int place[8];	  /* their place */
+	size_t pbytes[8]; /* their lengths */
+	uint8_t pfill[8]; /* the last byte of their header part */
+};
+
+static void bt_deliver(void *arg, const struct homa_addr *src,
+		       const uint8_t *pkt, size_t bytes)
+{
+	struct bt_rx *r = arg;
+
+	(void)src;
+	if (r->pkts < 8) {
+		r->bytes[r->pkts] = bytes;
+		r->fill[r->pkts] = pkt[bytes - 1];
+	}
+	r->pkts++;
+}
+
+static void bt_placed(void *arg, const struct homa_addr *src, uint8_t *buf,
+		      size_t bytes, int place)
+{
+	struct bt_rx *r = arg;
+
+	(void)src;
+	if (r->placed < 8) {
+		r->place[r->placed] = place;
+		r->pbytes[r->placed] = bytes;
+		r->pfill[r->placed] = buf[HOMA_PLACE_HDR - 1];
+	}
+	r->placed++;
+}
+
+static void bt_icmp(void *arg, const struct homa_addr *dst, uint16_t dport,
+		    int err)
+{
+	(void)arg;
+	(void)dst;
+	(void)dport;
+	(void)err;
+}
+
+/* One GSO send of len bytes at buf in segments of seg to port. */
+static int bt_gso_send(int fd, uint16_t port, const uint8_t *buf, size_t len,
+		       uint16_t seg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { &a, sizeof(a), &iov, 1, c.b, sizeof(c.b), 0 };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	return sendmsg(fd, &m, 0) < 0 ? -errno : 0;
+}
+
+/* Read from the datapath until something arrives (1 s at most). */
+static void bt_dp_read(struct homa_dp *dp, struct bt_rx *r)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 1000; i++) {
+		uint64_t bad = HOMA_DP_READ(dp->rx_gro_bad);
+
+		if (dp->ops->rx(dp, bt_deliver, bt_icmp, r) > 0 || r->pkts ||
+		    HOMA_DP_READ(dp->rx_gro_bad) != bad)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The UDP datapath with UDP_GRO on: a GSO send of 3 DATA packets and a
+ * short one arrives coalesced and comes out as 4 packets; a coalesced
+ * buffer with a segment for another port is dropped whole and counted. */
+static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gso = true, .gro = true };
+	struct homa_dp *dp;
+	static uint8_t buf[1000];
+	struct bt_rx r;
+	int port, err;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	for (int i = 0; i < 3; i++)
+		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
+			    (uint8_t)(i + 1));
+	bt_homa_pkt(buf + 600, 90, HOMA_PKT_DATA, 9);
+	err = bt_gso_send(t->tx, (uint16_t)port, buf, 690, 200);
+	if (err == -EIO || err == -EINVAL) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	assert_int_equal(err, 0);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 4);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r.bytes[i], 200);
+		assert_int_equal(r.fill[i], i + 1);
+	}
+	assert_int_equal(r.bytes[3], 90);
+	assert_int_equal(r.fill[3], 9);
+	/* Coalesced on loopback (the kernel keeps a GSO send whole for a
+	 * UDP_GRO socket). */
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 1);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 0);
+
+	buf[403] = 3; /* the third segment: another destination port */
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 690, 200), 0);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 0);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 1);
+	dp->ops->destroy(dp);
+}
+
+/* Read into places pl[0..n) until something arrives (1 s at most). */
+static void bt_dp_read_placed(struct homa_dp *dp, const struct homa_place *pl,
+			      int n, struct bt_rx *r)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 1000; i++) {
+		uint64_t bad = HOMA_DP_READ(dp->rx_gro_bad);
+
+		if (dp->ops->rx_place(dp, pl, n, dp->close_gen, bt_deliver,
+				      bt_placed, bt_icmp, r) > 0 ||
+		    HOMA_DP_READ(dp->rx_gro_bad) != bad)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Reading into places: once a coalesced buffer of 200-byte segments has
+ * come, the next read lays the places out for one (each segment's header
+ * in the slot, its payload in its place); a buffer of other segments is
+ * made whole again and split as usual; a malformed one is dropped. */
+static void homa_dp_udp__gro_buffer_read_into_places(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gso = true, .gro = true };
+	static uint8_t buf[1000], pool[4 * 144];
+	struct homa_place pl[4];
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	memset(pl, 0, sizeof(pl));
+	for (int j = 0; j < 4; j++) {
+		pl[j].port = (uint16_t)port;
+		pl[j].bytes = 144;
+		pl[j].span[0] = pool + j * 144;
+		pl[j].span_bytes[0] = 144;
+		bt_homa_pkt(buf + 200 * j, 200, HOMA_PKT_DATA,
+			    (uint8_t)(j + 1));
+	}
+	/* The first: placed the usual way (one packet per slot), so the
+	 * coalesced buffer is copied and split. */
+	if (bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200) < 0) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 4);
+	assert_int_equal(r.placed, 0);
+	/* The second: each segment's payload lands in its place. */
+	memset(pool, 0, sizeof(pool));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 0);
+	assert_int_equal(r.placed, 4);
+	for (int j = 0; j < 4; j++) {
+		assert_int_equal(r.place[j], j);
+		assert_int_equal(r.pbytes[j], 200);
+		assert_int_equal(r.pfill[j], j + 1); /* its own header */
+		assert_memory_equal(pool + j * 144, buf + 200 * j + 56, 144);
+	}
+	/* Segments of 150: not the layout; whole again, split as usual. */
+	for (int j = 0; j < 4; j++)
+		bt_homa_pkt(buf + 150 * j, 150, HOMA_PKT_DATA,
+			    (uint8_t)(j + 5));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 600, 150), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.placed, 0);
+	assert_int_equal(r.pkts, 4);
+	for (int j = 0; j < 4; j++) {
+		assert_int_equal(r.bytes[j], 150);
+		assert_int_equal(r.fill[j], j + 5);
+	}
+	/* 200 again, then one with a segment for another port: dropped. */
+	for (int j = 0; j < 4; j++)
+		bt_homa_pkt(buf + 200 * j, 200, HOMA_PKT_DATA,
+			    (uint8_t)(j + 1));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts, 4); /* after the 150s: the usual way */
+	buf[403] = 9;
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, 800, 200), 0);
+	bt_dp_read_placed(dp, pl, 4, &r);
+	assert_int_equal(r.pkts + r.placed, 0);
+	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bad), 1);
+	dp->ops->destroy(dp);
+}
+
 /* Queue a packet of priority prio (payload n bytes of payload). */
 static void bt_add_prio(struct bt *t, uint8_t prio, const uint8_t *payload,
 			uint32_t n)
@@ -294,6 +569,9 @@ int main(void)
 		T(homa_dp_batch_add__raw_always_copies),
 		T(homa_dp_batch_flush__gso_gathers_payloads),
 		T(homa_dp_batch_release__flushes_only_on_overlap),
+		T(homa_dp_gro_split__segments_and_malformed),
+		T(homa_dp_udp__gro_buffers_split_or_dropped),
+		T(homa_dp_udp__gro_buffer_read_into_places),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
 		T(homa_dp_batch_sock_tos__every_priority_arrives),
 	};
