@@ -274,6 +274,19 @@ mem() {
 		sp=$!
 		PIDS+=($sp)
 		sleep 0.5
+		# One peer first, not counted: the server's one-time costs of
+		# its first RPC (its receive thread's buffers, its first pool
+		# pages, TCP's accept path) are not per peer.
+		$ns "$B" peers --proto $proto --server 127.0.0.1:"$p" \
+			--count 1 >"$TMP/warm.out" 2>&1 &
+		i=$!
+		for n in $(seq 100); do
+			grep -q idle "$TMP/warm.out" 2>/dev/null && break
+			sleep 0.1
+		done
+		kill "$i" 2>/dev/null || true
+		wait "$i" 2>/dev/null || true
+		sleep 0.5
 		r0=$(awk '/VmRSS/ { print $2 }' /proc/$sp/status)
 		k0=$(kmem "$ns")
 		local cp=()
