@@ -24,7 +24,6 @@ static const char *const homa_env_known[] = {
 	"HOMA_GRO",
 	"HOMA_VERIFY_CSUM",
 	"HOMA_PATH_MTU",
-	"HOMA_SLEEP_DIRECT",
 	"HOMA_CORK_USECS",
 	"HOMA_PRINT_METRICS",
 	"HOMA_METRICS",

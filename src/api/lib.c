@@ -453,7 +453,6 @@ static int homa_lib_create(struct homa_lib **out)
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
 	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
-	    homa_lib_flag("HOMA_SLEEP_DIRECT", &lib->sleep_direct) < 0 ||
 	    homa_lib_cork_env(lib) < 0 || homa_lib_test_hooks() < 0) {
 		ret = -EINVAL;
 		goto fail;

@@ -109,16 +109,14 @@ struct homa_lib {
 	struct homa_dp *dp;	   /* the datapath */
 	struct homa_config config; /* configuration in force */
 	int datapath;		   /* 0 = UDP, 1 = raw IP 146 */
-	bool sleep_direct; /* HOMA_SLEEP_DIRECT: the poller sleeps in ppoll
-			    * on the receive sockets (homa_lib_sleep_on) */
-	int epfd;	   /* epoll over dp->epfd and wake_efd */
-	int wake_efd;	   /* eventfd: interrupts the poller */
-	bool poller_busy;  /* some thread holds the poller role */
-	bool bg_polling;   /* ...and it is the background thread */
-	bool bg_parked;	   /* background thread sleeps until woken
+	int epfd;		   /* epoll over dp->epfd and wake_efd */
+	int wake_efd;		   /* eventfd: interrupts the poller */
+	bool poller_busy;	   /* some thread holds the poller role */
+	bool bg_polling;	   /* ...and it is the background thread */
+	bool bg_parked;		   /* background thread sleeps until woken
 				    * (up to 1 ms): releasing the role must
 				    * write bg_efd (atomic) */
-	int app_waiting;   /* application threads waiting to poll */
+	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool poller_asleep;	   /* the poller is in epoll: a wake-up from
 				    * another thread kicks it (atomic) */
@@ -221,10 +219,6 @@ void homa_lib_wake_waiters(struct homa_lib *lib);
  * is not the poller (lock held): kick the poller out of epoll, once,
  * so it sees the change (shutdown, a message another thread fed). */
 void homa_lib_kick_sleeper(struct homa_lib *lib);
-
-/* homa_lib_ports_changed() - a datapath port was opened or closed (lock
- * held): a poller asleep on the old set of sockets looks again. */
-void homa_lib_ports_changed(struct homa_lib *lib);
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */

@@ -77,7 +77,6 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	out[HOMA_MA_dp_tx_errors] = dp->tx_errors;
 	out[HOMA_MA_dp_rx_packets] = HOMA_DP_READ(dp->rx_pkts);
 	out[HOMA_MA_dp_rx_calls] = HOMA_DP_READ(dp->rx_calls);
-	out[HOMA_MA_dp_rx_sleeps] = HOMA_DP_READ(dp->rx_sleeps);
 	out[HOMA_MA_dp_rx_filtered] = HOMA_DP_READ(dp->rx_filtered);
 	out[HOMA_MA_dp_rx_bad_csum] = HOMA_DP_READ(dp->rx_bad_csum);
 	out[HOMA_MA_dp_rx_gro_bufs] = HOMA_DP_READ(dp->rx_gro_bufs);

@@ -41,8 +41,6 @@
  * threads; a thread alone keeps it.
  */
 #define HOMA_LIB_HANDOFF_NS 200000
-/* Receive sockets the poller sleeps on directly at most (more: epoll). */
-#define HOMA_LIB_WAIT_FDS 8
 /*
  * While an application thread spins as poller (homa_lib_bg_watch), the
  * background thread's sleep doubles from a tick up to this many ticks,
@@ -282,50 +280,6 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 }
 
 /*
- * The poller's sleep, until a packet, a kick (wake_efd, drained: *kicked)
- * or ts passes, with sigmask in force: ppoll on the datapath's receive
- * sockets themselves and wake_efd when there are at most
- * HOMA_LIB_WAIT_FDS, else epoll_pwait2 on lib.epfd. A socket wakes a
- * thread in ppoll (or a blocking recv) with the kernel's sync hint: the
- * sender's softirq is about to let its CPU go, and the scheduler may run
- * the sleeper there; through epoll, and more so through the nested sets
- * of lib.epfd, the wake-up has no hint and goes to the sleeper's own
- * CPU, on this VM a halted vCPU (docs/benchmarks.md, "Why --wait block
- * costs 60-80 us"). The set is read at each sleep (no lock: the
- * datapath guards it); a port opened or closed later kicks the sleeper
- * (homa_lib_ports_changed). Off unless HOMA_SLEEP_DIRECT=1, until a quiet
- * machine shows its gain and the churn test is cleared of it
- * (docs/benchmarks.md, "Blocking waits"). Returns as ppoll or epoll_pwait2.
- */
-static int homa_lib_sleep_on(struct homa_lib *lib, const struct timespec *ts,
-			     const sigset_t *sigmask, bool *kicked)
-{
-	struct pollfd pfd[1 + HOMA_LIB_WAIT_FDS];
-	int fds[HOMA_LIB_WAIT_FDS], nfds = -1, n;
-	struct epoll_event ev[4];
-	uint64_t v;
-
-	*kicked = false;
-	if (lib->sleep_direct && lib->dp->ops->wait_fds)
-		nfds = lib->dp->ops->wait_fds(lib->dp, fds, HOMA_LIB_WAIT_FDS);
-	if (nfds >= 0) {
-		pfd[0] = (struct pollfd){ lib->wake_efd, POLLIN, 0 };
-		for (int i = 0; i < nfds; i++)
-			pfd[1 + i] = (struct pollfd){ fds[i], POLLIN, 0 };
-		HOMA_DP_ADD(lib->dp->rx_sleeps, 1);
-		n = ppoll(pfd, (nfds_t)nfds + 1, ts, sigmask);
-		*kicked = n > 0 && pfd[0].revents;
-	} else {
-		n = epoll_pwait2(lib->epfd, ev, 4, ts, sigmask);
-		for (int i = 0; i < n; i++)
-			*kicked = *kicked || ev[i].data.u32 == 1;
-	}
-	if (*kicked && read(lib->wake_efd, &v, sizeof(v)) < 0)
-		v = 0;
-	return n;
-}
-
-/*
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins until w->spin_end, then
  * blocks in epoll until the core's deadline (or deadline_ns, or a kick).
@@ -352,8 +306,8 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	pthread_mutex_unlock(&lib->lock);
 	for (;;) {
 		const sigset_t *sigmask;
+		struct epoll_event ev[4];
 		struct timespec ts;
-		bool kicked;
 		uint64_t wait;
 		int n;
 
@@ -395,17 +349,25 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
-		n = homa_lib_sleep_on(lib, &ts, sigmask, &kicked);
+		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
 			ret = -EINTR;
 			break;
 		}
-		if (kicked)
-			break;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 == 1) {
+				uint64_t v;
+
+				if (read(lib->wake_efd, &v, sizeof(v)) < 0)
+					v = 0;
+				goto kicked;
+			}
+		}
 		if (n <= 0 && homa_lib_now() >= next)
 			break;
 	}
+kicked:
 	pthread_mutex_lock(&lib->lock);
 	now = homa_lib_now();
 	if (got) {
@@ -438,12 +400,6 @@ void homa_lib_kick_sleeper(struct homa_lib *lib)
 	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
 		homa_lib_kick(lib);
-}
-
-void homa_lib_ports_changed(struct homa_lib *lib)
-{
-	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_SEQ_CST);
-	homa_lib_kick_sleeper(lib);
 }
 
 void homa_lib_flush(struct homa_lib *lib)

@@ -133,7 +133,6 @@ int homa_socket(int domain)
 	}
 	ls->port = (uint16_t)port;
 	lib->socks[ls->fd] = ls;
-	homa_lib_ports_changed(lib);
 	UNLOCK(lib);
 	return ls->fd;
 
@@ -182,7 +181,6 @@ int homa_bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
 					lib->dp->ops->port_close(lib->dp,
 								 ls->port);
 					ls->port = port;
-					homa_lib_ports_changed(lib);
 				}
 			}
 		} else if (port) {
@@ -430,7 +428,6 @@ int homa_close(int fd)
 	 * put ls back on the list: the core socket is gone now. */
 	homa_lib_sync_forget(lib, ls);
 	lib->dp->ops->port_close(lib->dp, ls->port);
-	homa_lib_ports_changed(lib);
 	homa_lib_after_op(lib);
 	UNLOCK(lib);
 	close(ls->fd);

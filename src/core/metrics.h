@@ -104,7 +104,6 @@
 	X(dp_tx_errors, "packets the kernel refused to send (lost)")           \
 	X(dp_rx_packets, "packets read from the kernel")                       \
 	X(dp_rx_calls, "system calls made to receive")                         \
-	X(dp_rx_sleeps, "poller sleeps on the receive sockets themselves")     \
 	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
 	X(dp_rx_gro_bufs,                                                      \
 	  "coalesced UDP_GRO receive buffers split in packets")                \

@@ -71,15 +71,6 @@ struct homa_dp_ops {
 	 * send one (dp_icmp.c). */
 	void (*unreachable)(struct homa_dp *dp, const struct homa_addr *src,
 			    const uint8_t *pkt, size_t bytes);
-	/* The receive sockets, so that the poller can sleep on them
-	 * directly (ppoll) rather than through epfd: at most max into fds;
-	 * returns how many, or -1 if there are more (sleep on epfd). A
-	 * socket's wake-up then reaches the sleeper as a blocking recv's
-	 * does (the kernel's sync hint, which lets the scheduler run it on
-	 * the sender's CPU); through epoll it does not. Called without the
-	 * library lock; a port opened or closed after it must kick the
-	 * sleeper. Optional (NULL: always epfd). */
-	int (*wait_fds)(struct homa_dp *dp, int *fds, int max);
 	/* Free everything. */
 	void (*destroy)(struct homa_dp *dp);
 };
@@ -92,8 +83,6 @@ struct homa_dp {
 	uint64_t tx_calls;    /* send system calls */
 	uint64_t rx_pkts;     /* packets received */
 	uint64_t rx_calls;    /* receive system calls */
-	uint64_t rx_sleeps;   /* poller sleeps on the receive sockets
-			       * themselves (wait_fds) */
 	uint64_t tx_errors;   /* send failures (packets lost) */
 	uint64_t rx_gro_bufs; /* coalesced (UDP_GRO) buffers split */
 	uint64_t rx_gro_bad;  /* coalesced buffers dropped as malformed */

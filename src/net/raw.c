@@ -487,20 +487,6 @@ static void raw_destroy(struct homa_dp *dp)
 	free(r);
 }
 
-static int raw_wait_fds(struct homa_dp *dp, int *fds, int max)
-{
-	struct raw_dp *r = (struct raw_dp *)dp;
-	int n = 0;
-
-	if (max < 2)
-		return -1;
-	if (r->fd4 >= 0)
-		fds[n++] = r->fd4;
-	if (r->fd6 >= 0)
-		fds[n++] = r->fd6;
-	return n;
-}
-
 static const struct homa_dp_ops raw_ops = {
 	.name = "raw",
 	.port_open = raw_port_open,
@@ -509,7 +495,6 @@ static const struct homa_dp_ops raw_ops = {
 	.flush = raw_flush,
 	.rx = raw_rx,
 	.unreachable = raw_unreachable,
-	.wait_fds = raw_wait_fds,
 	.destroy = raw_destroy,
 };
 

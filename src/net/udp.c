@@ -563,19 +563,6 @@ static void udp_destroy(struct homa_dp *dp)
 	free(u);
 }
 
-static int udp_wait_fds(struct homa_dp *dp, int *fds, int max)
-{
-	struct udp_dp *u = (struct udp_dp *)dp;
-	int n;
-
-	pthread_rwlock_rdlock(&u->ports_lock);
-	n = u->num_ports <= max ? u->num_ports : -1;
-	if (n > 0)
-		memcpy(fds, u->open_fds, (size_t)n * sizeof(int));
-	pthread_rwlock_unlock(&u->ports_lock);
-	return n;
-}
-
 static const struct homa_dp_ops udp_ops = {
 	.name = "udp",
 	.port_open = udp_port_open,
@@ -586,7 +573,6 @@ static const struct homa_dp_ops udp_ops = {
 	.rx = udp_rx,
 	.rx_place = udp_rx_place,
 	.unreachable = udp_unreachable,
-	.wait_fds = udp_wait_fds,
 	.destroy = udp_destroy,
 };
 

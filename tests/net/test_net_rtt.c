@@ -8,10 +8,6 @@
  *    first (the wait is level-triggered) and reads once when woken: at
  *    most 1.5 recvmmsg per RPC on the client (dp_rx_calls; before, a
  *    wait read once in vain before it slept: 1.62-1.67).
- *    And the client sleeps on its datapath socket itself (ppoll), not
- *    through the library's nested epoll sets: at least 0.9 such sleeps
- *    per RPC (dp_rx_sleeps; 0 before), so an arriving response wakes it
- *    as a blocking recv is woken (the kernel's sync hint).
  * 2. The background thread takes over when the application stops
  *    calling: after the ping-pong, a request whose 500,000-byte
  *    response needs grants, and the client stays out of the library for
@@ -19,8 +15,7 @@
  *    the background thread could have granted it).
  * 3. An idle process costs nothing: a thread blocked in homa_receive
  *    with no RPC at all, for 1.5 s: the poller sleeps and reads at most
- *    RTT_IDLE_CALLS times (dp_rx_sleeps + dp_rx_calls; it wakes once a
- *    second), and the shutdown of the socket ends the wait.
+ *    RTT_IDLE_CALLS times (dp_rx_calls; it wakes once a second), and the shutdown of the socket ends the wait.
  * 4. While a spinning application thread drives the core, the
  *    background thread leaves it alone: during the same ping-pong with
  *    both sides spinning (poll_usecs RTT_SPIN_US) for RTT_WATCH_MS it
@@ -55,8 +50,7 @@
 #define RTT_SPIN_US	  "1000"      /* point 3: poll_usecs of both sides */
 #define RTT_SPIN_ASK	  0xffffffffu /* request: the server spins */
 #define RTT_WATCH_MS	  100	      /* point 3: ping-pong per try, ms */
-#define RTT_MIN_SLEEPS	  0.9 /* sleeps on the socket itself per RPC, least */
-#define RTT_IDLE_CALLS	  8   /* poller system calls in 1.5 s idle, most */
+#define RTT_IDLE_CALLS	  8 /* poller system calls in 1.5 s idle, most */
 
 /* The server: answers each request with as many bytes as its first four
  * bytes ask (100 if it is shorter), until the socket is shut down; a
@@ -167,8 +161,8 @@ int main(void)
 {
 	static uint8_t buf[RTT_BIG];
 	struct sockaddr_in6 srv;
-	uint64_t rx0, rx1, sl0, sl1;
-	double per_rpc, sleeps;
+	uint64_t rx0, rx1;
+	double per_rpc;
 	pthread_t idle;
 	void *idle_err;
 	int sfd, cfd, status, port, pfd[2];
@@ -178,7 +172,6 @@ int main(void)
 	pid_t child;
 
 	alarm(60);
-	setenv("HOMA_SLEEP_DIRECT", "1", 1); /* before the first socket */
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
 	if (pipe(pfd) < 0)
@@ -206,20 +199,10 @@ int main(void)
 
 	/* 1. Receive system calls per RPC. */
 	rx0 = nt_metric("dp_rx_calls");
-	sl0 = nt_metric("dp_rx_sleeps");
 	for (int i = 0; i < RTT_COUNTED; i++)
 		rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
 	rx1 = nt_metric("dp_rx_calls");
-	sl1 = nt_metric("dp_rx_sleeps");
 	per_rpc = (double)(rx1 - rx0) / RTT_COUNTED;
-	sleeps = (double)(sl1 - sl0) / RTT_COUNTED;
-	printf("blocking ping-pong: %.2f sleeps on the datapath socket per "
-	       "RPC on the client (at least %.1f)\n",
-	       sleeps, RTT_MIN_SLEEPS);
-	if (sleeps < RTT_MIN_SLEEPS)
-		nt_fail("%.2f sleeps on the socket itself per RPC: a blocking "
-			"wait sleeps through epoll",
-			sleeps);
 	printf("blocking ping-pong: %.2f recvmmsg per RPC on the client "
 	       "(at most %.1f)\n",
 	       per_rpc, RTT_MAX_RX);
@@ -283,15 +266,15 @@ int main(void)
 	if (pthread_create(&idle, NULL, rtt_idle_receiver, &cfd) != 0)
 		nt_fail("pthread_create");
 	usleep(200000);
-	rx0 = nt_metric("dp_rx_calls") + nt_metric("dp_rx_sleeps");
+	rx0 = nt_metric("dp_rx_calls");
 	usleep(1500000);
-	rx1 = nt_metric("dp_rx_calls") + nt_metric("dp_rx_sleeps");
-	printf("idle for 1.5 s: the poller made %llu receive calls and "
-	       "sleeps (at most %d)\n",
+	rx1 = nt_metric("dp_rx_calls");
+	printf("idle for 1.5 s: the poller made %llu receive calls "
+	       "(at most %d)\n",
 	       (unsigned long long)(rx1 - rx0), RTT_IDLE_CALLS);
 	if (rx1 - rx0 > RTT_IDLE_CALLS)
-		nt_fail("an idle process made %llu receive calls and sleeps "
-			"in 1.5 s",
+		nt_fail("an idle process made %llu receive calls in "
+			"1.5 s",
 			(unsigned long long)(rx1 - rx0));
 	homa_shutdown(cfd, SHUT_RDWR);
 	pthread_join(idle, &idle_err);
