@@ -23,6 +23,15 @@
 #include "homa_core.h"
 #include "wire.h"
 
+/* UDP GSO and GRO socket options (Linux 4.18, 5.0), for C libraries
+ * whose headers lack them. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
 /* Packets handed over by rx. */
 typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
 				   const uint8_t *pkt, size_t bytes);

@@ -20,10 +20,6 @@
 
 #include "datapath.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-
 #define DP_GSO_MAX_BYTES 64000 /* bytes per GSO send */
 #define DP_GSO_MAX_SEGS	 64    /* segments per GSO send */
 #define DP_ZC_MIN_BYTES	 1024  /* smaller payloads are copied */

@@ -28,13 +28,6 @@
 #include "datapath.h"
 #include "wire.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 #define UDP_RX_MSGS   16	  /* datagrams per recvmmsg */
 #define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
 #define UDP_MAX_PORTS 65536

@@ -194,13 +194,6 @@ static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
 	free(other);
 }
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 /* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
 static void bt_homa_pkt(uint8_t *p, size_t bytes, uint8_t type, uint8_t fill)
 {
