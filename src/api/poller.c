@@ -192,8 +192,8 @@ static void homa_lib_feed_placed(struct homa_lib *lib, struct homa_lib_batch *b,
 			r->place = -2; /* taken where it lies */
 			continue;
 		}
-		homa_dp_place_gather((uint8_t *)r->pkt, r->bytes,
-				     &b->place[r->place]);
+		homa_place_gather((uint8_t *)r->pkt, r->bytes,
+				  &b->place[r->place]);
 		r->place = -1;
 	}
 	homa_lib_unplace(lib, b);

@@ -256,6 +256,14 @@ int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 void homa_place_release(struct homa *homa);
 
 /*
+ * homa_place_gather() - make a packet read into place pl (bytes long, its
+ * first HOMA_PLACE_HDR bytes at buf) contiguous at buf, by copying its
+ * payload from the spans: for a packet turned down, once the network has
+ * finished writing.
+ */
+void homa_place_gather(uint8_t *buf, size_t bytes, const struct homa_place *pl);
+
+/*
  * homa_input_icmp() - an ICMP error about dst (and dport, 0 = any port):
  * err is ENOTCONN, EHOSTUNREACH or EPROTONOSUPPORT. Ends the RPCs concerned.
  */

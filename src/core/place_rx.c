@@ -157,3 +157,18 @@ void homa_place_release(struct homa *homa)
 	ps->rpc = NULL;
 	ps->lo = ps->hi = 0;
 }
+
+void homa_place_gather(uint8_t *buf, size_t bytes, const struct homa_place *pl)
+{
+	size_t left = bytes > HOMA_PLACE_HDR ? bytes - HOMA_PLACE_HDR : 0;
+	uint8_t *to = buf + HOMA_PLACE_HDR;
+
+	for (int i = 0; i < HOMA_PLACE_SPANS && left && pl->span_bytes[i];
+	     i++) {
+		size_t n = left < pl->span_bytes[i] ? left : pl->span_bytes[i];
+
+		memcpy(to, pl->span[i], n);
+		to += n;
+		left -= n;
+	}
+}

@@ -38,7 +38,7 @@ typedef void (*homa_dp_deliver_fn)(void *arg, const struct homa_addr *src,
 /* A packet read by rx_place into reserved place pl[place]: its first
  * HOMA_PLACE_HDR bytes (or all, if shorter) are at buf, the next ones at
  * the place's spans, and any beyond them at buf + HOMA_PLACE_HDR +
- * pl[place].bytes (homa_dp_place_gather makes it one buffer). */
+ * pl[place].bytes (homa_place_gather makes it one buffer). */
 typedef void (*homa_dp_placed_fn)(void *arg, const struct homa_addr *src,
 				  uint8_t *buf, size_t bytes, int place);
 /* ICMP errors seen by rx: dst:dport could not be reached (errno). */
@@ -233,11 +233,6 @@ int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
  * whether dst is one of this host's addresses (*local). A few system
  * calls: the core asks once per peer. */
 uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
-/* Make the packet placed at buf (bytes long, read into place pl: see
- * homa_dp_placed_fn) contiguous at buf by copying its payload from the
- * spans. Only once the network has finished writing. */
-void homa_dp_place_gather(uint8_t *buf, size_t bytes,
-			  const struct homa_place *pl);
 /* How a buffer of len bytes read from a UDP socket splits into Homa
  * packets: gro is the UDP_GRO segment size its control message gave (-1
  * if none). Returns the packets (*seg: bytes of each, the last may be

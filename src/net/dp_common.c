@@ -323,22 +323,6 @@ void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
 	}
 }
 
-void homa_dp_place_gather(uint8_t *buf, size_t bytes,
-			  const struct homa_place *pl)
-{
-	size_t left = bytes > HOMA_PLACE_HDR ? bytes - HOMA_PLACE_HDR : 0;
-	uint8_t *to = buf + HOMA_PLACE_HDR;
-
-	for (int i = 0; i < HOMA_PLACE_SPANS && left && pl->span_bytes[i];
-	     i++) {
-		size_t n = left < pl->span_bytes[i] ? left : pl->span_bytes[i];
-
-		memcpy(to, pl->span[i], n);
-		to += n;
-		left -= n;
-	}
-}
-
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg)
 {
 	size_t s = (size_t)gro, n = 0;

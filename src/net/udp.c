@@ -246,7 +246,7 @@ static __thread int udp_rx_want = UDP_RX_MSGS;
 
 /* Point the first n slots of msgs (buffers of buf_bytes at bufs) at the
  * places pl: header into the slot's buffer, payload into the spans, the
- * rest after room left in the buffer for homa_dp_place_gather. */
+ * rest after room left in the buffer for homa_place_gather. */
 static int udp_place_slots(struct mmsghdr *msgs, struct iovec *piovs,
 			   uint8_t *bufs, size_t buf_bytes,
 			   const struct homa_place *pl, int n)
@@ -313,7 +313,7 @@ static int udp_gro_places(const struct homa_place *pl, int n, size_t seg,
 
 /* Point slot m (buffer buf) at the places pl[0..k) for a buffer coalesced
  * from segments of seg bytes: segment j's header at buf + j * seg (the
- * rest of those seg bytes is room for homa_dp_place_gather), its payload
+ * rest of those seg bytes is room for homa_place_gather), its payload
  * in pl[j]'s spans; the segments after the k-th at buf + k * seg. */
 static void udp_gro_layout(struct msghdr *m, struct iovec *v, uint8_t *buf,
 			   size_t buf_bytes, const struct homa_place *pl, int k,
@@ -504,8 +504,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			if (seg >= 0 && (size_t)seg < len) {
 				/* Several packets coalesced: not one
 				 * placed packet. Split them as usual. */
-				homa_dp_place_gather(iovs[i].iov_base, len,
-						     &pl[i]);
+				homa_place_gather(iovs[i].iov_base, len,
+						  &pl[i]);
 				pkts += udp_deliver_buf(dp, m, len, deliver,
 							arg);
 				continue;

@@ -118,22 +118,6 @@ static void p_scatter(const uint8_t *pkt, size_t bytes, uint8_t *slot,
 	memcpy(slot + HOMA_PLACE_HDR + pl->bytes, pkt, left);
 }
 
-/* The reader's gather of a packet turned down (homa_dp_place_gather). */
-static void p_gather(uint8_t *slot, size_t bytes, const struct homa_place *pl)
-{
-	size_t left = bytes > HOMA_PLACE_HDR ? bytes - HOMA_PLACE_HDR : 0;
-	uint8_t *to = slot + HOMA_PLACE_HDR;
-
-	for (int i = 0; i < HOMA_PLACE_SPANS && left && pl->span_bytes[i];
-	     i++) {
-		size_t n = left < pl->span_bytes[i] ? left : pl->span_bytes[i];
-
-		memcpy(to, pl->span[i], n);
-		to += n;
-		left -= n;
-	}
-}
-
 /* Take the next packet for the server off the queue, applying the test's
  * drop and duplicate rules; false if none is next. */
 static bool p_next_server(struct p_pkt *out)
@@ -198,7 +182,7 @@ static void p_server_read(void)
 				      pkts[i].bytes - hdr, &pl[i], W->now) == 0)
 			fed[i] = 1;
 		else
-			p_gather(W->slot[i], pkts[i].bytes, &pl[i]);
+			homa_place_gather(W->slot[i], pkts[i].bytes, &pl[i]);
 	}
 	homa_place_release(W->h[1]);
 	for (int i = 0; i < n; i++)
