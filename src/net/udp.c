@@ -9,8 +9,9 @@
  *
  * Transmission is batched (dp_batch.c: sendmmsg and UDP GSO). Reception
  * uses recvmmsg and, with UDP_GRO, splits coalesced buffers back into
- * packets (homa_dp_gro_split: a malformed one is dropped and counted). ICMP errors arrive through
- * IP_RECVERR and are reported per destination and port.
+ * packets (homa_dp_gro_split: a malformed one is dropped and counted).
+ * ICMP errors arrive through IP_RECVERR and are reported per destination
+ * and port.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -244,6 +245,21 @@ static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
  */
 static __thread int udp_rx_want = UDP_RX_MSGS;
 
+/* The iovecs of one packet read into place pl, its header at hdr:
+ * returns how many were written at v (at most 1 + HOMA_PLACE_SPANS). */
+static int udp_place_iov(struct iovec *v, uint8_t *hdr,
+			 const struct homa_place *pl)
+{
+	int k = 0;
+
+	v[k++] = (struct iovec){ hdr, HOMA_PLACE_HDR };
+	for (int j = 0; j < HOMA_PLACE_SPANS; j++)
+		if (pl->span_bytes[j])
+			v[k++] = (struct iovec){ pl->span[j],
+						 pl->span_bytes[j] };
+	return k;
+}
+
 /* Point the first n slots of msgs (buffers of buf_bytes at bufs) at the
  * places pl: header into the slot's buffer, payload into the spans, the
  * rest after room left in the buffer for homa_place_gather. */
@@ -255,15 +271,11 @@ static int udp_place_slots(struct mmsghdr *msgs, struct iovec *piovs,
 		struct iovec *v = &piovs[i * (HOMA_PLACE_SPANS + 2)];
 		uint8_t *buf = bufs + (size_t)i * buf_bytes;
 		size_t used = HOMA_PLACE_HDR + pl[i].bytes;
-		int k = 0;
+		int k;
 
 		if (used >= buf_bytes)
 			return i; /* no room to gather it: read as usual */
-		v[k++] = (struct iovec){ buf, HOMA_PLACE_HDR };
-		for (int j = 0; j < HOMA_PLACE_SPANS; j++)
-			if (pl[i].span_bytes[j])
-				v[k++] = (struct iovec){ pl[i].span[j],
-							 pl[i].span_bytes[j] };
+		k = udp_place_iov(v, buf, &pl[i]);
 		v[k++] = (struct iovec){ buf + used, buf_bytes - used };
 		msgs[i].msg_hdr.msg_iov = v;
 		msgs[i].msg_hdr.msg_iovlen = (size_t)k;
@@ -321,14 +333,8 @@ static void udp_gro_layout(struct msghdr *m, struct iovec *v, uint8_t *buf,
 {
 	int n = 0;
 
-	for (int j = 0; j < k; j++) {
-		v[n++] =
-			(struct iovec){ buf + (size_t)j * seg, HOMA_PLACE_HDR };
-		for (int i = 0; i < HOMA_PLACE_SPANS; i++)
-			if (pl[j].span_bytes[i])
-				v[n++] = (struct iovec){ pl[j].span[i],
-							 pl[j].span_bytes[i] };
-	}
+	for (int j = 0; j < k; j++)
+		n += udp_place_iov(v + n, buf + (size_t)j * seg, &pl[j]);
 	v[n++] = (struct iovec){ buf + (size_t)k * seg,
 				 buf_bytes - (size_t)k * seg };
 	m->msg_iov = v;
