@@ -14,7 +14,8 @@
 #   mem    one server, PEERS (10,000) client sockets in 4 processes,
 #          one RPC each, then idle: server RSS and kernel socket memory
 #          per peer (both ends: they share the host)
-#   sys    system calls per RPC on each side (strace -c, a separate run)
+#   sys    system calls per RPC on each side (a separate run: perf stat on
+#          the syscall tracepoints as root, else strace -c)
 #
 #   scripts/bench-lib.sh [--seconds S] [--wait "spin block"] [--runs N]
 #       [--only "rtt mb tput mem sys"] [--out DIR]
@@ -78,7 +79,7 @@ echo "measure,path,proto,wait,run,p50_us,p99_us,value,unit" >"$CSV"
 row() { # measure path proto wait run p50 p99 value unit
 	local IFS=,
 	echo "$*" >>"$CSV"
-	printf "  %-5s %-8s %-16s %-8s run %s  p50 %8s  p99 %8s  %12s %s\n" "$@"
+	printf "  %-11s %-8s %-16s %-8s run %s  p50 %8s  p99 %8s  %12s %s\n" "$@"
 }
 
 # hb NS_S NS_C ADDR PROTO WAIT RESP [client args]: one homa-bench run;
@@ -318,31 +319,66 @@ mem() {
 	[ -n "$ns" ] && ip netns del $NSM
 }
 
-# Separate counting run: strace -c on both sides, 1 s of ping-pong.
+# Separate counting run, 1 s of ping-pong: the kernel counts every system
+# call of both sides (perf stat on the syscall tracepoints, root), at no
+# cost to the processes; strace -c, the fallback, slows every call so
+# much that a spin overruns its budget and sleeps (more calls). Besides
+# the total, the calls issue 14 wants off the fast path: futex, signal
+# masks, fcntl (rows sys-futex, sys-sigmask, sys-fcntl).
+SYS_EV=
+if [ $ROOT = 1 ] && perf stat -e syscalls:sys_enter_futex -- true >/dev/null 2>&1; then
+	SYS_EV="raw_syscalls:sys_enter,syscalls:sys_enter_futex,syscalls:sys_enter_rt_sigprocmask,syscalls:sys_enter_fcntl"
+fi
+# syscount OUT: the counter (perf) or strace command that writes OUT.
+syscount() {
+	if [ -n "$SYS_EV" ]; then
+		echo perf stat -x, -e "$SYS_EV" -o "$1" --
+	else
+		echo strace -f -c -o "$1"
+	fi
+}
 sys() {
-	local w proto p st srv
-	echo "== system calls per RPC (strace -c, separate runs; context switches are in the timed runs' JSON)"
-	command -v strace >/dev/null || { echo "  strace missing: skipped"; return; }
+	local w proto p st srv side f
+	if [ -n "$SYS_EV" ]; then
+		echo "== system calls per RPC (perf stat on the syscall tracepoints, separate runs; context switches are in the timed runs' JSON)"
+	elif command -v strace >/dev/null; then
+		echo "== system calls per RPC (strace -c, separate runs: strace slows the calls, a spin then overruns its budget)"
+	else
+		echo "  neither perf (root) nor strace: skipped"
+		return
+	fi
 	for w in $WAITS; do
 		for proto in udp tcp homa; do
 			p=$(port)
-			strace -f -c -o "$TMP/ser.strace" "$B" server --proto $proto \
+			$(syscount "$TMP/ser.count") "$B" server --proto $proto \
 				--port "$p" --wait "$w" 2>/dev/null &
 			st=$!
 			PIDS+=($st)
 			sleep 0.5
-			strace -f -c -o "$TMP/cli.strace" "$B" client --proto $proto \
+			$(syscount "$TMP/cli.count") "$B" client --proto $proto \
 				--server 127.0.0.1:"$p" --workload 100 --outstanding 1 \
 				--seconds 1 --calibrate 0 --wait "$w" >"$TMP/client.out" 2>/dev/null || true
-			# Stop the traced server itself, so strace writes its table.
+			# Stop the counted server itself, so the counter writes.
 			srv=$(ps -o pid= --ppid "$st" | head -1)
-			[ -n "$srv" ] && kill $srv 2>/dev/null || true
+			[ -n "$srv" ] && kill -INT $srv 2>/dev/null || true
 			wait "$st" 2>/dev/null || true
 			RPCS=$(awk 'NR == 1 { print $(NF-5) + 0 }' "$TMP/client.out")
 			for side in client server; do
-				row sys loopback "$proto-$side" "$w" - - - \
-					"$(awk -v n="$RPCS" '$NF == "total" { c = NF == 6 ? $(NF-2) : $(NF-1)
-						printf "%.2f", n ? c / n : 0 }' "$TMP/${side:0:3}.strace")" syscalls/rpc
+				f=$TMP/${side:0:3}.count
+				if [ -n "$SYS_EV" ]; then
+					while read -r k v; do
+						row "$k" loopback "$proto-$side" "$w" - - - "$v" syscalls/rpc
+					done < <(awk -F, -v n="$RPCS" '
+						$3 ~ /raw_syscalls/ { k = "sys" }
+						$3 ~ /futex/ { k = "sys-futex" }
+						$3 ~ /sigprocmask/ { k = "sys-sigmask" }
+						$3 ~ /fcntl/ { k = "sys-fcntl" }
+						$3 ~ /sys_enter/ { printf "%s %.2f\n", k, n ? $1 / n : 0 }' "$f")
+				else
+					row sys loopback "$proto-$side" "$w" - - - \
+						"$(awk -v n="$RPCS" '$NF == "total" { c = NF == 6 ? $(NF-2) : $(NF-1)
+							printf "%.2f", n ? c / n : 0 }' "$f")" syscalls/rpc
+				fi
 			done
 		done
 	done
