@@ -56,9 +56,10 @@ fi
 if [ "$purpose" = net ] || [ "$purpose" = ci ]; then
 	want valgrind valgrind
 	# scripts/bench-lib.sh: the outside check of the baselines, and the
-	# system-call counts.
+	# system-call counts (perf's tracepoint counters; strace without).
 	want sockperf sockperf
 	want strace strace
+	want perf linux-perf
 fi
 [ -z "$need" ] && exit 0
 
