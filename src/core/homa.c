@@ -77,6 +77,7 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 		homa_list_init(&homa->peer_buckets[i]);
 	homa_list_init(&homa->peer_lru);
 	homa_list_init(&homa->dead);
+	homa_list_init(&homa->rpc_cache);
 	homa_list_init(&homa->server_incoming);
 	homa_list_init(&homa->throttled);
 	homa_grant_init(&homa->grant, &homa->config, &homa->metrics,
@@ -108,6 +109,7 @@ void homa_destroy(struct homa *homa)
 		homa_sock_close(hsk, homa->now_ns);
 	}
 	homa_rpc_reap(homa, -1);
+	homa_rpc_cache_drain(homa);
 	homa_peer_destroy_all(homa);
 	homa->env.free(homa->env.ctx, homa, sizeof(*homa));
 }

@@ -70,6 +70,8 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	if (gift) {
 		out->buf = gift;
 		homa->alloc_bytes += length;
+	} else if (length <= HOMA_MSGOUT_INLINE) {
+		out->buf = rpc->out_inline;
 	} else {
 		out->buf = homa_alloc(homa, length);
 		if (!out->buf)

@@ -9,6 +9,7 @@
  * homa_recv, and all at once at close.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base.h"
@@ -22,16 +23,51 @@ static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
 	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
 }
 
+/* A record for a new RPC: a cached one if there is one, else a new
+ * allocation. Everything before out_inline is cleared. */
+static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
+{
+	struct homa_rpc *rpc;
+
+	if (homa->num_cached_rpcs) {
+		rpc = homa_container_of(homa->rpc_cache.next, struct homa_rpc,
+					sock_link);
+		homa_list_del(&rpc->sock_link);
+		homa->num_cached_rpcs--;
+	} else {
+		rpc = homa_alloc(homa, sizeof(*rpc));
+		if (!rpc)
+			return NULL;
+	}
+	memset(rpc, 0, offsetof(struct homa_rpc, out_inline));
+	homa->rpc_created = true;
+	return rpc;
+}
+
+/* homa_rpc_cache_drain() - free every cached record (at a tick with no
+ * RPC created since the last one, and at teardown), so that an idle
+ * instance holds no memory for RPCs it no longer has. */
+void homa_rpc_cache_drain(struct homa *homa)
+{
+	while (homa->num_cached_rpcs) {
+		struct homa_rpc *rpc = homa_container_of(
+			homa->rpc_cache.next, struct homa_rpc, sock_link);
+
+		homa_list_del(&rpc->sock_link);
+		homa->num_cached_rpcs--;
+		homa_free(homa, rpc, sizeof(*rpc));
+	}
+}
+
 static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
 				     struct homa_peer *peer, uint16_t dport,
 				     uint64_t id)
 {
 	struct homa *homa = hsk->homa;
-	struct homa_rpc *rpc = homa_alloc(homa, sizeof(*rpc));
+	struct homa_rpc *rpc = homa_rpc_get_record(homa);
 
 	if (!rpc)
 		return NULL;
-	memset(rpc, 0, sizeof(*rpc));
 	rpc->hsk = hsk;
 	rpc->peer = peer;
 	rpc->dport = dport;
@@ -242,7 +278,8 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	if (rpc->out.buf) {
 		bool was_full = !homa_sock_writable(hsk);
 
-		homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
+		if (rpc->out.buf != rpc->out_inline)
+			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
 		/* Writable again (spec 9.4), whether or not a send failed. */
 		if ((was_full || hsk->tx_blocked) && homa_sock_writable(hsk)) {
@@ -255,6 +292,11 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	homa->num_dead--;
 	homa->num_rpcs--;
 	homa->metrics.v[HOMA_M_reaped_rpcs]++;
+	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
+		homa->num_cached_rpcs++;
+		return;
+	}
 	homa_free(homa, rpc, sizeof(*rpc));
 }
 
