@@ -198,7 +198,7 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 		homa->verdict |= HOMA_VERDICT_NOT_SERVER;
 		return NULL;
 	}
-	if (homa_rpc_done_recent(homa, &peer->addr, p->common.sport, id)) {
+	if (homa_rpc_done_recent(homa, peer, p->common.sport, id)) {
 		HOMA_M_DROP(homa, drop_stale_request);
 		return NULL;
 	}

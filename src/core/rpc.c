@@ -194,17 +194,13 @@ void homa_rpc_fail(struct homa_rpc *rpc, int error)
 	homa_rpc_ready(rpc);
 }
 
-/* Slot of the recently-completed cache for (addr, port, id). */
+/* Slot of the recently-completed cache for (peer, port, id). */
 static struct homa_done *homa_done_slot(struct homa *homa,
-					const struct homa_addr *a,
-					uint16_t port, uint64_t id,
-					uint32_t *hash)
+					const struct homa_peer *peer,
+					uint16_t port, uint64_t id)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = peer->addr_hash;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->a[i]) * 16777619u;
-	*hash = h;
 	h ^= (uint32_t)(id >> 1) * 2654435761u ^ port;
 	return &homa->done[h & (HOMA_DONE_SLOTS - 1)];
 }
@@ -217,23 +213,22 @@ static struct homa_done *homa_done_slot(struct homa *homa,
  */
 static void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc)
 {
-	uint32_t hash;
-	struct homa_done *d = homa_done_slot(homa, &rpc->peer->addr, rpc->dport,
-					     rpc->id, &hash);
+	struct homa_done *d =
+		homa_done_slot(homa, rpc->peer, rpc->dport, rpc->id);
 
 	d->id = rpc->id;
-	d->addr_hash = hash;
+	d->addr_hash = rpc->peer->addr_hash;
 	d->port = rpc->dport;
 	d->end_ns = homa->now_ns;
 }
 
 /* homa_rpc_done_recent() - was this request completed lately (within
  * twice the RPC timeout)? */
-bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
+bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 			  uint16_t port, uint64_t id)
 {
-	uint32_t hash;
-	struct homa_done *d = homa_done_slot(homa, a, port, id, &hash);
+	struct homa_done *d = homa_done_slot(homa, peer, port, id);
+	uint32_t hash = peer->addr_hash;
 	uint64_t window =
 		2 * (uint64_t)homa->config.timeout_ticks * homa->tick_ns;
 

@@ -329,6 +329,42 @@ static void homa_rpc__busy_ticks_keep_the_cache(void **state)
 	assert_int_equal(W->h[0]->num_cached_rpcs, 1);
 }
 
+/* The last peer is remembered; a peer evicted meanwhile is not: the next
+ * RPC to its host makes a new record. */
+static void homa_peer_get__last_peer_forgotten_when_evicted(void **state)
+{
+	struct homa *h = W->h[0];
+	int64_t v;
+
+	(void)state;
+	v = 1;
+	assert_int_equal(homa_set_param(h, "peer_idle_secs_min", &v, 1, NULL),
+			 0);
+	v = 1;
+	assert_int_equal(homa_set_param(h, "peer_idle_secs_max", &v, 1, NULL),
+			 0);
+	v = 1;
+	assert_int_equal(homa_set_param(h, "peer_gc_threshold", &v, 1, NULL),
+			 0);
+	f_round_trip(100, 1);
+	f_round_trip(100, 2);
+	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_allocs], 1);
+	assert_true(h->peer_last != NULL);
+	for (int t = 0; t < 1200; t++) {
+		W->now += 1000000;
+		homa_poll(W->h[0], W->now);
+		homa_poll(W->h[1], W->now);
+		f_deliver();
+	}
+	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_evictions], 1);
+	assert_true(h->peer_last == NULL);
+	f_round_trip(100, 3);
+	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_allocs], 2);
+	assert_true(h->peer_last != NULL);
+	f_round_trip(100, 4);
+	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_allocs], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +374,7 @@ int main(void)
 		T(homa_rpc__reused_record_starts_clean),
 		T(homa_rpc__cache_bounded_and_drained),
 		T(homa_rpc__busy_ticks_keep_the_cache),
+		T(homa_peer_get__last_peer_forgotten_when_evicted),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
