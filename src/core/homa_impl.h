@@ -215,25 +215,30 @@ struct homa {
 	bool rpc_created; /* an RPC was created since the last tick (else
 			   * the tick frees the cache) */
 	struct homa_list peer_buckets[HOMA_PEER_BUCKETS]; /* peers by addr */
-	struct homa_list peer_lru;   /* all peers, least recently used first */
-	struct homa_peer *peer_last; /* the peer found or made last, NULL =
-				      * none (cleared when it is freed) */
-	uint64_t num_peers;	     /* peer records */
-	uint64_t peer_refs;	     /* sum of peer.refs */
-	struct homa_grant grant;     /* receiver's grant scheduler */
-	struct homa_list throttled;  /* msgouts waiting for the pacer */
-	uint64_t num_throttled;	     /* entries on throttled */
-	uint64_t link_idle_ns;	     /* estimated time the NIC queue drains */
-	int64_t pacer_fifo_count;    /* countdown to a FIFO pick (per mille) */
-	uint64_t next_tick_ns;	     /* time of the next timer tick */
-	uint64_t tick_ns;	     /* tick_us in ns */
-	uint16_t cutoff_version;     /* version of config.unsched_cutoffs */
-	struct homa_hist hist;	     /* sizes of messages received */
+	struct homa_list peer_lru;  /* all peers, least recently used first */
+	uint64_t num_peers;	    /* peer records */
+	uint64_t peer_refs;	    /* sum of peer.refs */
+	struct homa_grant grant;    /* receiver's grant scheduler */
+	struct homa_list throttled; /* msgouts waiting for the pacer */
+	uint64_t num_throttled;	    /* entries on throttled */
+	uint64_t link_idle_ns;	    /* estimated time the NIC queue drains */
+	int64_t pacer_fifo_count;   /* countdown to a FIFO pick (per mille) */
+	uint64_t next_tick_ns;	    /* time of the next timer tick */
+	uint64_t tick_ns;	    /* tick_us in ns */
+	uint16_t cutoff_version;    /* version of config.unsched_cutoffs */
+	struct homa_hist hist;	    /* sizes of messages received */
 	struct homa_cutoffs_auto cutoffs_auto; /* automatic cutoffs state */
 	uint64_t next_cutoffs_ns; /* next automatic recomputation */
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
 	uint64_t now_ns;	       /* time of the current entry point */
 	struct homa_place_state place; /* receiving in place (place.c) */
+
+	/* The peer found or made last, NULL = none (cleared when freed). */
+	struct homa_peer *peer_last;
+	/* Sum of the sockets' tx_bytes, bytes (kept for homa_get_usage). */
+	uint64_t tx_bytes;
+	/* Totals of the sockets' pools (kept for homa_get_usage). */
+	struct homa_pool_sum pool_sum;
 };
 
 #endif /* HOMA_CORE_IMPL_H */

@@ -95,6 +95,7 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	out->init_ns = homa->now_ns;
 	out->done_ns = 0;
 	rpc->hsk->tx_bytes += length;
+	homa->tx_bytes += length;
 	return 0;
 }
 

@@ -21,6 +21,13 @@
 /* Minimum number of pages the core searches among (spec 8). */
 #define HOMA_POOL_MIN_WINDOW 4
 
+/* Totals over several pools (an instance's sockets), kept as they
+ * change, so that reading them costs nothing. */
+struct homa_pool_sum {
+	uint64_t used_bpages;	 /* pages with a reference, all pools */
+	uint64_t touched_bpages; /* touched_bpages of all pools */
+};
+
 struct homa_pool {
 	uint8_t *region;	    /* start of the app's region; NULL = none */
 	uint32_t num_bpages;	    /* pages in the region */
@@ -33,6 +40,8 @@ struct homa_pool {
 	uint32_t tail_offset;	    /* next free byte in tail_page */
 	uint64_t tail_lease_end_ns; /* ownership lapses at this time */
 	uint64_t lease_ns;	    /* bpage_lease_usecs in ns */
+	struct homa_pool_sum *sum;  /* totals this pool counts into, NULL =
+				     * none (set after homa_pool_init) */
 };
 
 /*

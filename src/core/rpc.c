@@ -276,6 +276,7 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 		if (rpc->out.buf != rpc->out_inline)
 			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
+		homa->tx_bytes -= (uint64_t)rpc->out.length;
 		/* Writable again (spec 9.4), whether or not a send failed. */
 		if ((was_full || hsk->tx_blocked) && homa_sock_writable(hsk)) {
 			hsk->tx_blocked = false;

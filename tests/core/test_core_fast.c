@@ -329,6 +329,150 @@ static void homa_rpc__busy_ticks_keep_the_cache(void **state)
 	assert_int_equal(W->h[0]->num_cached_rpcs, 1);
 }
 
+/* The usage counters kept as they change, against a walk over the
+ * sockets (what homa_get_usage did before). */
+static void f_check_usage(int i)
+{
+	struct homa *h = W->h[i];
+	const struct homa_list *pos;
+	uint64_t tx = 0, used = 0, touched = 0;
+	struct homa_usage u;
+
+	homa_list_for_each(pos, &h->socks)
+	{
+		const struct homa_sock *hsk =
+			homa_container_of(pos, struct homa_sock, link);
+
+		tx += hsk->tx_bytes;
+		if (hsk->pool.region) {
+			used += homa_pool_used_pages(&hsk->pool);
+			touched += hsk->pool.touched_bpages;
+		}
+	}
+	homa_get_usage(h, &u);
+	assert_int_equal(u.tx_bytes, tx);
+	assert_int_equal(u.pool_pages_used, used);
+	assert_int_equal(u.pool_pages_touched, touched);
+	assert_int_equal(u.alloc_bytes, W->allocated[i]);
+}
+
+/* Pages used and touched and bytes held, through messages of one and of
+ * several bpages, pages kept and returned, the tail lease running out,
+ * and a socket closed with pages still in use. */
+static void homa_get_usage__counters_match_a_walk(void **state)
+{
+	struct homa_recv_args *r = calloc(1, sizeof(*r));
+	uint64_t tick = (uint64_t)homa_get_config(W->h[0])->tick_us * 1000;
+	struct homa_usage u;
+	struct homa_sock *s2;
+	uint8_t *region2 = NULL;
+
+	(void)state;
+	assert_int_equal(posix_memalign((void **)&region2, 4096, F_REGION), 0);
+	assert_int_equal(homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &s2),
+			 0);
+	assert_int_equal(homa_sock_bind(s2, F_PORT + 1), 0);
+	assert_int_equal(homa_sock_set_rcvbuf(s2, region2, F_REGION), 0);
+	f_request(100, 1, 0, 0);
+	f_request(150000, 2, 0, 0);
+	f_check_usage(0);
+	homa_get_usage(W->h[0], &u);
+	assert_int_equal(u.tx_bytes, 150100);
+	for (int k = 0; k < 400 && W->head != W->tail; k++) {
+		f_deliver();
+		W->now += 10000;
+		homa_poll(W->h[0], W->now);
+		homa_poll(W->h[1], W->now);
+	}
+	f_check_usage(1);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.pool_pages_used, 3); /* 2 whole + the tail page */
+	r->id = 0;
+	assert_int_equal(homa_recv(W->srv, r, W->now), 100);
+	f_check_usage(1);
+	assert_int_equal(homa_release(W->srv, r->bpage_offsets, r->num_bpages),
+			 0);
+	r->num_bpages = 0;
+	f_check_usage(1);
+	/* A request to the second socket, kept there when it closes. */
+	{
+		uint8_t b[70000] = { 0 };
+		struct homa_iov iov = { b, sizeof(b) };
+		struct homa_send_args a = { &W->addr[1], F_PORT + 1, &iov, 1,
+					    0,		 0,	     0 };
+
+		assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	}
+	for (int k = 0; k < 400 && W->head != W->tail; k++) {
+		f_deliver();
+		W->now += 10000;
+		homa_poll(W->h[0], W->now);
+		homa_poll(W->h[1], W->now);
+	}
+	f_check_usage(0);
+	f_check_usage(1);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.pool_pages_used, 5);
+	homa_sock_close(s2, W->now);
+	f_check_usage(1);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.pool_pages_used, 3);
+	/* The lease of the tail page runs out at an idle tick. */
+	for (int t = 0; t < 1000; t++) {
+		W->now += tick;
+		homa_poll(W->h[1], W->now);
+	}
+	f_check_usage(1);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.pool_pages_used, 3); /* the message still holds */
+	r->id = 0;
+	assert_int_equal(homa_recv(W->srv, r, W->now), 150000);
+	assert_int_equal(homa_release(W->srv, r->bpage_offsets, r->num_bpages),
+			 0);
+	r->num_bpages = 0;
+	f_check_usage(1);
+	homa_get_usage(W->h[1], &u);
+	assert_int_equal(u.pool_pages_used, 0);
+	assert_true(u.pool_pages_touched >= 3);
+	free(region2);
+	free(r);
+	W->head = W->tail; /* the client's RPCs end in teardown's destroy */
+}
+
+/* homa_poll between ticks returns at once, with what the full pass
+ * returns; anything due makes it do the full pass: a dead RPC is reaped,
+ * the automatic cutoffs are computed, the tick runs. */
+static void homa_poll__early_return_only_when_nothing_is_due(void **state)
+{
+	struct homa *h = W->h[0];
+	uint64_t tick = (uint64_t)homa_get_config(h)->tick_us * 1000;
+	int64_t v = 1;
+	uint64_t next, id;
+	struct homa_usage u;
+
+	(void)state;
+	next = homa_poll(h, W->now);
+	assert_true(next == h->next_tick_ns);
+	assert_true(homa_poll(h, next - 1) == next);
+	/* A dead RPC is reaped without a tick. */
+	id = f_request(100, 1, 0, 0);
+	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
+	homa_get_usage(h, &u);
+	assert_int_equal(u.rpcs, 1);
+	assert_true(homa_poll(h, next - 1) == next - 1 + 1);
+	homa_get_usage(h, &u);
+	assert_int_equal(u.rpcs, 0);
+	/* Automatic cutoffs, due before the tick. */
+	assert_int_equal(homa_set_param(h, "cutoff_period_ms", &v, 1, NULL), 0);
+	h->next_cutoffs_ns = next - 2;
+	homa_poll(h, next - 2);
+	assert_true(h->next_cutoffs_ns > next - 2);
+	/* The tick itself. */
+	homa_poll(h, next);
+	assert_true(h->next_tick_ns == next + tick);
+	W->head = W->tail;
+}
+
 /* The last peer is remembered; a peer evicted meanwhile is not: the next
  * RPC to its host makes a new record. */
 static void homa_peer_get__last_peer_forgotten_when_evicted(void **state)
@@ -374,6 +518,8 @@ int main(void)
 		T(homa_rpc__reused_record_starts_clean),
 		T(homa_rpc__cache_bounded_and_drained),
 		T(homa_rpc__busy_ticks_keep_the_cache),
+		T(homa_get_usage__counters_match_a_walk),
+		T(homa_poll__early_return_only_when_nothing_is_due),
 		T(homa_peer_get__last_peer_forgotten_when_evicted),
 #undef T
 	};
