@@ -118,7 +118,8 @@ void homa_msgin_destroy(struct homa_rpc *rpc)
 		in->bpages = NULL;
 	}
 	if (in->length >= 0) {
-		homa_reasm_destroy(&in->reasm, &homa->menv);
+		if (in->reasm.gaps)
+			homa_reasm_destroy(&in->reasm, &homa->menv);
 		in->length = -1;
 	}
 }

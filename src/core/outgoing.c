@@ -45,6 +45,11 @@ static void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 {
 	size_t pos = 0;
 
+	if (iov_count == 1) { /* the usual case: one piece */
+		memcpy(buf + from, (const uint8_t *)iov[0].base + from,
+		       to - from);
+		return;
+	}
 	for (int i = 0; i < iov_count && pos < to; i++) {
 		size_t lo = from > pos ? from - pos : 0;
 		size_t hi = to - pos < iov[i].bytes ? to - pos : iov[i].bytes;
@@ -110,23 +115,25 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	struct homa_sock *hsk = rpc->hsk;
 	struct homa *homa = hsk->homa;
 	uint8_t hdr[HOMA_WIRE_DATA_BYTES];
-	struct homa_wire_pkt pkt;
+	struct homa_wire_common c = {
+		.sport = hsk->port,
+		.dport = rpc->dport,
+		.sequence = offset,
+		.type = HOMA_PKT_DATA,
+		.sender_id = rpc->id,
+	};
+	struct homa_wire_data d = {
+		.message_length = (uint32_t)rpc->out.length,
+		.incoming = retrans_end ? retrans_end : rpc->out.unscheduled,
+		.cutoff_version = rpc->peer->cutoff_version,
+		.retransmit = retrans_end ? 1 : 0,
+		.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ,
+	};
 	struct homa_out_pkt out;
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.common.sport = hsk->port;
-	pkt.common.dport = rpc->dport;
-	pkt.common.sequence = offset;
-	pkt.common.type = HOMA_PKT_DATA;
-	pkt.common.sender_id = rpc->id;
-	pkt.u.data.message_length = (uint32_t)rpc->out.length;
-	pkt.u.data.incoming = retrans_end ? retrans_end : rpc->out.unscheduled;
-	pkt.u.data.cutoff_version = rpc->peer->cutoff_version;
-	pkt.u.data.retransmit = retrans_end ? 1 : 0;
-	pkt.u.data.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ;
-	if (!retrans_end)
-		homa_peer_pop_ack(rpc->peer, hsk->port, &pkt.u.data.ack);
-	homa_wire_encode(&pkt, hdr, sizeof(hdr));
+	if (!retrans_end && rpc->peer->num_acks)
+		homa_peer_pop_ack(rpc->peer, hsk->port, &d.ack);
+	homa_wire_encode_data(hdr, &c, &d);
 	out.dst = &rpc->peer->addr;
 	out.sport = hsk->port;
 	out.dport = rpc->dport;
