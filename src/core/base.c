@@ -37,16 +37,6 @@ void homa_menv_free(void *ctx, void *ptr, size_t bytes)
 	homa_free(ctx, ptr, bytes);
 }
 
-/* homa_prio_map() - the network priority for internal level. */
-uint8_t homa_prio_map(const struct homa *homa, int level)
-{
-	if (level < 0)
-		level = 0;
-	if (level >= HOMA_MAX_PRIORITIES)
-		level = HOMA_MAX_PRIORITIES - 1;
-	return (uint8_t)homa->config.priority_map[level];
-}
-
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
 {
 	return (uint32_t)(mtu - homa_ip_overhead(homa, v4) -

@@ -34,7 +34,16 @@ void homa_free(struct homa *homa, void *ptr, size_t bytes);
  * the instance; counts into alloc_bytes like homa_alloc/homa_free. */
 void *homa_menv_alloc(void *ctx, size_t bytes);
 void homa_menv_free(void *ctx, void *ptr, size_t bytes);
-uint8_t homa_prio_map(const struct homa *homa, int level);
+/* homa_prio_map() - the network priority for internal level (inline:
+ * every packet sent asks). */
+static inline uint8_t homa_prio_map(const struct homa *homa, int level)
+{
+	if (level < 0)
+		level = 0;
+	if (level >= HOMA_MAX_PRIORITIES)
+		level = HOMA_MAX_PRIORITIES - 1;
+	return (uint8_t)homa->config.priority_map[level];
+}
 /* Payload bytes of a full DATA packet on a route of mtu bytes. */
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);

@@ -40,8 +40,8 @@ static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
 }
 
 /* Copy bytes [from, to) of the message that iov describes into buf. */
-static void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
-			     int iov_count, size_t from, size_t to)
+static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
+				    int iov_count, size_t from, size_t to)
 {
 	size_t pos = 0;
 
@@ -156,8 +156,10 @@ static int homa_data_level(const struct homa_rpc *rpc, uint32_t offset)
 					     : rpc->out.sched_prio;
 }
 
-/* Send the next packet of rpc (caller checked next_xmit < granted). */
-static void homa_xmit_next(struct homa_rpc *rpc)
+/* Send the next packet of rpc (caller checked next_xmit < granted).
+ * Inlined into its two callers: it runs once per packet. */
+static inline __attribute__((always_inline)) void
+homa_xmit_next(struct homa_rpc *rpc)
 {
 	struct homa_msgout *out = &rpc->out;
 	uint32_t off = out->next_xmit;
@@ -219,14 +221,6 @@ static void homa_pacer_add(struct homa *homa, struct homa_rpc *rpc)
 	homa_list_insert_after(pos->prev, &rpc->out.throttled_link);
 	homa->num_throttled++;
 	homa->metrics.v[HOMA_M_throttled_msgs]++;
-}
-
-void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
-{
-	if (!homa_list_linked(&rpc->out.throttled_link))
-		return;
-	homa_list_del(&rpc->out.throttled_link);
-	homa->num_throttled--;
 }
 
 void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)

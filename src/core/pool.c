@@ -90,12 +90,6 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env)
 	pool->tail_offset = 0;
 }
 
-uint32_t homa_pool_pages_needed(uint32_t length)
-{
-	return (uint32_t)(((uint64_t)length + HOMA_BPAGE_BYTES - 1) >>
-			  HOMA_CORE_BPAGE_SHIFT);
-}
-
 /*
  * pool_take_page() - find a free page, give it refs references and return
  * its index. window is the number of lowest page indices the rotating
@@ -201,8 +195,9 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 
 	if (fresh > pool->free_bpages)
 		return -ENOMEM;
-	window =
-		pool_window(pool, pool->num_bpages - pool->free_bpages + fresh);
+	window = fresh ? pool_window(pool, pool->num_bpages -
+						   pool->free_bpages + fresh)
+		       : 0;
 	for (i = 0; i < whole; i++) {
 		idx = pool_take_page(pool, window, 1);
 		offsets[i] = idx << HOMA_CORE_BPAGE_SHIFT;

@@ -58,7 +58,11 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env);
 
 /* homa_pool_pages_needed() - pages a message of length bytes needs
  * (whole pages plus one for a tail, as an upper bound): ceil(L/64K). */
-uint32_t homa_pool_pages_needed(uint32_t length);
+static inline uint32_t homa_pool_pages_needed(uint32_t length)
+{
+	return (uint32_t)(((uint64_t)length + HOMA_BPAGE_BYTES - 1) >>
+			  HOMA_CORE_BPAGE_SHIFT);
+}
 
 /*
  * homa_pool_alloc_msg() - lay out a message of length bytes: writes

@@ -23,8 +23,14 @@ static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
 	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
 }
 
+/* Offset of the first byte after in.grant in a record. */
+#define HOMA_RPC_GRANT_END                                                     \
+	(offsetof(struct homa_rpc, in.grant) +                                 \
+	 sizeof(((struct homa_rpc *)0)->in.grant))
+
 /* A record for a new RPC: a cached one if there is one, else a new
- * allocation. Everything before out_inline is cleared. */
+ * allocation. Everything before out_inline is cleared (in.grant by
+ * homa_rpc_new's homa_grant_msg_init). */
 static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
 {
 	struct homa_rpc *rpc;
@@ -39,7 +45,10 @@ static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
 		if (!rpc)
 			return NULL;
 	}
-	memset(rpc, 0, offsetof(struct homa_rpc, out_inline));
+	/* All but in.grant (homa_grant_msg_init clears it) and out_inline. */
+	memset(rpc, 0, offsetof(struct homa_rpc, in.grant));
+	memset((uint8_t *)rpc + HOMA_RPC_GRANT_END, 0,
+	       offsetof(struct homa_rpc, out_inline) - HOMA_RPC_GRANT_END);
 	homa->rpc_created = true;
 	return rpc;
 }
@@ -188,7 +197,8 @@ void homa_rpc_fail(struct homa_rpc *rpc, int error)
 	if (rpc->error)
 		return;
 	rpc->error = error;
-	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	if (rpc->in.grant.managed)
+		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
 	homa_list_del(&rpc->in.stall_link);
 	homa_rpc_ready(rpc);
@@ -254,7 +264,8 @@ void homa_rpc_end(struct homa_rpc *rpc)
 		homa_list_del(&rpc->incoming_link);
 	}
 	rpc->state = HOMA_RPC_DEAD;
-	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	if (rpc->in.grant.managed)
+		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
 	homa_list_del(&rpc->in.stall_link);
 	homa_list_del(&rpc->ready_link);

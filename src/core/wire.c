@@ -285,7 +285,9 @@ static void decode_body(const uint8_t *buf, size_t len,
  * Returns HOMA_WIRE_OK and fills *out, or a positive reason and leaves *out
  * untouched. Never reads outside buf[0..len); buf may be NULL if len is 0.
  * out->u.data.payload points into buf, so buf must outlive its use. Fields
- * of *out not carried by the packet are zero. Safe from any context.
+ * of *out not carried by the packet are zero (for DATA, whose member's
+ * fields are all carried, the other members' bytes are left as they
+ * were). Safe from any context.
  */
 int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out)
@@ -308,7 +310,10 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 			return reason;
 	}
 
-	memset(out, 0, sizeof(*out));
+	/* DATA sets every field of its member; the other types leave fields
+	 * they do not carry as zero. */
+	if (type != HOMA_PKT_DATA)
+		memset(out, 0, sizeof(*out));
 	out->common.sport = get_be16(buf + OFF_SPORT);
 	out->common.dport = get_be16(buf + OFF_DPORT);
 	out->common.sequence = get_be32(buf + OFF_SEQUENCE);
