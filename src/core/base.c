@@ -98,15 +98,7 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id)
-{
-	struct homa *homa = hsk->homa;
-
-	if (homa->env.wake)
-		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
-}
-
 bool homa_sock_writable(const struct homa_sock *hsk)
 {
-	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
+	return homa_sock_room(hsk);
 }

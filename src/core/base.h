@@ -50,6 +50,22 @@ void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);
 void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 		    uint16_t dport, uint64_t sender_id,
 		    struct homa_wire_pkt *pkt);
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id);
+/* homa_sock_wake() - tell the host's waiters on hsk about events (id:
+ * the RPC whose message became ready, 0 for socket-wide events). */
+static inline void homa_sock_wake(struct homa_sock *hsk, uint32_t events,
+				  uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+
+	if (homa->env.wake)
+		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
+}
+
+/* homa_sock_room() - outgoing memory below wmem_max: homa_sock_writable,
+ * inline for the core's own use (every send and every freed message). */
+static inline bool homa_sock_room(const struct homa_sock *hsk)
+{
+	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
+}
 
 #endif /* HOMA_CORE_BASE_H */

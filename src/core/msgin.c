@@ -98,9 +98,9 @@ int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
 	return 0;
 }
 
-/* homa_msgin_destroy() - give back pages not handed to the app, free the
- * reassembly state. Idempotent. */
-void homa_msgin_destroy(struct homa_rpc *rpc)
+/* homa_msgin_destroy_slow() - homa_msgin_destroy when pages, an offset
+ * array or gaps are to be given back (msgin.h). Idempotent. */
+void homa_msgin_destroy_slow(struct homa_rpc *rpc)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;

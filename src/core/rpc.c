@@ -282,14 +282,14 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	struct homa_sock *hsk = rpc->hsk;
 
 	if (rpc->out.buf) {
-		bool was_full = !homa_sock_writable(hsk);
+		bool was_full = !homa_sock_room(hsk);
 
 		if (rpc->out.buf != rpc->out_inline)
 			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
 		homa->tx_bytes -= (uint64_t)rpc->out.length;
 		/* Writable again (spec 9.4), whether or not a send failed. */
-		if ((was_full || hsk->tx_blocked) && homa_sock_writable(hsk)) {
+		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
 			hsk->tx_blocked = false;
 			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
 		}

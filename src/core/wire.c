@@ -88,7 +88,8 @@ static uint32_t get_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static uint64_t get_be64(const uint8_t *p)
+/* Inlined everywhere (the compiler would call it): every header has one. */
+static inline __attribute__((always_inline)) uint64_t get_be64(const uint8_t *p)
 {
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
@@ -107,7 +108,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
+static inline __attribute__((always_inline)) void put_be64(uint8_t *p,
+							   uint64_t v)
 {
 	put_be32(p, (uint32_t)(v >> 32));
 	put_be32(p + 4, (uint32_t)v);
