@@ -37,16 +37,6 @@ void homa_menv_free(void *ctx, void *ptr, size_t bytes)
 	homa_free(ctx, ptr, bytes);
 }
 
-/* homa_prio_map() - the network priority for internal level. */
-uint8_t homa_prio_map(const struct homa *homa, int level)
-{
-	if (level < 0)
-		level = 0;
-	if (level >= HOMA_MAX_PRIORITIES)
-		level = HOMA_MAX_PRIORITIES - 1;
-	return (uint8_t)homa->config.priority_map[level];
-}
-
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
 {
 	return (uint32_t)(mtu - homa_ip_overhead(homa, v4) -
@@ -108,15 +98,7 @@ void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id)
-{
-	struct homa *homa = hsk->homa;
-
-	if (homa->env.wake)
-		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
-}
-
 bool homa_sock_writable(const struct homa_sock *hsk)
 {
-	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
+	return homa_sock_room(hsk);
 }

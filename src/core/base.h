@@ -34,13 +34,38 @@ void homa_free(struct homa *homa, void *ptr, size_t bytes);
  * the instance; counts into alloc_bytes like homa_alloc/homa_free. */
 void *homa_menv_alloc(void *ctx, size_t bytes);
 void homa_menv_free(void *ctx, void *ptr, size_t bytes);
-uint8_t homa_prio_map(const struct homa *homa, int level);
+/* homa_prio_map() - the network priority for internal level (inline:
+ * every packet sent asks). */
+static inline uint8_t homa_prio_map(const struct homa *homa, int level)
+{
+	if (level < 0)
+		level = 0;
+	if (level >= HOMA_MAX_PRIORITIES)
+		level = HOMA_MAX_PRIORITIES - 1;
+	return (uint8_t)homa->config.priority_map[level];
+}
 /* Payload bytes of a full DATA packet on a route of mtu bytes. */
 uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4);
 void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns);
 void homa_send_ctrl(struct homa *homa, struct homa_peer *peer, uint16_t sport,
 		    uint16_t dport, uint64_t sender_id,
 		    struct homa_wire_pkt *pkt);
-void homa_sock_wake(struct homa_sock *hsk, uint32_t events, uint64_t id);
+/* homa_sock_wake() - tell the host's waiters on hsk about events (id:
+ * the RPC whose message became ready, 0 for socket-wide events). */
+static inline void homa_sock_wake(struct homa_sock *hsk, uint32_t events,
+				  uint64_t id)
+{
+	struct homa *homa = hsk->homa;
+
+	if (homa->env.wake)
+		homa->env.wake(homa->env.ctx, hsk->ctx, events, id);
+}
+
+/* homa_sock_room() - outgoing memory below wmem_max: homa_sock_writable,
+ * inline for the core's own use (every send and every freed message). */
+static inline bool homa_sock_room(const struct homa_sock *hsk)
+{
+	return hsk->tx_bytes < (uint64_t)hsk->homa->config.wmem_max;
+}
 
 #endif /* HOMA_CORE_BASE_H */

@@ -77,6 +77,7 @@ int homa_create(const struct homa_env *env, const struct homa_config *config,
 		homa_list_init(&homa->peer_buckets[i]);
 	homa_list_init(&homa->peer_lru);
 	homa_list_init(&homa->dead);
+	homa_list_init(&homa->rpc_cache);
 	homa_list_init(&homa->server_incoming);
 	homa_list_init(&homa->throttled);
 	homa_grant_init(&homa->grant, &homa->config, &homa->metrics,
@@ -108,6 +109,7 @@ void homa_destroy(struct homa *homa)
 		homa_sock_close(hsk, homa->now_ns);
 	}
 	homa_rpc_reap(homa, -1);
+	homa_rpc_cache_drain(homa);
 	homa_peer_destroy_all(homa);
 	homa->env.free(homa->env.ctx, homa, sizeof(*homa));
 }
@@ -165,6 +167,14 @@ uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 	uint64_t next, pacer, nudge;
 
 	homa->now_ns = now_ns;
+	/* Nothing due, the usual case between ticks: no tick, no automatic
+	 * cutoffs, no dead RPC, nothing for the pacer, and no message in
+	 * the grant scheduler (so none to nudge). What the full pass below
+	 * would return then is the next tick. */
+	if (now_ns < homa->next_tick_ns && !homa->num_dead &&
+	    homa_list_empty(&homa->throttled) && !homa->grant.num_managed &&
+	    (!homa->config.cutoff_period_ms || now_ns < homa->next_cutoffs_ns))
+		return homa->next_tick_ns;
 	if (now_ns >= homa->next_tick_ns) {
 		homa_timer(homa, now_ns);
 		homa->next_tick_ns += homa->tick_ns;
@@ -189,24 +199,17 @@ uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 
 void homa_get_usage(const struct homa *homa, struct homa_usage *u)
 {
-	const struct homa_list *pos;
-
-	memset(u, 0, sizeof(*u));
-	u->sockets = homa->num_socks;
-	u->rpcs = homa->num_rpcs;
-	u->peers = homa->num_peers;
-	u->peer_refs = homa->peer_refs;
-	u->alloc_bytes = homa->alloc_bytes;
-	u->grantable = (uint64_t)homa->grant.num_managed;
-	u->throttled = homa->num_throttled;
-	homa_list_for_each(pos, &homa->socks)
-	{
-		const struct homa_sock *hsk =
-			homa_container_of(pos, struct homa_sock, link);
-		u->tx_bytes += hsk->tx_bytes;
-		if (hsk->pool.region) {
-			u->pool_pages_used += homa_pool_used_pages(&hsk->pool);
-			u->pool_pages_touched += hsk->pool.touched_bpages;
-		}
-	}
+	/* Every field is a counter kept as it changes: O(1). */
+	*u = (struct homa_usage){
+		.sockets = homa->num_socks,
+		.peer_refs = homa->peer_refs,
+		.rpcs = homa->num_rpcs,
+		.peers = homa->num_peers,
+		.pool_pages_used = homa->pool_sum.used_bpages,
+		.pool_pages_touched = homa->pool_sum.touched_bpages,
+		.tx_bytes = homa->tx_bytes,
+		.alloc_bytes = homa->alloc_bytes,
+		.grantable = (uint64_t)homa->grant.num_managed,
+		.throttled = homa->num_throttled,
+	};
 }

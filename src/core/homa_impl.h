@@ -34,6 +34,15 @@
 #define HOMA_NS_PER_US	   1000ull
 #define HOMA_NS_PER_SEC	   1000000000ull
 
+/* Ended RPC records kept for reuse, at most. */
+#define HOMA_RPC_CACHE 32
+/* Outgoing messages up to this many bytes are copied into their RPC
+ * record (no allocation of their own): a small message costs one record. */
+#define HOMA_MSGOUT_INLINE 256
+/* Pool offsets an incoming message keeps inside its RPC record: messages
+ * up to this many bpages need no array of their own. */
+#define HOMA_MSGIN_INLINE_BPAGES 1
+
 /* RPC states (values as in Linux). Client: OUTGOING -> INCOMING -> DEAD.
  * Server: INCOMING -> IN_SERVICE -> OUTGOING -> DEAD. */
 enum homa_rpc_state {
@@ -51,6 +60,7 @@ enum homa_rpc_state {
 
 struct homa_peer {
 	struct homa_addr addr;	    /* the host */
+	uint32_t addr_hash;	    /* homa_peer_addr_hash(addr), kept */
 	struct homa_list hash_link; /* in homa.peer_buckets */
 	struct homa_list lru_link;  /* in homa.peer_lru, least recent first */
 	uint32_t refs;		    /* live RPCs using this peer */
@@ -91,7 +101,10 @@ struct homa_msgin {
 	bool need_grants;	     /* length > initial incoming */
 	uint32_t *bpages;	     /* pool offsets, NULL = no buffers yet */
 	uint32_t num_bpages;	     /* entries in bpages */
-	uint32_t bpages_cap;	     /* allocated entries in bpages */
+	uint32_t bpages_cap;	     /* entries in bpages (allocated, unless
+				      * bpages is bpages_inline) */
+	uint32_t bpages_inline[HOMA_MSGIN_INLINE_BPAGES]; /* bpages of a
+							  * small message */
 	struct homa_list stall_link; /* in sock.stalled while waiting */
 	uint64_t birth_ns;	     /* first packet's arrival */
 };
@@ -116,6 +129,9 @@ struct homa_rpc {
 					 * heard from first */
 	struct homa_msgout out; /* request (client) / response (server) */
 	struct homa_msgin in;	/* response (client) / request (server) */
+	/* out.buf of a message up to HOMA_MSGOUT_INLINE bytes; last, so
+	 * that a new record clears only what comes before it. */
+	uint8_t out_inline[HOMA_MSGOUT_INLINE];
 };
 
 struct homa_sock {
@@ -192,6 +208,12 @@ struct homa {
 	struct homa_list server_incoming; /* those RPCs, stalest first */
 	struct homa_list dead;		  /* ended RPCs awaiting the reaper */
 	uint64_t num_dead;		  /* RPCs on dead */
+	/* Reaped records kept for reuse (linked by sock_link), at most
+	 * HOMA_RPC_CACHE; still counted in alloc_bytes. */
+	struct homa_list rpc_cache;
+	uint32_t num_cached_rpcs; /* records on rpc_cache */
+	bool rpc_created; /* an RPC was created since the last tick (else
+			   * the tick frees the cache) */
 	struct homa_list peer_buckets[HOMA_PEER_BUCKETS]; /* peers by addr */
 	struct homa_list peer_lru;  /* all peers, least recently used first */
 	uint64_t num_peers;	    /* peer records */
@@ -210,6 +232,13 @@ struct homa {
 	struct homa_done done[HOMA_DONE_SLOTS]; /* recently completed */
 	uint64_t now_ns;	       /* time of the current entry point */
 	struct homa_place_state place; /* receiving in place (place.c) */
+
+	/* The peer found or made last, NULL = none (cleared when freed). */
+	struct homa_peer *peer_last;
+	/* Sum of the sockets' tx_bytes, bytes (kept for homa_get_usage). */
+	uint64_t tx_bytes;
+	/* Totals of the sockets' pools (kept for homa_get_usage). */
+	struct homa_pool_sum pool_sum;
 };
 
 #endif /* HOMA_CORE_IMPL_H */

@@ -34,6 +34,12 @@ _Static_assert(HOMA_M_recv_ack - HOMA_M_recv_data ==
 static void homa_copy_in(struct homa_rpc *rpc, uint32_t off, const uint8_t *src,
 			 uint32_t n)
 {
+	if ((off & (HOMA_BPAGE_BYTES - 1)) + n <= HOMA_BPAGE_BYTES) {
+		/* Within one bpage: the usual case. */
+		memcpy(homa_pool_addr(&rpc->hsk->pool, rpc->in.bpages, off),
+		       src, n);
+		return;
+	}
 	while (n) {
 		uint32_t room =
 			HOMA_BPAGE_BYTES - (off & (HOMA_BPAGE_BYTES - 1));
@@ -52,7 +58,8 @@ static void homa_msgin_complete(struct homa_rpc *rpc)
 {
 	struct homa *homa = rpc->hsk->homa;
 
-	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	if (rpc->in.grant.managed)
+		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_hist_record(&homa->hist, (uint32_t)rpc->in.length);
 	if (rpc->id & 1) {
 		homa->num_server_incoming--;
@@ -117,10 +124,15 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
  * client port on server_port. An ack sent from another port of the client
  * host names no RPC of ours (a kernel client may piggyback acks from any
  * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
-static void homa_ack_process(struct homa *homa, const struct homa_addr *src,
-			     uint16_t sport, const struct homa_wire_ack *ack)
+static void homa_ack_process(struct homa *homa, struct homa_sock *cur,
+			     const struct homa_addr *src, uint16_t sport,
+			     const struct homa_wire_ack *ack)
 {
-	struct homa_sock *hsk = homa_sock_find(homa, ack->server_port);
+	/* Mostly the ack of the socket the packet came to. */
+	struct homa_sock *hsk =
+		ack->server_port == cur->port
+			? cur
+			: homa_sock_find(homa, ack->server_port);
 	struct homa_rpc *rpc;
 
 	if (!hsk) {
@@ -198,7 +210,7 @@ static struct homa_rpc *homa_data_new_server(struct homa_sock *hsk,
 		homa->verdict |= HOMA_VERDICT_NOT_SERVER;
 		return NULL;
 	}
-	if (homa_rpc_done_recent(homa, &peer->addr, p->common.sport, id)) {
+	if (homa_rpc_done_recent(homa, peer, p->common.sport, id)) {
 		HOMA_M_DROP(homa, drop_stale_request);
 		return NULL;
 	}
@@ -265,7 +277,7 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 			HOMA_M_DROP(homa, drop_wrong_state);
 	}
 	if (p->u.data.ack.client_id)
-		homa_ack_process(homa, &peer->addr, p->common.sport,
+		homa_ack_process(homa, hsk, &peer->addr, p->common.sport,
 				 &p->u.data.ack);
 	homa_maybe_send_cutoffs(homa, peer, p, id);
 }
@@ -414,7 +426,7 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 		HOMA_M_DROP(homa, drop_unknown_rpc);
 	}
 	for (int i = 0; i < p->u.ack.num_acks; i++)
-		homa_ack_process(homa, &peer->addr, p->common.sport,
+		homa_ack_process(homa, hsk, &peer->addr, p->common.sport,
 				 &p->u.ack.acks[i]);
 }
 

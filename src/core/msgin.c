@@ -65,7 +65,10 @@ int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
 	struct homa_msgin *in = &rpc->in;
 	uint32_t pages = homa_pool_pages_needed(length);
 
-	in->bpages = homa_alloc(homa, pages * sizeof(uint32_t));
+	if (pages <= HOMA_MSGIN_INLINE_BPAGES)
+		in->bpages = in->bpages_inline;
+	else
+		in->bpages = homa_alloc(homa, pages * sizeof(uint32_t));
 	if (!in->bpages)
 		return -ENOMEM;
 	in->bpages_cap = pages;
@@ -95,9 +98,9 @@ int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
 	return 0;
 }
 
-/* homa_msgin_destroy() - give back pages not handed to the app, free the
- * reassembly state. Idempotent. */
-void homa_msgin_destroy(struct homa_rpc *rpc)
+/* homa_msgin_destroy_slow() - homa_msgin_destroy when pages, an offset
+ * array or gaps are to be given back (msgin.h). Idempotent. */
+void homa_msgin_destroy_slow(struct homa_rpc *rpc)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;
@@ -109,11 +112,14 @@ void homa_msgin_destroy(struct homa_rpc *rpc)
 			homa_msgin_check_stalled(rpc->hsk);
 	}
 	if (in->bpages) {
-		homa_free(homa, in->bpages, in->bpages_cap * sizeof(uint32_t));
+		if (in->bpages != in->bpages_inline)
+			homa_free(homa, in->bpages,
+				  in->bpages_cap * sizeof(uint32_t));
 		in->bpages = NULL;
 	}
 	if (in->length >= 0) {
-		homa_reasm_destroy(&in->reasm, &homa->menv);
+		if (in->reasm.gaps)
+			homa_reasm_destroy(&in->reasm, &homa->menv);
 		in->length = -1;
 	}
 }

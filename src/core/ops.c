@@ -19,6 +19,12 @@ static int64_t homa_iov_length(const struct homa *homa,
 {
 	int64_t total = 0;
 
+	if (count == 1 && iov) { /* the usual case: one piece */
+		if (!iov[0].base || iov[0].bytes == 0 ||
+		    iov[0].bytes > (size_t)homa->config.max_message_bytes)
+			return -EINVAL;
+		return (int64_t)iov[0].bytes;
+	}
 	if (count < 0 || (count > 0 && !iov))
 		return -EINVAL;
 	for (int i = 0; i < count; i++) {
@@ -126,7 +132,7 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -EINVAL;
 	if (a->id != 0)
 		return homa_send_reply(hsk, a, (size_t)length);
-	if (!homa_sock_writable(hsk)) {
+	if (!homa_sock_room(hsk)) {
 		hsk->tx_blocked = true;
 		homa->metrics.v[HOMA_M_wmem_blocked]++;
 		return -EAGAIN;
@@ -156,8 +162,11 @@ static int homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
 	}
 	ret = rpc->in.length;
 	a->num_bpages = rpc->in.num_bpages;
-	memcpy(a->bpage_offsets, rpc->in.bpages,
-	       rpc->in.num_bpages * sizeof(uint32_t));
+	if (rpc->in.num_bpages == 1) /* the usual small message */
+		a->bpage_offsets[0] = rpc->in.bpages[0];
+	else
+		memcpy(a->bpage_offsets, rpc->in.bpages,
+		       rpc->in.num_bpages * sizeof(uint32_t));
 	rpc->in.num_bpages = 0; /* the pages belong to the app now */
 	if (rpc->id & 1) {
 		homa->metrics.v[HOMA_M_server_requests_received]++;

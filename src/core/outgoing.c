@@ -40,11 +40,16 @@ static bool homa_nic_has_room(const struct homa *homa, uint64_t now_ns)
 }
 
 /* Copy bytes [from, to) of the message that iov describes into buf. */
-static void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
-			     int iov_count, size_t from, size_t to)
+static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
+				    int iov_count, size_t from, size_t to)
 {
 	size_t pos = 0;
 
+	if (iov_count == 1) { /* the usual case: one piece */
+		memcpy(buf + from, (const uint8_t *)iov[0].base + from,
+		       to - from);
+		return;
+	}
 	for (int i = 0; i < iov_count && pos < to; i++) {
 		size_t lo = from > pos ? from - pos : 0;
 		size_t hi = to - pos < iov[i].bytes ? to - pos : iov[i].bytes;
@@ -70,6 +75,8 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	if (gift) {
 		out->buf = gift;
 		homa->alloc_bytes += length;
+	} else if (length <= HOMA_MSGOUT_INLINE) {
+		out->buf = rpc->out_inline;
 	} else {
 		out->buf = homa_alloc(homa, length);
 		if (!out->buf)
@@ -93,6 +100,7 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	out->init_ns = homa->now_ns;
 	out->done_ns = 0;
 	rpc->hsk->tx_bytes += length;
+	homa->tx_bytes += length;
 	return 0;
 }
 
@@ -107,23 +115,25 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	struct homa_sock *hsk = rpc->hsk;
 	struct homa *homa = hsk->homa;
 	uint8_t hdr[HOMA_WIRE_DATA_BYTES];
-	struct homa_wire_pkt pkt;
+	struct homa_wire_common c = {
+		.sport = hsk->port,
+		.dport = rpc->dport,
+		.sequence = offset,
+		.type = HOMA_PKT_DATA,
+		.sender_id = rpc->id,
+	};
+	struct homa_wire_data d = {
+		.message_length = (uint32_t)rpc->out.length,
+		.incoming = retrans_end ? retrans_end : rpc->out.unscheduled,
+		.cutoff_version = rpc->peer->cutoff_version,
+		.retransmit = retrans_end ? 1 : 0,
+		.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ,
+	};
 	struct homa_out_pkt out;
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.common.sport = hsk->port;
-	pkt.common.dport = rpc->dport;
-	pkt.common.sequence = offset;
-	pkt.common.type = HOMA_PKT_DATA;
-	pkt.common.sender_id = rpc->id;
-	pkt.u.data.message_length = (uint32_t)rpc->out.length;
-	pkt.u.data.incoming = retrans_end ? retrans_end : rpc->out.unscheduled;
-	pkt.u.data.cutoff_version = rpc->peer->cutoff_version;
-	pkt.u.data.retransmit = retrans_end ? 1 : 0;
-	pkt.u.data.seg_offset = HOMA_WIRE_SEG_OFFSET_IN_SEQ;
-	if (!retrans_end)
-		homa_peer_pop_ack(rpc->peer, hsk->port, &pkt.u.data.ack);
-	homa_wire_encode(&pkt, hdr, sizeof(hdr));
+	if (!retrans_end && rpc->peer->num_acks)
+		homa_peer_pop_ack(rpc->peer, hsk->port, &d.ack);
+	homa_wire_encode_data(hdr, &c, &d);
 	out.dst = &rpc->peer->addr;
 	out.sport = hsk->port;
 	out.dport = rpc->dport;
@@ -146,8 +156,10 @@ static int homa_data_level(const struct homa_rpc *rpc, uint32_t offset)
 					     : rpc->out.sched_prio;
 }
 
-/* Send the next packet of rpc (caller checked next_xmit < granted). */
-static void homa_xmit_next(struct homa_rpc *rpc)
+/* Send the next packet of rpc (caller checked next_xmit < granted).
+ * Inlined into its two callers: it runs once per packet. */
+static inline __attribute__((always_inline)) void
+homa_xmit_next(struct homa_rpc *rpc)
 {
 	struct homa_msgout *out = &rpc->out;
 	uint32_t off = out->next_xmit;
@@ -209,14 +221,6 @@ static void homa_pacer_add(struct homa *homa, struct homa_rpc *rpc)
 	homa_list_insert_after(pos->prev, &rpc->out.throttled_link);
 	homa->num_throttled++;
 	homa->metrics.v[HOMA_M_throttled_msgs]++;
-}
-
-void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
-{
-	if (!homa_list_linked(&rpc->out.throttled_link))
-		return;
-	homa_list_del(&rpc->out.throttled_link);
-	homa->num_throttled--;
 }
 
 void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)

@@ -19,7 +19,15 @@ void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);
 uint64_t homa_pacer_run(struct homa *homa, uint64_t now_ns);
-void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc);
+/* homa_pacer_remove() - take rpc off the pacer's list, if it is there
+ * (inline: every ended RPC and every message sent asks). */
+static inline void homa_pacer_remove(struct homa *homa, struct homa_rpc *rpc)
+{
+	if (!homa_list_linked(&rpc->out.throttled_link))
+		return;
+	homa_list_del(&rpc->out.throttled_link);
+	homa->num_throttled--;
+}
 /* homa_pacer_resort() - rpc's place in the pacer's order may have changed
  * (bytes sent, or a nudge began or ended); move it if it is on the list. */
 void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc);

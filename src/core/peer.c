@@ -16,13 +16,23 @@
 #include "base.h"
 #include "peer.h"
 
-static uint32_t homa_peer_hash(const struct homa_addr *a)
+uint32_t homa_peer_addr_hash(const struct homa_addr *a)
 {
 	uint32_t h = 2166136261u;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ a->a[i]) * 16777619u;
-	return h & (HOMA_PEER_BUCKETS - 1);
+	return h;
+}
+
+/* The peer was used now: the most recently used from now on. */
+static void homa_peer_touch(struct homa *homa, struct homa_peer *peer)
+{
+	peer->last_use_ns = homa->now_ns;
+	if (peer->lru_link.next != &homa->peer_lru) {
+		homa_list_del(&peer->lru_link);
+		homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+	}
 }
 
 static void homa_peer_init_cutoffs(struct homa_peer *peer)
@@ -43,17 +53,23 @@ static void homa_peer_init_cutoffs(struct homa_peer *peer)
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create)
 {
-	struct homa_list *head = &homa->peer_buckets[homa_peer_hash(a)];
-	struct homa_list *pos;
-	struct homa_peer *peer;
+	struct homa_peer *peer = homa->peer_last;
+	struct homa_list *head, *pos;
+	uint32_t hash;
 
+	/* Most packets and RPCs name the peer of the one before. */
+	if (peer && memcmp(peer->addr.a, a->a, 16) == 0) {
+		homa_peer_touch(homa, peer);
+		return peer;
+	}
+	hash = homa_peer_addr_hash(a);
+	head = &homa->peer_buckets[hash & (HOMA_PEER_BUCKETS - 1)];
 	homa_list_for_each(pos, head)
 	{
 		peer = homa_container_of(pos, struct homa_peer, hash_link);
 		if (memcmp(peer->addr.a, a->a, 16) == 0) {
-			peer->last_use_ns = homa->now_ns;
-			homa_list_del(&peer->lru_link);
-			homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+			homa_peer_touch(homa, peer);
+			homa->peer_last = peer;
 			return peer;
 		}
 	}
@@ -68,6 +84,7 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 		return NULL;
 	memset(peer, 0, sizeof(*peer));
 	peer->addr = *a;
+	peer->addr_hash = hash;
 	peer->last_use_ns = homa->now_ns;
 	homa_peer_init_cutoffs(peer);
 	homa_grant_peer_init(&peer->gpeer);
@@ -87,6 +104,7 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 	homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
 	homa->num_peers++;
 	homa->metrics.v[HOMA_M_peer_allocs]++;
+	homa->peer_last = peer;
 	return peer;
 }
 
@@ -105,6 +123,8 @@ void homa_peer_put(struct homa *homa, struct homa_peer *peer)
 
 static void homa_peer_free(struct homa *homa, struct homa_peer *peer)
 {
+	if (homa->peer_last == peer)
+		homa->peer_last = NULL;
 	homa_list_del(&peer->hash_link);
 	homa_list_del(&peer->lru_link);
 	homa->num_peers--;

@@ -11,6 +11,9 @@
 
 #include "homa_impl.h"
 
+/* homa_peer_addr_hash() - FNV-1a of the 16 address bytes (the peer
+ * table's and the done cache's hash; kept in peer.addr_hash). */
+uint32_t homa_peer_addr_hash(const struct homa_addr *a);
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create);
 void homa_peer_hold(struct homa *homa, struct homa_peer *peer);

@@ -30,6 +30,16 @@
 /* Largest region, bytes: offsets are 32-bit. */
 #define POOL_MAX_BYTES (1ull << 32)
 
+/* pool_sum_add() - count a change of used and touched pages into the
+ * totals the pool belongs to, if any. */
+static void pool_sum_add(struct homa_pool *pool, int64_t used, int64_t touched)
+{
+	if (!pool->sum)
+		return;
+	pool->sum->used_bpages += (uint64_t)used;
+	pool->sum->touched_bpages += (uint64_t)touched;
+}
+
 int homa_pool_init(struct homa_pool *pool, const struct homa_env *env,
 		   uint8_t *region, uint64_t bytes, uint64_t min_bytes,
 		   uint64_t lease_ns)
@@ -58,11 +68,15 @@ int homa_pool_init(struct homa_pool *pool, const struct homa_env *env,
 	pool->tail_offset = 0;
 	pool->tail_lease_end_ns = 0;
 	pool->lease_ns = lease_ns;
+	pool->sum = NULL;
 	return 0;
 }
 
 void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env)
 {
+	pool_sum_add(pool, -(int64_t)homa_pool_used_pages(pool),
+		     -(int64_t)pool->touched_bpages);
+	pool->sum = NULL;
 	if (pool->refs)
 		env->free(env->ctx, pool->refs,
 			  (size_t)pool->num_bpages * sizeof(*pool->refs));
@@ -74,12 +88,6 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env)
 	pool->touched_bpages = 0;
 	pool->tail_page = -1;
 	pool->tail_offset = 0;
-}
-
-uint32_t homa_pool_pages_needed(uint32_t length)
-{
-	return (uint32_t)(((uint64_t)length + HOMA_BPAGE_BYTES - 1) >>
-			  HOMA_CORE_BPAGE_SHIFT);
 }
 
 /*
@@ -110,10 +118,13 @@ static uint32_t pool_take_page(struct homa_pool *pool, uint32_t window,
 			break;
 found:
 	pool->cursor = idx + 1;
-	if (idx >= pool->touched_bpages)
+	if (idx >= pool->touched_bpages) {
+		pool_sum_add(pool, 0, idx + 1 - pool->touched_bpages);
 		pool->touched_bpages = idx + 1;
+	}
 	pool->refs[idx] = refs;
 	pool->free_bpages--;
+	pool_sum_add(pool, 1, 0);
 	return idx;
 }
 
@@ -141,8 +152,10 @@ static void pool_drop_owner(struct homa_pool *pool)
 
 	pool->tail_page = -1;
 	pool->tail_offset = 0;
-	if (--pool->refs[idx] == 0)
+	if (--pool->refs[idx] == 0) {
 		pool->free_bpages++;
+		pool_sum_add(pool, -1, 0);
+	}
 }
 
 /*
@@ -182,8 +195,9 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
 
 	if (fresh > pool->free_bpages)
 		return -ENOMEM;
-	window =
-		pool_window(pool, pool->num_bpages - pool->free_bpages + fresh);
+	window = fresh ? pool_window(pool, pool->num_bpages -
+						   pool->free_bpages + fresh)
+		       : 0;
 	for (i = 0; i < whole; i++) {
 		idx = pool_take_page(pool, window, 1);
 		offsets[i] = idx << HOMA_CORE_BPAGE_SHIFT;
@@ -235,6 +249,7 @@ int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
 			freed++;
 	}
 	pool->free_bpages += freed;
+	pool_sum_add(pool, -(int64_t)freed, 0);
 	return 0;
 
 undo:

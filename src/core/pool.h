@@ -21,6 +21,13 @@
 /* Minimum number of pages the core searches among (spec 8). */
 #define HOMA_POOL_MIN_WINDOW 4
 
+/* Totals over several pools (an instance's sockets), kept as they
+ * change, so that reading them costs nothing. */
+struct homa_pool_sum {
+	uint64_t used_bpages;	 /* pages with a reference, all pools */
+	uint64_t touched_bpages; /* touched_bpages of all pools */
+};
+
 struct homa_pool {
 	uint8_t *region;	    /* start of the app's region; NULL = none */
 	uint32_t num_bpages;	    /* pages in the region */
@@ -33,6 +40,8 @@ struct homa_pool {
 	uint32_t tail_offset;	    /* next free byte in tail_page */
 	uint64_t tail_lease_end_ns; /* ownership lapses at this time */
 	uint64_t lease_ns;	    /* bpage_lease_usecs in ns */
+	struct homa_pool_sum *sum;  /* totals this pool counts into, NULL =
+				     * none (set after homa_pool_init) */
 };
 
 /*
@@ -49,7 +58,11 @@ void homa_pool_destroy(struct homa_pool *pool, const struct homa_env *env);
 
 /* homa_pool_pages_needed() - pages a message of length bytes needs
  * (whole pages plus one for a tail, as an upper bound): ceil(L/64K). */
-uint32_t homa_pool_pages_needed(uint32_t length);
+static inline uint32_t homa_pool_pages_needed(uint32_t length)
+{
+	return (uint32_t)(((uint64_t)length + HOMA_BPAGE_BYTES - 1) >>
+			  HOMA_CORE_BPAGE_SHIFT);
+}
 
 /*
  * homa_pool_alloc_msg() - lay out a message of length bytes: writes

@@ -115,8 +115,8 @@ static int reasm_fill(struct homa_reasm *r, const struct homa_env *env,
 	return HOMA_REASM_DUPLICATE;
 }
 
-int homa_reasm_add(struct homa_reasm *r, const struct homa_env *env,
-		   uint32_t start, uint32_t end)
+int homa_reasm_add_slow(struct homa_reasm *r, const struct homa_env *env,
+			uint32_t start, uint32_t end)
 {
 	int err;
 

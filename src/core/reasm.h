@@ -45,12 +45,27 @@ void homa_reasm_init(struct homa_reasm *r, uint32_t length);
 /* homa_reasm_destroy() - free the gap array. */
 void homa_reasm_destroy(struct homa_reasm *r, const struct homa_env *env);
 
+/* homa_reasm_add_slow() - homa_reasm_add for any packet (reasm.c). */
+int homa_reasm_add_slow(struct homa_reasm *r, const struct homa_env *env,
+			uint32_t start, uint32_t end);
+
 /*
  * homa_reasm_add() - account for a packet carrying [start, end).
  * Returns an enum homa_reasm_result; state changes only on ACCEPTED.
+ * The usual packet, the next in order, is accepted inline; any other
+ * goes to homa_reasm_add_slow, which also handles this case the same.
  */
-int homa_reasm_add(struct homa_reasm *r, const struct homa_env *env,
-		   uint32_t start, uint32_t end);
+static inline int homa_reasm_add(struct homa_reasm *r,
+				 const struct homa_env *env, uint32_t start,
+				 uint32_t end)
+{
+	if (start == r->recv_end && start < end && end <= r->length) {
+		r->recv_end = end;
+		r->bytes_remaining -= end - start;
+		return HOMA_REASM_ACCEPTED;
+	}
+	return homa_reasm_add_slow(r, env, start, end);
+}
 
 /* homa_reasm_gap_bytes() - total bytes in the gaps. */
 uint32_t homa_reasm_gap_bytes(const struct homa_reasm *r);

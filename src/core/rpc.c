@@ -9,6 +9,7 @@
  * homa_recv, and all at once at close.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base.h"
@@ -22,16 +23,60 @@ static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
 	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
 }
 
+/* Offset of the first byte after in.grant in a record. */
+#define HOMA_RPC_GRANT_END                                                     \
+	(offsetof(struct homa_rpc, in.grant) +                                 \
+	 sizeof(((struct homa_rpc *)0)->in.grant))
+
+/* A record for a new RPC: a cached one if there is one, else a new
+ * allocation. Everything before out_inline is cleared (in.grant by
+ * homa_rpc_new's homa_grant_msg_init). */
+static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
+{
+	struct homa_rpc *rpc;
+
+	if (homa->num_cached_rpcs) {
+		rpc = homa_container_of(homa->rpc_cache.next, struct homa_rpc,
+					sock_link);
+		homa_list_del(&rpc->sock_link);
+		homa->num_cached_rpcs--;
+	} else {
+		rpc = homa_alloc(homa, sizeof(*rpc));
+		if (!rpc)
+			return NULL;
+	}
+	/* All but in.grant (homa_grant_msg_init clears it) and out_inline. */
+	memset(rpc, 0, offsetof(struct homa_rpc, in.grant));
+	memset((uint8_t *)rpc + HOMA_RPC_GRANT_END, 0,
+	       offsetof(struct homa_rpc, out_inline) - HOMA_RPC_GRANT_END);
+	homa->rpc_created = true;
+	return rpc;
+}
+
+/* homa_rpc_cache_drain() - free every cached record (at a tick with no
+ * RPC created since the last one, and at teardown), so that an idle
+ * instance holds no memory for RPCs it no longer has. */
+void homa_rpc_cache_drain(struct homa *homa)
+{
+	while (homa->num_cached_rpcs) {
+		struct homa_rpc *rpc = homa_container_of(
+			homa->rpc_cache.next, struct homa_rpc, sock_link);
+
+		homa_list_del(&rpc->sock_link);
+		homa->num_cached_rpcs--;
+		homa_free(homa, rpc, sizeof(*rpc));
+	}
+}
+
 static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
 				     struct homa_peer *peer, uint16_t dport,
 				     uint64_t id)
 {
 	struct homa *homa = hsk->homa;
-	struct homa_rpc *rpc = homa_alloc(homa, sizeof(*rpc));
+	struct homa_rpc *rpc = homa_rpc_get_record(homa);
 
 	if (!rpc)
 		return NULL;
-	memset(rpc, 0, sizeof(*rpc));
 	rpc->hsk = hsk;
 	rpc->peer = peer;
 	rpc->dport = dport;
@@ -152,23 +197,20 @@ void homa_rpc_fail(struct homa_rpc *rpc, int error)
 	if (rpc->error)
 		return;
 	rpc->error = error;
-	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	if (rpc->in.grant.managed)
+		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
 	homa_list_del(&rpc->in.stall_link);
 	homa_rpc_ready(rpc);
 }
 
-/* Slot of the recently-completed cache for (addr, port, id). */
+/* Slot of the recently-completed cache for (peer, port, id). */
 static struct homa_done *homa_done_slot(struct homa *homa,
-					const struct homa_addr *a,
-					uint16_t port, uint64_t id,
-					uint32_t *hash)
+					const struct homa_peer *peer,
+					uint16_t port, uint64_t id)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = peer->addr_hash;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->a[i]) * 16777619u;
-	*hash = h;
 	h ^= (uint32_t)(id >> 1) * 2654435761u ^ port;
 	return &homa->done[h & (HOMA_DONE_SLOTS - 1)];
 }
@@ -181,23 +223,22 @@ static struct homa_done *homa_done_slot(struct homa *homa,
  */
 static void homa_rpc_done_record(struct homa *homa, const struct homa_rpc *rpc)
 {
-	uint32_t hash;
-	struct homa_done *d = homa_done_slot(homa, &rpc->peer->addr, rpc->dport,
-					     rpc->id, &hash);
+	struct homa_done *d =
+		homa_done_slot(homa, rpc->peer, rpc->dport, rpc->id);
 
 	d->id = rpc->id;
-	d->addr_hash = hash;
+	d->addr_hash = rpc->peer->addr_hash;
 	d->port = rpc->dport;
 	d->end_ns = homa->now_ns;
 }
 
 /* homa_rpc_done_recent() - was this request completed lately (within
  * twice the RPC timeout)? */
-bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
+bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 			  uint16_t port, uint64_t id)
 {
-	uint32_t hash;
-	struct homa_done *d = homa_done_slot(homa, a, port, id, &hash);
+	struct homa_done *d = homa_done_slot(homa, peer, port, id);
+	uint32_t hash = peer->addr_hash;
 	uint64_t window =
 		2 * (uint64_t)homa->config.timeout_ticks * homa->tick_ns;
 
@@ -223,7 +264,8 @@ void homa_rpc_end(struct homa_rpc *rpc)
 		homa_list_del(&rpc->incoming_link);
 	}
 	rpc->state = HOMA_RPC_DEAD;
-	homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
+	if (rpc->in.grant.managed)
+		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
 	homa_list_del(&rpc->in.stall_link);
 	homa_list_del(&rpc->ready_link);
@@ -240,12 +282,14 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	struct homa_sock *hsk = rpc->hsk;
 
 	if (rpc->out.buf) {
-		bool was_full = !homa_sock_writable(hsk);
+		bool was_full = !homa_sock_room(hsk);
 
-		homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
+		if (rpc->out.buf != rpc->out_inline)
+			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
+		homa->tx_bytes -= (uint64_t)rpc->out.length;
 		/* Writable again (spec 9.4), whether or not a send failed. */
-		if ((was_full || hsk->tx_blocked) && homa_sock_writable(hsk)) {
+		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
 			hsk->tx_blocked = false;
 			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
 		}
@@ -255,6 +299,11 @@ static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	homa->num_dead--;
 	homa->num_rpcs--;
 	homa->metrics.v[HOMA_M_reaped_rpcs]++;
+	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
+		homa->num_cached_rpcs++;
+		return;
+	}
 	homa_free(homa, rpc, sizeof(*rpc));
 }
 

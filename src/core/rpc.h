@@ -25,7 +25,8 @@ void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 void homa_rpc_ready(struct homa_rpc *rpc);
 int homa_rpc_reap(struct homa *homa, int limit);
-bool homa_rpc_done_recent(struct homa *homa, const struct homa_addr *a,
+void homa_rpc_cache_drain(struct homa *homa);
+bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 			  uint16_t port, uint64_t id);
 
 #endif /* HOMA_CORE_RPC_H */

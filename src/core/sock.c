@@ -152,6 +152,8 @@ int homa_sock_set_rcvbuf(struct homa_sock *hsk, uint8_t *region, uint64_t bytes)
 	ret = homa_pool_init(&hsk->pool, &homa->menv, region, bytes, min,
 			     (uint64_t)homa->config.bpage_lease_usecs *
 				     HOMA_NS_PER_US);
+	if (ret == 0)
+		hsk->pool.sum = &homa->pool_sum;
 	return ret;
 }
 

@@ -130,4 +130,8 @@ void homa_timer(struct homa *homa, uint64_t now_ns)
 		}
 	}
 	homa_peer_gc(homa, now_ns);
+	/* No RPC for a whole tick: the cached records go back to the host. */
+	if (!homa->rpc_created)
+		homa_rpc_cache_drain(homa);
+	homa->rpc_created = false;
 }

@@ -88,7 +88,8 @@ static uint32_t get_be32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static uint64_t get_be64(const uint8_t *p)
+/* Inlined everywhere (the compiler would call it): every header has one. */
+static inline __attribute__((always_inline)) uint64_t get_be64(const uint8_t *p)
 {
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
@@ -107,7 +108,8 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
+static inline __attribute__((always_inline)) void put_be64(uint8_t *p,
+							   uint64_t v)
 {
 	put_be32(p, (uint32_t)(v >> 32));
 	put_be32(p + 4, (uint32_t)v);
@@ -179,15 +181,39 @@ const char *homa_wire_reason_name(int reason)
 }
 
 /*
- * decode_data() - decode the DATA body of buf[0..len), len >= 56, into
- * @pkt (whose common header is already decoded) and check the message
- * length and the range of the payload. Returns HOMA_WIRE_OK or the reason.
+ * check_data() - check the DATA packet buf[0..len), len >= 56: its
+ * message length and the range of its payload, from the raw bytes (before
+ * anything is written to the caller's struct). Returns HOMA_WIRE_OK or the
+ * reason; on HOMA_WIRE_OK *offset is the payload's message offset.
  */
-static int decode_data(const uint8_t *buf, size_t len,
-		       uint32_t max_message_bytes, struct homa_wire_pkt *pkt)
+static int check_data(const uint8_t *buf, size_t len,
+		      uint32_t max_message_bytes, uint32_t *offset)
+{
+	uint32_t message_length = get_be32(buf + OFF_DATA_MSG_LEN);
+	uint32_t seg_offset = get_be32(buf + OFF_DATA_SEG_OFFSET);
+	size_t payload_bytes = len - HOMA_WIRE_DATA_BYTES;
+	uint32_t off = seg_offset != HOMA_WIRE_SEG_OFFSET_IN_SEQ
+			       ? seg_offset
+			       : get_be32(buf + OFF_SEQUENCE);
+
+	if (message_length == 0 || message_length > max_message_bytes)
+		return HOMA_WIRE_BAD_MSG_LEN;
+	/* Written so that nothing can overflow: offset < message_length. */
+	if (off >= message_length || payload_bytes == 0 ||
+	    payload_bytes > (size_t)(message_length - off))
+		return HOMA_WIRE_DATA_RANGE;
+	*offset = off;
+	return HOMA_WIRE_OK;
+}
+
+/*
+ * decode_data() - decode the DATA body of buf[0..len), which check_data
+ * accepted with its payload at offset, into @pkt.
+ */
+static void decode_data(const uint8_t *buf, size_t len, uint32_t offset,
+			struct homa_wire_pkt *pkt)
 {
 	struct homa_wire_data *d = &pkt->u.data;
-	size_t payload_bytes = len - HOMA_WIRE_DATA_BYTES;
 
 	d->message_length = get_be32(buf + OFF_DATA_MSG_LEN);
 	d->incoming = get_be32(buf + OFF_DATA_INCOMING);
@@ -196,19 +222,9 @@ static int decode_data(const uint8_t *buf, size_t len,
 	d->cutoff_version = get_be16(buf + OFF_DATA_CUTOFF_VER);
 	d->retransmit = buf[OFF_DATA_RETRANSMIT];
 	d->seg_offset = get_be32(buf + OFF_DATA_SEG_OFFSET);
-	d->offset = d->seg_offset != HOMA_WIRE_SEG_OFFSET_IN_SEQ
-			    ? d->seg_offset
-			    : pkt->common.sequence;
-
-	if (d->message_length == 0 || d->message_length > max_message_bytes)
-		return HOMA_WIRE_BAD_MSG_LEN;
-	/* Written so that nothing can overflow: offset < message_length. */
-	if (d->offset >= d->message_length || payload_bytes == 0 ||
-	    payload_bytes > (size_t)(d->message_length - d->offset))
-		return HOMA_WIRE_DATA_RANGE;
+	d->offset = offset;
 	d->payload = buf + HOMA_WIRE_DATA_BYTES;
-	d->payload_bytes = (uint32_t)payload_bytes;
-	return HOMA_WIRE_OK;
+	d->payload_bytes = (uint32_t)(len - HOMA_WIRE_DATA_BYTES);
 }
 
 /*
@@ -271,13 +287,15 @@ static void decode_body(const uint8_t *buf, size_t len,
  * Returns HOMA_WIRE_OK and fills *out, or a positive reason and leaves *out
  * untouched. Never reads outside buf[0..len); buf may be NULL if len is 0.
  * out->u.data.payload points into buf, so buf must outlive its use. Fields
- * of *out not carried by the packet are zero. Safe from any context.
+ * of *out not carried by the packet are zero (for DATA, whose member's
+ * fields are all carried, the other members' bytes are left as they
+ * were). Safe from any context.
  */
 int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out)
 {
-	struct homa_wire_pkt pkt;
-	uint8_t type, doff;
+	uint32_t offset = 0;
+	uint8_t type;
 	int reason;
 
 	if (len < HOMA_WIRE_COMMON_BYTES)
@@ -287,27 +305,30 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		return HOMA_WIRE_BAD_TYPE;
 	if (len < type_info[type - HOMA_PKT_TYPE_MIN].min_bytes)
 		return HOMA_WIRE_SHORT_TYPE;
-	doff = buf[OFF_DOFF];
-
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.common.sport = get_be16(buf + OFF_SPORT);
-	pkt.common.dport = get_be16(buf + OFF_DPORT);
-	pkt.common.sequence = get_be32(buf + OFF_SEQUENCE);
-	pkt.common.type = type;
-	pkt.common.doff = doff;
-	pkt.common.flags = buf[OFF_FLAGS];
-	pkt.common.checksum = get_be16(buf + OFF_CHECKSUM);
-	pkt.common.urgent = get_be16(buf + OFF_URGENT);
-	pkt.common.sender_id = get_be64(buf + OFF_SENDER_ID);
-
+	/* Every check is made before *out is written (one pass, no copy). */
 	if (type == HOMA_PKT_DATA) {
-		reason = decode_data(buf, len, max_message_bytes, &pkt);
+		reason = check_data(buf, len, max_message_bytes, &offset);
 		if (reason != HOMA_WIRE_OK)
 			return reason;
-	} else {
-		decode_body(buf, len, &pkt);
 	}
-	*out = pkt;
+
+	/* DATA sets every field of its member; the other types leave fields
+	 * they do not carry as zero. */
+	if (type != HOMA_PKT_DATA)
+		memset(out, 0, sizeof(*out));
+	out->common.sport = get_be16(buf + OFF_SPORT);
+	out->common.dport = get_be16(buf + OFF_DPORT);
+	out->common.sequence = get_be32(buf + OFF_SEQUENCE);
+	out->common.type = type;
+	out->common.doff = buf[OFF_DOFF];
+	out->common.flags = buf[OFF_FLAGS];
+	out->common.checksum = get_be16(buf + OFF_CHECKSUM);
+	out->common.urgent = get_be16(buf + OFF_URGENT);
+	out->common.sender_id = get_be64(buf + OFF_SENDER_ID);
+	if (type == HOMA_PKT_DATA)
+		decode_data(buf, len, offset, out);
+	else
+		decode_body(buf, len, out);
 	return HOMA_WIRE_OK;
 }
 
@@ -334,17 +355,33 @@ int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
 	return reason;
 }
 
-/* encode_data() - write the DATA body (bytes 28..55) of @pkt into buf. */
-static void encode_data(const struct homa_wire_pkt *pkt, uint8_t *buf)
+void homa_wire_encode_data(uint8_t *buf, const struct homa_wire_common *c,
+			   const struct homa_wire_data *d)
 {
-	const struct homa_wire_data *d = &pkt->u.data;
-
+	put_be16(buf + OFF_SPORT, c->sport);
+	put_be16(buf + OFF_DPORT, c->dport);
+	put_be32(buf + OFF_SEQUENCE, c->sequence);
+	buf[OFF_ACK_UNUSED] = 0;
+	buf[OFF_ACK_UNUSED + 1] = 0;
+	buf[OFF_ACK_UNUSED + 2] = 0;
+	buf[OFF_TYPE] = HOMA_PKT_DATA;
+	buf[OFF_DOFF] = c->doff == HOMA_WIRE_DOFF_DATA_GSO
+				? HOMA_WIRE_DOFF_DATA_GSO
+				: HOMA_WIRE_DOFF_DATA;
+	buf[OFF_FLAGS] = HOMA_WIRE_FLAGS;
+	put_be16(buf + OFF_WINDOW, 0);
+	put_be16(buf + OFF_CHECKSUM, c->checksum);
+	put_be16(buf + OFF_URGENT, HOMA_WIRE_URGENT);
+	put_be64(buf + OFF_SENDER_ID, c->sender_id);
 	put_be32(buf + OFF_DATA_MSG_LEN, d->message_length);
 	put_be32(buf + OFF_DATA_INCOMING, d->incoming);
 	put_be64(buf + OFF_DATA_ACK, d->ack.client_id);
 	put_be16(buf + OFF_DATA_ACK + 8, d->ack.server_port);
 	put_be16(buf + OFF_DATA_CUTOFF_VER, d->cutoff_version);
 	buf[OFF_DATA_RETRANSMIT] = d->retransmit;
+	buf[OFF_DATA_PAD] = 0;
+	buf[OFF_DATA_PAD + 1] = 0;
+	buf[OFF_DATA_PAD + 2] = 0;
 	put_be32(buf + OFF_DATA_SEG_OFFSET, d->seg_offset);
 }
 
@@ -410,26 +447,21 @@ int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap)
 		return -EINVAL;
 	if (cap < n)
 		return -ENOSPC;
+	if (c->type == HOMA_PKT_DATA) {
+		homa_wire_encode_data(buf, c, &pkt->u.data);
+		return (int)n;
+	}
 
 	memset(buf, 0, n);
 	put_be16(buf + OFF_SPORT, c->sport);
 	put_be16(buf + OFF_DPORT, c->dport);
 	put_be32(buf + OFF_SEQUENCE, c->sequence);
 	buf[OFF_TYPE] = c->type;
-	if (c->type != HOMA_PKT_DATA)
-		buf[OFF_DOFF] = HOMA_WIRE_DOFF_CONTROL;
-	else if (c->doff == HOMA_WIRE_DOFF_DATA_GSO)
-		buf[OFF_DOFF] = HOMA_WIRE_DOFF_DATA_GSO;
-	else
-		buf[OFF_DOFF] = HOMA_WIRE_DOFF_DATA;
+	buf[OFF_DOFF] = HOMA_WIRE_DOFF_CONTROL;
 	buf[OFF_FLAGS] = HOMA_WIRE_FLAGS;
 	put_be16(buf + OFF_CHECKSUM, c->checksum);
 	put_be16(buf + OFF_URGENT, HOMA_WIRE_URGENT);
 	put_be64(buf + OFF_SENDER_ID, c->sender_id);
-
-	if (c->type == HOMA_PKT_DATA)
-		encode_data(pkt, buf);
-	else
-		encode_body(pkt, buf);
+	encode_body(pkt, buf);
 	return (int)n;
 }

@@ -220,6 +220,15 @@ int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
  */
 int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
 
+/*
+ * homa_wire_encode_data() - what homa_wire_encode writes for a DATA packet
+ * with common header c and body d: the 56-byte header, every byte of it,
+ * into buf (at least HOMA_WIRE_DATA_BYTES). c->type is not read. For the
+ * transmit path, which need not build a whole struct homa_wire_pkt.
+ */
+void homa_wire_encode_data(uint8_t *buf, const struct homa_wire_common *c,
+			   const struct homa_wire_data *d);
+
 /* homa_wire_doff_usual() - is doff the byte Linux Homa of 2026 writes for
  * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff.
  * Inline: homa_input asks it of every packet. */

@@ -565,6 +565,40 @@ static void homa_reasm_add__random_order(void **state)
 	}
 }
 
+/* The inline fast path of homa_reasm_add and the full function agree on
+ * every packet, in order or not, in range or not. */
+static void homa_reasm_add__inline_same_as_slow(void **state)
+{
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 50; round++) {
+		struct homa_reasm a, b;
+		uint32_t length = 1000 + (uint32_t)round * 977;
+
+		homa_reasm_init(&a, length);
+		homa_reasm_init(&b, length);
+		for (int i = 0; i < 200; i++) {
+			uint32_t start, end;
+
+			seed = seed * 1103515245u + 12345u;
+			/* Mostly the next in order, else anywhere (even
+			 * empty or past the end). */
+			start = (seed >> 8) % 4 ? a.recv_end
+						: (seed >> 12) % (length + 10);
+			end = start + (seed >> 16) % 700;
+			assert_int_equal(
+				homa_reasm_add(&a, &env, start, end),
+				homa_reasm_add_slow(&b, &env, start, end));
+			assert_int_equal(a.recv_end, b.recv_end);
+			assert_int_equal(a.bytes_remaining, b.bytes_remaining);
+			assert_int_equal(a.num_gaps, b.num_gaps);
+		}
+		homa_reasm_destroy(&a, &env);
+		homa_reasm_destroy(&b, &env);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +620,8 @@ int main(void)
 		cmocka_unit_test_setup(homa_reasm_add__gap_limit, setup),
 		cmocka_unit_test_setup(homa_reasm_add__nomem, setup),
 		cmocka_unit_test_setup(homa_reasm_add__random_order, setup),
+		cmocka_unit_test_setup(homa_reasm_add__inline_same_as_slow,
+				       setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

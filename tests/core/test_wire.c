@@ -1021,6 +1021,26 @@ static void homa_wire_encode__fixed_fields(void **state)
 	assert_int_equal(buf[12], 0x50);
 }
 
+/* The transmit path's DATA encoder writes all 56 bytes, the same as
+ * homa_wire_encode, whatever the buffer held before. */
+static void homa_wire_encode_data__same_bytes_as_encode(void **state)
+{
+	uint8_t a[HOMA_WIRE_DATA_BYTES], b[HOMA_WIRE_DATA_BYTES];
+	struct homa_wire_pkt pkt;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		random_pkt(&pkt, HOMA_PKT_DATA);
+		if (i & 1)
+			pkt.common.doff = HOMA_WIRE_DOFF_DATA_GSO;
+		memset(a, 0x00, sizeof(a));
+		memset(b, 0xFF, sizeof(b));
+		assert_int_equal(homa_wire_encode(&pkt, a, sizeof(a)), 56);
+		homa_wire_encode_data(b, &pkt.common, &pkt.u.data);
+		assert_memory_equal(a, b, sizeof(a));
+	}
+}
+
 static void homa_wire_encode__ack_unused_entries_zero(void **state)
 {
 	uint8_t buf[80];
@@ -1135,6 +1155,7 @@ int main(void)
 			homa_wire_decode__control_trailing_bytes_ignored),
 		cmocka_unit_test(homa_wire_decode__upstream_markers_kept_raw),
 		cmocka_unit_test(homa_wire_encode__enospc),
+		cmocka_unit_test(homa_wire_encode_data__same_bytes_as_encode),
 		cmocka_unit_test(homa_wire_encode__einval),
 		cmocka_unit_test(homa_wire_encode__fixed_fields),
 		cmocka_unit_test(homa_wire_encode__ack_unused_entries_zero),
