@@ -406,7 +406,7 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 		return 0;
 	homa_dp_rx_slots(msgs, iovs, names, (int)room,
 			 bufs + (size_t)used * RAW_RX_BUF, RAW_RX_BUF, NULL, 0);
-	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
+	n = homa_dp_recvmmsg(fd, msgs, room);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		homa_dp_errqueue(fd, r->port_fd, icmp,

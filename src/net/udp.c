@@ -478,7 +478,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		else if (fd == place_fd)
 			np = udp_place_slots(msgs, piovs, b, u->rx_buf_bytes,
 					     pl, num_pl < room ? num_pl : room);
-		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
+		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
