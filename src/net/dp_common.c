@@ -2,7 +2,7 @@
 /*
  * dp_common.c - what the UDP and raw datapaths share: address
  * conversion, the Homa and Internet checksums, per-thread receive
- * buffers and their recvmmsg slots, the lock that guards a datapath's
+ * buffers and their recvmmsg slots, the gate that guards a datapath's
  * socket set against concurrent readers, route lookups (source address,
  * path MTU) and the reading of ICMP errors from a socket's error queue.
  */
@@ -12,6 +12,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -180,15 +181,43 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 	return p;
 }
 
-void homa_dp_rwlock_init(pthread_rwlock_t *lock)
+void homa_dp_gate_init(struct homa_dp_gate *g)
 {
-	pthread_rwlockattr_t attr;
+	g->readers = 0;
+	g->closed = 0;
+	pthread_mutex_init(&g->writers, NULL);
+}
 
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(
-		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+void homa_dp_gate_destroy(struct homa_dp_gate *g)
+{
+	pthread_mutex_destroy(&g->writers);
+}
+
+void homa_dp_gate_enter_slow(struct homa_dp_gate *g)
+{
+	for (;;) {
+		/* Out again, so that the writer's wait ends. */
+		__atomic_fetch_sub(&g->readers, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&g->closed, __ATOMIC_ACQUIRE))
+			sched_yield();
+		__atomic_fetch_add(&g->readers, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+void homa_dp_gate_close(struct homa_dp_gate *g)
+{
+	pthread_mutex_lock(&g->writers);
+	__atomic_store_n(&g->closed, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&g->readers, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+void homa_dp_gate_open(struct homa_dp_gate *g)
+{
+	__atomic_store_n(&g->closed, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&g->writers);
 }
 
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,

@@ -46,8 +46,8 @@ struct udp_dp {
 	int next_port;		    /* last client port tried */
 	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
 			    * (atomic: several threads may read) */
-	pthread_rwlock_t ports_lock; /* rx shared; changes to port_fd,
-				      * open_fds, num_ports exclusive */
+	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
+					 * num_ports change with it closed */
 };
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
@@ -145,12 +145,12 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		close(fd);
 		return ret;
 	}
-	pthread_rwlock_wrlock(&u->ports_lock);
+	homa_dp_gate_close(&u->ports_gate);
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
 	u->port_family[ret] = af;
 	u->num_ports++;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_open(&u->ports_gate);
 	return ret;
 }
 
@@ -162,7 +162,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
-	pthread_rwlock_wrlock(&u->ports_lock);
+	homa_dp_gate_close(&u->ports_gate);
 	for (int i = 0; i < u->num_ports; i++) {
 		if (u->open_fds[i] == u->port_fd[port]) {
 			u->open_fds[i] = u->open_fds[--u->num_ports];
@@ -172,7 +172,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
 	dp->close_gen++;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_open(&u->ports_gate);
 }
 
 static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
@@ -440,9 +440,9 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 
 	if (!bufs)
 		return 0;
-	/* Readers hold ports_lock shared: a socket is not closed (and its
-	 * number reused) while some thread may still read from it. */
-	pthread_rwlock_rdlock(&u->ports_lock);
+	/* Readers pass ports_gate: a socket is not closed (and its number
+	 * reused) while some thread may still read from it. */
+	homa_dp_gate_enter(&u->ports_gate);
 	if (num_pl > HOMA_PLACE_MAX)
 		num_pl = HOMA_PLACE_MAX;
 	/* Places belong to a socket's pool: not if a port closed since. */
@@ -528,7 +528,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 							  : UDP_RX_MSGS);
 	}
 	udp_rx_want = want;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_leave(&u->ports_gate);
 	HOMA_DP_ADD(dp->rx_calls, calls);
 	HOMA_DP_ADD(dp->rx_pkts, pkts);
 	return total;
@@ -555,7 +555,7 @@ static void udp_destroy(struct homa_dp *dp)
 		if (u->port_fd[p] >= 0)
 			close(u->port_fd[p]);
 	close(dp->epfd);
-	pthread_rwlock_destroy(&u->ports_lock);
+	homa_dp_gate_destroy(&u->ports_gate);
 	free(u->port_fd);
 	free(u->open_fds);
 	free(u->port_family);
@@ -604,7 +604,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	}
 	for (int p = 0; p < UDP_MAX_PORTS; p++)
 		u->port_fd[p] = -1;
-	homa_dp_rwlock_init(&u->ports_lock);
+	homa_dp_gate_init(&u->ports_gate);
 	*out = &u->dp;
 	return 0;
 }
