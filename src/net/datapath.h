@@ -272,12 +272,55 @@ static inline int homa_dp_recvmmsg(int fd, struct mmsghdr *msgs, unsigned n)
 #endif
 }
 
-/* Set up n receive slots for recvmmsg: slot i reads into bufs + i *
- * buf_bytes, its source into names[i] and, if control is set, its
- * control data into control + i * control_bytes. */
-void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
-		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
-		      size_t buf_bytes, void *control, size_t control_bytes);
+/*
+ * The calling thread's receive slots: HOMA_DP_RX_MSGS recvmmsg messages,
+ * slot i reading into buffer i (buf_bytes each, up to HOMA_DP_RX_BUF_MAX)
+ * with its source address and, if asked, room for one int-sized control
+ * message. They are written whole once per thread (again if a datapath
+ * asks for another layout); before each read only what the kernel
+ * overwrites is reset (homa_dp_rx_ready). A datapath that points a
+ * slot's msg_iov elsewhere (reading into places) puts it back before its
+ * read returns.
+ */
+#define HOMA_DP_RX_MSGS	   16			   /* datagrams per recvmmsg */
+#define HOMA_DP_RX_BUF_MAX (HOMA_DP_PKT_MAX + 512) /* largest buffer, bytes */
+
+struct homa_dp_rx_ring {
+	struct mmsghdr msgs[HOMA_DP_RX_MSGS];	    /* the slots */
+	struct iovec iovs[HOMA_DP_RX_MSGS];	    /* slot i: buffer i */
+	struct sockaddr_in6 names[HOMA_DP_RX_MSGS]; /* sources */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cms[HOMA_DP_RX_MSGS];	 /* control messages (UDP_GRO) */
+	uint8_t *bufs;		 /* the buffers, HOMA_DP_RX_MSGS of
+				  * buf_bytes */
+	size_t buf_bytes;	 /* bytes per buffer (0 = not written) */
+	socklen_t control_bytes; /* control room per slot (0 = none) */
+};
+
+/* The calling thread's ring, laid out for buffers of buf_bytes (at most
+ * HOMA_DP_RX_BUF_MAX), with control room or not. NULL if out of memory.
+ * Lives in per-thread buffer 0 (homa_dp_thread_buf). */
+struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes, bool control);
+
+/* Make slots [first, first + n) ready for a read: the lengths the kernel
+ * wrote into them last time back to their room. */
+static inline void homa_dp_rx_ready(struct homa_dp_rx_ring *r, int first, int n)
+{
+	for (int i = first; i < first + n; i++) {
+		r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
+		r->msgs[i].msg_hdr.msg_controllen = r->control_bytes;
+	}
+}
+
+/* Point slot i's message back at its own buffer. */
+static inline void homa_dp_rx_restore(struct homa_dp_rx_ring *r, int i)
+{
+	r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
+	r->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
 /* Read fd's error queue (IP_RECVERR / IPV6_RECVERR) and report each ICMP
  * error that ends RPCs (spec 6.4, decided by ICMP type and code as Linux
  * Homa does): port unreachable -> ENOTCONN for the port (raw: the dport
@@ -310,7 +353,7 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
  * left to the core's checks. */
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg);
 
-/* Per-thread buffer number slot (0: datapath receive buffers, 1: the
+/* Per-thread buffer number slot (0: the datapath's receive ring, 1: the
  * library's packet batch, 2: UDP's coalesced buffer made whole again), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.
  * NULL if out of memory. */

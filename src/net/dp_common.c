@@ -2,7 +2,7 @@
 /*
  * dp_common.c - what the UDP and raw datapaths share: address
  * conversion, the Homa and Internet checksums, per-thread receive
- * buffers and their recvmmsg slots, the gate that guards a datapath's
+ * buffers and their recvmmsg slots (the receive ring), the gate that guards a datapath's
  * socket set against concurrent readers, route lookups (source address,
  * path MTU) and the reading of ICMP errors from a socket's error queue.
  */
@@ -331,25 +331,34 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 	}
 }
 
-void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
-		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
-		      size_t buf_bytes, void *control, size_t control_bytes)
+struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes, bool control)
 {
-	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &msgs[i].msg_hdr;
+	/* The ring, then its buffers (64-byte aligned): one size for every
+	 * datapath, as homa_dp_thread_buf asks. */
+	size_t head = (sizeof(struct homa_dp_rx_ring) + 63) & ~(size_t)63;
+	struct homa_dp_rx_ring *r = homa_dp_thread_buf(
+		0, head + HOMA_DP_RX_MSGS * HOMA_DP_RX_BUF_MAX);
+	socklen_t cb = control ? sizeof(r->cms[0]) : 0;
 
-		iovs[i].iov_base = bufs + (size_t)i * buf_bytes;
-		iovs[i].iov_len = buf_bytes;
+	if (!r || buf_bytes > HOMA_DP_RX_BUF_MAX)
+		return NULL;
+	if (r->buf_bytes == buf_bytes && r->control_bytes == cb)
+		return r;
+	r->bufs = (uint8_t *)r + head;
+	r->buf_bytes = buf_bytes;
+	r->control_bytes = cb;
+	for (int i = 0; i < HOMA_DP_RX_MSGS; i++) {
+		struct msghdr *m = &r->msgs[i].msg_hdr;
+
+		r->iovs[i].iov_base = r->bufs + (size_t)i * buf_bytes;
+		r->iovs[i].iov_len = buf_bytes;
 		memset(m, 0, sizeof(*m));
-		m->msg_name = &names[i];
-		m->msg_namelen = sizeof(names[i]);
-		m->msg_iov = &iovs[i];
+		m->msg_name = &r->names[i];
+		m->msg_iov = &r->iovs[i];
 		m->msg_iovlen = 1;
-		if (control) {
-			m->msg_control = (char *)control + i * control_bytes;
-			m->msg_controllen = control_bytes;
-		}
+		m->msg_control = cb ? r->cms[i].buf : NULL;
 	}
+	return r;
 }
 
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg)

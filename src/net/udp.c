@@ -29,8 +29,8 @@
 #include "datapath.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS   16	  /* datagrams per recvmmsg */
-#define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
+#define UDP_RX_MSGS   HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+#define UDP_RX_BUF    (64 * 1024)     /* bytes per receive buffer (GRO) */
 #define UDP_MAX_PORTS 65536
 
 struct udp_dp {
@@ -423,22 +423,15 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			void *arg)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
-	uint8_t *bufs = homa_dp_thread_buf(0, UDP_RX_MSGS * UDP_RX_BUF);
-	struct mmsghdr msgs[UDP_RX_MSGS];
-	struct iovec iovs[UDP_RX_MSGS];
+	struct homa_dp_rx_ring *r = homa_dp_rx_ring(u->rx_buf_bytes, true);
 	struct iovec piovs[HOMA_PLACE_MAX * (HOMA_PLACE_SPANS + 2)];
-	struct sockaddr_in6 names[UDP_RX_MSGS];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cms[UDP_RX_MSGS];
 	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
 	int skip_fd = -1, gro_k = 0;
 	size_t gro_seg = udp_gro_last;
 	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
-	if (!bufs)
+	if (!r)
 		return 0;
 	/* Readers pass ports_gate: a socket is not closed (and its number
 	 * reused) while some thread may still read from it. */
@@ -450,15 +443,18 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		place_fd = u->port_fd[pl[0].port];
 	else if (num_pl == 0 && skip_port >= 0)
 		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
-	/* Each socket reads into the buffers the previous ones left free:
-	 * the packets delivered so far point into them until the caller
-	 * has fed them to the core. The first socket rotates (fairness). */
+	/* Each socket reads into the slots the previous ones left free:
+	 * the packets delivered so far point into their buffers until the
+	 * caller has fed them to the core. The first socket rotates
+	 * (fairness). */
 	start = __atomic_fetch_add(&u->rx_rotor, 1, __ATOMIC_RELAXED);
 	for (int k = 0; k < u->num_ports && total < UDP_RX_MSGS; k++) {
 		int fd = u->open_fds[(start + (unsigned)k) %
 				     (unsigned)u->num_ports],
-		    n, room = UDP_RX_MSGS - total, np = 0, cap;
-		uint8_t *b = bufs + (size_t)total * u->rx_buf_bytes;
+		    n, room = UDP_RX_MSGS - total, np = 0, cap, moved;
+		struct mmsghdr *msgs = &r->msgs[total];
+		struct iovec *iovs = &r->iovs[total];
+		uint8_t *b = r->bufs + (size_t)total * u->rx_buf_bytes;
 
 		if (fd == skip_fd)
 			continue;
@@ -467,8 +463,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		cap = fd == place_fd && num_pl > want ? num_pl : want;
 		if (room > cap)
 			room = cap;
-		homa_dp_rx_slots(msgs, iovs, names, room, b, u->rx_buf_bytes,
-				 cms[0].buf, sizeof(cms[0]));
+		homa_dp_rx_ready(r, total, room);
 		if (fd == place_fd && gro_seg)
 			gro_k = udp_gro_places(pl, num_pl, gro_seg,
 					       u->rx_buf_bytes);
@@ -478,11 +473,16 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		else if (fd == place_fd)
 			np = udp_place_slots(msgs, piovs, b, u->rx_buf_bytes,
 					     pl, num_pl < room ? num_pl : room);
+		/* Slots pointed at places (or, below, elsewhere): put back
+		 * after this read. */
+		moved = gro_k > 0 ? 1 : np;
 		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				homa_dp_errqueue(fd, NULL, icmp, arg);
+			for (int i = 0; i < moved; i++)
+				homa_dp_rx_restore(r, total + i);
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
@@ -506,6 +506,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 				continue;
 			}
 			m->msg_iov = &iovs[i]; /* the slot's own buffer */
+			m->msg_iovlen = 1;
 			seg = udp_gro_seg(m);
 			if (seg >= 0 && (size_t)seg < len) {
 				/* Several packets coalesced: not one
@@ -520,6 +521,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			placed(arg, &src, iovs[i].iov_base, len, i);
 			pkts++;
 		}
+		for (int i = 0; i < moved; i++)
+			homa_dp_rx_restore(r, total + i);
 		total += n;
 		/* Slots for the next read: twice as many after a full one,
 		 * as many as came after a partial one (udp_rx_want). */
@@ -530,7 +533,8 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 	udp_rx_want = want;
 	homa_dp_gate_leave(&u->ports_gate);
 	HOMA_DP_ADD(dp->rx_calls, calls);
-	HOMA_DP_ADD(dp->rx_pkts, pkts);
+	if (pkts)
+		HOMA_DP_ADD(dp->rx_pkts, pkts);
 	return total;
 }
 
