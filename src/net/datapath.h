@@ -299,10 +299,28 @@ struct homa_dp_rx_ring {
 	socklen_t control_bytes; /* control room per slot (0 = none) */
 };
 
-/* The calling thread's ring, laid out for buffers of buf_bytes (at most
+/* The calling thread's ring once homa_dp_rx_ring_setup made it. */
+extern __thread struct homa_dp_rx_ring *homa_dp_rx_cur;
+
+/* Lay the calling thread's ring out for buffers of buf_bytes (at most
  * HOMA_DP_RX_BUF_MAX), with control room or not. NULL if out of memory.
  * Lives in per-thread buffer 0 (homa_dp_thread_buf). */
-struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes, bool control);
+struct homa_dp_rx_ring *homa_dp_rx_ring_setup(size_t buf_bytes, bool control);
+
+/* The calling thread's ring for buffers of buf_bytes (with control room
+ * or not): written only the first time, or when another layout was last
+ * asked for. NULL if out of memory. */
+static inline struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes,
+						      bool control)
+{
+	struct homa_dp_rx_ring *r = homa_dp_rx_cur;
+
+	if (__builtin_expect(r && r->buf_bytes == buf_bytes &&
+				     !r->control_bytes == !control,
+			     1))
+		return r;
+	return homa_dp_rx_ring_setup(buf_bytes, control);
+}
 
 /* Make slots [first, first + n) ready for a read: the lengths the kernel
  * wrote into them last time back to their room. */

@@ -331,7 +331,9 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 	}
 }
 
-struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes, bool control)
+__thread struct homa_dp_rx_ring *homa_dp_rx_cur;
+
+struct homa_dp_rx_ring *homa_dp_rx_ring_setup(size_t buf_bytes, bool control)
 {
 	/* The ring, then its buffers (64-byte aligned): one size for every
 	 * datapath, as homa_dp_thread_buf asks. */
@@ -342,6 +344,7 @@ struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes, bool control)
 
 	if (!r || buf_bytes > HOMA_DP_RX_BUF_MAX)
 		return NULL;
+	homa_dp_rx_cur = r;
 	if (r->buf_bytes == buf_bytes && r->control_bytes == cb)
 		return r;
 	r->bufs = (uint8_t *)r + head;

@@ -389,6 +389,11 @@ static enum raw_verdict raw_deliver(struct raw_dp *r,
 	return RAW_DELIVERED;
 }
 
+/* Datagram slots the calling thread offers its next read (1 to
+ * RAW_RX_MSGS), as UDP's udp_rx_want: a ping-pong offers 1 or 2, a burst
+ * doubles it each read that fills every slot offered. */
+static __thread unsigned raw_rx_want = RAW_RX_MSGS;
+
 /* Read from fd into the receive buffers from index `used` on (those
  * below hold packets already delivered by the other socket). */
 static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
@@ -403,6 +408,8 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 
 	if (!ring || !room)
 		return 0;
+	if (room > raw_rx_want)
+		room = raw_rx_want;
 	iovs = &ring->iovs[used];
 	names = &ring->names[used];
 	homa_dp_rx_ready(ring, used, (int)room);
@@ -413,6 +420,9 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 				 arg); /* ICMP error pending */
 	if (n <= 0)
 		return 0;
+	raw_rx_want = (unsigned)n < room       ? (unsigned)n
+		      : 2 * room < RAW_RX_MSGS ? 2 * room
+					       : RAW_RX_MSGS;
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = iovs[i].iov_base;
 		size_t len = ring->msgs[used + i].msg_len;

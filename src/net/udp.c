@@ -423,7 +423,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			void *arg)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
-	struct homa_dp_rx_ring *r = homa_dp_rx_ring(u->rx_buf_bytes, true);
+	struct homa_dp_rx_ring *r;
 	struct iovec piovs[HOMA_PLACE_MAX * (HOMA_PLACE_SPANS + 2)];
 	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
 	int skip_fd = -1, gro_k = 0;
@@ -431,8 +431,6 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
-	if (!r)
-		return 0;
 	/* Readers pass ports_gate: a socket is not closed (and its number
 	 * reused) while some thread may still read from it. */
 	homa_dp_gate_enter(&u->ports_gate);
@@ -443,6 +441,13 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		place_fd = u->port_fd[pl[0].port];
 	else if (num_pl == 0 && skip_port >= 0)
 		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
+	r = homa_dp_rx_ring(u->rx_buf_bytes, true);
+	if (!r || (skip_fd >= 0 && u->num_ports == 1)) {
+		/* Nothing to read for this thread: the poller reads the
+		 * only socket. */
+		homa_dp_gate_leave(&u->ports_gate);
+		return 0;
+	}
 	/* Each socket reads into the slots the previous ones left free:
 	 * the packets delivered so far point into their buffers until the
 	 * caller has fed them to the core. The first socket rotates
