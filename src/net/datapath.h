@@ -277,8 +277,8 @@ static inline int homa_dp_recvmmsg(int fd, struct mmsghdr *msgs, unsigned n)
  * slot i reading into buffer i (buf_bytes each, up to HOMA_DP_RX_BUF_MAX)
  * with its source address and, if asked, room for one int-sized control
  * message. They are written whole once per thread (again if a datapath
- * asks for another layout); before each read only what the kernel
- * overwrites is reset (homa_dp_rx_ready). A datapath that points a
+ * asks for another layout); after each read only what the kernel
+ * overwrote is reset (homa_dp_rx_reuse). A datapath that points a
  * slot's msg_iov elsewhere (reading into places) puts it back before its
  * read returns.
  */
@@ -322,9 +322,11 @@ static inline struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes,
 	return homa_dp_rx_ring_setup(buf_bytes, control);
 }
 
-/* Make slots [first, first + n) ready for a read: the lengths the kernel
- * wrote into them last time back to their room. */
-static inline void homa_dp_rx_ready(struct homa_dp_rx_ring *r, int first, int n)
+/* The kernel filled slots [first, first + n) (a read returned n; a
+ * failed one: n = 1): give the lengths it wrote back their room for the
+ * next read. Slots it did not fill are still ready, so an empty read
+ * costs nothing here. */
+static inline void homa_dp_rx_reuse(struct homa_dp_rx_ring *r, int first, int n)
 {
 	for (int i = first; i < first + n; i++) {
 		r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);

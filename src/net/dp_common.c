@@ -361,6 +361,7 @@ struct homa_dp_rx_ring *homa_dp_rx_ring_setup(size_t buf_bytes, bool control)
 		m->msg_iovlen = 1;
 		m->msg_control = cb ? r->cms[i].buf : NULL;
 	}
+	homa_dp_rx_reuse(r, 0, HOMA_DP_RX_MSGS);
 	return r;
 }
 

@@ -412,14 +412,16 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 		room = raw_rx_want;
 	iovs = &ring->iovs[used];
 	names = &ring->names[used];
-	homa_dp_rx_ready(ring, used, (int)room);
 	n = homa_dp_recvmmsg(fd, &ring->msgs[used], room);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		homa_dp_rx_reuse(ring, used, 1);
 		homa_dp_errqueue(fd, r->port_fd, icmp,
 				 arg); /* ICMP error pending */
+	}
 	if (n <= 0)
 		return 0;
+	homa_dp_rx_reuse(ring, used, n);
 	raw_rx_want = (unsigned)n < room       ? (unsigned)n
 		      : 2 * room < RAW_RX_MSGS ? 2 * room
 					       : RAW_RX_MSGS;

@@ -468,7 +468,6 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		cap = fd == place_fd && num_pl > want ? num_pl : want;
 		if (room > cap)
 			room = cap;
-		homa_dp_rx_ready(r, total, room);
 		if (fd == place_fd && gro_seg)
 			gro_k = udp_gro_places(pl, num_pl, gro_seg,
 					       u->rx_buf_bytes);
@@ -484,8 +483,10 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				homa_dp_rx_reuse(r, total, 1);
 				homa_dp_errqueue(fd, NULL, icmp, arg);
+			}
 			for (int i = 0; i < moved; i++)
 				homa_dp_rx_restore(r, total + i);
 			continue;
@@ -528,6 +529,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		}
 		for (int i = 0; i < moved; i++)
 			homa_dp_rx_restore(r, total + i);
+		homa_dp_rx_reuse(r, total, n);
 		total += n;
 		/* Slots for the next read: twice as many after a full one,
 		 * as many as came after a partial one (udp_rx_want). */
