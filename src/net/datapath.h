@@ -378,7 +378,19 @@ int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg);
  * (callers always ask the same size per slot); freed at thread exit.
  * NULL if out of memory. */
 #define HOMA_DP_TLS_SLOTS 3
-void *homa_dp_thread_buf(int slot, size_t bytes);
+/* The calling thread's buffers once allocated (NULL: not yet). */
+extern __thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
+/* Allocate (or find) the calling thread's buffer number slot. */
+void *homa_dp_thread_buf_alloc(int slot, size_t bytes);
+
+static inline void *homa_dp_thread_buf(int slot, size_t bytes)
+{
+	void *p = homa_dp_tls[slot];
+
+	return __builtin_expect(p != NULL, 1)
+		       ? p
+		       : homa_dp_thread_buf_alloc(slot, bytes);
+}
 /* Bytes of the per-thread buffers that all threads hold now (each thread
  * that has read packets holds about 1 MB until it exits). */
 uint64_t homa_dp_thread_buf_bytes(void);

@@ -141,14 +141,12 @@ uint64_t homa_dp_thread_buf_bytes(void)
 }
 
 /* The same pointers without the lookup (every poll asks for them). */
-static __thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
+__thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
 
-void *homa_dp_thread_buf(int slot, size_t bytes)
+void *homa_dp_thread_buf_alloc(int slot, size_t bytes)
 {
-	void *p = homa_dp_tls[slot];
+	void *p;
 
-	if (p)
-		return p;
 	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
 	p = pthread_getspecific(homa_dp_keys[slot]);
 	if (p) {
