@@ -125,6 +125,14 @@ if(TARGET test_dp_gate)
 endif()
 homa_add_net_test(test_dp_gate 60 test_dp_gate)
 homa_add_tsan_test(test_dp_gate_tsan ${T}/net/test_dp_gate.c 120)
+# The datapath's receive cost per read (scripts/bench-dp-rx.sh counts
+# instructions under callgrind); natively, a check that every datagram
+# read one per call arrives.
+homa_add_net_prog(bench_dp_rx ${T}/net/bench_dp_rx.c)
+if(TARGET bench_dp_rx)
+  target_include_directories(bench_dp_rx PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(bench_dp_rx_udp 60 bench_dp_rx udp 2000)
 # Closing a socket at its wmem_max limit (issue 19: a use after free).
 homa_add_net_prog(test_net_close_full ${T}/net/test_net_close_full.c)
 homa_add_net_test(test_net_close_full 60 test_net_close_full)
