@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,17 @@ __attribute__((noinline)) int rx_empty(struct homa_dp *dp)
 	return dp->ops->rx(dp, bench_deliver, bench_icmp, NULL);
 }
 
+/* A second thread that only sleeps: a process using libhoma has its
+ * background thread, and a multithreaded process takes glibc's slower
+ * paths (cancellable system calls). */
+static void *bench_idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct homa_dp_opts opts = { .gro = true };
@@ -68,7 +80,9 @@ int main(int argc, char **argv)
 	uint8_t pkt[100] = { 0 };
 	struct homa_dp *dp;
 	int port, tx, ret;
+	pthread_t idle;
 
+	pthread_create(&idle, NULL, bench_idle, NULL);
 	ret = raw ? homa_dp_raw_create(&opts, &dp)
 		  : homa_dp_udp_create(&opts, &dp);
 	if (ret < 0) {
