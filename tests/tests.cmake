@@ -118,6 +118,22 @@ if(TARGET test_dp_raw_full)
   target_include_directories(test_dp_raw_full PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_raw_full 60 test_dp_raw_full)
+# The gate that keeps UDP's socket set still under reading threads
+# (issue 14: it replaced a reader-writer lock), also under TSan.
+homa_add_net_prog(test_dp_gate ${T}/net/test_dp_gate.c)
+if(TARGET test_dp_gate)
+  target_include_directories(test_dp_gate PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_gate 60 test_dp_gate)
+homa_add_tsan_test(test_dp_gate_tsan ${T}/net/test_dp_gate.c 120)
+# The datapath's receive cost per read (scripts/bench-dp-rx.sh counts
+# instructions under callgrind); natively, a check that every datagram
+# read one per call arrives.
+homa_add_net_prog(bench_dp_rx ${T}/net/bench_dp_rx.c)
+if(TARGET bench_dp_rx)
+  target_include_directories(bench_dp_rx PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(bench_dp_rx_udp 60 bench_dp_rx udp 2000)
 # Closing a socket at its wmem_max limit (issue 19: a use after free).
 homa_add_net_prog(test_net_close_full ${T}/net/test_net_close_full.c)
 homa_add_net_test(test_net_close_full 60 test_net_close_full)

@@ -16,9 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "homa_core.h"
 #include "wire.h"
@@ -98,7 +101,7 @@ struct homa_dp {
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
 	uint64_t close_gen;   /* ports closed so far (changes under the
-			       * library lock and the ports lock) */
+			       * library lock, UDP's ports gate closed) */
 	int placing_port;     /* port the poller reads into places: other
 			       * readers leave its socket alone; -1 = none
 			       * (atomic) */
@@ -114,9 +117,51 @@ struct homa_dp {
 	 * with HOMA_DP_READ. */
 };
 
-/* A rwlock that lets writers in while readers keep coming (the readers
- * are busy-polling threads). */
-void homa_dp_rwlock_init(pthread_rwlock_t *lock);
+/*
+ * The gate that keeps a datapath's socket set still while threads read
+ * from it: a socket is not closed (and its number reused) while a reader
+ * may still use it. Readers pass it with two atomic additions and a load
+ * (a reader-writer lock cost about 60 instructions per read, and every
+ * busy-polling read takes it); writers (opening and closing ports, rare)
+ * close it, wait for the readers inside to leave, change the set, and
+ * open it again. A closed gate turns new readers back until it opens, so
+ * writers get in while readers keep coming. Readers never block inside
+ * (their reads do not wait), so a writer's wait is short.
+ */
+struct homa_dp_gate {
+	uint32_t readers;	 /* threads inside (atomic) */
+	uint32_t closed;	 /* 1 while a writer waits or works (atomic) */
+	pthread_mutex_t writers; /* one writer at a time */
+};
+
+void homa_dp_gate_init(struct homa_dp_gate *g);
+void homa_dp_gate_destroy(struct homa_dp_gate *g);
+/* Reader: the gate was closed; wait for it to open, then enter. */
+void homa_dp_gate_enter_slow(struct homa_dp_gate *g);
+
+/* Reader: enter (may wait while a writer works). The readers count is
+ * raised before closed is looked at and a writer sets closed before it
+ * counts the readers (both sequentially consistent): one of the two sees
+ * the other. */
+static inline void homa_dp_gate_enter(struct homa_dp_gate *g)
+{
+	__atomic_fetch_add(&g->readers, 1, __ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST), 0))
+		homa_dp_gate_enter_slow(g);
+}
+
+/* Reader: leave (everything read inside happens before a writer's
+ * changes). */
+static inline void homa_dp_gate_leave(struct homa_dp_gate *g)
+{
+	__atomic_fetch_sub(&g->readers, 1, __ATOMIC_RELEASE);
+}
+
+/* Writer: close the gate and wait until no reader is inside. */
+void homa_dp_gate_close(struct homa_dp_gate *g);
+/* Writer: let readers in again (they see every change made while it was
+ * closed). */
+void homa_dp_gate_open(struct homa_dp_gate *g);
 
 #define HOMA_DP_ADD(counter, n)                                                \
 	__atomic_fetch_add(&(counter), (uint64_t)(n), __ATOMIC_RELAXED)
@@ -206,12 +251,96 @@ void homa_dp_icmp_close(struct homa_dp *dp);
 void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
-/* Set up n receive slots for recvmmsg: slot i reads into bufs + i *
- * buf_bytes, its source into names[i] and, if control is set, its
- * control data into control + i * control_bytes. */
-void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
-		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
-		      size_t buf_bytes, void *control, size_t control_bytes);
+/*
+ * recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL) without glibc's wrapper: the
+ * same system call, errno set the same way, but no cancellation point
+ * (glibc turns asynchronous cancellation on and off around the call,
+ * about 300 of the 400 instructions an empty read cost in user space).
+ * The reads never block (MSG_DONTWAIT), so a thread waiting in libhoma
+ * still reaches its cancellation point where it sleeps (wait.c's ppoll,
+ * epoll_pwait2); and UDP reads inside its ports gate, where a
+ * cancellation would have shut writers out for good.
+ */
+static inline int homa_dp_recvmmsg(int fd, struct mmsghdr *msgs, unsigned n)
+{
+#ifdef SYS_recvmmsg
+	/* Every argument as wide as a register: syscall() reads longs. */
+	return (int)syscall(SYS_recvmmsg, (long)fd, msgs, (unsigned long)n,
+			    (long)MSG_DONTWAIT, (void *)NULL);
+#else
+	return recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+#endif
+}
+
+/*
+ * The calling thread's receive slots: HOMA_DP_RX_MSGS recvmmsg messages,
+ * slot i reading into buffer i (buf_bytes each, up to HOMA_DP_RX_BUF_MAX)
+ * with its source address and, if asked, room for one int-sized control
+ * message. They are written whole once per thread (again if a datapath
+ * asks for another layout); after each read only what the kernel
+ * overwrote is reset (homa_dp_rx_reuse). A datapath that points a
+ * slot's msg_iov elsewhere (reading into places) puts it back before its
+ * read returns.
+ */
+#define HOMA_DP_RX_MSGS	   16			   /* datagrams per recvmmsg */
+#define HOMA_DP_RX_BUF_MAX (HOMA_DP_PKT_MAX + 512) /* largest buffer, bytes */
+
+struct homa_dp_rx_ring {
+	struct mmsghdr msgs[HOMA_DP_RX_MSGS];	    /* the slots */
+	struct iovec iovs[HOMA_DP_RX_MSGS];	    /* slot i: buffer i */
+	struct sockaddr_in6 names[HOMA_DP_RX_MSGS]; /* sources */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cms[HOMA_DP_RX_MSGS];	 /* control messages (UDP_GRO) */
+	uint8_t *bufs;		 /* the buffers, HOMA_DP_RX_MSGS of
+				  * buf_bytes */
+	size_t buf_bytes;	 /* bytes per buffer (0 = not written) */
+	socklen_t control_bytes; /* control room per slot (0 = none) */
+};
+
+/* The calling thread's ring once homa_dp_rx_ring_setup made it. */
+extern __thread struct homa_dp_rx_ring *homa_dp_rx_cur;
+
+/* Lay the calling thread's ring out for buffers of buf_bytes (at most
+ * HOMA_DP_RX_BUF_MAX), with control room or not. NULL if out of memory.
+ * Lives in per-thread buffer 0 (homa_dp_thread_buf). */
+struct homa_dp_rx_ring *homa_dp_rx_ring_setup(size_t buf_bytes, bool control);
+
+/* The calling thread's ring for buffers of buf_bytes (with control room
+ * or not): written only the first time, or when another layout was last
+ * asked for. NULL if out of memory. */
+static inline struct homa_dp_rx_ring *homa_dp_rx_ring(size_t buf_bytes,
+						      bool control)
+{
+	struct homa_dp_rx_ring *r = homa_dp_rx_cur;
+
+	if (__builtin_expect(r && r->buf_bytes == buf_bytes &&
+				     !r->control_bytes == !control,
+			     1))
+		return r;
+	return homa_dp_rx_ring_setup(buf_bytes, control);
+}
+
+/* The kernel filled slots [first, first + n) (a read returned n; a
+ * failed one: n = 1): give the lengths it wrote back their room for the
+ * next read. Slots it did not fill are still ready, so an empty read
+ * costs nothing here. */
+static inline void homa_dp_rx_reuse(struct homa_dp_rx_ring *r, int first, int n)
+{
+	for (int i = first; i < first + n; i++) {
+		r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
+		r->msgs[i].msg_hdr.msg_controllen = r->control_bytes;
+	}
+}
+
+/* Point slot i's message back at its own buffer. */
+static inline void homa_dp_rx_restore(struct homa_dp_rx_ring *r, int i)
+{
+	r->msgs[i].msg_hdr.msg_iov = &r->iovs[i];
+	r->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
 /* Read fd's error queue (IP_RECVERR / IPV6_RECVERR) and report each ICMP
  * error that ends RPCs (spec 6.4, decided by ICMP type and code as Linux
  * Homa does): port unreachable -> ENOTCONN for the port (raw: the dport
@@ -244,12 +373,24 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
  * left to the core's checks. */
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg);
 
-/* Per-thread buffer number slot (0: datapath receive buffers, 1: the
+/* Per-thread buffer number slot (0: the datapath's receive ring, 1: the
  * library's packet batch, 2: UDP's coalesced buffer made whole again), allocated on first use with at least bytes
  * (callers always ask the same size per slot); freed at thread exit.
  * NULL if out of memory. */
 #define HOMA_DP_TLS_SLOTS 3
-void *homa_dp_thread_buf(int slot, size_t bytes);
+/* The calling thread's buffers once allocated (NULL: not yet). */
+extern __thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
+/* Allocate (or find) the calling thread's buffer number slot. */
+void *homa_dp_thread_buf_alloc(int slot, size_t bytes);
+
+static inline void *homa_dp_thread_buf(int slot, size_t bytes)
+{
+	void *p = homa_dp_tls[slot];
+
+	return __builtin_expect(p != NULL, 1)
+		       ? p
+		       : homa_dp_thread_buf_alloc(slot, bytes);
+}
 /* Bytes of the per-thread buffers that all threads hold now (each thread
  * that has read packets holds about 1 MB until it exits). */
 uint64_t homa_dp_thread_buf_bytes(void);

@@ -2,7 +2,7 @@
 /*
  * dp_common.c - what the UDP and raw datapaths share: address
  * conversion, the Homa and Internet checksums, per-thread receive
- * buffers and their recvmmsg slots, the lock that guards a datapath's
+ * buffers and their recvmmsg slots (the receive ring), the gate that guards a datapath's
  * socket set against concurrent readers, route lookups (source address,
  * path MTU) and the reading of ICMP errors from a socket's error queue.
  */
@@ -12,6 +12,7 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -140,14 +141,12 @@ uint64_t homa_dp_thread_buf_bytes(void)
 }
 
 /* The same pointers without the lookup (every poll asks for them). */
-static __thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
+__thread void *homa_dp_tls[HOMA_DP_TLS_SLOTS];
 
-void *homa_dp_thread_buf(int slot, size_t bytes)
+void *homa_dp_thread_buf_alloc(int slot, size_t bytes)
 {
-	void *p = homa_dp_tls[slot];
+	void *p;
 
-	if (p)
-		return p;
 	pthread_once(&homa_dp_keys_once, homa_dp_keys_init);
 	p = pthread_getspecific(homa_dp_keys[slot]);
 	if (p) {
@@ -180,15 +179,43 @@ void *homa_dp_thread_buf(int slot, size_t bytes)
 	return p;
 }
 
-void homa_dp_rwlock_init(pthread_rwlock_t *lock)
+void homa_dp_gate_init(struct homa_dp_gate *g)
 {
-	pthread_rwlockattr_t attr;
+	g->readers = 0;
+	g->closed = 0;
+	pthread_mutex_init(&g->writers, NULL);
+}
 
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(
-		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+void homa_dp_gate_destroy(struct homa_dp_gate *g)
+{
+	pthread_mutex_destroy(&g->writers);
+}
+
+void homa_dp_gate_enter_slow(struct homa_dp_gate *g)
+{
+	for (;;) {
+		/* Out again, so that the writer's wait ends. */
+		__atomic_fetch_sub(&g->readers, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&g->closed, __ATOMIC_ACQUIRE))
+			sched_yield();
+		__atomic_fetch_add(&g->readers, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+void homa_dp_gate_close(struct homa_dp_gate *g)
+{
+	pthread_mutex_lock(&g->writers);
+	__atomic_store_n(&g->closed, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&g->readers, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+void homa_dp_gate_open(struct homa_dp_gate *g)
+{
+	__atomic_store_n(&g->closed, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&g->writers);
 }
 
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
@@ -302,25 +329,38 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 	}
 }
 
-void homa_dp_rx_slots(struct mmsghdr *msgs, struct iovec *iovs,
-		      struct sockaddr_in6 *names, int n, uint8_t *bufs,
-		      size_t buf_bytes, void *control, size_t control_bytes)
-{
-	for (int i = 0; i < n; i++) {
-		struct msghdr *m = &msgs[i].msg_hdr;
+__thread struct homa_dp_rx_ring *homa_dp_rx_cur;
 
-		iovs[i].iov_base = bufs + (size_t)i * buf_bytes;
-		iovs[i].iov_len = buf_bytes;
+struct homa_dp_rx_ring *homa_dp_rx_ring_setup(size_t buf_bytes, bool control)
+{
+	/* The ring, then its buffers (64-byte aligned): one size for every
+	 * datapath, as homa_dp_thread_buf asks. */
+	size_t head = (sizeof(struct homa_dp_rx_ring) + 63) & ~(size_t)63;
+	struct homa_dp_rx_ring *r = homa_dp_thread_buf(
+		0, head + HOMA_DP_RX_MSGS * HOMA_DP_RX_BUF_MAX);
+	socklen_t cb = control ? sizeof(r->cms[0]) : 0;
+
+	if (!r || buf_bytes > HOMA_DP_RX_BUF_MAX)
+		return NULL;
+	homa_dp_rx_cur = r;
+	if (r->buf_bytes == buf_bytes && r->control_bytes == cb)
+		return r;
+	r->bufs = (uint8_t *)r + head;
+	r->buf_bytes = buf_bytes;
+	r->control_bytes = cb;
+	for (int i = 0; i < HOMA_DP_RX_MSGS; i++) {
+		struct msghdr *m = &r->msgs[i].msg_hdr;
+
+		r->iovs[i].iov_base = r->bufs + (size_t)i * buf_bytes;
+		r->iovs[i].iov_len = buf_bytes;
 		memset(m, 0, sizeof(*m));
-		m->msg_name = &names[i];
-		m->msg_namelen = sizeof(names[i]);
-		m->msg_iov = &iovs[i];
+		m->msg_name = &r->names[i];
+		m->msg_iov = &r->iovs[i];
 		m->msg_iovlen = 1;
-		if (control) {
-			m->msg_control = (char *)control + i * control_bytes;
-			m->msg_controllen = control_bytes;
-		}
+		m->msg_control = cb ? r->cms[i].buf : NULL;
 	}
+	homa_dp_rx_reuse(r, 0, HOMA_DP_RX_MSGS);
+	return r;
 }
 
 int homa_dp_gro_split(const uint8_t *buf, size_t len, int gro, size_t *seg)

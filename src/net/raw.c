@@ -61,7 +61,7 @@
 #include "homa.h"
 #include "wire.h"
 
-#define RAW_RX_MSGS	 16
+#define RAW_RX_MSGS	 HOMA_DP_RX_MSGS
 #define RAW_RX_BUF	 65536 /* bytes per receive buffer: an IP datagram */
 #define RAW_MAX_PORTS	 65536
 #define RAW_ROUTES	 64   /* cached source addresses (direct-mapped) */
@@ -389,33 +389,45 @@ static enum raw_verdict raw_deliver(struct raw_dp *r,
 	return RAW_DELIVERED;
 }
 
+/* Datagram slots the calling thread offers its next read (1 to
+ * RAW_RX_MSGS), as UDP's udp_rx_want: a ping-pong offers 1 or 2, a burst
+ * doubles it each read that fills every slot offered. */
+static __thread unsigned raw_rx_want = RAW_RX_MSGS;
+
 /* Read from fd into the receive buffers from index `used` on (those
  * below hold packets already delivered by the other socket). */
 static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 		      homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
 		      void *arg)
 {
-	uint8_t *bufs = homa_dp_thread_buf(0, RAW_RX_MSGS * RAW_RX_BUF);
+	struct homa_dp_rx_ring *ring = homa_dp_rx_ring(RAW_RX_BUF, false);
 	unsigned room = (unsigned)(RAW_RX_MSGS - used);
-	struct mmsghdr msgs[RAW_RX_MSGS];
-	struct iovec iovs[RAW_RX_MSGS];
-	struct sockaddr_in6 names[RAW_RX_MSGS];
+	struct iovec *iovs;
+	struct sockaddr_in6 *names;
 	int n, counts[3] = { 0, 0, 0 };
 
-	if (!bufs || !room)
+	if (!ring || !room)
 		return 0;
-	homa_dp_rx_slots(msgs, iovs, names, (int)room,
-			 bufs + (size_t)used * RAW_RX_BUF, RAW_RX_BUF, NULL, 0);
-	n = recvmmsg(fd, msgs, room, MSG_DONTWAIT, NULL);
+	if (room > raw_rx_want)
+		room = raw_rx_want;
+	iovs = &ring->iovs[used];
+	names = &ring->names[used];
+	n = homa_dp_recvmmsg(fd, &ring->msgs[used], room);
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		homa_dp_rx_reuse(ring, used, 1);
 		homa_dp_errqueue(fd, r->port_fd, icmp,
 				 arg); /* ICMP error pending */
+	}
 	if (n <= 0)
 		return 0;
+	homa_dp_rx_reuse(ring, used, n);
+	raw_rx_want = (unsigned)n < room       ? (unsigned)n
+		      : 2 * room < RAW_RX_MSGS ? 2 * room
+					       : RAW_RX_MSGS;
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = iovs[i].iov_base;
-		size_t len = msgs[i].msg_len;
+		size_t len = ring->msgs[used + i].msg_len;
 		struct homa_addr src, dst;
 
 		homa_dp_addr_from_sa(&src, &names[i]);

@@ -29,8 +29,8 @@
 #include "datapath.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS   16	  /* datagrams per recvmmsg */
-#define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
+#define UDP_RX_MSGS   HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+#define UDP_RX_BUF    (64 * 1024)     /* bytes per receive buffer (GRO) */
 #define UDP_MAX_PORTS 65536
 
 struct udp_dp {
@@ -46,8 +46,8 @@ struct udp_dp {
 	int next_port;		    /* last client port tried */
 	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
 			    * (atomic: several threads may read) */
-	pthread_rwlock_t ports_lock; /* rx shared; changes to port_fd,
-				      * open_fds, num_ports exclusive */
+	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
+					 * num_ports change with it closed */
 };
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
@@ -145,12 +145,12 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		close(fd);
 		return ret;
 	}
-	pthread_rwlock_wrlock(&u->ports_lock);
+	homa_dp_gate_close(&u->ports_gate);
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
 	u->port_family[ret] = af;
 	u->num_ports++;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_open(&u->ports_gate);
 	return ret;
 }
 
@@ -162,7 +162,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
-	pthread_rwlock_wrlock(&u->ports_lock);
+	homa_dp_gate_close(&u->ports_gate);
 	for (int i = 0; i < u->num_ports; i++) {
 		if (u->open_fds[i] == u->port_fd[port]) {
 			u->open_fds[i] = u->open_fds[--u->num_ports];
@@ -172,7 +172,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
 	dp->close_gen++;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_open(&u->ports_gate);
 }
 
 static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
@@ -423,26 +423,17 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			void *arg)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
-	uint8_t *bufs = homa_dp_thread_buf(0, UDP_RX_MSGS * UDP_RX_BUF);
-	struct mmsghdr msgs[UDP_RX_MSGS];
-	struct iovec iovs[UDP_RX_MSGS];
+	struct homa_dp_rx_ring *r;
 	struct iovec piovs[HOMA_PLACE_MAX * (HOMA_PLACE_SPANS + 2)];
-	struct sockaddr_in6 names[UDP_RX_MSGS];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cms[UDP_RX_MSGS];
 	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
 	int skip_fd = -1, gro_k = 0;
 	size_t gro_seg = udp_gro_last;
 	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
-	if (!bufs)
-		return 0;
-	/* Readers hold ports_lock shared: a socket is not closed (and its
-	 * number reused) while some thread may still read from it. */
-	pthread_rwlock_rdlock(&u->ports_lock);
+	/* Readers pass ports_gate: a socket is not closed (and its number
+	 * reused) while some thread may still read from it. */
+	homa_dp_gate_enter(&u->ports_gate);
 	if (num_pl > HOMA_PLACE_MAX)
 		num_pl = HOMA_PLACE_MAX;
 	/* Places belong to a socket's pool: not if a port closed since. */
@@ -450,15 +441,25 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		place_fd = u->port_fd[pl[0].port];
 	else if (num_pl == 0 && skip_port >= 0)
 		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
-	/* Each socket reads into the buffers the previous ones left free:
-	 * the packets delivered so far point into them until the caller
-	 * has fed them to the core. The first socket rotates (fairness). */
+	r = homa_dp_rx_ring(u->rx_buf_bytes, true);
+	if (!r || (skip_fd >= 0 && u->num_ports == 1)) {
+		/* Nothing to read for this thread: the poller reads the
+		 * only socket. */
+		homa_dp_gate_leave(&u->ports_gate);
+		return 0;
+	}
+	/* Each socket reads into the slots the previous ones left free:
+	 * the packets delivered so far point into their buffers until the
+	 * caller has fed them to the core. The first socket rotates
+	 * (fairness). */
 	start = __atomic_fetch_add(&u->rx_rotor, 1, __ATOMIC_RELAXED);
 	for (int k = 0; k < u->num_ports && total < UDP_RX_MSGS; k++) {
 		int fd = u->open_fds[(start + (unsigned)k) %
 				     (unsigned)u->num_ports],
-		    n, room = UDP_RX_MSGS - total, np = 0, cap;
-		uint8_t *b = bufs + (size_t)total * u->rx_buf_bytes;
+		    n, room = UDP_RX_MSGS - total, np = 0, cap, moved;
+		struct mmsghdr *msgs = &r->msgs[total];
+		struct iovec *iovs = &r->iovs[total];
+		uint8_t *b = r->bufs + (size_t)total * u->rx_buf_bytes;
 
 		if (fd == skip_fd)
 			continue;
@@ -467,8 +468,6 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		cap = fd == place_fd && num_pl > want ? num_pl : want;
 		if (room > cap)
 			room = cap;
-		homa_dp_rx_slots(msgs, iovs, names, room, b, u->rx_buf_bytes,
-				 cms[0].buf, sizeof(cms[0]));
 		if (fd == place_fd && gro_seg)
 			gro_k = udp_gro_places(pl, num_pl, gro_seg,
 					       u->rx_buf_bytes);
@@ -478,11 +477,18 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		else if (fd == place_fd)
 			np = udp_place_slots(msgs, piovs, b, u->rx_buf_bytes,
 					     pl, num_pl < room ? num_pl : room);
-		n = recvmmsg(fd, msgs, (unsigned)room, MSG_DONTWAIT, NULL);
+		/* Slots pointed at places (or, below, elsewhere): put back
+		 * after this read. */
+		moved = gro_k > 0 ? 1 : np;
+		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				homa_dp_rx_reuse(r, total, 1);
 				homa_dp_errqueue(fd, NULL, icmp, arg);
+			}
+			for (int i = 0; i < moved; i++)
+				homa_dp_rx_restore(r, total + i);
 			continue;
 		}
 		for (int i = 0; i < n; i++) {
@@ -506,6 +512,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 				continue;
 			}
 			m->msg_iov = &iovs[i]; /* the slot's own buffer */
+			m->msg_iovlen = 1;
 			seg = udp_gro_seg(m);
 			if (seg >= 0 && (size_t)seg < len) {
 				/* Several packets coalesced: not one
@@ -520,6 +527,9 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			placed(arg, &src, iovs[i].iov_base, len, i);
 			pkts++;
 		}
+		for (int i = 0; i < moved; i++)
+			homa_dp_rx_restore(r, total + i);
+		homa_dp_rx_reuse(r, total, n);
 		total += n;
 		/* Slots for the next read: twice as many after a full one,
 		 * as many as came after a partial one (udp_rx_want). */
@@ -528,9 +538,10 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 							  : UDP_RX_MSGS);
 	}
 	udp_rx_want = want;
-	pthread_rwlock_unlock(&u->ports_lock);
+	homa_dp_gate_leave(&u->ports_gate);
 	HOMA_DP_ADD(dp->rx_calls, calls);
-	HOMA_DP_ADD(dp->rx_pkts, pkts);
+	if (pkts)
+		HOMA_DP_ADD(dp->rx_pkts, pkts);
 	return total;
 }
 
@@ -555,7 +566,7 @@ static void udp_destroy(struct homa_dp *dp)
 		if (u->port_fd[p] >= 0)
 			close(u->port_fd[p]);
 	close(dp->epfd);
-	pthread_rwlock_destroy(&u->ports_lock);
+	homa_dp_gate_destroy(&u->ports_gate);
 	free(u->port_fd);
 	free(u->open_fds);
 	free(u->port_family);
@@ -604,7 +615,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	}
 	for (int p = 0; p < UDP_MAX_PORTS; p++)
 		u->port_fd[p] = -1;
-	homa_dp_rwlock_init(&u->ports_lock);
+	homa_dp_gate_init(&u->ports_gate);
 	*out = &u->dp;
 	return 0;
 }
