@@ -243,6 +243,31 @@ static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 	return niov;
 }
 
+/* Reset b once its packets are handed over (or counted lost). */
+static void dp_batch_reset(struct homa_dp_batch *b)
+{
+	b->num_pkts = 0;
+	b->tx_used = 0;
+	b->zc_lo = b->zc_hi = 0;
+}
+
+/* The flush of a batch of one packet (a small round trip's usual case):
+ * one sendmsg, without the arrays sized for a full batch. */
+static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
+{
+	struct iovec iov[2];
+	union dp_cmsg cm;
+	struct msghdr m;
+
+	dp_fill_msg(b, 0, 1, &m, iov, &cm);
+	dp->tx_calls++;
+	if (sendmsg(b->pkts[0].fd, &m, 0) >= 0)
+		dp->tx_pkts++;
+	else
+		dp->tx_errors++;
+	dp_batch_reset(b);
+}
+
 void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 {
 	struct mmsghdr msgs[HOMA_DP_BATCH_PKTS];
@@ -253,6 +278,10 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 
 	if (!b->num_pkts)
 		return; /* most flushes of a round trip: nothing queued */
+	if (b->num_pkts == 1) {
+		dp_flush_one(dp, b);
+		return;
+	}
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 
@@ -280,7 +309,5 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 		}
 		m = end;
 	}
-	b->num_pkts = 0;
-	b->tx_used = 0;
-	b->zc_lo = b->zc_hi = 0;
+	dp_batch_reset(b);
 }
