@@ -32,10 +32,13 @@ static uint32_t dp_be32(const uint8_t *p)
 }
 
 /* A GRANT queued in b that p (a GRANT) supersedes: same socket,
- * destination, ports and RPC, and p's offset not below its own. Such a
+ * destination, ports and RPC, and p's offset above its own. Such a
  * GRANT carries nothing p does not (the receiver keeps the largest offset
  * and adopts the latest priority, spec 2), so p takes its place instead
- * of going out as one more packet. NULL if none. */
+ * of going out as one more packet. A GRANT repeating the offset is a
+ * nudge (the receiver waits, idle, for bytes it granted), which the
+ * sender tells from a new grant only by seeing both: it is kept. NULL if
+ * none. */
 static struct homa_dp_pkt *dp_grant_superseded(struct homa_dp_batch *b, int fd,
 					       const struct sockaddr_in6 *dst,
 					       socklen_t dst_len,
@@ -57,9 +60,9 @@ static struct homa_dp_pkt *dp_grant_superseded(struct homa_dp_batch *b, int fd,
 			   p->hdr + HOMA_WIRE_OFF_CHECKSUM + 4,
 			   DP_GRANT_ID_END - HOMA_WIRE_OFF_CHECKSUM - 4) != 0)
 			continue;
-		if (dp_be32(p->hdr + DP_GRANT_ID_END) <
+		if (dp_be32(p->hdr + DP_GRANT_ID_END) <=
 		    dp_be32(h + DP_GRANT_ID_END))
-			return NULL; /* an older offset: keep both */
+			return NULL; /* an older offset, or a nudge: keep both */
 		return q;
 	}
 	return NULL;

@@ -239,7 +239,8 @@ static void bt_expect_grant(struct bt *t, uint8_t id, uint32_t offset,
 }
 
 /* Only the latest GRANT of an RPC leaves; others (another RPC, another
- * port, an older offset) are kept, in order. */
+ * port, an older offset, a nudge repeating the offset) are kept, in
+ * order. */
 static void homa_dp_batch_add__grant_replaces_older_grant(void **state)
 {
 	struct bt *t = *state;
@@ -249,14 +250,16 @@ static void homa_dp_batch_add__grant_replaces_older_grant(void **state)
 	bt_grant(t, 8, 1, 20000, 3); /* another port */
 	bt_grant(t, 7, 1, 30000, 5); /* replaces the first */
 	bt_grant(t, 7, 2, 4000, 1);  /* older offset: kept as is */
-	assert_int_equal(t->b->num_pkts, 4);
+	bt_grant(t, 7, 1, 30000, 6); /* the same offset, a nudge: kept */
+	assert_int_equal(t->b->num_pkts, 5);
 	assert_int_equal(t->dp.tx_merged, 1);
 	homa_dp_batch_flush(&t->dp, t->b);
 	bt_expect_grant(t, 1, 30000, 5);
 	bt_expect_grant(t, 2, 5000, 3);
 	bt_expect_grant(t, 1, 20000, 3);
 	bt_expect_grant(t, 2, 4000, 1);
-	assert_int_equal(t->dp.tx_pkts, 4);
+	bt_expect_grant(t, 1, 30000, 6);
+	assert_int_equal(t->dp.tx_pkts, 5);
 }
 
 /* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
