@@ -79,6 +79,7 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	out[HOMA_MA_dp_rx_calls] = HOMA_DP_READ(dp->rx_calls);
 	out[HOMA_MA_dp_rx_filtered] = HOMA_DP_READ(dp->rx_filtered);
 	out[HOMA_MA_dp_rx_bad_csum] = HOMA_DP_READ(dp->rx_bad_csum);
+	out[HOMA_MA_dp_tx_merged] = dp->tx_merged;
 	out[HOMA_MA_dp_rx_gro_bufs] = HOMA_DP_READ(dp->rx_gro_bufs);
 	out[HOMA_MA_dp_rx_gro_bad] = HOMA_DP_READ(dp->rx_gro_bad);
 	homa_get_usage(lib->homa, &u);

@@ -105,6 +105,7 @@
 	X(dp_rx_packets, "packets read from the kernel")                       \
 	X(dp_rx_calls, "system calls made to receive")                         \
 	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
+	X(dp_tx_merged, "GRANTs replaced before sending by a later one")       \
 	X(dp_rx_gro_bufs,                                                      \
 	  "coalesced UDP_GRO receive buffers split in packets")                \
 	X(dp_rx_gro_bad, "drops: malformed coalesced UDP_GRO buffers")         \

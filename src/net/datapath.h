@@ -96,6 +96,8 @@ struct homa_dp {
 	uint64_t rx_pkts;     /* packets received */
 	uint64_t rx_calls;    /* receive system calls */
 	uint64_t tx_errors;   /* send failures (packets lost) */
+	uint64_t tx_merged;   /* GRANTs replaced in the batch by a later
+			       * GRANT for the same RPC (not sent) */
 	uint64_t rx_gro_bufs; /* coalesced (UDP_GRO) buffers split */
 	uint64_t rx_gro_bad;  /* coalesced buffers dropped as malformed */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */

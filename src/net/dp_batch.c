@@ -23,6 +23,50 @@
 #define DP_GSO_MAX_BYTES 64000 /* bytes per GSO send */
 #define DP_GSO_MAX_SEGS	 64    /* segments per GSO send */
 #define DP_ZC_MIN_BYTES	 1024  /* smaller payloads are copied */
+#define DP_GRANT_ID_END	 28    /* end of the common header, bytes */
+
+static uint32_t dp_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A GRANT queued in b that p (a GRANT) supersedes: same socket,
+ * destination, ports and RPC, and p's offset above its own. Such a
+ * GRANT carries nothing p does not (the receiver keeps the largest offset
+ * and adopts the latest priority, spec 2), so p takes its place instead
+ * of going out as one more packet. A GRANT repeating the offset is a
+ * nudge (the receiver waits, idle, for bytes it granted), which the
+ * sender tells from a new grant only by seeing both: it is kept. NULL if
+ * none. */
+static struct homa_dp_pkt *dp_grant_superseded(struct homa_dp_batch *b, int fd,
+					       const struct sockaddr_in6 *dst,
+					       socklen_t dst_len,
+					       const struct homa_out_pkt *p)
+{
+	if (p->type != HOMA_PKT_GRANT || p->hdr_bytes != HOMA_WIRE_GRANT_BYTES)
+		return NULL;
+	for (int i = b->num_pkts - 1; i >= 0; i--) {
+		struct homa_dp_pkt *q = &b->pkts[i];
+		const uint8_t *h = b->tx_buf + q->off;
+
+		if (q->fd != fd || q->bytes != HOMA_WIRE_GRANT_BYTES ||
+		    h[HOMA_WIRE_OFF_TYPE] != HOMA_PKT_GRANT ||
+		    q->dst_len != dst_len || memcmp(&q->dst, dst, dst_len) != 0)
+			continue;
+		/* ports, type, and (after the checksum) the RPC id */
+		if (memcmp(h, p->hdr, HOMA_WIRE_OFF_CHECKSUM) != 0 ||
+		    memcmp(h + HOMA_WIRE_OFF_CHECKSUM + 4,
+			   p->hdr + HOMA_WIRE_OFF_CHECKSUM + 4,
+			   DP_GRANT_ID_END - HOMA_WIRE_OFF_CHECKSUM - 4) != 0)
+			continue;
+		if (dp_be32(p->hdr + DP_GRANT_ID_END) <=
+		    dp_be32(h + DP_GRANT_ID_END))
+			return NULL; /* an older offset, or a nudge: keep both */
+		return q;
+	}
+	return NULL;
+}
 
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 			   bool v6_socket, bool zero_copy,
@@ -30,6 +74,8 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
 	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
+	struct sockaddr_in6 dst;
+	socklen_t dst_len;
 	struct homa_dp_pkt *q;
 	uint8_t *data;
 
@@ -37,21 +83,31 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		dp->tx_errors++;
 		return NULL;
 	}
+	if (v6_socket) {
+		/* An IPv6 socket reaches IPv4 peers by mapped addresses. */
+		memset(&dst, 0, sizeof(dst));
+		dst.sin6_family = AF_INET6;
+		dst.sin6_port = htons(p->dport);
+		memcpy(&dst.sin6_addr, p->dst->a, 16);
+		dst_len = sizeof(dst);
+	} else {
+		dst_len =
+			(socklen_t)homa_dp_sa_from_addr(p->dst, p->dport, &dst);
+	}
+	q = dp_grant_superseded(b, fd, &dst, dst_len, p);
+	if (q) {
+		data = b->tx_buf + q->off;
+		memcpy(data, p->hdr, p->hdr_bytes);
+		q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
+		dp->tx_merged++;
+		return data;
+	}
 	if (b->num_pkts == HOMA_DP_BATCH_PKTS)
 		homa_dp_batch_flush(dp, b);
 	q = &b->pkts[b->num_pkts++];
 	q->fd = fd;
-	if (v6_socket) {
-		/* An IPv6 socket reaches IPv4 peers by mapped addresses. */
-		memset(&q->dst, 0, sizeof(q->dst));
-		q->dst.sin6_family = AF_INET6;
-		q->dst.sin6_port = htons(p->dport);
-		memcpy(&q->dst.sin6_addr, p->dst->a, 16);
-		q->dst_len = sizeof(q->dst);
-	} else {
-		q->dst_len = (socklen_t)homa_dp_sa_from_addr(p->dst, p->dport,
-							     &q->dst);
-	}
+	q->dst = dst;
+	q->dst_len = dst_len;
 	q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
 	q->off = b->tx_used;
 	q->bytes = bytes;
@@ -190,6 +246,31 @@ static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 	return niov;
 }
 
+/* Reset b once its packets are handed over (or counted lost). */
+static void dp_batch_reset(struct homa_dp_batch *b)
+{
+	b->num_pkts = 0;
+	b->tx_used = 0;
+	b->zc_lo = b->zc_hi = 0;
+}
+
+/* The flush of a batch of one packet (a small round trip's usual case):
+ * one sendmsg, without the arrays sized for a full batch. */
+static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
+{
+	struct iovec iov[2];
+	union dp_cmsg cm;
+	struct msghdr m;
+
+	dp_fill_msg(b, 0, 1, &m, iov, &cm);
+	dp->tx_calls++;
+	if (sendmsg(b->pkts[0].fd, &m, 0) >= 0)
+		dp->tx_pkts++;
+	else
+		dp->tx_errors++;
+	dp_batch_reset(b);
+}
+
 void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 {
 	struct mmsghdr msgs[HOMA_DP_BATCH_PKTS];
@@ -200,6 +281,10 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 
 	if (!b->num_pkts)
 		return; /* most flushes of a round trip: nothing queued */
+	if (b->num_pkts == 1) {
+		dp_flush_one(dp, b);
+		return;
+	}
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 
@@ -227,7 +312,5 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 		}
 		m = end;
 	}
-	b->num_pkts = 0;
-	b->tx_used = 0;
-	b->zc_lo = b->zc_hi = 0;
+	dp_batch_reset(b);
 }

@@ -6,7 +6,8 @@
  * inside one GSO send; a release of memory a queued payload lies in sends
  * the batch first, and a release elsewhere does not; a packet with its
  * socket's own TOS goes without a control message, every other priority
- * still arrives with its own TOS. Received UDP_GRO buffers split into
+ * still arrives with its own TOS. A GRANT replaces a queued GRANT for
+ * the same RPC (one packet instead of two). Received UDP_GRO buffers split into
  * their packets (a short last one included); malformed coalesced buffers
  * are dropped whole and counted.
  */
@@ -192,6 +193,73 @@ static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
 	assert_int_equal(t->dp.tx_calls, 1);
 	free(msg);
 	free(other);
+}
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+/* Queue a GRANT for RPC id from sport to the receiving socket. */
+static void bt_grant(struct bt *t, uint16_t sport, uint8_t id, uint32_t offset,
+		     uint8_t prio)
+{
+	uint8_t h[HOMA_WIRE_GRANT_BYTES] = { 0 };
+	struct homa_out_pkt p = { &t->dst,   sport,	     t->port,
+				  prio,	     HOMA_PKT_GRANT, h,
+				  sizeof(h), NULL,	     0 };
+
+	h[1] = (uint8_t)sport;
+	h[HOMA_WIRE_OFF_TYPE] = HOMA_PKT_GRANT;
+	h[27] = id;
+	h[28] = (uint8_t)(offset >> 24);
+	h[29] = (uint8_t)(offset >> 16);
+	h[30] = (uint8_t)(offset >> 8);
+	h[31] = (uint8_t)offset;
+	h[32] = prio;
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &p));
+}
+
+/* The next datagram must be a GRANT for id with offset and prio. */
+static void bt_expect_grant(struct bt *t, uint8_t id, uint32_t offset,
+			    uint8_t prio)
+{
+	uint8_t got[100];
+	ssize_t r = recv(t->rx, got, sizeof(got), 0);
+
+	assert_int_equal(r, HOMA_WIRE_GRANT_BYTES);
+	assert_int_equal(got[27], id);
+	assert_int_equal((uint32_t)got[28] << 24 | (uint32_t)got[29] << 16 |
+				 (uint32_t)got[30] << 8 | got[31],
+			 offset);
+	assert_int_equal(got[32], prio);
+}
+
+/* Only the latest GRANT of an RPC leaves; others (another RPC, another
+ * port, an older offset, a nudge repeating the offset) are kept, in
+ * order. */
+static void homa_dp_batch_add__grant_replaces_older_grant(void **state)
+{
+	struct bt *t = *state;
+
+	bt_grant(t, 7, 1, 10000, 2);
+	bt_grant(t, 7, 2, 5000, 3);  /* another RPC */
+	bt_grant(t, 8, 1, 20000, 3); /* another port */
+	bt_grant(t, 7, 1, 30000, 5); /* replaces the first */
+	bt_grant(t, 7, 2, 4000, 1);  /* older offset: kept as is */
+	bt_grant(t, 7, 1, 30000, 6); /* the same offset, a nudge: kept */
+	assert_int_equal(t->b->num_pkts, 5);
+	assert_int_equal(t->dp.tx_merged, 1);
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect_grant(t, 1, 30000, 5);
+	bt_expect_grant(t, 2, 5000, 3);
+	bt_expect_grant(t, 1, 20000, 3);
+	bt_expect_grant(t, 2, 4000, 1);
+	bt_expect_grant(t, 1, 30000, 6);
+	assert_int_equal(t->dp.tx_pkts, 5);
 }
 
 /* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
@@ -562,6 +630,7 @@ int main(void)
 		T(homa_dp_batch_add__raw_always_copies),
 		T(homa_dp_batch_flush__gso_gathers_payloads),
 		T(homa_dp_batch_release__flushes_only_on_overlap),
+		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_gro_split__segments_and_malformed),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__gro_buffer_read_into_places),
