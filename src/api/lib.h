@@ -174,6 +174,10 @@ uint64_t homa_lib_now(void);
  * if set, homa_lib_wait returns -EAGAIN instead of sleeping.
  */
 struct homa_lib_waitctx {
+	uint64_t now;	   /* the call's last clock read, ns: set by the
+			    * caller before homa_lib_wait, which sets it
+			    * again to a time read after its wait (one
+			    * read serves the wait and the next attempt) */
 	uint64_t spin_end; /* busy-poll until this time, ns */
 	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
 	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
@@ -241,7 +245,7 @@ void homa_lib_after_op(struct homa_lib *lib);
  * or reply (nothing else ready) is never held back.
  */
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent);
+			bool sent, uint64_t now);
 
 /* homa_lib_flush() - send everything the datapath holds (lock held). */
 void homa_lib_flush(struct homa_lib *lib);

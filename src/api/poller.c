@@ -148,15 +148,16 @@ static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 
 /* Let the next packets read by this thread (the poller) land straight in
  * the pool where the core expects them (lock held). */
-static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b)
+static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b,
+			   uint64_t now)
 {
 	if (!b)
 		return;
 	b->num_place = 0;
 	if (!lib->dp->ops->rx_place)
 		return;
-	b->num_place = homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX,
-					  homa_lib_now());
+	b->num_place =
+		homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX, now);
 	b->place_gen = lib->dp->close_gen;
 	if (b->num_place)
 		__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
@@ -258,14 +259,15 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
 	uint64_t next = homa_poll(lib->homa, now);
 	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
-	struct homa_usage u;
+	unsigned int act;
 
 	lib->service_ns = now;
 	if (!lib->cork_ns || now >= cork_end)
 		homa_lib_flush(lib);
-	homa_get_usage(lib->homa, &u);
-	lib->pacing = u.throttled != 0;
-	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
+	act = homa_activity(lib->homa);
+	lib->pacing = (act & HOMA_ACTIVE_THROTTLED) != 0;
+	lib->core_idle = !(act & (HOMA_ACTIVE_RPCS | HOMA_ACTIVE_THROTTLED |
+				  HOMA_ACTIVE_GRANTABLE));
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
 	if (lib->cork_ns && cork_end < next)
@@ -280,6 +282,21 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 }
 
 /*
+ * Whether a poller starting a round at now (ns) must service the core
+ * first, or may trust lib.next_deadline from the last service: the
+ * deadline came, or the core holds work a later call may have added
+ * without a service (messages for the pacer, RPCs to reap). A call that
+ * brings the core out of idle services it (homa_lib_after); packets fed
+ * are followed by a service, and every round ends with one. Lock held.
+ */
+static bool homa_lib_service_due(struct homa_lib *lib, uint64_t now)
+{
+	return now >= lib->next_deadline ||
+	       (homa_activity(lib->homa) &
+		(HOMA_ACTIVE_THROTTLED | HOMA_ACTIVE_DEAD));
+}
+
+/*
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins until w->spin_end, then
  * blocks in epoll until the core's deadline (or deadline_ns, or a kick).
@@ -290,7 +307,11 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
 {
-	uint64_t now = homa_lib_now(), next = homa_lib_service_at(lib, now);
+	/* An application thread's call just read the clock (w->now). */
+	uint64_t now = w ? w->now : homa_lib_now();
+	uint64_t next = !w || homa_lib_service_due(lib, now)
+				? homa_lib_service_at(lib, now)
+				: lib->next_deadline;
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
@@ -302,7 +323,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
 	lib->poller_deadline = next;
-	homa_lib_place(lib, b);
+	homa_lib_place(lib, b, now);
 	pthread_mutex_unlock(&lib->lock);
 	for (;;) {
 		const sigset_t *sigmask;
@@ -379,6 +400,8 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_at(lib, now);
+	if (w)
+		w->now = now;
 	return ret;
 }
 
@@ -408,8 +431,9 @@ void homa_lib_flush(struct homa_lib *lib)
 	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
 }
 
-/* homa_lib_after_op, flushing only if flush. */
-static void homa_lib_after(struct homa_lib *lib, bool flush)
+/* homa_lib_after_op, flushing only if flush; now: the caller's last
+ * clock read, ns (0 = none). */
+static void homa_lib_after(struct homa_lib *lib, bool flush, uint64_t now)
 {
 	uint64_t one = 1, next;
 	bool was_idle = lib->core_idle;
@@ -418,7 +442,7 @@ static void homa_lib_after(struct homa_lib *lib, bool flush)
 		homa_lib_flush(lib);
 	if (!was_idle && !(lib->poller_busy && lib->bg_polling))
 		return;
-	next = homa_lib_service(lib);
+	next = homa_lib_service_at(lib, now ? now : homa_lib_now());
 	if (lib->poller_busy && next < lib->poller_deadline)
 		homa_lib_kick(lib);
 	if (was_idle && !lib->core_idle &&
@@ -429,23 +453,22 @@ static void homa_lib_after(struct homa_lib *lib, bool flush)
 
 void homa_lib_after_op(struct homa_lib *lib)
 {
-	homa_lib_after(lib, true);
+	homa_lib_after(lib, true, 0);
 }
 
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent)
+			bool sent, uint64_t now)
 {
-	uint64_t now, since = lib->cork_ns;
+	uint64_t since = lib->cork_ns;
 	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
 
 	if (hold) {
-		now = homa_lib_now();
 		if (!since)
 			__atomic_store_n(&lib->cork_ns, since = now,
 					 __ATOMIC_RELAXED);
 		hold = now - since < lib->cork_hold_ns;
 	}
-	homa_lib_after(lib, !hold);
+	homa_lib_after(lib, !hold, now);
 }
 
 /* Read packets without the poller role until end (lock held on entry
@@ -478,37 +501,25 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
 
-int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
-		  struct homa_lib_waitctx *w)
+/* homa_lib_wait for a thread that does not take the poller role. */
+static int homa_lib_wait_other(struct homa_lib *lib, uint64_t deadline_ns,
+			       struct homa_lib_waitctx *w)
 {
 	uint64_t gen = lib->wake_gen;
-	int ret;
 
-	if (lib->cork_ns)
-		homa_lib_flush(lib); /* nothing held back while waiting */
-	if (!lib->poller_busy && w->handoff && lib->app_waiting) {
+	if (!lib->poller_busy) {
 		/* This thread polled last while others slept: let one of
 		 * them (woken by the release) poll this round. */
-		uint64_t end = homa_lib_now() + HOMA_LIB_HANDOFF_NS;
+		uint64_t end = w->now + HOMA_LIB_HANDOFF_NS;
 
-		__atomic_store_n(&lib->app_wait_ns, end - HOMA_LIB_HANDOFF_NS,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&lib->app_wait_ns, w->now, __ATOMIC_RELAXED);
 		w->handoff = false;
 		return homa_lib_sleep(
 			lib,
 			deadline_ns && deadline_ns < end ? deadline_ns : end,
 			w);
 	}
-	/* As poller, the role keeps the background thread out and its
-	 * release records the time (homa_lib_release_poller). */
-	if (!lib->poller_busy) {
-		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		ret = homa_lib_poll_round(lib, deadline_ns, w);
-		w->handoff = lib->app_waiting > 0;
-		homa_lib_release_poller(lib);
-		return ret;
-	}
-	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&lib->app_wait_ns, w->now, __ATOMIC_RELAXED);
 	/* Another thread polls. The background thread gives the role up
 	 * when kicked (and then stays away while application threads keep
 	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so
@@ -520,6 +531,28 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	if (lib->wake_gen != gen || !lib->poller_busy)
 		return 0; /* changed while the lock was free */
 	return homa_lib_sleep(lib, deadline_ns, w);
+}
+
+int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
+		  struct homa_lib_waitctx *w)
+{
+	int ret;
+
+	if (lib->cork_ns)
+		homa_lib_flush(lib); /* nothing held back while waiting */
+	/* As poller, the role keeps the background thread out and its
+	 * release records the time (homa_lib_release_poller). A thread
+	 * that polled last while others slept hands the role on. */
+	if (!lib->poller_busy && !(w->handoff && lib->app_waiting)) {
+		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
+		ret = homa_lib_poll_round(lib, deadline_ns, w);
+		w->handoff = lib->app_waiting > 0;
+		homa_lib_release_poller(lib);
+		return ret; /* w->now: read at the end of the round */
+	}
+	ret = homa_lib_wait_other(lib, deadline_ns, w);
+	w->now = homa_lib_now();
+	return ret;
 }
 
 /* While application threads keep coming back to wait (a client between
