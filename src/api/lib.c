@@ -665,7 +665,10 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	size_t want;
 	int ret;
 
+	if (ls->has_region)
+		return 0;
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
+	ls->has_region = region != NULL;
 	if (region || ls->kapi)
 		return 0; /* kernel rules: only the application's region */
 	/* Room for many concurrent large messages (a pool that is too small
@@ -685,6 +688,7 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	}
 	ls->own_region = region;
 	ls->own_region_bytes = want;
+	ls->has_region = true;
 	return 0;
 }
 

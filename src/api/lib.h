@@ -69,8 +69,10 @@ struct homa_lsock {
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
 			     * (false: not read yet, or set) */
-	bool kapi; /* kernel API rules (preload): no library region */
-	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
+	bool kapi;	 /* kernel API rules (preload): no library region */
+	bool has_region; /* the core socket has its receive region (set
+			  * once, never removed: homa_sock_set_rcvbuf) */
+	int nfds;	 /* descriptors naming it (dup; 0 counts as 1) */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
