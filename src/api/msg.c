@@ -23,7 +23,10 @@ static ssize_t homa_fail(int err)
 
 static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
-	homa_lsock_sync(ls);
+	/* A socket the core woke is brought up to date by the leave
+	 * (homa_lib_sync_pending): once is enough. */
+	if (!ls->sync_pending)
+		homa_lsock_sync(ls);
 	homa_lsock_leave(lib, ls);
 }
 
