@@ -253,6 +253,10 @@ void homa_lib_after_op(struct homa_lib *lib);
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
 			bool sent, uint64_t now);
 
+/* homa_lib_epoll_fallback() - the poller sleeps in epoll_pwait from now
+ * on, as where epoll_pwait2 is missing (HOMA_TEST_NO_PWAIT2=1: tests). */
+void homa_lib_epoll_fallback(void);
+
 /* homa_lib_flush() - send everything the datapath holds (lock held). */
 void homa_lib_flush(struct homa_lib *lib);
 

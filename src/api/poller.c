@@ -296,6 +296,38 @@ static bool homa_lib_service_due(struct homa_lib *lib, uint64_t now)
 		(HOMA_ACTIVE_THROTTLED | HOMA_ACTIVE_DEAD));
 }
 
+/* epoll_pwait2 is missing (ENOSYS: kernels before 5.11, valgrind 3.19):
+ * set once, read without the lock. */
+static bool homa_lib_no_pwait2;
+
+void homa_lib_epoll_fallback(void)
+{
+	__atomic_store_n(&homa_lib_no_pwait2, true, __ATOMIC_RELAXED);
+}
+
+/*
+ * epoll_pwait2, or where the system lacks it epoll_pwait with the timeout
+ * rounded up to whole milliseconds (signal mask just as atomic). Without
+ * the fallback the poller would spin through every sleep at full CPU.
+ */
+static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
+			  const struct timespec *ts, const sigset_t *sigmask)
+{
+	uint64_t ms;
+	int n;
+
+	if (!__atomic_load_n(&homa_lib_no_pwait2, __ATOMIC_RELAXED)) {
+		n = epoll_pwait2(epfd, ev, max, ts, sigmask);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		__atomic_store_n(&homa_lib_no_pwait2, true, __ATOMIC_RELAXED);
+	}
+	ms = (uint64_t)ts->tv_sec * 1000 +
+	     ((uint64_t)ts->tv_nsec + 999999) / 1000000;
+	return epoll_pwait(epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms,
+			   sigmask);
+}
+
 /*
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins until w->spin_end, then
@@ -370,7 +402,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
-		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
+		n = homa_lib_epoll(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
 			ret = -EINTR;
