@@ -9,10 +9,13 @@
 
 #include "cache.h"
 
-/* The first class looked at for blocks of bytes. */
+/* The first class looked at for blocks of bytes: the low bits of the
+ * size mixed with higher ones, so that an RPC's sizes (its struct of a few
+ * hundred bytes, a 4-byte page list, a small message) start apart. */
 static unsigned int homa_lib_cache_home(size_t bytes)
 {
-	return (unsigned int)(bytes >> 3) % HOMA_LIB_CACHE_CLASSES;
+	return (unsigned int)(bytes ^ bytes >> 3 ^ bytes >> 6) %
+	       HOMA_LIB_CACHE_CLASSES;
 }
 
 void *homa_lib_cache_get(struct homa_lib_cache *c, size_t bytes)
