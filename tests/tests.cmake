@@ -24,13 +24,6 @@ foreach(dp udp raw)
   endforeach()
 endforeach()
 
-# libhoma's bounded cache of the core's freed blocks (src/api/cache.c).
-homa_add_test(test_lib_cache ${T}/api/test_lib_cache.c unit)
-if(TARGET test_lib_cache)
-  target_sources(test_lib_cache PRIVATE ${CMAKE_SOURCE_DIR}/src/api/cache.c)
-  target_include_directories(test_lib_cache PRIVATE ${CMAKE_SOURCE_DIR}/src/api)
-endif()
-
 # homa-bench: its arithmetic and argument checks (no network).
 set(BENCH ${CMAKE_SOURCE_DIR}/tools/bench)
 homa_add_test(test_bench ${T}/bench/test_bench.c unit)

@@ -328,32 +328,13 @@ static int homa_lib_test_hooks(void)
 	return 0;
 }
 
-/* Under AddressSanitizer every block goes back to free(), so that a use
- * after free in the core is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define HOMA_LIB_USE_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HOMA_LIB_USE_CACHE 0
-#endif
-#endif
-#ifndef HOMA_LIB_USE_CACHE
-#define HOMA_LIB_USE_CACHE 1
-#endif
-
 /* The core's memory (under the lock, or before the threads start): its
  * bytes and their high-water mark are counted for HOMA_SAMPLE_FILE, which
- * samples once a second and would miss a peak between two samples. The
- * blocks it frees are kept in lib.cache (bounded) for its next
- * allocations of the same size: an RPC's struct and buffers. */
+ * samples once a second and would miss a peak between two samples. */
 static void *homa_lib_alloc(void *ctx, size_t bytes)
 {
 	struct homa_lib *lib = ctx;
-	void *p = HOMA_LIB_USE_CACHE ? homa_lib_cache_get(&lib->cache, bytes)
-				     : NULL;
-
-	if (!p)
-		p = malloc(bytes);
+	void *p = malloc(bytes);
 
 	if (p) {
 		lib->env_bytes += bytes;
@@ -370,11 +351,10 @@ static void homa_lib_free(void *ctx, void *p, size_t bytes)
 	/* Queued packets may still point into it (zero-copy payloads). */
 	if (lib->dp->ops->release)
 		lib->dp->ops->release(lib->dp, p, bytes);
-	if (!p)
-		return;
-	lib->env_bytes -= bytes < lib->env_bytes ? bytes : lib->env_bytes;
-	if (!HOMA_LIB_USE_CACHE || !homa_lib_cache_put(&lib->cache, p, bytes))
-		free(p);
+	if (p)
+		lib->env_bytes -=
+			bytes < lib->env_bytes ? bytes : lib->env_bytes;
+	free(p);
 }
 
 /* A 0/1 environment variable into *flag (unchanged if unset). */
@@ -544,7 +524,6 @@ fail_homa:
 fail_dp:
 	lib->dp->ops->destroy(lib->dp);
 fail:
-	homa_lib_cache_drain(&lib->cache); /* what homa_create freed */
 	if (lib->sample_fd >= 0)
 		close(lib->sample_fd);
 	free(lib);

@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#include "cache.h"
 #include "datapath.h"
 #include "homa.h"
 #include "homa_core.h"
@@ -143,11 +142,8 @@ struct homa_lib {
 			     * (its messages and state), lock held */
 	uint64_t env_max;	   /* the most env_bytes reached since the last
 			     * sample line, bytes */
-	struct homa_lib_cache cache; /* blocks the core freed, kept for its
-				      * next allocations (not in env_bytes;
-				      * lock held) */
-	struct homa_lsock **socks;   /* fd -> socket, NULL if not Homa */
-	int socks_len;		     /* entries in socks */
+	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
+	int socks_len;		   /* entries in socks */
 };
 
 /* homa_lib_bg_main() - the background thread (poller.c). */

@@ -281,21 +281,6 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 	return homa_lib_service_at(lib, homa_lib_now());
 }
 
-/*
- * Whether a poller starting a round at now (ns) must service the core
- * first, or may trust lib.next_deadline from the last service: the
- * deadline came, or the core holds work a later call may have added
- * without a service (messages for the pacer, RPCs to reap). A call that
- * brings the core out of idle services it (homa_lib_after); packets fed
- * are followed by a service, and every round ends with one. Lock held.
- */
-static bool homa_lib_service_due(struct homa_lib *lib, uint64_t now)
-{
-	return now >= lib->next_deadline ||
-	       (homa_activity(lib->homa) &
-		(HOMA_ACTIVE_THROTTLED | HOMA_ACTIVE_DEAD));
-}
-
 /* epoll_pwait2 is missing (ENOSYS: kernels before 5.11, valgrind 3.19):
  * set once, read without the lock. */
 static bool homa_lib_no_pwait2;
@@ -341,9 +326,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 {
 	/* An application thread's call just read the clock (w->now). */
 	uint64_t now = w ? w->now : homa_lib_now();
-	uint64_t next = !w || homa_lib_service_due(lib, now)
-				? homa_lib_service_at(lib, now)
-				: lib->next_deadline;
+	uint64_t next = homa_lib_service_at(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
