@@ -33,6 +33,7 @@ static const char *const homa_env_known[] = {
 	"HOMA_RUN_ASSUME_NATIVE",
 	"HOMA_SAMPLE_FILE",
 	"HOMA_TEST_FIRST_ID",
+	"HOMA_TEST_NO_PWAIT2",
 	/* the tools and scripts (homa-bench, sim/run_published.sh) */
 	"HOMA_WORKLOAD_DIR",
 	"HOMA_SIM",

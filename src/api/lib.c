@@ -271,6 +271,8 @@ static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
 	return mtu > HOMA_DP_PKT_MAX ? HOMA_DP_PKT_MAX : mtu;
 }
 
+static int homa_lib_flag(const char *var, bool *flag);
+
 /* HOMA_TEST_FIRST_ID (tests only): every random draw returns this value,
  * so the process's first RPC id is it (made even); 0 = unset. */
 static uint64_t homa_lib_test_random;
@@ -303,7 +305,15 @@ static uint64_t homa_lib_random(void *ctx)
 static int homa_lib_test_hooks(void)
 {
 	const char *v = getenv("HOMA_TEST_FIRST_ID");
+	bool no_pwait2 = false;
 	char *end;
+
+	/* HOMA_TEST_NO_PWAIT2=1: the poller's fallback for systems without
+	 * epoll_pwait2, tested on any. */
+	if (homa_lib_flag("HOMA_TEST_NO_PWAIT2", &no_pwait2) < 0)
+		return -EINVAL;
+	if (no_pwait2)
+		homa_lib_epoll_fallback();
 
 	homa_lib_test_random = 0;
 	if (!v)
@@ -644,7 +654,10 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	size_t want;
 	int ret;
 
+	if (ls->has_region)
+		return 0;
 	homa_sock_get_rcvbuf(ls->hsk, &region, &bytes);
+	ls->has_region = region != NULL;
 	if (region || ls->kapi)
 		return 0; /* kernel rules: only the application's region */
 	/* Room for many concurrent large messages (a pool that is too small
@@ -664,6 +677,7 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)
 	}
 	ls->own_region = region;
 	ls->own_region_bytes = want;
+	ls->has_region = true;
 	return 0;
 }
 

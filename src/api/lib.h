@@ -68,8 +68,10 @@ struct homa_lsock {
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
 			     * (false: not read yet, or set) */
-	bool kapi; /* kernel API rules (preload): no library region */
-	int nfds;  /* descriptors naming it (dup; 0 counts as 1) */
+	bool kapi;	 /* kernel API rules (preload): no library region */
+	bool has_region; /* the core socket has its receive region (set
+			  * once, never removed: homa_sock_set_rcvbuf) */
+	int nfds;	 /* descriptors naming it (dup; 0 counts as 1) */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -174,6 +176,10 @@ uint64_t homa_lib_now(void);
  * if set, homa_lib_wait returns -EAGAIN instead of sleeping.
  */
 struct homa_lib_waitctx {
+	uint64_t now;	   /* the call's last clock read, ns: set by the
+			    * caller before homa_lib_wait, which sets it
+			    * again to a time read after its wait (one
+			    * read serves the wait and the next attempt) */
 	uint64_t spin_end; /* busy-poll until this time, ns */
 	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
 	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
@@ -241,7 +247,11 @@ void homa_lib_after_op(struct homa_lib *lib);
  * or reply (nothing else ready) is never held back.
  */
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent);
+			bool sent, uint64_t now);
+
+/* homa_lib_epoll_fallback() - the poller sleeps in epoll_pwait from now
+ * on, as where epoll_pwait2 is missing (HOMA_TEST_NO_PWAIT2=1: tests). */
+void homa_lib_epoll_fallback(void);
 
 /* homa_lib_flush() - send everything the datapath holds (lock held). */
 void homa_lib_flush(struct homa_lib *lib);

@@ -23,7 +23,10 @@ static ssize_t homa_fail(int err)
 
 static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
-	homa_lsock_sync(ls);
+	/* A socket the core woke is brought up to date by the leave
+	 * (homa_lib_sync_pending): once is enough. */
+	if (!ls->sync_pending)
+		homa_lsock_sync(ls);
 	homa_lsock_leave(lib, ls);
 }
 
@@ -131,10 +134,10 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	sa.iov_count = (int)msg->msg_iovlen;
 	ret = homa_lsock_ensure_region(lib, ls);
 	while (ret == 0) {
-		uint64_t now = homa_lib_now();
+		uint64_t now = waiting ? w.now : homa_lib_now();
 
 		ret = homa_send(ls->hsk, &sa, now);
-		homa_lib_after_msg(lib, ls, ret == 0, true);
+		homa_lib_after_msg(lib, ls, ret == 0, true, now);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		homa_lsock_sync(ls);
@@ -142,6 +145,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 			homa_lib_wait_init(lib, &w, fd, now);
 			waiting = true;
 		}
+		w.now = now;
 		ret = homa_lib_wait(lib, 0, &w);
 		homa_waited(ls, &w);
 	}
@@ -193,14 +197,15 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	}
 	for (;;) {
 		/* One clock read per attempt: the core, the timeout and the
-		 * spin budget all start from it. */
-		uint64_t now = homa_lib_now();
+		 * spin budget all start from it; after a wait, the wait's
+		 * last read. */
+		uint64_t now = waiting ? w.now : homa_lib_now();
 
 		if (ls->rcvtimeo_ns && !deadline)
 			deadline = now + ls->rcvtimeo_ns;
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, now);
-		homa_lib_after_msg(lib, ls, ret >= 0, false);
+		homa_lib_after_msg(lib, ls, ret >= 0, false, now);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
 		if (deadline && now >= deadline)
@@ -211,6 +216,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			homa_lib_wait_init(lib, &w, ls->fd, now);
 			waiting = true;
 		}
+		w.now = now;
 		ret = homa_lib_wait(lib, deadline, &w);
 		homa_waited(ls, &w);
 		if (ret < 0)

@@ -148,15 +148,16 @@ static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 
 /* Let the next packets read by this thread (the poller) land straight in
  * the pool where the core expects them (lock held). */
-static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b)
+static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b,
+			   uint64_t now)
 {
 	if (!b)
 		return;
 	b->num_place = 0;
 	if (!lib->dp->ops->rx_place)
 		return;
-	b->num_place = homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX,
-					  homa_lib_now());
+	b->num_place =
+		homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX, now);
 	b->place_gen = lib->dp->close_gen;
 	if (b->num_place)
 		__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
@@ -258,14 +259,15 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 {
 	uint64_t next = homa_poll(lib->homa, now);
 	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
-	struct homa_usage u;
+	unsigned int act;
 
 	lib->service_ns = now;
 	if (!lib->cork_ns || now >= cork_end)
 		homa_lib_flush(lib);
-	homa_get_usage(lib->homa, &u);
-	lib->pacing = u.throttled != 0;
-	lib->core_idle = !u.rpcs && !u.throttled && !u.grantable;
+	act = homa_activity(lib->homa);
+	lib->pacing = (act & HOMA_ACTIVE_THROTTLED) != 0;
+	lib->core_idle = !(act & (HOMA_ACTIVE_RPCS | HOMA_ACTIVE_THROTTLED |
+				  HOMA_ACTIVE_GRANTABLE));
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
 		next = now + HOMA_LIB_IDLE_NS;
 	if (lib->cork_ns && cork_end < next)
@@ -279,6 +281,38 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 	return homa_lib_service_at(lib, homa_lib_now());
 }
 
+/* epoll_pwait2 is missing (ENOSYS: kernels before 5.11, valgrind 3.19):
+ * set once, read without the lock. */
+static bool homa_lib_no_pwait2;
+
+void homa_lib_epoll_fallback(void)
+{
+	__atomic_store_n(&homa_lib_no_pwait2, true, __ATOMIC_RELAXED);
+}
+
+/*
+ * epoll_pwait2, or where the system lacks it epoll_pwait with the timeout
+ * rounded up to whole milliseconds (signal mask just as atomic). Without
+ * the fallback the poller would spin through every sleep at full CPU.
+ */
+static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
+			  const struct timespec *ts, const sigset_t *sigmask)
+{
+	uint64_t ms;
+	int n;
+
+	if (!__atomic_load_n(&homa_lib_no_pwait2, __ATOMIC_RELAXED)) {
+		n = epoll_pwait2(epfd, ev, max, ts, sigmask);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		__atomic_store_n(&homa_lib_no_pwait2, true, __ATOMIC_RELAXED);
+	}
+	ms = (uint64_t)ts->tv_sec * 1000 +
+	     ((uint64_t)ts->tv_nsec + 999999) / 1000000;
+	return epoll_pwait(epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms,
+			   sigmask);
+}
+
 /*
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins until w->spin_end, then
@@ -290,7 +324,9 @@ static uint64_t homa_lib_service(struct homa_lib *lib)
 static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
 {
-	uint64_t now = homa_lib_now(), next = homa_lib_service_at(lib, now);
+	/* An application thread's call just read the clock (w->now). */
+	uint64_t now = w ? w->now : homa_lib_now();
+	uint64_t next = homa_lib_service_at(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, pacing = lib->pacing;
@@ -302,7 +338,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	if (deadline_ns && deadline_ns < next)
 		next = deadline_ns;
 	lib->poller_deadline = next;
-	homa_lib_place(lib, b);
+	homa_lib_place(lib, b, now);
 	pthread_mutex_unlock(&lib->lock);
 	for (;;) {
 		const sigset_t *sigmask;
@@ -349,7 +385,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
-		n = epoll_pwait2(lib->epfd, ev, 4, &ts, sigmask);
+		n = homa_lib_epoll(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
 			ret = -EINTR;
@@ -379,6 +415,8 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_at(lib, now);
+	if (w)
+		w->now = now;
 	return ret;
 }
 
@@ -408,8 +446,9 @@ void homa_lib_flush(struct homa_lib *lib)
 	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
 }
 
-/* homa_lib_after_op, flushing only if flush. */
-static void homa_lib_after(struct homa_lib *lib, bool flush)
+/* homa_lib_after_op, flushing only if flush; now: the caller's last
+ * clock read, ns (0 = none). */
+static void homa_lib_after(struct homa_lib *lib, bool flush, uint64_t now)
 {
 	uint64_t one = 1, next;
 	bool was_idle = lib->core_idle;
@@ -418,7 +457,7 @@ static void homa_lib_after(struct homa_lib *lib, bool flush)
 		homa_lib_flush(lib);
 	if (!was_idle && !(lib->poller_busy && lib->bg_polling))
 		return;
-	next = homa_lib_service(lib);
+	next = homa_lib_service_at(lib, now ? now : homa_lib_now());
 	if (lib->poller_busy && next < lib->poller_deadline)
 		homa_lib_kick(lib);
 	if (was_idle && !lib->core_idle &&
@@ -429,23 +468,22 @@ static void homa_lib_after(struct homa_lib *lib, bool flush)
 
 void homa_lib_after_op(struct homa_lib *lib)
 {
-	homa_lib_after(lib, true);
+	homa_lib_after(lib, true, 0);
 }
 
 void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent)
+			bool sent, uint64_t now)
 {
-	uint64_t now, since = lib->cork_ns;
+	uint64_t since = lib->cork_ns;
 	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
 
 	if (hold) {
-		now = homa_lib_now();
 		if (!since)
 			__atomic_store_n(&lib->cork_ns, since = now,
 					 __ATOMIC_RELAXED);
 		hold = now - since < lib->cork_hold_ns;
 	}
-	homa_lib_after(lib, !hold);
+	homa_lib_after(lib, !hold, now);
 }
 
 /* Read packets without the poller role until end (lock held on entry
@@ -478,37 +516,25 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
 
-int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
-		  struct homa_lib_waitctx *w)
+/* homa_lib_wait for a thread that does not take the poller role. */
+static int homa_lib_wait_other(struct homa_lib *lib, uint64_t deadline_ns,
+			       struct homa_lib_waitctx *w)
 {
 	uint64_t gen = lib->wake_gen;
-	int ret;
 
-	if (lib->cork_ns)
-		homa_lib_flush(lib); /* nothing held back while waiting */
-	if (!lib->poller_busy && w->handoff && lib->app_waiting) {
+	if (!lib->poller_busy) {
 		/* This thread polled last while others slept: let one of
 		 * them (woken by the release) poll this round. */
-		uint64_t end = homa_lib_now() + HOMA_LIB_HANDOFF_NS;
+		uint64_t end = w->now + HOMA_LIB_HANDOFF_NS;
 
-		__atomic_store_n(&lib->app_wait_ns, end - HOMA_LIB_HANDOFF_NS,
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(&lib->app_wait_ns, w->now, __ATOMIC_RELAXED);
 		w->handoff = false;
 		return homa_lib_sleep(
 			lib,
 			deadline_ns && deadline_ns < end ? deadline_ns : end,
 			w);
 	}
-	/* As poller, the role keeps the background thread out and its
-	 * release records the time (homa_lib_release_poller). */
-	if (!lib->poller_busy) {
-		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		ret = homa_lib_poll_round(lib, deadline_ns, w);
-		w->handoff = lib->app_waiting > 0;
-		homa_lib_release_poller(lib);
-		return ret;
-	}
-	__atomic_store_n(&lib->app_wait_ns, homa_lib_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&lib->app_wait_ns, w->now, __ATOMIC_RELAXED);
 	/* Another thread polls. The background thread gives the role up
 	 * when kicked (and then stays away while application threads keep
 	 * waiting, see homa_lib_bg_main); meanwhile busy-poll privately, so
@@ -520,6 +546,28 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	if (lib->wake_gen != gen || !lib->poller_busy)
 		return 0; /* changed while the lock was free */
 	return homa_lib_sleep(lib, deadline_ns, w);
+}
+
+int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
+		  struct homa_lib_waitctx *w)
+{
+	int ret;
+
+	if (lib->cork_ns)
+		homa_lib_flush(lib); /* nothing held back while waiting */
+	/* As poller, the role keeps the background thread out and its
+	 * release records the time (homa_lib_release_poller). A thread
+	 * that polled last while others slept hands the role on. */
+	if (!lib->poller_busy && !(w->handoff && lib->app_waiting)) {
+		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
+		ret = homa_lib_poll_round(lib, deadline_ns, w);
+		w->handoff = lib->app_waiting > 0;
+		homa_lib_release_poller(lib);
+		return ret; /* w->now: read at the end of the round */
+	}
+	ret = homa_lib_wait_other(lib, deadline_ns, w);
+	w->now = homa_lib_now();
+	return ret;
 }
 
 /* While application threads keep coming back to wait (a client between

@@ -54,6 +54,7 @@ static int homa_lib_thread_efd(void)
 void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
 			int nonblock_fd, uint64_t now)
 {
+	w->now = now;
 	w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
 	w->nonblock_fd = nonblock_fd;
 	w->nonblock = -1;

@@ -197,6 +197,14 @@ uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 	return next;
 }
 
+unsigned int homa_activity(const struct homa *homa)
+{
+	return (homa->num_rpcs ? HOMA_ACTIVE_RPCS : 0) |
+	       (homa->num_throttled ? HOMA_ACTIVE_THROTTLED : 0) |
+	       (homa->grant.num_managed ? HOMA_ACTIVE_GRANTABLE : 0) |
+	       (homa->num_dead ? HOMA_ACTIVE_DEAD : 0);
+}
+
 void homa_get_usage(const struct homa *homa, struct homa_usage *u)
 {
 	/* Every field is a counter kept as it changes: O(1). */

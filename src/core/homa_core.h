@@ -426,6 +426,14 @@ struct homa_usage {
 };
 void homa_get_usage(const struct homa *homa, struct homa_usage *usage);
 
+/* What an instance holds that decides when its caller must run homa_poll
+ * (bits of homa_activity; a few loads, no walk, unlike homa_get_usage). */
+#define HOMA_ACTIVE_RPCS      1u /* live RPCs (any state) */
+#define HOMA_ACTIVE_THROTTLED 2u /* messages wait for the pacer */
+#define HOMA_ACTIVE_GRANTABLE 4u /* messages in the grant scheduler */
+#define HOMA_ACTIVE_DEAD      8u /* ended RPCs wait for the reaper */
+unsigned int homa_activity(const struct homa *homa);
+
 /* The ages of an instance's live RPCs (one walk over them all). */
 struct homa_rpc_ages {
 	uint64_t client_rpcs;	   /* live client RPCs */

@@ -179,6 +179,15 @@ static int r_teardown(void **state)
 	for (int i = 0; i < 2; i++) {
 		homa_get_usage(W->h[i], &u);
 		assert_int_equal(u.alloc_bytes, r_allocated[i]);
+		/* homa_activity: the same facts as the usage, cheaply. */
+		assert_int_equal(!!(homa_activity(W->h[i]) & HOMA_ACTIVE_RPCS),
+				 u.rpcs != 0);
+		assert_int_equal(
+			!!(homa_activity(W->h[i]) & HOMA_ACTIVE_THROTTLED),
+			u.throttled != 0);
+		assert_int_equal(
+			!!(homa_activity(W->h[i]) & HOMA_ACTIVE_GRANTABLE),
+			u.grantable != 0);
 		homa_destroy(W->h[i]);
 		assert_int_equal(r_allocated[i], 0); /* nothing leaked */
 	}
@@ -545,6 +554,7 @@ static void homa_rpc__round_trip_sizes(void **state)
 
 		assert_int_equal(
 			r_request(sizes[i], (uint8_t)i, 1000 + i, 0, &id), 0);
+		assert_true(homa_activity(W->h[0]) & HOMA_ACTIVE_RPCS);
 		for (int t = 0; t < 50; t++) {
 			r_deliver();
 			len = r_serve_echo(rs);
@@ -566,6 +576,10 @@ static void homa_rpc__round_trip_sizes(void **state)
 			r_run_ms(1);
 		}
 		assert_int_equal(len, (int)sizes[i]);
+		/* Delivered: the client RPC ended, its memory not yet reaped
+		 * unless the core did it at once. */
+		assert_int_equal(!!(homa_activity(W->h[0]) & HOMA_ACTIVE_DEAD),
+				 !!(homa_activity(W->h[0]) & HOMA_ACTIVE_RPCS));
 		assert_int_equal(rc->id, id);
 		assert_int_equal(rc->cookie, 1000 + i);
 		assert_int_equal(rc->is_request, 0);
@@ -589,6 +603,7 @@ static void homa_rpc__round_trip_sizes(void **state)
 		assert_int_equal(u.pool_pages_used, 0);
 		assert_int_equal(u.tx_bytes, 0);
 		assert_int_equal(u.grantable, 0);
+		assert_int_equal(homa_activity(W->h[i]), 0);
 	}
 	assert_true(r_m(1)->v[HOMA_M_server_rpcs_acked] >= 12);
 	assert_int_equal(r_m(1)->v[HOMA_M_server_requests_received], 12);
