@@ -195,13 +195,6 @@ static void homa_dp_batch_release__flushes_only_on_overlap(void **state)
 	free(other);
 }
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-
 /* Queue a GRANT for RPC id from sport to the receiving socket. */
 static void bt_grant(struct bt *t, uint16_t sport, uint8_t id, uint32_t offset,
 		     uint8_t prio)
