@@ -120,6 +120,10 @@ struct homa_lib {
 				    * write bg_efd (atomic) */
 	int app_waiting;	   /* application threads waiting to poll */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
+	bool dp_out;		   /* the datapath's sockets are out of its
+				    * epoll set (homa_lib_poll_round) */
+	uint32_t spin_rounds;	   /* poller rounds in a row that read a
+				    * packet without sleeping */
 	bool poller_asleep;	   /* the poller is in epoll: a wake-up from
 				    * another thread kicks it (atomic) */
 	uint64_t next_deadline;	   /* when the core next needs the CPU, ns,

@@ -49,6 +49,17 @@
  * one a tick was 1.3-2 % of a ping-pong's round trips, its P99 (issue 14).
  */
 #define HOMA_LIB_WATCH_TICKS 4
+/*
+ * A socket in an epoll set costs every packet delivered to it a pass
+ * through the set's wake-up, even when nobody sleeps there: 0.4-0.5 us
+ * per send in a spinning UDP ping-pong with libhoma's nested sets
+ * (docs/benchmarks.md). After this many poller rounds in a row that read
+ * a packet without sleeping, the poller takes the datapath's sockets out
+ * of the set; it puts them back before it next sleeps (level-triggered:
+ * a packet that came meanwhile ends that sleep at once). Either steady
+ * state, spinning or sleeping, makes no epoll_ctl call.
+ */
+#define HOMA_LIB_SPIN_ROUNDS 16
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -329,7 +340,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t next = homa_lib_service_at(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
-	bool got = false, pacing = lib->pacing;
+	bool got = false, slept = false, pacing = lib->pacing;
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
 	bool sleep_first = now >= spin_end && !pacing;
@@ -385,6 +396,11 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
+		if (lib->dp_out) {
+			lib->dp->ops->arm(lib->dp, true);
+			lib->dp_out = false;
+		}
+		slept = true;
 		n = homa_lib_epoll(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
@@ -415,6 +431,13 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_at(lib, now);
+	if (slept) {
+		lib->spin_rounds = 0;
+	} else if (got && ++lib->spin_rounds >= HOMA_LIB_SPIN_ROUNDS &&
+		   !lib->dp_out && lib->dp->ops->arm) {
+		lib->dp->ops->arm(lib->dp, false);
+		lib->dp_out = true;
+	}
 	if (w)
 		w->now = now;
 	return ret;

@@ -83,6 +83,13 @@ struct homa_dp_ops {
 	 * send one (dp_icmp.c). */
 	void (*unreachable)(struct homa_dp *dp, const struct homa_addr *src,
 			    const uint8_t *pkt, size_t bytes);
+	/* Put the receive sockets into epfd (on) or take them out (off).
+	 * A socket in an epoll set costs every packet delivered to it a
+	 * wake-up pass of the set, even when nobody sleeps there: the
+	 * poller takes them out while it spins without sleeping and puts
+	 * them back before it sleeps (poller.c). Ports opened meanwhile go
+	 * in at once. Optional (NULL): always in. */
+	void (*arm)(struct homa_dp *dp, bool on);
 	/* Free everything. */
 	void (*destroy)(struct homa_dp *dp);
 };

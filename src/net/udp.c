@@ -175,6 +175,24 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	homa_dp_gate_open(&u->ports_gate);
 }
 
+static void udp_arm(struct homa_dp *dp, bool on)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	homa_dp_gate_enter(&u->ports_gate);
+	for (int i = 0; i < u->num_ports; i++) {
+		/* EEXIST / ENOENT: a port opened since (already in) or a
+		 * socket taken out twice; either way it is as wanted. */
+		if (on)
+			epoll_ctl(dp->epfd, EPOLL_CTL_ADD, u->open_fds[i], &ev);
+		else
+			epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->open_fds[i],
+				  NULL);
+	}
+	homa_dp_gate_leave(&u->ports_gate);
+}
+
 static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 {
 	struct udp_dp *u = (struct udp_dp *)dp;
@@ -583,6 +601,7 @@ static const struct homa_dp_ops udp_ops = {
 	.rx = udp_rx,
 	.rx_place = udp_rx_place,
 	.unreachable = udp_unreachable,
+	.arm = udp_arm,
 	.destroy = udp_destroy,
 };
 
