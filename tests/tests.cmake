@@ -84,6 +84,14 @@ homa_add_net_prog(test_net_spin ${T}/net/test_net_spin.c)
 homa_add_net_test(test_net_spin 60 test_net_spin)
 # A blocking ping-pong's receive calls, counted, and the background
 # thread's takeover (issue 14).
+# The library's own work per RPC: skipped flushes, recvmsg's copies,
+# readiness (issue 14, point 1; needs lib.h).
+homa_add_net_prog(test_net_lean ${T}/net/test_net_lean.c)
+if(TARGET test_net_lean)
+  target_include_directories(test_net_lean PRIVATE ${CMAKE_SOURCE_DIR}/src/api
+    ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_net_lean 60 test_net_lean)
 homa_add_net_prog(test_net_rtt ${T}/net/test_net_rtt.c)
 homa_add_net_test(test_net_rtt 60 test_net_rtt)
 # The same counts with the poller's fallback for systems without

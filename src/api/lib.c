@@ -215,6 +215,7 @@ static void homa_lib_xmit(void *ctx, const struct homa_out_pkt *pkt)
 {
 	struct homa_lib *lib = ctx;
 
+	lib->tx_queued = true;
 	lib->dp->ops->xmit(lib->dp, pkt);
 }
 
@@ -622,10 +623,10 @@ void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 		pthread_cond_broadcast(&lib->cond);
 }
 
-void homa_lsock_sync(struct homa_lsock *ls)
+/* The descriptor's readiness changes: its byte and its send buffer. */
+static void homa_lsock_resync(struct homa_lsock *ls, bool readable,
+			      bool writable)
 {
-	bool readable = homa_sock_readable(ls->hsk);
-	bool writable = homa_sock_writable(ls->hsk);
 	char buf[4096];
 
 	if (readable && !ls->readable_set) {
@@ -645,6 +646,16 @@ void homa_lsock_sync(struct homa_lsock *ls)
 			;
 		ls->unwritable = false;
 	}
+}
+
+void homa_lsock_sync(struct homa_lsock *ls)
+{
+	bool readable = homa_sock_readable(ls->hsk);
+	bool writable = homa_sock_writable(ls->hsk);
+
+	/* Most calls change nothing (three per round trip). */
+	if (readable != ls->readable_set || writable == ls->unwritable)
+		homa_lsock_resync(ls, readable, writable);
 }
 
 int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls)

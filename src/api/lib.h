@@ -131,6 +131,9 @@ struct homa_lib {
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
 	bool pacing;		   /* messages wait for the pacer */
+	bool tx_queued;		   /* the core queued packets in the datapath
+				    * since its last flush (homa_lib_xmit):
+				    * a flush without is skipped */
 	uint64_t cork_hold_ns;	   /* auto-cork holds packets at most this
 				    * long, ns (HOMA_CORK_USECS; fixed) */
 	uint64_t cork_ns;	   /* when a flush of the datapath was first

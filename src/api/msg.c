@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,7 +133,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	sa.iov = iov;
 	sa.iov_count = (int)msg->msg_iovlen;
-	ret = homa_lsock_ensure_region(lib, ls);
+	ret = ls->has_region ? 0 : homa_lsock_ensure_region(lib, ls);
 	while (ret == 0) {
 		uint64_t now = waiting ? w.now : homa_lib_now();
 
@@ -229,12 +230,18 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 	return ret;
 }
 
+/* The fixed part of homa_recvmsg_args, before its bpage offsets: only
+ * the offsets in use (num_bpages) are read and written, as the kernel's
+ * copy leaves the others as the caller passed them. */
+#define HOMA_RECVMSG_HDR offsetof(struct homa_recvmsg_args, bpage_offsets)
+
 ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	static __thread struct homa_recv_args ra;
 	struct homa_recvmsg_args args;
+	struct homa_recv_args ra;
 	struct homa_lsock *ls;
 	struct homa_lib *lib;
+	uint8_t *offsets;
 	int ret;
 
 	ls = homa_lsock_enter(&lib, fd);
@@ -248,36 +255,38 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 		ret = -EINVAL;
 		goto out;
 	}
-	memcpy(&args, msg->msg_control, sizeof(args));
+	offsets = (uint8_t *)msg->msg_control + HOMA_RECVMSG_HDR;
+	memcpy(&args, msg->msg_control, HOMA_RECVMSG_HDR);
 	if (args.num_bpages > HOMA_MAX_BPAGES || args.reserved) {
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = homa_lsock_ensure_region(lib, ls);
+	ret = ls->has_region ? 0 : homa_lsock_ensure_region(lib, ls);
 	if (ret < 0)
 		goto out;
 	ra.id = args.id;
 	ra.peer_port = 0; /* set by the core only when an RPC is delivered */
 	ra.num_bpages = args.num_bpages;
-	memcpy(ra.bpage_offsets, args.bpage_offsets,
-	       args.num_bpages * sizeof(uint32_t));
+	for (uint32_t i = 0; i < args.num_bpages; i++)
+		memcpy(&ra.bpage_offsets[i], offsets + i * sizeof(uint32_t),
+		       sizeof(uint32_t));
 	ret = homa_recv_wait(lib, ls, &ra, flags);
 	args.num_bpages = 0;
 	if (ret < 0 && !ra.peer_port) {
 		/* An error of the call itself, not of an RPC. */
 		args.id = 0;
-		memcpy(msg->msg_control, &args, sizeof(args));
+		memcpy(msg->msg_control, &args, HOMA_RECVMSG_HDR);
 		goto out;
 	}
 	args.id = ra.id;
 	args.completion_cookie = ra.cookie;
-	if (ret >= 0) {
-		/* A message of our 1 MB limit fits HOMA_MAX_BPAGES. */
+	/* A message of our 1 MB limit fits HOMA_MAX_BPAGES. */
+	if (ret >= 0)
 		args.num_bpages = ra.num_bpages;
-		memcpy(args.bpage_offsets, ra.bpage_offsets,
-		       ra.num_bpages * sizeof(uint32_t));
-	}
-	memcpy(msg->msg_control, &args, sizeof(args));
+	memcpy(msg->msg_control, &args, HOMA_RECVMSG_HDR);
+	for (uint32_t i = 0; i < args.num_bpages; i++)
+		memcpy(offsets + i * sizeof(uint32_t), &ra.bpage_offsets[i],
+		       sizeof(uint32_t));
 	if (msg->msg_name)
 		msg->msg_namelen =
 			homa_lib_addr_out(ls, &ra.peer, ra.peer_port,

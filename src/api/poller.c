@@ -463,9 +463,15 @@ void homa_lib_kick_sleeper(struct homa_lib *lib)
 		homa_lib_kick(lib);
 }
 
+/* Only xmit queues packets in the datapath: most flushes of a round
+ * trip (after each call, each service of the core) find none, and skip
+ * the datapath's call. */
 void homa_lib_flush(struct homa_lib *lib)
 {
-	lib->dp->ops->flush(lib->dp);
+	if (lib->tx_queued) {
+		lib->tx_queued = false;
+		lib->dp->ops->flush(lib->dp);
+	}
 	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
 }
 
