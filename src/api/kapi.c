@@ -146,7 +146,7 @@ int homa_kapi_internal_fds(int *fds, int max)
 	lib = homa_lib_get();
 	if (!lib)
 		return 0;
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	if (n + 6 <= max) {
 		fds[n++] = lib->epfd;
 		fds[n++] = lib->wake_efd;
@@ -160,7 +160,7 @@ int homa_kapi_internal_fds(int *fds, int max)
 		if (lib->socks[i] && lib->socks[i]->fd == i)
 			fds[n++] = lib->socks[i]->peer_fd;
 	n = homa_kapi_epoll_members(lib->dp->epfd, fds, n, max);
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	return n;
 }
 

@@ -16,7 +16,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,19 @@ void homa_lib_set_error(const char *msg)
 const char *homa_last_error(void)
 {
 	return homa_lib_error;
+}
+
+void homa_lib_lock_wait(struct homa_lib *lib)
+{
+	/* Marked contended (2), so that the holder's unlock wakes one. */
+	while (__atomic_exchange_n(&lib->lock, 2, __ATOMIC_ACQUIRE) != 0)
+		syscall(SYS_futex, &lib->lock, FUTEX_WAIT_PRIVATE, 2, NULL,
+			NULL, 0);
+}
+
+void homa_lib_unlock_wake(struct homa_lib *lib)
+{
+	syscall(SYS_futex, &lib->lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 uint64_t homa_lib_now(void)
@@ -184,19 +199,19 @@ int homa_config_param(const char *name, const char *value)
 	char err[HOMA_ERR_BYTES];
 	int n = homa_lib_parse(value, vals, HOMA_MAX_PRIORITIES);
 
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	struct homa_config check = lib->config;
 
 	if (n >= 0 && homa_config_set(&check, name, vals, n, err) == 0 &&
 	    homa_lib_check(&check) < 0) {
-		pthread_mutex_unlock(&lib->lock);
+		homa_lib_unlock(lib);
 		errno = EINVAL;
 		return -1;
 	}
 	ret = n < 0 ? -EINVAL : homa_set_param(lib->homa, name, vals, n, err);
 	if (ret == 0)
 		lib->config = *homa_get_config(lib->homa);
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	if (ret < 0) {
 		if (n < 0)
 			snprintf(err, sizeof(err),
@@ -491,8 +506,7 @@ static int homa_lib_create(struct homa_lib **out)
 		homa_lib_set_error(err);
 		goto fail_dp;
 	}
-	pthread_mutex_init(&lib->lock, NULL);
-	pthread_cond_init(&lib->cond, NULL);
+	lib->lock = 0; /* free */
 	lib->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	lib->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -589,10 +603,10 @@ struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd)
 	*libp = lib;
 	if (!lib)
 		return NULL;
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	ls = homa_lsock_get(lib, fd);
 	if (!ls)
-		pthread_mutex_unlock(&lib->lock);
+		homa_lib_unlock(lib);
 	return ls;
 }
 
@@ -612,15 +626,13 @@ void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls)
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lsock_put(lib, ls);
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 }
 
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lib_sync_pending(lib);
-	ls->users--;
-	if (ls->closing && ls->users == 0)
-		pthread_cond_broadcast(&lib->cond);
+	ls->users--; /* a closing socket's homa_close looks (50 us) */
 }
 
 /* The descriptor's readiness changes: its byte and its send buffer. */

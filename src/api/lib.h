@@ -98,8 +98,8 @@ struct homa_lib_waiter {
 };
 
 struct homa_lib {
-	pthread_mutex_t lock;		 /* see above */
-	pthread_cond_t cond;		 /* homa_close waits here for users */
+	uint32_t lock; /* see above: homa_lib_lock (0 free, 1 held, 2 held
+			* with sleepers; atomic) */
 	struct homa_lib_waiter *waiters; /* application threads asleep */
 	int bg_efd; /* eventfd the background thread sleeps on */
 	struct homa_lsock *sync_head; /* sockets whose readiness changed */
@@ -152,6 +152,32 @@ struct homa_lib {
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
+
+/*
+ * The process lock (lib.lock), a futex word. A pthread mutex cost about
+ * 55 instructions a lock and unlock (type checks, owner, user counts),
+ * three times per call on each side of a round trip; this takes one
+ * atomic each way while nobody waits. Acquire and release order the
+ * state it protects (TSan sees them as it sees a mutex). Not recursive;
+ * sleepers wait in the kernel (homa_lib_lock_wait), none spins.
+ */
+void homa_lib_lock_wait(struct homa_lib *lib);
+void homa_lib_unlock_wake(struct homa_lib *lib);
+
+static inline void homa_lib_lock(struct homa_lib *lib)
+{
+	uint32_t free_word = 0;
+
+	if (!__atomic_compare_exchange_n(&lib->lock, &free_word, 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		homa_lib_lock_wait(lib);
+}
+
+static inline void homa_lib_unlock(struct homa_lib *lib)
+{
+	if (__atomic_exchange_n(&lib->lock, 0, __ATOMIC_RELEASE) == 2)
+		homa_lib_unlock_wake(lib);
+}
 
 /* homa_lib_bg_main() - the background thread (poller.c). */
 void *homa_lib_bg_main(void *arg);
@@ -225,7 +251,7 @@ int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
 		   struct homa_lib_waitctx *w);
 
 /* homa_lib_wake_waiters() - wake every application thread asleep in
- * homa_lib_wait, and homa_close's wait for users (lock held). */
+ * homa_lib_wait (lock held). */
 void homa_lib_wake_waiters(struct homa_lib *lib);
 
 /* homa_lib_kick_sleeper() - the core woke a socket from a thread that

@@ -68,7 +68,7 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	struct homa_usage u;
 	struct homa_dp *dp = lib->dp;
 
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	memcpy(out, homa_get_metrics(lib->homa)->v,
 	       sizeof(uint64_t) * HOMA_METRIC_COUNT);
 	/* tx counters change under the lock, rx ones atomically */
@@ -94,7 +94,7 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 		if (region)
 			out[HOMA_MA_pool_bytes] += bytes;
 	}
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	out[HOMA_MA_sockets] = u.sockets;
 	out[HOMA_MA_rpcs] = u.rpcs;
 	out[HOMA_MA_peers] = u.peers;

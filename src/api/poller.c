@@ -350,7 +350,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		next = deadline_ns;
 	lib->poller_deadline = next;
 	homa_lib_place(lib, b, now);
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	for (;;) {
 		const sigset_t *sigmask;
 		struct epoll_event ev[4];
@@ -420,7 +420,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 			break;
 	}
 kicked:
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	now = homa_lib_now();
 	if (got) {
 		homa_lib_feed(lib, b, now);
@@ -525,7 +525,7 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 
 	if (!b || homa_lib_now() >= end)
 		return false;
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	while (homa_lib_now() < end) {
 		if (homa_lib_read(lib, b)) {
 			got = true;
@@ -535,7 +535,7 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 		    __atomic_load_n(&lib->wake_gen, __ATOMIC_ACQUIRE) != gen)
 			break; /* the role is free, or the poller woke us */
 	}
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	if (got) {
 		uint64_t now = homa_lib_now();
 
@@ -692,13 +692,13 @@ void *homa_lib_bg_main(void *arg)
 	struct homa_lib *lib = arg;
 	uint64_t tick, watch = 0, watch_max;
 
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	watch_max = (uint64_t)lib->config.resend_ticks - 1;
 	if (watch_max > HOMA_LIB_WATCH_TICKS)
 		watch_max = HOMA_LIB_WATCH_TICKS;
 	watch_max = (watch_max ? watch_max : 1) * tick;
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
 		uint64_t now, until, corked, linger;
 		bool busy;
@@ -706,9 +706,9 @@ void *homa_lib_bg_main(void *arg)
 
 		/* HOMA_SAMPLE_FILE: sample_fd is fixed from the start. */
 		if (lib->sample_fd >= 0) {
-			pthread_mutex_lock(&lib->lock);
+			homa_lib_lock(lib);
 			homa_lib_sample(lib);
-			pthread_mutex_unlock(&lib->lock);
+			homa_lib_unlock(lib);
 		}
 		now = homa_lib_now();
 		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
@@ -718,17 +718,17 @@ void *homa_lib_bg_main(void *arg)
 		/* Packets an application thread held back and did not come
 		 * back to send (homa_lib_after_msg). */
 		if (corked && now - corked >= lib->cork_hold_ns) {
-			pthread_mutex_lock(&lib->lock);
+			homa_lib_lock(lib);
 			if (lib->cork_ns)
 				homa_lib_flush(lib);
-			pthread_mutex_unlock(&lib->lock);
+			homa_lib_unlock(lib);
 		}
 
 		linger = homa_lib_linger(lib);
 		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max, &watch))
 			continue;
 		if (!busy && !linger) {
-			pthread_mutex_lock(&lib->lock);
+			homa_lib_lock(lib);
 			if (!lib->poller_busy && !lib->app_waiting) {
 				__atomic_store_n(&lib->poller_busy, true,
 						 __ATOMIC_RELAXED);
@@ -737,19 +737,19 @@ void *homa_lib_bg_main(void *arg)
 				homa_lib_sync_pending(lib);
 				homa_lib_release_poller(lib);
 				lib->bg_polling = false;
-				pthread_mutex_unlock(&lib->lock);
+				homa_lib_unlock(lib);
 				continue;
 			}
-			pthread_mutex_unlock(&lib->lock);
+			homa_lib_unlock(lib);
 		}
 		until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
 		if (!busy && until <= now) {
 			/* Timers nobody ran while threads linger. */
-			pthread_mutex_lock(&lib->lock);
+			homa_lib_lock(lib);
 			if (!lib->poller_busy)
 				homa_lib_service(lib);
 			until = lib->next_deadline;
-			pthread_mutex_unlock(&lib->lock);
+			homa_lib_unlock(lib);
 		}
 		if (until <= now)
 			until = now +

@@ -135,8 +135,8 @@ void homa_lib_sample(struct homa_lib *lib)
 		(unsigned long long)(homa_dp_thread_buf_bytes() / 1024));
 	lib->env_max = lib->env_bytes; /* the next line: its own second */
 	/* One short append a second; the lock is not held across it. */
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	if (n > 0 && write(lib->sample_fd, line, (size_t)n) < 0)
 		n = 0; /* a full disk must not stop the transport */
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -26,8 +27,8 @@
 _Static_assert(HOMA_MIN_DEFAULT_PORT == HOMA_MIN_CLIENT_PORT,
 	       "homa.h and the core agree on the client ports");
 
-#define LOCK(lib)   pthread_mutex_lock(&(lib)->lock)
-#define UNLOCK(lib) pthread_mutex_unlock(&(lib)->lock)
+#define LOCK(lib)   homa_lib_lock(lib)
+#define UNLOCK(lib) homa_lib_unlock(lib)
 
 static int homa_fail(int err)
 {
@@ -431,8 +432,15 @@ int homa_close(int fd)
 	ls->closing = true;
 	homa_lib_wake_waiters(lib);
 	ls->users--;
-	while (ls->users > 0)
-		pthread_cond_wait(&lib->cond, &lib->lock);
+	while (ls->users > 0) {
+		/* Threads still inside a call on it were woken (shutdown)
+		 * and leave soon: look again shortly. */
+		struct timespec ts = { 0, 50000 };
+
+		UNLOCK(lib);
+		nanosleep(&ts, NULL);
+		LOCK(lib);
+	}
 	lib->socks[fd] = NULL;
 	homa_lib_sync_pending(lib); /* ls must leave the pending list */
 	homa_sock_close(ls->hsk, homa_lib_now());

@@ -122,11 +122,11 @@ int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
 	w.next = lib->waiters;
 	lib->waiters = &w;
 	lib->app_waiting++;
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	n = ppoll(w.efd >= 0 ? &pfd : NULL, w.efd >= 0 ? 1 : 0, tsp, sigmask);
 	if (n < 0 && errno != EINTR)
 		n = 0;
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	lib->app_waiting--;
 	for (pp = &lib->waiters; *pp != &w; pp = &(*pp)->next)
 		;
@@ -140,7 +140,6 @@ void homa_lib_wake_waiters(struct homa_lib *lib)
 {
 	uint64_t one = 1;
 
-	pthread_cond_broadcast(&lib->cond);
 	for (struct homa_lib_waiter *w = lib->waiters; w; w = w->next) {
 		if (w->woken)
 			continue;

@@ -50,12 +50,12 @@ static void lean_hook(void)
 
 	if (!lib)
 		nt_fail("no libhoma instance");
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	lean_ops = *lib->dp->ops;
 	lean_real_flush = lean_ops.flush;
 	lean_ops.flush = lean_flush;
 	lib->dp->ops = &lean_ops;
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 }
 
 static uint64_t lean_count(void)
@@ -63,9 +63,9 @@ static uint64_t lean_count(void)
 	struct homa_lib *lib = homa_lib_get();
 	uint64_t n;
 
-	pthread_mutex_lock(&lib->lock);
+	homa_lib_lock(lib);
 	n = lean_flushes;
-	pthread_mutex_unlock(&lib->lock);
+	homa_lib_unlock(lib);
 	return n;
 }
 
