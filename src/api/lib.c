@@ -597,13 +597,24 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
 
 struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd)
 {
-	struct homa_lib *lib = homa_lib_get();
+	struct homa_lib *lib =
+		__atomic_load_n(&homa_lib_instance, __ATOMIC_ACQUIRE);
 	struct homa_lsock *ls;
 
+	if (!lib)
+		lib = homa_lib_get();
 	*libp = lib;
 	if (!lib)
 		return NULL;
 	homa_lib_lock(lib);
+	/* The usual case inline: a socket of ours, open. */
+	if (fd >= 0 && fd < lib->socks_len) {
+		ls = lib->socks[fd];
+		if (ls && !ls->closing) {
+			ls->users++;
+			return ls;
+		}
+	}
 	ls = homa_lsock_get(lib, fd);
 	if (!ls)
 		homa_lib_unlock(lib);
@@ -631,7 +642,8 @@ void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
 
 void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 {
-	homa_lib_sync_pending(lib);
+	if (lib->sync_head)
+		homa_lib_sync_pending(lib);
 	ls->users--; /* a closing socket's homa_close looks (50 us) */
 }
 
@@ -662,8 +674,9 @@ static void homa_lsock_resync(struct homa_lsock *ls, bool readable,
 
 void homa_lsock_sync(struct homa_lsock *ls)
 {
-	bool readable = homa_sock_readable(ls->hsk);
-	bool writable = homa_sock_writable(ls->hsk);
+	unsigned int ready = homa_sock_ready(ls->hsk);
+	bool readable = ready & HOMA_SOCK_READABLE;
+	bool writable = ready & HOMA_SOCK_WRITABLE;
 
 	/* Most calls change nothing (three per round trip). */
 	if (readable != ls->readable_set || writable == ls->unwritable)

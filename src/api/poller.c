@@ -506,6 +506,12 @@ void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
 	uint64_t since = lib->cork_ns;
 	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
 
+	/* Most calls of a round trip: nothing queued, nothing held, the
+	 * core busy and driven by an application thread (homa_lib_after
+	 * would do nothing). */
+	if (!hold && !since && !lib->tx_queued && !lib->core_idle &&
+	    !lib->bg_polling)
+		return;
 	if (hold) {
 		if (!since)
 			__atomic_store_n(&lib->cork_ns, since = now,

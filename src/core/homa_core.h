@@ -332,6 +332,11 @@ void homa_sock_close(struct homa_sock *hsk, uint64_t now_ns);
 bool homa_sock_readable(const struct homa_sock *hsk);
 /* homa_sock_writable() - outgoing memory below wmem_max. */
 bool homa_sock_writable(const struct homa_sock *hsk);
+/* homa_sock_ready() - both at once, as HOMA_SOCK_* bits (the library
+ * asks after every call). */
+#define HOMA_SOCK_READABLE 0x1 /* homa_sock_readable */
+#define HOMA_SOCK_WRITABLE 0x2 /* homa_sock_writable */
+unsigned int homa_sock_ready(const struct homa_sock *hsk);
 /* homa_sock_is_shutdown() */
 bool homa_sock_is_shutdown(const struct homa_sock *hsk);
 

@@ -203,3 +203,11 @@ bool homa_sock_readable(const struct homa_sock *hsk)
 {
 	return hsk->shutdown || !homa_list_empty(&hsk->ready);
 }
+
+unsigned int homa_sock_ready(const struct homa_sock *hsk)
+{
+	return (hsk->shutdown || !homa_list_empty(&hsk->ready)
+			? HOMA_SOCK_READABLE
+			: 0) |
+	       (homa_sock_room(hsk) ? HOMA_SOCK_WRITABLE : 0);
+}

@@ -397,6 +397,8 @@ static void homa_recv__errors(void **state)
 	(void)state;
 	assert_int_equal(homa_recv(W->cli, a, 0), -EAGAIN);
 	assert_int_equal(a->id, 0);
+	/* homa_sock_ready: both answers at once. */
+	assert_int_equal(homa_sock_ready(W->cli), HOMA_SOCK_WRITABLE);
 	a->num_bpages = HOMA_CORE_MAX_BPAGES + 1;
 	assert_int_equal(homa_recv(W->cli, a, 0), -EINVAL);
 	a->num_bpages = 1;
@@ -416,6 +418,8 @@ static void homa_recv__errors(void **state)
 	homa_sock_shutdown(W->cli, 0);
 	assert_int_equal(homa_recv(W->cli, a, 0), -ESHUTDOWN);
 	assert_true(homa_sock_readable(W->cli));
+	assert_int_equal(homa_sock_ready(W->cli),
+			 HOMA_SOCK_READABLE | HOMA_SOCK_WRITABLE);
 	test_free(a);
 }
 
