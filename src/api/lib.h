@@ -131,6 +131,10 @@ struct homa_lib {
 	bool core_idle;		   /* the core had no RPC at the last poll:
 				    * sleepers may sleep HOMA_LIB_IDLE_NS */
 	bool pacing;		   /* messages wait for the pacer */
+	bool bg_may_watch;	   /* the core owes nothing but timers (no
+				    * pacer, nothing to grant): the
+				    * background thread may leave it to the
+				    * application threads (atomic) */
 	uint64_t cork_hold_ns;	   /* auto-cork holds packets at most this
 				    * long, ns (HOMA_CORK_USECS; fixed) */
 	uint64_t cork_ns;	   /* when a flush of the datapath was first
