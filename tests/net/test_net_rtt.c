@@ -24,10 +24,11 @@
  *    the ping-pong's P99). The client works RTT_WORK_US outside the
  *    library after each RPC, so the poller role is mostly free between
  *    two calls: the background thread watches that gap too and wakes
- *    once per HOMA_LIB_WATCH_TICKS (4) ticks, 0.25 per ms. Before, it
- *    woke at every tick (1 ms) while the role was free (0.43-1.04 per
- *    ms with the work; 0.7-1.0 per ms without the work before the
- *    spinning poller was watched, on a loaded machine). A loaded
+ *    about once per HOMA_LIB_WATCH_TICKS (4) ticks (0.27-0.32 per ms
+ *    measured at load 20). Before, it woke at every tick (1 ms) while
+ *    the role was free (0.7-1.1 per ms with the work, a few tries
+ *    0.1-0.3; it failed this part in 3 of 5 runs; 0.7-1.0 per ms
+ *    without the work before the spinning poller was watched). A loaded
  *    machine that preempts the client for longer than the linger brings
  *    the background thread in, so the measure is taken up to RTT_TRIES
  *    times and must pass once.
@@ -56,11 +57,11 @@
 #define RTT_COUNTED	  2000	      /* RPCs counted for point 1 */
 #define RTT_BIG		  500000      /* response bytes of point 2 */
 #define RTT_MAX_RX	  1.5	      /* recvmmsg per RPC allowed */
-#define RTT_MAX_BG_PER_MS 0.35	      /* background thread's wake-ups per ms */
+#define RTT_MAX_BG_PER_MS 0.4	      /* background thread's wake-ups per ms */
 #define RTT_TRIES	  5	      /* attempts at point 3 */
 #define RTT_SPIN_US	  "1000"      /* point 3: poll_usecs of both sides */
 #define RTT_SPIN_ASK	  0xffffffffu /* request: the server spins */
-#define RTT_WATCH_MS	  100	      /* point 3: ping-pong per try, ms */
+#define RTT_WATCH_MS	  200	      /* point 3: ping-pong per try, ms */
 #define RTT_WORK_US	  500	      /* point 4: client's work between RPCs */
 #define RTT_IDLE_CALLS	  8 /* poller system calls in 1.5 s idle, most */
 
