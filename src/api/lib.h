@@ -134,6 +134,10 @@ struct homa_lib {
 	bool tx_queued;		   /* the core queued packets in the datapath
 				    * since its last flush (homa_lib_xmit):
 				    * a flush without is skipped */
+	bool bg_may_watch;	   /* the core owes nothing but timers (no
+				    * pacer, nothing to grant): the
+				    * background thread may leave it to the
+				    * application threads (atomic) */
 	uint64_t cork_hold_ns;	   /* auto-cork holds packets at most this
 				    * long, ns (HOMA_CORK_USECS; fixed) */
 	uint64_t cork_ns;	   /* when a flush of the datapath was first

@@ -42,11 +42,12 @@
  */
 #define HOMA_LIB_HANDOFF_NS 200000
 /*
- * While an application thread spins as poller (homa_lib_bg_watch), the
- * background thread's sleep doubles from a tick up to this many ticks,
- * and never reaches the peers' first RESEND (resend_ticks). Each wake-up
- * takes a CPU from a spinning thread for 20-30 us on a small machine:
- * one a tick was 1.3-2 % of a ping-pong's round trips, its P99 (issue 14).
+ * While application threads drive the core (homa_lib_bg_watch: a poller
+ * spins, or the role is free between two calls), the background thread
+ * sleeps this many ticks, never reaching the peers' first RESEND
+ * (resend_ticks). Each wake-up takes a CPU from a spinning thread for
+ * 20-30 us on a small machine: one a tick was 1.3-2 % of a ping-pong's
+ * round trips, its P99 (issue 14).
  */
 #define HOMA_LIB_WATCH_TICKS 4
 /*
@@ -277,6 +278,10 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 		homa_lib_flush(lib);
 	act = homa_activity(lib->homa);
 	lib->pacing = (act & HOMA_ACTIVE_THROTTLED) != 0;
+	__atomic_store_n(
+		&lib->bg_may_watch,
+		!(act & (HOMA_ACTIVE_THROTTLED | HOMA_ACTIVE_GRANTABLE)),
+		__ATOMIC_RELAXED);
 	lib->core_idle = !(act & (HOMA_ACTIVE_RPCS | HOMA_ACTIVE_THROTTLED |
 				  HOMA_ACTIVE_GRANTABLE));
 	if (lib->core_idle && next < now + HOMA_LIB_IDLE_NS)
@@ -649,54 +654,66 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 }
 
 /*
- * The background thread's sleep while an application thread drives the
- * core by spinning: it holds the poller role and busy-polls, running the
- * core's timers every round. Then the background thread only watches for
- * it to stop; it takes no lock and runs no timers, and each wake-up that
- * finds the poller still spinning doubles its next sleep (*watch, ns;
- * 0 = not watching), from a tick up to max_ns. True if it slept so;
- * false if it must act as before: the role is free (even between two
- * calls of a ping-pong: watching then too measured better, but
- * net_loopback_udp4 timed RPCs out in 4 of 19 runs, cause not found),
- * the poller sleeps in epoll (a blocking ping-pong on a loaded machine
- * measured slower with the watch, cause not found), or it has waited
- * long (an idle process).
+ * The background thread's sleep while application threads drive the
+ * core: one holds the poller role and spins (running the core's timers
+ * every round), or one let it go less than max_ns ago (between two calls
+ * of a ping-pong: it runs them at its next call) while the core owes
+ * nothing but timers (bg_may_watch: no pacer, nothing to grant; and no
+ * packet held back by auto-cork). Then the background thread only
+ * watches for them to stop: no lock, no timers, one wake-up per max_ns
+ * (a few ticks, below the peers' first RESEND; each wake-up takes a CPU
+ * from a spinning thread on a small machine). Between calls it sleeps
+ * until max_ns after the last release, so it takes over at most max_ns
+ * after the application threads stopped coming. True if it slept so;
+ * false if it must act as before: nobody drives the core, the poller
+ * sleeps in epoll (it runs the timers at its deadline itself; a blocking
+ * ping-pong on a loaded machine measured slower with the watch, cause
+ * not found), the core has packets to pace or grants to send, or the
+ * poller has waited long (an idle process).
  */
 static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
-			      uint64_t tick, uint64_t max_ns, uint64_t *watch)
+			      uint64_t tick, uint64_t max_ns)
 {
 	uint64_t last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
 	uint64_t until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
+	uint64_t end;
 
-	if (!busy || now - last > HOMA_LIB_PARK_AFTER_NS ||
-	    __atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST)) {
-		*watch = 0;
+	if (busy) {
+		if (now - last > HOMA_LIB_PARK_AFTER_NS ||
+		    __atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST))
+			return false;
+		end = now + max_ns; /* it spins now */
+	} else if (!__atomic_load_n(&lib->bg_may_watch, __ATOMIC_RELAXED) ||
+		   __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED) || !last ||
+		   now - last >= max_ns) {
 		return false;
+	} else {
+		end = last + max_ns;
 	}
-	*watch = *watch ? *watch * 2 : tick;
-	if (*watch > max_ns)
-		*watch = max_ns;
-	/* On the ticks' grid, as the other sleeps: a thread that spins
-	 * and sleeps by turns must not bring two wake-ups a tick. */
+	/* On the ticks' grid, as the other sleeps (the last grid point
+	 * before end, the next one at least): a thread that spins and
+	 * sleeps by turns must not bring two wake-ups a tick. */
 	if (until <= now || until > now + tick)
 		until = now + tick;
-	homa_lib_bg_sleep(lib, until + *watch - tick, false);
+	if (end > until)
+		until += (end - until) / tick * tick;
+	homa_lib_bg_sleep(lib, until, false);
 	return true;
 }
 
 /*
  * The background thread: holds the poller role whenever no application
- * thread wants it, so timers and retransmission always run. While an
- * application thread spins as poller it only watches for it to stop
- * (homa_lib_bg_watch), waking at most every HOMA_LIB_WATCH_TICKS ticks. Otherwise it sleeps without the lock
- * until the core's next deadline and takes the lock only if nobody ran
- * the core's timers. While a poller has waited long (an idle process),
+ * thread wants it, so timers and retransmission always run. While
+ * application threads drive the core it only watches for them to stop
+ * (homa_lib_bg_watch), waking once every HOMA_LIB_WATCH_TICKS ticks.
+ * Otherwise it sleeps without the lock until the core's next deadline
+ * and takes the lock only if nobody ran the core's timers. While a poller has waited long (an idle process),
  * it parks until that one lets the role go.
  */
 void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
-	uint64_t tick, watch = 0, watch_max;
+	uint64_t tick, watch_max;
 
 	homa_lib_lock(lib);
 	tick = (uint64_t)lib->config.tick_us * 1000;
@@ -731,7 +748,7 @@ void *homa_lib_bg_main(void *arg)
 		}
 
 		linger = homa_lib_linger(lib);
-		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max, &watch))
+		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max))
 			continue;
 		if (!busy && !linger) {
 			homa_lib_lock(lib);

@@ -21,8 +21,14 @@
  *    both sides spinning (poll_usecs RTT_SPIN_US) for RTT_WATCH_MS it
  *    wakes at most RTT_MAX_BG_PER_MS times per ms (its voluntary
  *    context switches; each wake-up takes a CPU from a spinning thread:
- *    the ping-pong's P99). Before, it woke at every tick (1 ms) at
- *    least (0.7-1.0 per ms measured on a loaded machine). A loaded
+ *    the ping-pong's P99). The client works RTT_WORK_US outside the
+ *    library after each RPC, so the poller role is mostly free between
+ *    two calls: the background thread watches that gap too and wakes
+ *    about once per HOMA_LIB_WATCH_TICKS (4) ticks (0.27-0.32 per ms
+ *    measured at load 20). Before, it woke at every tick (1 ms) while
+ *    the role was free (0.7-1.1 per ms with the work, a few tries
+ *    0.1-0.3; it failed this part in 3 of 5 runs; 0.7-1.0 per ms
+ *    without the work before the spinning poller was watched). A loaded
  *    machine that preempts the client for longer than the linger brings
  *    the background thread in, so the measure is taken up to RTT_TRIES
  *    times and must pass once.
@@ -51,11 +57,12 @@
 #define RTT_COUNTED	  2000	      /* RPCs counted for point 1 */
 #define RTT_BIG		  500000      /* response bytes of point 2 */
 #define RTT_MAX_RX	  1.5	      /* recvmmsg per RPC allowed */
-#define RTT_MAX_BG_PER_MS 0.5	      /* background thread's wake-ups per ms */
+#define RTT_MAX_BG_PER_MS 0.4	      /* background thread's wake-ups per ms */
 #define RTT_TRIES	  5	      /* attempts at point 3 */
 #define RTT_SPIN_US	  "1000"      /* point 3: poll_usecs of both sides */
 #define RTT_SPIN_ASK	  0xffffffffu /* request: the server spins */
-#define RTT_WATCH_MS	  100	      /* point 3: ping-pong per try, ms */
+#define RTT_WATCH_MS	  200	      /* point 3: ping-pong per try, ms */
+#define RTT_WORK_US	  500	      /* point 4: client's work between RPCs */
 #define RTT_IDLE_CALLS	  8 /* poller system calls in 1.5 s idle, most */
 
 /* The server: answers each request with as many bytes as its first four
@@ -281,8 +288,14 @@ int main(void)
 
 		if (bg0 < 0)
 			nt_fail("no thread named homa-bg in this process");
-		while (nt_now_ns() - t0 < RTT_WATCH_MS * 1000000ull)
+		while (nt_now_ns() - t0 < RTT_WATCH_MS * 1000000ull) {
+			uint64_t w0;
+
 			rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
+			w0 = nt_now_ns(); /* work outside the library */
+			while (nt_now_ns() - w0 < RTT_WORK_US * 1000ull)
+				;
+		}
 		bg1 = rtt_bg_switches();
 		ms = (double)(nt_now_ns() - t0) / 1e6;
 		socks = rtt_epoll_sockets();
@@ -291,7 +304,7 @@ int main(void)
 		       t + 1, socks);
 		per_rpc = (double)(bg1 - bg0) / ms;
 		printf("try %d: the background thread woke %ld times in "
-		       "%.1f ms of ping-pong: %.2f per ms (at most %.1f)\n",
+		       "%.1f ms of ping-pong: %.2f per ms (at most %.2f)\n",
 		       t + 1, bg1 - bg0, ms, per_rpc, RTT_MAX_BG_PER_MS);
 		if (per_rpc <= RTT_MAX_BG_PER_MS && socks == 0)
 			break;
