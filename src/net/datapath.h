@@ -262,10 +262,10 @@ void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 /*
  * recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL) (recvmsg if n is 1) without
- * glibc's wrapper: the
- * same system call, errno set the same way, but no cancellation point
- * (glibc turns asynchronous cancellation on and off around the call,
- * about 300 of the 400 instructions an empty read cost in user space).
+ * glibc's wrapper: the same system call, errno set the same way, but no
+ * cancellation point (glibc turns asynchronous cancellation on and off
+ * around the call, about 300 of the 400 instructions an empty read cost
+ * in user space).
  * The reads never block (MSG_DONTWAIT), so a thread waiting in libhoma
  * still reaches its cancellation point where it sleeps (wait.c's ppoll,
  * epoll_pwait2); and UDP reads inside its ports gate, where a
