@@ -94,6 +94,7 @@ endif()
 homa_add_net_test(test_net_lean 60 test_net_lean)
 homa_add_net_prog(test_net_rtt ${T}/net/test_net_rtt.c)
 homa_add_net_test(test_net_rtt 60 test_net_rtt)
+homa_add_net_test(test_net_rtt_raw 60 test_net_rtt raw)
 # The same counts with the poller's fallback for systems without
 # epoll_pwait2 (kernels before 5.11, valgrind 3.19): an idle process must
 # still sleep (part 3), not spin through every wait.

@@ -499,6 +499,26 @@ static void raw_destroy(struct homa_dp *dp)
 	free(r);
 }
 
+/* Put the raw receive sockets into the epoll set or take them out
+ * (datapath.h). They are made at creation and closed only by destroy,
+ * so no gate is needed; ports opened meanwhile change nothing here. */
+static void raw_arm(struct homa_dp *dp, bool on)
+{
+	struct raw_dp *r = (struct raw_dp *)dp;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fds[2] = { r->fd4, r->fd6 };
+
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		/* EEXIST / ENOENT: already as wanted. */
+		if (on)
+			epoll_ctl(dp->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+		else
+			epoll_ctl(dp->epfd, EPOLL_CTL_DEL, fds[i], NULL);
+	}
+}
+
 static const struct homa_dp_ops raw_ops = {
 	.name = "raw",
 	.port_open = raw_port_open,
@@ -507,6 +527,7 @@ static const struct homa_dp_ops raw_ops = {
 	.flush = raw_flush,
 	.rx = raw_rx,
 	.unreachable = raw_unreachable,
+	.arm = raw_arm,
 	.destroy = raw_destroy,
 };
 

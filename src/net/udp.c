@@ -256,12 +256,17 @@ static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
 
 /*
  * Datagram slots the calling thread offers its next recvmmsg (1 to
- * UDP_RX_MSGS). Preparing a slot costs user-space work and the kernel
- * tries one slot past the last datagram it finds, so a ping-pong that
- * reads one packet at a time offers 1 or 2, while a burst doubles it
- * each read that fills every slot offered. An empty read keeps it.
+ * UDP_RX_MSGS). Preparing a slot costs user-space work, and the kernel
+ * tries one slot past the last datagram it finds: a second, empty
+ * receive inside the call, about 0.1 us. So a read that fills every slot
+ * keeps the count, and only a second full read in a row (a burst: no
+ * empty read between) doubles it; a partial read offers as many as came.
+ * A ping-pong, whose reads find one packet after empty ones, offers 1
+ * (it offered 1 and 2 in turn before, half its reads paying the empty
+ * try).
  */
 static __thread int udp_rx_want = UDP_RX_MSGS;
+static __thread bool udp_rx_full; /* the last read filled its slots */
 
 /* The iovecs of one packet read into place pl, its header at hdr:
  * returns how many were written at v (at most 1 + HOMA_PLACE_SPANS). */
@@ -501,6 +506,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
+			udp_rx_full = false;
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				homa_dp_rx_reuse(r, total, 1);
 				homa_dp_errqueue(fd, NULL, icmp, arg);
@@ -549,11 +555,16 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			homa_dp_rx_restore(r, total + i);
 		homa_dp_rx_reuse(r, total, n);
 		total += n;
-		/* Slots for the next read: twice as many after a full one,
-		 * as many as came after a partial one (udp_rx_want). */
-		want = n < room ? (n ? n : 1)
-				: (2 * room < UDP_RX_MSGS ? 2 * room
-							  : UDP_RX_MSGS);
+		/* Slots for the next read: twice as many after the second
+		 * full one in a row, as many as came after a partial one
+		 * (udp_rx_want). */
+		if (n < room)
+			want = n ? n : 1;
+		else if (udp_rx_full)
+			want = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
+		else
+			want = room;
+		udp_rx_full = n == room;
 	}
 	udp_rx_want = want;
 	homa_dp_gate_leave(&u->ports_gate);

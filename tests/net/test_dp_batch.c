@@ -7,7 +7,8 @@
  * the batch first, and a release elsewhere does not; a packet with its
  * socket's own TOS goes without a control message, every other priority
  * still arrives with its own TOS. A GRANT replaces a queued GRANT for
- * the same RPC (one packet instead of two). Received UDP_GRO buffers split into
+ * the same RPC (one packet instead of two). A UDP read in a ping-pong
+ * offers one slot (a recvmsg), a burst more. Received UDP_GRO buffers split into
  * their packets (a short last one included); malformed coalesced buffers
  * are dropped whole and counted.
  */
@@ -24,7 +25,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -427,6 +433,115 @@ static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* n datagrams of bytes each to 127.0.0.1:port, then time for loopback
+ * to queue them. */
+static void bt_send_n(int fd, uint16_t port, int n, size_t bytes)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+	struct timespec ts = { 0, 5000000 };
+	static uint8_t buf[200];
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < n; i++) {
+		bt_homa_pkt(buf, bytes, HOMA_PKT_DATA, (uint8_t)(i + 1));
+		assert_int_equal(sendto(fd, buf, bytes, 0,
+					(struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)bytes);
+	}
+	nanosleep(&ts, NULL);
+}
+
+/* The slots a UDP read offers: a ping-pong (one packet, then empty reads)
+ * offers one, so the kernel does not try a second, empty one in every
+ * other read; a second full read in a row (a burst) doubles them. Seen
+ * by how many of the datagrams waiting one read takes. */
+static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gro = true };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	/* A ping-pong: one packet, then nothing, twice. */
+	for (int i = 0; i < 2; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		bt_dp_read(dp, &r);
+		assert_int_equal(r.pkts, 1);
+		assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 0);
+	}
+	/* Two waiting: the next read offers one slot (it offered two). */
+	bt_send_n(t->tx, (uint16_t)port, 2, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	/* Two full reads in a row: a burst, the next read offers two, then
+	 * four. */
+	bt_send_n(t->tx, (uint16_t)port, 6, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 2);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 4);
+	assert_int_equal(r.pkts, 4);
+	dp->ops->destroy(dp);
+}
+
+/* A read of one slot is a recvmsg, not a recvmmsg of one: in a child
+ * whose seccomp filter fails every recvmmsg of one message (ENOSYS),
+ * the datapath still reads a ping-pong's packets (recvmmsg of more
+ * slots still allowed). */
+static void homa_dp_udp__one_slot_read_is_recvmsg(void **state)
+{
+	struct bt *t = *state;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmmsg, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	int status;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct homa_dp_opts o = { .gro = true };
+		struct homa_dp *dp;
+		struct bt_rx r;
+		int port, got = 0;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(3);
+		if (homa_dp_udp_create(&o, &dp) < 0)
+			_exit(2);
+		port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+		if (port <= 0)
+			_exit(2);
+		for (int i = 0; i < 3; i++) {
+			bt_send_n(t->tx, (uint16_t)port, 1, 100);
+			bt_dp_read(dp, &r);
+			got += r.pkts;
+		}
+		dp->ops->destroy(dp);
+		_exit(got == 3 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		skip(); /* no seccomp filters here */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Read into places pl[0..n) until something arrives (1 s at most). */
 static void bt_dp_read_placed(struct homa_dp *dp, const struct homa_place *pl,
 			      int n, struct bt_rx *r)
@@ -626,6 +741,8 @@ int main(void)
 		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_gro_split__segments_and_malformed),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
+		T(homa_dp_udp__ping_pong_offers_one_slot),
+		T(homa_dp_udp__one_slot_read_is_recvmsg),
 		T(homa_dp_udp__gro_buffer_read_into_places),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
 		T(homa_dp_batch_sock_tos__every_priority_arrives),

@@ -38,6 +38,11 @@
  *    part 1's blocking ping-pong the client's epoll sets hold a socket,
  *    after part 4's spinning one none (/proc/self/fdinfo; within the
  *    same tries).
+ *
+ * Argument: the datapath, udp (default) or raw (root only: skipped
+ * otherwise); raw's receive sockets go in and out of the set as UDP's,
+ * and a raw read passes its two sockets (IPv4 and IPv6): part 1 allows
+ * it twice the calls.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -56,7 +61,7 @@
 #define RTT_WARMUP	  200	      /* RPCs before counting */
 #define RTT_COUNTED	  2000	      /* RPCs counted for point 1 */
 #define RTT_BIG		  500000      /* response bytes of point 2 */
-#define RTT_MAX_RX	  1.5	      /* recvmmsg per RPC allowed */
+#define RTT_MAX_RX	  1.5	      /* recvmmsg per RPC and socket read */
 #define RTT_MAX_BG_PER_MS 0.4	      /* background thread's wake-ups per ms */
 #define RTT_TRIES	  5	      /* attempts at point 3 */
 #define RTT_SPIN_US	  "1000"      /* point 3: poll_usecs of both sides */
@@ -213,8 +218,10 @@ static void rtt_rpc(int fd, const struct sockaddr_in6 *srv, socklen_t len,
 			n < 0 ? strerror(errno) : "short", resp_len);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *dp = argc > 1 ? argv[1] : "udp";
+	double max_rx = RTT_MAX_RX * (strcmp(dp, "raw") == 0 ? 2 : 1);
 	static uint8_t buf[RTT_BIG];
 	struct sockaddr_in6 srv;
 	uint64_t rx0, rx1;
@@ -228,6 +235,9 @@ int main(void)
 	pid_t child;
 
 	alarm(60);
+	if (strcmp(dp, "raw") == 0)
+		nt_need_root("the raw datapath");
+	nt_use_datapath(dp);
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
 	if (pipe(pfd) < 0)
@@ -261,8 +271,8 @@ int main(void)
 	per_rpc = (double)(rx1 - rx0) / RTT_COUNTED;
 	printf("blocking ping-pong: %.2f recvmmsg per RPC on the client "
 	       "(at most %.1f)\n",
-	       per_rpc, RTT_MAX_RX);
-	if (per_rpc > RTT_MAX_RX)
+	       per_rpc, max_rx);
+	if (per_rpc > max_rx)
 		nt_fail("%.2f receive calls per RPC: a blocking wait reads "
 			"before it sleeps",
 			per_rpc);
