@@ -83,6 +83,8 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 			return -ENOMEM;
 	}
 	out->length = (int32_t)length;
+	out->copied = (uint32_t)length; /* homa_msgout_start makes it so */
+	out->src = NULL;
 	out->seg_bytes =
 		rpc->peer->mtu
 			? homa_seg_bytes(homa, rpc->peer->mtu,
@@ -102,6 +104,37 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	rpc->hsk->tx_bytes += length;
 	homa->tx_bytes += length;
 	return 0;
+}
+
+/*
+ * Where the packet [offset, offset + bytes) of rpc's message is read
+ * from: the core's copy, or while the host copies in chunks and the
+ * packet lies above the copied mark, the host's piece that holds it
+ * (a packet across pieces is copied in first, up to its end).
+ */
+static inline const uint8_t *
+homa_msgout_payload(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+	size_t pos = 0;
+
+	if (offset + bytes <= out->copied)
+		return out->buf + offset;
+	for (int i = 0; i < out->src_count; i++) {
+		if (offset < pos + out->src[i].bytes) {
+			if (offset + bytes > pos + out->src[i].bytes)
+				break;
+			rpc->hsk->homa->metrics.v[HOMA_M_tx_caller_bytes] +=
+				bytes;
+			return (const uint8_t *)out->src[i].base +
+			       (offset - pos);
+		}
+		pos += out->src[i].bytes;
+	}
+	homa_msgout_copy(out->buf, out->src, out->src_count, out->copied,
+			 offset + bytes);
+	out->copied = offset + bytes;
+	return out->buf + offset;
 }
 
 /*
@@ -141,7 +174,7 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	out.type = HOMA_PKT_DATA;
 	out.hdr = hdr;
 	out.hdr_bytes = HOMA_WIRE_DATA_BYTES;
-	out.payload = rpc->out.buf + offset;
+	out.payload = homa_msgout_payload(rpc, offset, bytes);
 	out.payload_bytes = bytes;
 	if (!rpc->peer->local)
 		homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
@@ -241,12 +274,24 @@ void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)
  * also overlaps the copy with transmission).
  */
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
-		       int iov_count, bool gift)
+		       int iov_count, uint32_t flags)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	size_t length = (size_t)out->length, first = length;
+	bool gift = flags & HOMA_SEND_GIFT;
 
+	if (!gift && (flags & HOMA_SEND_CHUNKED)) {
+		/* The host copies the rest (homa_msgout_copy_step); what
+		 * may go now goes from its buffer. */
+		out->copied = 0;
+		out->src = iov;
+		out->src_count = iov_count;
+		homa_xmit_data(rpc, homa->now_ns);
+		if (homa->env.push)
+			homa->env.push(homa->env.ctx);
+		return;
+	}
 	if (!gift && homa->env.push)
 		first = out->unscheduled;
 	if (!gift)
@@ -256,6 +301,30 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 		homa->env.push(homa->env.ctx);
 		homa_msgout_copy(out->buf, iov, iov_count, first, length);
 	}
+}
+
+/*
+ * homa_msgout_copy_step() - copy up to bytes more of rpc's message from
+ * the host's pieces (HOMA_SEND_CHUNKED). Returns 1 while some remain,
+ * 0 once all are in (the pieces are forgotten then).
+ */
+int homa_msgout_copy_step(struct homa_rpc *rpc, size_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+	size_t end = (size_t)out->copied + bytes;
+
+	if (!out->src)
+		return 0;
+	if (end > (size_t)out->length)
+		end = (size_t)out->length;
+	homa_msgout_copy(out->buf, out->src, out->src_count, out->copied, end);
+	rpc->hsk->homa->metrics.v[HOMA_M_tx_chunk_copies]++;
+	out->copied = (uint32_t)end;
+	if (end < (size_t)out->length)
+		return 1;
+	out->src = NULL;
+	out->src_count = 0;
+	return 0;
 }
 
 /*
