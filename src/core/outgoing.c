@@ -83,8 +83,6 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 			return -ENOMEM;
 	}
 	out->length = (int32_t)length;
-	out->copied = (uint32_t)length; /* homa_msgout_start makes it so */
-	out->src = NULL;
 	out->seg_bytes =
 		rpc->peer->mtu
 			? homa_seg_bytes(homa, rpc->peer->mtu,
@@ -108,12 +106,13 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 
 /*
  * Where the packet [offset, offset + bytes) of rpc's message is read
- * from: the core's copy, or while the host copies in chunks and the
- * packet lies above the copied mark, the host's piece that holds it
- * (a packet across pieces is copied in first, up to its end).
+ * from while the host copies it in chunks (out.src set): the core's copy
+ * below the copied mark, else the host's piece that holds the packet (a
+ * packet across pieces is copied in first, up to its end). Out of line:
+ * only large messages come here.
  */
-static inline const uint8_t *
-homa_msgout_payload(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
+static __attribute__((noinline)) const uint8_t *
+homa_msgout_payload_src(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
 {
 	struct homa_msgout *out = &rpc->out;
 	size_t pos = 0;
@@ -174,7 +173,8 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	out.type = HOMA_PKT_DATA;
 	out.hdr = hdr;
 	out.hdr_bytes = HOMA_WIRE_DATA_BYTES;
-	out.payload = homa_msgout_payload(rpc, offset, bytes);
+	out.payload = rpc->out.src ? homa_msgout_payload_src(rpc, offset, bytes)
+				   : rpc->out.buf + offset;
 	out.payload_bytes = bytes;
 	if (!rpc->peer->local)
 		homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
