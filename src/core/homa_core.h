@@ -342,7 +342,8 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk);
 
 /*
  * homa_send() - send a request (args->id == 0; the new even id is written
- * back) or the reply to server RPC args->id. The core copies the message.
+ * back) or the reply to server RPC args->id. The core copies the message
+ * (with HOMA_SEND_CHUNKED, through the host's homa_send_copy calls).
  * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags, cookie
  * on a reply, reply to an RPC not in service, odd/even id mismatch,
  * iov_count < 0), -EAFNOSUPPORT (an IPv6 dst on an INET socket;
