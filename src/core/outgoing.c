@@ -65,7 +65,8 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
  * homa_msgout_init() - set up rpc's outgoing message of length bytes and
  * its buffer: gift (the host's env.alloc memory, from now on ours to
  * free) if not NULL, else a new one that homa_msgout_start fills.
- * Errors: -ENOMEM.
+ * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
+ * sched_prio, done_ns and src start at 0. Errors: -ENOMEM.
  */
 int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 {
@@ -88,7 +89,6 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 			? homa_seg_bytes(homa, rpc->peer->mtu,
 					 homa_addr_is_v4(&rpc->peer->addr))
 			: rpc->hsk->seg_bytes;
-	out->next_xmit = 0;
 	out->unscheduled = length < (size_t)homa->config.unsched_bytes
 				   ? (uint32_t)length
 				   : (uint32_t)homa->config.unsched_bytes;
@@ -96,9 +96,7 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
 		rpc->peer->cutoffs, homa->config.num_priorities,
 		(uint32_t)length);
-	out->sched_prio = 0;
 	out->init_ns = homa->now_ns;
-	out->done_ns = 0;
 	rpc->hsk->tx_bytes += length;
 	homa->tx_bytes += length;
 	return 0;
