@@ -520,10 +520,16 @@ uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 		homa_lib_flush(lib);
 		if (!homa_send_copy(ls->hsk, sa, HOMA_LIB_CHUNK_BYTES, now))
 			break;
-		if (b && homa_lib_read(lib, b)) {
+		if (!b)
+			continue;
+		/* Incoming DATA lands in place as the poller's would
+		 * (no reservation if another thread holds one). */
+		homa_lib_place(lib, b, now);
+		if (homa_lib_read(lib, b)) {
 			now = homa_lib_now();
 			homa_lib_feed(lib, b, now);
 		}
+		homa_lib_unplace(lib, b);
 	}
 	homa_lib_flush(lib);
 	return now;

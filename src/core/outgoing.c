@@ -269,7 +269,9 @@ void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)
  * packets out, only the unscheduled bytes are copied first: they are
  * sent and pushed before the rest is copied, so the receiver gets them,
  * and its grants are on the way, while the bulk is copied (Linux Homa
- * also overlaps the copy with transmission).
+ * also overlaps the copy with transmission). flags: HOMA_SEND_*; with
+ * HOMA_SEND_CHUNKED (and no gift) nothing is copied here: what may go
+ * leaves from iov, and the host copies the rest with homa_send_copy.
  */
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 		       int iov_count, uint32_t flags)
