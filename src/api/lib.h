@@ -290,6 +290,23 @@ void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
  * on, as where epoll_pwait2 is missing (HOMA_TEST_NO_PWAIT2=1: tests). */
 void homa_lib_epoll_fallback(void);
 
+/* Large messages (at least HOMA_LIB_CHUNK_MIN bytes) are copied into the
+ * core HOMA_LIB_CHUNK_BYTES at a time, packets read between chunks
+ * (homa_lib_send_chunks). */
+#define HOMA_LIB_CHUNK_MIN   (128u << 10)
+#define HOMA_LIB_CHUNK_BYTES (64u << 10)
+
+/*
+ * homa_lib_send_chunks() - after homa_send with HOMA_SEND_CHUNKED
+ * succeeded on ls (lock held): copy the message into the core chunk by
+ * chunk, reading and feeding packets between chunks so that GRANTs are
+ * answered from the caller's buffer while the copy goes on; returns
+ * once the core no longer reads sa's pieces and every packet that
+ * pointed into them has left. Returns the last clock read, ns.
+ */
+uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
+			      const struct homa_send_args *sa, uint64_t now);
+
 /* homa_lib_flush() - send everything the datapath holds (lock held). */
 void homa_lib_flush(struct homa_lib *lib);
 

@@ -127,9 +127,12 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+	for (size_t i = 0, total = 0; i < msg->msg_iovlen; i++) {
 		iov[i].base = msg->msg_iov[i].iov_base;
 		iov[i].bytes = msg->msg_iov[i].iov_len;
+		total += iov[i].bytes;
+		if (total >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
+			sa.flags |= HOMA_SEND_CHUNKED;
 	}
 	sa.iov = iov;
 	sa.iov_count = (int)msg->msg_iovlen;
@@ -138,6 +141,8 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 		uint64_t now = waiting ? w.now : homa_lib_now();
 
 		ret = homa_send(ls->hsk, &sa, now);
+		if (ret == 0 && (sa.flags & HOMA_SEND_CHUNKED))
+			now = homa_lib_send_chunks(lib, ls, &sa, now);
 		homa_lib_after_msg(lib, ls, ret == 0, true, now);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;

@@ -526,6 +526,32 @@ void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
 	homa_lib_after(lib, !hold, now);
 }
 
+uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
+			      const struct homa_send_args *sa, uint64_t now)
+{
+	struct homa_lib_batch *b = homa_lib_batch();
+
+	for (;;) {
+		/* What the last step queued leaves first: the receiver
+		 * works on it while this thread copies. */
+		homa_lib_flush(lib);
+		if (!homa_send_copy(ls->hsk, sa, HOMA_LIB_CHUNK_BYTES, now))
+			break;
+		if (!b)
+			continue;
+		/* Incoming DATA lands in place as the poller's would
+		 * (no reservation if another thread holds one). */
+		homa_lib_place(lib, b, now);
+		if (homa_lib_read(lib, b)) {
+			now = homa_lib_now();
+			homa_lib_feed(lib, b, now);
+		}
+		homa_lib_unplace(lib, b);
+	}
+	homa_lib_flush(lib);
+	return now;
+}
+
 /* Read packets without the poller role until end (lock held on entry
  * and exit). True if packets arrived and were fed to the core, or the
  * poller role became free. */

@@ -131,6 +131,11 @@ struct homa_iov {
  * (and frees it with env.free) instead of copying it. For hosts with
  * messages too large to copy (the simulator). */
 #define HOMA_SEND_GIFT 0x02
+/* The host copies the message in with homa_send_copy, chunk by chunk,
+ * reading packets between chunks; until that returns 0 the core sends
+ * the bytes not yet copied straight from iov, which must stay valid and
+ * unchanged. For large messages: the copy leaves the critical path. */
+#define HOMA_SEND_CHUNKED 0x04
 
 struct homa_send_args {
 	const struct homa_addr *dst; /* peer host */
@@ -342,7 +347,8 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk);
 
 /*
  * homa_send() - send a request (args->id == 0; the new even id is written
- * back) or the reply to server RPC args->id. The core copies the message.
+ * back) or the reply to server RPC args->id. The core copies the message
+ * (with HOMA_SEND_CHUNKED, through the host's homa_send_copy calls).
  * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags, cookie
  * on a reply, reply to an RPC not in service, odd/even id mismatch,
  * iov_count < 0), -EAFNOSUPPORT (an IPv6 dst on an INET socket;
@@ -352,6 +358,18 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk);
  */
 int homa_send(struct homa_sock *hsk, struct homa_send_args *args,
 	      uint64_t now_ns);
+
+/*
+ * homa_send_copy() - after a homa_send with HOMA_SEND_CHUNKED that
+ * succeeded (args as it left them): copy up to bytes more of the message
+ * into the core. Returns 1 while bytes remain to be copied (the core may
+ * still read args->iov), 0 once the core holds all of it or the RPC has
+ * ended (it never reads args->iov again). The host calls it until 0
+ * before it lets the caller reuse the buffer, and sends what the core
+ * queued before that too.
+ */
+int homa_send_copy(struct homa_sock *hsk, const struct homa_send_args *args,
+		   size_t bytes, uint64_t now_ns);
 
 /*
  * homa_recv() - return args->num_bpages bpages to the pool, then deliver a

@@ -91,6 +91,12 @@ struct homa_msgout {
 	uint64_t init_ns;     /* creation time (pacer FIFO) */
 	struct homa_list throttled_link; /* in homa.throttled */
 	uint64_t done_ns;		 /* time next_xmit reached length */
+	uint32_t copied;		 /* while src is set: bytes in buf,
+					  * from 0; the rest is read from
+					  * src (HOMA_SEND_CHUNKED) */
+	const struct homa_iov *src;	 /* host's pieces until copied all,
+					  * else NULL: buf holds it all */
+	int src_count;			 /* pieces in src */
 };
 
 /* The incoming message of an RPC. */

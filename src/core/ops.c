@@ -71,7 +71,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 		rpc->flags |= HOMA_RPC_PRIVATE;
 	a->id = rpc->id;
 	homa->metrics.v[HOMA_M_client_requests_started]++;
-	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags & HOMA_SEND_GIFT);
+	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags);
 	return 0;
 }
 
@@ -103,7 +103,7 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc->state = HOMA_RPC_OUTGOING;
 	rpc->silent_ticks = 0;
 	homa->metrics.v[HOMA_M_server_responses_started]++;
-	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags & HOMA_SEND_GIFT);
+	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags);
 	return 0;
 }
 
@@ -117,7 +117,8 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -ESHUTDOWN;
 	if (!a || !a->dst)
 		return -EINVAL;
-	if (a->flags & ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT))
+	if (a->flags &
+	    ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT | HOMA_SEND_CHUNKED))
 		return -EINVAL;
 	/* An INET6 socket also reaches IPv4 peers, by their mapped
 	 * addresses: the datapaths deliver both families to it by port, so
@@ -138,6 +139,33 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -EAGAIN;
 	}
 	return homa_send_request(hsk, a, (size_t)length);
+}
+
+int homa_send_copy(struct homa_sock *hsk, const struct homa_send_args *a,
+		   size_t bytes, uint64_t now_ns)
+{
+	struct homa *homa = hsk->homa;
+	struct homa_rpc *rpc;
+
+	homa->now_ns = now_ns;
+	/* Found again by id: a packet fed since may have ended it. */
+	if (a->id & 1)
+		rpc = homa_rpc_find_server(homa, hsk, a->dst, a->dport, a->id);
+	else
+		rpc = homa_rpc_find_client(homa, hsk, a->id);
+	if (!rpc || rpc->out.src != a->iov)
+		return 0;
+	/* Its bytes are never sent again once the RPC failed or the
+	 * client sees a response (a request is resent only while
+	 * OUTGOING): the rest of the copy would be wasted. */
+	if (rpc->state != HOMA_RPC_OUTGOING || rpc->error) {
+		homa->metrics.v[HOMA_M_tx_copy_skipped_bytes] +=
+			(uint64_t)rpc->out.length - rpc->out.copied;
+		rpc->out.src = NULL;
+		rpc->out.src_count = 0;
+		return 0;
+	}
+	return homa_msgout_copy_step(rpc, bytes);
 }
 
 /* Hand a ready RPC to the application (spec 9.3 step 5-6). */

@@ -65,7 +65,8 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
  * homa_msgout_init() - set up rpc's outgoing message of length bytes and
  * its buffer: gift (the host's env.alloc memory, from now on ours to
  * free) if not NULL, else a new one that homa_msgout_start fills.
- * Errors: -ENOMEM.
+ * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
+ * sched_prio, done_ns and src start at 0. Errors: -ENOMEM.
  */
 int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 {
@@ -88,7 +89,6 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 			? homa_seg_bytes(homa, rpc->peer->mtu,
 					 homa_addr_is_v4(&rpc->peer->addr))
 			: rpc->hsk->seg_bytes;
-	out->next_xmit = 0;
 	out->unscheduled = length < (size_t)homa->config.unsched_bytes
 				   ? (uint32_t)length
 				   : (uint32_t)homa->config.unsched_bytes;
@@ -96,12 +96,42 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
 		rpc->peer->cutoffs, homa->config.num_priorities,
 		(uint32_t)length);
-	out->sched_prio = 0;
 	out->init_ns = homa->now_ns;
-	out->done_ns = 0;
 	rpc->hsk->tx_bytes += length;
 	homa->tx_bytes += length;
 	return 0;
+}
+
+/*
+ * Where the packet [offset, offset + bytes) of rpc's message is read
+ * from while the host copies it in chunks (out.src set): the core's copy
+ * below the copied mark, else the host's piece that holds the packet (a
+ * packet across pieces is copied in first, up to its end). Out of line:
+ * only large messages come here.
+ */
+static __attribute__((noinline)) const uint8_t *
+homa_msgout_payload_src(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+	size_t pos = 0;
+
+	if (offset + bytes <= out->copied)
+		return out->buf + offset;
+	for (int i = 0; i < out->src_count; i++) {
+		if (offset < pos + out->src[i].bytes) {
+			if (offset + bytes > pos + out->src[i].bytes)
+				break;
+			rpc->hsk->homa->metrics.v[HOMA_M_tx_caller_bytes] +=
+				bytes;
+			return (const uint8_t *)out->src[i].base +
+			       (offset - pos);
+		}
+		pos += out->src[i].bytes;
+	}
+	homa_msgout_copy(out->buf, out->src, out->src_count, out->copied,
+			 offset + bytes);
+	out->copied = offset + bytes;
+	return out->buf + offset;
 }
 
 /*
@@ -141,7 +171,8 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	out.type = HOMA_PKT_DATA;
 	out.hdr = hdr;
 	out.hdr_bytes = HOMA_WIRE_DATA_BYTES;
-	out.payload = rpc->out.buf + offset;
+	out.payload = rpc->out.src ? homa_msgout_payload_src(rpc, offset, bytes)
+				   : rpc->out.buf + offset;
 	out.payload_bytes = bytes;
 	if (!rpc->peer->local)
 		homa_nic_charge(homa, homa_wire_cost(hsk, bytes), homa->now_ns);
@@ -238,15 +269,29 @@ void homa_pacer_resort(struct homa *homa, struct homa_rpc *rpc)
  * packets out, only the unscheduled bytes are copied first: they are
  * sent and pushed before the rest is copied, so the receiver gets them,
  * and its grants are on the way, while the bulk is copied (Linux Homa
- * also overlaps the copy with transmission).
+ * also overlaps the copy with transmission). flags: HOMA_SEND_*; with
+ * HOMA_SEND_CHUNKED (and no gift) nothing is copied here: what may go
+ * leaves from iov, and the host copies the rest with homa_send_copy.
  */
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
-		       int iov_count, bool gift)
+		       int iov_count, uint32_t flags)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	size_t length = (size_t)out->length, first = length;
+	bool gift = flags & HOMA_SEND_GIFT;
 
+	if (!gift && (flags & HOMA_SEND_CHUNKED)) {
+		/* The host copies the rest (homa_msgout_copy_step); what
+		 * may go now goes from its buffer. */
+		out->copied = 0;
+		out->src = iov;
+		out->src_count = iov_count;
+		homa_xmit_data(rpc, homa->now_ns);
+		if (homa->env.push)
+			homa->env.push(homa->env.ctx);
+		return;
+	}
 	if (!gift && homa->env.push)
 		first = out->unscheduled;
 	if (!gift)
@@ -256,6 +301,30 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 		homa->env.push(homa->env.ctx);
 		homa_msgout_copy(out->buf, iov, iov_count, first, length);
 	}
+}
+
+/*
+ * homa_msgout_copy_step() - copy up to bytes more of rpc's message from
+ * the host's pieces (HOMA_SEND_CHUNKED). Returns 1 while some remain,
+ * 0 once all are in (the pieces are forgotten then).
+ */
+int homa_msgout_copy_step(struct homa_rpc *rpc, size_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+	size_t end = (size_t)out->copied + bytes;
+
+	if (!out->src)
+		return 0;
+	if (end > (size_t)out->length)
+		end = (size_t)out->length;
+	homa_msgout_copy(out->buf, out->src, out->src_count, out->copied, end);
+	rpc->hsk->homa->metrics.v[HOMA_M_tx_chunk_copies]++;
+	out->copied = (uint32_t)end;
+	if (end < (size_t)out->length)
+		return 1;
+	out->src = NULL;
+	out->src_count = 0;
+	return 0;
 }
 
 /*

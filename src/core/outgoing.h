@@ -14,7 +14,8 @@
 
 int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift);
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
-		       int iov_count, bool gift);
+		       int iov_count, uint32_t flags);
+int homa_msgout_copy_step(struct homa_rpc *rpc, size_t bytes);
 void homa_xmit_data(struct homa_rpc *rpc, uint64_t now_ns);
 void homa_resend_data(struct homa_rpc *rpc, uint32_t start, uint32_t end,
 		      int level, uint64_t now_ns);

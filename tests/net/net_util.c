@@ -82,6 +82,8 @@ static uint32_t nt_one_size(enum nt_mix mix, uint64_t h)
 		if (u < 100)
 			return nt_range(h, 1001, 65536);
 		return nt_range(h, 16, 1000);
+	case NT_MIX_LARGE:
+		return nt_range(h, 100000, HOMA_MAX_MESSAGE_LENGTH);
 	default:
 		return nt_range(h, 16, 2000);
 	}

@@ -52,6 +52,7 @@ enum nt_mix {
 	NT_MIX_LOOPBACK, /* 90% 1-1000 B, 8% 1-100 KB, 2% 100 KB-1 MB */
 	NT_MIX_LOSS,	 /* 90% 16-1000 B, 9% 1-64 KB, 1% 64 KB-1 MB */
 	NT_MIX_SMALL,	 /* 16-2000 B (threads, garbage) */
+	NT_MIX_LARGE,	 /* 100 KB-1 MB: copied in chunks (loss.sh) */
 };
 
 /* nt_sizes() - request and response lengths of serial under mix. */

@@ -8,7 +8,7 @@
  *	test protocol of net_util.h until killed. --hold forks a child that
  *	keeps the server's UDP socket open after the server dies (the host
  *	goes silent instead of answering ICMP port unreachable).
- *   rpc_peer client [--raw] [--window W] [--mix loopback|loss|small]
+ *   rpc_peer client [--raw] [--window W] [--mix loopback|loss|small|large]
  *		     [--first S] [--no-report] HOST PORT COUNT
  *	run COUNT RPCs (serials S..S+COUNT-1, S 0 by default) checking
  *	every byte, then (unless --no-report: several clients share the
@@ -145,9 +145,10 @@ static int client_main(int argc, char **argv)
 			c.window = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--mix") == 0 && i + 1 < argc) {
 			i++;
-			c.mix = strcmp(argv[i], "loss") == 0 ? NT_MIX_LOSS
-				: strcmp(argv[i], "small") == 0
-					? NT_MIX_SMALL
+			c.mix = strcmp(argv[i], "loss") == 0	? NT_MIX_LOSS
+				: strcmp(argv[i], "small") == 0 ? NT_MIX_SMALL
+				: strcmp(argv[i], "large") == 0
+					? NT_MIX_LARGE
 					: NT_MIX_LOOPBACK;
 		} else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc)
 			c.first_serial = (uint32_t)atol(argv[++i]);

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_core_chunk.c - messages the host copies in chunks (HOMA_SEND_CHUNKED,
+ * homa_send_copy) between two instances back to back: what is granted
+ * leaves from the caller's pieces before they are copied, packets are
+ * fed between chunks, a packet lost before the copy ends is sent again
+ * from the core's copy after it (the caller's buffer is overwritten as
+ * soon as the last chunk is in), pieces of every size, lengths around the
+ * chunk size, and RPCs that end between chunks.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "homa_core.h"
+#include "homa_impl.h"
+#include "rpc.h"
+
+#define C_REGION (4u << 20)
+#define C_QUEUE	 4096
+#define C_CHUNK	 40000 /* bytes per homa_send_copy in these tests */
+
+struct c_pkt {
+	int dst;	    /* instance index */
+	size_t bytes;	    /* packet length */
+	uint8_t data[1600]; /* bytes */
+};
+
+struct c_world {
+	struct homa *h[2];	     /* client 0, server 1 */
+	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
+	struct homa_sock *cli, *srv; /* sockets */
+	uint8_t *region;	     /* 2 x C_REGION */
+	struct c_pkt *q;	     /* packets in flight */
+	int head, tail;		     /* queue indexes */
+	uint64_t now;		     /* ns */
+	int lose_every;		     /* drop every n-th DATA packet, 0 = none */
+	int data_sent;		     /* DATA packets transmitted */
+	int data_lost;		     /* of those, dropped */
+};
+
+static struct c_world *W;
+static int64_t c_allocated[2];
+
+static void c_xmit(void *ctx, const struct homa_out_pkt *p)
+{
+	struct c_pkt *q;
+
+	if (p->type == HOMA_PKT_DATA) {
+		W->data_sent++;
+		if (W->lose_every &&
+		    W->data_sent % W->lose_every == 2 % W->lose_every) {
+			W->data_lost++;
+			return;
+		}
+	}
+	assert_true(W->tail - W->head < C_QUEUE);
+	assert_true(p->hdr_bytes + p->payload_bytes <= sizeof(q->data));
+	q = &W->q[W->tail % C_QUEUE];
+	q->dst = (int)(intptr_t)ctx ^ 1;
+	memcpy(q->data, p->hdr, p->hdr_bytes);
+	if (p->payload_bytes)
+		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
+	q->bytes = p->hdr_bytes + p->payload_bytes;
+	W->tail++;
+}
+
+static void c_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
+{
+	(void)ctx;
+	(void)sock_ctx;
+	(void)events;
+	(void)id;
+}
+
+static uint64_t c_random(void *ctx)
+{
+	(void)ctx;
+	return 777;
+}
+
+static void *c_alloc(void *ctx, size_t bytes)
+{
+	c_allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
+	return malloc(bytes);
+}
+
+static void c_free(void *ctx, void *p, size_t bytes)
+{
+	c_allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
+	free(p);
+}
+
+static void c_push(void *ctx)
+{
+	(void)ctx;
+}
+
+/* Deliver every queued packet (and what they trigger). */
+static void c_deliver(void)
+{
+	while (W->head != W->tail) {
+		struct c_pkt *q = &W->q[W->head % C_QUEUE];
+
+		W->head++;
+		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
+			   q->bytes, W->now);
+	}
+}
+
+/* Advance the clock by ms milliseconds, one tick at a time. */
+static void c_run_ms(int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		W->now += 1000000;
+		homa_poll(W->h[0], W->now);
+		homa_poll(W->h[1], W->now);
+		c_deliver();
+	}
+}
+
+static int c_setup(void **state)
+{
+	struct homa_config cfg;
+
+	W = test_calloc(1, sizeof(*W));
+	c_allocated[0] = c_allocated[1] = 0;
+	W->q = test_malloc(C_QUEUE * sizeof(*W->q));
+	homa_config_default(&cfg);
+	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
+	for (int i = 0; i < 2; i++) {
+		struct homa_env env = { (void *)(intptr_t)i,
+					c_xmit,
+					c_wake,
+					c_random,
+					c_alloc,
+					c_free,
+					NULL,
+					c_push };
+
+		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
+		W->addr[i].a[12] = 10;
+		W->addr[i].a[15] = (uint8_t)(i + 1);
+		assert_int_equal(homa_create(&env, &cfg, 0, &W->h[i], NULL), 0);
+	}
+	assert_int_equal(
+		posix_memalign((void **)&W->region, 4096, 2 * C_REGION), 0);
+	assert_int_equal(
+		homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &W->cli), 0);
+	assert_int_equal(homa_sock_set_rcvbuf(W->cli, W->region, C_REGION), 0);
+	assert_int_equal(
+		homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &W->srv), 0);
+	assert_int_equal(homa_sock_bind(W->srv, 99), 0);
+	assert_int_equal(
+		homa_sock_set_rcvbuf(W->srv, W->region + C_REGION, C_REGION),
+		0);
+	*state = W;
+	return 0;
+}
+
+static int c_teardown(void **state)
+{
+	struct homa_usage u;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		homa_get_usage(W->h[i], &u);
+		assert_int_equal(u.alloc_bytes, c_allocated[i]);
+		homa_destroy(W->h[i]);
+		assert_int_equal(c_allocated[i], 0); /* nothing leaked */
+	}
+	free(W->region);
+	test_free(W->q);
+	test_free(W);
+	return 0;
+}
+
+static uint64_t c_metric(int i, int m)
+{
+	return homa_get_metrics(W->h[i])->v[m];
+}
+
+static uint8_t c_byte(size_t i, uint8_t seed)
+{
+	return (uint8_t)(seed + i * 7 + (i >> 9));
+}
+
+/* The caller's message: len bytes of the seed's pattern cut into
+ * pieces of piece bytes (the last one shorter; piece 0 = one piece). */
+struct c_msg {
+	uint8_t *buf;	      /* len bytes */
+	struct homa_iov *iov; /* the pieces */
+	int count;	      /* pieces */
+};
+
+static void c_msg_make(struct c_msg *m, size_t len, size_t piece, uint8_t seed)
+{
+	size_t n = piece ? (len + piece - 1) / piece : 1;
+
+	m->buf = malloc(len);
+	m->iov = malloc(n * sizeof(*m->iov));
+	m->count = (int)n;
+	for (size_t i = 0; i < len; i++)
+		m->buf[i] = c_byte(i, seed);
+	for (size_t i = 0; i < n; i++) {
+		m->iov[i].base = m->buf + i * (piece ? piece : len);
+		m->iov[i].bytes = piece && (i + 1) * piece < len
+					  ? piece
+					  : len - i * (piece ? piece : 0);
+	}
+}
+
+static void c_msg_free(struct c_msg *m)
+{
+	free(m->buf);
+	free(m->iov);
+}
+
+/* The host's loop (homa_lib_send_chunks): copy a chunk, feed what came.
+ * Returns the steps that copied (the number of calls that returned 1). */
+static int c_copy_all(struct homa_sock *hsk, struct homa_send_args *a)
+{
+	int steps = 0;
+
+	while (homa_send_copy(hsk, a, C_CHUNK, W->now)) {
+		steps++;
+		c_deliver();
+	}
+	return steps;
+}
+
+/* Receive one message on hsk within ms ticks; its length or -EAGAIN. */
+static int c_recv(struct homa_sock *hsk, struct homa_recv_args *ra, int ms)
+{
+	int got = -EAGAIN;
+
+	for (int t = 0; t <= ms && got == -EAGAIN; t++) {
+		c_deliver();
+		ra->id = 0;
+		got = homa_recv(hsk, ra, W->now);
+		if (got == -EAGAIN)
+			c_run_ms(1);
+	}
+	return got;
+}
+
+static void c_check(struct homa_sock *hsk, const struct homa_recv_args *ra,
+		    size_t len, uint8_t seed)
+{
+	uint8_t *region;
+	uint64_t bytes;
+
+	homa_sock_get_rcvbuf(hsk, &region, &bytes);
+	for (size_t i = 0; i < len; i++)
+		if (region[ra->bpage_offsets[i >> 16] + (i & 0xFFFF)] !=
+		    c_byte(i, seed))
+			fail_msg("byte %zu of %zu differs", i, len);
+}
+
+/*
+ * One chunked request of len bytes in pieces of piece bytes, every
+ * lose_every-th DATA packet lost while it is copied; the caller's buffer
+ * is overwritten as soon as homa_send_copy says it is done. The server
+ * must get the original bytes, the lost ones through RESENDs.
+ */
+static void c_request_lossy(size_t len, size_t piece, int lose_every)
+{
+	struct homa_recv_args *ra = test_calloc(1, sizeof(*ra));
+	struct c_msg m;
+	struct homa_send_args a;
+	struct homa_rpc *rpc;
+	uint64_t resent = c_metric(0, HOMA_M_resent_packets);
+	int steps;
+
+	c_msg_make(&m, len, piece, 11);
+	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 5,
+				     HOMA_SEND_CHUNKED };
+	W->lose_every = lose_every;
+	W->data_lost = 0;
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
+	assert_non_null(rpc);
+	/* Nothing copied yet unless a packet across pieces needed it. */
+	if (!piece)
+		assert_int_equal(rpc->out.copied, 0);
+	steps = c_copy_all(W->cli, &a);
+	/* Packets across pieces were copied in as they left. */
+	if (piece)
+		assert_true(steps <= (int)((len - 1) / C_CHUNK));
+	else
+		assert_int_equal(steps, (int)((len - 1) / C_CHUNK));
+	assert_int_equal(rpc->out.copied, len);
+	assert_null(rpc->out.src);
+	memset(m.buf, 0xEE, len); /* the caller reuses its buffer */
+	W->lose_every = 0;
+	assert_int_equal(c_recv(W->srv, ra, 200), (int)len);
+	c_check(W->srv, ra, len, 11);
+	if (lose_every && len > 1400)
+		assert_true(W->data_lost > 0 &&
+			    c_metric(0, HOMA_M_resent_packets) > resent);
+	assert_int_equal(
+		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
+	c_msg_free(&m);
+	test_free(ra);
+}
+
+static void homa_send_copy__lost_packets_come_from_the_copy(void **state)
+{
+	(void)state;
+	/* One piece: the first transmissions read the caller's buffer. */
+	c_request_lossy(300001, 0, 5);
+	assert_true(c_metric(0, HOMA_M_tx_caller_bytes) >= 40000);
+	assert_int_equal(c_metric(0, HOMA_M_tx_chunk_copies), 8);
+	/* Four pieces at odd cuts, and many small pieces across packets. */
+	c_request_lossy(250000, 61111, 3);
+	c_request_lossy(150000, 333, 4);
+	c_request_lossy(100000, 1400, 6);
+	c_run_ms(20);
+}
+
+static void homa_send_copy__lengths_around_the_chunk(void **state)
+{
+	size_t lens[] = { 1,
+			  1399,
+			  1400,
+			  C_CHUNK - 1,
+			  C_CHUNK,
+			  C_CHUNK + 1,
+			  2 * C_CHUNK - 1,
+			  2 * C_CHUNK,
+			  2 * C_CHUNK + 1 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		c_request_lossy(lens[i], 0, 0);
+		c_request_lossy(lens[i], 0, 2);
+	}
+	c_run_ms(20);
+}
+
+/* Until the copy is done, what was granted leaves from the caller's
+ * buffer: the unscheduled packets before any copy, the rest as GRANTs
+ * are fed between chunks. */
+static void homa_send_copy__granted_bytes_leave_before_the_copy(void **state)
+{
+	struct homa_recv_args *ra = test_calloc(1, sizeof(*ra));
+	struct c_msg m;
+	struct homa_send_args a;
+	struct homa_rpc *rpc;
+	size_t len = 400000;
+
+	(void)state;
+	c_msg_make(&m, len, 0, 3);
+	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 1,
+				     HOMA_SEND_CHUNKED };
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
+	assert_int_equal(rpc->out.copied, 0);
+	assert_int_equal(rpc->out.next_xmit, 40000);
+	assert_int_equal(c_metric(0, HOMA_M_tx_caller_bytes), 40000);
+	/* One chunk, then the GRANTs for the unscheduled bytes: */
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
+	c_deliver();
+	assert_int_equal(rpc->out.copied, C_CHUNK);
+	assert_true(rpc->out.next_xmit > 2 * C_CHUNK);
+	assert_true(c_metric(0, HOMA_M_tx_caller_bytes) >
+		    (uint64_t)rpc->out.next_xmit - C_CHUNK);
+	assert_int_equal(c_copy_all(W->cli, &a), (int)(len / C_CHUNK) - 2);
+	/* A step after the end, or with other pieces, copies nothing. */
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
+	memset(m.buf, 0, len);
+	assert_int_equal(c_recv(W->srv, ra, 50), (int)len);
+	c_check(W->srv, ra, len, 3);
+	c_msg_free(&m);
+	test_free(ra);
+}
+
+/* An RPC that ends between chunks: the next step finds nothing, reads
+ * nothing, and the memory is freed (teardown checks). */
+static void homa_send_copy__rpc_ended_between_chunks(void **state)
+{
+	struct homa_recv_args *ra = test_calloc(1, sizeof(*ra));
+	struct c_msg m, r;
+	struct homa_send_args a, b;
+	uint64_t copies;
+
+	(void)state;
+	c_msg_make(&m, 300000, 0, 9);
+	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 1,
+				     HOMA_SEND_CHUNKED };
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
+	assert_int_equal(homa_abort(W->cli, a.id, ECANCELED, W->now), 0);
+	copies = c_metric(0, HOMA_M_tx_chunk_copies);
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
+	assert_int_equal(c_metric(0, HOMA_M_tx_chunk_copies), copies);
+	assert_int_equal(c_metric(0, HOMA_M_tx_copy_skipped_bytes),
+			 300000 - C_CHUNK);
+	assert_int_equal(homa_recv(W->cli, ra, W->now), -ECANCELED);
+	c_run_ms(5);
+
+	/* A reply whose client goes away between chunks (its RPC_UNKNOWN
+	 * or an ack would end it; here the server's socket shuts down). */
+	a.id = 0;
+	a.flags = 0;
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	assert_int_equal(c_recv(W->srv, ra, 50), 300000);
+	c_msg_make(&r, 200000, 7000, 4);
+	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
+				     r.count,	       ra->id,	      0,
+				     HOMA_SEND_CHUNKED };
+	assert_int_equal(
+		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
+	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
+	assert_int_equal(homa_send_copy(W->srv, &b, C_CHUNK, W->now), 1);
+	homa_sock_shutdown(W->srv, W->now);
+	assert_int_equal(homa_send_copy(W->srv, &b, C_CHUNK, W->now), 0);
+	/* A chunked reply to an RPC that is gone: nothing to copy. */
+	b.id += 2;
+	assert_int_equal(homa_send_copy(W->srv, &b, C_CHUNK, W->now), 0);
+	assert_int_equal(homa_abort(W->cli, 0, ECANCELED, W->now), 0);
+	c_run_ms(5);
+	c_msg_free(&m);
+	c_msg_free(&r);
+	test_free(ra);
+}
+
+/* A client whose response starts before its request is all copied in
+ * never sends the request again (a request is resent only while the RPC
+ * is OUTGOING): the rest of the copy is skipped. */
+static void homa_send_copy__response_first_skips_the_rest(void **state)
+{
+	struct homa_recv_args *ra = test_calloc(1, sizeof(*ra));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	struct c_msg m;
+	struct homa_send_args a;
+	struct homa_rpc *rpc;
+	uint8_t resp[100] = { 0 };
+	struct homa_iov riov = { resp, sizeof(resp) };
+	struct homa_send_args b;
+	size_t len = 300000;
+
+	(void)state;
+	c_msg_make(&m, len, 0, 17);
+	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 1,
+				     HOMA_SEND_CHUNKED };
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
+	/* One chunk, then the whole request leaves from the caller's
+	 * buffer and the server answers before the next chunk. */
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
+	assert_int_equal(c_recv(W->srv, ra, 0), (int)len);
+	c_check(W->srv, ra, len, 17);
+	assert_int_equal(rpc->out.copied, C_CHUNK);
+	b = (struct homa_send_args){ &ra->peer, ra->peer_port, &riov,
+				     1,		ra->id,	       0,
+				     0 };
+	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
+	c_deliver();
+	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
+	assert_int_equal(rpc->out.copied, C_CHUNK);
+	assert_null(rpc->out.src);
+	assert_int_equal(c_metric(0, HOMA_M_tx_copy_skipped_bytes),
+			 len - C_CHUNK);
+	assert_int_equal(homa_recv(W->cli, rc, W->now), (int)sizeof(resp));
+	assert_int_equal(
+		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
+	assert_int_equal(
+		homa_release(W->cli, rc->bpage_offsets, rc->num_bpages), 0);
+	c_run_ms(5);
+	c_msg_free(&m);
+	test_free(ra);
+	test_free(rc);
+}
+
+/* A full round trip both ways chunked, the response too. */
+static void homa_send_copy__reply_chunked(void **state)
+{
+	struct homa_recv_args *ra = test_calloc(1, sizeof(*ra));
+	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
+	struct c_msg m, r;
+	struct homa_send_args a, b;
+
+	(void)state;
+	c_msg_make(&m, 180000, 0, 21);
+	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 1,
+				     HOMA_SEND_CHUNKED };
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	c_copy_all(W->cli, &a);
+	assert_int_equal(c_recv(W->srv, ra, 50), 180000);
+	c_check(W->srv, ra, 180000, 21);
+	c_msg_make(&r, 222222, 50000, 22);
+	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
+				     r.count,	       ra->id,	      0,
+				     HOMA_SEND_CHUNKED };
+	W->lose_every = 7;
+	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
+	c_copy_all(W->srv, &b);
+	W->lose_every = 0;
+	memset(r.buf, 1, 222222);
+	assert_int_equal(c_recv(W->cli, rc, 200), 222222);
+	c_check(W->cli, rc, 222222, 22);
+	assert_int_equal(
+		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
+	assert_int_equal(
+		homa_release(W->cli, rc->bpage_offsets, rc->num_bpages), 0);
+	c_run_ms(20);
+	c_msg_free(&m);
+	c_msg_free(&r);
+	test_free(ra);
+	test_free(rc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, c_setup, c_teardown)
+		T(homa_send_copy__lost_packets_come_from_the_copy),
+		T(homa_send_copy__lengths_around_the_chunk),
+		T(homa_send_copy__granted_bytes_leave_before_the_copy),
+		T(homa_send_copy__rpc_ended_between_chunks),
+		T(homa_send_copy__response_first_skips_the_rest),
+		T(homa_send_copy__reply_chunked),
+#undef T
+	};
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
