@@ -309,3 +309,11 @@ homa_add_net_test(test_net_cork 60 test_net_cork)
 homa_add_tsan_test(test_net_cork_tsan ${T}/net/test_net_cork.c 120)
 set_property(TEST test_net_cork_tsan APPEND PROPERTY ENVIRONMENT
              "HOMA_CORK_USECS=5000")
+
+# The raw datapath's receive side: slots per read, the idle IPv6 socket
+# not read on every pass (own namespace, root).
+homa_add_net_prog(test_dp_raw_rx ${T}/net/test_dp_raw_rx.c)
+if(TARGET test_dp_raw_rx)
+  target_include_directories(test_dp_raw_rx PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_raw_rx 60 test_dp_raw_rx)

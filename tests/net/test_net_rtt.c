@@ -41,8 +41,9 @@
  *
  * Argument: the datapath, udp (default) or raw (root only: skipped
  * otherwise); raw's receive sockets go in and out of the set as UDP's,
- * and a raw read passes its two sockets (IPv4 and IPv6): part 1 allows
- * it twice the calls.
+ * and a raw read after a sleep passes its two sockets (IPv4 and IPv6;
+ * an idle IPv6 socket is skipped only within 5 us of its last read, so
+ * a blocking wait still reads both): part 1 allows it twice the calls.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
