@@ -16,6 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "net_util.h"
 
@@ -537,6 +541,28 @@ void nt_need_root(const char *what)
 {
 	if (geteuid() != 0)
 		nt_skip("%s needs root (CAP_NET_RAW / CAP_NET_ADMIN)", what);
+}
+
+void nt_private_net(void)
+{
+	struct ifreq ifr;
+	int fd;
+
+	if (geteuid() != 0)
+		nt_skip("raw sockets and a network namespace need root");
+	if (unshare(CLONE_NEWNET) < 0)
+		nt_skip("cannot make a network namespace: %s", strerror(errno));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		nt_fail("socket: %s", strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		nt_fail("SIOCGIFFLAGS lo: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		nt_fail("SIOCSIFFLAGS lo: %s", strerror(errno));
+	close(fd);
 }
 
 void nt_use_datapath(const char *name)

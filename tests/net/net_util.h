@@ -147,6 +147,11 @@ void nt_skip(const char *fmt, ...)
 /* nt_need_root() - nt_skip unless running as root. */
 void nt_need_root(const char *what);
 
+/* nt_private_net() - move the process into a network namespace of its
+ * own with loopback up (raw sockets there see only the test's packets);
+ * nt_skip without root or namespaces, nt_fail if loopback won't come up. */
+void nt_private_net(void);
+
 /* nt_use_datapath() - "udp" or "raw" before the first socket; exits on
  * an unknown name. */
 void nt_use_datapath(const char *name);

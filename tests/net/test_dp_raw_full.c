@@ -17,7 +17,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,9 +27,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -87,26 +84,6 @@ static long rf_raw_drops(void)
 	return total;
 }
 
-/* A namespace of our own with loopback up; skips without root. */
-static void rf_private_net(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (geteuid() != 0)
-		nt_skip("raw sockets and a network namespace need root");
-	if (unshare(CLONE_NEWNET) < 0)
-		nt_skip("cannot make a network namespace: %s", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
-}
-
 static void test_full_queue_is_no_unknown_protocol(void **state)
 {
 	struct homa_dp_opts opts = { .rcvbuf_bytes = 0 }; /* default queue */
@@ -117,7 +94,7 @@ static void test_full_queue_is_no_unknown_protocol(void **state)
 	int fd, port, sent = 0;
 
 	(void)state;
-	rf_private_net();
+	nt_private_net();
 	assert_int_equal(homa_dp_raw_create(&opts, &dp), 0);
 	port = dp->ops->port_open(dp, AF_INET, 0);
 	assert_true(port > 0);

@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,9 +22,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -57,34 +54,6 @@ static void rx_icmp(void *arg, const struct homa_addr *dst, uint16_t dport,
 	(void)dst;
 	(void)dport;
 	(void)err;
-}
-
-static uint64_t rx_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* A namespace of our own with loopback up; skips without root. */
-static void rx_private_net(void)
-{
-	struct ifreq ifr;
-	int fd;
-
-	if (geteuid() != 0)
-		nt_skip("raw sockets and a network namespace need root");
-	if (unshare(CLONE_NEWNET) < 0)
-		nt_skip("cannot make a network namespace: %s", strerror(errno));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
 }
 
 /* Send n 100-byte Homa packets for port over loopback (family 4 or 6),
@@ -144,7 +113,7 @@ static struct homa_dp *rx_dp(int *port)
 	struct homa_dp_opts o = { 0 };
 	struct homa_dp *dp;
 
-	rx_private_net();
+	nt_private_net();
 	assert_int_equal(homa_dp_raw_create(&o, &dp), 0);
 	*port = dp->ops->port_open(dp, HOMA_FAMILY_INET6, 0);
 	assert_true(*port > 0);
@@ -195,7 +164,7 @@ static void test_idle_v6_not_read_every_pass(void **state)
 	rx_send(4, (uint16_t)port, 1);
 	assert_int_equal(rx_pass(dp), 1);
 	calls = HOMA_DP_READ(dp->rx_calls);
-	start = rx_now_ns();
+	start = nt_now_ns();
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(rx_pass(dp), 0);
 	/* 100 IPv4 reads, and IPv6 reads at most once per idle interval
@@ -203,14 +172,14 @@ static void test_idle_v6_not_read_every_pass(void **state)
 	 * well under it); 200 if both sockets were read on every pass. */
 	v6_reads = HOMA_DP_READ(dp->rx_calls) - calls - 100;
 	print_message("100 idle passes in %llu ns: %llu IPv6 reads\n",
-		      (unsigned long long)(rx_now_ns() - start),
+		      (unsigned long long)(nt_now_ns() - start),
 		      (unsigned long long)v6_reads);
-	assert_true(v6_reads <= (rx_now_ns() - start) / 5000 + 1);
+	assert_true(v6_reads <= (nt_now_ns() - start) / 5000 + 1);
 	assert_true(v6_reads < 100);
 	/* An IPv6 packet waiting is read promptly. */
 	rx_send(6, (uint16_t)port, 1);
-	start = rx_now_ns();
-	while (!got && rx_now_ns() - start < 1000000) {
+	start = nt_now_ns();
+	while (!got && nt_now_ns() - start < 1000000) {
 		got = rx_pass(dp);
 		passes++;
 	}
