@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "core_pair.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 
@@ -92,38 +93,17 @@ static void f_deliver(void)
 
 static int f_setup(void **state)
 {
+	const struct homa_env env = { NULL,    f_xmit, NULL, f_random,
+				      f_alloc, f_free, NULL, NULL };
 	struct homa_config cfg;
 
 	W = calloc(1, sizeof(*W));
 	W->q = malloc(F_QUEUE * sizeof(*W->q));
 	homa_config_default(&cfg);
 	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	for (int i = 0; i < 2; i++) {
-		struct homa_env env = { (void *)(intptr_t)i,
-					f_xmit,
-					NULL,
-					f_random,
-					f_alloc,
-					f_free,
-					NULL,
-					NULL };
-
-		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
-		W->addr[i].a[12] = 10;
-		W->addr[i].a[15] = (uint8_t)(i + 1);
-		assert_int_equal(homa_create(&env, &cfg, 0, &W->h[i], NULL), 0);
-	}
-	assert_int_equal(
-		posix_memalign((void **)&W->region, 4096, 2 * F_REGION), 0);
-	assert_int_equal(
-		homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &W->cli), 0);
-	assert_int_equal(homa_sock_set_rcvbuf(W->cli, W->region, F_REGION), 0);
-	assert_int_equal(
-		homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &W->srv), 0);
-	assert_int_equal(homa_sock_bind(W->srv, F_PORT), 0);
-	assert_int_equal(
-		homa_sock_set_rcvbuf(W->srv, W->region + F_REGION, F_REGION),
-		0);
+	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
+					    &W->region, F_REGION, F_PORT },
+		       &env, &cfg);
 	*state = W;
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "core_pair.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 #include "peer.h"
@@ -134,6 +135,8 @@ static void r_run_ms(int ms)
 
 static int r_setup(void **state)
 {
+	const struct homa_env env = { NULL,    r_xmit, r_wake, r_random,
+				      r_alloc, r_free, NULL,   r_push };
 	struct homa_config cfg;
 
 	W = test_calloc(1, sizeof(*W));
@@ -141,32 +144,9 @@ static int r_setup(void **state)
 	W->q = test_malloc(R_QUEUE * sizeof(*W->q));
 	homa_config_default(&cfg);
 	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	for (int i = 0; i < 2; i++) {
-		struct homa_env env = { (void *)(intptr_t)i,
-					r_xmit,
-					r_wake,
-					r_random,
-					r_alloc,
-					r_free,
-					NULL,
-					r_push };
-
-		W->addr[i].a[10] = W->addr[i].a[11] = 0xff;
-		W->addr[i].a[12] = 10;
-		W->addr[i].a[15] = (uint8_t)(i + 1);
-		assert_int_equal(homa_create(&env, &cfg, 0, &W->h[i], NULL), 0);
-	}
-	assert_int_equal(
-		posix_memalign((void **)&W->region, 4096, 2 * R_REGION), 0);
-	assert_int_equal(
-		homa_sock_open(W->h[0], HOMA_FAMILY_INET, NULL, &W->cli), 0);
-	assert_int_equal(homa_sock_set_rcvbuf(W->cli, W->region, R_REGION), 0);
-	assert_int_equal(
-		homa_sock_open(W->h[1], HOMA_FAMILY_INET, NULL, &W->srv), 0);
-	assert_int_equal(homa_sock_bind(W->srv, 99), 0);
-	assert_int_equal(
-		homa_sock_set_rcvbuf(W->srv, W->region + R_REGION, R_REGION),
-		0);
+	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
+					    &W->region, R_REGION, 99 },
+		       &env, &cfg);
 	*state = W;
 	return 0;
 }
