@@ -83,10 +83,6 @@ homa_add_tsan_test(test_net_threads_tsan ${T}/net/test_net_threads.c 300 100)
 # A thread spinning in homa_recvmsg takes signals at once (issue 14).
 homa_add_net_prog(test_net_spin ${T}/net/test_net_spin.c)
 homa_add_net_test(test_net_spin 60 test_net_spin)
-# A stopped poller does not stop the process: another thread reads its
-# packets and runs its timers (net_loss_udp under load, issue 14).
-homa_add_net_prog(test_net_stall ${T}/net/test_net_stall.c)
-homa_add_net_test(test_net_stall 60 test_net_stall)
 # A blocking ping-pong's receive calls, counted, and the background
 # thread's takeover (issue 14).
 # The library's own work per RPC: skipped flushes, recvmsg's copies,

@@ -115,8 +115,6 @@ struct homa_lib {
 	int wake_efd;		   /* eventfd: interrupts the poller */
 	bool poller_busy;	   /* some thread holds the poller role */
 	bool bg_polling;	   /* ...and it is the background thread */
-	uint64_t poller_rescues;   /* services of the core for a late poller
-				    * (homa_lib_rescue), count */
 	bool bg_parked;		   /* background thread sleeps until woken
 				    * (up to 1 ms): releasing the role must
 				    * write bg_efd (atomic) */

@@ -582,55 +582,6 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 	return got || !lib->poller_busy || lib->wake_gen != gen;
 }
 
-/*
- * The poller role is exclusive, so its holder being preempted (a loaded
- * host: a spinning thread waited 100-300 ms on the run queue while the
- * process's other threads ran, docs/protocol-notes.md) or stopped in a
- * signal handler stops the whole process: nobody reads packets, answers
- * RESENDs or runs the timers, and the peer, which still has the CPU,
- * times the RPCs out. A thread that finds the core's deadline overdue by
- * HOMA_LIB_RESCUE_TICKS while another holds the role services the core
- * in its place (homa_lib_rescue). Below the peers' first RESEND
- * (resend_ticks 5).
- */
-#define HOMA_LIB_RESCUE_TICKS 2
-
-/* True if another thread holds the poller role and the core's deadline
- * is overdue by HOMA_LIB_RESCUE_TICKS at now, ns. Needs no lock. */
-static bool homa_lib_overdue(struct homa_lib *lib, uint64_t now)
-{
-	uint64_t due = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
-
-	return __atomic_load_n(&lib->poller_busy, __ATOMIC_RELAXED) && due &&
-	       now >= due + HOMA_LIB_RESCUE_TICKS *
-				       (uint64_t)lib->config.tick_us * 1000;
-}
-
-/* Service the core for a late poller (see HOMA_LIB_RESCUE_TICKS): read
- * what is queued (privately, as homa_lib_spin), feed it, run the timers
- * and send. Lock held on entry and exit. */
-static void homa_lib_rescue(struct homa_lib *lib)
-{
-	struct homa_lib_batch *b = homa_lib_batch();
-	uint64_t now = homa_lib_now();
-
-	if (!homa_lib_overdue(lib, now))
-		return; /* the poller came back meanwhile */
-	lib->poller_rescues++;
-	for (int i = 0; b && i < 8; i++) {
-		bool got;
-
-		homa_lib_unlock(lib);
-		got = homa_lib_read(lib, b);
-		homa_lib_lock(lib);
-		if (!got)
-			break;
-		now = homa_lib_now();
-		homa_lib_feed(lib, b, now);
-	}
-	homa_lib_service_at(lib, now);
-}
-
 /* homa_lib_wait for a thread that does not take the poller role. */
 static int homa_lib_wait_other(struct homa_lib *lib, uint64_t deadline_ns,
 			       struct homa_lib_waitctx *w)
@@ -660,22 +611,6 @@ static int homa_lib_wait_other(struct homa_lib *lib, uint64_t deadline_ns,
 		return 0;
 	if (lib->wake_gen != gen || !lib->poller_busy)
 		return 0; /* changed while the lock was free */
-	if (lib->bg_polling) {
-		/* Kicked, the background thread lets the role go at once;
-		 * if it does not (preempted), look again when the core's
-		 * deadline is overdue and service it here. */
-		uint64_t end = lib->next_deadline +
-			       (HOMA_LIB_RESCUE_TICKS + 1) *
-				       (uint64_t)lib->config.tick_us * 1000;
-		int ret = homa_lib_sleep(
-			lib,
-			deadline_ns && deadline_ns < end ? deadline_ns : end,
-			w);
-
-		if (ret == 0)
-			homa_lib_rescue(lib);
-		return ret;
-	}
 	return homa_lib_sleep(lib, deadline_ns, w);
 }
 
@@ -826,11 +761,6 @@ void *homa_lib_bg_main(void *arg)
 		}
 		now = homa_lib_now();
 		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
-		if (busy && homa_lib_overdue(lib, now)) {
-			homa_lib_lock(lib);
-			homa_lib_rescue(lib);
-			homa_lib_unlock(lib);
-		}
 		last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
 		corked = __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED);
 

@@ -30,7 +30,7 @@ static const char *const homa_metric_unusual_names[] = {
 	"client_restarts", "server_rpc_evictions", "rpc_aborts",
 	"icmp_errors",	   "pool_stalls",	   "peer_limit",
 	"wmem_blocked",	   "dp_tx_errors",	   "dp_rx_bad_csum",
-	"dp_rx_gro_bad",   "poller_rescues",
+	"dp_rx_gro_bad",
 };
 
 const char *homa_metrics_name(int metric)
