@@ -464,7 +464,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		place_fd = u->port_fd[pl[0].port];
 	else if (num_pl == 0 && skip_port >= 0)
 		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
-	r = homa_dp_rx_ring(u->rx_buf_bytes, true);
+	r = homa_dp_rx_ring(u->rx_buf_bytes, u->opts.gro);
 	if (!r || (skip_fd >= 0 && u->num_ports == 1)) {
 		/* Nothing to read for this thread: the poller reads the
 		 * only socket. */

@@ -10,7 +10,9 @@
  * the same RPC (one packet instead of two). A UDP read in a ping-pong
  * offers one slot (a recvmsg), a burst more. Received UDP_GRO buffers split into
  * their packets (a short last one included); malformed coalesced buffers
- * are dropped whole and counted.
+ * are dropped whole and counted. A lone packet goes with sendto, a
+ * one-slot read without control room with recvfrom (no msghdr for the
+ * kernel to copy in).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -729,6 +731,105 @@ static void homa_dp_batch_sock_tos__every_priority_arrives(void **state)
 	free(msg);
 }
 
+/* Run fn in a child whose seccomp filter fails system call nr1, and nr2
+ * of one message (sendmmsg, recvmmsg), with ENOSYS; returns fn's exit
+ * status (3: no seccomp here: skip). */
+static int bt_without(int nr1, int nr2, int (*fn)(struct bt *), struct bt *t)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr1, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr2, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	int status;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(3);
+		_exit(fn(t));
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		skip(); /* no seccomp filters here */
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Without sendmsg (and sendmmsg of one message): a lone packet copied whole with the
+ * socket's TOS still goes (sendto); one that needs a TOS control message
+ * cannot (it is counted lost). */
+static int bt_flush_one_child(struct bt *t)
+{
+	static uint8_t got[300];
+	uint8_t payload[100] = { 5 };
+
+	t->b->sock_tos_set = true;
+	t->b->sock_tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
+	homa_dp_batch_sock_tos(t->b, t->tx, AF_INET);
+	bt_add_prio(t, HOMA_DP_SOCK_PRIO, payload, sizeof(payload));
+	homa_dp_batch_flush(&t->dp, t->b);
+	if (recv(t->rx, got, sizeof(got), 0) != sizeof(t->hdr) + 100 ||
+	    got[sizeof(t->hdr)] != 5)
+		return 1;
+	bt_add_prio(t, 2, payload, sizeof(payload));
+	homa_dp_batch_flush(&t->dp, t->b);
+	return t->dp.tx_pkts == 1 && t->dp.tx_errors == 1 ? 0 : 2;
+}
+
+static void homa_dp_batch_flush__lone_packet_is_sendto(void **state)
+{
+	assert_int_equal(bt_without(__NR_sendmsg, __NR_sendmmsg,
+				    bt_flush_one_child, *state),
+			 0);
+}
+
+/* Without recvmsg (and recvmmsg of one message): a UDP datapath without UDP_GRO (its
+ * slots want no control message) still reads one packet at a time
+ * (recvfrom); with UDP_GRO it cannot (it needs the segment size). */
+static int bt_read_one(struct bt *t, bool gro)
+{
+	struct homa_dp_opts o = { .gro = gro };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port, got = 0;
+
+	if (homa_dp_udp_create(&o, &dp) < 0)
+		return 2;
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	if (port <= 0)
+		return 2;
+	for (int i = 0; i < 3; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		memset(&r, 0, sizeof(r));
+		dp->ops->rx(dp, bt_deliver, bt_icmp, &r);
+		got += r.pkts == 1 && r.bytes[0] == 100 && r.fill[0] == 1;
+	}
+	dp->ops->destroy(dp);
+	return got;
+}
+
+static int bt_read_child(struct bt *t)
+{
+	return bt_read_one(t, false) == 3 && bt_read_one(t, true) == 0 ? 0 : 1;
+}
+
+static void homa_dp_udp__read_without_control_is_recvfrom(void **state)
+{
+	assert_int_equal(
+		bt_without(__NR_recvmsg, __NR_recvmmsg, bt_read_child, *state),
+		0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +847,8 @@ int main(void)
 		T(homa_dp_udp__gro_buffer_read_into_places),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
 		T(homa_dp_batch_sock_tos__every_priority_arrives),
+		T(homa_dp_batch_flush__lone_packet_is_sendto),
+		T(homa_dp_udp__read_without_control_is_recvfrom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
