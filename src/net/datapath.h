@@ -215,6 +215,13 @@ struct homa_dp_batch {
 			    * (homa_dp_batch_sock_tos), so its packets
 			    * need no IP_TOS control message */
 	uint8_t sock_tos;  /* that TOS byte */
+	/* The socket address of the last destination (a round trip sends
+	 * to one peer: built once, not per packet). */
+	struct homa_addr last_addr;  /* its Homa address... */
+	uint16_t last_port;	     /* ...port... */
+	bool last_v6;		     /* ...for an IPv6 socket (mapped) */
+	struct sockaddr_in6 last_sa; /* its socket address */
+	socklen_t last_sa_len;	     /* bytes of last_sa (0 = none yet) */
 };
 
 /* The priority every IPv4 datapath socket carries as its IP_TOS: the top

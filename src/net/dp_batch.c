@@ -68,14 +68,34 @@ static struct homa_dp_pkt *dp_grant_superseded(struct homa_dp_batch *b, int fd,
 	return NULL;
 }
 
+/* Make p's destination b's last one (last_sa, for a socket of IPv6 or
+ * not). */
+static void dp_batch_dst(struct homa_dp_batch *b, bool v6_socket,
+			 const struct homa_out_pkt *p)
+{
+	b->last_addr = *p->dst;
+	b->last_port = p->dport;
+	b->last_v6 = v6_socket;
+	if (v6_socket) {
+		/* An IPv6 socket reaches IPv4 peers by mapped addresses. */
+		memset(&b->last_sa, 0, sizeof(b->last_sa));
+		b->last_sa.sin6_family = AF_INET6;
+		b->last_sa.sin6_port = htons(p->dport);
+		memcpy(&b->last_sa.sin6_addr, p->dst->a, 16);
+		b->last_sa_len = sizeof(b->last_sa);
+	} else {
+		b->last_sa_len = (socklen_t)homa_dp_sa_from_addr(
+			p->dst, p->dport, &b->last_sa);
+	}
+}
+
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 			   bool v6_socket, bool zero_copy,
 			   const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
 	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
-	struct sockaddr_in6 dst;
-	socklen_t dst_len;
+	const struct sockaddr_in6 *dst = &b->last_sa;
 	struct homa_dp_pkt *q;
 	uint8_t *data;
 
@@ -83,18 +103,11 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		dp->tx_errors++;
 		return NULL;
 	}
-	if (v6_socket) {
-		/* An IPv6 socket reaches IPv4 peers by mapped addresses. */
-		memset(&dst, 0, sizeof(dst));
-		dst.sin6_family = AF_INET6;
-		dst.sin6_port = htons(p->dport);
-		memcpy(&dst.sin6_addr, p->dst->a, 16);
-		dst_len = sizeof(dst);
-	} else {
-		dst_len =
-			(socklen_t)homa_dp_sa_from_addr(p->dst, p->dport, &dst);
-	}
-	q = dp_grant_superseded(b, fd, &dst, dst_len, p);
+	if (b->last_sa_len == 0 || b->last_port != p->dport ||
+	    b->last_v6 != v6_socket ||
+	    memcmp(&b->last_addr, p->dst, sizeof(b->last_addr)) != 0)
+		dp_batch_dst(b, v6_socket, p);
+	q = dp_grant_superseded(b, fd, dst, b->last_sa_len, p);
 	if (q) {
 		data = b->tx_buf + q->off;
 		memcpy(data, p->hdr, p->hdr_bytes);
@@ -106,8 +119,8 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		homa_dp_batch_flush(dp, b);
 	q = &b->pkts[b->num_pkts++];
 	q->fd = fd;
-	q->dst = dst;
-	q->dst_len = dst_len;
+	q->dst = *dst;
+	q->dst_len = b->last_sa_len;
 	q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
 	q->off = b->tx_used;
 	q->bytes = bytes;

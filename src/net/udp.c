@@ -259,14 +259,84 @@ static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
  * UDP_RX_MSGS). Preparing a slot costs user-space work, and the kernel
  * tries one slot past the last datagram it finds: a second, empty
  * receive inside the call, about 0.1 us. So a read that fills every slot
- * keeps the count, and only a second full read in a row (a burst: no
- * empty read between) doubles it; a partial read offers as many as came.
- * A ping-pong, whose reads find one packet after empty ones, offers 1
- * (it offered 1 and 2 in turn before, half its reads paying the empty
- * try).
+ * keeps the count, and only udp_rx_need full reads in a row (a burst: no
+ * empty read between) double it; a partial read offers as many as came.
+ * A spinning ping-pong, whose reads find one packet after empty ones,
+ * offers 1. So does a blocking one, whose reads find one packet each
+ * with no empty read between: each time a doubled read comes back
+ * partial, the full reads needed double (up to UDP_RX_NEED_MAX; it
+ * offered 1, 1, 2 slots in turn before, a third of its reads paying the
+ * empty try and recvmmsg's loop). A doubled read that fills, or an empty
+ * read, sets them back to 2.
  */
+#define UDP_RX_NEED_MAX 16
 static __thread int udp_rx_want = UDP_RX_MSGS;
-static __thread bool udp_rx_full; /* the last read filled its slots */
+static __thread int udp_rx_need = 2; /* full reads in a row to double */
+static __thread int udp_rx_streak;   /* full reads in a row */
+static __thread bool udp_rx_doubled; /* the last read offered twice the
+				       * slots of the one before */
+
+/* The slots to offer after a read that offered room (want asked) and
+ * got n (< 0: nothing). */
+static inline int udp_rx_next(int want, int room, int n)
+{
+	int twice = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
+
+	if (n <= 0) {
+		udp_rx_streak = 0;
+		udp_rx_need = 2;
+		udp_rx_doubled = false;
+		return want;
+	}
+	if (n < room) {
+		if (udp_rx_doubled && udp_rx_need < UDP_RX_NEED_MAX)
+			udp_rx_need *= 2;
+		udp_rx_doubled = false;
+		udp_rx_streak = 0;
+		return n;
+	}
+	if (udp_rx_doubled)
+		udp_rx_need = 2; /* a burst indeed */
+	udp_rx_streak++;
+	udp_rx_doubled = udp_rx_streak >= udp_rx_need && twice > room;
+	return udp_rx_doubled ? twice : room;
+}
+
+/*
+ * The usual read: one socket, no places, one slot (a ping-pong's). A
+ * datagram that came without a control message is one packet (UDP_GRO
+ * gives a segment size with every coalesced buffer): delivered as it is,
+ * without the loop and checks of udp_rx_place.
+ */
+static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
+		       void *arg)
+{
+	struct msghdr *m = &r->msgs[0].msg_hdr;
+	int n = homa_dp_recvmmsg(fd, r->msgs, 1), pkts = 1;
+	struct homa_addr src;
+
+	udp_rx_want = udp_rx_next(1, 1, n);
+	HOMA_DP_ADD(u->dp.rx_calls, 1);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			homa_dp_rx_reuse(r, 0, 1);
+			homa_dp_errqueue(fd, NULL, icmp, arg);
+		}
+		return 0;
+	}
+	if (m->msg_controllen) {
+		pkts = udp_deliver_buf(&u->dp, m, r->msgs[0].msg_len, deliver,
+				       arg);
+	} else {
+		homa_dp_addr_from_sa(&src, m->msg_name);
+		deliver(arg, &src, r->iovs[0].iov_base, r->msgs[0].msg_len);
+	}
+	homa_dp_rx_reuse(r, 0, 1);
+	if (pkts)
+		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
+	return 1;
+}
 
 /* The iovecs of one packet read into place pl, its header at hdr:
  * returns how many were written at v (at most 1 + HOMA_PLACE_SPANS). */
@@ -506,7 +576,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
-			udp_rx_full = false;
+			want = udp_rx_next(want, room, n);
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				homa_dp_rx_reuse(r, total, 1);
 				homa_dp_errqueue(fd, NULL, icmp, arg);
@@ -555,16 +625,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			homa_dp_rx_restore(r, total + i);
 		homa_dp_rx_reuse(r, total, n);
 		total += n;
-		/* Slots for the next read: twice as many after the second
-		 * full one in a row, as many as came after a partial one
-		 * (udp_rx_want). */
-		if (n < room)
-			want = n ? n : 1;
-		else if (udp_rx_full)
-			want = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
-		else
-			want = room;
-		udp_rx_full = n == room;
+		want = udp_rx_next(want, room, n); /* udp_rx_want */
 	}
 	udp_rx_want = want;
 	homa_dp_gate_leave(&u->ports_gate);
@@ -577,7 +638,24 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg)
 {
-	return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	struct udp_dp *u = (struct udp_dp *)dp;
+	struct homa_dp_rx_ring *r;
+	int n;
+
+	if (udp_rx_want != 1)
+		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	/* One slot: udp_rx_lone, if there is one socket and the poller
+	 * does not read it into places (else as udp_rx_place). */
+	homa_dp_gate_enter(&u->ports_gate);
+	if (u->num_ports != 1 ||
+	    __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED) >= 0 ||
+	    !(r = homa_dp_rx_ring(u->rx_buf_bytes, u->opts.gro))) {
+		homa_dp_gate_leave(&u->ports_gate);
+		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	}
+	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg);
+	homa_dp_gate_leave(&u->ports_gate);
+	return n;
 }
 
 static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,

@@ -493,6 +493,48 @@ static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* A blocking ping-pong (each read finds one packet, no empty read
+ * between) keeps offering one slot: a doubled read that came back partial
+ * makes the next doubling wait for four full reads (it offered 1, 1, 2
+ * in turn); a burst still doubles them. */
+static void homa_dp_udp__blocking_ping_pong_offers_one_slot(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gro = true };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	/* One packet, then an empty read: one slot, no burst so far. */
+	bt_send_n(t->tx, (uint16_t)port, 1, 100);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 1);
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 0);
+	/* One packet per read, five times: the third read offered two. */
+	for (int i = 0; i < 5; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	}
+	/* Two full reads since: not enough to double (two were before). */
+	bt_send_n(t->tx, (uint16_t)port, 2, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	/* The fourth full read in a row doubled them; a full doubled read
+	 * (a burst) doubles again. */
+	bt_send_n(t->tx, (uint16_t)port, 6, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 2);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 4);
+	dp->ops->destroy(dp);
+}
+
 /* A read of one slot is a recvmsg, not a recvmmsg of one: in a child
  * whose seccomp filter fails every recvmmsg of one message (ENOSYS),
  * the datapath still reads a ping-pong's packets (recvmmsg of more
@@ -843,6 +885,7 @@ int main(void)
 		T(homa_dp_gro_split__segments_and_malformed),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__ping_pong_offers_one_slot),
+		T(homa_dp_udp__blocking_ping_pong_offers_one_slot),
 		T(homa_dp_udp__one_slot_read_is_recvmsg),
 		T(homa_dp_udp__gro_buffer_read_into_places),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
