@@ -389,6 +389,84 @@ static void bt_dp_read(struct homa_dp *dp, struct bt_rx *r)
 	}
 }
 
+static void bt_send_n(int fd, uint16_t port, int n, size_t bytes);
+
+/* Packets delivered by reads until n came (1 s at most). */
+static int bt_dp_read_n(struct homa_dp *dp, int n)
+{
+	struct timespec ts = { 0, 1000000 };
+	struct bt_rx r;
+	int got = 0;
+
+	for (int i = 0; i < 1000 && got < n; i++) {
+		memset(&r, 0, sizeof(r));
+		if (dp->ops->rx(dp, bt_deliver, bt_icmp, &r) <= 0)
+			nanosleep(&ts, NULL);
+		got += r.pkts;
+	}
+	return got;
+}
+
+/* A DATA packet of a message of several packets (bt_homa_pkt's
+ * message_length is its fill bytes) reaches dp's socket, and the next
+ * read turns UDP_GRO on. */
+static void bt_gro_on(struct bt *t, struct homa_dp *dp, uint16_t port)
+{
+	struct bt_rx r;
+
+	bt_send_n(t->tx, port, 1, 100);
+	assert_int_equal(bt_dp_read_n(dp, 1), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 0);
+}
+
+/* UDP_GRO comes on with the first message of several packets, not
+ * before: a GSO send reaches a fresh socket as separate datagrams (read
+ * without control messages), also after a message of one packet; after
+ * a DATA packet whose message is longer, it arrives coalesced. Without
+ * opts.gro it never does. */
+static void homa_dp_udp__gro_on_with_first_long_message(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[600], one[100];
+
+	for (int gro = 1; gro >= 0; gro--) {
+		struct homa_dp_opts o = { .gso = true, .gro = gro };
+		struct homa_dp *dp;
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int port;
+
+		assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+		port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+		assert_true(port > 0);
+		for (int i = 0; i < 3; i++)
+			bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
+				    (uint8_t)(i + 1));
+		if (bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200) < 0) {
+			dp->ops->destroy(dp);
+			skip(); /* no UDP GSO in this kernel */
+		}
+		/* a message of one packet: message_length = its payload */
+		bt_homa_pkt(one, sizeof(one), HOMA_PKT_DATA, 0);
+		one[HOMA_WIRE_COMMON_BYTES + 3] =
+			sizeof(one) - HOMA_WIRE_DATA_BYTES;
+		a.sin_port = htons((uint16_t)port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(sendto(t->tx, one, sizeof(one), 0,
+					(struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)sizeof(one));
+		assert_int_equal(bt_dp_read_n(dp, 4), 4);
+		assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 0);
+		/* the GSO send's DATA packets were of longer messages */
+		assert_int_equal(bt_dp_read_n(dp, 1), 0);
+		assert_int_equal(
+			bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200), 0);
+		assert_int_equal(bt_dp_read_n(dp, 3), 3);
+		assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), gro ? 1 : 0);
+		dp->ops->destroy(dp);
+	}
+}
+
 /* The UDP datapath with UDP_GRO on: a GSO send of 3 DATA packets and a
  * short one arrives coalesced and comes out as 4 packets; a coalesced
  * buffer with a segment for another port is dropped whole and counted. */
@@ -404,6 +482,7 @@ static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
 	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
 	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
 	assert_true(port > 0);
+	bt_gro_on(t, dp, (uint16_t)port);
 	for (int i = 0; i < 3; i++)
 		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
 			    (uint8_t)(i + 1));
@@ -621,6 +700,7 @@ static void homa_dp_udp__gro_buffer_read_into_places(void **state)
 	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
 	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
 	assert_true(port > 0);
+	bt_gro_on(t, dp, (uint16_t)port);
 	memset(pl, 0, sizeof(pl));
 	for (int j = 0; j < 4; j++) {
 		pl[j].port = (uint16_t)port;
@@ -850,6 +930,8 @@ static int bt_read_one(struct bt *t, bool gro)
 	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
 	if (port <= 0)
 		return 2;
+	if (gro) /* UDP_GRO on: a message of several packets came */
+		bt_gro_on(t, dp, (uint16_t)port);
 	for (int i = 0; i < 3; i++) {
 		bt_send_n(t->tx, (uint16_t)port, 1, 100);
 		memset(&r, 0, sizeof(r));
@@ -883,6 +965,7 @@ int main(void)
 		T(homa_dp_batch_release__flushes_only_on_overlap),
 		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_gro_split__segments_and_malformed),
+		T(homa_dp_udp__gro_on_with_first_long_message),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__ping_pong_offers_one_slot),
 		T(homa_dp_udp__blocking_ping_pong_offers_one_slot),
