@@ -64,10 +64,11 @@ struct udp_dp {
  * the switch only by passing ports_gate, which is closed while it is
  * made: no reader uses recvfrom on a socket with UDP_GRO on.
  */
-static void udp_gro_want(struct udp_dp *u, const uint8_t *pkt, size_t len)
+static inline void udp_gro_want(struct udp_dp *u, const uint8_t *pkt,
+				size_t len)
 {
 	/* DATA's message_length follows the common header. */
-	if (len >= HOMA_WIRE_DATA_BYTES &&
+	if (u->opts.gro && len >= HOMA_WIRE_DATA_BYTES &&
 	    pkt[HOMA_WIRE_OFF_TYPE] == HOMA_PKT_DATA &&
 	    ((uint32_t)pkt[HOMA_WIRE_COMMON_BYTES] << 24 |
 	     (uint32_t)pkt[HOMA_WIRE_COMMON_BYTES + 1] << 16 |
@@ -76,18 +77,11 @@ static void udp_gro_want(struct udp_dp *u, const uint8_t *pkt, size_t len)
 		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
 }
 
-/* Turn UDP_GRO on for every socket if a reader asked (called outside
- * ports_gate). */
-static void udp_gro_start(struct udp_dp *u)
+/* Turn UDP_GRO on for every socket (udp_gro_start). */
+static void udp_gro_switch(struct udp_dp *u)
 {
 	int one = 1;
 
-	if (__builtin_expect(
-		    !__atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) ||
-			    __atomic_load_n(&u->gro_live, __ATOMIC_RELAXED) ||
-			    !u->opts.gro,
-		    1))
-		return;
 	homa_dp_gate_close(&u->ports_gate);
 	if (!u->gro_live) {
 		for (int i = 0; i < u->num_ports; i++)
@@ -96,6 +90,16 @@ static void udp_gro_start(struct udp_dp *u)
 		__atomic_store_n(&u->gro_live, true, __ATOMIC_RELAXED);
 	}
 	homa_dp_gate_open(&u->ports_gate);
+}
+
+/* Turn UDP_GRO on if a reader asked (called outside ports_gate). */
+static inline void udp_gro_start(struct udp_dp *u)
+{
+	if (__builtin_expect(
+		    __atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) &&
+			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
+		    0))
+		udp_gro_switch(u);
 }
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
