@@ -48,7 +48,59 @@ struct udp_dp {
 			    * (atomic: several threads may read) */
 	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
 					 * num_ports change with it closed */
+	bool gro_live;	     /* UDP_GRO is on for every socket (changes with
+			      * ports_gate closed, once) */
+	uint32_t gro_wanted; /* a reader saw a message of several packets:
+			      * turn UDP_GRO on (atomic) */
 };
+
+/*
+ * UDP_GRO (opts.gro) is turned on for the datapath's sockets only once a
+ * message of several packets arrives (udp_gro_want), for good. Until
+ * then no datagram can arrive coalesced (the kernel splits a GSO send
+ * for a socket without UDP_GRO), so a one-slot read needs no control
+ * message and is a recvfrom: 0.53-0.58 -> 0.47-0.50 us per successful
+ * receive, 0.33 -> 0.29 per empty one (bench-syscalls.sh). Readers learn
+ * the switch only by passing ports_gate, which is closed while it is
+ * made: no reader uses recvfrom on a socket with UDP_GRO on.
+ */
+static inline void udp_gro_want(struct udp_dp *u, const uint8_t *pkt,
+				size_t len)
+{
+	/* DATA's message_length follows the common header. */
+	if (u->opts.gro && len >= HOMA_WIRE_DATA_BYTES &&
+	    pkt[HOMA_WIRE_OFF_TYPE] == HOMA_PKT_DATA &&
+	    ((uint32_t)pkt[HOMA_WIRE_COMMON_BYTES] << 24 |
+	     (uint32_t)pkt[HOMA_WIRE_COMMON_BYTES + 1] << 16 |
+	     (uint32_t)pkt[HOMA_WIRE_COMMON_BYTES + 2] << 8 |
+	     pkt[HOMA_WIRE_COMMON_BYTES + 3]) > len - HOMA_WIRE_DATA_BYTES)
+		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
+}
+
+/* Turn UDP_GRO on for every socket (udp_gro_start). */
+static void udp_gro_switch(struct udp_dp *u)
+{
+	int one = 1;
+
+	homa_dp_gate_close(&u->ports_gate);
+	if (!u->gro_live) {
+		for (int i = 0; i < u->num_ports; i++)
+			setsockopt(u->open_fds[i], IPPROTO_UDP, UDP_GRO, &one,
+				   sizeof(one));
+		__atomic_store_n(&u->gro_live, true, __ATOMIC_RELAXED);
+	}
+	homa_dp_gate_open(&u->ports_gate);
+}
+
+/* Turn UDP_GRO on if a reader asked (called outside ports_gate). */
+static inline void udp_gro_start(struct udp_dp *u)
+{
+	if (__builtin_expect(
+		    __atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) &&
+			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
+		    0))
+		udp_gro_switch(u);
+}
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
 {
@@ -58,8 +110,6 @@ static void udp_sockopts(struct udp_dp *u, int fd, int family)
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	else
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	if (u->opts.gro)
-		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 	if (u->opts.rcvbuf_bytes)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &u->opts.rcvbuf_bytes,
 			   sizeof(int));
@@ -146,6 +196,11 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		return ret;
 	}
 	homa_dp_gate_close(&u->ports_gate);
+	if (u->gro_live) {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
+	}
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
 	u->port_family[ret] = af;
@@ -245,6 +300,8 @@ static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
 	}
 	if (pkts > 1)
 		HOMA_DP_ADD(dp->rx_gro_bufs, 1);
+	if (pkts == 1 && !((struct udp_dp *)dp)->gro_live)
+		udp_gro_want((struct udp_dp *)dp, p, len);
 	homa_dp_addr_from_sa(&src, m->msg_name);
 	for (size_t off = 0; off < len; off += seg) {
 		size_t n = len - off < seg ? len - off : seg;
@@ -259,14 +316,87 @@ static int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
  * UDP_RX_MSGS). Preparing a slot costs user-space work, and the kernel
  * tries one slot past the last datagram it finds: a second, empty
  * receive inside the call, about 0.1 us. So a read that fills every slot
- * keeps the count, and only a second full read in a row (a burst: no
- * empty read between) doubles it; a partial read offers as many as came.
- * A ping-pong, whose reads find one packet after empty ones, offers 1
- * (it offered 1 and 2 in turn before, half its reads paying the empty
- * try).
+ * keeps the count, and only udp_rx_need full reads in a row (a burst: no
+ * empty read between) double it; a partial read offers as many as came.
+ * A spinning ping-pong, whose reads find one packet after empty ones,
+ * offers 1. So does a blocking one, whose reads find one packet each
+ * with no empty read between: each time a doubled read comes back
+ * partial, the full reads needed double (up to UDP_RX_NEED_MAX; it
+ * offered 1, 1, 2 slots in turn before, a third of its reads paying the
+ * empty try and recvmmsg's loop). A doubled read that fills, or an empty
+ * read, sets them back to 2.
  */
+#define UDP_RX_NEED_MAX 16
 static __thread int udp_rx_want = UDP_RX_MSGS;
-static __thread bool udp_rx_full; /* the last read filled its slots */
+static __thread int udp_rx_need = 2; /* full reads in a row to double */
+static __thread int udp_rx_streak;   /* full reads in a row */
+static __thread bool udp_rx_doubled; /* the last read offered twice the
+				       * slots of the one before */
+
+/* The slots to offer after a read that offered room (want asked) and
+ * got n (< 0: nothing). */
+static inline int udp_rx_next(int want, int room, int n)
+{
+	int twice = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
+
+	if (n <= 0) {
+		udp_rx_streak = 0;
+		udp_rx_need = 2;
+		udp_rx_doubled = false;
+		return want;
+	}
+	if (n < room) {
+		if (udp_rx_doubled && udp_rx_need < UDP_RX_NEED_MAX)
+			udp_rx_need *= 2;
+		udp_rx_doubled = false;
+		udp_rx_streak = 0;
+		return n;
+	}
+	if (udp_rx_doubled)
+		udp_rx_need = 2; /* a burst indeed */
+	udp_rx_streak++;
+	udp_rx_doubled = udp_rx_streak >= udp_rx_need && twice > room;
+	return udp_rx_doubled ? twice : room;
+}
+
+/*
+ * The usual read: one socket, no places, one slot (a ping-pong's). A
+ * datagram that came without a control message is one packet (UDP_GRO
+ * gives a segment size with every coalesced buffer): delivered as it is,
+ * without the loop and checks of udp_rx_place.
+ */
+static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
+		       void *arg)
+{
+	struct msghdr *m = &r->msgs[0].msg_hdr;
+	int n = homa_dp_recvmmsg(fd, r->msgs, 1), pkts = 1;
+	struct homa_addr src;
+
+	udp_rx_want = udp_rx_next(1, 1, n);
+	HOMA_DP_ADD(u->dp.rx_calls, 1);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			homa_dp_rx_reuse(r, 0, 1);
+			homa_dp_errqueue(fd, NULL, icmp, arg);
+		}
+		return 0;
+	}
+	if (m->msg_controllen) {
+		pkts = udp_deliver_buf(&u->dp, m, r->msgs[0].msg_len, deliver,
+				       arg);
+	} else {
+		if (!u->gro_live)
+			udp_gro_want(u, r->iovs[0].iov_base,
+				     r->msgs[0].msg_len);
+		homa_dp_addr_from_sa(&src, m->msg_name);
+		deliver(arg, &src, r->iovs[0].iov_base, r->msgs[0].msg_len);
+	}
+	homa_dp_rx_reuse(r, 0, 1);
+	if (pkts)
+		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
+	return 1;
+}
 
 /* The iovecs of one packet read into place pl, its header at hdr:
  * returns how many were written at v (at most 1 + HOMA_PLACE_SPANS). */
@@ -454,6 +584,10 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
 	unsigned start;
 
+	if (num_pl > 0 && !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED))
+		/* places: a message of several packets is coming */
+		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
+	udp_gro_start(u);
 	/* Readers pass ports_gate: a socket is not closed (and its number
 	 * reused) while some thread may still read from it. */
 	homa_dp_gate_enter(&u->ports_gate);
@@ -464,7 +598,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		place_fd = u->port_fd[pl[0].port];
 	else if (num_pl == 0 && skip_port >= 0)
 		skip_fd = u->port_fd[skip_port]; /* the poller reads it */
-	r = homa_dp_rx_ring(u->rx_buf_bytes, true);
+	r = homa_dp_rx_ring(u->rx_buf_bytes, u->gro_live);
 	if (!r || (skip_fd >= 0 && u->num_ports == 1)) {
 		/* Nothing to read for this thread: the poller reads the
 		 * only socket. */
@@ -506,7 +640,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 		n = homa_dp_recvmmsg(fd, msgs, (unsigned)room);
 		calls++;
 		if (n < 0) {
-			udp_rx_full = false;
+			want = udp_rx_next(want, room, n);
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				homa_dp_rx_reuse(r, total, 1);
 				homa_dp_errqueue(fd, NULL, icmp, arg);
@@ -555,16 +689,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			homa_dp_rx_restore(r, total + i);
 		homa_dp_rx_reuse(r, total, n);
 		total += n;
-		/* Slots for the next read: twice as many after the second
-		 * full one in a row, as many as came after a partial one
-		 * (udp_rx_want). */
-		if (n < room)
-			want = n ? n : 1;
-		else if (udp_rx_full)
-			want = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
-		else
-			want = room;
-		udp_rx_full = n == room;
+		want = udp_rx_next(want, room, n); /* udp_rx_want */
 	}
 	udp_rx_want = want;
 	homa_dp_gate_leave(&u->ports_gate);
@@ -577,7 +702,25 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg)
 {
-	return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	struct udp_dp *u = (struct udp_dp *)dp;
+	struct homa_dp_rx_ring *r;
+	int n;
+
+	if (udp_rx_want != 1)
+		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	/* One slot: udp_rx_lone, if there is one socket and the poller
+	 * does not read it into places (else as udp_rx_place). */
+	udp_gro_start(u);
+	homa_dp_gate_enter(&u->ports_gate);
+	if (u->num_ports != 1 ||
+	    __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED) >= 0 ||
+	    !(r = homa_dp_rx_ring(u->rx_buf_bytes, u->gro_live))) {
+		homa_dp_gate_leave(&u->ports_gate);
+		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
+	}
+	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg);
+	homa_dp_gate_leave(&u->ports_gate);
+	return n;
 }
 
 static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,

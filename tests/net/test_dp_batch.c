@@ -10,7 +10,9 @@
  * the same RPC (one packet instead of two). A UDP read in a ping-pong
  * offers one slot (a recvmsg), a burst more. Received UDP_GRO buffers split into
  * their packets (a short last one included); malformed coalesced buffers
- * are dropped whole and counted.
+ * are dropped whole and counted. A lone packet goes with sendto, a
+ * one-slot read without control room with recvfrom (no msghdr for the
+ * kernel to copy in).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -387,6 +389,84 @@ static void bt_dp_read(struct homa_dp *dp, struct bt_rx *r)
 	}
 }
 
+static void bt_send_n(int fd, uint16_t port, int n, size_t bytes);
+
+/* Packets delivered by reads until n came (1 s at most). */
+static int bt_dp_read_n(struct homa_dp *dp, int n)
+{
+	struct timespec ts = { 0, 1000000 };
+	struct bt_rx r;
+	int got = 0;
+
+	for (int i = 0; i < 1000 && got < n; i++) {
+		memset(&r, 0, sizeof(r));
+		if (dp->ops->rx(dp, bt_deliver, bt_icmp, &r) <= 0)
+			nanosleep(&ts, NULL);
+		got += r.pkts;
+	}
+	return got;
+}
+
+/* A DATA packet of a message of several packets (bt_homa_pkt's
+ * message_length is its fill bytes) reaches dp's socket, and the next
+ * read turns UDP_GRO on. */
+static void bt_gro_on(struct bt *t, struct homa_dp *dp, uint16_t port)
+{
+	struct bt_rx r;
+
+	bt_send_n(t->tx, port, 1, 100);
+	assert_int_equal(bt_dp_read_n(dp, 1), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 0);
+}
+
+/* UDP_GRO comes on with the first message of several packets, not
+ * before: a GSO send reaches a fresh socket as separate datagrams (read
+ * without control messages), also after a message of one packet; after
+ * a DATA packet whose message is longer, it arrives coalesced. Without
+ * opts.gro it never does. */
+static void homa_dp_udp__gro_on_with_first_long_message(void **state)
+{
+	struct bt *t = *state;
+	static uint8_t buf[600], one[100];
+
+	for (int gro = 1; gro >= 0; gro--) {
+		struct homa_dp_opts o = { .gso = true, .gro = gro };
+		struct homa_dp *dp;
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		int port;
+
+		assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+		port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+		assert_true(port > 0);
+		for (int i = 0; i < 3; i++)
+			bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
+				    (uint8_t)(i + 1));
+		if (bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200) < 0) {
+			dp->ops->destroy(dp);
+			skip(); /* no UDP GSO in this kernel */
+		}
+		/* a message of one packet: message_length = its payload */
+		bt_homa_pkt(one, sizeof(one), HOMA_PKT_DATA, 0);
+		one[HOMA_WIRE_COMMON_BYTES + 3] =
+			sizeof(one) - HOMA_WIRE_DATA_BYTES;
+		a.sin_port = htons((uint16_t)port);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(sendto(t->tx, one, sizeof(one), 0,
+					(struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)sizeof(one));
+		assert_int_equal(bt_dp_read_n(dp, 4), 4);
+		assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 0);
+		/* the GSO send's DATA packets were of longer messages */
+		assert_int_equal(bt_dp_read_n(dp, 1), 0);
+		assert_int_equal(
+			bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200), 0);
+		assert_int_equal(bt_dp_read_n(dp, 3), 3);
+		assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), gro ? 1 : 0);
+		dp->ops->destroy(dp);
+	}
+}
+
 /* The UDP datapath with UDP_GRO on: a GSO send of 3 DATA packets and a
  * short one arrives coalesced and comes out as 4 packets; a coalesced
  * buffer with a segment for another port is dropped whole and counted. */
@@ -402,6 +482,7 @@ static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
 	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
 	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
 	assert_true(port > 0);
+	bt_gro_on(t, dp, (uint16_t)port);
 	for (int i = 0; i < 3; i++)
 		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
 			    (uint8_t)(i + 1));
@@ -491,6 +572,48 @@ static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* A blocking ping-pong (each read finds one packet, no empty read
+ * between) keeps offering one slot: a doubled read that came back partial
+ * makes the next doubling wait for four full reads (it offered 1, 1, 2
+ * in turn); a burst still doubles them. */
+static void homa_dp_udp__blocking_ping_pong_offers_one_slot(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gro = true };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	/* One packet, then an empty read: one slot, no burst so far. */
+	bt_send_n(t->tx, (uint16_t)port, 1, 100);
+	bt_dp_read(dp, &r);
+	assert_int_equal(r.pkts, 1);
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 0);
+	/* One packet per read, five times: the third read offered two. */
+	for (int i = 0; i < 5; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	}
+	/* Two full reads since: not enough to double (two were before). */
+	bt_send_n(t->tx, (uint16_t)port, 2, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	/* The fourth full read in a row doubled them; a full doubled read
+	 * (a burst) doubles again. */
+	bt_send_n(t->tx, (uint16_t)port, 6, 100);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 2);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 4);
+	dp->ops->destroy(dp);
+}
+
 /* A read of one slot is a recvmsg, not a recvmmsg of one: in a child
  * whose seccomp filter fails every recvmmsg of one message (ENOSYS),
  * the datapath still reads a ping-pong's packets (recvmmsg of more
@@ -577,6 +700,7 @@ static void homa_dp_udp__gro_buffer_read_into_places(void **state)
 	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
 	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
 	assert_true(port > 0);
+	bt_gro_on(t, dp, (uint16_t)port);
 	memset(pl, 0, sizeof(pl));
 	for (int j = 0; j < 4; j++) {
 		pl[j].port = (uint16_t)port;
@@ -729,6 +853,107 @@ static void homa_dp_batch_sock_tos__every_priority_arrives(void **state)
 	free(msg);
 }
 
+/* Run fn in a child whose seccomp filter fails system call nr1, and nr2
+ * of one message (sendmmsg, recvmmsg), with ENOSYS; returns fn's exit
+ * status (3: no seccomp here: skip). */
+static int bt_without(int nr1, int nr2, int (*fn)(struct bt *), struct bt *t)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr1, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr2, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	int status;
+	pid_t child = fork();
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(3);
+		_exit(fn(t));
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
+		skip(); /* no seccomp filters here */
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Without sendmsg (and sendmmsg of one message): a lone packet copied whole with the
+ * socket's TOS still goes (sendto); one that needs a TOS control message
+ * cannot (it is counted lost). */
+static int bt_flush_one_child(struct bt *t)
+{
+	static uint8_t got[300];
+	uint8_t payload[100] = { 5 };
+
+	t->b->sock_tos_set = true;
+	t->b->sock_tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
+	homa_dp_batch_sock_tos(t->b, t->tx, AF_INET);
+	bt_add_prio(t, HOMA_DP_SOCK_PRIO, payload, sizeof(payload));
+	homa_dp_batch_flush(&t->dp, t->b);
+	if (recv(t->rx, got, sizeof(got), 0) != sizeof(t->hdr) + 100 ||
+	    got[sizeof(t->hdr)] != 5)
+		return 1;
+	bt_add_prio(t, 2, payload, sizeof(payload));
+	homa_dp_batch_flush(&t->dp, t->b);
+	return t->dp.tx_pkts == 1 && t->dp.tx_errors == 1 ? 0 : 2;
+}
+
+static void homa_dp_batch_flush__lone_packet_is_sendto(void **state)
+{
+	assert_int_equal(bt_without(__NR_sendmsg, __NR_sendmmsg,
+				    bt_flush_one_child, *state),
+			 0);
+}
+
+/* Without recvmsg (and recvmmsg of one message): a UDP datapath without UDP_GRO (its
+ * slots want no control message) still reads one packet at a time
+ * (recvfrom); with UDP_GRO it cannot (it needs the segment size). */
+static int bt_read_one(struct bt *t, bool gro)
+{
+	struct homa_dp_opts o = { .gro = gro };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port, got = 0;
+
+	if (homa_dp_udp_create(&o, &dp) < 0)
+		return 2;
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	if (port <= 0)
+		return 2;
+	if (gro) /* UDP_GRO on: a message of several packets came */
+		bt_gro_on(t, dp, (uint16_t)port);
+	for (int i = 0; i < 3; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		memset(&r, 0, sizeof(r));
+		dp->ops->rx(dp, bt_deliver, bt_icmp, &r);
+		got += r.pkts == 1 && r.bytes[0] == 100 && r.fill[0] == 1;
+	}
+	dp->ops->destroy(dp);
+	return got;
+}
+
+static int bt_read_child(struct bt *t)
+{
+	return bt_read_one(t, false) == 3 && bt_read_one(t, true) == 0 ? 0 : 1;
+}
+
+static void homa_dp_udp__read_without_control_is_recvfrom(void **state)
+{
+	assert_int_equal(
+		bt_without(__NR_recvmsg, __NR_recvmmsg, bt_read_child, *state),
+		0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,12 +965,16 @@ int main(void)
 		T(homa_dp_batch_release__flushes_only_on_overlap),
 		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_gro_split__segments_and_malformed),
+		T(homa_dp_udp__gro_on_with_first_long_message),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__ping_pong_offers_one_slot),
+		T(homa_dp_udp__blocking_ping_pong_offers_one_slot),
 		T(homa_dp_udp__one_slot_read_is_recvmsg),
 		T(homa_dp_udp__gro_buffer_read_into_places),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
 		T(homa_dp_batch_sock_tos__every_priority_arrives),
+		T(homa_dp_batch_flush__lone_packet_is_sendto),
+		T(homa_dp_udp__read_without_control_is_recvfrom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
