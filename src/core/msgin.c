@@ -78,6 +78,7 @@ int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
 	homa_reasm_init(&in->reasm, length);
 	in->grant.peer = &rpc->peer->gpeer;
 	in->grant.length = length;
+	in->grant.received = 0;
 	in->grant.granted = incoming < length ? incoming : length;
 	in->grant.birth_ns = now_ns;
 	in->need_grants = in->grant.granted < length;

@@ -108,19 +108,6 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 	return peer;
 }
 
-void homa_peer_hold(struct homa *homa, struct homa_peer *peer)
-{
-	peer->refs++;
-	homa->peer_refs++;
-}
-
-void homa_peer_put(struct homa *homa, struct homa_peer *peer)
-{
-	peer->refs--;
-	homa->peer_refs--;
-	peer->last_use_ns = homa->now_ns;
-}
-
 static void homa_peer_free(struct homa *homa, struct homa_peer *peer)
 {
 	if (homa->peer_last == peer)

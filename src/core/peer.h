@@ -16,8 +16,20 @@
 uint32_t homa_peer_addr_hash(const struct homa_addr *a);
 struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 				bool create);
-void homa_peer_hold(struct homa *homa, struct homa_peer *peer);
-void homa_peer_put(struct homa *homa, struct homa_peer *peer);
+/* homa_peer_hold() - one more RPC uses peer (inline: every RPC). */
+static inline void homa_peer_hold(struct homa *homa, struct homa_peer *peer)
+{
+	peer->refs++;
+	homa->peer_refs++;
+}
+
+/* homa_peer_put() - an RPC of peer was reaped: it was in use until now. */
+static inline void homa_peer_put(struct homa *homa, struct homa_peer *peer)
+{
+	peer->refs--;
+	homa->peer_refs--;
+	peer->last_use_ns = homa->now_ns;
+}
 void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 		       uint16_t sport, uint64_t client_id,
 		       uint16_t server_port);

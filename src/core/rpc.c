@@ -23,15 +23,63 @@ static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
 	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
 }
 
-/* Offset of the first byte after in.grant in a record. */
-#define HOMA_RPC_GRANT_END                                                     \
-	(offsetof(struct homa_rpc, in.grant) +                                 \
-	 sizeof(((struct homa_rpc *)0)->in.grant))
+/*
+ * homa_rpc_clear() - the fields of a record that a new RPC must find
+ * zero (or -1), stored one by one: a memset of the whole record cost
+ * more than these stores, and what homa_msgout_init / homa_msgin_init
+ * set before anything reads it is left to them (outgoing.c, msgin.c).
+ * The links and the grant record are not touched: homa_rpc_new
+ * initializes them in a fresh record, and a cached one holds them as
+ * homa_rpc_end left them (self-linked, unmanaged).
+ */
+static inline void homa_rpc_clear(struct homa_rpc *rpc)
+{
+	rpc->cookie = 0;
+	rpc->flags = 0;
+	rpc->error = 0;
+	rpc->silent_ticks = 0;
+	rpc->last_pkt_ns = 0;
+	rpc->service_ns = 0;
+	rpc->out.length = -1;
+	rpc->out.buf = NULL;
+	rpc->out.next_xmit = 0;
+	rpc->out.granted = 0;
+	rpc->out.sched_prio = 0;
+	rpc->out.nudged = false;
+	rpc->out.done_ns = 0;
+	rpc->out.copied = 0;
+	rpc->out.src = NULL;
+	rpc->out.src_count = 0;
+	rpc->in.length = -1;
+	rpc->in.bpages = NULL;
+	rpc->in.num_bpages = 0;
+	rpc->in.reasm.gaps = NULL;
+}
 
-/* A record for a new RPC: a cached one if there is one, else a new
- * allocation. Everything before out_inline is cleared (in.grant by
- * homa_rpc_new's homa_grant_msg_init). */
-static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
+/* A fresh allocation: every byte before out_inline cleared, links
+ * self-linked, the grant record unmanaged. */
+static struct homa_rpc *homa_rpc_alloc_record(struct homa *homa)
+{
+	struct homa_rpc *rpc = homa_alloc(homa, sizeof(*rpc));
+
+	if (!rpc)
+		return NULL;
+	memset(rpc, 0, offsetof(struct homa_rpc, out_inline));
+	homa_list_init(&rpc->ready_link);
+	homa_list_init(&rpc->incoming_link);
+	homa_list_init(&rpc->out.throttled_link);
+	homa_list_init(&rpc->in.stall_link);
+	homa_grant_msg_init(&rpc->in.grant);
+	return rpc;
+}
+
+/*
+ * A record for a new RPC: a cached one if there is one, else a new
+ * allocation. A cached record was ended (homa_rpc_end) and reaped: its
+ * links are self-linked and its grant record unmanaged, as in a fresh
+ * one, so only homa_rpc_clear's fields need setting.
+ */
+static inline struct homa_rpc *homa_rpc_get_record(struct homa *homa)
 {
 	struct homa_rpc *rpc;
 
@@ -41,14 +89,11 @@ static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
 		homa_list_del(&rpc->sock_link);
 		homa->num_cached_rpcs--;
 	} else {
-		rpc = homa_alloc(homa, sizeof(*rpc));
+		rpc = homa_rpc_alloc_record(homa);
 		if (!rpc)
 			return NULL;
 	}
-	/* All but in.grant (homa_grant_msg_init clears it) and out_inline. */
-	memset(rpc, 0, offsetof(struct homa_rpc, in.grant));
-	memset((uint8_t *)rpc + HOMA_RPC_GRANT_END, 0,
-	       offsetof(struct homa_rpc, out_inline) - HOMA_RPC_GRANT_END);
+	homa_rpc_clear(rpc);
 	homa->rpc_created = true;
 	return rpc;
 }
@@ -68,9 +113,9 @@ void homa_rpc_cache_drain(struct homa *homa)
 	}
 }
 
-static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
-				     struct homa_peer *peer, uint16_t dport,
-				     uint64_t id)
+static inline __attribute__((always_inline)) struct homa_rpc *
+homa_rpc_new(struct homa_sock *hsk, struct homa_peer *peer, uint16_t dport,
+	     uint64_t id)
 {
 	struct homa *homa = hsk->homa;
 	struct homa_rpc *rpc = homa_rpc_get_record(homa);
@@ -81,13 +126,6 @@ static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
 	rpc->peer = peer;
 	rpc->dport = dport;
 	rpc->id = id;
-	homa_list_init(&rpc->ready_link);
-	homa_list_init(&rpc->incoming_link);
-	rpc->out.length = -1;
-	homa_list_init(&rpc->out.throttled_link);
-	rpc->in.length = -1;
-	homa_list_init(&rpc->in.stall_link);
-	homa_grant_msg_init(&rpc->in.grant);
 	homa_peer_hold(homa, peer);
 	homa_list_add_tail(&hsk->rpcs, &rpc->sock_link);
 	homa_list_add_tail(homa_rpc_bucket(homa, id), &rpc->hash_link);
