@@ -255,8 +255,10 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	if (rpc) {
 		rpc->silent_ticks = 0;
 		rpc->last_pkt_ns = homa->now_ns;
-		if ((id & 1) && rpc->state == HOMA_RPC_INCOMING) {
-			/* Freshest last: the eviction order. */
+		if ((id & 1) && rpc->state == HOMA_RPC_INCOMING &&
+		    homa->server_incoming.prev != &rpc->incoming_link) {
+			/* Freshest last: the eviction order (a new RPC is
+			 * already last). */
 			homa_list_del(&rpc->incoming_link);
 			homa_list_add_tail(&homa->server_incoming,
 					   &rpc->incoming_link);

@@ -35,7 +35,7 @@ static void homa_msgin_send_resend(struct homa_rpc *rpc, uint32_t offset,
  * homa_msgin_alloc_bufs() - lay the message out in the pool and, if it
  * needs grants, hand it to the scheduler. -ENOMEM if the pool is full.
  */
-static int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
+static inline int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;

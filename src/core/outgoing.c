@@ -292,6 +292,18 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 			homa->env.push(homa->env.ctx);
 		return;
 	}
+	/* The usual small message: one packet, all unscheduled and too
+	 * short for the pacer (homa_xmit_data's rule): copied and sent
+	 * without the pacer's checks. */
+	if (length <= out->seg_bytes && out->granted == length &&
+	    (length <= (size_t)homa->config.defer_min_bytes ||
+	     (homa->config.flags & HOMA_FLAG_DONT_THROTTLE) ||
+	     rpc->peer->local)) {
+		if (!gift)
+			homa_msgout_copy(out->buf, iov, iov_count, 0, length);
+		homa_xmit_next(rpc);
+		return;
+	}
 	if (!gift && homa->env.push)
 		first = out->unscheduled;
 	if (!gift)

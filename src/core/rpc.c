@@ -204,22 +204,6 @@ struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
 }
 
 /*
- * homa_rpc_ready() - the RPC's incoming message is complete or it failed:
- * queue it for recv (shared RPCs) or flag it (private) and wake waiters.
- */
-void homa_rpc_ready(struct homa_rpc *rpc)
-{
-	struct homa_sock *hsk = rpc->hsk;
-
-	if (rpc->flags & HOMA_RPC_READY)
-		return;
-	rpc->flags |= HOMA_RPC_READY;
-	if (!(rpc->flags & HOMA_RPC_PRIVATE))
-		homa_list_add_tail(&hsk->ready, &rpc->ready_link);
-	homa_sock_wake(hsk, HOMA_WAKE_READABLE, rpc->id);
-}
-
-/*
  * homa_rpc_fail() - end a client RPC with error (positive errno): it
  * stops all protocol activity and waits for recv to report the error.
  * A server RPC simply ends (servers never see RPC errors).
