@@ -4,9 +4,11 @@
  * the ready queue, ending (unlink at once, reclaim later) and the reaper.
  *
  * An RPC that ends is unlinked from every structure at once, so no packet
- * can find it, and moved to the instance's dead list; the reaper frees
- * its memory in bounded batches (reap_limit per call) from homa_poll and
- * homa_recv, and all at once at close.
+ * can find it. A small one (no allocated outgoing copy) goes straight to
+ * the cache of records while that has room; any other moves to the
+ * instance's dead list, and the reaper frees its memory in bounded
+ * batches (reap_limit per call) from homa_poll and homa_recv, and all at
+ * once at close.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -268,9 +270,44 @@ bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 	       d->port == port && homa->now_ns - d->end_ns < window;
 }
 
+/* Give back what a dead RPC holds (its outgoing copy, bytes, its peer
+ * reference) and keep its record for reuse, or free it when the cache
+ * is full. The record is on no list. */
+static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
+{
+	struct homa_sock *hsk = rpc->hsk;
+
+	if (rpc->out.buf) {
+		bool was_full = !homa_sock_room(hsk);
+
+		if (rpc->out.buf != rpc->out_inline)
+			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
+		hsk->tx_bytes -= (uint64_t)rpc->out.length;
+		homa->tx_bytes -= (uint64_t)rpc->out.length;
+		/* Writable again (spec 9.4), whether or not a send failed. */
+		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
+			hsk->tx_blocked = false;
+			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
+		}
+	}
+	homa_peer_put(homa, rpc->peer);
+	homa->num_rpcs--;
+	homa->metrics.v[HOMA_M_reaped_rpcs]++;
+	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
+		homa->num_cached_rpcs++;
+		return;
+	}
+	homa_free(homa, rpc, sizeof(*rpc));
+}
+
 /*
- * homa_rpc_end() - unlink the RPC from everything and queue it for the
- * reaper. Buffers not yet handed to the application go back to the pool.
+ * homa_rpc_end() - unlink the RPC from everything; buffers not yet handed
+ * to the application go back to the pool. Its record then goes straight
+ * to the cache if that has room and the RPC holds no allocated outgoing
+ * copy (the usual small RPC: nothing is freed, so a caller's pointer
+ * still reads a DEAD record until the next RPC is created); else it
+ * waits on the dead list for the reaper, which frees in bounded batches.
  */
 void homa_rpc_end(struct homa_rpc *rpc)
 {
@@ -294,39 +331,13 @@ void homa_rpc_end(struct homa_rpc *rpc)
 	homa_list_del(&rpc->hash_link);
 	homa_list_del(&rpc->sock_link);
 	homa_msgin_destroy(rpc);
-	homa_list_add_tail(&homa->dead, &rpc->sock_link);
-	homa->num_dead++;
-}
-
-/* Free one dead RPC's memory. */
-static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
-{
-	struct homa_sock *hsk = rpc->hsk;
-
-	if (rpc->out.buf) {
-		bool was_full = !homa_sock_room(hsk);
-
-		if (rpc->out.buf != rpc->out_inline)
-			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
-		hsk->tx_bytes -= (uint64_t)rpc->out.length;
-		homa->tx_bytes -= (uint64_t)rpc->out.length;
-		/* Writable again (spec 9.4), whether or not a send failed. */
-		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
-			hsk->tx_blocked = false;
-			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
-		}
-	}
-	homa_peer_put(homa, rpc->peer);
-	homa_list_del(&rpc->sock_link);
-	homa->num_dead--;
-	homa->num_rpcs--;
-	homa->metrics.v[HOMA_M_reaped_rpcs]++;
-	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
-		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
-		homa->num_cached_rpcs++;
+	if ((!rpc->out.buf || rpc->out.buf == rpc->out_inline) &&
+	    homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_rpc_free(homa, rpc);
 		return;
 	}
-	homa_free(homa, rpc, sizeof(*rpc));
+	homa_list_add_tail(&homa->dead, &rpc->sock_link);
+	homa->num_dead++;
 }
 
 /*
@@ -338,9 +349,12 @@ int homa_rpc_reap(struct homa *homa, int limit)
 	int n = 0;
 
 	while (!homa_list_empty(&homa->dead) && (limit < 0 || n < limit)) {
-		homa_rpc_free(homa,
-			      homa_container_of(homa->dead.next,
-						struct homa_rpc, sock_link));
+		struct homa_rpc *rpc = homa_container_of(
+			homa->dead.next, struct homa_rpc, sock_link);
+
+		homa_list_del(&rpc->sock_link);
+		homa->num_dead--;
+		homa_rpc_free(homa, rpc);
 		n++;
 	}
 	return n;

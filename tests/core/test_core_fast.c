@@ -527,11 +527,22 @@ static void homa_poll__early_return_only_when_nothing_is_due(void **state)
 	next = homa_poll(h, W->now);
 	assert_true(next == h->next_tick_ns);
 	assert_true(homa_poll(h, next - 1) == next);
-	/* A dead RPC is reaped without a tick. */
+	/* A small RPC that ends leaves nothing to reap: its record is
+	 * back in the cache at once. */
 	id = f_request(100, 1, 0, 0);
 	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
 	homa_get_usage(h, &u);
+	assert_int_equal(u.rpcs, 0);
+	assert_int_equal(h->num_dead, 0);
+	assert_int_equal(h->num_cached_rpcs, 1);
+	assert_true(homa_poll(h, next - 1) == next);
+	/* A dead RPC (an allocated outgoing copy to free) is reaped
+	 * without a tick. */
+	id = f_request(HOMA_MSGOUT_INLINE + 1, 1, 0, 0);
+	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
+	homa_get_usage(h, &u);
 	assert_int_equal(u.rpcs, 1);
+	assert_int_equal(h->num_dead, 1);
 	assert_true(homa_poll(h, next - 1) == next - 1 + 1);
 	homa_get_usage(h, &u);
 	assert_int_equal(u.rpcs, 0);
