@@ -467,10 +467,18 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 		rpc = homa_rpc_find_server(homa, hsk, src, p->common.sport, id);
 	else
 		rpc = homa_rpc_find_client(homa, hsk, id);
+	if (type == HOMA_PKT_DATA) { /* the usual packet, first */
+		peer = rpc ? rpc->peer : homa_peer_get(homa, src, true);
+		if (!peer) {
+			HOMA_M_DROP(homa, drop_unknown_rpc);
+			return;
+		}
+		homa_data_pkt(hsk, peer, rpc, p, id);
+		return;
+	}
 	peer = rpc ? rpc->peer
 		   : homa_peer_get(homa, src,
-				   type == HOMA_PKT_DATA ||
-					   type == HOMA_PKT_RESEND ||
+				   type == HOMA_PKT_RESEND ||
 					   type == HOMA_PKT_NEED_ACK ||
 					   type == HOMA_PKT_ACK ||
 					   type == HOMA_PKT_CUTOFFS);
@@ -479,9 +487,6 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 		return;
 	}
 	switch (type) {
-	case HOMA_PKT_DATA:
-		homa_data_pkt(hsk, peer, rpc, p, id);
-		return;
 	case HOMA_PKT_CUTOFFS:
 		homa_cutoffs_pkt(homa, peer, p);
 		return;

@@ -25,16 +25,6 @@ uint32_t homa_peer_addr_hash(const struct homa_addr *a)
 	return h;
 }
 
-/* The peer was used now: the most recently used from now on. */
-static void homa_peer_touch(struct homa *homa, struct homa_peer *peer)
-{
-	peer->last_use_ns = homa->now_ns;
-	if (peer->lru_link.next != &homa->peer_lru) {
-		homa_list_del(&peer->lru_link);
-		homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
-	}
-}
-
 static void homa_peer_init_cutoffs(struct homa_peer *peer)
 {
 	/* Defaults before any CUTOFFS (spec 7), with entry 0 covering all
@@ -45,23 +35,14 @@ static void homa_peer_init_cutoffs(struct homa_peer *peer)
 	peer->cutoff_version = 0;
 }
 
-/*
- * homa_peer_get() - the record for address a, created if create is true.
- * Returns NULL if absent (create false), at the max_peers limit, or out of
- * memory (each counted).
- */
-struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
-				bool create)
+/* homa_peer_get_slow() - homa_peer_get when a is not the last peer. */
+struct homa_peer *homa_peer_get_slow(struct homa *homa,
+				     const struct homa_addr *a, bool create)
 {
-	struct homa_peer *peer = homa->peer_last;
 	struct homa_list *head, *pos;
+	struct homa_peer *peer;
 	uint32_t hash;
 
-	/* Most packets and RPCs name the peer of the one before. */
-	if (peer && memcmp(peer->addr.a, a->a, 16) == 0) {
-		homa_peer_touch(homa, peer);
-		return peer;
-	}
 	hash = homa_peer_addr_hash(a);
 	head = &homa->peer_buckets[hash & (HOMA_PEER_BUCKETS - 1)];
 	homa_list_for_each(pos, head)

@@ -14,8 +14,37 @@
 /* homa_peer_addr_hash() - FNV-1a of the 16 address bytes (the peer
  * table's and the done cache's hash; kept in peer.addr_hash). */
 uint32_t homa_peer_addr_hash(const struct homa_addr *a);
-struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
-				bool create);
+struct homa_peer *homa_peer_get_slow(struct homa *homa,
+				     const struct homa_addr *a, bool create);
+
+/* homa_peer_touch() - the peer was used now: the most recently used from
+ * now on. */
+static inline void homa_peer_touch(struct homa *homa, struct homa_peer *peer)
+{
+	peer->last_use_ns = homa->now_ns;
+	if (peer->lru_link.next != &homa->peer_lru) {
+		homa_list_del(&peer->lru_link);
+		homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
+	}
+}
+
+/*
+ * homa_peer_get() - the record for address a, created if create is true.
+ * Returns NULL if absent (create false), at the max_peers limit, or out of
+ * memory (each counted). Inline for the usual case: most packets and RPCs
+ * name the peer of the one before (homa.peer_last).
+ */
+static inline struct homa_peer *
+homa_peer_get(struct homa *homa, const struct homa_addr *a, bool create)
+{
+	struct homa_peer *peer = homa->peer_last;
+
+	if (peer && memcmp(peer->addr.a, a->a, 16) == 0) {
+		homa_peer_touch(homa, peer);
+		return peer;
+	}
+	return homa_peer_get_slow(homa, a, create);
+}
 /* homa_peer_hold() - one more RPC uses peer (inline: every RPC). */
 static inline void homa_peer_hold(struct homa *homa, struct homa_peer *peer)
 {

@@ -20,11 +20,6 @@
 #include "peer.h"
 #include "rpc.h"
 
-static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
-{
-	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
-}
-
 /*
  * homa_rpc_clear() - the fields of a record that a new RPC must find
  * zero (or -1), stored one by one: a memset of the whole record cost
@@ -166,45 +161,6 @@ struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
 	return rpc;
 }
 
-struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
-				      uint64_t id)
-{
-	struct homa_list *pos;
-
-	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
-	{
-		struct homa_rpc *rpc =
-			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk)
-			return rpc;
-	}
-	return NULL;
-}
-
-/*
- * homa_rpc_find_server() - the server RPC of socket hsk for request id
- * (odd) from the client at addr:port. A server RPC is named by all three:
- * two client processes on one host may pick the same id (spec 3.1 makes
- * ids unique per client host, which separate processes cannot promise),
- * and their RPCs must stay apart. NULL if there is none.
- */
-struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
-				      const struct homa_addr *addr,
-				      uint16_t port, uint64_t id)
-{
-	struct homa_list *pos;
-
-	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
-	{
-		struct homa_rpc *rpc =
-			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk && rpc->dport == port &&
-		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
-			return rpc;
-	}
-	return NULL;
-}
-
 /*
  * homa_rpc_fail() - end a client RPC with error (positive errno): it
  * stops all protocol activity and waits for recv to report the error.
@@ -273,7 +229,8 @@ bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 /* Give back what a dead RPC holds (its outgoing copy, bytes, its peer
  * reference) and keep its record for reuse, or free it when the cache
  * is full. The record is on no list. */
-static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
+static inline __attribute__((always_inline)) void
+homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 {
 	struct homa_sock *hsk = rpc->hsk;
 

@@ -17,11 +17,52 @@ struct homa_rpc *homa_rpc_alloc_client(struct homa_sock *hsk,
 struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
 				       struct homa_peer *peer, uint16_t sport,
 				       uint64_t id);
-struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
-				      uint64_t id);
-struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
-				      const struct homa_addr *addr,
-				      uint16_t port, uint64_t id);
+/* homa_rpc_bucket() - the id hash bucket of local id. */
+static inline struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
+{
+	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
+}
+
+/* homa_rpc_find_client() - socket hsk's client RPC id (even), NULL if
+ * none (inline: every packet and receive looks one up). */
+static inline struct homa_rpc *
+homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk, uint64_t id)
+{
+	struct homa_list *pos;
+
+	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
+	{
+		struct homa_rpc *rpc =
+			homa_container_of(pos, struct homa_rpc, hash_link);
+		if (rpc->id == id && rpc->hsk == hsk)
+			return rpc;
+	}
+	return NULL;
+}
+
+/*
+ * homa_rpc_find_server() - the server RPC of socket hsk for request id
+ * (odd) from the client at addr:port. A server RPC is named by all three:
+ * two client processes on one host may pick the same id (spec 3.1 makes
+ * ids unique per client host, which separate processes cannot promise),
+ * and their RPCs must stay apart. NULL if there is none.
+ */
+static inline struct homa_rpc *
+homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
+		     const struct homa_addr *addr, uint16_t port, uint64_t id)
+{
+	struct homa_list *pos;
+
+	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
+	{
+		struct homa_rpc *rpc =
+			homa_container_of(pos, struct homa_rpc, hash_link);
+		if (rpc->id == id && rpc->hsk == hsk && rpc->dport == port &&
+		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
+			return rpc;
+	}
+	return NULL;
+}
 void homa_rpc_end(struct homa_rpc *rpc);
 void homa_rpc_fail(struct homa_rpc *rpc, int error);
 /*
