@@ -124,9 +124,10 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
  * client port on server_port. An ack sent from another port of the client
  * host names no RPC of ours (a kernel client may piggyback acks from any
  * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
-static void homa_ack_process(struct homa *homa, struct homa_sock *cur,
-			     const struct homa_addr *src, uint16_t sport,
-			     const struct homa_wire_ack *ack)
+static inline __attribute__((always_inline)) void
+homa_ack_process(struct homa *homa, struct homa_sock *cur,
+		 const struct homa_addr *src, uint16_t sport,
+		 const struct homa_wire_ack *ack)
 {
 	/* Mostly the ack of the socket the packet came to. */
 	struct homa_sock *hsk =

@@ -61,14 +61,10 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 	}
 }
 
-/*
- * homa_msgout_init() - set up rpc's outgoing message of length bytes and
- * its buffer: gift (the host's env.alloc memory, from now on ours to
- * free) if not NULL, else a new one that homa_msgout_start fills.
- * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
- * sched_prio, done_ns and src start at 0. Errors: -ENOMEM.
- */
-int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
+/* homa_msgout_buf() - homa_msgout_init's buffer when it is not the
+ * record's inline one: the host's gift, or a new allocation.
+ * Errors: -ENOMEM. */
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
@@ -76,30 +72,10 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	if (gift) {
 		out->buf = gift;
 		homa->alloc_bytes += length;
-	} else if (length <= HOMA_MSGOUT_INLINE) {
-		out->buf = rpc->out_inline;
-	} else {
-		out->buf = homa_alloc(homa, length);
-		if (!out->buf)
-			return -ENOMEM;
+		return 0;
 	}
-	out->length = (int32_t)length;
-	out->seg_bytes =
-		rpc->peer->mtu
-			? homa_seg_bytes(homa, rpc->peer->mtu,
-					 homa_addr_is_v4(&rpc->peer->addr))
-			: rpc->hsk->seg_bytes;
-	out->unscheduled = length < (size_t)homa->config.unsched_bytes
-				   ? (uint32_t)length
-				   : (uint32_t)homa->config.unsched_bytes;
-	out->granted = out->unscheduled;
-	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
-		rpc->peer->cutoffs, homa->config.num_priorities,
-		(uint32_t)length);
-	out->init_ns = homa->now_ns;
-	rpc->hsk->tx_bytes += length;
-	homa->tx_bytes += length;
-	return 0;
+	out->buf = homa_alloc(homa, length);
+	return out->buf ? 0 : -ENOMEM;
 }
 
 /*

@@ -235,8 +235,8 @@ int homa_pool_alloc_msg_slow(struct homa_pool *pool, uint32_t length,
  * owned tail page is not the application's to drop, so that page counts
  * one reference fewer.
  */
-int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
-		      uint32_t count)
+int homa_pool_release_slow(struct homa_pool *pool, const uint32_t *offsets,
+			   uint32_t count)
 {
 	uint32_t i, idx, owner, freed = 0;
 

@@ -95,8 +95,26 @@ static inline int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
  * (offset >> 16). All offsets are checked first: any out of range or on a
  * free page gives -EINVAL and releases none (all or nothing).
  */
-int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
-		      uint32_t count);
+int homa_pool_release_slow(struct homa_pool *pool, const uint32_t *offsets,
+			   uint32_t count);
+static inline int homa_pool_release(struct homa_pool *pool,
+				    const uint32_t *offsets, uint32_t count)
+{
+	/* The usual small message: one offset on a page that stays in use
+	 * (by the core's ownership or other messages) after the drop, so
+	 * no page is freed and no total changes. */
+	if (count == 1) {
+		uint32_t idx = offsets[0] >> HOMA_CORE_BPAGE_SHIFT;
+
+		if (idx < pool->num_bpages &&
+		    pool->refs[idx] >
+			    ((int64_t)idx == pool->tail_page ? 2u : 1u)) {
+			pool->refs[idx]--;
+			return 0;
+		}
+	}
+	return homa_pool_release_slow(pool, offsets, count);
+}
 
 /*
  * homa_pool_pin() - one more reference on the page of offset, which must

@@ -295,9 +295,19 @@ static void homa_pool_alloc_msg__append_to_the_last_byte(void **state)
 	assert_int_equal(pool.tail_offset, 1);
 	assert_int_equal(pool.refs[page_of(a[0])], 2); /* owner gone */
 	assert_int_equal(homa_pool_used_pages(&pool), 2);
+	/* One offset at a time (pool.h's inline release while the page
+	 * stays in use): the page is freed with its last message, and an
+	 * offset with no reference left fails, also on the owned page. */
 	assert_int_equal(homa_pool_release(&pool, a, 1), 0);
+	assert_int_equal(pool.refs[page_of(a[0])], 1);
+	assert_int_equal(homa_pool_used_pages(&pool), 2);
 	assert_int_equal(homa_pool_release(&pool, b, 1), 0);
+	assert_int_equal(pool.refs[page_of(b[0])], 0);
+	assert_int_equal(homa_pool_used_pages(&pool), 1);
+	assert_int_equal(homa_pool_release(&pool, b, 1), -EINVAL);
 	assert_int_equal(homa_pool_release(&pool, c, 1), 0);
+	assert_int_equal(pool.refs[page_of(c[0])], 1); /* the owner's */
+	assert_int_equal(homa_pool_release(&pool, c, 1), -EINVAL);
 	assert_int_equal(homa_pool_used_pages(&pool), 1);
 	homa_pool_destroy(&pool, &env);
 }
