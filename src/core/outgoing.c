@@ -113,10 +113,12 @@ homa_msgout_payload_src(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
 /*
  * Transmit the packet of rpc's message starting at offset (length bytes).
  * retransmit: 0 for a first transmission, else the RESEND's end offset
- * (sent as `incoming`). level: priority level.
+ * (sent as `incoming`). level: priority level. Inlined into the send of a
+ * one-packet message; every other packet calls homa_xmit_packet.
  */
-static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
-			     uint32_t bytes, uint32_t retrans_end, int level)
+static inline __attribute__((always_inline)) void
+homa_xmit_packet_inline(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
+			uint32_t retrans_end, int level)
 {
 	struct homa_sock *hsk = rpc->hsk;
 	struct homa *homa = hsk->homa;
@@ -156,11 +158,31 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
+static __attribute__((noinline)) void
+homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
+		 uint32_t retrans_end, int level)
+{
+	homa_xmit_packet_inline(rpc, offset, bytes, retrans_end, level);
+}
+
 /* Level of the packet at offset of rpc's outgoing message. */
 static int homa_data_level(const struct homa_rpc *rpc, uint32_t offset)
 {
 	return offset < rpc->out.unscheduled ? rpc->out.unsched_prio
 					     : rpc->out.sched_prio;
+}
+
+/* The packet [off, off + bytes) of rpc's message was sent for the first
+ * time: advance next_xmit and count it. */
+static inline void homa_xmit_sent(struct homa_rpc *rpc, uint32_t off,
+				  uint32_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+
+	out->next_xmit = off + bytes;
+	rpc->hsk->homa->metrics.v[HOMA_M_msg_bytes_sent] += bytes;
+	if (out->next_xmit == (uint32_t)out->length)
+		out->done_ns = rpc->hsk->homa->now_ns;
 }
 
 /* Send the next packet of rpc (caller checked next_xmit < granted).
@@ -178,10 +200,7 @@ homa_xmit_next(struct homa_rpc *rpc)
 	if (off < out->unscheduled && off + bytes > out->unscheduled)
 		bytes = out->unscheduled - off;
 	homa_xmit_packet(rpc, off, bytes, 0, homa_data_level(rpc, off));
-	out->next_xmit = off + bytes;
-	rpc->hsk->homa->metrics.v[HOMA_M_msg_bytes_sent] += bytes;
-	if (out->next_xmit == (uint32_t)out->length)
-		out->done_ns = rpc->hsk->homa->now_ns;
+	homa_xmit_sent(rpc, off, bytes);
 }
 
 static bool homa_can_send(const struct homa_rpc *rpc)
@@ -277,7 +296,9 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 	     rpc->peer->local)) {
 		if (!gift)
 			homa_msgout_copy(out->buf, iov, iov_count, 0, length);
-		homa_xmit_next(rpc);
+		homa_xmit_packet_inline(rpc, 0, (uint32_t)length, 0,
+					out->unsched_prio);
+		homa_xmit_sent(rpc, 0, (uint32_t)length);
 		return;
 	}
 	if (!gift && homa->env.push)
