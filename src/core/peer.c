@@ -123,22 +123,21 @@ static int homa_peer_take_acks(struct homa_peer *peer, uint16_t sport,
 }
 
 /*
- * homa_peer_add_ack() - remember that the client RPC client_id of local
- * port sport (to server_port on peer) is complete. Acks leave only from
- * the port of their RPC, since a server names an RPC by client address,
- * port and id. With 5 already stored, send an ACK whose header names this
- * RPC and whose list holds the stored acks of the same port (spec 3.5);
- * if none is of that port, the oldest stored ack and those of its port
- * go out from their own port instead, and this one is stored.
+ * homa_peer_add_ack_full() - homa_peer_add_ack (peer.h) with 5 acks
+ * already stored: send an ACK whose header names this RPC and whose list
+ * holds the stored acks of the same port (spec 3.5); if none is of that
+ * port, the oldest stored ack and those of its port go out from their own
+ * port instead, and this one is stored.
  */
-void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
-		       uint16_t sport, uint64_t client_id, uint16_t server_port)
+void homa_peer_add_ack_full(struct homa *homa, struct homa_peer *peer,
+			    uint16_t sport, uint64_t client_id,
+			    uint16_t server_port)
 {
 	struct homa_wire_ack first;
 	struct homa_wire_pkt pkt;
 	uint16_t from;
 
-	if (peer->num_acks == HOMA_WIRE_MAX_ACKS) {
+	{
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.common.type = HOMA_PKT_ACK;
 		homa->metrics.v[HOMA_M_ack_overflows]++;
@@ -162,10 +161,9 @@ void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 	peer->ack_sports[peer->num_acks++] = sport;
 }
 
-/* homa_peer_pop_ack() - take the most recent stored ack of client port
- * sport, if any. */
-bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
-		       struct homa_wire_ack *ack)
+/* homa_peer_pop_ack_slow() - homa_peer_pop_ack with any stored acks. */
+bool homa_peer_pop_ack_slow(struct homa_peer *peer, uint16_t sport,
+			    struct homa_wire_ack *ack)
 {
 	for (int i = peer->num_acks - 1; i >= 0; i--) {
 		if (peer->ack_sports[i] != sport)

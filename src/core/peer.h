@@ -59,11 +59,45 @@ static inline void homa_peer_put(struct homa *homa, struct homa_peer *peer)
 	homa->peer_refs--;
 	peer->last_use_ns = homa->now_ns;
 }
-void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
-		       uint16_t sport, uint64_t client_id,
-		       uint16_t server_port);
-bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
-		       struct homa_wire_ack *ack);
+void homa_peer_add_ack_full(struct homa *homa, struct homa_peer *peer,
+			    uint16_t sport, uint64_t client_id,
+			    uint16_t server_port);
+bool homa_peer_pop_ack_slow(struct homa_peer *peer, uint16_t sport,
+			    struct homa_wire_ack *ack);
+
+/*
+ * homa_peer_add_ack() - remember that the client RPC client_id of local
+ * port sport (to server_port on peer) is complete. Acks leave only from
+ * the port of their RPC, since a server names an RPC by client address,
+ * port and id. Inline while there is room; with 5 already stored,
+ * homa_peer_add_ack_full sends some.
+ */
+static inline void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
+				     uint16_t sport, uint64_t client_id,
+				     uint16_t server_port)
+{
+	if (peer->num_acks == HOMA_WIRE_MAX_ACKS) {
+		homa_peer_add_ack_full(homa, peer, sport, client_id,
+				       server_port);
+		return;
+	}
+	peer->acks[peer->num_acks] =
+		(struct homa_wire_ack){ client_id, server_port };
+	peer->ack_sports[peer->num_acks++] = sport;
+}
+
+/* homa_peer_pop_ack() - take the most recent stored ack of client port
+ * sport, if any. Inline for the usual single stored ack. */
+static inline bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
+				     struct homa_wire_ack *ack)
+{
+	if (peer->num_acks == 1 && peer->ack_sports[0] == sport) {
+		*ack = peer->acks[0];
+		peer->num_acks = 0;
+		return true;
+	}
+	return homa_peer_pop_ack_slow(peer, sport, ack);
+}
 void homa_peer_gc(struct homa *homa, uint64_t now_ns);
 void homa_peer_destroy_all(struct homa *homa);
 

@@ -174,8 +174,11 @@ void homa_rpc_end(struct homa_rpc *rpc)
 	if (rpc->in.grant.managed)
 		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
-	homa_list_del(&rpc->in.stall_link);
-	homa_list_del(&rpc->ready_link);
+	/* Mostly unlinked already (never stalled; delivered). */
+	if (homa_list_linked(&rpc->in.stall_link))
+		homa_list_del(&rpc->in.stall_link);
+	if (homa_list_linked(&rpc->ready_link))
+		homa_list_del(&rpc->ready_link);
 	homa_list_del(&rpc->hash_link);
 	homa_list_del(&rpc->sock_link);
 	homa_msgin_destroy(rpc);
