@@ -43,17 +43,6 @@ uint32_t homa_seg_bytes(const struct homa *homa, int64_t mtu, bool v4)
 			  HOMA_WIRE_DATA_BYTES);
 }
 
-/* Charge a packet to the NIC backlog estimate: time at 99% of link rate. */
-void homa_nic_charge(struct homa *homa, uint64_t wire_bytes, uint64_t now_ns)
-{
-	/* ns = bytes * 8 bits * 1000 / Mbps, inflated by 1%: 8080 / Mbps */
-	uint64_t cost = wire_bytes * 8080 / (uint64_t)homa->config.link_mbps;
-
-	if (homa->link_idle_ns < now_ns)
-		homa->link_idle_ns = now_ns;
-	homa->link_idle_ns += cost;
-}
-
 /*
  * homa_send_ctrl() - encode and transmit a control packet to peer at the
  * highest level. pkt->common.type and the body must be set.

@@ -532,12 +532,6 @@ void homa_grant_init(struct homa_grant *g, const struct homa_config *config,
 	g->ctx = ctx;
 }
 
-void homa_grant_data_arrived(struct homa_grant *g, uint64_t now_ns)
-{
-	g->last_data_ns = now_ns;
-	g->nudged = false;
-}
-
 /* grant_held() - m has granted bytes not received from another host. */
 static bool grant_held(const struct homa_grant_msg *m)
 {

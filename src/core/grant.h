@@ -102,8 +102,14 @@ void homa_grant_update(struct homa_grant *g, struct homa_grant_msg *m,
 void homa_grant_remove(struct homa_grant *g, struct homa_grant_msg *m,
 		       uint64_t now_ns);
 
-/* homa_grant_data_arrived() - a DATA packet (any message) arrived. */
-void homa_grant_data_arrived(struct homa_grant *g, uint64_t now_ns);
+/* homa_grant_data_arrived() - a DATA packet (any message) arrived
+ * (inline: every DATA packet). */
+static inline void homa_grant_data_arrived(struct homa_grant *g,
+					   uint64_t now_ns)
+{
+	g->last_data_ns = now_ns;
+	g->nudged = false;
+}
 
 /*
  * homa_grant_nudge() - with config->nudge_usecs set, once no DATA has

@@ -6,10 +6,12 @@
  * outgoing.h, msgin.h, rpc.h, sock.h, timer.h), and the modules form a
  * stack (docs/architecture.md, scripts/check-layers.sh).
  *
- * Ownership: struct homa owns its sockets, peers and RPCs. An RPC is in
- * exactly one of: its socket's list of live RPCs (and the id hash), or the
- * instance's dead list awaiting the reaper. A live RPC holds one reference
- * on its peer; the reaper drops it.
+ * Ownership: struct homa owns its sockets, peers and RPCs. An RPC record
+ * is in exactly one of: its socket's list of live RPCs (and the id hash),
+ * the instance's dead list awaiting the reaper, or the cache of records
+ * for reuse (an ended small RPC goes there at once). A live or dead RPC
+ * holds one reference on its peer; freeing the record's contents (at
+ * once, or by the reaper) drops it.
  */
 #ifndef HOMA_CORE_IMPL_H
 #define HOMA_CORE_IMPL_H

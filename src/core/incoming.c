@@ -124,9 +124,10 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
  * client port on server_port. An ack sent from another port of the client
  * host names no RPC of ours (a kernel client may piggyback acks from any
  * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
-static void homa_ack_process(struct homa *homa, struct homa_sock *cur,
-			     const struct homa_addr *src, uint16_t sport,
-			     const struct homa_wire_ack *ack)
+static inline __attribute__((always_inline)) void
+homa_ack_process(struct homa *homa, struct homa_sock *cur,
+		 const struct homa_addr *src, uint16_t sport,
+		 const struct homa_wire_ack *ack)
 {
 	/* Mostly the ack of the socket the packet came to. */
 	struct homa_sock *hsk =
@@ -255,8 +256,10 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	if (rpc) {
 		rpc->silent_ticks = 0;
 		rpc->last_pkt_ns = homa->now_ns;
-		if ((id & 1) && rpc->state == HOMA_RPC_INCOMING) {
-			/* Freshest last: the eviction order. */
+		if ((id & 1) && rpc->state == HOMA_RPC_INCOMING &&
+		    homa->server_incoming.prev != &rpc->incoming_link) {
+			/* Freshest last: the eviction order (a new RPC is
+			 * already last). */
 			homa_list_del(&rpc->incoming_link);
 			homa_list_add_tail(&homa->server_incoming,
 					   &rpc->incoming_link);
@@ -465,10 +468,18 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 		rpc = homa_rpc_find_server(homa, hsk, src, p->common.sport, id);
 	else
 		rpc = homa_rpc_find_client(homa, hsk, id);
+	if (type == HOMA_PKT_DATA) { /* the usual packet, first */
+		peer = rpc ? rpc->peer : homa_peer_get(homa, src, true);
+		if (!peer) {
+			HOMA_M_DROP(homa, drop_unknown_rpc);
+			return;
+		}
+		homa_data_pkt(hsk, peer, rpc, p, id);
+		return;
+	}
 	peer = rpc ? rpc->peer
 		   : homa_peer_get(homa, src,
-				   type == HOMA_PKT_DATA ||
-					   type == HOMA_PKT_RESEND ||
+				   type == HOMA_PKT_RESEND ||
 					   type == HOMA_PKT_NEED_ACK ||
 					   type == HOMA_PKT_ACK ||
 					   type == HOMA_PKT_CUTOFFS);
@@ -477,9 +488,6 @@ static void homa_dispatch(struct homa_sock *hsk, const struct homa_addr *src,
 		return;
 	}
 	switch (type) {
-	case HOMA_PKT_DATA:
-		homa_data_pkt(hsk, peer, rpc, p, id);
-		return;
 	case HOMA_PKT_CUTOFFS:
 		homa_cutoffs_pkt(homa, peer, p);
 		return;

@@ -35,7 +35,7 @@ static void homa_msgin_send_resend(struct homa_rpc *rpc, uint32_t offset,
  * homa_msgin_alloc_bufs() - lay the message out in the pool and, if it
  * needs grants, hand it to the scheduler. -ENOMEM if the pool is full.
  */
-static int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
+static inline int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;
@@ -54,33 +54,23 @@ static int homa_msgin_alloc_bufs(struct homa_rpc *rpc, uint64_t now_ns)
 }
 
 /*
- * homa_msgin_init() - first packet of an incoming message: length and
- * the sender's unscheduled bytes. Tries to get buffers at once; without
- * them the message stalls (spec 8). Errors: -ENOMEM.
+ * homa_msgin_init_slow() - the rest of homa_msgin_init (msgin.h) for any
+ * message but a small one that got its buffers at once: an offset array
+ * for more than HOMA_MSGIN_INLINE_BPAGES pages, the grant scheduler, or
+ * a stall. Errors: -ENOMEM (no offset array: the message is as before).
  */
-int homa_msgin_init(struct homa_rpc *rpc, uint32_t length, uint32_t incoming,
-		    uint64_t now_ns)
+int homa_msgin_init_slow(struct homa_rpc *rpc, uint32_t pages, uint64_t now_ns)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgin *in = &rpc->in;
-	uint32_t pages = homa_pool_pages_needed(length);
 
-	if (pages <= HOMA_MSGIN_INLINE_BPAGES)
-		in->bpages = in->bpages_inline;
-	else
+	if (pages > HOMA_MSGIN_INLINE_BPAGES) {
 		in->bpages = homa_alloc(homa, pages * sizeof(uint32_t));
-	if (!in->bpages)
-		return -ENOMEM;
-	in->bpages_cap = pages;
-	in->num_bpages = 0;
-	in->length = (int32_t)length;
-	in->birth_ns = now_ns;
-	homa_reasm_init(&in->reasm, length);
-	in->grant.peer = &rpc->peer->gpeer;
-	in->grant.length = length;
-	in->grant.granted = incoming < length ? incoming : length;
-	in->grant.birth_ns = now_ns;
-	in->need_grants = in->grant.granted < length;
+		if (!in->bpages) {
+			in->length = -1;
+			return -ENOMEM;
+		}
+	}
 	if (homa_msgin_alloc_bufs(rpc, now_ns) < 0) {
 		struct homa_list *pos;
 

@@ -169,8 +169,9 @@ int homa_send_copy(struct homa_sock *hsk, const struct homa_send_args *a,
 }
 
 /* Hand a ready RPC to the application (spec 9.3 step 5-6). */
-static int homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
-			struct homa_recv_args *a)
+static inline __attribute__((always_inline)) int
+homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
+	     struct homa_recv_args *a)
 {
 	struct homa *homa = hsk->homa;
 	int ret;
@@ -209,8 +210,9 @@ static int homa_deliver(struct homa_sock *hsk, struct homa_rpc *rpc,
 /* Deliver, then reclaim the RPC it ended (and a few more) at once: a
  * single RPC is cheap to free, and it spares the host a pass through
  * homa_poll just to reap it. */
-static int homa_deliver_reap(struct homa_sock *hsk, struct homa_rpc *rpc,
-			     struct homa_recv_args *a)
+static inline __attribute__((always_inline)) int
+homa_deliver_reap(struct homa_sock *hsk, struct homa_rpc *rpc,
+		  struct homa_recv_args *a)
 {
 	int ret = homa_deliver(hsk, rpc, a);
 

@@ -61,14 +61,10 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 	}
 }
 
-/*
- * homa_msgout_init() - set up rpc's outgoing message of length bytes and
- * its buffer: gift (the host's env.alloc memory, from now on ours to
- * free) if not NULL, else a new one that homa_msgout_start fills.
- * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
- * sched_prio, done_ns and src start at 0. Errors: -ENOMEM.
- */
-int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
+/* homa_msgout_buf() - homa_msgout_init's buffer when it is not the
+ * record's inline one: the host's gift, or a new allocation.
+ * Errors: -ENOMEM. */
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
@@ -76,30 +72,10 @@ int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift)
 	if (gift) {
 		out->buf = gift;
 		homa->alloc_bytes += length;
-	} else if (length <= HOMA_MSGOUT_INLINE) {
-		out->buf = rpc->out_inline;
-	} else {
-		out->buf = homa_alloc(homa, length);
-		if (!out->buf)
-			return -ENOMEM;
+		return 0;
 	}
-	out->length = (int32_t)length;
-	out->seg_bytes =
-		rpc->peer->mtu
-			? homa_seg_bytes(homa, rpc->peer->mtu,
-					 homa_addr_is_v4(&rpc->peer->addr))
-			: rpc->hsk->seg_bytes;
-	out->unscheduled = length < (size_t)homa->config.unsched_bytes
-				   ? (uint32_t)length
-				   : (uint32_t)homa->config.unsched_bytes;
-	out->granted = out->unscheduled;
-	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
-		rpc->peer->cutoffs, homa->config.num_priorities,
-		(uint32_t)length);
-	out->init_ns = homa->now_ns;
-	rpc->hsk->tx_bytes += length;
-	homa->tx_bytes += length;
-	return 0;
+	out->buf = homa_alloc(homa, length);
+	return out->buf ? 0 : -ENOMEM;
 }
 
 /*
@@ -137,10 +113,12 @@ homa_msgout_payload_src(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
 /*
  * Transmit the packet of rpc's message starting at offset (length bytes).
  * retransmit: 0 for a first transmission, else the RESEND's end offset
- * (sent as `incoming`). level: priority level.
+ * (sent as `incoming`). level: priority level. Inlined into the send of a
+ * one-packet message; every other packet calls homa_xmit_packet.
  */
-static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
-			     uint32_t bytes, uint32_t retrans_end, int level)
+static inline __attribute__((always_inline)) void
+homa_xmit_packet_inline(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
+			uint32_t retrans_end, int level)
 {
 	struct homa_sock *hsk = rpc->hsk;
 	struct homa *homa = hsk->homa;
@@ -180,11 +158,31 @@ static void homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset,
 	homa->env.xmit(homa->env.ctx, &out);
 }
 
+static __attribute__((noinline)) void
+homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
+		 uint32_t retrans_end, int level)
+{
+	homa_xmit_packet_inline(rpc, offset, bytes, retrans_end, level);
+}
+
 /* Level of the packet at offset of rpc's outgoing message. */
 static int homa_data_level(const struct homa_rpc *rpc, uint32_t offset)
 {
 	return offset < rpc->out.unscheduled ? rpc->out.unsched_prio
 					     : rpc->out.sched_prio;
+}
+
+/* The packet [off, off + bytes) of rpc's message was sent for the first
+ * time: advance next_xmit and count it. */
+static inline void homa_xmit_sent(struct homa_rpc *rpc, uint32_t off,
+				  uint32_t bytes)
+{
+	struct homa_msgout *out = &rpc->out;
+
+	out->next_xmit = off + bytes;
+	rpc->hsk->homa->metrics.v[HOMA_M_msg_bytes_sent] += bytes;
+	if (out->next_xmit == (uint32_t)out->length)
+		out->done_ns = rpc->hsk->homa->now_ns;
 }
 
 /* Send the next packet of rpc (caller checked next_xmit < granted).
@@ -202,10 +200,7 @@ homa_xmit_next(struct homa_rpc *rpc)
 	if (off < out->unscheduled && off + bytes > out->unscheduled)
 		bytes = out->unscheduled - off;
 	homa_xmit_packet(rpc, off, bytes, 0, homa_data_level(rpc, off));
-	out->next_xmit = off + bytes;
-	rpc->hsk->homa->metrics.v[HOMA_M_msg_bytes_sent] += bytes;
-	if (out->next_xmit == (uint32_t)out->length)
-		out->done_ns = rpc->hsk->homa->now_ns;
+	homa_xmit_sent(rpc, off, bytes);
 }
 
 static bool homa_can_send(const struct homa_rpc *rpc)
@@ -290,6 +285,20 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 		homa_xmit_data(rpc, homa->now_ns);
 		if (homa->env.push)
 			homa->env.push(homa->env.ctx);
+		return;
+	}
+	/* The usual small message: one packet, all unscheduled and too
+	 * short for the pacer (homa_xmit_data's rule): copied and sent
+	 * without the pacer's checks. */
+	if (length <= out->seg_bytes && out->granted == length &&
+	    (length <= (size_t)homa->config.defer_min_bytes ||
+	     (homa->config.flags & HOMA_FLAG_DONT_THROTTLE) ||
+	     rpc->peer->local)) {
+		if (!gift)
+			homa_msgout_copy(out->buf, iov, iov_count, 0, length);
+		homa_xmit_packet_inline(rpc, 0, (uint32_t)length, 0,
+					out->unsched_prio);
+		homa_xmit_sent(rpc, 0, (uint32_t)length);
 		return;
 	}
 	if (!gift && homa->env.push)

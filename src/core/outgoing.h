@@ -10,9 +10,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"
 #include "homa_impl.h"
 
-int homa_msgout_init(struct homa_rpc *rpc, size_t length, void *gift);
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift);
+
+/*
+ * homa_msgout_init() - set up rpc's outgoing message of length bytes and
+ * its buffer: gift (the host's env.alloc memory, from now on ours to
+ * free) if not NULL, else a new one that homa_msgout_start fills (the
+ * record's own for a message up to HOMA_MSGOUT_INLINE bytes).
+ * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
+ * sched_prio, done_ns and src start at 0. Errors: -ENOMEM. Inline: every
+ * message sent.
+ */
+static inline int homa_msgout_init(struct homa_rpc *rpc, size_t length,
+				   void *gift)
+{
+	struct homa *homa = rpc->hsk->homa;
+	struct homa_msgout *out = &rpc->out;
+
+	if (!gift && length <= HOMA_MSGOUT_INLINE)
+		out->buf = rpc->out_inline;
+	else if (homa_msgout_buf(rpc, length, gift) < 0)
+		return -ENOMEM;
+	out->length = (int32_t)length;
+	out->seg_bytes =
+		rpc->peer->mtu
+			? homa_seg_bytes(homa, rpc->peer->mtu,
+					 homa_addr_is_v4(&rpc->peer->addr))
+			: rpc->hsk->seg_bytes;
+	out->unscheduled = length < (size_t)homa->config.unsched_bytes
+				   ? (uint32_t)length
+				   : (uint32_t)homa->config.unsched_bytes;
+	out->granted = out->unscheduled;
+	out->unsched_prio = (uint8_t)homa_cutoffs_pick(
+		rpc->peer->cutoffs, homa->config.num_priorities,
+		(uint32_t)length);
+	out->init_ns = homa->now_ns;
+	rpc->hsk->tx_bytes += length;
+	homa->tx_bytes += length;
+	return 0;
+}
 void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 		       int iov_count, uint32_t flags);
 int homa_msgout_copy_step(struct homa_rpc *rpc, size_t bytes);

@@ -25,16 +25,6 @@ uint32_t homa_peer_addr_hash(const struct homa_addr *a)
 	return h;
 }
 
-/* The peer was used now: the most recently used from now on. */
-static void homa_peer_touch(struct homa *homa, struct homa_peer *peer)
-{
-	peer->last_use_ns = homa->now_ns;
-	if (peer->lru_link.next != &homa->peer_lru) {
-		homa_list_del(&peer->lru_link);
-		homa_list_add_tail(&homa->peer_lru, &peer->lru_link);
-	}
-}
-
 static void homa_peer_init_cutoffs(struct homa_peer *peer)
 {
 	/* Defaults before any CUTOFFS (spec 7), with entry 0 covering all
@@ -45,23 +35,14 @@ static void homa_peer_init_cutoffs(struct homa_peer *peer)
 	peer->cutoff_version = 0;
 }
 
-/*
- * homa_peer_get() - the record for address a, created if create is true.
- * Returns NULL if absent (create false), at the max_peers limit, or out of
- * memory (each counted).
- */
-struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
-				bool create)
+/* homa_peer_get_slow() - homa_peer_get when a is not the last peer. */
+struct homa_peer *homa_peer_get_slow(struct homa *homa,
+				     const struct homa_addr *a, bool create)
 {
-	struct homa_peer *peer = homa->peer_last;
 	struct homa_list *head, *pos;
+	struct homa_peer *peer;
 	uint32_t hash;
 
-	/* Most packets and RPCs name the peer of the one before. */
-	if (peer && memcmp(peer->addr.a, a->a, 16) == 0) {
-		homa_peer_touch(homa, peer);
-		return peer;
-	}
 	hash = homa_peer_addr_hash(a);
 	head = &homa->peer_buckets[hash & (HOMA_PEER_BUCKETS - 1)];
 	homa_list_for_each(pos, head)
@@ -108,19 +89,6 @@ struct homa_peer *homa_peer_get(struct homa *homa, const struct homa_addr *a,
 	return peer;
 }
 
-void homa_peer_hold(struct homa *homa, struct homa_peer *peer)
-{
-	peer->refs++;
-	homa->peer_refs++;
-}
-
-void homa_peer_put(struct homa *homa, struct homa_peer *peer)
-{
-	peer->refs--;
-	homa->peer_refs--;
-	peer->last_use_ns = homa->now_ns;
-}
-
 static void homa_peer_free(struct homa *homa, struct homa_peer *peer)
 {
 	if (homa->peer_last == peer)
@@ -155,22 +123,21 @@ static int homa_peer_take_acks(struct homa_peer *peer, uint16_t sport,
 }
 
 /*
- * homa_peer_add_ack() - remember that the client RPC client_id of local
- * port sport (to server_port on peer) is complete. Acks leave only from
- * the port of their RPC, since a server names an RPC by client address,
- * port and id. With 5 already stored, send an ACK whose header names this
- * RPC and whose list holds the stored acks of the same port (spec 3.5);
- * if none is of that port, the oldest stored ack and those of its port
- * go out from their own port instead, and this one is stored.
+ * homa_peer_add_ack_full() - homa_peer_add_ack (peer.h) with 5 acks
+ * already stored: send an ACK whose header names this RPC and whose list
+ * holds the stored acks of the same port (spec 3.5); if none is of that
+ * port, the oldest stored ack and those of its port go out from their own
+ * port instead, and this one is stored.
  */
-void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
-		       uint16_t sport, uint64_t client_id, uint16_t server_port)
+void homa_peer_add_ack_full(struct homa *homa, struct homa_peer *peer,
+			    uint16_t sport, uint64_t client_id,
+			    uint16_t server_port)
 {
 	struct homa_wire_ack first;
 	struct homa_wire_pkt pkt;
 	uint16_t from;
 
-	if (peer->num_acks == HOMA_WIRE_MAX_ACKS) {
+	{
 		memset(&pkt, 0, sizeof(pkt));
 		pkt.common.type = HOMA_PKT_ACK;
 		homa->metrics.v[HOMA_M_ack_overflows]++;
@@ -194,10 +161,9 @@ void homa_peer_add_ack(struct homa *homa, struct homa_peer *peer,
 	peer->ack_sports[peer->num_acks++] = sport;
 }
 
-/* homa_peer_pop_ack() - take the most recent stored ack of client port
- * sport, if any. */
-bool homa_peer_pop_ack(struct homa_peer *peer, uint16_t sport,
-		       struct homa_wire_ack *ack)
+/* homa_peer_pop_ack_slow() - homa_peer_pop_ack with any stored acks. */
+bool homa_peer_pop_ack_slow(struct homa_peer *peer, uint16_t sport,
+			    struct homa_wire_ack *ack)
 {
 	for (int i = peer->num_acks - 1; i >= 0; i--) {
 		if (peer->ack_sports[i] != sport)

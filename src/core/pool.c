@@ -184,8 +184,10 @@ static enum pool_tail_plan pool_plan_tail(const struct homa_pool *pool,
 	return TAIL_FRESH;
 }
 
-int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
-			uint64_t now_ns, uint32_t *offsets)
+/* homa_pool_alloc_msg_slow() - homa_pool_alloc_msg for any message (the
+ * inline part in pool.h takes the usual small one). */
+int homa_pool_alloc_msg_slow(struct homa_pool *pool, uint32_t length,
+			     uint64_t now_ns, uint32_t *offsets)
 {
 	uint32_t whole = length >> HOMA_CORE_BPAGE_SHIFT;
 	uint32_t tail = length & (HOMA_BPAGE_BYTES - 1);
@@ -233,8 +235,8 @@ int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
  * owned tail page is not the application's to drop, so that page counts
  * one reference fewer.
  */
-int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
-		      uint32_t count)
+int homa_pool_release_slow(struct homa_pool *pool, const uint32_t *offsets,
+			   uint32_t count)
 {
 	uint32_t i, idx, owner, freed = 0;
 

@@ -70,16 +70,51 @@ static inline uint32_t homa_pool_pages_needed(uint32_t length)
  * offsets. Returns 0, or -ENOMEM if not enough free space (nothing is
  * allocated then: the caller stalls the message and retries later).
  */
-int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
-			uint64_t now_ns, uint32_t *offsets);
+int homa_pool_alloc_msg_slow(struct homa_pool *pool, uint32_t length,
+			     uint64_t now_ns, uint32_t *offsets);
+static inline int homa_pool_alloc_msg(struct homa_pool *pool, uint32_t length,
+				      uint64_t now_ns, uint32_t *offsets)
+{
+	/* The usual small message: a tail only, appended to the page the
+	 * core owns (pool.c's TAIL_APPEND, the same steps). */
+	if (length < HOMA_BPAGE_BYTES && pool->tail_page >= 0 &&
+	    pool->tail_offset + length <= HOMA_BPAGE_BYTES && length) {
+		uint32_t idx = (uint32_t)pool->tail_page;
+
+		pool->refs[idx]++;
+		offsets[0] = (idx << HOMA_CORE_BPAGE_SHIFT) + pool->tail_offset;
+		pool->tail_offset += length;
+		pool->tail_lease_end_ns = now_ns + pool->lease_ns;
+		return 0;
+	}
+	return homa_pool_alloc_msg_slow(pool, length, now_ns, offsets);
+}
 
 /*
  * homa_pool_release() - drop one reference on the page of each offset
  * (offset >> 16). All offsets are checked first: any out of range or on a
  * free page gives -EINVAL and releases none (all or nothing).
  */
-int homa_pool_release(struct homa_pool *pool, const uint32_t *offsets,
-		      uint32_t count);
+int homa_pool_release_slow(struct homa_pool *pool, const uint32_t *offsets,
+			   uint32_t count);
+static inline int homa_pool_release(struct homa_pool *pool,
+				    const uint32_t *offsets, uint32_t count)
+{
+	/* The usual small message: one offset on a page that stays in use
+	 * (by the core's ownership or other messages) after the drop, so
+	 * no page is freed and no total changes. */
+	if (count == 1) {
+		uint32_t idx = offsets[0] >> HOMA_CORE_BPAGE_SHIFT;
+
+		if (idx < pool->num_bpages &&
+		    pool->refs[idx] >
+			    ((int64_t)idx == pool->tail_page ? 2u : 1u)) {
+			pool->refs[idx]--;
+			return 0;
+		}
+	}
+	return homa_pool_release_slow(pool, offsets, count);
+}
 
 /*
  * homa_pool_pin() - one more reference on the page of offset, which must

@@ -23,16 +23,6 @@
 /* First allocation of the gap array, entries. */
 #define REASM_INITIAL_GAPS 4
 
-void homa_reasm_init(struct homa_reasm *r, uint32_t length)
-{
-	r->length = length;
-	r->recv_end = 0;
-	r->bytes_remaining = length;
-	r->gaps = NULL;
-	r->num_gaps = 0;
-	r->cap_gaps = 0;
-}
-
 void homa_reasm_destroy(struct homa_reasm *r, const struct homa_env *env)
 {
 	if (r->gaps)

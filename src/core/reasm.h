@@ -39,8 +39,17 @@ enum homa_reasm_result {
 	HOMA_REASM_RANGE = 5,	  /* empty or beyond length */
 };
 
-/* homa_reasm_init() - empty state for a message of length bytes. */
-void homa_reasm_init(struct homa_reasm *r, uint32_t length);
+/* homa_reasm_init() - empty state for a message of length bytes
+ * (inline: every incoming message). */
+static inline void homa_reasm_init(struct homa_reasm *r, uint32_t length)
+{
+	r->length = length;
+	r->recv_end = 0;
+	r->bytes_remaining = length;
+	r->gaps = NULL;
+	r->num_gaps = 0;
+	r->cap_gaps = 0;
+}
 
 /* homa_reasm_destroy() - free the gap array. */
 void homa_reasm_destroy(struct homa_reasm *r, const struct homa_env *env);

@@ -4,9 +4,11 @@
  * the ready queue, ending (unlink at once, reclaim later) and the reaper.
  *
  * An RPC that ends is unlinked from every structure at once, so no packet
- * can find it, and moved to the instance's dead list; the reaper frees
- * its memory in bounded batches (reap_limit per call) from homa_poll and
- * homa_recv, and all at once at close.
+ * can find it. A small one (no allocated outgoing copy) goes straight to
+ * the cache of records while that has room; any other moves to the
+ * instance's dead list, and the reaper frees its memory in bounded
+ * batches (reap_limit per call) from homa_poll and homa_recv, and all at
+ * once at close.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -18,38 +20,20 @@
 #include "peer.h"
 #include "rpc.h"
 
-static struct homa_list *homa_rpc_bucket(struct homa *homa, uint64_t id)
+/* homa_rpc_alloc_record() - a fresh allocation: every byte before
+ * out_inline cleared, links self-linked, the grant record unmanaged. */
+struct homa_rpc *homa_rpc_alloc_record(struct homa *homa)
 {
-	return &homa->rpc_buckets[(id >> 1) & (HOMA_RPC_BUCKETS - 1)];
-}
+	struct homa_rpc *rpc = homa_alloc(homa, sizeof(*rpc));
 
-/* Offset of the first byte after in.grant in a record. */
-#define HOMA_RPC_GRANT_END                                                     \
-	(offsetof(struct homa_rpc, in.grant) +                                 \
-	 sizeof(((struct homa_rpc *)0)->in.grant))
-
-/* A record for a new RPC: a cached one if there is one, else a new
- * allocation. Everything before out_inline is cleared (in.grant by
- * homa_rpc_new's homa_grant_msg_init). */
-static struct homa_rpc *homa_rpc_get_record(struct homa *homa)
-{
-	struct homa_rpc *rpc;
-
-	if (homa->num_cached_rpcs) {
-		rpc = homa_container_of(homa->rpc_cache.next, struct homa_rpc,
-					sock_link);
-		homa_list_del(&rpc->sock_link);
-		homa->num_cached_rpcs--;
-	} else {
-		rpc = homa_alloc(homa, sizeof(*rpc));
-		if (!rpc)
-			return NULL;
-	}
-	/* All but in.grant (homa_grant_msg_init clears it) and out_inline. */
-	memset(rpc, 0, offsetof(struct homa_rpc, in.grant));
-	memset((uint8_t *)rpc + HOMA_RPC_GRANT_END, 0,
-	       offsetof(struct homa_rpc, out_inline) - HOMA_RPC_GRANT_END);
-	homa->rpc_created = true;
+	if (!rpc)
+		return NULL;
+	memset(rpc, 0, offsetof(struct homa_rpc, out_inline));
+	homa_list_init(&rpc->ready_link);
+	homa_list_init(&rpc->incoming_link);
+	homa_list_init(&rpc->out.throttled_link);
+	homa_list_init(&rpc->in.stall_link);
+	homa_grant_msg_init(&rpc->in.grant);
 	return rpc;
 }
 
@@ -66,119 +50,6 @@ void homa_rpc_cache_drain(struct homa *homa)
 		homa->num_cached_rpcs--;
 		homa_free(homa, rpc, sizeof(*rpc));
 	}
-}
-
-static struct homa_rpc *homa_rpc_new(struct homa_sock *hsk,
-				     struct homa_peer *peer, uint16_t dport,
-				     uint64_t id)
-{
-	struct homa *homa = hsk->homa;
-	struct homa_rpc *rpc = homa_rpc_get_record(homa);
-
-	if (!rpc)
-		return NULL;
-	rpc->hsk = hsk;
-	rpc->peer = peer;
-	rpc->dport = dport;
-	rpc->id = id;
-	homa_list_init(&rpc->ready_link);
-	homa_list_init(&rpc->incoming_link);
-	rpc->out.length = -1;
-	homa_list_init(&rpc->out.throttled_link);
-	rpc->in.length = -1;
-	homa_list_init(&rpc->in.stall_link);
-	homa_grant_msg_init(&rpc->in.grant);
-	homa_peer_hold(homa, peer);
-	homa_list_add_tail(&hsk->rpcs, &rpc->sock_link);
-	homa_list_add_tail(homa_rpc_bucket(homa, id), &rpc->hash_link);
-	homa->num_rpcs++;
-	return rpc;
-}
-
-/* homa_rpc_alloc_client() - a new client RPC in OUTGOING with a fresh even
- * id. NULL on allocation failure. */
-struct homa_rpc *homa_rpc_alloc_client(struct homa_sock *hsk,
-				       struct homa_peer *peer, uint16_t dport)
-{
-	struct homa *homa = hsk->homa;
-	struct homa_rpc *rpc = homa_rpc_new(hsk, peer, dport, homa->next_id);
-
-	if (!rpc)
-		return NULL;
-	homa->next_id += 2;
-	rpc->state = HOMA_RPC_OUTGOING;
-	return rpc;
-}
-
-/* homa_rpc_alloc_server() - a new server RPC in INCOMING for the request
- * id (odd, local form) from peer:sport. NULL on allocation failure. */
-struct homa_rpc *homa_rpc_alloc_server(struct homa_sock *hsk,
-				       struct homa_peer *peer, uint16_t sport,
-				       uint64_t id)
-{
-	struct homa_rpc *rpc = homa_rpc_new(hsk, peer, sport, id);
-
-	if (!rpc)
-		return NULL;
-	rpc->state = HOMA_RPC_INCOMING;
-	hsk->homa->num_server_incoming++;
-	homa_list_add_tail(&hsk->homa->server_incoming, &rpc->incoming_link);
-	return rpc;
-}
-
-struct homa_rpc *homa_rpc_find_client(struct homa *homa, struct homa_sock *hsk,
-				      uint64_t id)
-{
-	struct homa_list *pos;
-
-	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
-	{
-		struct homa_rpc *rpc =
-			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk)
-			return rpc;
-	}
-	return NULL;
-}
-
-/*
- * homa_rpc_find_server() - the server RPC of socket hsk for request id
- * (odd) from the client at addr:port. A server RPC is named by all three:
- * two client processes on one host may pick the same id (spec 3.1 makes
- * ids unique per client host, which separate processes cannot promise),
- * and their RPCs must stay apart. NULL if there is none.
- */
-struct homa_rpc *homa_rpc_find_server(struct homa *homa, struct homa_sock *hsk,
-				      const struct homa_addr *addr,
-				      uint16_t port, uint64_t id)
-{
-	struct homa_list *pos;
-
-	homa_list_for_each(pos, homa_rpc_bucket(homa, id))
-	{
-		struct homa_rpc *rpc =
-			homa_container_of(pos, struct homa_rpc, hash_link);
-		if (rpc->id == id && rpc->hsk == hsk && rpc->dport == port &&
-		    memcmp(rpc->peer->addr.a, addr->a, 16) == 0)
-			return rpc;
-	}
-	return NULL;
-}
-
-/*
- * homa_rpc_ready() - the RPC's incoming message is complete or it failed:
- * queue it for recv (shared RPCs) or flag it (private) and wake waiters.
- */
-void homa_rpc_ready(struct homa_rpc *rpc)
-{
-	struct homa_sock *hsk = rpc->hsk;
-
-	if (rpc->flags & HOMA_RPC_READY)
-		return;
-	rpc->flags |= HOMA_RPC_READY;
-	if (!(rpc->flags & HOMA_RPC_PRIVATE))
-		homa_list_add_tail(&hsk->ready, &rpc->ready_link);
-	homa_sock_wake(hsk, HOMA_WAKE_READABLE, rpc->id);
 }
 
 /*
@@ -246,9 +117,45 @@ bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,
 	       d->port == port && homa->now_ns - d->end_ns < window;
 }
 
+/* Give back what a dead RPC holds (its outgoing copy, bytes, its peer
+ * reference) and keep its record for reuse, or free it when the cache
+ * is full. The record is on no list. */
+static inline __attribute__((always_inline)) void
+homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
+{
+	struct homa_sock *hsk = rpc->hsk;
+
+	if (rpc->out.buf) {
+		bool was_full = !homa_sock_room(hsk);
+
+		if (rpc->out.buf != rpc->out_inline)
+			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
+		hsk->tx_bytes -= (uint64_t)rpc->out.length;
+		homa->tx_bytes -= (uint64_t)rpc->out.length;
+		/* Writable again (spec 9.4), whether or not a send failed. */
+		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
+			hsk->tx_blocked = false;
+			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
+		}
+	}
+	homa_peer_put(homa, rpc->peer);
+	homa->num_rpcs--;
+	homa->metrics.v[HOMA_M_reaped_rpcs]++;
+	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
+		homa->num_cached_rpcs++;
+		return;
+	}
+	homa_free(homa, rpc, sizeof(*rpc));
+}
+
 /*
- * homa_rpc_end() - unlink the RPC from everything and queue it for the
- * reaper. Buffers not yet handed to the application go back to the pool.
+ * homa_rpc_end() - unlink the RPC from everything; buffers not yet handed
+ * to the application go back to the pool. Its record then goes straight
+ * to the cache if that has room and the RPC holds no allocated outgoing
+ * copy (the usual small RPC: nothing is freed, so a caller's pointer
+ * still reads a DEAD record until the next RPC is created); else it
+ * waits on the dead list for the reaper, which frees in bounded batches.
  */
 void homa_rpc_end(struct homa_rpc *rpc)
 {
@@ -267,44 +174,21 @@ void homa_rpc_end(struct homa_rpc *rpc)
 	if (rpc->in.grant.managed)
 		homa_grant_remove(&homa->grant, &rpc->in.grant, homa->now_ns);
 	homa_pacer_remove(homa, rpc);
-	homa_list_del(&rpc->in.stall_link);
-	homa_list_del(&rpc->ready_link);
+	/* Mostly unlinked already (never stalled; delivered). */
+	if (homa_list_linked(&rpc->in.stall_link))
+		homa_list_del(&rpc->in.stall_link);
+	if (homa_list_linked(&rpc->ready_link))
+		homa_list_del(&rpc->ready_link);
 	homa_list_del(&rpc->hash_link);
 	homa_list_del(&rpc->sock_link);
 	homa_msgin_destroy(rpc);
-	homa_list_add_tail(&homa->dead, &rpc->sock_link);
-	homa->num_dead++;
-}
-
-/* Free one dead RPC's memory. */
-static void homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
-{
-	struct homa_sock *hsk = rpc->hsk;
-
-	if (rpc->out.buf) {
-		bool was_full = !homa_sock_room(hsk);
-
-		if (rpc->out.buf != rpc->out_inline)
-			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
-		hsk->tx_bytes -= (uint64_t)rpc->out.length;
-		homa->tx_bytes -= (uint64_t)rpc->out.length;
-		/* Writable again (spec 9.4), whether or not a send failed. */
-		if ((was_full || hsk->tx_blocked) && homa_sock_room(hsk)) {
-			hsk->tx_blocked = false;
-			homa_sock_wake(hsk, HOMA_WAKE_WRITABLE, 0);
-		}
-	}
-	homa_peer_put(homa, rpc->peer);
-	homa_list_del(&rpc->sock_link);
-	homa->num_dead--;
-	homa->num_rpcs--;
-	homa->metrics.v[HOMA_M_reaped_rpcs]++;
-	if (homa->num_cached_rpcs < HOMA_RPC_CACHE) {
-		homa_list_add_tail(&homa->rpc_cache, &rpc->sock_link);
-		homa->num_cached_rpcs++;
+	if ((!rpc->out.buf || rpc->out.buf == rpc->out_inline) &&
+	    homa->num_cached_rpcs < HOMA_RPC_CACHE) {
+		homa_rpc_free(homa, rpc);
 		return;
 	}
-	homa_free(homa, rpc, sizeof(*rpc));
+	homa_list_add_tail(&homa->dead, &rpc->sock_link);
+	homa->num_dead++;
 }
 
 /*
@@ -316,9 +200,12 @@ int homa_rpc_reap(struct homa *homa, int limit)
 	int n = 0;
 
 	while (!homa_list_empty(&homa->dead) && (limit < 0 || n < limit)) {
-		homa_rpc_free(homa,
-			      homa_container_of(homa->dead.next,
-						struct homa_rpc, sock_link));
+		struct homa_rpc *rpc = homa_container_of(
+			homa->dead.next, struct homa_rpc, sock_link);
+
+		homa_list_del(&rpc->sock_link);
+		homa->num_dead--;
+		homa_rpc_free(homa, rpc);
 		n++;
 	}
 	return n;

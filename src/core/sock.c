@@ -13,25 +13,6 @@
 #include "rpc.h"
 #include "sock.h"
 
-static struct homa_list *homa_port_bucket(struct homa *homa, uint16_t port)
-{
-	return &homa->port_buckets[port & (HOMA_PORT_BUCKETS - 1)];
-}
-
-struct homa_sock *homa_sock_find(struct homa *homa, uint16_t port)
-{
-	struct homa_list *pos;
-
-	homa_list_for_each(pos, homa_port_bucket(homa, port))
-	{
-		struct homa_sock *hsk =
-			homa_container_of(pos, struct homa_sock, port_link);
-		if (hsk->port == port)
-			return hsk;
-	}
-	return NULL;
-}
-
 static int homa_sock_new(struct homa *homa, int family, uint16_t port,
 			 void *sock_ctx, struct homa_sock **out)
 {

@@ -244,6 +244,99 @@ static void homa_rpc__reused_record_starts_clean(void **state)
 	free(r);
 }
 
+/* A reused record starts clean after any end: here a client record
+ * whose long request was half sent (a gap-free prefix, a granted limit,
+ * an allocated copy) and a server record whose request was in the grant
+ * scheduler (managed, with a gap left when its tail was lost). What the
+ * next RPC in each record shows, and a long RPC through both again. */
+static void homa_rpc__reused_after_grants_starts_clean(void **state)
+{
+	uint64_t tick = (uint64_t)homa_get_config(W->h[0])->tick_us * 1000;
+	struct homa_rpc_view v[2];
+	struct homa_usage u;
+	uint64_t id;
+	int n;
+
+	(void)state;
+	id = f_request(200000, 1, 9, HOMA_SEND_PRIVATE);
+	assert_true(W->tail - W->head > 2);
+	W->tail--; /* the last unscheduled packet is lost: a gap stays */
+	/* The server gets the rest of the first batch and grants; the
+	 * GRANTs are lost, so the client stops at its unscheduled bytes. */
+	for (int end = W->tail; W->head != end; W->head++) {
+		struct f_pkt *q = &W->q[W->head % F_QUEUE];
+
+		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
+			   q->bytes, W->now);
+	}
+	W->head = W->tail;
+	assert_int_equal(homa_sock_info(W->srv, v, 2, NULL), 1);
+	assert_true(v[0].rx_gaps > 0 || v[0].rx_remaining > 0);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_grants_sent] > 0,
+			 1);
+	assert_int_equal(homa_sock_info(W->cli, v, 2, NULL), 1);
+	assert_true(v[0].tx_sent > 0 && v[0].tx_sent < 200000);
+	/* The client forgets it; the server learns so at its next RESEND
+	 * (RPC_UNKNOWN) and ends its RPC, still in the grant scheduler. */
+	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
+	for (n = 0; n < 200 && homa_sock_info(W->srv, NULL, 0, NULL); n++) {
+		W->now += tick; /* the client is not polled: its dead record
+				 * stays uncached, so no idle tick drains it */
+		homa_poll(W->h[1], W->now);
+		f_deliver();
+	}
+	assert_int_equal(homa_sock_info(W->srv, NULL, 0, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		homa_poll(W->h[i], W->now); /* reap */
+		homa_get_usage(W->h[i], &u);
+		assert_int_equal(u.rpcs, 0);
+		assert_int_equal(W->h[i]->num_cached_rpcs, 1);
+	}
+	assert_int_equal(W->h[1]->grant.num_managed, 0);
+	/* The next request takes the client's record: nothing of the old
+	 * one shows (sent, granted, flags, cookie, incoming). */
+	id = f_request(100, 2, 11, 0);
+	assert_int_equal(homa_sock_info(W->cli, v, 2, NULL), 1);
+	assert_true(v[0].id == id);
+	assert_true(v[0].cookie == 11);
+	assert_int_equal(v[0].tx_length, 100);
+	assert_int_equal(v[0].tx_sent, 100);
+	assert_int_equal(v[0].tx_granted, 100);
+	assert_int_equal(v[0].tx_prio, 0);
+	assert_int_equal(v[0].rx_length, -1);
+	assert_int_equal(v[0].flags, 0);
+	/* The server's request takes its record: a fresh, complete one. */
+	f_deliver();
+	assert_int_equal(homa_sock_info(W->srv, v, 2, NULL), 1);
+	assert_int_equal(v[0].rx_length, 100);
+	assert_int_equal(v[0].rx_remaining, 0);
+	assert_int_equal(v[0].rx_gaps, 0);
+	assert_int_equal(v[0].tx_length, -1);
+	assert_int_equal(v[0].tx_sent, 0);
+	assert_int_equal(v[0].flags, HOMA_VIEW_RX_READY);
+	/* Finish it: the response through the server's record. */
+	{
+		struct homa_recv_args *r = calloc(1, sizeof(*r));
+		uint8_t resp[100] = { 0 };
+		struct homa_iov iov = { resp, sizeof(resp) };
+		struct homa_send_args a = { NULL, 0, &iov, 1, 0, 0, 0 };
+
+		assert_int_equal(homa_recv(W->srv, r, W->now), 100);
+		a.dst = &r->peer;
+		a.dport = r->peer_port;
+		a.id = r->id;
+		assert_int_equal(homa_send(W->srv, &a, W->now), 0);
+		f_deliver();
+		memset(r, 0, sizeof(*r));
+		assert_int_equal(homa_recv(W->cli, r, W->now), 100);
+		assert_true(r->id == id && r->cookie == 11);
+		free(r);
+	}
+	/* Long messages, granted, through the reused records. */
+	f_round_trip(200000, 5);
+	f_round_trip(100, 6);
+}
+
 /* The cache is bounded, the usage counters stay exact, and an idle tick
  * gives every cached record back to the host. */
 static void homa_rpc__cache_bounded_and_drained(void **state)
@@ -434,11 +527,22 @@ static void homa_poll__early_return_only_when_nothing_is_due(void **state)
 	next = homa_poll(h, W->now);
 	assert_true(next == h->next_tick_ns);
 	assert_true(homa_poll(h, next - 1) == next);
-	/* A dead RPC is reaped without a tick. */
+	/* A small RPC that ends leaves nothing to reap: its record is
+	 * back in the cache at once. */
 	id = f_request(100, 1, 0, 0);
 	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
 	homa_get_usage(h, &u);
+	assert_int_equal(u.rpcs, 0);
+	assert_int_equal(h->num_dead, 0);
+	assert_int_equal(h->num_cached_rpcs, 1);
+	assert_true(homa_poll(h, next - 1) == next);
+	/* A dead RPC (an allocated outgoing copy to free) is reaped
+	 * without a tick. */
+	id = f_request(HOMA_MSGOUT_INLINE + 1, 1, 0, 0);
+	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
+	homa_get_usage(h, &u);
 	assert_int_equal(u.rpcs, 1);
+	assert_int_equal(h->num_dead, 1);
 	assert_true(homa_poll(h, next - 1) == next - 1 + 1);
 	homa_get_usage(h, &u);
 	assert_int_equal(u.rpcs, 0);
@@ -496,6 +600,7 @@ int main(void)
 		T(homa_rpc__small_rpc_allocates_nothing),
 		T(homa_rpc__inline_edges_byte_exact),
 		T(homa_rpc__reused_record_starts_clean),
+		T(homa_rpc__reused_after_grants_starts_clean),
 		T(homa_rpc__cache_bounded_and_drained),
 		T(homa_rpc__busy_ticks_keep_the_cache),
 		T(homa_get_usage__counters_match_a_walk),

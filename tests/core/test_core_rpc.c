@@ -862,6 +862,16 @@ static void homa_peer_add_ack__acks_leave_from_their_port(void **state)
 	assert_true(homa_peer_pop_ack(peer, 40000, &ack));
 	assert_int_equal(ack.client_id, 10);
 	assert_false(homa_peer_pop_ack(peer, 40000, &ack));
+	/* One stored ack (peer.h's inline case) goes only to its port. */
+	assert_int_equal(peer->num_acks, 1);
+	assert_false(homa_peer_pop_ack(peer, 40002, &ack));
+	assert_int_equal(peer->num_acks, 1);
+	assert_true(homa_peer_pop_ack(peer, 40001, &ack));
+	assert_int_equal(ack.client_id, 12);
+	assert_int_equal(ack.server_port, 99);
+	assert_int_equal(peer->num_acks, 0);
+	assert_false(homa_peer_pop_ack(peer, 40001, &ack));
+	homa_peer_add_ack(W->h[0], peer, 40001, 12, 99);
 	/* Full of port 40001's acks, one of port 40002 arrives: the oldest
 	 * and the others of its port leave from 40001 in one ACK. */
 	for (uint64_t id = 14; id < 22; id += 2)

@@ -212,6 +212,31 @@ static void homa_xmit_data__small_messages_bypass(void **state)
 	p_close();
 }
 
+/* A message of one packet goes at once only when the pacer would let it
+ * (homa_msgout_start's shortcut keeps homa_xmit_data's rule): at
+ * defer_min_bytes it bypasses a full backlog; one byte more waits. */
+static void homa_xmit_data__one_packet_over_defer_min_waits(void **state)
+{
+	uint64_t big, at, over;
+
+	(void)state;
+	p_open(40000, 0);
+	big = p_send(40000);
+	at = p_send(1000); /* defer_min_bytes */
+	over = p_send(1001);
+	assert_int_equal(p_count(at), 1);
+	assert_int_equal(p_count(over), 0);
+	assert_int_equal(homa_get_metrics(P.h)->v[HOMA_M_throttled_msgs], 2);
+	p_run(now + 1000000);
+	assert_int_equal(p_count(over), 1);
+	assert_int_equal(p_count(big), 29);
+	/* SRPT: the short one left the pacer before the long one's rest. */
+	for (int i = 0; i < num_sent; i++)
+		if (sent[i].id == over)
+			assert_true(i < num_sent - 1);
+	p_close();
+}
+
 static void homa_pacer_run__srpt_order(void **state)
 {
 	uint64_t a, b, c;
@@ -467,6 +492,8 @@ int main(void)
 		cmocka_unit_test(
 			homa_xmit_data__admits_under_backlog_then_throttles),
 		cmocka_unit_test(homa_xmit_data__small_messages_bypass),
+		cmocka_unit_test(
+			homa_xmit_data__one_packet_over_defer_min_waits),
 		cmocka_unit_test(homa_pacer_run__srpt_order),
 		cmocka_unit_test(homa_pacer_run__fifo_share),
 		cmocka_unit_test(

@@ -271,6 +271,47 @@ static void homa_pool_alloc_msg__tail_sharing(void **state)
 	homa_pool_destroy(&pool, &env);
 }
 
+/* A tail that fills the owned page to its last byte is appended (the
+ * inline path of pool.h); one byte more no longer fits, and the next tail
+ * goes to a fresh page while messages still use the old one. */
+static void homa_pool_alloc_msg__append_to_the_last_byte(void **state)
+{
+	struct homa_pool pool;
+	uint32_t a[1], b[1], c[1];
+
+	(void)state;
+	make_pool(&pool, 16);
+	assert_int_equal(homa_pool_alloc_msg(&pool, 1000, 0, a), 0);
+	assert_int_equal(homa_pool_alloc_msg(&pool, PAGE - 1000, 7, b), 0);
+	assert_int_equal(b[0], a[0] + 1000);
+	assert_int_equal(pool.tail_offset, PAGE);
+	assert_int_equal(pool.tail_lease_end_ns, 7 + LEASE_NS);
+	assert_int_equal(pool.refs[page_of(a[0])], 3);
+	assert_int_equal(homa_pool_used_pages(&pool), 1);
+	assert_int_equal(homa_pool_alloc_msg(&pool, 1, 9, c), 0);
+	assert_int_not_equal(page_of(c[0]), page_of(a[0]));
+	assert_int_equal(c[0] & (PAGE - 1), 0);
+	assert_int_equal((int32_t)page_of(c[0]), pool.tail_page);
+	assert_int_equal(pool.tail_offset, 1);
+	assert_int_equal(pool.refs[page_of(a[0])], 2); /* owner gone */
+	assert_int_equal(homa_pool_used_pages(&pool), 2);
+	/* One offset at a time (pool.h's inline release while the page
+	 * stays in use): the page is freed with its last message, and an
+	 * offset with no reference left fails, also on the owned page. */
+	assert_int_equal(homa_pool_release(&pool, a, 1), 0);
+	assert_int_equal(pool.refs[page_of(a[0])], 1);
+	assert_int_equal(homa_pool_used_pages(&pool), 2);
+	assert_int_equal(homa_pool_release(&pool, b, 1), 0);
+	assert_int_equal(pool.refs[page_of(b[0])], 0);
+	assert_int_equal(homa_pool_used_pages(&pool), 1);
+	assert_int_equal(homa_pool_release(&pool, b, 1), -EINVAL);
+	assert_int_equal(homa_pool_release(&pool, c, 1), 0);
+	assert_int_equal(pool.refs[page_of(c[0])], 1); /* the owner's */
+	assert_int_equal(homa_pool_release(&pool, c, 1), -EINVAL);
+	assert_int_equal(homa_pool_used_pages(&pool), 1);
+	homa_pool_destroy(&pool, &env);
+}
+
 static void homa_pool_alloc_msg__restart_at_zero(void **state)
 {
 	struct homa_pool pool;
@@ -557,6 +598,8 @@ int main(void)
 		cmocka_unit_test_setup(homa_pool_alloc_msg__one_million, setup),
 		cmocka_unit_test_setup(homa_pool_alloc_msg__tail_sharing,
 				       setup),
+		cmocka_unit_test_setup(
+			homa_pool_alloc_msg__append_to_the_last_byte, setup),
 		cmocka_unit_test_setup(homa_pool_alloc_msg__restart_at_zero,
 				       setup),
 		cmocka_unit_test_setup(
