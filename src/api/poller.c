@@ -273,6 +273,7 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
 	unsigned int act;
 
+	lib->services++;
 	lib->service_ns = now;
 	if (!lib->cork_ns || now >= cork_end)
 		homa_lib_flush(lib);
@@ -290,6 +291,27 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 		next = cork_end;
 	__atomic_store_n(&lib->next_deadline, next, __ATOMIC_RELAXED);
 	return next;
+}
+
+/*
+ * When the poller's round starts at now (ns): the core's next deadline,
+ * from the last service of the core if it still holds, else from a new
+ * one (lock held). It holds while it has not passed and the core owes
+ * nothing but its tick: RPCs under way and none idle (an idle core's
+ * deadline is the long sleep), nothing paced, granted or dead, nothing
+ * queued or held back. homa_poll would then run nothing and return its
+ * next tick, which a service since the last tick recorded (or an
+ * earlier time). A ping-pong's rounds all start so: they skip the call
+ * into the core and the bookkeeping of homa_lib_service_at.
+ */
+static uint64_t homa_lib_service_start(struct homa_lib *lib, uint64_t now)
+{
+	if (now < lib->next_deadline && !lib->core_idle && !lib->cork_ns &&
+	    !lib->tx_queued && homa_activity(lib->homa) == HOMA_ACTIVE_RPCS) {
+		lib->pacing = false;
+		return lib->next_deadline;
+	}
+	return homa_lib_service_at(lib, now);
 }
 
 static uint64_t homa_lib_service(struct homa_lib *lib)
@@ -342,7 +364,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 {
 	/* An application thread's call just read the clock (w->now). */
 	uint64_t now = w ? w->now : homa_lib_now();
-	uint64_t next = homa_lib_service_at(lib, now);
+	uint64_t next = homa_lib_service_start(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, slept = false, pacing = lib->pacing;
