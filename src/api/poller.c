@@ -294,21 +294,24 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 }
 
 /*
- * When the poller's round starts at now (ns): the core's next deadline,
- * from the last service of the core if it still holds, else from a new
- * one (lock held). It holds while it has not passed and the core owes
- * nothing but its tick: RPCs under way and none idle (an idle core's
+ * homa_lib_service_at for the poller's round, at its start and end
+ * (lock held): the last service's result stands if it still holds, and
+ * the core is not called. It holds while the deadline has not passed
+ * and the core owes nothing but its tick: RPCs under way (an idle core's
  * deadline is the long sleep), nothing paced, granted or dead, nothing
- * queued or held back. homa_poll would then run nothing and return its
- * next tick, which a service since the last tick recorded (or an
- * earlier time). A ping-pong's rounds all start so: they skip the call
- * into the core and the bookkeeping of homa_lib_service_at.
+ * held back. homa_poll would then run nothing and return its next tick,
+ * which the last service recorded (or an earlier time), and every flag
+ * it sets would stay as it is. A ping-pong's rounds all go so.
  */
-static uint64_t homa_lib_service_start(struct homa_lib *lib, uint64_t now)
+static uint64_t homa_lib_service_round(struct homa_lib *lib, uint64_t now)
 {
 	if (now < lib->next_deadline && !lib->core_idle && !lib->cork_ns &&
-	    !lib->tx_queued && homa_activity(lib->homa) == HOMA_ACTIVE_RPCS) {
+	    homa_activity(lib->homa) == HOMA_ACTIVE_RPCS) {
+		if (lib->tx_queued)
+			homa_lib_flush(lib);
+		lib->service_ns = now;
 		lib->pacing = false;
+		__atomic_store_n(&lib->bg_may_watch, true, __ATOMIC_RELAXED);
 		return lib->next_deadline;
 	}
 	return homa_lib_service_at(lib, now);
@@ -364,7 +367,7 @@ static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 {
 	/* An application thread's call just read the clock (w->now). */
 	uint64_t now = w ? w->now : homa_lib_now();
-	uint64_t next = homa_lib_service_start(lib, now);
+	uint64_t next = homa_lib_service_round(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, slept = false, pacing = lib->pacing;
@@ -457,7 +460,7 @@ kicked:
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
 	homa_lib_unplace(lib, b);
-	homa_lib_service_at(lib, now);
+	homa_lib_service_round(lib, now);
 	if (slept) {
 		lib->spin_rounds = 0;
 	} else if (got && ++lib->spin_rounds >= HOMA_LIB_SPIN_ROUNDS &&

@@ -17,9 +17,10 @@
  *    and the sender's address comes out whole (AF_INET, its port).
  *    In the same RPCs, the library's other per-RPC work that the fast
  *    path skips: services of the core (homa_lib_service_at, the core's
- *    homa_poll: a poller round whose last service still holds starts
- *    without one; about four per RPC before) at most
- *    LEAN_MAX_SERVICES per RPC, and readiness read from the core
+ *    homa_poll: a poller round whose last service still holds neither
+ *    starts nor ends with one; one per RPC is left, to reap the RPCs
+ *    that ended; four per RPC before) at most LEAN_MAX_SERVICES per
+ *    RPC, and readiness read from the core
  *    (homa_lsock_sync: only where a call may have taken readiness
  *    away, or the core woke the socket and something is left; about
  *    six per RPC before) at most LEAN_MAX_SYNCS per RPC.
@@ -40,7 +41,7 @@
 
 #define LEAN_RPCS	  300 /* ping-pong RPCs counted in part 1 */
 #define LEAN_MAX_FLUSHES  3.0 /* datapath flushes per RPC allowed */
-#define LEAN_MAX_SERVICES 2.5 /* core services per RPC allowed */
+#define LEAN_MAX_SERVICES 1.5 /* core services per RPC allowed */
 #define LEAN_MAX_SYNCS	  1.0 /* readiness reads per RPC allowed */
 
 static void (*lean_real_flush)(struct homa_dp *dp);
