@@ -191,7 +191,7 @@ static inline void homa_lib_unlock(struct homa_lib *lib)
 		homa_lib_unlock_wake(lib);
 }
 
-/* homa_lib_bg_main() - the background thread (poller.c). */
+/* homa_lib_bg_main() - the background thread (poller_bg.c). */
 void *homa_lib_bg_main(void *arg);
 
 /* homa_lib_get() - the process's instance, created on first use.
@@ -262,6 +262,18 @@ int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask);
  */
 int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 		  struct homa_lib_waitctx *w);
+
+/* homa_lib_poll_round() - one round of the thread holding the poller
+ * role (lock held, role taken; w NULL for the background thread): see
+ * poller.c. 0, -EINTR or -EAGAIN. */
+int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
+			struct homa_lib_waitctx *w);
+/* homa_lib_release_poller() - the poller role is free: hand it to a
+ * waiting application thread or the background thread (lock held). */
+void homa_lib_release_poller(struct homa_lib *lib);
+/* homa_lib_service() - run the core's work due now and send; returns
+ * when the core next needs the CPU, ns (lock held). */
+uint64_t homa_lib_service(struct homa_lib *lib);
 
 /* homa_lib_sleep() - the part of homa_lib_wait for a thread that
  * cannot poll: sleep until homa_lib_wake_waiters, deadline_ns (0 = none)
