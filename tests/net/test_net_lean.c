@@ -26,7 +26,8 @@
  *    six per RPC before) at most LEAN_MAX_SYNCS per RPC.
  * 3. Readiness of the descriptor: readable while a request waits, not
  *    once it was taken (poll), through the fast path that changes
- *    nothing when nothing changed.
+ *    nothing when nothing changed; with two requests waiting, still
+ *    readable after the first was taken, not after the second.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,9 +40,11 @@
 #include "lib.h"
 #include "net_util.h"
 
-#define LEAN_RPCS	  300 /* ping-pong RPCs counted in part 1 */
-#define LEAN_MAX_FLUSHES  3.0 /* datapath flushes per RPC allowed */
-#define LEAN_MAX_SERVICES 1.5 /* core services per RPC allowed */
+#define LEAN_RPCS	 300 /* ping-pong RPCs counted in part 1 */
+#define LEAN_MAX_FLUSHES 3.0 /* datapath flushes per RPC allowed */
+/* Core services per RPC allowed: 1 measured, with room for the ticks and
+ * the background thread of a loaded machine (4 at c251d02). */
+#define LEAN_MAX_SERVICES 2.5
 #define LEAN_MAX_SYNCS	  1.0 /* readiness reads per RPC allowed */
 
 static void (*lean_real_flush)(struct homa_dp *dp);
@@ -211,7 +214,37 @@ static void lean_ready(int cli, int srv_fd, const struct sockaddr_in6 *srv,
 		    sizeof(req) ||
 	    id != cid)
 		nt_fail("part 3: response: %s", strerror(errno));
-	printf("part 3: readable while waiting, not after\n");
+	/* Two requests in (the background thread takes them in while
+	 * nobody waits): taking the first leaves the descriptor readable. */
+	for (int i = 0; i < 2; i++)
+		if (homa_request(cli, req, sizeof(req),
+				 (const struct sockaddr *)srv, len, &cid, 0,
+				 0) < 0)
+			nt_fail("homa_request: %s", strerror(errno));
+	usleep(100000);
+	for (int i = 0; i < 2; i++) {
+		plen = sizeof(peer);
+		id = 0;
+		if (homa_receive(srv_fd, got, sizeof(got), 0,
+				 (struct sockaddr *)&peer, &plen, &id,
+				 NULL) != sizeof(req))
+			nt_fail("part 3: receive %d: %s", i, strerror(errno));
+		if (lean_readable(srv_fd, 0) != (i == 0))
+			nt_fail("part 3: %s readable after %d of 2 requests "
+				"were taken",
+				i == 0 ? "not" : "still", i + 1);
+		if (homa_reply(srv_fd, got, sizeof(got),
+			       (struct sockaddr *)&peer, plen, id) < 0)
+			nt_fail("homa_reply: %s", strerror(errno));
+	}
+	for (int i = 0; i < 2; i++) {
+		id = 0;
+		if (homa_receive(cli, got, sizeof(got), 0, NULL, NULL, &id,
+				 NULL) != sizeof(req))
+			nt_fail("part 3: response: %s", strerror(errno));
+	}
+	printf("part 3: readable while waiting, not after; with two "
+	       "waiting, readable until both were taken\n");
 }
 
 int main(void)
