@@ -229,13 +229,11 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			deadline = now + ls->rcvtimeo_ns;
 		ra->id = want;
 		ret = homa_recv(ls->hsk, ra, now);
-		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)) ||
-		    (deadline && now >= deadline)) { /* SO_RCVTIMEO */
-			homa_lib_after_msg(lib, ls, ret >= 0, false, now);
+		homa_lib_after_msg(lib, ls, ret >= 0, false, now);
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
-		}
-		/* Nothing taken, nothing changed in the core: what auto-cork
-		 * holds back leaves with the wait (homa_lib_wait). */
+		if (deadline && now >= deadline)
+			break; /* SO_RCVTIMEO: EAGAIN */
 		homa_presleep_sync(lib);
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
