@@ -42,7 +42,7 @@ static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls,
 }
 
 /* Before a wait: the readiness of every socket the core woke (this
- * call's own failed attempt changed nothing, see homa_leave). */
+ * call's own failed attempt took nothing away, see homa_leave). */
 static void homa_presleep_sync(struct homa_lib *lib)
 {
 	if (lib->sync_head)
