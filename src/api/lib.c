@@ -60,14 +60,6 @@ void homa_lib_unlock_wake(struct homa_lib *lib)
 	syscall(SYS_futex, &lib->lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-uint64_t homa_lib_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Parse "v" or "v1 v2 ..." (spaces or commas) into vals; count or -1. */
 static int homa_lib_parse(const char *text, int64_t *vals, int max)
 {
@@ -248,7 +240,6 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 	struct homa_lib *lib = ctx;
 	struct homa_lsock *ls = sock_ctx;
 
-	(void)events;
 	(void)id;
 	/* Descriptor readiness is brought up to date when the current
 	 * library call ends (homa_lib_sync_pending): by then the waiting
@@ -259,6 +250,8 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 		ls->sync_next = lib->sync_head;
 		lib->sync_head = ls;
 	}
+	if (ls)
+		ls->sync_events |= events;
 	__atomic_add_fetch(&lib->wake_gen, 1, __ATOMIC_SEQ_CST);
 	if (lib->waiters)
 		homa_lib_wake_waiters(lib);
@@ -267,11 +260,22 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 
 void homa_lib_sync_pending(struct homa_lib *lib)
 {
+	uint32_t events;
+
 	while (lib->sync_head) {
 		struct homa_lsock *ls = lib->sync_head;
 
 		lib->sync_head = ls->sync_next;
 		ls->sync_pending = false;
+		events = ls->sync_events;
+		ls->sync_events = 0;
+		/* A message came, and the call that woke it took it (a
+		 * ping-pong): the descriptor was not readable and is not to
+		 * be; room was not lost, or the call that took it looked
+		 * (homa_leave). */
+		if (events == HOMA_WAKE_READABLE && !ls->readable_set &&
+		    !homa_sock_readable(ls->hsk))
+			continue;
 		homa_lsock_sync(ls);
 	}
 }
@@ -632,6 +636,7 @@ void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls)
 	if (*pp)
 		*pp = ls->sync_next;
 	ls->sync_pending = false;
+	ls->sync_events = 0;
 }
 
 void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
@@ -678,7 +683,8 @@ void homa_lsock_sync(struct homa_lsock *ls)
 	bool readable = ready & HOMA_SOCK_READABLE;
 	bool writable = ready & HOMA_SOCK_WRITABLE;
 
-	/* Most calls change nothing (three per round trip). */
+	ls->syncs++;
+	/* Most calls change nothing. */
 	if (readable != ls->readable_set || writable == ls->unwritable)
 		homa_lsock_resync(ls, readable, writable);
 }

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "datapath.h"
 #include "homa.h"
@@ -64,6 +65,8 @@ struct homa_lsock {
 	uint64_t private_waits[HOMA_LIB_PRIVATE_WAITERS]; /* ids waited on */
 	char error_msg[104];	      /* text of the socket's last error */
 	bool sync_pending;	      /* on lib.sync_head */
+	uint32_t sync_events;	      /* HOMA_WAKE_* bits since it was put
+				       * there (homa_lib_sync_pending) */
 	struct homa_lsock *sync_next; /* next on lib.sync_head */
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
@@ -72,6 +75,8 @@ struct homa_lsock {
 	bool has_region; /* the core socket has its receive region (set
 			  * once, never removed: homa_sock_set_rcvbuf) */
 	int nfds;	 /* descriptors naming it (dup; 0 counts as 1) */
+	uint64_t syncs;	 /* readiness read from the core (homa_lsock_sync),
+			  * count: tests check the fast path skips it */
 };
 
 /* A packet collected by the poller, waiting to enter the core. */
@@ -153,6 +158,9 @@ struct homa_lib {
 			     * (its messages and state), lock held */
 	uint64_t env_max;	   /* the most env_bytes reached since the last
 			     * sample line, bytes */
+	uint64_t services;	   /* homa_lib_service_at calls (the core's
+				    * homa_poll), count: tests check the fast
+				    * path skips them (lock held) */
 	struct homa_lsock **socks; /* fd -> socket, NULL if not Homa */
 	int socks_len;		   /* entries in socks */
 };
@@ -183,7 +191,7 @@ static inline void homa_lib_unlock(struct homa_lib *lib)
 		homa_lib_unlock_wake(lib);
 }
 
-/* homa_lib_bg_main() - the background thread (poller.c). */
+/* homa_lib_bg_main() - the background thread (poller_bg.c). */
 void *homa_lib_bg_main(void *arg);
 
 /* homa_lib_get() - the process's instance, created on first use.
@@ -191,8 +199,15 @@ void *homa_lib_bg_main(void *arg);
  * without privilege). */
 struct homa_lib *homa_lib_get(void);
 
-/* Current time for the core, ns (CLOCK_MONOTONIC). */
-uint64_t homa_lib_now(void);
+/* Current time for the core, ns (CLOCK_MONOTONIC); inline, as the fast
+ * path reads it a few times per call. */
+static inline uint64_t homa_lib_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /*
  * One library call's waiting (homa_lib_wait_init, one or more
@@ -247,6 +262,18 @@ int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask);
  */
 int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 		  struct homa_lib_waitctx *w);
+
+/* homa_lib_poll_round() - one round of the thread holding the poller
+ * role (lock held, role taken; w NULL for the background thread): see
+ * poller.c. 0, -EINTR or -EAGAIN. */
+int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
+			struct homa_lib_waitctx *w);
+/* homa_lib_release_poller() - the poller role is free: hand it to a
+ * waiting application thread or the background thread (lock held). */
+void homa_lib_release_poller(struct homa_lib *lib);
+/* homa_lib_service() - run the core's work due now and send; returns
+ * when the core next needs the CPU, ns (lock held). */
+uint64_t homa_lib_service(struct homa_lib *lib);
 
 /* homa_lib_sleep() - the part of homa_lib_wait for a thread that
  * cannot poll: sleep until homa_lib_wake_waiters, deadline_ns (0 = none)

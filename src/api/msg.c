@@ -22,13 +22,31 @@ static ssize_t homa_fail(int err)
 	return -1;
 }
 
-static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls)
+/*
+ * The end of a call on ls. The descriptor's readiness is brought up to
+ * date only where the call may have changed it without the core waking
+ * the socket: the core wakes it whenever it becomes readable or writable
+ * (homa_lib_wake, then homa_lib_sync_pending in the leave), so a call
+ * needs to look only at what it can take away itself: a receive its
+ * readability (only if the descriptor says readable), a send that
+ * succeeded its room (only if the descriptor says writable). A failed
+ * call, and most calls of a ping-pong, ask the core nothing.
+ */
+static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls,
+		       bool took_room)
 {
-	/* A socket the core woke is brought up to date by the leave
-	 * (homa_lib_sync_pending): once is enough. */
-	if (!ls->sync_pending)
+	if (ls->readable_set ||
+	    (took_room && !ls->unwritable && !homa_sock_writable(ls->hsk)))
 		homa_lsock_sync(ls);
 	homa_lsock_leave(lib, ls);
+}
+
+/* Before a wait: the readiness of every socket the core woke (this
+ * call's own failed attempt took nothing away, see homa_leave). */
+static void homa_presleep_sync(struct homa_lib *lib)
+{
+	if (lib->sync_head)
+		homa_lib_sync_pending(lib);
 }
 
 /* Validate msg for sendmsg and convert its parts. */
@@ -146,7 +164,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 		homa_lib_after_msg(lib, ls, ret == 0, true, now);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
-		homa_lsock_sync(ls);
+		homa_presleep_sync(lib);
 		if (!waiting) {
 			homa_lib_wait_init(lib, &w, fd, now);
 			waiting = true;
@@ -166,7 +184,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 out:
 	if (ret < 0)
 		homa_lsock_error(ls, "sendmsg failed");
-	homa_leave(lib, ls);
+	homa_leave(lib, ls, ret == 0);
 	return ret < 0 ? homa_fail(ret) : 0;
 }
 
@@ -216,7 +234,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			break;
 		if (deadline && now >= deadline)
 			break; /* SO_RCVTIMEO: EAGAIN */
-		homa_lsock_sync(ls);
+		homa_presleep_sync(lib);
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
 			homa_lib_wait_init(lib, &w, ls->fd, now);
@@ -299,7 +317,7 @@ ssize_t homa_recvmsg(int fd, struct msghdr *msg, int flags)
 out:
 	if (ret < 0 && ret != -EAGAIN)
 		homa_lsock_error(ls, "recvmsg failed");
-	homa_leave(lib, ls);
+	homa_leave(lib, ls, false);
 	return ret < 0 ? homa_fail(ret) : ret;
 }
 
@@ -381,7 +399,7 @@ ssize_t homa_receive(int fd, void *buf, size_t length, int flags,
 		off += chunk;
 	}
 	homa_release(ls->hsk, args.bpage_offsets, args.num_bpages);
-	homa_leave(lib, ls);
+	homa_leave(lib, ls, false);
 	if (src && srclen) {
 		socklen_t n =
 			msg.msg_namelen < *srclen ? msg.msg_namelen : *srclen;

@@ -10,7 +10,8 @@
  * otherwise it sleeps until the core's next deadline, without the lock,
  * and runs only the timers nobody else ran. A core with no RPC at all
  * lets everybody sleep HOMA_LIB_IDLE_NS: an idle process makes about one
- * system call per second and thread.
+ * system call per second and thread. The background thread itself is in
+ * poller_bg.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,11 +25,8 @@
 
 #include "lib.h"
 
-#define HOMA_LIB_MIN_LINGER_NS 100000 /* see homa_lib_linger */
 #define HOMA_LIB_SHORT_WAIT_NS 100000 /* pacer waits shorter than this spin */
 #define HOMA_LIB_IDLE_NS       1000000000ull /* sleep when the core has no RPC */
-/* The background thread parks once the poller has waited this long. */
-#define HOMA_LIB_PARK_AFTER_NS 5000000
 /*
  * Fairness among threads waiting on one instance: the poller busy-polls
  * (yielding between empty reads) and never sleeps while traffic flows,
@@ -41,15 +39,6 @@
  * threads; a thread alone keeps it.
  */
 #define HOMA_LIB_HANDOFF_NS 200000
-/*
- * While application threads drive the core (homa_lib_bg_watch: a poller
- * spins, or the role is free between two calls), the background thread
- * sleeps this many ticks, never reaching the peers' first RESEND
- * (resend_ticks). Each wake-up takes a CPU from a spinning thread for
- * 20-30 us on a small machine: one a tick was 1.3-2 % of a ping-pong's
- * round trips, its P99 (issue 14).
- */
-#define HOMA_LIB_WATCH_TICKS 4
 /*
  * A socket in an epoll set costs every packet delivered to it a pass
  * through the set's wake-up, even when nobody sleeps there: 0.4-0.5 us
@@ -64,7 +53,7 @@
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
-static void homa_lib_release_poller(struct homa_lib *lib)
+void homa_lib_release_poller(struct homa_lib *lib)
 {
 	uint64_t one = 1;
 
@@ -273,6 +262,7 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 	uint64_t cork_end = lib->cork_ns + lib->cork_hold_ns;
 	unsigned int act;
 
+	lib->services++;
 	lib->service_ns = now;
 	if (!lib->cork_ns || now >= cork_end)
 		homa_lib_flush(lib);
@@ -292,7 +282,31 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
 	return next;
 }
 
-static uint64_t homa_lib_service(struct homa_lib *lib)
+/*
+ * homa_lib_service_at for the poller's round, at its start and end
+ * (lock held): the last service's result stands if it still holds, and
+ * the core is not called. It holds while the deadline has not passed
+ * and the core owes nothing but its tick: RPCs under way (an idle core's
+ * deadline is the long sleep), nothing paced, granted or dead, nothing
+ * held back. homa_poll would then run nothing and return its next tick,
+ * which the last service recorded (or an earlier time), and every flag
+ * it sets would stay as it is. A ping-pong's rounds all go so.
+ */
+static uint64_t homa_lib_service_round(struct homa_lib *lib, uint64_t now)
+{
+	if (now < lib->next_deadline && !lib->core_idle && !lib->cork_ns &&
+	    homa_activity(lib->homa) == HOMA_ACTIVE_RPCS) {
+		if (lib->tx_queued)
+			homa_lib_flush(lib);
+		lib->service_ns = now;
+		lib->pacing = false;
+		__atomic_store_n(&lib->bg_may_watch, true, __ATOMIC_RELAXED);
+		return lib->next_deadline;
+	}
+	return homa_lib_service_at(lib, now);
+}
+
+uint64_t homa_lib_service(struct homa_lib *lib)
 {
 	return homa_lib_service_at(lib, homa_lib_now());
 }
@@ -337,12 +351,12 @@ static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
  * signal interrupted the sleep, -EAGAIN if O_NONBLOCK forbade it (w: see
  * homa_lib_wait; NULL for the background thread, which never spins).
  */
-static int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
-			       struct homa_lib_waitctx *w)
+int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
+			struct homa_lib_waitctx *w)
 {
 	/* An application thread's call just read the clock (w->now). */
 	uint64_t now = w ? w->now : homa_lib_now();
-	uint64_t next = homa_lib_service_at(lib, now);
+	uint64_t next = homa_lib_service_round(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, slept = false, pacing = lib->pacing;
@@ -435,7 +449,7 @@ kicked:
 				now + (uint64_t)lib->config.poll_usecs * 1000;
 	}
 	homa_lib_unplace(lib, b);
-	homa_lib_service_at(lib, now);
+	homa_lib_service_round(lib, now);
 	if (slept) {
 		lib->spin_rounds = 0;
 	} else if (got && ++lib->spin_rounds >= HOMA_LIB_SPIN_ROUNDS &&
@@ -634,182 +648,4 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	ret = homa_lib_wait_other(lib, deadline_ns, w);
 	w->now = homa_lib_now();
 	return ret;
-}
-
-/* While application threads keep coming back to wait (a client between
- * requests, a server between replies), the background thread stays out
- * of the datapath, so it neither steals their packets nor must be kicked
- * out every time. Returns the ns left before it may poll (0 = now).
- * Needs no lock. */
-static uint64_t homa_lib_linger(struct homa_lib *lib)
-{
-	uint64_t linger = 2 * (uint64_t)lib->config.poll_usecs * 1000;
-	uint64_t last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
-	uint64_t now = homa_lib_now();
-
-	if (linger < HOMA_LIB_MIN_LINGER_NS)
-		linger = HOMA_LIB_MIN_LINGER_NS;
-	if (!last || now >= last + linger)
-		return 0;
-	return last + linger - now;
-}
-
-/* Sleep on the background thread's eventfd until until_ns. Parked, a
- * release of the poller role wakes it (homa_lib_release_poller). */
-static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
-			      bool park)
-{
-	uint64_t now = homa_lib_now(), ns = until_ns > now ? until_ns - now : 0;
-	struct pollfd pfd = { lib->bg_efd, POLLIN, 0 };
-	struct timespec ts = { (time_t)(ns / 1000000000ull),
-			       (long)(ns % 1000000000ull) };
-	uint64_t v;
-
-	if (park) {
-		/* Sequentially consistent against homa_lib_release_poller:
-		 * either it sees the flag, or this sees the role free. */
-		__atomic_store_n(&lib->bg_parked, true, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST))
-			ns = 0;
-	}
-	if (ns && ppoll(&pfd, 1, &ts, NULL) > 0 &&
-	    read(lib->bg_efd, &v, sizeof(v)) < 0)
-		v = 0;
-	if (park)
-		__atomic_store_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST);
-}
-
-/*
- * The background thread's sleep while application threads drive the
- * core: one holds the poller role and spins (running the core's timers
- * every round), or one let it go less than max_ns ago (between two calls
- * of a ping-pong: it runs them at its next call) while the core owes
- * nothing but timers (bg_may_watch: no pacer, nothing to grant; and no
- * packet held back by auto-cork). Then the background thread only
- * watches for them to stop: no lock, no timers, one wake-up per max_ns
- * (a few ticks, below the peers' first RESEND; each wake-up takes a CPU
- * from a spinning thread on a small machine). Between calls it sleeps
- * until max_ns after the last release, so it takes over at most max_ns
- * after the application threads stopped coming. True if it slept so;
- * false if it must act as before: nobody drives the core, the poller
- * sleeps in epoll (it runs the timers at its deadline itself; a blocking
- * ping-pong on a loaded machine measured slower with the watch, cause
- * not found), the core has packets to pace or grants to send, or the
- * poller has waited long (an idle process).
- */
-static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
-			      uint64_t tick, uint64_t max_ns)
-{
-	uint64_t last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
-	uint64_t until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
-	uint64_t end;
-
-	if (busy) {
-		if (now - last > HOMA_LIB_PARK_AFTER_NS ||
-		    __atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST))
-			return false;
-		end = now + max_ns; /* it spins now */
-	} else if (!__atomic_load_n(&lib->bg_may_watch, __ATOMIC_RELAXED) ||
-		   __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED) || !last ||
-		   now - last >= max_ns) {
-		return false;
-	} else {
-		end = last + max_ns;
-	}
-	/* On the ticks' grid, as the other sleeps (the last grid point
-	 * before end, the next one at least): a thread that spins and
-	 * sleeps by turns must not bring two wake-ups a tick. */
-	if (until <= now || until > now + tick)
-		until = now + tick;
-	if (end > until)
-		until += (end - until) / tick * tick;
-	homa_lib_bg_sleep(lib, until, false);
-	return true;
-}
-
-/*
- * The background thread: holds the poller role whenever no application
- * thread wants it, so timers and retransmission always run. While
- * application threads drive the core it only watches for them to stop
- * (homa_lib_bg_watch), waking once every HOMA_LIB_WATCH_TICKS ticks.
- * Otherwise it sleeps without the lock until the core's next deadline
- * and takes the lock only if nobody ran the core's timers. While a poller has waited long (an idle process),
- * it parks until that one lets the role go.
- */
-void *homa_lib_bg_main(void *arg)
-{
-	struct homa_lib *lib = arg;
-	uint64_t tick, watch_max;
-
-	homa_lib_lock(lib);
-	tick = (uint64_t)lib->config.tick_us * 1000;
-	watch_max = (uint64_t)lib->config.resend_ticks - 1;
-	if (watch_max > HOMA_LIB_WATCH_TICKS)
-		watch_max = HOMA_LIB_WATCH_TICKS;
-	watch_max = (watch_max ? watch_max : 1) * tick;
-	homa_lib_unlock(lib);
-	while (!__atomic_load_n(&lib->stopping, __ATOMIC_RELAXED)) {
-		uint64_t now, until, corked, linger;
-		bool busy;
-		uint64_t last;
-
-		/* HOMA_SAMPLE_FILE: sample_fd is fixed from the start. */
-		if (lib->sample_fd >= 0) {
-			homa_lib_lock(lib);
-			homa_lib_sample(lib);
-			homa_lib_unlock(lib);
-		}
-		now = homa_lib_now();
-		busy = __atomic_load_n(&lib->poller_busy, __ATOMIC_SEQ_CST);
-		last = __atomic_load_n(&lib->app_wait_ns, __ATOMIC_RELAXED);
-		corked = __atomic_load_n(&lib->cork_ns, __ATOMIC_RELAXED);
-
-		/* Packets an application thread held back and did not come
-		 * back to send (homa_lib_after_msg). */
-		if (corked && now - corked >= lib->cork_hold_ns) {
-			homa_lib_lock(lib);
-			if (lib->cork_ns)
-				homa_lib_flush(lib);
-			homa_lib_unlock(lib);
-		}
-
-		linger = homa_lib_linger(lib);
-		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max))
-			continue;
-		if (!busy && !linger) {
-			homa_lib_lock(lib);
-			if (!lib->poller_busy && !lib->app_waiting) {
-				__atomic_store_n(&lib->poller_busy, true,
-						 __ATOMIC_RELAXED);
-				lib->bg_polling = true;
-				homa_lib_poll_round(lib, 0, NULL);
-				homa_lib_sync_pending(lib);
-				homa_lib_release_poller(lib);
-				lib->bg_polling = false;
-				homa_lib_unlock(lib);
-				continue;
-			}
-			homa_lib_unlock(lib);
-		}
-		until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
-		if (!busy && until <= now) {
-			/* Timers nobody ran while threads linger. */
-			homa_lib_lock(lib);
-			if (!lib->poller_busy)
-				homa_lib_service(lib);
-			until = lib->next_deadline;
-			homa_lib_unlock(lib);
-		}
-		if (until <= now)
-			until = now +
-				tick; /* the poller is about to run them */
-		if (busy && now - last > HOMA_LIB_PARK_AFTER_NS) {
-			homa_lib_bg_sleep(lib, until, true);
-			continue;
-		}
-		if (until > now + tick)
-			until = now + tick;
-		homa_lib_bg_sleep(lib, until, false);
-	}
-	return NULL;
 }

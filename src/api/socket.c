@@ -397,6 +397,9 @@ int homa_ioctl(int fd, unsigned long request, void *arg)
 		else
 			ret = homa_abort(ls->hsk, abort_args.id,
 					 (int)abort_args.error, homa_lib_now());
+		/* An RPC taken away unseen may leave nothing readable
+		 * (sendmsg and recvmsg look only at what they change). */
+		homa_lsock_sync(ls);
 		homa_lib_after_op(lib);
 	}
 	homa_lsock_leave(lib, ls);
