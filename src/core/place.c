@@ -8,11 +8,11 @@
  * following in-order packets of the messages that last received one, each
  * as long as that one: a sender with several messages interleaves them,
  * each as far as it is granted), reserves their bytes and pins their
- * pages; the host hands each packet read so to homa_input_placed, which accepts it
- * without a copy only if it is exactly the packet guessed (same RPC,
- * offset, at most the bytes reserved). Anything else is turned down and
- * the host copies it into one buffer and feeds it as usual, once the
- * reservation is released: by then the network has finished writing.
+ * pages; the host hands each packet read so to homa_input_placed, which
+ * accepts it without a copy only if it is exactly the packet guessed
+ * (same RPC, offset, at most the bytes reserved). Anything else is turned
+ * down and the host copies it into one buffer and feeds it as usual, once
+ * the reservation is released: by then the network has finished writing.
  *
  * While reserved, those bytes may be overwritten by whatever packet the
  * network puts there; so DATA for them that arrives any other way (another
@@ -20,7 +20,19 @@
  * the pages stay pinned even if the RPC ends, so no other message can be
  * given them meanwhile.
  */
+#include <string.h>
+
 #include "place.h"
+
+/* Whether hint h names rpc (a server RPC's id is unique only with its
+ * client's address and port). */
+static bool homa_place_hint_is(const struct homa_place_hint *h,
+			       const struct homa_rpc *rpc)
+{
+	return h->id == rpc->id && h->port == rpc->hsk->port &&
+	       h->dport == rpc->dport &&
+	       memcmp(h->addr.a, rpc->peer->addr.a, 16) == 0;
+}
 
 void homa_place_note(struct homa_rpc *rpc, const struct homa_wire_data *d)
 {
@@ -38,12 +50,12 @@ void homa_place_note(struct homa_rpc *rpc, const struct homa_wire_data *d)
 	if (end != d->incoming || !ps->seg_full)
 		ps->seg_full = d->payload_bytes;
 	ps->hint_seg = ps->seg_full;
-	if (h->id == rpc->id && h->port == rpc->hsk->port)
+	if (homa_place_hint_is(h, rpc))
 		return;
 	/* Another message: it becomes the latest, the ones before it move
 	 * down (rpc's own older entry, or else the oldest, drops out). */
-	while (j < HOMA_PLACE_RPCS - 1 && (ps->hint[j].id != rpc->id ||
-					   ps->hint[j].port != rpc->hsk->port))
+	while (j < HOMA_PLACE_RPCS - 1 &&
+	       !homa_place_hint_is(&ps->hint[j], rpc))
 		j++;
 	for (; j > 0; j--)
 		ps->hint[j] = ps->hint[j - 1];
