@@ -227,12 +227,16 @@ struct homa_place {
 	uint32_t bytes;			 /* payload bytes at most */
 	uint8_t *span[HOMA_PLACE_SPANS]; /* where they land, in order */
 	uint32_t span_bytes[HOMA_PLACE_SPANS]; /* bytes of each (0 = unused) */
+	uint8_t part; /* which message of the reservation it belongs to */
 };
 
 /*
  * homa_place_reserve() - guess the next packets to arrive: the following
- * in-order DATA packets of the incoming message that last received one,
- * packet i at pl[i] (at most max, all on one port, consecutive). Returns
+ * in-order DATA packets of the incoming messages that last received one
+ * (up to 4, on one port), packet i at pl[i] (at most max): the message
+ * the sender sends first (fewest bytes left, or the latest, whichever
+ * order the last read matched) gets its packets granted but not yet
+ * received, the next the following places, and so on. Returns
  * how many (0: no guess, or a reservation is still outstanding). Until
  * homa_place_release the host may let the network write into the spans
  * (their pool pages are pinned, and DATA for those bytes that arrives any

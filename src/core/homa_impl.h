@@ -175,25 +175,47 @@ struct homa_done {
 /* Pages one reservation may pin: each packet's payload spans two. */
 #define HOMA_PLACE_MAX_PINS (HOMA_PLACE_MAX * HOMA_PLACE_SPANS)
 
-struct homa_place_state {
-	uint64_t hint_id;	    /* local id of the RPC that last received
-				      * in-order DATA, 0 = none */
-	uint16_t hint_port;	    /* its socket's port */
-	uint16_t hint_dport;	    /* its peer's port (server lookup) */
-	struct homa_addr hint_addr; /* its peer (server lookup) */
-	uint32_t hint_seg;	    /* payload bytes expected per packet */
-	uint32_t seg_full;	    /* payload of the last packet not cut
-				      * at an unscheduled limit, bytes */
-	int count;		    /* packets reserved, 0 = no reservation */
-	struct homa_sock *hsk;	    /* socket whose pool is pinned */
+/* Incoming messages one reservation covers: a sender with several
+ * messages interleaves them (the one with the fewest bytes left first,
+ * then the next), so the next packets of each are predicted. */
+#define HOMA_PLACE_RPCS 4
+
+/* An incoming message that received DATA in order lately. */
+struct homa_place_hint {
+	uint64_t id;	       /* local id of its RPC, 0 = none */
+	uint16_t port;	       /* its socket's port */
+	uint16_t dport;	       /* its peer's port (server lookup) */
+	struct homa_addr addr; /* its peer (server lookup) */
+};
+
+/* The bytes of one message that a reservation covers. */
+struct homa_place_part {
 	const struct homa_rpc *rpc; /* reserved RPC (compared, never read) */
 	uint64_t id;		    /* its local id */
 	uint32_t lo;		    /* first reserved message byte */
 	uint32_t hi;		    /* one past the last */
+};
+
+struct homa_place_state {
+	struct homa_place_hint hint[HOMA_PLACE_RPCS]; /* latest first */
+	uint32_t hint_seg;     /* payload bytes expected per packet */
+	uint32_t seg_full;     /* payload of the last packet not cut
+				  * at an unscheduled limit, bytes */
+	int count;	       /* packets reserved, 0 = no reservation */
+	struct homa_sock *hsk; /* socket whose pool is pinned */
+	struct homa_place_part part[HOMA_PLACE_RPCS]; /* messages reserved,
+						       * in place order */
+	int num_parts;				      /* entries in part */
+	uint32_t read_hits;   /* packets taken in place since the reservation */
+	uint32_t read_misses; /* packets turned down since the reservation */
+	bool by_recency;      /* order messages latest first, not fewest
+			       * bytes left first (flips after a read that
+			       * missed more than it hit) */
 	uint32_t pins[HOMA_PLACE_MAX_PINS]; /* pinned pool offsets */
 	uint32_t num_pins;		    /* entries in pins */
-	const struct homa_place *cur; /* packet homa_input_placed is feeding,
+	const struct homa_place *cur;	/* packet homa_input_placed is feeding,
 				       * NULL outside it */
+	const struct homa_rpc *cur_rpc; /* its RPC (compared, never read) */
 };
 
 struct homa {

@@ -5,13 +5,14 @@
  * incoming message with their payload landing straight in the socket's
  * pool, where the message's bytes belong, instead of in a scratch buffer
  * the core then copies from. The core guesses those packets (the
- * following in-order packets of the message that last received one, each
- * as long as that one), reserves their bytes and pins their pages; the
- * host hands each packet read so to homa_input_placed, which accepts it
- * without a copy only if it is exactly the packet guessed (same RPC,
- * offset, at most the bytes reserved). Anything else is turned down and
- * the host copies it into one buffer and feeds it as usual, once the
- * reservation is released: by then the network has finished writing.
+ * following in-order packets of the messages that last received one, each
+ * as long as that one: a sender with several messages interleaves them,
+ * each as far as it is granted), reserves their bytes and pins their
+ * pages; the host hands each packet read so to homa_input_placed, which
+ * accepts it without a copy only if it is exactly the packet guessed
+ * (same RPC, offset, at most the bytes reserved). Anything else is turned
+ * down and the host copies it into one buffer and feeds it as usual, once
+ * the reservation is released: by then the network has finished writing.
  *
  * While reserved, those bytes may be overwritten by whatever packet the
  * network puts there; so DATA for them that arrives any other way (another
@@ -19,12 +20,26 @@
  * the pages stay pinned even if the RPC ends, so no other message can be
  * given them meanwhile.
  */
+#include <string.h>
+
 #include "place.h"
+
+/* Whether hint h names rpc (a server RPC's id is unique only with its
+ * client's address and port). */
+static bool homa_place_hint_is(const struct homa_place_hint *h,
+			       const struct homa_rpc *rpc)
+{
+	return h->id == rpc->id && h->port == rpc->hsk->port &&
+	       h->dport == rpc->dport &&
+	       memcmp(h->addr.a, rpc->peer->addr.a, 16) == 0;
+}
 
 void homa_place_note(struct homa_rpc *rpc, const struct homa_wire_data *d)
 {
 	struct homa_place_state *ps = &rpc->hsk->homa->place;
 	uint32_t end = d->offset + d->payload_bytes;
+	struct homa_place_hint *h = &ps->hint[0];
+	int j = 1;
 
 	/* Only the packet that extends the message in order predicts the
 	 * next; a retransmission filling a gap does not. */
@@ -34,11 +49,20 @@ void homa_place_note(struct homa_rpc *rpc, const struct homa_wire_data *d)
 	 * there; the others show the sender's packet size. */
 	if (end != d->incoming || !ps->seg_full)
 		ps->seg_full = d->payload_bytes;
-	ps->hint_id = rpc->id;
-	ps->hint_port = rpc->hsk->port;
-	ps->hint_dport = rpc->dport;
-	ps->hint_addr = rpc->peer->addr;
 	ps->hint_seg = ps->seg_full;
+	if (homa_place_hint_is(h, rpc))
+		return;
+	/* Another message: it becomes the latest, the ones before it move
+	 * down (rpc's own older entry, or else the oldest, drops out). */
+	while (j < HOMA_PLACE_RPCS - 1 &&
+	       !homa_place_hint_is(&ps->hint[j], rpc))
+		j++;
+	for (; j > 0; j--)
+		ps->hint[j] = ps->hint[j - 1];
+	h->id = rpc->id;
+	h->port = rpc->hsk->port;
+	h->dport = rpc->dport;
+	h->addr = rpc->peer->addr;
 }
 
 int homa_place_check(struct homa_rpc *rpc, const struct homa_wire_data *d)
@@ -49,16 +73,20 @@ int homa_place_check(struct homa_rpc *rpc, const struct homa_wire_data *d)
 
 	if (cur) {
 		/* homa_input_placed checked all of this already. */
-		if (rpc == ps->rpc && d->offset == cur->offset &&
+		if (rpc == ps->cur_rpc && d->offset == cur->offset &&
 		    d->payload_bytes <= cur->bytes)
 			return 1;
 		homa->metrics.v[HOMA_M_drop_placing]++;
 		return -1;
 	}
-	if (rpc == ps->rpc && rpc->id == ps->id && d->offset < ps->hi &&
-	    d->offset + d->payload_bytes > ps->lo) {
-		homa->metrics.v[HOMA_M_drop_placing]++;
-		return -1;
+	for (int i = 0; i < ps->num_parts; i++) {
+		const struct homa_place_part *pp = &ps->part[i];
+
+		if (rpc == pp->rpc && rpc->id == pp->id && d->offset < pp->hi &&
+		    d->offset + d->payload_bytes > pp->lo) {
+			homa->metrics.v[HOMA_M_drop_placing]++;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -72,6 +100,7 @@ void homa_place_sock_gone(struct homa_sock *hsk)
 		ps->hsk = NULL;
 		ps->num_pins = 0;
 	}
-	if (ps->hint_port == hsk->port)
-		ps->hint_id = 0;
+	for (int i = 0; i < HOMA_PLACE_RPCS; i++)
+		if (ps->hint[i].port == hsk->port)
+			ps->hint[i].id = 0;
 }

@@ -12,20 +12,29 @@
 #include "rpc.h"
 #include "sock.h"
 
-/* The RPC named by the hint, or NULL. */
+/* The RPC named by hint h if its message may still receive in place
+ * (*hskp: its socket), else NULL. */
 static struct homa_rpc *homa_place_hinted(struct homa *homa,
+					  const struct homa_place_hint *h,
 					  struct homa_sock **hskp)
 {
-	struct homa_place_state *ps = &homa->place;
-	struct homa_sock *hsk = homa_sock_find(homa, ps->hint_port);
+	struct homa_sock *hsk;
+	struct homa_rpc *rpc;
 
+	if (!h->id)
+		return NULL;
+	hsk = homa_sock_find(homa, h->port);
 	*hskp = hsk;
 	if (!hsk || !hsk->pool.region)
 		return NULL;
-	if (ps->hint_id & 1)
-		return homa_rpc_find_server(homa, hsk, &ps->hint_addr,
-					    ps->hint_dport, ps->hint_id);
-	return homa_rpc_find_client(homa, hsk, ps->hint_id);
+	rpc = (h->id & 1) ? homa_rpc_find_server(homa, hsk, &h->addr, h->dport,
+						 h->id)
+			  : homa_rpc_find_client(homa, hsk, h->id);
+	if (!rpc || rpc->state != HOMA_RPC_INCOMING || rpc->error ||
+	    !rpc->in.num_bpages ||
+	    rpc->in.reasm.recv_end >= (uint32_t)rpc->in.length)
+		return NULL;
+	return rpc;
 }
 
 /* Fill pl for payload bytes [off, off + bytes) of rpc's message. */
@@ -47,49 +56,123 @@ static void homa_place_fill(struct homa_rpc *rpc, uint32_t off, uint32_t bytes,
 	pl->span_bytes[1] = bytes - first;
 }
 
+/* Bytes of rpc's message not yet received in order. */
+static uint32_t homa_place_left(const struct homa_rpc *rpc)
+{
+	return (uint32_t)rpc->in.length - rpc->in.reasm.recv_end;
+}
+
+/* Reserve rpc's next in-order packets as pl[n..lim) (fewer if its message
+ * ends first) and pin the pages they touch; returns the new n. */
+static int homa_place_part_add(struct homa *homa, struct homa_rpc *rpc,
+			       struct homa_place *pl, int n, int lim)
+{
+	struct homa_place_state *ps = &homa->place;
+	struct homa_place_part *pp = &ps->part[ps->num_parts];
+	uint32_t len = (uint32_t)rpc->in.length, off = rpc->in.reasm.recv_end;
+	uint32_t end;
+
+	pp->lo = off;
+	while (n < lim && off < len) {
+		uint32_t bytes =
+			len - off < ps->hint_seg ? len - off : ps->hint_seg;
+
+		pl[n].part = (uint8_t)ps->num_parts;
+		homa_place_fill(rpc, off, bytes, &pl[n++]);
+		off += bytes;
+	}
+	if (off == pp->lo)
+		return n;
+	pp->hi = off;
+	pp->rpc = rpc;
+	pp->id = rpc->id;
+	ps->num_parts++;
+	/* Pin every page the reserved bytes touch (in order, each once;
+	 * two messages never share a page). */
+	end = (pp->hi - 1) >> HOMA_CORE_BPAGE_SHIFT;
+	for (uint32_t k = pp->lo >> HOMA_CORE_BPAGE_SHIFT; k <= end; k++) {
+		if (ps->num_pins < HOMA_PLACE_MAX_PINS &&
+		    homa_pool_pin(&rpc->hsk->pool, rpc->in.bpages[k]) == 0)
+			ps->pins[ps->num_pins++] = rpc->in.bpages[k];
+	}
+	return n;
+}
+
 int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		       uint64_t now_ns)
 {
 	struct homa_place_state *ps = &homa->place;
-	struct homa_sock *hsk;
-	struct homa_rpc *rpc;
-	uint32_t off, end, len;
-	int n = 0;
+	struct homa_rpc *cand[HOMA_PLACE_RPCS];
+	struct homa_sock *hsk = NULL;
+	int n = 0, nc = 0;
 
-	if (ps->count || !ps->hint_id || max <= 0)
+	if (ps->count || max <= 0 || !ps->hint_seg)
 		return 0;
 	homa->now_ns = now_ns;
-	rpc = homa_place_hinted(homa, &hsk);
-	if (!rpc || rpc->state != HOMA_RPC_INCOMING || rpc->error ||
-	    !rpc->in.num_bpages || !ps->hint_seg ||
-	    rpc->in.reasm.recv_end >= (uint32_t)rpc->in.length) {
-		ps->hint_id = 0;
-		return 0;
+	for (int i = 0; i < HOMA_PLACE_RPCS; i++) {
+		struct homa_sock *s = NULL;
+		struct homa_rpc *rpc =
+			homa_place_hinted(homa, &ps->hint[i], &s);
+
+		if (!rpc) {
+			ps->hint[i].id = 0;
+			continue;
+		}
+		/* One read takes one socket's packets: the latest first. */
+		if (nc && s != hsk)
+			continue;
+		hsk = s;
+		cand[nc++] = rpc;
 	}
+	if (!nc)
+		return 0;
+	/* The order of the messages' packets in the next read: usually the
+	 * sender sends the message with the fewest bytes left first (SRPT),
+	 * as far as it is granted, then the next. But it sends what grants
+	 * allow in the order they came: when a read missed more than it hit,
+	 * try the other order, the message that received last first (the
+	 * hints' order). */
+	if (ps->read_misses > ps->read_hits)
+		ps->by_recency = !ps->by_recency;
+	for (int i = 1; i < nc && !ps->by_recency; i++) {
+		struct homa_rpc *t = cand[i];
+		int j = i;
+
+		for (;
+		     j > 0 && homa_place_left(t) < homa_place_left(cand[j - 1]);
+		     j--)
+			cand[j] = cand[j - 1];
+		cand[j] = t;
+	}
+	ps->read_hits = 0;
+	ps->read_misses = 0;
 	if (max > HOMA_PLACE_MAX)
 		max = HOMA_PLACE_MAX;
-	len = (uint32_t)rpc->in.length;
-	off = rpc->in.reasm.recv_end;
-	ps->lo = off;
-	while (n < max && off < len) {
-		uint32_t bytes =
-			len - off < ps->hint_seg ? len - off : ps->hint_seg;
-
-		homa_place_fill(rpc, off, bytes, &pl[n++]);
-		off += bytes;
-	}
-	ps->hi = off;
-	/* Pin every page the reserved bytes touch (in order, each once). */
 	ps->num_pins = 0;
-	end = (ps->hi - 1) >> HOMA_CORE_BPAGE_SHIFT;
-	for (uint32_t k = ps->lo >> HOMA_CORE_BPAGE_SHIFT; k <= end; k++) {
-		if (homa_pool_pin(&hsk->pool, rpc->in.bpages[k]) == 0)
-			ps->pins[ps->num_pins++] = rpc->in.bpages[k];
+	ps->num_parts = 0;
+	for (int i = 0; i < nc; i++) {
+		int lim = max;
+
+		if (i + 1 < nc) {
+			/* All but the last: only its bytes granted, not
+			 * yet received (what the sender may send of it). */
+			struct homa_rpc *r = cand[i];
+			uint32_t g = r->in.need_grants ? r->in.grant.granted
+						       : (uint32_t)r->in.length;
+			uint32_t due = g > r->in.reasm.recv_end
+					       ? g - r->in.reasm.recv_end
+					       : 0;
+			uint32_t pkts = (due + ps->hint_seg - 1) / ps->hint_seg;
+
+			if (pkts < (uint32_t)(max - n))
+				lim = n + (int)pkts;
+		}
+		n = homa_place_part_add(homa, cand[i], pl, n, lim);
 	}
+	if (!n)
+		return 0;
 	ps->count = n;
 	ps->hsk = hsk;
-	ps->rpc = rpc;
-	ps->id = rpc->id;
 	return n;
 }
 
@@ -99,6 +182,7 @@ int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 		      uint64_t now_ns)
 {
 	struct homa_place_state *ps = &homa->place;
+	const struct homa_place_part *pp = NULL;
 	struct homa_wire_pkt p;
 	struct homa_rpc *rpc;
 	uint64_t id;
@@ -109,33 +193,42 @@ int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 		homa->metrics.v[HOMA_M_drop_no_socket]++;
 		return 0;
 	}
-	if (!ps->count || pl->port != ps->hsk->port || pl->offset < ps->lo ||
-	    pl->offset >= ps->hi)
+	if (!ps->count || pl->port != ps->hsk->port)
 		goto miss;
 	if (homa_wire_decode_split(hdr, hdr_bytes, payload_bytes,
 				   (uint32_t)homa->config.max_message_bytes,
 				   &p) != HOMA_WIRE_OK)
 		goto miss;
 	id = p.common.sender_id ^ 1;
-	if (p.common.dport != pl->port || id != ps->id)
+	/* The place must be one reserved for the message the packet is
+	 * of: offsets alone do not tell two messages apart. */
+	if (pl->part >= ps->num_parts)
+		goto miss;
+	pp = &ps->part[pl->part];
+	if (pp->id != id || pl->offset < pp->lo || pl->offset >= pp->hi ||
+	    p.common.dport != pl->port)
 		goto miss;
 	rpc = (id & 1) ? homa_rpc_find_server(homa, ps->hsk, src,
 					      p.common.sport, id)
 		       : homa_rpc_find_client(homa, ps->hsk, id);
-	if (rpc != ps->rpc || rpc->state != HOMA_RPC_INCOMING || rpc->error ||
+	if (rpc != pp->rpc || rpc->state != HOMA_RPC_INCOMING || rpc->error ||
 	    p.u.data.offset != pl->offset ||
 	    p.u.data.payload_bytes > pl->bytes ||
 	    p.u.data.message_length != (uint32_t)rpc->in.length)
 		goto miss;
 	homa->now_ns = now_ns;
 	homa->metrics.v[HOMA_M_place_hits]++;
+	ps->read_hits++;
 	ps->cur = pl;
+	ps->cur_rpc = rpc;
 	homa_input_pkt(homa, src, &p);
 	ps->cur = NULL;
+	ps->cur_rpc = NULL;
 	return 0;
 
 miss:
 	homa->metrics.v[HOMA_M_place_misses]++;
+	ps->read_misses++;
 	return -EAGAIN;
 }
 
@@ -153,9 +246,8 @@ void homa_place_release(struct homa *homa)
 	}
 	ps->count = 0;
 	ps->num_pins = 0;
+	ps->num_parts = 0;
 	ps->hsk = NULL;
-	ps->rpc = NULL;
-	ps->lo = ps->hi = 0;
 }
 
 void homa_place_gather(uint8_t *buf, size_t bytes, const struct homa_place *pl)

@@ -316,6 +316,114 @@ static void place__in_order_lands_in_place(void **state)
 	assert_true(W->reads > 0);
 }
 
+/* Receive a request at the server that is one of lens[0..2) (patterns
+ * seeds[i]), check every byte, return its pages; returns its index. */
+static int p_recv_either(const int *lens, const uint8_t *seeds)
+{
+	struct homa_recv_args a;
+	uint8_t *region;
+	uint64_t bytes;
+	int got, k;
+
+	memset(&a, 0, sizeof(a));
+	got = homa_recv(W->srv, &a, W->now);
+	k = got == lens[0] ? 0 : 1;
+	assert_int_equal(got, lens[k]);
+	homa_sock_get_rcvbuf(W->srv, &region, &bytes);
+	for (int i = 0; i < got; i++) {
+		uint8_t b = region[a.bpage_offsets[i >> 16] + (i & 0xFFFF)];
+
+		if (b != p_byte((size_t)i, seeds[k]))
+			fail_msg("message %d byte %d: %u, expected %u", k, i, b,
+				 p_byte((size_t)i, seeds[k]));
+	}
+	assert_int_equal(homa_release(W->srv, a.bpage_offsets, a.num_bpages),
+			 0);
+	return k;
+}
+
+/* Two requests at once: the client sends the packets of both as grants
+ * come (the shorter first), so a read holds packets of both. The
+ * reservation covers the next packets of each; a packet read into the
+ * other message's place, even at the same offset, is turned down. */
+static void place__two_messages_interleaved(void **state)
+{
+	const int lens[2] = { 300000, 200000 };
+	const uint8_t seeds[2] = { 61, 62 };
+	uint64_t data;
+
+	(void)state;
+	W->batch = 8;
+	p_request((size_t)lens[0], seeds[0]);
+	p_request((size_t)lens[1], seeds[1]);
+	p_run_ms(5);
+	assert_int_equal(
+		p_recv_either(lens, seeds) + p_recv_either(lens, seeds), 1);
+	data = p_metric(1, HOMA_M_recv_data);
+	assert_true(p_metric(1, HOMA_M_place_hits) >= data * 3 / 4);
+	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+}
+
+/* Two requests of one length, delivered one packet per read until both
+ * unscheduled parts are in: the reservation then covers both messages at
+ * the same offsets. The next DATA packet read into the other message's
+ * place at its own offset is turned down, not taken as its own. */
+static void place__same_offset_other_message_turned_down(void **state)
+{
+	const int lens[2] = { 200000, 200000 + 1 };
+	const uint8_t seeds[2] = { 71, 72 };
+	struct homa_place pl[HOMA_PLACE_MAX];
+	const struct homa_place_state *ps = &W->h[1]->place;
+	struct p_pkt pkt;
+	uint64_t id;
+	uint32_t off;
+	int n, wrong = -1;
+
+	(void)state;
+	/* A small window: a few packets of each message due at a time. */
+	assert_int_equal(
+		homa_set_param(W->h[1], "window", &(int64_t){ 5000 }, 1, NULL),
+		0);
+	W->batch = 1;
+	p_request((size_t)lens[0], seeds[0]);
+	p_request((size_t)lens[1], seeds[1]);
+	/* Both unscheduled parts (40,000 bytes each) reach the server. */
+	while (W->data_seen < 2 * 29)
+		p_server_read();
+	/* The grants reach the client, which sends more. */
+	W->now += 1000;
+	while (W->head != W->tail && W->q[W->head % P_QUEUE].dst == 0) {
+		struct p_pkt *q = &W->q[W->head++ % P_QUEUE];
+
+		homa_input(W->h[0], &W->addr[1], q->data, q->bytes, W->now);
+	}
+	n = homa_place_reserve(W->h[1], pl, HOMA_PLACE_MAX, W->now);
+	assert_int_equal(ps->num_parts, 2);
+	assert_true(p_next_server(&pkt));
+	assert_int_equal(pkt.data[11], HOMA_PKT_DATA);
+	memcpy(&id, pkt.data + 20, 8);
+	id = __builtin_bswap64(id) ^ 1;
+	memcpy(&off, pkt.data + 4, 4);
+	off = __builtin_bswap32(off);
+	for (int i = 0; i < n; i++)
+		if (pl[i].offset == off && ps->part[pl[i].part].id != id)
+			wrong = i;
+	assert_true(wrong >= 0);
+	p_scatter(pkt.data, pkt.bytes, W->slot[0], &pl[wrong]);
+	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], W->slot[0],
+					   HOMA_PLACE_HDR,
+					   pkt.bytes - HOMA_PLACE_HDR,
+					   &pl[wrong], W->now),
+			 -EAGAIN);
+	homa_place_gather(W->slot[0], pkt.bytes, &pl[wrong]);
+	homa_place_release(W->h[1]);
+	homa_input(W->h[1], &W->addr[0], W->slot[0], pkt.bytes, W->now);
+	W->batch = 8;
+	p_run_ms(5);
+	assert_int_equal(
+		p_recv_either(lens, seeds) + p_recv_either(lens, seeds), 1);
+}
+
 static void place__reordered_falls_back(void **state)
 {
 	(void)state;
@@ -545,6 +653,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(place__in_order_lands_in_place),
+		T(place__two_messages_interleaved),
+		T(place__same_offset_other_message_turned_down),
 		T(place__reordered_falls_back),
 		T(place__lost_packet_retransmitted),
 		T(place__duplicate_copied_once),
