@@ -127,6 +127,12 @@ if(TARGET test_dp_batch)
   target_include_directories(test_dp_batch PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_batch 60 test_dp_batch)
+# The UDP datapath's receive side over loopback (UDP_GRO, read slots).
+homa_add_net_prog(test_dp_udp ${T}/net/test_dp_udp.c)
+if(TARGET test_dp_udp)
+  target_include_directories(test_dp_udp PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_udp 60 test_dp_udp)
 # A raw datapath with a full receive queue: no ICMP protocol unreachable
 # (issue 19; own namespace, root).
 homa_add_net_prog(test_dp_raw_full ${T}/net/test_dp_raw_full.c)

@@ -120,7 +120,7 @@ static struct homa_dp *rx_dp(int *port)
 	return dp;
 }
 
-/* The slots a raw read offers, as UDP's (test_dp_batch): a ping-pong
+/* The slots a raw read offers, as UDP's (test_dp_udp): a ping-pong
  * offers one, a second full read in a row doubles them. */
 static void test_ping_pong_offers_one_slot(void **state)
 {
