@@ -74,9 +74,9 @@ static int bt_teardown(void **state)
 	return 0;
 }
 
-/* Run fn in a child whose seccomp filter fails system call nr1, and nr2
- * of one message (sendmmsg, recvmmsg), with ENOSYS; returns fn's exit
- * status (3: no seccomp here: skip). */
+/* Run fn in a child whose seccomp filter fails system call nr1 (-1:
+ * none), and nr2 of one message (sendmmsg, recvmmsg), with ENOSYS;
+ * returns fn's exit status (3: no seccomp here: skip). */
 static inline int bt_without(int nr1, int nr2, int (*fn)(struct bt *),
 			     struct bt *t)
 {

@@ -353,6 +353,15 @@ static void bt_send_n(int fd, uint16_t port, int n, size_t bytes)
 	nanosleep(&ts, NULL);
 }
 
+/* One read of dp: what rx returned. */
+static int bt_rx_once(struct homa_dp *dp)
+{
+	struct bt_rx r;
+
+	memset(&r, 0, sizeof(r));
+	return dp->ops->rx(dp, bt_deliver, bt_icmp, &r);
+}
+
 /* The slots a UDP read offers: a ping-pong (one packet, then empty reads)
  * offers one, so the kernel does not try a second, empty one in every
  * other read; a second full read in a row (a burst) doubles them. Seen
@@ -377,15 +386,12 @@ static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
 	}
 	/* Two waiting: the next read offers one slot (it offered two). */
 	bt_send_n(t->tx, (uint16_t)port, 2, 100);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	assert_int_equal(bt_rx_once(dp), 1);
+	assert_int_equal(bt_rx_once(dp), 1);
 	/* Two full reads in a row: a burst, the next read offers two, then
 	 * four. */
 	bt_send_n(t->tx, (uint16_t)port, 6, 100);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 2);
+	assert_int_equal(bt_rx_once(dp), 2);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 4);
 	assert_int_equal(r.pkts, 4);
@@ -415,22 +421,17 @@ static void homa_dp_udp__blocking_ping_pong_offers_one_slot(void **state)
 	/* One packet per read, five times: the third read offered two. */
 	for (int i = 0; i < 5; i++) {
 		bt_send_n(t->tx, (uint16_t)port, 1, 100);
-		memset(&r, 0, sizeof(r));
-		assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+		assert_int_equal(bt_rx_once(dp), 1);
 	}
 	/* Two full reads since: not enough to double (two were before). */
 	bt_send_n(t->tx, (uint16_t)port, 2, 100);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 1);
+	assert_int_equal(bt_rx_once(dp), 1);
+	assert_int_equal(bt_rx_once(dp), 1);
 	/* The fourth full read in a row doubled them; a full doubled read
 	 * (a burst) doubles again. */
 	bt_send_n(t->tx, (uint16_t)port, 6, 100);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 2);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(dp->ops->rx(dp, bt_deliver, bt_icmp, &r), 4);
+	assert_int_equal(bt_rx_once(dp), 2);
+	assert_int_equal(bt_rx_once(dp), 4);
 	dp->ops->destroy(dp);
 }
 
@@ -438,51 +439,32 @@ static void homa_dp_udp__blocking_ping_pong_offers_one_slot(void **state)
  * whose seccomp filter fails every recvmmsg of one message (ENOSYS),
  * the datapath still reads a ping-pong's packets (recvmmsg of more
  * slots still allowed). */
+/* In bt_without's child: three ping-pong packets read (exit 0). */
+static int bt_ping_pong_child(struct bt *t)
+{
+	struct homa_dp_opts o = { .gro = true };
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port, got = 0;
+
+	if (homa_dp_udp_create(&o, &dp) < 0)
+		return 2;
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	if (port <= 0)
+		return 2;
+	for (int i = 0; i < 3; i++) {
+		bt_send_n(t->tx, (uint16_t)port, 1, 100);
+		bt_dp_read(dp, &r);
+		got += r.pkts;
+	}
+	dp->ops->destroy(dp);
+	return got == 3 ? 0 : 1;
+}
+
 static void homa_dp_udp__one_slot_read_is_recvmsg(void **state)
 {
-	struct bt *t = *state;
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_recvmmsg, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
-	int status;
-	pid_t child = fork();
-
-	assert_true(child >= 0);
-	if (child == 0) {
-		struct homa_dp_opts o = { .gro = true };
-		struct homa_dp *dp;
-		struct bt_rx r;
-		int port, got = 0;
-
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
-			_exit(3);
-		if (homa_dp_udp_create(&o, &dp) < 0)
-			_exit(2);
-		port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-		if (port <= 0)
-			_exit(2);
-		for (int i = 0; i < 3; i++) {
-			bt_send_n(t->tx, (uint16_t)port, 1, 100);
-			bt_dp_read(dp, &r);
-			got += r.pkts;
-		}
-		dp->ops->destroy(dp);
-		_exit(got == 3 ? 0 : 1);
-	}
-	assert_int_equal(waitpid(child, &status, 0), child);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-		skip(); /* no seccomp filters here */
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(
+		bt_without(-1, __NR_recvmmsg, bt_ping_pong_child, *state), 0);
 }
 
 /* Read into places pl[0..n) until something arrives (1 s at most). */
