@@ -340,18 +340,64 @@ void homa_lib_flush(struct homa_lib *lib);
 /* Socket lookup with a reference (users++); NULL and errno EBADF or
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
-void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 
-/* The start and end of every socket call: the instance, the lock, the
- * socket with a reference (NULL with errno set, lock not held). */
-struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
-void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
+/* The process's instance once created (lib.c; atomic: read without
+ * homa_lib_init_lock). */
+extern struct homa_lib *homa_lib_instance;
+
+/* Bring every socket whose state changed up to date (lock held). */
+void homa_lib_sync_pending(struct homa_lib *lib);
+
+/* homa_lsock_enter for every case but the usual one (lib.c): creates
+ * the instance, sets errno for a descriptor that is not ours. */
+struct homa_lsock *homa_lsock_enter_slow(struct homa_lib **libp, int fd);
+
+/*
+ * The start and end of every socket call: the instance, the lock, the
+ * socket with a reference (NULL with errno set, lock not held). Inline:
+ * two of them on each side of every RPC.
+ */
+static inline struct homa_lsock *homa_lsock_enter(struct homa_lib **libp,
+						  int fd)
+{
+	struct homa_lib *lib =
+		__atomic_load_n(&homa_lib_instance, __ATOMIC_ACQUIRE);
+	struct homa_lsock *ls;
+
+	if (__builtin_expect(lib != NULL, 1)) {
+		homa_lib_lock(lib);
+		/* The usual case: a socket of ours, open. */
+		if ((unsigned int)fd < (unsigned int)lib->socks_len) {
+			ls = lib->socks[fd];
+			if (ls && !ls->closing) {
+				ls->users++;
+				*libp = lib;
+				return ls;
+			}
+		}
+		homa_lib_unlock(lib);
+	}
+	return homa_lsock_enter_slow(libp, fd);
+}
+
+/* Release a reference of homa_lsock_get (lock held). */
+static inline void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	if (lib->sync_head)
+		homa_lib_sync_pending(lib);
+	ls->users--; /* a closing socket's homa_close looks (50 us) */
+}
+
+static inline void homa_lsock_leave(struct homa_lib *lib,
+				    struct homa_lsock *ls)
+{
+	homa_lsock_put(lib, ls);
+	homa_lib_unlock(lib);
+}
 
 /* Grow lib.socks to hold fd (lock held). 0 or -ENOMEM. */
 int homa_lib_table(struct homa_lib *lib, int fd);
 
-/* Bring every socket whose state changed up to date (lock held). */
-void homa_lib_sync_pending(struct homa_lib *lib);
 /* homa_lib_sync_forget() - take ls off that list without bringing it up
  * to date (its core socket is gone; lock held). */
 void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls);
