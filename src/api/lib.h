@@ -310,8 +310,40 @@ void homa_lib_after_op(struct homa_lib *lib);
  * threads spin) if the application stays away. A lone request
  * or reply (nothing else ready) is never held back.
  */
-void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent, uint64_t now);
+void homa_lib_after_msg_slow(struct homa_lib *lib, struct homa_lsock *ls,
+			     bool ok, bool sent, uint64_t now);
+
+/* homa_lib_flush() - send everything the datapath holds (lock held).
+ * Only xmit queues packets in the datapath: most flushes of a round
+ * trip (after each call, each service of the core) find none, and skip
+ * the datapath's call. */
+static inline void homa_lib_flush(struct homa_lib *lib)
+{
+	if (lib->tx_queued) {
+		lib->tx_queued = false;
+		lib->dp->ops->flush(lib->dp);
+	}
+	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
+}
+
+/* The usual case inline, every call of a round trip: nothing held back,
+ * the core busy and driven by an application thread, nothing to hold
+ * (a receive, or a send with no other message ready): send what the
+ * call queued, and that is all homa_lib_after_msg_slow would do. */
+static inline void homa_lib_after_msg(struct homa_lib *lib,
+				      struct homa_lsock *ls, bool ok, bool sent,
+				      uint64_t now)
+{
+	if (__builtin_expect(!lib->cork_ns && !lib->core_idle &&
+				     !lib->bg_polling,
+			     1) &&
+	    !(sent && ok && homa_sock_readable(ls->hsk))) {
+		if (lib->tx_queued)
+			homa_lib_flush(lib);
+		return;
+	}
+	homa_lib_after_msg_slow(lib, ls, ok, sent, now);
+}
 
 /* homa_lib_epoll_fallback() - the poller sleeps in epoll_pwait from now
  * on, as where epoll_pwait2 is missing (HOMA_TEST_NO_PWAIT2=1: tests). */
@@ -334,8 +366,6 @@ void homa_lib_epoll_fallback(void);
 uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 			      const struct homa_send_args *sa, uint64_t now);
 
-/* homa_lib_flush() - send everything the datapath holds (lock held). */
-void homa_lib_flush(struct homa_lib *lib);
 
 /* Socket lookup with a reference (users++); NULL and errno EBADF or
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */

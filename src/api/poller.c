@@ -482,18 +482,6 @@ void homa_lib_kick_sleeper(struct homa_lib *lib)
 		homa_lib_kick(lib);
 }
 
-/* Only xmit queues packets in the datapath: most flushes of a round
- * trip (after each call, each service of the core) find none, and skip
- * the datapath's call. */
-void homa_lib_flush(struct homa_lib *lib)
-{
-	if (lib->tx_queued) {
-		lib->tx_queued = false;
-		lib->dp->ops->flush(lib->dp);
-	}
-	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
-}
-
 /* homa_lib_after_op, flushing only if flush; now: the caller's last
  * clock read, ns (0 = none). */
 static void homa_lib_after(struct homa_lib *lib, bool flush, uint64_t now)
@@ -519,8 +507,8 @@ void homa_lib_after_op(struct homa_lib *lib)
 	homa_lib_after(lib, true, 0);
 }
 
-void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent, uint64_t now)
+void homa_lib_after_msg_slow(struct homa_lib *lib, struct homa_lsock *ls,
+			     bool ok, bool sent, uint64_t now)
 {
 	uint64_t since = lib->cork_ns;
 	bool hold = ok && (sent ? homa_sock_readable(ls->hsk) : since != 0);
