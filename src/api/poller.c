@@ -221,8 +221,8 @@ static void homa_lib_server_regions(struct homa_lib *lib)
 }
 
 /* Feed what a thread collected to the core at now, ns (lock held). */
-static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
-			  uint64_t now)
+static void homa_lib_feed_all(struct homa_lib *lib, struct homa_lib_batch *b,
+			      uint64_t now)
 {
 	unsigned int verdicts = 0;
 
@@ -249,6 +249,31 @@ static void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
 	b->num_icmp = 0;
 	if (verdicts & HOMA_VERDICT_NO_REGION)
 		homa_lib_server_regions(lib);
+}
+
+/* homa_lib_feed_all with the usual batch of a ping-pong inline: one
+ * packet, not placed, no ICMP error, taken as it is. */
+static inline void homa_lib_feed(struct homa_lib *lib,
+				 struct homa_lib_batch *b, uint64_t now)
+{
+	if (__builtin_expect(b->num_rx == 1 && !b->num_place && !b->num_icmp,
+			     1)) {
+		struct homa_lib_rx *r = &b->rx[0];
+		unsigned int v = homa_input(lib->homa, &r->src, r->pkt,
+					    r->bytes, now);
+
+		b->num_rx = 0;
+		if (__builtin_expect(!v, 1))
+			return;
+		/* As homa_lib_feed_all does. */
+		if (v & HOMA_VERDICT_NOT_SERVER)
+			lib->dp->ops->unreachable(lib->dp, &r->src, r->pkt,
+						  r->bytes);
+		if (v & HOMA_VERDICT_NO_REGION)
+			homa_lib_server_regions(lib);
+		return;
+	}
+	homa_lib_feed_all(lib, b, now);
 }
 
 /* Run work due at now (ns, just read) and send; returns when the core
@@ -292,9 +317,12 @@ static uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now)
  * which the last service recorded (or an earlier time), and every flag
  * it sets would stay as it is. A ping-pong's rounds all go so.
  */
-static uint64_t homa_lib_service_round(struct homa_lib *lib, uint64_t now)
+static inline uint64_t homa_lib_service_round(struct homa_lib *lib,
+					      uint64_t now)
 {
-	if (now < lib->next_deadline && !lib->core_idle && !lib->cork_ns &&
+	if (__builtin_expect(now < lib->next_deadline && !lib->core_idle &&
+				     !lib->cork_ns,
+			     1) &&
 	    homa_activity(lib->homa) == HOMA_ACTIVE_RPCS) {
 		if (lib->tx_queued)
 			homa_lib_flush(lib);
