@@ -334,9 +334,8 @@ static inline void homa_lib_after_msg(struct homa_lib *lib,
 				      struct homa_lsock *ls, bool ok, bool sent,
 				      uint64_t now)
 {
-	if (__builtin_expect(!lib->cork_ns && !lib->core_idle &&
-				     !lib->bg_polling,
-			     1) &&
+	if (__builtin_expect(
+		    !lib->cork_ns && !lib->core_idle && !lib->bg_polling, 1) &&
 	    !(sent && ok && homa_sock_readable(ls->hsk))) {
 		if (lib->tx_queued)
 			homa_lib_flush(lib);
@@ -365,7 +364,6 @@ void homa_lib_epoll_fallback(void);
  */
 uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 			      const struct homa_send_args *sa, uint64_t now);
-
 
 /* Socket lookup with a reference (users++); NULL and errno EBADF or
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */
@@ -418,8 +416,7 @@ static inline void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 	ls->users--; /* a closing socket's homa_close looks (50 us) */
 }
 
-static inline void homa_lsock_leave(struct homa_lib *lib,
-				    struct homa_lsock *ls)
+static inline void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
 {
 	homa_lsock_put(lib, ls);
 	homa_lib_unlock(lib);

@@ -32,8 +32,8 @@ static ssize_t homa_fail(int err)
  * succeeded its room (only if the descriptor says writable). A failed
  * call, and most calls of a ping-pong, ask the core nothing.
  */
-static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls,
-		       bool took_room)
+static inline __attribute__((always_inline)) void
+homa_leave(struct homa_lib *lib, struct homa_lsock *ls, bool took_room)
 {
 	if (ls->readable_set ||
 	    (took_room && !ls->unwritable && !homa_sock_writable(ls->hsk)))
@@ -156,8 +156,7 @@ static int homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
 }
 
 /* The end of a send on ls: ret 0 or a negative errno (set). */
-static int homa_send_leave(struct homa_lib *lib, struct homa_lsock *ls,
-			   int ret)
+static int homa_send_leave(struct homa_lib *lib, struct homa_lsock *ls, int ret)
 {
 	if (ret < 0)
 		homa_lsock_error(ls, "sendmsg failed");

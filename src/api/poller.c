@@ -53,7 +53,7 @@
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
-void homa_lib_release_poller(struct homa_lib *lib)
+static inline void homa_lib_release(struct homa_lib *lib)
 {
 	uint64_t one = 1;
 
@@ -74,6 +74,11 @@ void homa_lib_release_poller(struct homa_lib *lib)
 		if (write(lib->bg_efd, &one, sizeof(one)) < 0)
 			return; /* saturated: it is readable anyway */
 	}
+}
+
+void homa_lib_release_poller(struct homa_lib *lib)
+{
+	homa_lib_release(lib);
 }
 
 /* Packets read by one thread, waiting to enter the core. Each reading
@@ -253,14 +258,14 @@ static void homa_lib_feed_all(struct homa_lib *lib, struct homa_lib_batch *b,
 
 /* homa_lib_feed_all with the usual batch of a ping-pong inline: one
  * packet, not placed, no ICMP error, taken as it is. */
-static inline void homa_lib_feed(struct homa_lib *lib,
-				 struct homa_lib_batch *b, uint64_t now)
+static inline void homa_lib_feed(struct homa_lib *lib, struct homa_lib_batch *b,
+				 uint64_t now)
 {
 	if (__builtin_expect(b->num_rx == 1 && !b->num_place && !b->num_icmp,
 			     1)) {
 		struct homa_lib_rx *r = &b->rx[0];
-		unsigned int v = homa_input(lib->homa, &r->src, r->pkt,
-					    r->bytes, now);
+		unsigned int v =
+			homa_input(lib->homa, &r->src, r->pkt, r->bytes, now);
 
 		b->num_rx = 0;
 		if (__builtin_expect(!v, 1))
@@ -658,7 +663,7 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
 		ret = homa_lib_poll_round(lib, deadline_ns, w);
 		w->handoff = lib->app_waiting > 0;
-		homa_lib_release_poller(lib);
+		homa_lib_release(lib);
 		return ret; /* w->now: read at the end of the round */
 	}
 	ret = homa_lib_wait_other(lib, deadline_ns, w);
