@@ -124,8 +124,9 @@ static void homa_waited(struct homa_lsock *ls, const struct homa_lib_waitctx *w)
  * Send the message of sa on ls (entered): waits while the core has no
  * room, unless the call must not block. 0 or a negative errno.
  */
-static int homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
-			  struct homa_send_args *sa, int flags)
+static inline __attribute__((always_inline)) int
+homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
+	       struct homa_send_args *sa, int flags)
 {
 	struct homa_lib_waitctx w;
 	bool waiting = false;
@@ -212,9 +213,9 @@ out:
  * building its msghdr and reading it back. The same checks in the same
  * order as homa_send_prepare (flags, address, buffer), the same errno.
  */
-static int homa_send_buf(int fd, const void *buf, size_t length,
-			 const struct sockaddr *to, socklen_t tolen,
-			 struct homa_send_args *sa, uint32_t flags)
+static inline __attribute__((always_inline)) int
+homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
+	      socklen_t tolen, struct homa_send_args *sa, uint32_t flags)
 {
 	struct homa_iov iov = { buf, length };
 	struct homa_addr dst;

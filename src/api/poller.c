@@ -384,8 +384,9 @@ static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
  * signal interrupted the sleep, -EAGAIN if O_NONBLOCK forbade it (w: see
  * homa_lib_wait; NULL for the background thread, which never spins).
  */
-int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
-			struct homa_lib_waitctx *w)
+static inline __attribute__((always_inline)) int
+homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
+		       struct homa_lib_waitctx *w)
 {
 	/* An application thread's call just read the clock (w->now). */
 	uint64_t now = w ? w->now : homa_lib_now();
@@ -493,6 +494,13 @@ kicked:
 	if (w)
 		w->now = now;
 	return ret;
+}
+
+/* The background thread's round (homa_lib_wait has its own copy). */
+int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
+			struct homa_lib_waitctx *w)
+{
+	return homa_lib_poll_round_in(lib, deadline_ns, w);
 }
 
 static void homa_lib_kick(struct homa_lib *lib)
@@ -661,7 +669,7 @@ int homa_lib_wait(struct homa_lib *lib, uint64_t deadline_ns,
 	 * that polled last while others slept hands the role on. */
 	if (!lib->poller_busy && !(w->handoff && lib->app_waiting)) {
 		__atomic_store_n(&lib->poller_busy, true, __ATOMIC_RELAXED);
-		ret = homa_lib_poll_round(lib, deadline_ns, w);
+		ret = homa_lib_poll_round_in(lib, deadline_ns, w);
 		w->handoff = lib->app_waiting > 0;
 		homa_lib_release(lib);
 		return ret; /* w->now: read at the end of the round */
