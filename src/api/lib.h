@@ -30,11 +30,15 @@
 #ifndef HOMA_API_LIB_H
 #define HOMA_API_LIB_H
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "datapath.h"
@@ -439,9 +443,33 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls);
 /* Record the socket's last error text (for HOMAIOCINFO). */
 void homa_lsock_error(struct homa_lsock *ls, const char *msg);
 
-/* Convert an address; -EAFNOSUPPORT / -EINVAL on mismatch or length. */
-int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
-		     socklen_t len, struct homa_addr *out, uint16_t *port);
+/* Convert an address; -EAFNOSUPPORT / -EINVAL on mismatch or length.
+ * Inline: every send converts one. */
+static inline int homa_lib_addr_in(const struct homa_lsock *ls,
+				   const struct sockaddr *sa, socklen_t len,
+				   struct homa_addr *out, uint16_t *port)
+{
+	if (!sa)
+		return -EINVAL;
+	if (sa->sa_family != ls->family)
+		return -EAFNOSUPPORT;
+	if (ls->family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		if (len < sizeof(*in))
+			return -EINVAL;
+		homa_addr_set_v4(out, &in->sin_addr);
+	} else {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
+
+		if (len < sizeof(*in6))
+			return -EINVAL;
+		memcpy(out->a, &in6->sin6_addr, 16);
+	}
+	*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return 0;
+}
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap);

@@ -36,21 +36,6 @@ static int homa_fail(int err)
 	return -1;
 }
 
-int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
-		     socklen_t len, struct homa_addr *out, uint16_t *port)
-{
-	if (!sa)
-		return -EINVAL;
-	if (sa->sa_family != ls->family)
-		return -EAFNOSUPPORT;
-	if (len < (ls->family == AF_INET ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6)))
-		return -EINVAL;
-	homa_dp_addr_from_sa(out, sa);
-	*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	return 0;
-}
-
 socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
 			    const struct homa_addr *a, uint16_t port, void *sa,
 			    socklen_t cap)
