@@ -470,9 +470,32 @@ static inline int homa_lib_addr_in(const struct homa_lsock *ls,
 	*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
 	return 0;
 }
-socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
-			    const struct homa_addr *a, uint16_t port, void *sa,
-			    socklen_t cap);
+
+/* homa_lib_addr_out for every case but the usual one (socket.c). */
+socklen_t homa_lib_addr_out_slow(const struct homa_lsock *ls,
+				 const struct homa_addr *a, uint16_t port,
+				 void *sa, socklen_t cap);
+
+/* An address out into sa (cap bytes; NULL: only the length); returns
+ * its whole length. The usual case inline, on every message received:
+ * an IPv4 socket, the whole address fits, written at once. */
+static inline socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
+					  const struct homa_addr *a,
+					  uint16_t port, void *sa,
+					  socklen_t cap)
+{
+	if (ls->family == AF_INET && sa && cap >= sizeof(struct sockaddr_in) &&
+	    homa_addr_is_v4(a)) {
+		struct sockaddr_in in = { 0 };
+
+		in.sin_family = AF_INET;
+		in.sin_port = htons(port);
+		memcpy(&in.sin_addr, &a->a[12], 4);
+		memcpy(sa, &in, sizeof(in));
+		return sizeof(in);
+	}
+	return homa_lib_addr_out_slow(ls, a, port, sa, cap);
+}
 
 /* homa_lib_env_warn() - print a warning to out for every HOMA_*
  * variable of the environment that no part of libhoma reads (env.c

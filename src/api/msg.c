@@ -157,7 +157,8 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
 }
 
 /* The end of a send on ls: ret 0 or a negative errno (set). */
-static int homa_send_leave(struct homa_lib *lib, struct homa_lsock *ls, int ret)
+static inline __attribute__((always_inline)) int
+homa_send_leave(struct homa_lib *lib, struct homa_lsock *ls, int ret)
 {
 	if (ret < 0)
 		homa_lsock_error(ls, "sendmsg failed");

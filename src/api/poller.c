@@ -154,8 +154,8 @@ static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 
 /* Let the next packets read by this thread (the poller) land straight in
  * the pool where the core expects them (lock held). */
-static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b,
-			   uint64_t now)
+static inline __attribute__((always_inline)) void
+homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b, uint64_t now)
 {
 	if (!b)
 		return;

@@ -36,25 +36,13 @@ static int homa_fail(int err)
 	return -1;
 }
 
-socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
-			    const struct homa_addr *a, uint16_t port, void *sa,
-			    socklen_t cap)
+socklen_t homa_lib_addr_out_slow(const struct homa_lsock *ls,
+				 const struct homa_addr *a, uint16_t port,
+				 void *sa, socklen_t cap)
 {
 	struct sockaddr_in6 tmp;
 	socklen_t len;
 
-	/* The usual case, on every message received: the whole address
-	 * fits, written at once (a copy of known length, no call). */
-	if (ls->family == AF_INET && sa && cap >= sizeof(struct sockaddr_in) &&
-	    homa_addr_is_v4(a)) {
-		struct sockaddr_in in = { 0 };
-
-		in.sin_family = AF_INET;
-		in.sin_port = htons(port);
-		memcpy(&in.sin_addr, &a->a[12], 4);
-		memcpy(sa, &in, sizeof(in));
-		return sizeof(in);
-	}
 	if (ls->family == AF_INET) {
 		len = (socklen_t)homa_dp_sa_from_addr(a, port, &tmp);
 	} else {
