@@ -260,24 +260,8 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 
 void homa_lib_sync_pending(struct homa_lib *lib)
 {
-	uint32_t events;
-
-	while (lib->sync_head) {
-		struct homa_lsock *ls = lib->sync_head;
-
-		lib->sync_head = ls->sync_next;
-		ls->sync_pending = false;
-		events = ls->sync_events;
-		ls->sync_events = 0;
-		/* A message came, and the call that woke it took it (a
-		 * ping-pong): the descriptor was not readable and is not to
-		 * be; room was not lost, or the call that took it looked
-		 * (homa_leave). */
-		if (events == HOMA_WAKE_READABLE && !ls->readable_set &&
-		    !homa_sock_readable(ls->hsk))
-			continue;
-		homa_lsock_sync(ls);
-	}
+	while (lib->sync_head)
+		homa_lib_sync_next(lib);
 }
 
 static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,

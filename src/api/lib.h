@@ -377,6 +377,28 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
  * homa_lib_init_lock). */
 extern struct homa_lib *homa_lib_instance;
 
+/* Make the descriptor's readiness match the core's state. */
+void homa_lsock_sync(struct homa_lsock *ls);
+
+/* Bring the first socket on lib.sync_head up to date and take it off
+ * (lock held, list not empty). */
+static inline void homa_lib_sync_next(struct homa_lib *lib)
+{
+	struct homa_lsock *ls = lib->sync_head;
+	uint32_t events = ls->sync_events;
+
+	lib->sync_head = ls->sync_next;
+	ls->sync_pending = false;
+	ls->sync_events = 0;
+	/* A message came, and the call that woke it took it (a ping-pong):
+	 * the descriptor was not readable and is not to be; room was not
+	 * lost, or the call that took it looked (homa_leave). */
+	if (events == HOMA_WAKE_READABLE && !ls->readable_set &&
+	    !homa_sock_readable(ls->hsk))
+		return;
+	homa_lsock_sync(ls);
+}
+
 /* Bring every socket whose state changed up to date (lock held). */
 void homa_lib_sync_pending(struct homa_lib *lib);
 
@@ -415,7 +437,10 @@ static inline struct homa_lsock *homa_lsock_enter(struct homa_lib **libp,
 /* Release a reference of homa_lsock_get (lock held). */
 static inline void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
 {
-	if (lib->sync_head)
+	/* Usually one socket, woken by the message this call took. */
+	if (lib->sync_head && !lib->sync_head->sync_next)
+		homa_lib_sync_next(lib);
+	else if (lib->sync_head)
 		homa_lib_sync_pending(lib);
 	ls->users--; /* a closing socket's homa_close looks (50 us) */
 }
@@ -432,9 +457,6 @@ int homa_lib_table(struct homa_lib *lib, int fd);
 /* homa_lib_sync_forget() - take ls off that list without bringing it up
  * to date (its core socket is gone; lock held). */
 void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls);
-
-/* Make the descriptor's readiness match the core's state. */
-void homa_lsock_sync(struct homa_lsock *ls);
 
 /* Give the socket a receive region if the application registered none
  * (Linux never delivers to a socket without one, spec 13 item 11). */

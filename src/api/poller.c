@@ -139,7 +139,8 @@ static void homa_lib_collect_icmp(void *arg, const struct homa_addr *dst,
 }
 
 /* Read what has arrived into b (no lock). True if anything came. */
-static bool homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
+static inline __attribute__((always_inline)) bool
+homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 {
 	if (b->num_place)
 		return lib->dp->ops->rx_place(lib->dp, b->place, b->num_place,
