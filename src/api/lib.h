@@ -289,10 +289,21 @@ int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
  * homa_lib_wait (lock held). */
 void homa_lib_wake_waiters(struct homa_lib *lib);
 
+/* homa_lib_kick() - write lib.wake_efd: the poller leaves epoll. */
+void homa_lib_kick(struct homa_lib *lib);
+
 /* homa_lib_kick_sleeper() - the core woke a socket from a thread that
  * is not the poller (lock held): kick the poller out of epoll, once,
- * so it sees the change (shutdown, a message another thread fed). */
-void homa_lib_kick_sleeper(struct homa_lib *lib);
+ * so it sees the change (shutdown, a message another thread fed): the
+ * background thread in epoll, or anybody after an idle period. An
+ * application thread that polls in a ping-pong costs nothing here (one
+ * load, inline). */
+static inline void homa_lib_kick_sleeper(struct homa_lib *lib)
+{
+	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
+		homa_lib_kick(lib);
+}
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */

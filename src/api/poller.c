@@ -504,24 +504,12 @@ int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	return homa_lib_poll_round_in(lib, deadline_ns, w);
 }
 
-static void homa_lib_kick(struct homa_lib *lib)
+void homa_lib_kick(struct homa_lib *lib)
 {
 	uint64_t one = 1;
 
 	if (write(lib->wake_efd, &one, sizeof(one)) < 0)
 		return; /* counter saturated: a kick is pending anyway */
-}
-
-/* After a call changed the core: send, and bring in the sleep of whoever
- * must run the core sooner now. The background thread polling in epoll
- * (pacing, timers of a new RPC) and, after an idle period, everybody
- * (sleeping up to HOMA_LIB_IDLE_NS); an application thread that polls
- * in a ping-pong costs nothing here. */
-void homa_lib_kick_sleeper(struct homa_lib *lib)
-{
-	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
-	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
-		homa_lib_kick(lib);
 }
 
 /* homa_lib_after_op, flushing only if flush; now: the caller's last
