@@ -121,11 +121,12 @@ static void homa_waited(struct homa_lsock *ls, const struct homa_lib_waitctx *w)
 }
 
 /*
- * Send the message of sa on ls (entered): waits while the core has no
- * room, unless the call must not block. 0 or a negative errno.
+ * Send the message of sa on ls (entered through fd): waits while the
+ * core has no room, unless the call must not block. 0 or a negative
+ * errno.
  */
 static inline __attribute__((always_inline)) int
-homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
+homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 	       struct homa_send_args *sa, int flags)
 {
 	struct homa_lib_waitctx w;
@@ -144,7 +145,7 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls,
 			break;
 		homa_presleep_sync(lib);
 		if (!waiting) {
-			homa_lib_wait_init(lib, &w, ls->fd, now);
+			homa_lib_wait_init(lib, &w, fd, now);
 			waiting = true;
 		}
 		w.now = now;
@@ -198,7 +199,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	sa.iov = iov;
 	sa.iov_count = (int)msg->msg_iovlen;
-	ret = homa_send_wait(lib, ls, &sa, flags);
+	ret = homa_send_wait(lib, ls, fd, &sa, flags);
 	if (ret == 0 && args.id == 0) {
 		args.id = sa.id;
 		memcpy(msg->msg_control, &args, sizeof(args));
@@ -242,7 +243,7 @@ homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
 	sa->flags = flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
 	if (length >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
 		sa->flags |= HOMA_SEND_CHUNKED;
-	ret = homa_send_wait(lib, ls, sa, 0);
+	ret = homa_send_wait(lib, ls, fd, sa, 0);
 out:
 	return homa_send_leave(lib, ls, ret);
 }
