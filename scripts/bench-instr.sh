@@ -14,10 +14,12 @@
 # valgrind runs one thread at a time, 20-50 times slower, so the
 # background thread's share is larger than natively: read it as an upper
 # bound. The api column is what the fast path costs.
+# BENCH_INSTR_BIN=PATH counts another build's homa-bench (a baseline in
+# the same minutes), e.g. BENCH_INSTR_BIN=/work/base7/bin/homa-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-4}
-B=$PWD/build/bin/homa-bench
+B=${BENCH_INSTR_BIN:-$PWD/build/bin/homa-bench}
 [ -x "$B" ] || { echo "bench-instr.sh: build first (make)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "bench-instr.sh: valgrind missing" >&2; exit 2; }
 TMP=$(mktemp -d)
@@ -77,7 +79,7 @@ run() {
 		$((s / served)) $((bg / served))
 }
 
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)${BENCH_INSTR_BIN:+, binary $B}"
 echo "user-space instructions per 100-byte RPC (callgrind, loopback, --wait block, ${S} s)"
 printf '%-5s %8s %10s %10s %10s\n' proto rpcs client_api server_api server_bg
 run udp "bu_send bu_recv" "recvfrom sendto"

@@ -27,7 +27,7 @@
 
 #define HOMA_LIB_DEFAULT_REGION (64u << 20) /* bytes, when the app gives none */
 
-static struct homa_lib *homa_lib_instance;
+struct homa_lib *homa_lib_instance; /* see lib.h */
 static pthread_mutex_t homa_lib_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread char homa_lib_error[200];
 
@@ -260,24 +260,8 @@ static void homa_lib_wake(void *ctx, void *sock_ctx, uint32_t events,
 
 void homa_lib_sync_pending(struct homa_lib *lib)
 {
-	uint32_t events;
-
-	while (lib->sync_head) {
-		struct homa_lsock *ls = lib->sync_head;
-
-		lib->sync_head = ls->sync_next;
-		ls->sync_pending = false;
-		events = ls->sync_events;
-		ls->sync_events = 0;
-		/* A message came, and the call that woke it took it (a
-		 * ping-pong): the descriptor was not readable and is not to
-		 * be; room was not lost, or the call that took it looked
-		 * (homa_leave). */
-		if (events == HOMA_WAKE_READABLE && !ls->readable_set &&
-		    !homa_sock_readable(ls->hsk))
-			continue;
-		homa_lsock_sync(ls);
-	}
+	while (lib->sync_head)
+		homa_lib_sync_next(lib);
 }
 
 static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
@@ -599,26 +583,15 @@ struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd)
 	return ls;
 }
 
-struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd)
+struct homa_lsock *homa_lsock_enter_slow(struct homa_lib **libp, int fd)
 {
-	struct homa_lib *lib =
-		__atomic_load_n(&homa_lib_instance, __ATOMIC_ACQUIRE);
+	struct homa_lib *lib = homa_lib_get();
 	struct homa_lsock *ls;
 
-	if (!lib)
-		lib = homa_lib_get();
 	*libp = lib;
 	if (!lib)
 		return NULL;
 	homa_lib_lock(lib);
-	/* The usual case inline: a socket of ours, open. */
-	if (fd >= 0 && fd < lib->socks_len) {
-		ls = lib->socks[fd];
-		if (ls && !ls->closing) {
-			ls->users++;
-			return ls;
-		}
-	}
 	ls = homa_lsock_get(lib, fd);
 	if (!ls)
 		homa_lib_unlock(lib);
@@ -637,19 +610,6 @@ void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls)
 		*pp = ls->sync_next;
 	ls->sync_pending = false;
 	ls->sync_events = 0;
-}
-
-void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
-{
-	homa_lsock_put(lib, ls);
-	homa_lib_unlock(lib);
-}
-
-void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
-{
-	if (lib->sync_head)
-		homa_lib_sync_pending(lib);
-	ls->users--; /* a closing socket's homa_close looks (50 us) */
 }
 
 /* The descriptor's readiness changes: its byte and its send buffer. */

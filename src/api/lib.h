@@ -30,11 +30,15 @@
 #ifndef HOMA_API_LIB_H
 #define HOMA_API_LIB_H
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "datapath.h"
@@ -285,10 +289,21 @@ int homa_lib_sleep(struct homa_lib *lib, uint64_t deadline_ns,
  * homa_lib_wait (lock held). */
 void homa_lib_wake_waiters(struct homa_lib *lib);
 
+/* homa_lib_kick() - write lib.wake_efd: the poller leaves epoll. */
+void homa_lib_kick(struct homa_lib *lib);
+
 /* homa_lib_kick_sleeper() - the core woke a socket from a thread that
  * is not the poller (lock held): kick the poller out of epoll, once,
- * so it sees the change (shutdown, a message another thread fed). */
-void homa_lib_kick_sleeper(struct homa_lib *lib);
+ * so it sees the change (shutdown, a message another thread fed): the
+ * background thread in epoll, or anybody after an idle period. An
+ * application thread that polls in a ping-pong costs nothing here (one
+ * load, inline). */
+static inline void homa_lib_kick_sleeper(struct homa_lib *lib)
+{
+	if (__atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST))
+		homa_lib_kick(lib);
+}
 
 /* homa_lib_after_op() - after a core call under the lock: flush the
  * datapath and wake the poller if the core now needs it sooner. */
@@ -310,8 +325,39 @@ void homa_lib_after_op(struct homa_lib *lib);
  * threads spin) if the application stays away. A lone request
  * or reply (nothing else ready) is never held back.
  */
-void homa_lib_after_msg(struct homa_lib *lib, struct homa_lsock *ls, bool ok,
-			bool sent, uint64_t now);
+void homa_lib_after_msg_slow(struct homa_lib *lib, struct homa_lsock *ls,
+			     bool ok, bool sent, uint64_t now);
+
+/* homa_lib_flush() - send everything the datapath holds (lock held).
+ * Only xmit queues packets in the datapath: most flushes of a round
+ * trip (after each call, each service of the core) find none, and skip
+ * the datapath's call. */
+static inline void homa_lib_flush(struct homa_lib *lib)
+{
+	if (lib->tx_queued) {
+		lib->tx_queued = false;
+		lib->dp->ops->flush(lib->dp);
+	}
+	__atomic_store_n(&lib->cork_ns, 0, __ATOMIC_RELAXED);
+}
+
+/* The usual case inline, every call of a round trip: nothing held back,
+ * the core busy and driven by an application thread, nothing to hold
+ * (a receive, or a send with no other message ready): send what the
+ * call queued, and that is all homa_lib_after_msg_slow would do. */
+static inline void homa_lib_after_msg(struct homa_lib *lib,
+				      struct homa_lsock *ls, bool ok, bool sent,
+				      uint64_t now)
+{
+	if (__builtin_expect(
+		    !lib->cork_ns && !lib->core_idle && !lib->bg_polling, 1) &&
+	    !(sent && ok && homa_sock_readable(ls->hsk))) {
+		if (lib->tx_queued)
+			homa_lib_flush(lib);
+		return;
+	}
+	homa_lib_after_msg_slow(lib, ls, ok, sent, now);
+}
 
 /* homa_lib_epoll_fallback() - the poller sleeps in epoll_pwait from now
  * on, as where epoll_pwait2 is missing (HOMA_TEST_NO_PWAIT2=1: tests). */
@@ -334,30 +380,94 @@ void homa_lib_epoll_fallback(void);
 uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 			      const struct homa_send_args *sa, uint64_t now);
 
-/* homa_lib_flush() - send everything the datapath holds (lock held). */
-void homa_lib_flush(struct homa_lib *lib);
-
 /* Socket lookup with a reference (users++); NULL and errno EBADF or
  * ENOTSOCK. Release with homa_lsock_put. Both under the lock. */
 struct homa_lsock *homa_lsock_get(struct homa_lib *lib, int fd);
-void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls);
 
-/* The start and end of every socket call: the instance, the lock, the
- * socket with a reference (NULL with errno set, lock not held). */
-struct homa_lsock *homa_lsock_enter(struct homa_lib **libp, int fd);
-void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls);
+/* The process's instance once created (lib.c; atomic: read without
+ * homa_lib_init_lock). */
+extern struct homa_lib *homa_lib_instance;
+
+/* Make the descriptor's readiness match the core's state. */
+void homa_lsock_sync(struct homa_lsock *ls);
+
+/* Bring the first socket on lib.sync_head up to date and take it off
+ * (lock held, list not empty). */
+static inline void homa_lib_sync_next(struct homa_lib *lib)
+{
+	struct homa_lsock *ls = lib->sync_head;
+	uint32_t events = ls->sync_events;
+
+	lib->sync_head = ls->sync_next;
+	ls->sync_pending = false;
+	ls->sync_events = 0;
+	/* A message came, and the call that woke it took it (a ping-pong):
+	 * the descriptor was not readable and is not to be; room was not
+	 * lost, or the call that took it looked (homa_leave). */
+	if (events == HOMA_WAKE_READABLE && !ls->readable_set &&
+	    !homa_sock_readable(ls->hsk))
+		return;
+	homa_lsock_sync(ls);
+}
+
+/* Bring every socket whose state changed up to date (lock held). */
+void homa_lib_sync_pending(struct homa_lib *lib);
+
+/* homa_lsock_enter for every case but the usual one (lib.c): creates
+ * the instance, sets errno for a descriptor that is not ours. */
+struct homa_lsock *homa_lsock_enter_slow(struct homa_lib **libp, int fd);
+
+/*
+ * The start and end of every socket call: the instance, the lock, the
+ * socket with a reference (NULL with errno set, lock not held). Inline:
+ * two of them on each side of every RPC.
+ */
+static inline struct homa_lsock *homa_lsock_enter(struct homa_lib **libp,
+						  int fd)
+{
+	struct homa_lib *lib =
+		__atomic_load_n(&homa_lib_instance, __ATOMIC_ACQUIRE);
+	struct homa_lsock *ls;
+
+	if (__builtin_expect(lib != NULL, 1)) {
+		homa_lib_lock(lib);
+		/* The usual case: a socket of ours, open. */
+		if ((unsigned int)fd < (unsigned int)lib->socks_len) {
+			ls = lib->socks[fd];
+			if (ls && !ls->closing) {
+				ls->users++;
+				*libp = lib;
+				return ls;
+			}
+		}
+		homa_lib_unlock(lib);
+	}
+	return homa_lsock_enter_slow(libp, fd);
+}
+
+/* Release a reference of homa_lsock_get (lock held). */
+static inline void homa_lsock_put(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	/* Usually one socket, woken by the message this call took. */
+	if (lib->sync_head && !lib->sync_head->sync_next)
+		homa_lib_sync_next(lib);
+	else if (lib->sync_head)
+		homa_lib_sync_pending(lib);
+	ls->users--; /* a closing socket's homa_close looks (50 us) */
+}
+
+static inline void homa_lsock_leave(struct homa_lib *lib, struct homa_lsock *ls)
+{
+	homa_lsock_put(lib, ls);
+	homa_lib_unlock(lib);
+}
 
 /* Grow lib.socks to hold fd (lock held). 0 or -ENOMEM. */
 int homa_lib_table(struct homa_lib *lib, int fd);
 
-/* Bring every socket whose state changed up to date (lock held). */
-void homa_lib_sync_pending(struct homa_lib *lib);
 /* homa_lib_sync_forget() - take ls off that list without bringing it up
  * to date (its core socket is gone; lock held). */
 void homa_lib_sync_forget(struct homa_lib *lib, struct homa_lsock *ls);
-
-/* Make the descriptor's readiness match the core's state. */
-void homa_lsock_sync(struct homa_lsock *ls);
 
 /* Give the socket a receive region if the application registered none
  * (Linux never delivers to a socket without one, spec 13 item 11). */
@@ -366,12 +476,59 @@ int homa_lsock_ensure_region(struct homa_lib *lib, struct homa_lsock *ls);
 /* Record the socket's last error text (for HOMAIOCINFO). */
 void homa_lsock_error(struct homa_lsock *ls, const char *msg);
 
-/* Convert an address; -EAFNOSUPPORT / -EINVAL on mismatch or length. */
-int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
-		     socklen_t len, struct homa_addr *out, uint16_t *port);
-socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
-			    const struct homa_addr *a, uint16_t port, void *sa,
-			    socklen_t cap);
+/* Convert an address; -EAFNOSUPPORT / -EINVAL on mismatch or length.
+ * Inline: every send converts one. */
+static inline int homa_lib_addr_in(const struct homa_lsock *ls,
+				   const struct sockaddr *sa, socklen_t len,
+				   struct homa_addr *out, uint16_t *port)
+{
+	if (!sa)
+		return -EINVAL;
+	if (sa->sa_family != ls->family)
+		return -EAFNOSUPPORT;
+	if (ls->family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		if (len < sizeof(*in))
+			return -EINVAL;
+		homa_addr_set_v4(out, &in->sin_addr);
+	} else {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
+
+		if (len < sizeof(*in6))
+			return -EINVAL;
+		memcpy(out->a, &in6->sin6_addr, 16);
+	}
+	*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return 0;
+}
+
+/* homa_lib_addr_out for every case but the usual one (socket.c). */
+socklen_t homa_lib_addr_out_slow(const struct homa_lsock *ls,
+				 const struct homa_addr *a, uint16_t port,
+				 void *sa, socklen_t cap);
+
+/* An address out into sa (cap bytes; NULL: only the length); returns
+ * its whole length. The usual case inline, on every message received:
+ * an IPv4 socket, the whole address fits, written at once. */
+static inline socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
+					  const struct homa_addr *a,
+					  uint16_t port, void *sa,
+					  socklen_t cap)
+{
+	if (ls->family == AF_INET && sa && cap >= sizeof(struct sockaddr_in) &&
+	    homa_addr_is_v4(a)) {
+		struct sockaddr_in in = { 0 };
+
+		in.sin_family = AF_INET;
+		in.sin_port = htons(port);
+		memcpy(&in.sin_addr, &a->a[12], 4);
+		memcpy(sa, &in, sizeof(in));
+		return sizeof(in);
+	}
+	return homa_lib_addr_out_slow(ls, a, port, sa, cap);
+}
 
 /* homa_lib_env_warn() - print a warning to out for every HOMA_*
  * variable of the environment that no part of libhoma reads (env.c

@@ -32,8 +32,8 @@ static ssize_t homa_fail(int err)
  * succeeded its room (only if the descriptor says writable). A failed
  * call, and most calls of a ping-pong, ask the core nothing.
  */
-static void homa_leave(struct homa_lib *lib, struct homa_lsock *ls,
-		       bool took_room)
+static inline __attribute__((always_inline)) void
+homa_leave(struct homa_lib *lib, struct homa_lsock *ls, bool took_room)
 {
 	if (ls->readable_set ||
 	    (took_room && !ls->unwritable && !homa_sock_writable(ls->hsk)))
@@ -120,6 +120,53 @@ static void homa_waited(struct homa_lsock *ls, const struct homa_lib_waitctx *w)
 		ls->blocking_seen = !w->nonblock;
 }
 
+/*
+ * Send the message of sa on ls (entered through fd): waits while the
+ * core has no room, unless the call must not block. 0 or a negative
+ * errno.
+ */
+static inline __attribute__((always_inline)) int
+homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
+	       struct homa_send_args *sa, int flags)
+{
+	struct homa_lib_waitctx w;
+	bool waiting = false;
+	int ret;
+
+	ret = ls->has_region ? 0 : homa_lsock_ensure_region(lib, ls);
+	while (ret == 0) {
+		uint64_t now = waiting ? w.now : homa_lib_now();
+
+		ret = homa_send(ls->hsk, sa, now);
+		if (ret == 0 && (sa->flags & HOMA_SEND_CHUNKED))
+			now = homa_lib_send_chunks(lib, ls, sa, now);
+		homa_lib_after_msg(lib, ls, ret == 0, true, now);
+		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
+			break;
+		homa_presleep_sync(lib);
+		if (!waiting) {
+			homa_lib_wait_init(lib, &w, fd, now);
+			waiting = true;
+		}
+		w.now = now;
+		ret = homa_lib_wait(lib, 0, &w);
+		homa_waited(ls, &w);
+	}
+	if (waiting)
+		homa_lib_wait_done(&w);
+	return ret;
+}
+
+/* The end of a send on ls: ret 0 or a negative errno (set). */
+static inline __attribute__((always_inline)) int
+homa_send_leave(struct homa_lib *lib, struct homa_lsock *ls, int ret)
+{
+	if (ret < 0)
+		homa_lsock_error(ls, "sendmsg failed");
+	homa_leave(lib, ls, ret == 0);
+	return ret < 0 ? (int)homa_fail(ret) : 0;
+}
+
 ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct homa_iov stack_iov[HOMA_IOV_STACK], *iov = stack_iov;
@@ -127,9 +174,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct homa_send_args sa;
 	struct homa_addr dst;
 	struct homa_lsock *ls;
-	struct homa_lib_waitctx w;
 	struct homa_lib *lib;
-	bool waiting = false;
 	int ret;
 
 	ls = homa_lsock_enter(&lib, fd);
@@ -154,27 +199,7 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	}
 	sa.iov = iov;
 	sa.iov_count = (int)msg->msg_iovlen;
-	ret = ls->has_region ? 0 : homa_lsock_ensure_region(lib, ls);
-	while (ret == 0) {
-		uint64_t now = waiting ? w.now : homa_lib_now();
-
-		ret = homa_send(ls->hsk, &sa, now);
-		if (ret == 0 && (sa.flags & HOMA_SEND_CHUNKED))
-			now = homa_lib_send_chunks(lib, ls, &sa, now);
-		homa_lib_after_msg(lib, ls, ret == 0, true, now);
-		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
-			break;
-		homa_presleep_sync(lib);
-		if (!waiting) {
-			homa_lib_wait_init(lib, &w, fd, now);
-			waiting = true;
-		}
-		w.now = now;
-		ret = homa_lib_wait(lib, 0, &w);
-		homa_waited(ls, &w);
-	}
-	if (waiting)
-		homa_lib_wait_done(&w);
+	ret = homa_send_wait(lib, ls, fd, &sa, flags);
 	if (ret == 0 && args.id == 0) {
 		args.id = sa.id;
 		memcpy(msg->msg_control, &args, sizeof(args));
@@ -182,10 +207,45 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (iov != stack_iov)
 		free(iov);
 out:
+	return homa_send_leave(lib, ls, ret);
+}
+
+/*
+ * homa_request and homa_reply: homa_sendmsg of one buffer, without
+ * building its msghdr and reading it back. The same checks in the same
+ * order as homa_send_prepare (flags, address, buffer), the same errno.
+ */
+static inline __attribute__((always_inline)) int
+homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
+	      socklen_t tolen, struct homa_send_args *sa, uint32_t flags)
+{
+	struct homa_iov iov = { buf, length };
+	struct homa_addr dst;
+	struct homa_lsock *ls;
+	struct homa_lib *lib;
+	int ret;
+
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
+		return -1;
+	ret = -EINVAL;
+	if (flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS)
+		goto out;
+	ret = homa_lib_addr_in(ls, to, tolen, &dst, &sa->dport);
 	if (ret < 0)
-		homa_lsock_error(ls, "sendmsg failed");
-	homa_leave(lib, ls, ret == 0);
-	return ret < 0 ? homa_fail(ret) : 0;
+		goto out;
+	ret = -EFAULT;
+	if (!buf && length)
+		goto out;
+	sa->dst = &dst;
+	sa->iov = &iov;
+	sa->iov_count = 1;
+	sa->flags = flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
+	if (length >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
+		sa->flags |= HOMA_SEND_CHUNKED;
+	ret = homa_send_wait(lib, ls, fd, sa, 0);
+out:
+	return homa_send_leave(lib, ls, ret);
 }
 
 /* Claim the right to wait for private RPC id (one waiter each). */
@@ -325,29 +385,29 @@ int homa_request(int fd, const void *buf, size_t length,
 		 const struct sockaddr *dest, socklen_t destlen, uint64_t *id,
 		 uint64_t completion_cookie, uint32_t flags)
 {
-	struct homa_sendmsg_args args = { 0, completion_cookie, flags, 0 };
-	struct iovec iov = { (void *)buf, length };
-	struct msghdr msg = { (void *)dest, destlen, &iov, 1, &args, 0, 0 };
-	ssize_t ret;
+	struct homa_send_args sa;
+	int ret;
 
 	if (!dest)
 		return (int)homa_fail(EFAULT); /* homa(7): NULL is EFAULT */
-	ret = homa_sendmsg(fd, &msg, 0);
+	sa.id = 0;
+	sa.cookie = completion_cookie;
+	ret = homa_send_buf(fd, buf, length, dest, destlen, &sa, flags);
 	if (ret == 0 && id)
-		*id = args.id;
-	return (int)ret;
+		*id = sa.id;
+	return ret;
 }
 
 int homa_reply(int fd, const void *buf, size_t length,
 	       const struct sockaddr *src, socklen_t srclen, uint64_t id)
 {
-	struct homa_sendmsg_args args = { id, 0, 0, 0 };
-	struct iovec iov = { (void *)buf, length };
-	struct msghdr msg = { (void *)src, srclen, &iov, 1, &args, 0, 0 };
+	struct homa_send_args sa;
 
 	if (!src)
 		return (int)homa_fail(EFAULT);
-	return (int)homa_sendmsg(fd, &msg, 0);
+	sa.id = id;
+	sa.cookie = 0;
+	return homa_send_buf(fd, buf, length, src, srclen, &sa, 0);
 }
 
 ssize_t homa_receive(int fd, void *buf, size_t length, int flags,

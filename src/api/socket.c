@@ -36,40 +36,13 @@ static int homa_fail(int err)
 	return -1;
 }
 
-int homa_lib_addr_in(const struct homa_lsock *ls, const struct sockaddr *sa,
-		     socklen_t len, struct homa_addr *out, uint16_t *port)
-{
-	if (!sa)
-		return -EINVAL;
-	if (sa->sa_family != ls->family)
-		return -EAFNOSUPPORT;
-	if (len < (ls->family == AF_INET ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6)))
-		return -EINVAL;
-	homa_dp_addr_from_sa(out, sa);
-	*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	return 0;
-}
-
-socklen_t homa_lib_addr_out(const struct homa_lsock *ls,
-			    const struct homa_addr *a, uint16_t port, void *sa,
-			    socklen_t cap)
+socklen_t homa_lib_addr_out_slow(const struct homa_lsock *ls,
+				 const struct homa_addr *a, uint16_t port,
+				 void *sa, socklen_t cap)
 {
 	struct sockaddr_in6 tmp;
 	socklen_t len;
 
-	/* The usual case, on every message received: the whole address
-	 * fits, written at once (a copy of known length, no call). */
-	if (ls->family == AF_INET && sa && cap >= sizeof(struct sockaddr_in) &&
-	    homa_addr_is_v4(a)) {
-		struct sockaddr_in in = { 0 };
-
-		in.sin_family = AF_INET;
-		in.sin_port = htons(port);
-		memcpy(&in.sin_addr, &a->a[12], 4);
-		memcpy(sa, &in, sizeof(in));
-		return sizeof(in);
-	}
 	if (ls->family == AF_INET) {
 		len = (socklen_t)homa_dp_sa_from_addr(a, port, &tmp);
 	} else {
