@@ -127,6 +127,13 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 	q->payload = zc ? p->payload : NULL;
 	q->payload_bytes = zc ? p->payload_bytes : 0;
 	data = b->tx_buf + b->tx_used;
+	if (!zc && p->hdr + p->hdr_bytes == p->payload) {
+		/* Header and payload lie together (a one-packet message in
+		 * its RPC record): one copy. */
+		memcpy(data, p->hdr, bytes);
+		b->tx_used += bytes;
+		return data;
+	}
 	memcpy(data, p->hdr, p->hdr_bytes);
 	if (zc) {
 		uintptr_t lo = (uintptr_t)p->payload;

@@ -41,6 +41,9 @@ struct f_world {
 	uint64_t now;		     /* ns */
 	int64_t allocated[2];	     /* bytes the env handed out */
 	int64_t allocs[2];	     /* env.alloc calls */
+	int64_t joined;		     /* DATA packets whose payload followed
+				      * their header (hdr + hdr_bytes) */
+	int64_t data_pkts;	     /* DATA packets sent */
 };
 
 static struct f_world *W;
@@ -56,6 +59,11 @@ static void f_xmit(void *ctx, const struct homa_out_pkt *p)
 	if (p->payload_bytes)
 		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
 	q->bytes = p->hdr_bytes + p->payload_bytes;
+	if (p->type == HOMA_PKT_DATA) {
+		W->data_pkts++;
+		if (p->hdr + p->hdr_bytes == p->payload)
+			W->joined++;
+	}
 	W->tail++;
 }
 
@@ -207,6 +215,22 @@ static void homa_rpc__small_rpc_allocates_nothing(void **state)
 		f_round_trip(100, (uint8_t)(2 + i));
 	assert_int_equal(W->allocs[0], before[0]);
 	assert_int_equal(W->allocs[1], before[1]);
+}
+
+/* A one-packet message in the record's own buffer reaches the host as
+ * one run of bytes, header right before payload (the datapath copies it
+ * at once); a larger one, with its allocated buffer, does not. Both go
+ * through byte exact (f_round_trip checks). */
+static void homa_rpc__inline_message_header_joins_payload(void **state)
+{
+	(void)state;
+	f_round_trip(100, 3);
+	f_round_trip(HOMA_MSGOUT_INLINE, 4);
+	assert_int_equal(W->data_pkts, 4);
+	assert_int_equal(W->joined, 4);
+	f_round_trip(HOMA_MSGOUT_INLINE + 1, 5);
+	assert_int_equal(W->data_pkts, 6);
+	assert_int_equal(W->joined, 4);
 }
 
 /* The sizes at the edges of the inline state go through whole: the
@@ -598,6 +622,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, f_setup, f_teardown)
 		T(homa_rpc__small_rpc_allocates_nothing),
+		T(homa_rpc__inline_message_header_joins_payload),
 		T(homa_rpc__inline_edges_byte_exact),
 		T(homa_rpc__reused_record_starts_clean),
 		T(homa_rpc__reused_after_grants_starts_clean),
