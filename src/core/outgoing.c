@@ -139,8 +139,13 @@ homa_xmit_packet_inline(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
 	};
 	struct homa_out_pkt out;
 
-	if (!retrans_end && rpc->peer->num_acks)
-		homa_peer_pop_ack(rpc->peer, hsk->port, &d.ack);
+	/* d's own ack stays in registers; a popped one is copied in. */
+	if (!retrans_end && rpc->peer->num_acks) {
+		struct homa_wire_ack ack;
+
+		if (homa_peer_pop_ack(rpc->peer, hsk->port, &ack))
+			d.ack = ack;
+	}
 	homa_wire_encode_data(hdr, &c, &d);
 	out.dst = &rpc->peer->addr;
 	out.sport = hsk->port;
