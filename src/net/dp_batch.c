@@ -336,12 +336,13 @@ static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 	long r;
 
 	if (!q->payload && !dp_tos_cmsg(b, q)) {
-		r = syscall(SYS_sendto, (long)q->fd, b->tx_buf + q->off,
-			    (unsigned long)q->bytes, 0L, &q->dst,
-			    (long)q->dst_len);
+		r = homa_dp_syscall(SYS_sendto, (long)q->fd,
+				    (long)(b->tx_buf + q->off), (long)q->bytes,
+				    0L, (long)&q->dst, (long)q->dst_len);
 	} else {
 		dp_fill_msg(b, 0, 1, &m, iov, &cm);
-		r = syscall(SYS_sendmsg, (long)q->fd, &m, 0L);
+		r = homa_dp_syscall(SYS_sendmsg, (long)q->fd, (long)&m, 0L, 0,
+				    0, 0);
 	}
 	dp->tx_calls++;
 	if (r >= 0)
