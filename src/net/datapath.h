@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -264,7 +265,18 @@ void homa_dp_port_unreachable(struct homa_dp *dp, int l4proto,
 void homa_dp_icmp_close(struct homa_dp *dp);
 
 /* Helpers shared by datapaths (dp_common.c). */
-void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa);
+/* The Homa address of a sockaddr_in or _in6 (IPv4 as ::ffff:a.b.c.d).
+ * Inline: every packet read asks it. */
+static inline void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
+{
+	const struct sockaddr *s = sa;
+
+	if (s->sa_family == AF_INET)
+		homa_addr_set_v4(a,
+				 &((const struct sockaddr_in *)sa)->sin_addr);
+	else
+		memcpy(a->a, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
 /* Fill a sockaddr_in or _in6 (per the address form); returns its length. */
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa);
 /*
