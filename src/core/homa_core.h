@@ -76,7 +76,9 @@ struct homa_out_pkt {
 	uint8_t type;		     /* enum homa_pkt_type */
 	const uint8_t *hdr;	     /* encoded Homa header */
 	uint32_t hdr_bytes;	     /* bytes at hdr */
-	const uint8_t *payload;	     /* DATA payload, else NULL */
+	const uint8_t *payload;	     /* DATA payload, else NULL; may
+				      * follow hdr directly (hdr +
+				      * hdr_bytes == payload) */
 	uint32_t payload_bytes;	     /* bytes at payload */
 };
 

@@ -17,6 +17,7 @@
 #define HOMA_CORE_IMPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -137,10 +138,18 @@ struct homa_rpc {
 					 * heard from first */
 	struct homa_msgout out; /* request (client) / response (server) */
 	struct homa_msgin in;	/* response (client) / request (server) */
+	/* The DATA header of a one-packet message in out_inline, written
+	 * right before its payload: the host sees header and payload as one
+	 * run of bytes (homa_out_pkt), which it may copy at once. */
+	uint8_t out_hdr[HOMA_WIRE_DATA_BYTES];
 	/* out.buf of a message up to HOMA_MSGOUT_INLINE bytes; last, so
 	 * that a new record clears only what comes before it. */
 	uint8_t out_inline[HOMA_MSGOUT_INLINE];
 };
+_Static_assert(offsetof(struct homa_rpc, out_inline) ==
+		       offsetof(struct homa_rpc, out_hdr) +
+			       HOMA_WIRE_DATA_BYTES,
+	       "out_hdr lies right before out_inline");
 
 struct homa_sock {
 	struct homa *homa;	    /* owning instance */

@@ -113,16 +113,16 @@ homa_msgout_payload_src(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes)
 /*
  * Transmit the packet of rpc's message starting at offset (length bytes).
  * retransmit: 0 for a first transmission, else the RESEND's end offset
- * (sent as `incoming`). level: priority level. Inlined into the send of a
- * one-packet message; every other packet calls homa_xmit_packet.
+ * (sent as `incoming`). level: priority level. hdr: where to encode the
+ * header (HOMA_WIRE_DATA_BYTES). Inlined into the send of a one-packet
+ * message; every other packet calls homa_xmit_packet.
  */
 static inline __attribute__((always_inline)) void
 homa_xmit_packet_inline(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
-			uint32_t retrans_end, int level)
+			uint32_t retrans_end, int level, uint8_t *hdr)
 {
 	struct homa_sock *hsk = rpc->hsk;
 	struct homa *homa = hsk->homa;
-	uint8_t hdr[HOMA_WIRE_DATA_BYTES];
 	struct homa_wire_common c = {
 		.sport = hsk->port,
 		.dport = rpc->dport,
@@ -139,8 +139,13 @@ homa_xmit_packet_inline(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
 	};
 	struct homa_out_pkt out;
 
-	if (!retrans_end && rpc->peer->num_acks)
-		homa_peer_pop_ack(rpc->peer, hsk->port, &d.ack);
+	/* d's own ack stays in registers; a popped one is copied in. */
+	if (!retrans_end && rpc->peer->num_acks) {
+		struct homa_wire_ack ack;
+
+		if (homa_peer_pop_ack(rpc->peer, hsk->port, &ack))
+			d.ack = ack;
+	}
 	homa_wire_encode_data(hdr, &c, &d);
 	out.dst = &rpc->peer->addr;
 	out.sport = hsk->port;
@@ -162,7 +167,9 @@ static __attribute__((noinline)) void
 homa_xmit_packet(struct homa_rpc *rpc, uint32_t offset, uint32_t bytes,
 		 uint32_t retrans_end, int level)
 {
-	homa_xmit_packet_inline(rpc, offset, bytes, retrans_end, level);
+	uint8_t hdr[HOMA_WIRE_DATA_BYTES];
+
+	homa_xmit_packet_inline(rpc, offset, bytes, retrans_end, level, hdr);
 }
 
 /* Level of the packet at offset of rpc's outgoing message. */
@@ -294,10 +301,15 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 	    (length <= (size_t)homa->config.defer_min_bytes ||
 	     (homa->config.flags & HOMA_FLAG_DONT_THROTTLE) ||
 	     rpc->peer->local)) {
+		uint8_t hdr[HOMA_WIRE_DATA_BYTES];
+
 		if (!gift)
 			homa_msgout_copy(out->buf, iov, iov_count, 0, length);
-		homa_xmit_packet_inline(rpc, 0, (uint32_t)length, 0,
-					out->unsched_prio);
+		/* In the record's own buffer, the header goes right before
+		 * the payload (one run of bytes for the host to copy). */
+		homa_xmit_packet_inline(
+			rpc, 0, (uint32_t)length, 0, out->unsched_prio,
+			out->buf == rpc->out_inline ? rpc->out_hdr : hdr);
 		homa_xmit_sent(rpc, 0, (uint32_t)length);
 		return;
 	}

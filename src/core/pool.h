@@ -102,13 +102,15 @@ static inline int homa_pool_release(struct homa_pool *pool,
 {
 	/* The usual small message: one offset on a page that stays in use
 	 * (by the core's ownership or other messages) after the drop, so
-	 * no page is freed and no total changes. */
+	 * no page is freed and no total changes. More than one reference
+	 * is both: the offset's own (the core's ownership of the tail page
+	 * is at most one, so one is left to the message) and one left. A
+	 * ping-pong's tail page holds two, its owner's and the message's:
+	 * it took the slow path on every release with "> 2" for the tail. */
 	if (count == 1) {
 		uint32_t idx = offsets[0] >> HOMA_CORE_BPAGE_SHIFT;
 
-		if (idx < pool->num_bpages &&
-		    pool->refs[idx] >
-			    ((int64_t)idx == pool->tail_page ? 2u : 1u)) {
+		if (idx < pool->num_bpages && pool->refs[idx] > 1) {
 			pool->refs[idx]--;
 			return 0;
 		}

@@ -24,26 +24,26 @@
 enum {
 	OFF_SPORT = HOMA_WIRE_OFF_SPORT,
 	OFF_DPORT = HOMA_WIRE_OFF_DPORT,
-	OFF_SEQUENCE = 4,
+	OFF_SEQUENCE = HOMA_WIRE_OFF_SEQUENCE,
 	OFF_ACK_UNUSED = 8, /* 3 bytes, always 0 */
 	OFF_TYPE = HOMA_WIRE_OFF_TYPE,
-	OFF_DOFF = 12,
-	OFF_FLAGS = 13,
+	OFF_DOFF = HOMA_WIRE_OFF_DOFF,
+	OFF_FLAGS = HOMA_WIRE_OFF_FLAGS,
 	OFF_WINDOW = 14, /* always 0 */
 	OFF_CHECKSUM = HOMA_WIRE_OFF_CHECKSUM,
-	OFF_URGENT = 18,
-	OFF_SENDER_ID = 20,
+	OFF_URGENT = HOMA_WIRE_OFF_URGENT,
+	OFF_SENDER_ID = HOMA_WIRE_OFF_SENDER_ID,
 };
 
 /* Offsets of the per-type bodies. */
 enum {
-	OFF_DATA_MSG_LEN = 28,
-	OFF_DATA_INCOMING = 32,
-	OFF_DATA_ACK = 36, /* client_id u64, then server_port u16 */
-	OFF_DATA_CUTOFF_VER = 46,
-	OFF_DATA_RETRANSMIT = 48,
+	OFF_DATA_MSG_LEN = HOMA_WIRE_OFF_DATA_MSG_LEN,
+	OFF_DATA_INCOMING = HOMA_WIRE_OFF_DATA_INCOMING,
+	OFF_DATA_ACK = HOMA_WIRE_OFF_DATA_ACK, /* client_id u64, server_port */
+	OFF_DATA_CUTOFF_VER = HOMA_WIRE_OFF_DATA_CUTOFF_VER,
+	OFF_DATA_RETRANSMIT = HOMA_WIRE_OFF_DATA_RETRANSMIT,
 	OFF_DATA_PAD = 49, /* 3 bytes, always 0 */
-	OFF_DATA_SEG_OFFSET = 52,
+	OFF_DATA_SEG_OFFSET = HOMA_WIRE_OFF_DATA_SEG_OFFSET,
 	OFF_GRANT_OFFSET = 28,
 	OFF_GRANT_PRIO = 32,
 	OFF_RESEND_OFFSET = 28,
@@ -62,6 +62,18 @@ _Static_assert(OFF_WINDOW + 2 == OFF_CHECKSUM, "window precedes checksum");
 _Static_assert(OFF_SENDER_ID + 8 == HOMA_WIRE_COMMON_BYTES, "common size");
 _Static_assert(OFF_DATA_SEG_OFFSET + 4 == HOMA_WIRE_DATA_BYTES, "DATA size");
 _Static_assert(OFF_DATA_PAD + 3 == OFF_DATA_SEG_OFFSET, "DATA pad");
+/* The wide stores of homa_wire_encode_data (wire.h) group these. */
+_Static_assert(OFF_SEQUENCE + 4 == OFF_ACK_UNUSED && OFF_TYPE + 1 == OFF_DOFF &&
+		       OFF_DOFF + 1 == OFF_FLAGS &&
+		       OFF_FLAGS + 1 == OFF_WINDOW &&
+		       OFF_CHECKSUM + 2 == OFF_URGENT &&
+		       OFF_URGENT + 2 == OFF_SENDER_ID,
+	       "common header groups");
+_Static_assert(OFF_DATA_MSG_LEN + 4 == OFF_DATA_INCOMING &&
+		       OFF_DATA_ACK + 10 == OFF_DATA_CUTOFF_VER &&
+		       OFF_DATA_CUTOFF_VER + 2 == OFF_DATA_RETRANSMIT &&
+		       OFF_DATA_ACK + 16 == OFF_DATA_SEG_OFFSET,
+	       "DATA header groups");
 _Static_assert(OFF_GRANT_PRIO + 1 == HOMA_WIRE_GRANT_BYTES, "GRANT size");
 _Static_assert(OFF_RESEND_PRIO == HOMA_WIRE_RESEND_UPSTREAM_BYTES,
 	       "upstream RESEND ends where the priority byte starts");
@@ -77,42 +89,36 @@ _Static_assert(HOMA_WIRE_ACK_BYTES <= HOMA_WIRE_MAX_HEADER_BYTES,
 	       "largest header fits HOMA_WIRE_MAX_HEADER_BYTES");
 _Static_assert(HOMA_PKT_TYPE_COUNT == 9, "type table below has 9 rows");
 
+/* Big-endian fields at p: wire.h's helpers. */
 static uint16_t get_be16(const uint8_t *p)
 {
-	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+	return homa_wire_peek16(p, 0);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return homa_wire_peek32(p, 0);
 }
 
-/* Inlined everywhere (the compiler would call it): every header has one. */
 static inline __attribute__((always_inline)) uint64_t get_be64(const uint8_t *p)
 {
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+	return homa_wire_peek64(p, 0);
 }
 
 static void put_be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	homa_wire_poke16(p, 0, v);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
+	homa_wire_poke32(p, 0, v);
 }
 
 static inline __attribute__((always_inline)) void put_be64(uint8_t *p,
 							   uint64_t v)
 {
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
+	homa_wire_poke64(p, 0, v);
 }
 
 /* Per-type facts, indexed by type - HOMA_PKT_TYPE_MIN. */
@@ -178,53 +184,6 @@ const char *homa_wire_reason_name(int reason)
 	if (reason < 0 || reason >= HOMA_WIRE_REASON_COUNT)
 		return "UNKNOWN";
 	return names[reason];
-}
-
-/*
- * check_data() - check the DATA packet buf[0..len), len >= 56: its
- * message length and the range of its payload, from the raw bytes (before
- * anything is written to the caller's struct). Returns HOMA_WIRE_OK or the
- * reason; on HOMA_WIRE_OK *offset is the payload's message offset.
- */
-static int check_data(const uint8_t *buf, size_t len,
-		      uint32_t max_message_bytes, uint32_t *offset)
-{
-	uint32_t message_length = get_be32(buf + OFF_DATA_MSG_LEN);
-	uint32_t seg_offset = get_be32(buf + OFF_DATA_SEG_OFFSET);
-	size_t payload_bytes = len - HOMA_WIRE_DATA_BYTES;
-	uint32_t off = seg_offset != HOMA_WIRE_SEG_OFFSET_IN_SEQ
-			       ? seg_offset
-			       : get_be32(buf + OFF_SEQUENCE);
-
-	if (message_length == 0 || message_length > max_message_bytes)
-		return HOMA_WIRE_BAD_MSG_LEN;
-	/* Written so that nothing can overflow: offset < message_length. */
-	if (off >= message_length || payload_bytes == 0 ||
-	    payload_bytes > (size_t)(message_length - off))
-		return HOMA_WIRE_DATA_RANGE;
-	*offset = off;
-	return HOMA_WIRE_OK;
-}
-
-/*
- * decode_data() - decode the DATA body of buf[0..len), which check_data
- * accepted with its payload at offset, into @pkt.
- */
-static void decode_data(const uint8_t *buf, size_t len, uint32_t offset,
-			struct homa_wire_pkt *pkt)
-{
-	struct homa_wire_data *d = &pkt->u.data;
-
-	d->message_length = get_be32(buf + OFF_DATA_MSG_LEN);
-	d->incoming = get_be32(buf + OFF_DATA_INCOMING);
-	d->ack.client_id = get_be64(buf + OFF_DATA_ACK);
-	d->ack.server_port = get_be16(buf + OFF_DATA_ACK + 8);
-	d->cutoff_version = get_be16(buf + OFF_DATA_CUTOFF_VER);
-	d->retransmit = buf[OFF_DATA_RETRANSMIT];
-	d->seg_offset = get_be32(buf + OFF_DATA_SEG_OFFSET);
-	d->offset = offset;
-	d->payload = buf + HOMA_WIRE_DATA_BYTES;
-	d->payload_bytes = (uint32_t)(len - HOMA_WIRE_DATA_BYTES);
 }
 
 /*
@@ -294,7 +253,6 @@ static void decode_body(const uint8_t *buf, size_t len,
 int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out)
 {
-	uint32_t offset = 0;
 	uint8_t type;
 	int reason;
 
@@ -307,28 +265,26 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		return HOMA_WIRE_SHORT_TYPE;
 	/* Every check is made before *out is written (one pass, no copy). */
 	if (type == HOMA_PKT_DATA) {
-		reason = check_data(buf, len, max_message_bytes, &offset);
+		/* Sets every field of its member and all of the common
+		 * header but the raw fields below. */
+		reason =
+			homa_wire_decode_data(buf, len, max_message_bytes, out);
 		if (reason != HOMA_WIRE_OK)
 			return reason;
-	}
-
-	/* DATA sets every field of its member; the other types leave fields
-	 * they do not carry as zero. */
-	if (type != HOMA_PKT_DATA)
+	} else {
+		/* The other types leave fields they do not carry as 0. */
 		memset(out, 0, sizeof(*out));
-	out->common.sport = get_be16(buf + OFF_SPORT);
-	out->common.dport = get_be16(buf + OFF_DPORT);
-	out->common.sequence = get_be32(buf + OFF_SEQUENCE);
-	out->common.type = type;
-	out->common.doff = buf[OFF_DOFF];
+		out->common.sport = get_be16(buf + OFF_SPORT);
+		out->common.dport = get_be16(buf + OFF_DPORT);
+		out->common.sequence = get_be32(buf + OFF_SEQUENCE);
+		out->common.type = type;
+		out->common.doff = buf[OFF_DOFF];
+		out->common.sender_id = get_be64(buf + OFF_SENDER_ID);
+		decode_body(buf, len, out);
+	}
 	out->common.flags = buf[OFF_FLAGS];
 	out->common.checksum = get_be16(buf + OFF_CHECKSUM);
 	out->common.urgent = get_be16(buf + OFF_URGENT);
-	out->common.sender_id = get_be64(buf + OFF_SENDER_ID);
-	if (type == HOMA_PKT_DATA)
-		decode_data(buf, len, offset, out);
-	else
-		decode_body(buf, len, out);
 	return HOMA_WIRE_OK;
 }
 
@@ -353,36 +309,6 @@ int homa_wire_decode_split(const uint8_t *hdr, size_t hdr_len,
 	if (reason == HOMA_WIRE_OK)
 		out->u.data.payload = NULL;
 	return reason;
-}
-
-void homa_wire_encode_data(uint8_t *buf, const struct homa_wire_common *c,
-			   const struct homa_wire_data *d)
-{
-	put_be16(buf + OFF_SPORT, c->sport);
-	put_be16(buf + OFF_DPORT, c->dport);
-	put_be32(buf + OFF_SEQUENCE, c->sequence);
-	buf[OFF_ACK_UNUSED] = 0;
-	buf[OFF_ACK_UNUSED + 1] = 0;
-	buf[OFF_ACK_UNUSED + 2] = 0;
-	buf[OFF_TYPE] = HOMA_PKT_DATA;
-	buf[OFF_DOFF] = c->doff == HOMA_WIRE_DOFF_DATA_GSO
-				? HOMA_WIRE_DOFF_DATA_GSO
-				: HOMA_WIRE_DOFF_DATA;
-	buf[OFF_FLAGS] = HOMA_WIRE_FLAGS;
-	put_be16(buf + OFF_WINDOW, 0);
-	put_be16(buf + OFF_CHECKSUM, c->checksum);
-	put_be16(buf + OFF_URGENT, HOMA_WIRE_URGENT);
-	put_be64(buf + OFF_SENDER_ID, c->sender_id);
-	put_be32(buf + OFF_DATA_MSG_LEN, d->message_length);
-	put_be32(buf + OFF_DATA_INCOMING, d->incoming);
-	put_be64(buf + OFF_DATA_ACK, d->ack.client_id);
-	put_be16(buf + OFF_DATA_ACK + 8, d->ack.server_port);
-	put_be16(buf + OFF_DATA_CUTOFF_VER, d->cutoff_version);
-	buf[OFF_DATA_RETRANSMIT] = d->retransmit;
-	buf[OFF_DATA_PAD] = 0;
-	buf[OFF_DATA_PAD + 1] = 0;
-	buf[OFF_DATA_PAD + 2] = 0;
-	put_be32(buf + OFF_DATA_SEG_OFFSET, d->seg_offset);
 }
 
 /* encode_body() - write the body of a non-DATA packet into buf (zeroed). */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Packet type codes (byte 11 of the common header). */
 enum homa_pkt_type {
@@ -73,6 +74,24 @@ enum homa_pkt_type {
 #define HOMA_WIRE_OFF_TYPE     11
 #define HOMA_WIRE_OFF_CHECKSUM 16
 
+/* The rest of the common header and the DATA header, for the inline DATA
+ * encoder and decoder below (the fast path's; wire.c lays out the other
+ * types): sequence u32, doff, flags u8, urgent u16, sender_id u64;
+ * DATA: message_length u32, incoming u32, ack (client_id u64,
+ * server_port u16), cutoff_version u16, retransmit u8, 3 bytes pad,
+ * seg.offset u32. */
+#define HOMA_WIRE_OFF_SEQUENCE	      4
+#define HOMA_WIRE_OFF_DOFF	      12
+#define HOMA_WIRE_OFF_FLAGS	      13
+#define HOMA_WIRE_OFF_URGENT	      18
+#define HOMA_WIRE_OFF_SENDER_ID	      20
+#define HOMA_WIRE_OFF_DATA_MSG_LEN    28
+#define HOMA_WIRE_OFF_DATA_INCOMING   32
+#define HOMA_WIRE_OFF_DATA_ACK	      36
+#define HOMA_WIRE_OFF_DATA_CUTOFF_VER 46
+#define HOMA_WIRE_OFF_DATA_RETRANSMIT 48
+#define HOMA_WIRE_OFF_DATA_SEG_OFFSET 52
+
 /* What surrounds a Homa packet on the wire, bytes: the IP header by
  * family, the UDP header of the UDP datapath, and Ethernet framing
  * (header 14, 802.1Q tag 4, FCS 4, preamble 8, inter-frame gap 12; spec
@@ -98,6 +117,43 @@ static inline void homa_wire_poke16(uint8_t *buf, size_t off, uint16_t v)
 {
 	buf[off] = (uint8_t)(v >> 8);
 	buf[off + 1] = (uint8_t)v;
+}
+
+/* homa_wire_peek32(), homa_wire_peek64() - the big-endian field at off of
+ * buf (4 or 8 bytes there). Byte shifts, which the compiler turns into
+ * one load and a byte swap, whatever the host's byte order. */
+static inline uint32_t homa_wire_peek32(const uint8_t *buf, size_t off)
+{
+	return (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
+	       (uint32_t)buf[off + 2] << 8 | (uint32_t)buf[off + 3];
+}
+
+static inline __attribute__((always_inline)) uint64_t
+homa_wire_peek64(const uint8_t *buf, size_t off)
+{
+	return (uint64_t)homa_wire_peek32(buf, off) << 32 |
+	       homa_wire_peek32(buf, off + 4);
+}
+
+/* homa_wire_poke32(), homa_wire_poke64() - write v big-endian at off of
+ * buf: one byte swap (on a little-endian host) and one store; the
+ * compiler does not merge byte stores of composed values this well. */
+static inline __attribute__((always_inline)) void
+homa_wire_poke32(uint8_t *buf, size_t off, uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	memcpy(buf + off, &v, sizeof(v));
+}
+
+static inline __attribute__((always_inline)) void
+homa_wire_poke64(uint8_t *buf, size_t off, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(buf + off, &v, sizeof(v));
 }
 
 /* homa_wire_peek_type() - the type byte of len bytes at buf, 0 if they
@@ -198,6 +254,53 @@ int homa_wire_decode(const uint8_t *buf, size_t len, uint32_t max_message_bytes,
 		     struct homa_wire_pkt *out);
 
 /*
+ * homa_wire_decode_data() - homa_wire_decode of a packet the caller found
+ * to be DATA (type byte 0x10) and at least HOMA_WIRE_DATA_BYTES long: the
+ * same checks and result, inline for the receive path, except that the
+ * raw flags, checksum and urgent fields of out->common, which the core
+ * never reads, are left as they were (homa_wire_decode fills them).
+ */
+static inline __attribute__((always_inline)) int
+homa_wire_decode_data(const uint8_t *buf, size_t len,
+		      uint32_t max_message_bytes, struct homa_wire_pkt *out)
+{
+	struct homa_wire_data *d = &out->u.data;
+	uint64_t lens = homa_wire_peek64(buf, HOMA_WIRE_OFF_DATA_MSG_LEN);
+	uint32_t message_length = (uint32_t)(lens >> 32);
+	uint32_t sequence = homa_wire_peek32(buf, HOMA_WIRE_OFF_SEQUENCE);
+	uint32_t seg_offset =
+		homa_wire_peek32(buf, HOMA_WIRE_OFF_DATA_SEG_OFFSET);
+	uint32_t off = seg_offset != HOMA_WIRE_SEG_OFFSET_IN_SEQ ? seg_offset
+								 : sequence;
+	size_t payload_bytes = len - HOMA_WIRE_DATA_BYTES;
+
+	if (message_length == 0 || message_length > max_message_bytes)
+		return HOMA_WIRE_BAD_MSG_LEN;
+	/* Written so that nothing can overflow: off < message_length. */
+	if (off >= message_length || payload_bytes == 0 ||
+	    payload_bytes > (size_t)(message_length - off))
+		return HOMA_WIRE_DATA_RANGE;
+	out->common.sport = homa_wire_peek16(buf, HOMA_WIRE_OFF_SPORT);
+	out->common.dport = homa_wire_peek16(buf, HOMA_WIRE_OFF_DPORT);
+	out->common.sequence = sequence;
+	out->common.type = HOMA_PKT_DATA;
+	out->common.doff = buf[HOMA_WIRE_OFF_DOFF];
+	out->common.sender_id = homa_wire_peek64(buf, HOMA_WIRE_OFF_SENDER_ID);
+	d->message_length = message_length;
+	d->incoming = (uint32_t)lens;
+	d->ack.client_id = homa_wire_peek64(buf, HOMA_WIRE_OFF_DATA_ACK);
+	d->ack.server_port = homa_wire_peek16(buf, HOMA_WIRE_OFF_DATA_ACK + 8);
+	d->cutoff_version =
+		homa_wire_peek16(buf, HOMA_WIRE_OFF_DATA_CUTOFF_VER);
+	d->retransmit = buf[HOMA_WIRE_OFF_DATA_RETRANSMIT];
+	d->seg_offset = seg_offset;
+	d->offset = off;
+	d->payload = buf + HOMA_WIRE_DATA_BYTES;
+	d->payload_bytes = (uint32_t)payload_bytes;
+	return HOMA_WIRE_OK;
+}
+
+/*
  * homa_wire_decode_split() - decode a DATA packet whose 56-byte header is
  * hdr[0..hdr_len) (hdr_len >= 56; bytes past 56 are ignored) and whose
  * payload_len bytes of payload were stored elsewhere: the same checks and
@@ -224,10 +327,42 @@ int homa_wire_encode(const struct homa_wire_pkt *pkt, uint8_t *buf, size_t cap);
  * homa_wire_encode_data() - what homa_wire_encode writes for a DATA packet
  * with common header c and body d: the 56-byte header, every byte of it,
  * into buf (at least HOMA_WIRE_DATA_BYTES). c->type is not read. For the
- * transmit path, which need not build a whole struct homa_wire_pkt.
+ * transmit path, which need not build a whole struct homa_wire_pkt:
+ * inline (the compiler keeps c and d in registers) and written as eight
+ * wide stores, neighbouring fields and the fixed bytes (ack[3], type,
+ * flags, window, urgent, pad) combined.
  */
-void homa_wire_encode_data(uint8_t *buf, const struct homa_wire_common *c,
-			   const struct homa_wire_data *d);
+static inline __attribute__((always_inline)) void
+homa_wire_encode_data(uint8_t *buf, const struct homa_wire_common *c,
+		      const struct homa_wire_data *d)
+{
+	uint64_t doff = c->doff == HOMA_WIRE_DOFF_DATA_GSO
+				? HOMA_WIRE_DOFF_DATA_GSO
+				: HOMA_WIRE_DOFF_DATA;
+
+	/* sport, dport, sequence */
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_SPORT,
+			 (uint64_t)c->sport << 48 | (uint64_t)c->dport << 32 |
+				 c->sequence);
+	/* ack[3] (0), type, doff, flags, window (0) */
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_SEQUENCE + 4,
+			 (uint64_t)HOMA_PKT_DATA << 32 | doff << 24 |
+				 (uint64_t)HOMA_WIRE_FLAGS << 16);
+	/* checksum, urgent */
+	homa_wire_poke32(buf, HOMA_WIRE_OFF_CHECKSUM,
+			 (uint32_t)c->checksum << 16 | HOMA_WIRE_URGENT);
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_SENDER_ID, c->sender_id);
+	/* message_length, incoming */
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_DATA_MSG_LEN,
+			 (uint64_t)d->message_length << 32 | d->incoming);
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_DATA_ACK, d->ack.client_id);
+	/* ack server_port, cutoff_version, retransmit, pad[3] (0) */
+	homa_wire_poke64(buf, HOMA_WIRE_OFF_DATA_ACK + 8,
+			 (uint64_t)d->ack.server_port << 48 |
+				 (uint64_t)d->cutoff_version << 32 |
+				 (uint64_t)d->retransmit << 24);
+	homa_wire_poke32(buf, HOMA_WIRE_OFF_DATA_SEG_OFFSET, d->seg_offset);
+}
 
 /* homa_wire_doff_usual() - is doff the byte Linux Homa of 2026 writes for
  * type (0x50 control, 0xE0 or 0xD0 DATA)? Decode accepts any doff.

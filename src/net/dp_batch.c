@@ -89,9 +89,22 @@ static void dp_batch_dst(struct homa_dp_batch *b, bool v6_socket,
 	}
 }
 
-uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   bool v6_socket, bool zero_copy,
-			   const struct homa_out_pkt *p)
+/* Is p's destination b's last one (for a socket of IPv6 or not)? */
+static inline bool dp_batch_same_dst(const struct homa_dp_batch *b,
+				     bool v6_socket,
+				     const struct homa_out_pkt *p)
+{
+	return b->last_sa_len != 0 && b->last_port == p->dport &&
+	       b->last_v6 == v6_socket &&
+	       memcmp(&b->last_addr, p->dst, sizeof(b->last_addr)) == 0;
+}
+
+/* The rest of homa_dp_batch_add: a new destination, a GRANT that may
+ * replace one queued, a full batch, a payload left in place, or a header
+ * and payload apart. */
+static __attribute__((noinline)) uint8_t *
+dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
+		  bool v6_socket, bool zero_copy, const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
 	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
@@ -99,13 +112,7 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 	struct homa_dp_pkt *q;
 	uint8_t *data;
 
-	if (fd < 0 || bytes > HOMA_DP_PKT_MAX) {
-		dp->tx_errors++;
-		return NULL;
-	}
-	if (b->last_sa_len == 0 || b->last_port != p->dport ||
-	    b->last_v6 != v6_socket ||
-	    memcmp(&b->last_addr, p->dst, sizeof(b->last_addr)) != 0)
+	if (!dp_batch_same_dst(b, v6_socket, p))
 		dp_batch_dst(b, v6_socket, p);
 	q = dp_grant_superseded(b, fd, dst, b->last_sa_len, p);
 	if (q) {
@@ -144,6 +151,42 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 	}
 	b->tx_used += bytes - q->payload_bytes;
 	return data;
+}
+
+uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
+			   bool v6_socket, bool zero_copy,
+			   const struct homa_out_pkt *p)
+{
+	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
+	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
+	struct homa_dp_pkt *q;
+	uint8_t *data;
+
+	if (fd < 0 || bytes > HOMA_DP_PKT_MAX) {
+		dp->tx_errors++;
+		return NULL;
+	}
+	/* The usual packet, a small message's to the last destination:
+	 * header and payload lie together (a one-packet message in its RPC
+	 * record), one copy, and the copy is the only call (no frame). */
+	if (__builtin_expect(!zc && p->hdr + p->hdr_bytes == p->payload &&
+				     b->num_pkts < HOMA_DP_BATCH_PKTS &&
+				     dp_batch_same_dst(b, v6_socket, p),
+			     1)) {
+		q = &b->pkts[b->num_pkts++];
+		q->fd = fd;
+		q->dst = b->last_sa;
+		q->dst_len = b->last_sa_len;
+		q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
+		q->off = b->tx_used;
+		q->bytes = bytes;
+		q->payload = NULL;
+		q->payload_bytes = 0;
+		data = b->tx_buf + b->tx_used;
+		b->tx_used += bytes;
+		return memcpy(data, p->hdr, bytes);
+	}
+	return dp_batch_add_slow(dp, b, fd, v6_socket, zero_copy, p);
 }
 
 void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
@@ -293,12 +336,13 @@ static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 	long r;
 
 	if (!q->payload && !dp_tos_cmsg(b, q)) {
-		r = syscall(SYS_sendto, (long)q->fd, b->tx_buf + q->off,
-			    (unsigned long)q->bytes, 0L, &q->dst,
-			    (long)q->dst_len);
+		r = homa_dp_syscall(SYS_sendto, (long)q->fd,
+				    (long)(b->tx_buf + q->off), (long)q->bytes,
+				    0L, (long)&q->dst, (long)q->dst_len);
 	} else {
 		dp_fill_msg(b, 0, 1, &m, iov, &cm);
-		r = syscall(SYS_sendmsg, (long)q->fd, &m, 0L);
+		r = homa_dp_syscall(SYS_sendmsg, (long)q->fd, (long)&m, 0L, 0,
+				    0, 0);
 	}
 	dp->tx_calls++;
 	if (r >= 0)

@@ -20,22 +20,6 @@
 
 #include "datapath.h"
 
-void homa_dp_addr_from_sa(struct homa_addr *a, const void *sa)
-{
-	const struct sockaddr *s = sa;
-
-	memset(a, 0, sizeof(*a));
-	if (s->sa_family == AF_INET) {
-		const struct sockaddr_in *in = sa;
-
-		homa_addr_set_v4(a, &in->sin_addr);
-	} else {
-		const struct sockaddr_in6 *in6 = sa;
-
-		memcpy(a->a, &in6->sin6_addr, 16);
-	}
-}
-
 int homa_dp_sa_from_addr(const struct homa_addr *a, uint16_t port, void *sa)
 {
 	if (homa_addr_is_v4(a)) {

@@ -11,6 +11,7 @@
  * sendto. The UDP datapath's receive side is in test_dp_udp.c.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -326,6 +327,65 @@ static void homa_dp_batch_flush__lone_packet_is_sendto(void **state)
 			 0);
 }
 
+/* A packet whose payload follows its header (a one-packet message in its
+ * RPC record) takes the lean path: copied at once, sent whole; the next
+ * one, apart, after it in the same batch. */
+static void homa_dp_batch_add__joined_header_and_payload(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *run = malloc(sizeof(t->hdr) + 100);
+	uint8_t *p = bt_pattern(100, 3);
+	struct homa_out_pkt o = {
+		&t->dst, 1,   t->port,	      3,
+		0x10,	 run, sizeof(t->hdr), run + sizeof(t->hdr),
+		100
+	};
+
+	assert_non_null(run);
+	memcpy(run, t->hdr, sizeof(t->hdr));
+	memcpy(run + sizeof(t->hdr), p, 100);
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &o));
+	memset(run, 0xEE, sizeof(t->hdr) + 100); /* the copy is sent */
+	bt_add(t, p, 50, true);
+	assert_int_equal(t->b->num_pkts, 2);
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect(t, p, 100);
+	bt_expect(t, p, 50);
+	assert_int_equal(t->dp.tx_pkts, 2);
+	free(run);
+	free(p);
+}
+
+/* homa_dp_syscall answers as syscall(2): the result, or -1 with errno. */
+static void homa_dp_syscall__result_and_errno(void **state)
+{
+	struct bt *t = *state;
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(t->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t buf[16] = { 1, 2, 3 };
+
+	assert_int_equal(homa_dp_syscall(SYS_sendto, t->tx, (long)buf, 3, 0,
+					 (long)&a, sizeof(a)),
+			 3);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(homa_dp_syscall(SYS_recvfrom, t->rx, (long)buf,
+					 sizeof(buf), MSG_DONTWAIT, 0, 0),
+			 3);
+	assert_int_equal(buf[2], 3);
+	errno = 0;
+	assert_int_equal(homa_dp_syscall(SYS_recvfrom, t->rx, (long)buf,
+					 sizeof(buf), MSG_DONTWAIT, 0, 0),
+			 -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	errno = 0;
+	assert_int_equal(homa_dp_syscall(SYS_sendto, -1, (long)buf, 3, 0,
+					 (long)&a, sizeof(a)),
+			 -1);
+	assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +399,8 @@ int main(void)
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
 		T(homa_dp_batch_sock_tos__every_priority_arrives),
 		T(homa_dp_batch_flush__lone_packet_is_sendto),
+		T(homa_dp_batch_add__joined_header_and_payload),
+		T(homa_dp_syscall__result_and_errno),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
