@@ -82,7 +82,7 @@ struct homa_dp_ops {
 	 * socket to buf without taking it (MSG_PEEK); returns how many, 0
 	 * if none is waiting or port closed since close_gen was gen. An
 	 * error pending on the socket is drained to icmp, as rx does.
-	 * NULL where rx_place is. */
+	 * Counted in rx_calls. NULL where rx_place is. */
 	int (*rx_peek)(struct homa_dp *dp, uint16_t port, uint64_t gen,
 		       uint8_t *buf, size_t bytes, homa_dp_icmp_fn icmp,
 		       void *arg);

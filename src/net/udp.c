@@ -718,6 +718,7 @@ static int udp_rx_peek(struct homa_dp *dp, uint16_t port, uint64_t gen,
 	fd = dp->close_gen == gen ? u->port_fd[port] : -1;
 	if (fd >= 0) {
 		n = recv(fd, buf, bytes, MSG_PEEK | MSG_DONTWAIT);
+		HOMA_DP_ADD(dp->rx_calls, 1); /* a receive call too */
 		/* The socket's pending error was taken with the peek: the
 		 * next read would not see it, so drain the queue now. */
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
