@@ -179,6 +179,17 @@ static void homa_lib_peek_apply(struct homa_lib *lib, struct homa_lib_batch *b,
 	}
 }
 
+/* Before a read made with the lock held. */
+static void homa_lib_peek_locked(struct homa_lib *lib, struct homa_lib_batch *b,
+				 uint64_t now)
+{
+	uint8_t hdr[HOMA_PLACE_HDR];
+	int n = homa_lib_peek_hdr(lib, b, hdr);
+
+	if (n > 0)
+		homa_lib_peek_apply(lib, b, hdr, n, now);
+}
+
 /* Before a read of the poller's, which runs without the lock: peek, and
  * take the lock only if a packet waits. Always true (the read follows). */
 static bool homa_lib_peek_unlocked(struct homa_lib *lib,
@@ -200,9 +211,6 @@ static bool homa_lib_peek_unlocked(struct homa_lib *lib,
 static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b,
 			   uint64_t now)
 {
-	uint8_t hdr[HOMA_PLACE_HDR];
-	int n;
-
 	if (!b)
 		return;
 	b->num_place = 0;
@@ -216,9 +224,6 @@ static void homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b,
 	__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
 			 __ATOMIC_RELAXED);
 	b->peek = lib->dp->ops->rx_peek && homa_place_peek_wanted(lib->homa);
-	n = homa_lib_peek_hdr(lib, b, hdr);
-	if (n > 0)
-		homa_lib_peek_apply(lib, b, hdr, n, now);
 }
 
 /* End this thread's reservation, if any (lock held). */
@@ -613,6 +618,7 @@ uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 		/* Incoming DATA lands in place as the poller's would
 		 * (no reservation if another thread holds one). */
 		homa_lib_place(lib, b, now);
+		homa_lib_peek_locked(lib, b, now);
 		if (homa_lib_read(lib, b)) {
 			now = homa_lib_now();
 			homa_lib_feed(lib, b, now);
