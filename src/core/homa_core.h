@@ -265,7 +265,8 @@ bool homa_place_peek_wanted(const struct homa *homa);
  * or, when it is none of the reserved messages' next packet (a new
  * message, a retransmission, not DATA), an empty place first (bytes 0:
  * the packet is read whole into the slot's buffer, then homa_input). pl
- * and max as for homa_place_reserve; returns the places now reserved.
+ * and max as for homa_place_reserve; returns the places now reserved
+ * (unchanged if the socket closed since the reservation).
  */
 int homa_place_peeked(struct homa *homa, const uint8_t *hdr, size_t bytes,
 		      struct homa_place *pl, int max, uint64_t now_ns);

@@ -123,9 +123,11 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 {
 	struct homa_place_state *ps = &homa->place;
 	struct homa_rpc *cand[HOMA_PLACE_RPCS];
+	bool peeked = ps->peek_set;
 	struct homa_sock *hsk = NULL;
 	int n = 0, nc = 0;
 
+	ps->peek_set = false; /* it was about this reservation only */
 	if (ps->count || max <= 0 || !ps->hint_seg)
 		return 0;
 	homa->now_ns = now_ns;
@@ -148,7 +150,7 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		return 0;
 	if (ps->read_misses)
 		ps->peek_reads = HOMA_PLACE_PEEK_READS;
-	else if (ps->peek_reads && !ps->peek_set)
+	else if (ps->peek_reads && !peeked)
 		ps->peek_reads--;
 	/* The order of the messages' packets in the next read: usually the
 	 * sender sends the message with the fewest bytes left first (SRPT),
@@ -174,13 +176,12 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		max = HOMA_PLACE_MAX;
 	ps->num_pins = 0;
 	ps->num_parts = 0;
-	if (ps->peek_set && homa_place_peek_first(ps, cand, nc) < 0) {
+	if (peeked && homa_place_peek_first(ps, cand, nc) < 0) {
 		/* The first packet waiting is none of the reserved ones:
 		 * its slot reads it whole. */
 		pl[n++] = (struct homa_place){ .port = hsk->port,
 					       .part = HOMA_PLACE_NO_PART };
 	}
-	ps->peek_set = false;
 	for (int i = 0; i < nc; i++) {
 		int lim = max;
 
@@ -223,6 +224,8 @@ int homa_place_peeked(struct homa *homa, const uint8_t *hdr, size_t bytes,
 
 	if (!ps->count)
 		return 0;
+	if (!ps->hsk)
+		return ps->count; /* the socket closed: its places go unused */
 	ps->peek_id = 0;
 	ps->peek_off = 0;
 	/* The header alone: a payload of one byte passes the length

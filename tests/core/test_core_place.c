@@ -734,6 +734,10 @@ static void place__socket_closed_while_reserved(void **state)
 	assert_true(p_next_server(&pkt));
 	homa_sock_close(W->srv, W->now);
 	W->srv = NULL;
+	/* A peek meanwhile leaves the reservation alone. */
+	assert_int_equal(homa_place_peeked(W->h[1], pkt.data, HOMA_PLACE_HDR,
+					   pl, HOMA_PLACE_MAX, W->now),
+			 n);
 	/* A packet read into a place before the close: dropped, and the
 	 * spans (in a pool that may be gone) never read. */
 	pl[0].span[0] = pl[0].span[1] = NULL;
