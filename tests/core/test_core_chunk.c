@@ -18,146 +18,47 @@
 
 #include <cmocka.h>
 
-#include "core_pair.h"
+#include "core_world.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 #include "rpc.h"
 
 #define C_REGION (4u << 20)
-#define C_QUEUE	 4096
 #define C_CHUNK	 40000 /* bytes per homa_send_copy in these tests */
 
-struct c_pkt {
-	int dst;	    /* instance index */
-	size_t bytes;	    /* packet length */
-	uint8_t data[1600]; /* bytes */
-};
+/* This file's knobs on the world's packets. */
+static struct {
+	int lose_every; /* drop every n-th DATA packet, 0 = none */
+	int data_sent;	/* DATA packets transmitted */
+	int data_lost;	/* of those, dropped */
+} C;
 
-struct c_world {
-	struct homa *h[2];	     /* client 0, server 1 */
-	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
-	struct homa_sock *cli, *srv; /* sockets */
-	uint8_t *region;	     /* 2 x C_REGION */
-	struct c_pkt *q;	     /* packets in flight */
-	int head, tail;		     /* queue indexes */
-	uint64_t now;		     /* ns */
-	int lose_every;		     /* drop every n-th DATA packet, 0 = none */
-	int data_sent;		     /* DATA packets transmitted */
-	int data_lost;		     /* of those, dropped */
-};
-
-static struct c_world *W;
-static int64_t c_allocated[2];
-
-static void c_xmit(void *ctx, const struct homa_out_pkt *p)
+static bool c_keep(int from, const struct homa_out_pkt *p)
 {
-	struct c_pkt *q;
-
-	if (p->type == HOMA_PKT_DATA) {
-		W->data_sent++;
-		if (W->lose_every &&
-		    W->data_sent % W->lose_every == 2 % W->lose_every) {
-			W->data_lost++;
-			return;
-		}
+	(void)from;
+	if (p->type != HOMA_PKT_DATA)
+		return true;
+	C.data_sent++;
+	if (C.lose_every && C.data_sent % C.lose_every == 2 % C.lose_every) {
+		C.data_lost++;
+		return false;
 	}
-	assert_true(W->tail - W->head < C_QUEUE);
-	assert_true(p->hdr_bytes + p->payload_bytes <= sizeof(q->data));
-	q = &W->q[W->tail % C_QUEUE];
-	q->dst = (int)(intptr_t)ctx ^ 1;
-	memcpy(q->data, p->hdr, p->hdr_bytes);
-	if (p->payload_bytes)
-		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
-	q->bytes = p->hdr_bytes + p->payload_bytes;
-	W->tail++;
-}
-
-static void c_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
-{
-	(void)ctx;
-	(void)sock_ctx;
-	(void)events;
-	(void)id;
-}
-
-static uint64_t c_random(void *ctx)
-{
-	(void)ctx;
-	return 777;
-}
-
-static void *c_alloc(void *ctx, size_t bytes)
-{
-	c_allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
-	return malloc(bytes);
-}
-
-static void c_free(void *ctx, void *p, size_t bytes)
-{
-	c_allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
-	free(p);
-}
-
-static void c_push(void *ctx)
-{
-	(void)ctx;
-}
-
-/* Deliver every queued packet (and what they trigger). */
-static void c_deliver(void)
-{
-	while (W->head != W->tail) {
-		struct c_pkt *q = &W->q[W->head % C_QUEUE];
-
-		W->head++;
-		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
-			   q->bytes, W->now);
-	}
-}
-
-/* Advance the clock by ms milliseconds, one tick at a time. */
-static void c_run_ms(int ms)
-{
-	for (int i = 0; i < ms; i++) {
-		W->now += 1000000;
-		homa_poll(W->h[0], W->now);
-		homa_poll(W->h[1], W->now);
-		c_deliver();
-	}
+	return true;
 }
 
 static int c_setup(void **state)
 {
-	const struct homa_env env = { NULL,    c_xmit, c_wake, c_random,
-				      c_alloc, c_free, NULL,   c_push };
-	struct homa_config cfg;
-
-	W = test_calloc(1, sizeof(*W));
-	c_allocated[0] = c_allocated[1] = 0;
-	W->q = test_malloc(C_QUEUE * sizeof(*W->q));
-	homa_config_default(&cfg);
-	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
-					    &W->region, C_REGION, 99 },
-		       &env, &cfg);
+	memset(&C, 0, sizeof(C));
+	core_world_open_default(C_REGION, 99, 777);
+	W->keep = c_keep;
 	*state = W;
 	return 0;
 }
 
 static int c_teardown(void **state)
 {
-	struct homa_usage u;
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		homa_get_usage(W->h[i], &u);
-		assert_int_equal(u.alloc_bytes, c_allocated[i]);
-		homa_destroy(W->h[i]);
-		assert_int_equal(c_allocated[i], 0); /* nothing leaked */
-	}
-	free(W->region);
-	test_free(W->q);
-	test_free(W);
+	core_world_close();
 	return 0;
 }
 
@@ -210,7 +111,7 @@ static int c_copy_all(struct homa_sock *hsk, struct homa_send_args *a)
 
 	while (homa_send_copy(hsk, a, C_CHUNK, W->now)) {
 		steps++;
-		c_deliver();
+		core_world_deliver();
 	}
 	return steps;
 }
@@ -221,11 +122,11 @@ static int c_recv(struct homa_sock *hsk, struct homa_recv_args *ra, int ms)
 	int got = -EAGAIN;
 
 	for (int t = 0; t <= ms && got == -EAGAIN; t++) {
-		c_deliver();
+		core_world_deliver();
 		ra->id = 0;
 		got = homa_recv(hsk, ra, W->now);
 		if (got == -EAGAIN)
-			c_run_ms(1);
+			core_world_run_ms(1);
 	}
 	return got;
 }
@@ -261,8 +162,8 @@ static void c_request_lossy(size_t len, size_t piece, int lose_every)
 	c_msg_make(&m, len, piece, 11);
 	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 5,
 				     HOMA_SEND_CHUNKED };
-	W->lose_every = lose_every;
-	W->data_lost = 0;
+	C.lose_every = lose_every;
+	C.data_lost = 0;
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
 	assert_non_null(rpc);
@@ -278,11 +179,11 @@ static void c_request_lossy(size_t len, size_t piece, int lose_every)
 	assert_int_equal(rpc->out.copied, len);
 	assert_null(rpc->out.src);
 	memset(m.buf, 0xEE, len); /* the caller reuses its buffer */
-	W->lose_every = 0;
+	C.lose_every = 0;
 	assert_int_equal(c_recv(W->srv, ra, 200), (int)len);
 	c_check(W->srv, ra, len, 11);
 	if (lose_every && len > 1400)
-		assert_true(W->data_lost > 0 &&
+		assert_true(C.data_lost > 0 &&
 			    c_metric(0, HOMA_M_resent_packets) > resent);
 	assert_int_equal(
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
@@ -301,7 +202,7 @@ static void homa_send_copy__lost_packets_come_from_the_copy(void **state)
 	c_request_lossy(250000, 61111, 3);
 	c_request_lossy(150000, 333, 4);
 	c_request_lossy(100000, 1400, 6);
-	c_run_ms(20);
+	core_world_run_ms(20);
 }
 
 static void homa_send_copy__lengths_around_the_chunk(void **state)
@@ -321,7 +222,7 @@ static void homa_send_copy__lengths_around_the_chunk(void **state)
 		c_request_lossy(lens[i], 0, 0);
 		c_request_lossy(lens[i], 0, 2);
 	}
-	c_run_ms(20);
+	core_world_run_ms(20);
 }
 
 /* Until the copy is done, what was granted leaves from the caller's
@@ -346,7 +247,7 @@ static void homa_send_copy__granted_bytes_leave_before_the_copy(void **state)
 	assert_int_equal(c_metric(0, HOMA_M_tx_caller_bytes), 40000);
 	/* One chunk, then the GRANTs for the unscheduled bytes: */
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
-	c_deliver();
+	core_world_deliver();
 	assert_int_equal(rpc->out.copied, C_CHUNK);
 	assert_true(rpc->out.next_xmit > 2 * C_CHUNK);
 	assert_true(c_metric(0, HOMA_M_tx_caller_bytes) >
@@ -383,7 +284,7 @@ static void homa_send_copy__rpc_ended_between_chunks(void **state)
 	assert_int_equal(c_metric(0, HOMA_M_tx_copy_skipped_bytes),
 			 300000 - C_CHUNK);
 	assert_int_equal(homa_recv(W->cli, ra, W->now), -ECANCELED);
-	c_run_ms(5);
+	core_world_run_ms(5);
 
 	/* A reply whose client goes away between chunks (its RPC_UNKNOWN
 	 * or an ack would end it; here the server's socket shuts down). */
@@ -405,7 +306,7 @@ static void homa_send_copy__rpc_ended_between_chunks(void **state)
 	b.id += 2;
 	assert_int_equal(homa_send_copy(W->srv, &b, C_CHUNK, W->now), 0);
 	assert_int_equal(homa_abort(W->cli, 0, ECANCELED, W->now), 0);
-	c_run_ms(5);
+	core_world_run_ms(5);
 	c_msg_free(&m);
 	c_msg_free(&r);
 	test_free(ra);
@@ -442,7 +343,7 @@ static void homa_send_copy__response_first_skips_the_rest(void **state)
 				     1,		ra->id,	       0,
 				     0 };
 	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
-	c_deliver();
+	core_world_deliver();
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
 	assert_int_equal(rpc->out.copied, C_CHUNK);
 	assert_null(rpc->out.src);
@@ -453,7 +354,7 @@ static void homa_send_copy__response_first_skips_the_rest(void **state)
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
 	assert_int_equal(
 		homa_release(W->cli, rc->bpage_offsets, rc->num_bpages), 0);
-	c_run_ms(5);
+	core_world_run_ms(5);
 	c_msg_free(&m);
 	test_free(ra);
 	test_free(rc);
@@ -479,10 +380,10 @@ static void homa_send_copy__reply_chunked(void **state)
 	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
 				     r.count,	       ra->id,	      0,
 				     HOMA_SEND_CHUNKED };
-	W->lose_every = 7;
+	C.lose_every = 7;
 	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
 	c_copy_all(W->srv, &b);
-	W->lose_every = 0;
+	C.lose_every = 0;
 	memset(r.buf, 1, 222222);
 	assert_int_equal(c_recv(W->cli, rc, 200), 222222);
 	c_check(W->cli, rc, 222222, 22);
@@ -490,7 +391,7 @@ static void homa_send_copy__reply_chunked(void **state)
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
 	assert_int_equal(
 		homa_release(W->cli, rc->bpage_offsets, rc->num_bpages), 0);
-	c_run_ms(20);
+	core_world_run_ms(20);
 	c_msg_free(&m);
 	c_msg_free(&r);
 	test_free(ra);

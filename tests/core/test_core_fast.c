@@ -17,111 +17,24 @@
 
 #include <cmocka.h>
 
-#include "core_pair.h"
+#include "core_world.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 
 #define F_REGION (4u << 20)
-#define F_QUEUE	 4096
 #define F_PORT	 99
-
-struct f_pkt {
-	int dst;	    /* instance index */
-	size_t bytes;	    /* packet length */
-	uint8_t data[1600]; /* bytes */
-};
-
-struct f_world {
-	struct homa *h[2];	     /* client 0, server 1 */
-	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
-	struct homa_sock *cli, *srv; /* sockets */
-	uint8_t *region;	     /* 2 x F_REGION */
-	struct f_pkt *q;	     /* packets in flight */
-	int head, tail;		     /* queue indexes */
-	uint64_t now;		     /* ns */
-	int64_t allocated[2];	     /* bytes the env handed out */
-	int64_t allocs[2];	     /* env.alloc calls */
-};
-
-static struct f_world *W;
-
-static void f_xmit(void *ctx, const struct homa_out_pkt *p)
-{
-	struct f_pkt *q;
-
-	assert_true(W->tail - W->head < F_QUEUE);
-	q = &W->q[W->tail % F_QUEUE];
-	q->dst = (int)(intptr_t)ctx ^ 1;
-	memcpy(q->data, p->hdr, p->hdr_bytes);
-	if (p->payload_bytes)
-		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
-	q->bytes = p->hdr_bytes + p->payload_bytes;
-	W->tail++;
-}
-
-static uint64_t f_random(void *ctx)
-{
-	(void)ctx;
-	return 4242;
-}
-
-static void *f_alloc(void *ctx, size_t bytes)
-{
-	W->allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
-	W->allocs[(int)(intptr_t)ctx]++;
-	if (getenv("F_TRACE"))
-		fprintf(stderr, "alloc %d %zu\n", (int)(intptr_t)ctx, bytes);
-	return malloc(bytes);
-}
-
-static void f_free(void *ctx, void *p, size_t bytes)
-{
-	W->allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
-	free(p);
-}
-
-static void f_deliver(void)
-{
-	while (W->head != W->tail) {
-		struct f_pkt *q = &W->q[W->head % F_QUEUE];
-
-		W->head++;
-		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
-			   q->bytes, W->now);
-	}
-}
 
 static int f_setup(void **state)
 {
-	const struct homa_env env = { NULL,    f_xmit, NULL, f_random,
-				      f_alloc, f_free, NULL, NULL };
-	struct homa_config cfg;
-
-	W = calloc(1, sizeof(*W));
-	W->q = malloc(F_QUEUE * sizeof(*W->q));
-	homa_config_default(&cfg);
-	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
-					    &W->region, F_REGION, F_PORT },
-		       &env, &cfg);
+	core_world_open_default(F_REGION, F_PORT, 4242);
 	*state = W;
 	return 0;
 }
 
 static int f_teardown(void **state)
 {
-	struct homa_usage u;
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		homa_get_usage(W->h[i], &u);
-		assert_int_equal(u.alloc_bytes, W->allocated[i]);
-		homa_destroy(W->h[i]);
-		assert_int_equal(W->allocated[i], 0); /* nothing leaked */
-	}
-	free(W->region);
-	free(W->q);
-	free(W);
+	core_world_close();
 	return 0;
 }
 
@@ -166,7 +79,7 @@ static void f_round_trip(size_t len, uint8_t seed)
 	struct homa_send_args a = { NULL, 0, &iov, 1, 0, 0, 0 };
 	uint64_t id = f_request(len, seed, 7, 0);
 
-	f_deliver();
+	core_world_deliver();
 	rsp->id = 0;
 	assert_int_equal(homa_recv(W->srv, rsp, W->now), (int)len);
 	f_check_bytes(W->srv, rsp, (int)len, seed);
@@ -176,7 +89,7 @@ static void f_round_trip(size_t len, uint8_t seed)
 	a.dport = rsp->peer_port;
 	a.id = rsp->id;
 	assert_int_equal(homa_send(W->srv, &a, W->now), 0);
-	f_deliver();
+	core_world_deliver();
 	rcp->id = 0;
 	assert_int_equal(homa_recv(W->cli, rcp, W->now), (int)len);
 	assert_true(rcp->id == id);
@@ -264,7 +177,7 @@ static void homa_rpc__reused_after_grants_starts_clean(void **state)
 	/* The server gets the rest of the first batch and grants; the
 	 * GRANTs are lost, so the client stops at its unscheduled bytes. */
 	for (int end = W->tail; W->head != end; W->head++) {
-		struct f_pkt *q = &W->q[W->head % F_QUEUE];
+		struct core_world_pkt *q = &W->q[W->head % CORE_WORLD_QUEUE];
 
 		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
 			   q->bytes, W->now);
@@ -283,7 +196,7 @@ static void homa_rpc__reused_after_grants_starts_clean(void **state)
 		W->now += tick; /* the client is not polled: its dead record
 				 * stays uncached, so no idle tick drains it */
 		homa_poll(W->h[1], W->now);
-		f_deliver();
+		core_world_deliver();
 	}
 	assert_int_equal(homa_sock_info(W->srv, NULL, 0, NULL), 0);
 	for (int i = 0; i < 2; i++) {
@@ -306,7 +219,7 @@ static void homa_rpc__reused_after_grants_starts_clean(void **state)
 	assert_int_equal(v[0].rx_length, -1);
 	assert_int_equal(v[0].flags, 0);
 	/* The server's request takes its record: a fresh, complete one. */
-	f_deliver();
+	core_world_deliver();
 	assert_int_equal(homa_sock_info(W->srv, v, 2, NULL), 1);
 	assert_int_equal(v[0].rx_length, 100);
 	assert_int_equal(v[0].rx_remaining, 0);
@@ -326,7 +239,7 @@ static void homa_rpc__reused_after_grants_starts_clean(void **state)
 		a.dport = r->peer_port;
 		a.id = r->id;
 		assert_int_equal(homa_send(W->srv, &a, W->now), 0);
-		f_deliver();
+		core_world_deliver();
 		memset(r, 0, sizeof(*r));
 		assert_int_equal(homa_recv(W->cli, r, W->now), 100);
 		assert_true(r->id == id && r->cookie == 11);
@@ -379,7 +292,7 @@ static void homa_rpc__cache_bounded_and_drained(void **state)
 	assert_int_equal(W->h[0]->num_cached_rpcs, 0);
 	assert_int_equal(u.alloc_bytes, base);
 	assert_int_equal(u.alloc_bytes, W->allocated[0]);
-	f_deliver(); /* the server's RPCs time out in teardown's destroy */
+	core_world_deliver(); /* the server's RPCs time out in teardown's destroy */
 }
 
 /* Records reused tick after tick stay cached: only idle ticks drain. */
@@ -395,7 +308,7 @@ static void homa_rpc__busy_ticks_keep_the_cache(void **state)
 		W->now += tick;
 		homa_poll(W->h[0], W->now);
 		homa_poll(W->h[1], W->now);
-		f_deliver();
+		core_world_deliver();
 		f_round_trip(100, (uint8_t)t);
 	}
 	assert_int_equal(W->allocs[0], before);
@@ -452,7 +365,7 @@ static void homa_get_usage__counters_match_a_walk(void **state)
 	homa_get_usage(W->h[0], &u);
 	assert_int_equal(u.tx_bytes, 150100);
 	for (int k = 0; k < 400 && W->head != W->tail; k++) {
-		f_deliver();
+		core_world_deliver();
 		W->now += 10000;
 		homa_poll(W->h[0], W->now);
 		homa_poll(W->h[1], W->now);
@@ -477,7 +390,7 @@ static void homa_get_usage__counters_match_a_walk(void **state)
 		assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	}
 	for (int k = 0; k < 400 && W->head != W->tail; k++) {
-		f_deliver();
+		core_world_deliver();
 		W->now += 10000;
 		homa_poll(W->h[0], W->now);
 		homa_poll(W->h[1], W->now);
@@ -582,7 +495,7 @@ static void homa_peer_get__last_peer_forgotten_when_evicted(void **state)
 		W->now += 1000000;
 		homa_poll(W->h[0], W->now);
 		homa_poll(W->h[1], W->now);
-		f_deliver();
+		core_world_deliver();
 	}
 	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_evictions], 1);
 	assert_true(h->peer_last == NULL);

@@ -23,83 +23,25 @@
 
 #include <cmocka.h>
 
-#include "core_pair.h"
+#include "core_world.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 
 #define P_REGION (4u << 20)
-#define P_QUEUE	 4096
-#define P_PKT	 1600 /* bytes a queued packet may have */
-#define P_SLOTS	 16   /* packets per emulated read */
+#define P_SLOTS	 16 /* packets per emulated read */
 
-struct p_pkt {
-	int dst;	     /* instance index */
-	size_t bytes;	     /* packet length */
-	uint8_t data[P_PKT]; /* bytes */
-};
-
-struct p_world {
-	struct homa *h[2];	     /* client 0, server 1 */
-	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
-	struct homa_sock *cli, *srv; /* sockets */
-	uint8_t *region;	     /* 2 x P_REGION */
-	struct p_pkt *q;	     /* packets in flight */
-	int head, tail;		     /* queue indexes */
-	uint64_t now;		     /* ns */
-	int batch;		     /* server packets per emulated read */
-	bool swap;		     /* swap each pair of a read */
-	bool peek;		     /* check reservations against a peek at
-				      * the read's first packet */
-	int drop_data;		     /* drop the server's n-th DATA (1-based) */
-	int dup_data;		     /* deliver the n-th DATA twice */
-	int data_seen;		     /* server DATA packets so far */
-	int reads;		     /* emulated reads with places */
-	uint8_t slot[P_SLOTS][P_PKT]; /* the reader's slot buffers */
-};
-
-static struct p_world *W;
-static int64_t p_allocated[2];
-
-static void p_xmit(void *ctx, const struct homa_out_pkt *p)
-{
-	struct p_pkt *q;
-
-	assert_true(W->tail - W->head < P_QUEUE);
-	assert_true(p->hdr_bytes + p->payload_bytes <= P_PKT);
-	q = &W->q[W->tail % P_QUEUE];
-	q->dst = (int)(intptr_t)ctx ^ 1;
-	memcpy(q->data, p->hdr, p->hdr_bytes);
-	if (p->payload_bytes)
-		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
-	q->bytes = p->hdr_bytes + p->payload_bytes;
-	W->tail++;
-}
-
-static void p_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
-{
-	(void)ctx;
-	(void)sock_ctx;
-	(void)events;
-	(void)id;
-}
-
-static uint64_t p_random(void *ctx)
-{
-	(void)ctx;
-	return 777;
-}
-
-static void *p_alloc(void *ctx, size_t bytes)
-{
-	p_allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
-	return malloc(bytes);
-}
-
-static void p_free(void *ctx, void *p, size_t bytes)
-{
-	p_allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
-	free(p);
-}
+/* This file's knobs on the world's packets, and its reader. */
+static struct {
+	int batch;     /* server packets per emulated read */
+	bool swap;     /* swap each pair of a read */
+	bool peek;     /* check reservations against a peek at the
+			* read's first packet */
+	int drop_data; /* drop the server's n-th DATA (1-based) */
+	int dup_data;  /* deliver the n-th DATA twice */
+	int data_seen; /* server DATA packets so far */
+	int reads;     /* emulated reads with places */
+	uint8_t slot[P_SLOTS][CORE_WORLD_PKT]; /* the reader's slot buffers */
+} P;
 
 /* What the kernel's recvmsg does with a slot's iovec: header bytes into
  * the slot, then the spans, then the rest after room for a gather. */
@@ -124,20 +66,20 @@ static void p_scatter(const uint8_t *pkt, size_t bytes, uint8_t *slot,
 
 /* Take the next packet for the server off the queue, applying the test's
  * drop and duplicate rules; false if none is next. */
-static bool p_next_server(struct p_pkt *out)
+static bool p_next_server(struct core_world_pkt *out)
 {
 	while (W->head != W->tail) {
-		struct p_pkt *q = &W->q[W->head % P_QUEUE];
+		struct core_world_pkt *q = &W->q[W->head % CORE_WORLD_QUEUE];
 
 		if (q->dst != 1)
 			return false;
 		if (q->data[11] == HOMA_PKT_DATA) {
-			W->data_seen++;
-			if (W->data_seen == W->drop_data) {
+			P.data_seen++;
+			if (P.data_seen == P.drop_data) {
 				W->head++;
 				continue;
 			}
-			if (W->data_seen == W->dup_data) {
+			if (P.data_seen == P.dup_data) {
 				*out = *q; /* stays queued: read again */
 				return true;
 			}
@@ -153,21 +95,21 @@ static bool p_next_server(struct p_pkt *out)
  * packets, feed. */
 static void p_server_read(void)
 {
-	static struct p_pkt pkts[P_SLOTS];
+	static struct core_world_pkt pkts[P_SLOTS];
 	struct homa_place pl[HOMA_PLACE_MAX];
 	int n = 0, np, fed[P_SLOTS];
 
-	while (n < W->batch && p_next_server(&pkts[n]))
+	while (n < P.batch && p_next_server(&pkts[n]))
 		n++;
-	if (W->swap)
+	if (P.swap)
 		for (int i = 0; i + 1 < n; i += 2) {
-			struct p_pkt t = pkts[i];
+			struct core_world_pkt t = pkts[i];
 
 			pkts[i] = pkts[i + 1];
 			pkts[i + 1] = t;
 		}
 	np = homa_place_reserve(W->h[1], pl, HOMA_PLACE_MAX, W->now);
-	if (W->peek && np && n && homa_place_peek_wanted(W->h[1]))
+	if (P.peek && np && n && homa_place_peek_wanted(W->h[1]))
 		np = homa_place_peeked(W->h[1], pkts[0].data,
 				       pkts[0].bytes < HOMA_PLACE_HDR
 					       ? pkts[0].bytes
@@ -175,29 +117,29 @@ static void p_server_read(void)
 				       pl, HOMA_PLACE_MAX, W->now);
 	assert_true(np >= 0 && np <= HOMA_PLACE_MAX);
 	if (np)
-		W->reads++;
+		P.reads++;
 	for (int i = 0; i < n; i++) {
 		if (i < np)
-			p_scatter(pkts[i].data, pkts[i].bytes, W->slot[i],
+			p_scatter(pkts[i].data, pkts[i].bytes, P.slot[i],
 				  &pl[i]);
 		else
-			memcpy(W->slot[i], pkts[i].data, pkts[i].bytes);
+			memcpy(P.slot[i], pkts[i].data, pkts[i].bytes);
 		fed[i] = 0;
 	}
 	for (int i = 0; i < n && i < np; i++) {
 		size_t hdr = pkts[i].bytes < HOMA_PLACE_HDR ? pkts[i].bytes
 							    : HOMA_PLACE_HDR;
 
-		if (homa_input_placed(W->h[1], &W->addr[0], W->slot[i], hdr,
+		if (homa_input_placed(W->h[1], &W->addr[0], P.slot[i], hdr,
 				      pkts[i].bytes - hdr, &pl[i], W->now) == 0)
 			fed[i] = 1;
 		else
-			homa_place_gather(W->slot[i], pkts[i].bytes, &pl[i]);
+			homa_place_gather(P.slot[i], pkts[i].bytes, &pl[i]);
 	}
 	homa_place_release(W->h[1]);
 	for (int i = 0; i < n; i++)
 		if (!fed[i])
-			homa_input(W->h[1], &W->addr[0], W->slot[i],
+			homa_input(W->h[1], &W->addr[0], P.slot[i],
 				   pkts[i].bytes, W->now);
 }
 
@@ -205,7 +147,7 @@ static void p_server_read(void)
 static void p_deliver(void)
 {
 	while (W->head != W->tail) {
-		struct p_pkt *q = &W->q[W->head % P_QUEUE];
+		struct core_world_pkt *q = &W->q[W->head % CORE_WORLD_QUEUE];
 
 		if (q->dst == 1) {
 			p_server_read();
@@ -218,29 +160,14 @@ static void p_deliver(void)
 
 static void p_run_ms(int ms)
 {
-	for (int i = 0; i < ms; i++) {
-		W->now += 1000000;
-		homa_poll(W->h[0], W->now);
-		homa_poll(W->h[1], W->now);
-		p_deliver();
-	}
+	core_world_run_ms_with(ms, p_deliver);
 }
 
 static int p_setup(void **state)
 {
-	const struct homa_env env = { NULL,    p_xmit, p_wake, p_random,
-				      p_alloc, p_free, NULL,   NULL };
-	struct homa_config cfg;
-
-	W = test_calloc(1, sizeof(*W));
-	p_allocated[0] = p_allocated[1] = 0;
-	W->q = test_malloc(P_QUEUE * sizeof(*W->q));
-	W->batch = 4;
-	homa_config_default(&cfg);
-	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
-					    &W->region, P_REGION, 99 },
-		       &env, &cfg);
+	memset(&P, 0, sizeof(P));
+	P.batch = 4;
+	core_world_open_default(P_REGION, 99, 777);
 	*state = W;
 	return 0;
 }
@@ -248,13 +175,7 @@ static int p_setup(void **state)
 static int p_teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		homa_destroy(W->h[i]);
-		assert_int_equal(p_allocated[i], 0); /* nothing leaked */
-	}
-	free(W->region);
-	test_free(W->q);
-	test_free(W);
+	core_world_close();
 	return 0;
 }
 
@@ -322,7 +243,7 @@ static void place__in_order_lands_in_place(void **state)
 	assert_true(p_metric(1, HOMA_M_place_hits) >= data * 9 / 10);
 	assert_true(p_metric(1, HOMA_M_place_misses) <= 6);
 	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
-	assert_true(W->reads > 0);
+	assert_true(P.reads > 0);
 }
 
 /* Receive a request at the server that is one of lens[0..2) (patterns
@@ -362,7 +283,7 @@ static void place__two_messages_interleaved(void **state)
 	uint64_t data;
 
 	(void)state;
-	W->batch = 8;
+	P.batch = 8;
 	p_request((size_t)lens[0], seeds[0]);
 	p_request((size_t)lens[1], seeds[1]);
 	p_run_ms(5);
@@ -382,8 +303,8 @@ static void place__two_messages_peeked(void **state)
 	const uint8_t seeds[2] = { 61, 62 };
 
 	(void)state;
-	W->batch = 8;
-	W->peek = true;
+	P.batch = 8;
+	P.peek = true;
 	p_request((size_t)lens[0], seeds[0]);
 	p_request((size_t)lens[1], seeds[1]);
 	p_run_ms(5);
@@ -407,7 +328,7 @@ static void place__same_offset_other_message_turned_down(void **state)
 	const uint8_t seeds[2] = { 71, 72 };
 	struct homa_place pl[HOMA_PLACE_MAX];
 	const struct homa_place_state *ps = &W->h[1]->place;
-	struct p_pkt pkt;
+	struct core_world_pkt pkt;
 	uint64_t id;
 	uint32_t off;
 	int n, wrong = -1;
@@ -417,16 +338,17 @@ static void place__same_offset_other_message_turned_down(void **state)
 	assert_int_equal(
 		homa_set_param(W->h[1], "window", &(int64_t){ 5000 }, 1, NULL),
 		0);
-	W->batch = 1;
+	P.batch = 1;
 	p_request((size_t)lens[0], seeds[0]);
 	p_request((size_t)lens[1], seeds[1]);
 	/* Both unscheduled parts (40,000 bytes each) reach the server. */
-	while (W->data_seen < 2 * 29)
+	while (P.data_seen < 2 * 29)
 		p_server_read();
 	/* The grants reach the client, which sends more. */
 	W->now += 1000;
-	while (W->head != W->tail && W->q[W->head % P_QUEUE].dst == 0) {
-		struct p_pkt *q = &W->q[W->head++ % P_QUEUE];
+	while (W->head != W->tail &&
+	       W->q[W->head % CORE_WORLD_QUEUE].dst == 0) {
+		struct core_world_pkt *q = &W->q[W->head++ % CORE_WORLD_QUEUE];
 
 		homa_input(W->h[0], &W->addr[1], q->data, q->bytes, W->now);
 	}
@@ -442,16 +364,16 @@ static void place__same_offset_other_message_turned_down(void **state)
 		if (pl[i].offset == off && ps->part[pl[i].part].id != id)
 			wrong = i;
 	assert_true(wrong >= 0);
-	p_scatter(pkt.data, pkt.bytes, W->slot[0], &pl[wrong]);
-	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], W->slot[0],
+	p_scatter(pkt.data, pkt.bytes, P.slot[0], &pl[wrong]);
+	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], P.slot[0],
 					   HOMA_PLACE_HDR,
 					   pkt.bytes - HOMA_PLACE_HDR,
 					   &pl[wrong], W->now),
 			 -EAGAIN);
-	homa_place_gather(W->slot[0], pkt.bytes, &pl[wrong]);
+	homa_place_gather(P.slot[0], pkt.bytes, &pl[wrong]);
 	homa_place_release(W->h[1]);
-	homa_input(W->h[1], &W->addr[0], W->slot[0], pkt.bytes, W->now);
-	W->batch = 8;
+	homa_input(W->h[1], &W->addr[0], P.slot[0], pkt.bytes, W->now);
+	P.batch = 8;
 	p_run_ms(5);
 	assert_int_equal(
 		p_recv_either(lens, seeds) + p_recv_either(lens, seeds), 1);
@@ -460,7 +382,7 @@ static void place__same_offset_other_message_turned_down(void **state)
 static void place__reordered_falls_back(void **state)
 {
 	(void)state;
-	W->swap = true;
+	P.swap = true;
 	p_request(200000, 9);
 	p_run_ms(5);
 	p_recv_check(200000, 9);
@@ -471,7 +393,7 @@ static void place__reordered_falls_back(void **state)
 static void place__lost_packet_retransmitted(void **state)
 {
 	(void)state;
-	W->drop_data = 20;
+	P.drop_data = 20;
 	p_request(250000, 21);
 	p_run_ms(5);
 	p_run_ms(100); /* RESEND after resend_ticks */
@@ -484,8 +406,8 @@ static void place__lost_packet_retransmitted(void **state)
 static void place__duplicate_copied_once(void **state)
 {
 	(void)state;
-	W->dup_data = 30;
-	W->batch = 7;
+	P.dup_data = 30;
+	P.batch = 7;
 	p_request(250000, 33);
 	p_run_ms(5);
 	p_recv_check(250000, 33);
@@ -495,7 +417,7 @@ static void place__duplicate_copied_once(void **state)
 static void place__single_packet_reads(void **state)
 {
 	(void)state;
-	W->batch = 1;
+	P.batch = 1;
 	p_request(150000, 41);
 	p_run_ms(5);
 	p_recv_check(150000, 41);
@@ -506,10 +428,10 @@ static void place__single_packet_reads(void **state)
  * packets until `after` DATA packets reached the server. */
 static int p_reserve_mid(size_t len, int after, struct homa_place *pl)
 {
-	W->batch = 1;
+	P.batch = 1;
 	p_request(len, 50);
-	while (W->data_seen < after) {
-		struct p_pkt *q = &W->q[W->head % P_QUEUE];
+	while (P.data_seen < after) {
+		struct core_world_pkt *q = &W->q[W->head % CORE_WORLD_QUEUE];
 
 		if (W->head == W->tail) {
 			W->now += 1000000;
@@ -530,7 +452,7 @@ static int p_reserve_mid(size_t len, int after, struct homa_place *pl)
 static void place__other_path_dropped_while_reserved(void **state)
 {
 	struct homa_place pl[HOMA_PLACE_MAX];
-	struct p_pkt pkt;
+	struct core_world_pkt pkt;
 	int n;
 
 	(void)state;
@@ -546,7 +468,7 @@ static void place__other_path_dropped_while_reserved(void **state)
 	assert_int_equal(pl[0].span[0][0], 0xEE); /* not copied */
 	homa_place_release(W->h[1]);
 	/* Released: the retransmission completes the message. */
-	W->batch = 4;
+	P.batch = 4;
 	p_run_ms(100);
 	p_recv_check(100000, 50);
 }
@@ -557,7 +479,7 @@ static void place__other_path_dropped_while_reserved(void **state)
 static int p_read_after_busy(bool peek)
 {
 	struct homa_place pl[HOMA_PLACE_MAX];
-	struct p_pkt pk[4];
+	struct core_world_pkt pk[4];
 	int np, hits = 0, fed[4] = { 0 };
 
 	np = homa_place_reserve(W->h[1], pl, HOMA_PLACE_MAX, W->now);
@@ -578,23 +500,23 @@ static int p_read_after_busy(bool peek)
 		assert_int_equal(pl[0].bytes, 0);
 	}
 	for (int i = 0; i < 4; i++)
-		p_scatter(pk[i].data, pk[i].bytes, W->slot[i], &pl[i]);
+		p_scatter(pk[i].data, pk[i].bytes, P.slot[i], &pl[i]);
 	for (int i = 0; i < 4; i++) {
 		size_t hdr = pk[i].bytes < HOMA_PLACE_HDR ? pk[i].bytes
 							  : HOMA_PLACE_HDR;
 
-		if (homa_input_placed(W->h[1], &W->addr[0], W->slot[i], hdr,
+		if (homa_input_placed(W->h[1], &W->addr[0], P.slot[i], hdr,
 				      pk[i].bytes - hdr, &pl[i], W->now) == 0)
 			fed[i] = 1;
 		else
-			homa_place_gather(W->slot[i], pk[i].bytes, &pl[i]);
+			homa_place_gather(P.slot[i], pk[i].bytes, &pl[i]);
 	}
 	homa_place_release(W->h[1]);
 	for (int i = 0; i < 4; i++) {
 		hits += fed[i];
 		if (!fed[i])
-			homa_input(W->h[1], &W->addr[0], W->slot[i],
-				   pk[i].bytes, W->now);
+			homa_input(W->h[1], &W->addr[0], P.slot[i], pk[i].bytes,
+				   W->now);
 	}
 	return hits;
 }
@@ -618,7 +540,7 @@ static void place__peek_packet_nobody_reserved(void **state)
 	assert_int_equal(p_read_after_busy(true), 3);
 	assert_int_equal(p_metric(1, HOMA_M_place_misses), misses + 4);
 	assert_int_equal(p_metric(1, HOMA_M_place_peek_redone), 1);
-	W->batch = 4;
+	P.batch = 4;
 	p_run_ms(100);
 	p_recv_check(300000, 50);
 	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
@@ -636,7 +558,7 @@ static void place__peek_bad_header(void **state)
 	(void)state;
 	n = p_reserve_mid(100000, 10, pl);
 	assert_true(n >= 2);
-	memcpy(hdr, W->q[W->head % P_QUEUE].data, sizeof(hdr));
+	memcpy(hdr, W->q[W->head % CORE_WORLD_QUEUE].data, sizeof(hdr));
 	assert_int_equal(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 					   HOMA_PLACE_MAX, W->now),
 			 n);
@@ -648,7 +570,7 @@ static void place__peek_bad_header(void **state)
 	memset(hdr, 0xFF, sizeof(hdr));
 	assert_true(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 				      HOMA_PLACE_MAX, W->now) >= 2);
-	memcpy(hdr, W->q[W->head % P_QUEUE].data, sizeof(hdr));
+	memcpy(hdr, W->q[W->head % CORE_WORLD_QUEUE].data, sizeof(hdr));
 	hdr[2] ^= 0x40; /* another destination port */
 	assert_true(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 				      HOMA_PLACE_MAX, W->now) >= 2);
@@ -658,7 +580,7 @@ static void place__peek_bad_header(void **state)
 	assert_int_equal(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 					   HOMA_PLACE_MAX, W->now),
 			 0); /* nothing reserved */
-	W->batch = 4;
+	P.batch = 4;
 	p_run_ms(100);
 	p_recv_check(100000, 50);
 }
@@ -666,7 +588,7 @@ static void place__peek_bad_header(void **state)
 static void place__wrong_packet_turned_down(void **state)
 {
 	struct homa_place pl[HOMA_PLACE_MAX];
-	struct p_pkt pkt;
+	struct core_world_pkt pkt;
 	uint64_t hits;
 	int n;
 
@@ -697,7 +619,7 @@ static void place__wrong_packet_turned_down(void **state)
 	assert_int_equal(p_metric(1, HOMA_M_place_misses), 5);
 	homa_place_release(W->h[1]);
 	homa_input(W->h[1], &W->addr[0], pkt.data, pkt.bytes, W->now);
-	W->batch = 4;
+	P.batch = 4;
 	p_run_ms(5);
 	p_recv_check(100000, 50);
 }
@@ -725,7 +647,7 @@ static void place__socket_closed_while_reserved(void **state)
 {
 	struct homa_place pl[HOMA_PLACE_MAX];
 	uint64_t no_socket;
-	struct p_pkt pkt;
+	struct core_world_pkt pkt;
 	int n;
 
 	(void)state;

@@ -16,164 +16,49 @@
 
 #include <cmocka.h>
 
-#include "core_pair.h"
+#include "core_world.h"
 #include "homa_core.h"
 #include "homa_impl.h"
 #include "peer.h"
 
 #define R_REGION (4u << 20)
-#define R_QUEUE	 4096
 
-struct r_pkt {
-	int dst;	    /* instance index */
-	size_t bytes;	    /* packet length */
-	uint8_t type;	    /* packet type */
-	uint8_t prio;	    /* network priority */
-	uint8_t data[1600]; /* bytes */
-};
+/* This file's knobs on the world's packets. */
+static struct {
+	bool drop;	     /* drop everything transmitted */
+	uint8_t *scribble;   /* rewritten at a push (len bytes) */
+	size_t scribble_len; /* bytes at scribble */
+} R;
 
-struct r_world {
-	struct homa *h[2];	     /* client 0, server 1 */
-	struct homa_addr addr[2];    /* host addresses (IPv4-mapped) */
-	struct homa_sock *cli, *srv; /* sockets */
-	uint8_t *region;	     /* 2 x R_REGION */
-	struct r_pkt *q;	     /* packets in flight */
-	int head, tail;		     /* queue indexes */
-	uint64_t now;		     /* ns */
-	int wakes[2];		     /* wake callbacks per instance */
-	bool drop;		     /* drop everything transmitted */
-	int pushes;		     /* env.push calls */
-	int push_tail;		     /* tail at the last push */
-	uint8_t *scribble;	     /* rewritten at a push (len bytes) */
-	size_t scribble_len;	     /* bytes at scribble */
-};
-
-static struct r_world *W;
-
-static void r_xmit(void *ctx, const struct homa_out_pkt *p)
+static bool r_keep(int from, const struct homa_out_pkt *p)
 {
-	struct r_pkt *q;
-
-	if (W->drop)
-		return;
-	assert_true(W->tail - W->head < R_QUEUE);
-	q = &W->q[W->tail % R_QUEUE];
-	q->dst = (int)(intptr_t)ctx ^ 1;
-	q->type = p->type;
-	q->prio = p->priority;
-	memcpy(q->data, p->hdr, p->hdr_bytes);
-	if (p->payload_bytes)
-		memcpy(q->data + p->hdr_bytes, p->payload, p->payload_bytes);
-	q->bytes = p->hdr_bytes + p->payload_bytes;
-	W->tail++;
+	(void)from;
+	(void)p;
+	return !R.drop;
 }
 
-/* env.push: remember what had been transmitted; rewrite the sender's
- * buffer if a test asked for it (what the core copies from then on shows
- * in the message). */
-static void r_push(void *ctx)
+/* At a push, rewrite the sender's buffer if a test asked for it (what
+ * the core copies from then on shows in the message). */
+static void r_on_push(void)
 {
-	(void)ctx;
-	W->pushes++;
-	W->push_tail = W->tail;
-	for (size_t i = 0; i < W->scribble_len; i++)
-		W->scribble[i] = (uint8_t)(5 + i * 7);
-}
-
-static void r_wake(void *ctx, void *sock_ctx, uint32_t events, uint64_t id)
-{
-	(void)sock_ctx;
-	(void)events;
-	(void)id;
-	W->wakes[(int)(intptr_t)ctx]++;
-}
-
-static uint64_t r_random(void *ctx)
-{
-	(void)ctx;
-	return 12345;
-}
-
-/* The core's memory is counted here rather than with test_malloc, since
- * cmocka checks its blocks when the test body returns, before teardown. */
-static int64_t r_allocated[2];
-
-static void *r_alloc(void *ctx, size_t bytes)
-{
-	r_allocated[(int)(intptr_t)ctx] += (int64_t)bytes;
-	return malloc(bytes);
-}
-
-static void r_free(void *ctx, void *p, size_t bytes)
-{
-	r_allocated[(int)(intptr_t)ctx] -= (int64_t)bytes;
-	free(p);
-}
-
-/* Deliver every queued packet (and what they trigger). */
-static void r_deliver(void)
-{
-	while (W->head != W->tail) {
-		struct r_pkt *q = &W->q[W->head % R_QUEUE];
-
-		W->head++;
-		homa_input(W->h[q->dst], &W->addr[q->dst ^ 1], q->data,
-			   q->bytes, W->now);
-	}
-}
-
-/* Advance the clock by ms milliseconds, one tick at a time. */
-static void r_run_ms(int ms)
-{
-	for (int i = 0; i < ms; i++) {
-		W->now += 1000000;
-		homa_poll(W->h[0], W->now);
-		homa_poll(W->h[1], W->now);
-		r_deliver();
-	}
+	for (size_t i = 0; i < R.scribble_len; i++)
+		R.scribble[i] = (uint8_t)(5 + i * 7);
 }
 
 static int r_setup(void **state)
 {
-	const struct homa_env env = { NULL,    r_xmit, r_wake, r_random,
-				      r_alloc, r_free, NULL,   r_push };
-	struct homa_config cfg;
-
-	W = test_calloc(1, sizeof(*W));
-	r_allocated[0] = r_allocated[1] = 0;
-	W->q = test_malloc(R_QUEUE * sizeof(*W->q));
-	homa_config_default(&cfg);
-	cfg.flags = HOMA_FLAG_DONT_THROTTLE;
-	core_pair_open(&(struct core_pair){ W->h, W->addr, &W->cli, &W->srv,
-					    &W->region, R_REGION, 99 },
-		       &env, &cfg);
+	memset(&R, 0, sizeof(R));
+	core_world_open_default(R_REGION, 99, 12345);
+	W->keep = r_keep;
+	W->on_push = r_on_push;
 	*state = W;
 	return 0;
 }
 
 static int r_teardown(void **state)
 {
-	struct homa_usage u;
-
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		homa_get_usage(W->h[i], &u);
-		assert_int_equal(u.alloc_bytes, r_allocated[i]);
-		/* homa_activity: the same facts as the usage, cheaply. */
-		assert_int_equal(!!(homa_activity(W->h[i]) & HOMA_ACTIVE_RPCS),
-				 u.rpcs != 0);
-		assert_int_equal(
-			!!(homa_activity(W->h[i]) & HOMA_ACTIVE_THROTTLED),
-			u.throttled != 0);
-		assert_int_equal(
-			!!(homa_activity(W->h[i]) & HOMA_ACTIVE_GRANTABLE),
-			u.grantable != 0);
-		homa_destroy(W->h[i]);
-		assert_int_equal(r_allocated[i], 0); /* nothing leaked */
-	}
-	free(W->region);
-	test_free(W->q);
-	test_free(W);
+	core_world_close();
 	return 0;
 }
 
@@ -359,7 +244,7 @@ static void homa_send__reply_not_in_service(void **state)
 	(void)state;
 	assert_int_equal(r_request(100, 1, 0, 0, &id), 0);
 	assert_int_equal(id % 2, 0);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(r_serve_echo(rs), 100);
 	/* A second reply to the same RPC is refused. */
 	struct homa_send_args a = { &rs->peer, rs->peer_port, &iov,
@@ -412,7 +297,7 @@ static void homa_send__gift_kept_and_freed(void **state)
 	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
 	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
 	size_t len = 200000;
-	uint8_t *gift = r_alloc((void *)0, len);
+	uint8_t *gift = core_world_alloc((void *)0, len);
 	struct homa_iov iov = { gift, len };
 	struct homa_iov two[2] = { { gift, 10 }, { gift + 10, len - 10 } };
 	struct homa_send_args a = { &W->addr[1], 99, two,	    2,
@@ -427,38 +312,38 @@ static void homa_send__gift_kept_and_freed(void **state)
 	assert_int_equal(homa_send(W->cli, &a, W->now), -EINVAL);
 	a.iov = &iov;
 	a.iov_count = 1;
-	before = r_allocated[0];
+	before = W->allocated[0];
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	/* No copy: the core allocated its records, not another message. */
-	assert_true(r_allocated[0] - before < (int64_t)len);
+	assert_true(W->allocated[0] - before < (int64_t)len);
 	for (int t = 0; t < 50 && got <= 0; t++) {
-		r_deliver();
+		core_world_deliver();
 		got = r_serve_echo(rs);
-		r_run_ms(1);
+		core_world_run_ms(1);
 	}
 	assert_int_equal(got, (int)len);
 	r_check_bytes(W->srv, rs, got, 3);
 	for (int t = 0, n = 0; t < 50 && n <= 0; t++) {
-		r_deliver();
+		core_world_deliver();
 		rc->id = 0;
 		n = homa_recv(W->cli, rc, W->now);
-		r_run_ms(1);
+		core_world_run_ms(1);
 	}
 	r_check_bytes(W->cli, rc, (int)len, 3);
 	/* A reply gift to an RPC that does not exist: freed at once. */
-	stray = r_alloc((void *)(intptr_t)1, 100);
+	stray = core_world_alloc((void *)(intptr_t)1, 100);
 	iov.base = stray;
 	iov.bytes = 100;
 	a.dst = &W->addr[0];
 	a.id = 777777; /* no such RPC */
 	a.cookie = 0;
 	assert_int_equal(homa_send(W->srv, &a, W->now), 0);
-	r_run_ms(30);
+	core_world_run_ms(30);
 	rc->id = 0;
 	homa_recv(W->cli, rc, W->now);
 	rs->id = 0;
 	homa_recv(W->srv, rs, W->now);
-	r_run_ms(30);
+	core_world_run_ms(30);
 	test_free(rs);
 	test_free(rc);
 }
@@ -490,19 +375,19 @@ static void homa_send__unscheduled_out_before_rest_copied(void **state)
 		iov[i].base = msg + cuts[i];
 		iov[i].bytes = cuts[i + 1] - cuts[i];
 	}
-	W->scribble = msg;
-	W->scribble_len = len;
+	R.scribble = msg;
+	R.scribble_len = len;
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
-	W->scribble_len = 0;
+	R.scribble_len = 0;
 	assert_int_equal(W->pushes, 1);
 	for (int i = W->head; i < W->push_tail; i++)
-		data += W->q[i % R_QUEUE].type == HOMA_PKT_DATA;
+		data += W->q[i % CORE_WORLD_QUEUE].type == HOMA_PKT_DATA;
 	assert_int_equal(data, (int)((unsched + 1399) / 1400)); /* 1400 B */
 	for (int t = 0; t < 50 && got <= 0; t++) {
-		r_deliver();
+		core_world_deliver();
 		rs->id = 0;
 		got = homa_recv(W->srv, rs, W->now);
-		r_run_ms(1);
+		core_world_run_ms(1);
 	}
 	assert_int_equal(got, (int)len);
 	homa_sock_get_rcvbuf(W->srv, &region, &bytes);
@@ -518,7 +403,7 @@ static void homa_send__unscheduled_out_before_rest_copied(void **state)
 	a.id = 0; /* homa_send set it */
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	assert_int_equal(W->pushes, 1);
-	r_run_ms(5);
+	core_world_run_ms(5);
 	test_free(msg);
 	test_free(rs);
 }
@@ -540,24 +425,24 @@ static void homa_rpc__round_trip_sizes(void **state)
 			r_request(sizes[i], (uint8_t)i, 1000 + i, 0, &id), 0);
 		assert_true(homa_activity(W->h[0]) & HOMA_ACTIVE_RPCS);
 		for (int t = 0; t < 50; t++) {
-			r_deliver();
+			core_world_deliver();
 			len = r_serve_echo(rs);
 			if (len > 0)
 				break;
 			assert_int_equal(len, -EAGAIN);
-			r_run_ms(1);
+			core_world_run_ms(1);
 		}
 		assert_int_equal(len, (int)sizes[i]);
 		assert_int_equal(rs->id, id | 1);
 		assert_int_equal(rs->cookie, 0);
 		assert_int_equal(rs->is_request, 1);
 		for (int t = 0; t < 50; t++) {
-			r_deliver();
+			core_world_deliver();
 			rc->id = 0;
 			len = homa_recv(W->cli, rc, W->now);
 			if (len > 0)
 				break;
-			r_run_ms(1);
+			core_world_run_ms(1);
 		}
 		assert_int_equal(len, (int)sizes[i]);
 		/* Delivered: the client RPC ended, its memory not yet reaped
@@ -572,12 +457,12 @@ static void homa_rpc__round_trip_sizes(void **state)
 		r_check_bytes(W->cli, rc, len, (uint8_t)i);
 	}
 	/* Acks end the server RPCs; return the last pages; all clean. */
-	r_run_ms(20);
+	core_world_run_ms(20);
 	rc->id = 0;
 	assert_int_equal(homa_recv(W->cli, rc, W->now), -EAGAIN);
 	rs->id = 0;
 	assert_int_equal(homa_recv(W->srv, rs, W->now), -EAGAIN);
-	r_run_ms(20);
+	core_world_run_ms(20);
 	for (int i = 0; i < 2; i++) {
 		struct homa_usage u;
 
@@ -604,10 +489,10 @@ static void homa_rpc__private_delivery(void **state)
 	(void)state;
 	assert_int_equal(r_request(10, 1, 7, HOMA_SEND_PRIVATE, &pid), 0);
 	assert_int_equal(r_request(10, 2, 8, 0, &sid), 0);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(r_serve_echo(rs), 10);
 	assert_int_equal(r_serve_echo(rs), 10);
-	r_deliver();
+	core_world_deliver();
 	/* The shared recv sees only the shared RPC. */
 	assert_int_equal(homa_recv(W->cli, rc, W->now), 10);
 	assert_int_equal(rc->id, sid);
@@ -653,10 +538,10 @@ static void homa_rpc__timeout_without_server(void **state)
 	int t;
 
 	(void)state;
-	W->drop = true;
+	R.drop = true;
 	assert_int_equal(r_request(5000, 1, 9, 0, &id), 0);
 	for (t = 1; t <= 200; t++) {
-		r_run_ms(1);
+		core_world_run_ms(1);
 		rc->id = 0;
 		if (homa_recv(W->cli, rc, W->now) != -EAGAIN)
 			break;
@@ -686,7 +571,7 @@ static void homa_sock_info__views(void **state)
 	assert_int_equal(v[0].rx_length, -1);
 	assert_true(v[0].flags & HOMA_VIEW_PRIVATE);
 	assert_int_equal(avail, R_REGION);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(homa_sock_info(W->srv, v, 4, &avail), 1);
 	assert_int_equal(v[0].id, id | 1);
 	assert_int_equal(v[0].rx_length, 50000);
@@ -704,20 +589,20 @@ static void homa_input__ack_overflow_and_need_ack(void **state)
 	/* Seven RPCs complete with no later DATA to carry their acks. */
 	for (int i = 0; i < 7; i++)
 		assert_int_equal(r_request(10, 1, 0, 0, NULL), 0);
-	r_deliver();
+	core_world_deliver();
 	for (int i = 0; i < 7; i++)
 		assert_int_equal(r_serve_echo(rs), 10);
-	r_deliver();
+	core_world_deliver();
 	for (int i = 0; i < 7; i++) {
 		rc->id = 0;
 		assert_int_equal(homa_recv(W->cli, rc, W->now), 10);
 	}
-	r_deliver();
+	core_world_deliver();
 	/* The sixth completion overflowed the ack list into an ACK. */
 	assert_int_equal(r_m(0)->v[HOMA_M_ack_overflows], 1);
 	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 6);
 	/* NEED_ACK after request_ack_ticks finishes the last one. */
-	r_run_ms(5);
+	core_world_run_ms(5);
 	assert_true(r_m(1)->v[HOMA_M_sent_need_ack] >= 1);
 	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 7);
 	/* The ACK names the last RPC once: not again in its list. */
@@ -735,14 +620,14 @@ static void homa_timer__server_gives_up_waiting_for_ack(void **state)
 
 	(void)state;
 	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(r_serve_echo(rs), 100);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(homa_recv(W->cli, rc, W->now), 100);
 	/* The client vanishes before its ack can leave. */
-	W->drop = true;
+	R.drop = true;
 	for (t = 1; t <= 200; t++) {
-		r_run_ms(1);
+		core_world_run_ms(1);
 		homa_get_usage(W->h[1], &u);
 		if (u.rpcs == 0)
 			break;
@@ -761,16 +646,17 @@ static void homa_input__late_duplicate_request_not_executed(void **state)
 {
 	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
 	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
-	struct r_pkt late;
+	struct core_world_pkt late;
 
 	(void)state;
 	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
-	late = W->q[W->head % R_QUEUE]; /* the request, delayed in flight */
-	r_deliver();
+	late = W->q[W->head %
+		    CORE_WORLD_QUEUE]; /* the request, delayed in flight */
+	core_world_deliver();
 	assert_int_equal(r_serve_echo(rs), 100);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(homa_recv(W->cli, rc, W->now), 100);
-	r_run_ms(5); /* NEED_ACK, ACK: the server RPC ends */
+	core_world_run_ms(5); /* NEED_ACK, ACK: the server RPC ends */
 	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 1);
 	/* The delayed copy arrives after the ack (spec 3.8). */
 	homa_input(W->h[1], &W->addr[0], late.data, late.bytes, W->now);
@@ -819,13 +705,13 @@ static void homa_rpc__same_id_from_two_client_ports(void **state)
 	id2 = r_request_from(cli2, 4000, 2);
 	assert_int_equal(id1, id2);
 	assert_int_not_equal(homa_sock_port(W->cli), homa_sock_port(cli2));
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(r_serve_echo(rs), 5000);
 	assert_int_equal(rs->peer_port, homa_sock_port(W->cli));
 	assert_int_equal(r_serve_echo(rs), 4000);
 	assert_int_equal(rs->peer_port, homa_sock_port(cli2));
 	assert_int_equal(r_m(1)->v[HOMA_M_server_requests_received], 2);
-	r_deliver();
+	core_world_deliver();
 	rc->id = 0;
 	assert_int_equal(homa_recv(W->cli, rc, W->now), 5000);
 	assert_int_equal(rc->id, id1);
@@ -835,7 +721,7 @@ static void homa_rpc__same_id_from_two_client_ports(void **state)
 	assert_int_equal(rc->id, id2);
 	r_check_bytes(cli2, rc, 4000, 2);
 	/* NEED_ACK and ACK end both server RPCs. */
-	r_run_ms(20);
+	core_world_run_ms(20);
 	homa_get_usage(W->h[1], &u);
 	assert_int_equal(u.rpcs, 0);
 	assert_int_equal(r_m(1)->v[HOMA_M_server_rpcs_acked], 2);
@@ -854,7 +740,7 @@ static void homa_peer_add_ack__acks_leave_from_their_port(void **state)
 	struct homa_peer *peer = homa_peer_get(W->h[0], &W->addr[1], true);
 	struct homa_wire_ack ack;
 	struct homa_wire_pkt p;
-	struct r_pkt *q;
+	struct core_world_pkt *q;
 
 	(void)state;
 	homa_peer_add_ack(W->h[0], peer, 40000, 10, 99);
@@ -879,7 +765,7 @@ static void homa_peer_add_ack__acks_leave_from_their_port(void **state)
 	assert_int_equal(W->tail - W->head, 0);
 	homa_peer_add_ack(W->h[0], peer, 40002, 30, 99);
 	assert_int_equal(W->tail - W->head, 1);
-	q = &W->q[W->head % R_QUEUE];
+	q = &W->q[W->head % CORE_WORLD_QUEUE];
 	assert_int_equal(homa_wire_decode(q->data, q->bytes, 1 << 20, &p), 0);
 	assert_int_equal(p.common.type, HOMA_PKT_ACK);
 	assert_int_equal(p.common.sport, 40001);
@@ -909,7 +795,7 @@ static void homa_peer_gc__idle_peers_evicted(void **state)
 	v = 4;
 	assert_int_equal(
 		homa_set_param(W->h[0], "peer_gc_threshold", &v, 1, NULL), 0);
-	W->drop = true;
+	R.drop = true;
 	/* Requests to 12 hosts that never answer: 12 peers. */
 	for (int i = 0; i < 12; i++) {
 		struct homa_addr a = W->addr[1];
@@ -921,13 +807,13 @@ static void homa_peer_gc__idle_peers_evicted(void **state)
 	homa_get_usage(W->h[0], &u);
 	assert_int_equal(u.peers, 12);
 	/* In use: never evicted, however long idle. */
-	r_run_ms(3000);
+	core_world_run_ms(3000);
 	homa_get_usage(W->h[0], &u);
 	assert_int_equal(r_m(0)->v[HOMA_M_peer_evictions], 0);
 	assert_int_equal(homa_abort(W->cli, 0, 0, W->now), 0);
 	/* Unused: evicted once idle past peer_idle_secs_max, at most 5 per
 	 * tick, down to where the threshold stops collection. */
-	r_run_ms(2100);
+	core_world_run_ms(2100);
 	homa_get_usage(W->h[0], &u);
 	assert_int_equal(u.peer_refs, 0);
 	assert_true(u.peers <= 4);
@@ -952,14 +838,14 @@ static void homa_poll__automatic_cutoffs(void **state)
 	for (int i = 0; i < 300; i++) {
 		assert_int_equal(
 			r_request(i % 10 ? 2000 : 20000, 1, 0, 0, NULL), 0);
-		r_deliver();
+		core_world_deliver();
 		assert_true(r_serve_echo(rs) > 0);
-		r_deliver();
+		core_world_deliver();
 		rc->id = 0;
 		assert_true(homa_recv(W->cli, rc, W->now) > 0);
 	}
 	/* The first period (1 s) ends: the server recomputes its cutoffs. */
-	r_run_ms(1001);
+	core_world_run_ms(1001);
 	assert_int_equal(r_m(1)->v[HOMA_M_cutoffs_computed], 1);
 	assert_memory_not_equal(before, c->unsched_cutoffs, sizeof(before));
 	/* The highest level now covers the small mode only. */
@@ -969,16 +855,16 @@ static void homa_poll__automatic_cutoffs(void **state)
 	uint64_t learned = r_m(0)->v[HOMA_M_cutoffs_updates];
 
 	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
-	r_deliver();
+	core_world_deliver();
 	assert_int_equal(r_m(0)->v[HOMA_M_cutoffs_updates], learned + 1);
 	test_free(rs);
 	test_free(rc);
 }
 
 /* Take the next packet the client sent (what it sent before is dropped). */
-static struct r_pkt r_take_sent(int head)
+static struct core_world_pkt r_take_sent(int head)
 {
-	struct r_pkt p = W->q[head % R_QUEUE];
+	struct core_world_pkt p = W->q[head % CORE_WORLD_QUEUE];
 
 	W->head = W->tail;
 	return p;
@@ -991,7 +877,7 @@ static void homa_input__verdicts(void **state)
 	struct homa_iov iov = { buf, sizeof(buf) };
 	struct homa_send_args a = { &W->addr[1], 100, &iov, 1, 0, 0, 0 };
 	struct homa_sock *bare;
-	struct r_pkt req;
+	struct core_world_pkt req;
 	int head;
 
 	(void)state;
@@ -1082,8 +968,9 @@ static void homa_view__scheduled_request(void **state)
 	/* The unscheduled packets reach the server; its grants do not
 	 * reach the client. */
 	for (int k = head; k < end; k++)
-		homa_input(W->h[1], &W->addr[0], W->q[k % R_QUEUE].data,
-			   W->q[k % R_QUEUE].bytes, W->now);
+		homa_input(W->h[1], &W->addr[0],
+			   W->q[k % CORE_WORLD_QUEUE].data,
+			   W->q[k % CORE_WORLD_QUEUE].bytes, W->now);
 	W->head = W->tail;
 	homa_view_granting(W->h[1], r_view_in, &s);
 	assert_int_equal(s.n_in, 1);
