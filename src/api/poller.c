@@ -96,6 +96,8 @@ struct homa_lib_batch {
 						  * may land */
 	int num_place;				 /* entries in place */
 	uint64_t place_gen; /* the datapath's close_gen when reserved */
+	bool peek;	    /* check the reservation against the first packet
+		    * waiting before each read (homa_place_peek_wanted) */
 };
 
 static struct homa_lib_batch *homa_lib_batch(void)
@@ -155,6 +157,63 @@ homa_lib_read(struct homa_lib *lib, struct homa_lib_batch *b)
 	       b->num_icmp;
 }
 
+/* When the reservation in b is worth it (b->peek), look at the first
+ * packet waiting on its socket: its first bytes into hdr, how many
+ * returned (0: none, or not worth it). No lock needed. A sender with
+ * several messages sends runs of each in the order its grants came, and
+ * a packet nobody reserved (a new message's first) shifts the rest of a
+ * read by a slot: every packet read into another's place costs two
+ * more copies. */
+static int homa_lib_peek_hdr(struct homa_lib *lib, struct homa_lib_batch *b,
+			     uint8_t *hdr)
+{
+	if (!b->num_place || !b->peek)
+		return 0;
+	return lib->dp->ops->rx_peek(lib->dp, b->place[0].port, b->place_gen,
+				     hdr, HOMA_PLACE_HDR, homa_lib_collect_icmp,
+				     b);
+}
+
+/* Let the core redo b's reservation if it guessed another packet than
+ * the n bytes peeked at hdr (lock held). */
+static void homa_lib_peek_apply(struct homa_lib *lib, struct homa_lib_batch *b,
+				const uint8_t *hdr, int n, uint64_t now)
+{
+	b->num_place = homa_place_peeked(lib->homa, hdr, (size_t)n, b->place,
+					 HOMA_PLACE_MAX, now);
+	if (!b->num_place) {
+		b->peek = false;
+		__atomic_store_n(&lib->dp->placing_port, -1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Before a read made with the lock held. */
+static void homa_lib_peek_locked(struct homa_lib *lib, struct homa_lib_batch *b,
+				 uint64_t now)
+{
+	uint8_t hdr[HOMA_PLACE_HDR];
+	int n = homa_lib_peek_hdr(lib, b, hdr);
+
+	if (n > 0)
+		homa_lib_peek_apply(lib, b, hdr, n, now);
+}
+
+/* Before a read of the poller's, which runs without the lock: peek, and
+ * take the lock only if a packet waits. Always true (the read follows). */
+static bool homa_lib_peek_unlocked(struct homa_lib *lib,
+				   struct homa_lib_batch *b)
+{
+	uint8_t hdr[HOMA_PLACE_HDR];
+	int n = homa_lib_peek_hdr(lib, b, hdr);
+
+	if (n > 0) {
+		homa_lib_lock(lib);
+		homa_lib_peek_apply(lib, b, hdr, n, homa_lib_now());
+		homa_lib_unlock(lib);
+	}
+	return true;
+}
+
 /* Let the next packets read by this thread (the poller) land straight in
  * the pool where the core expects them (lock held). */
 static inline __attribute__((always_inline)) void
@@ -168,9 +227,11 @@ homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b, uint64_t now)
 	b->num_place =
 		homa_place_reserve(lib->homa, b->place, HOMA_PLACE_MAX, now);
 	b->place_gen = lib->dp->close_gen;
-	if (b->num_place)
-		__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
-				 __ATOMIC_RELAXED);
+	if (!b->num_place)
+		return;
+	__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
+			 __ATOMIC_RELAXED);
+	b->peek = lib->dp->ops->rx_peek && homa_place_peek_wanted(lib->homa);
 }
 
 /* End this thread's reservation, if any (lock held). */
@@ -416,7 +477,8 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 
 		if (sleep_first) {
 			sleep_first = false;
-		} else if (b && homa_lib_read(lib, b)) {
+		} else if (b && homa_lib_peek_unlocked(lib, b) &&
+			   homa_lib_read(lib, b)) {
 			got = true;
 			break;
 		} else {
@@ -576,6 +638,7 @@ uint64_t homa_lib_send_chunks(struct homa_lib *lib, struct homa_lsock *ls,
 		/* Incoming DATA lands in place as the poller's would
 		 * (no reservation if another thread holds one). */
 		homa_lib_place(lib, b, now);
+		homa_lib_peek_locked(lib, b, now);
 		if (homa_lib_read(lib, b)) {
 			now = homa_lib_now();
 			homa_lib_feed(lib, b, now);

@@ -232,6 +232,10 @@ struct homa_place {
 	uint8_t part; /* which message of the reservation it belongs to */
 };
 
+/* homa_place.part of an empty place (bytes 0): its packet is read whole
+ * into the slot's buffer (homa_place_peeked). */
+#define HOMA_PLACE_NO_PART 0xff
+
 /*
  * homa_place_reserve() - guess the next packets to arrive: the following
  * in-order DATA packets of the incoming messages that last received one
@@ -247,6 +251,27 @@ struct homa_place {
  */
 int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		       uint64_t now_ns);
+
+/*
+ * homa_place_peek_wanted() - whether the reservation just made is worth
+ * checking against the first packet waiting (a peek costs the host a
+ * system call): it covers several messages, or a read missed lately.
+ */
+bool homa_place_peek_wanted(const struct homa *homa);
+
+/*
+ * homa_place_peeked() - the first packet waiting on the reserved socket
+ * starts with hdr (bytes of it, from a peek; at least HOMA_PLACE_HDR to
+ * be recognised). If the reservation's first place expects another
+ * packet, it is redone (place_peek_redone): that packet's message first,
+ * or, when it is none of the reserved messages' next packet (a new
+ * message, a retransmission, not DATA), an empty place first (bytes 0:
+ * the packet is read whole into the slot's buffer, then homa_input). pl
+ * and max as for homa_place_reserve; returns the places now reserved
+ * (unchanged if the socket closed since the reservation).
+ */
+int homa_place_peeked(struct homa *homa, const uint8_t *hdr, size_t bytes,
+		      struct homa_place *pl, int max, uint64_t now_ns);
 
 /*
  * homa_input_placed() - a packet read with its first hdr_bytes at hdr and

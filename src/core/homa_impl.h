@@ -188,6 +188,9 @@ struct homa_done {
  * messages interleaves them (the one with the fewest bytes left first,
  * then the next), so the next packets of each are predicted. */
 #define HOMA_PLACE_RPCS 4
+/* Reads after one that missed during which reservations are checked
+ * against a peek at the first packet waiting (homa_place_peek_wanted). */
+#define HOMA_PLACE_PEEK_READS 32
 
 /* An incoming message that received DATA in order lately. */
 struct homa_place_hint {
@@ -220,6 +223,13 @@ struct homa_place_state {
 	bool by_recency;      /* order messages latest first, not fewest
 			       * bytes left first (flips after a read that
 			       * missed more than it hit) */
+	bool peek_set;	      /* the next reserve starts with peek_id's
+			       * packet at peek_off (homa_place_peeked) */
+	uint64_t peek_id;     /* local id of the peeked packet's message,
+			       * 0 = not a DATA packet */
+	uint32_t peek_off;    /* its message offset, bytes */
+	uint32_t peek_reads;  /* reads left to peek before (set after a
+			       * read that missed) */
 	uint32_t pins[HOMA_PLACE_MAX_PINS]; /* pinned pool offsets */
 	uint32_t num_pins;		    /* entries in pins */
 	const struct homa_place *cur;	/* packet homa_input_placed is feeding,

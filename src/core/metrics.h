@@ -97,6 +97,8 @@
 	X(wmem_blocked, "sends refused for outgoing memory (EAGAIN)")          \
 	X(place_hits, "DATA packets received in place in the pool (no copy)")  \
 	X(place_misses, "packets read into a reserved place, copied after")    \
+	X(place_peek_redone,                                                   \
+	  "reservations redone after a peek at the next packet")               \
 	X(drop_placing, "drops: DATA for bytes reserved for in-place receive")
 
 /* The library's datapath counters (src/net, struct homa_dp), which

@@ -11,6 +11,7 @@
 #include "place.h"
 #include "rpc.h"
 #include "sock.h"
+#include "wire.h"
 
 /* The RPC named by hint h if its message may still receive in place
  * (*hskp: its socket), else NULL. */
@@ -98,14 +99,35 @@ static int homa_place_part_add(struct homa *homa, struct homa_rpc *rpc,
 	return n;
 }
 
+/* Move the candidate whose next packet was peeked to cand[0]; returns
+ * its former index, or -1 if it is none of them. */
+static int homa_place_peek_first(const struct homa_place_state *ps,
+				 struct homa_rpc **cand, int nc)
+{
+	for (int i = 0; i < nc; i++) {
+		struct homa_rpc *t = cand[i];
+
+		if (!ps->peek_id || t->id != ps->peek_id ||
+		    t->in.reasm.recv_end != ps->peek_off)
+			continue;
+		for (int j = i; j > 0; j--)
+			cand[j] = cand[j - 1];
+		cand[0] = t;
+		return i;
+	}
+	return -1;
+}
+
 int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		       uint64_t now_ns)
 {
 	struct homa_place_state *ps = &homa->place;
 	struct homa_rpc *cand[HOMA_PLACE_RPCS];
+	bool peeked = ps->peek_set;
 	struct homa_sock *hsk = NULL;
 	int n = 0, nc = 0;
 
+	ps->peek_set = false; /* it was about this reservation only */
 	if (ps->count || max <= 0 || !ps->hint_seg)
 		return 0;
 	homa->now_ns = now_ns;
@@ -126,6 +148,10 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 	}
 	if (!nc)
 		return 0;
+	if (ps->read_misses)
+		ps->peek_reads = HOMA_PLACE_PEEK_READS;
+	else if (ps->peek_reads && !peeked)
+		ps->peek_reads--;
 	/* The order of the messages' packets in the next read: usually the
 	 * sender sends the message with the fewest bytes left first (SRPT),
 	 * as far as it is granted, then the next. But it sends what grants
@@ -150,6 +176,12 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		max = HOMA_PLACE_MAX;
 	ps->num_pins = 0;
 	ps->num_parts = 0;
+	if (peeked && homa_place_peek_first(ps, cand, nc) < 0) {
+		/* The first packet waiting is none of the reserved ones:
+		 * its slot reads it whole. */
+		pl[n++] = (struct homa_place){ .port = hsk->port,
+					       .part = HOMA_PLACE_NO_PART };
+	}
 	for (int i = 0; i < nc; i++) {
 		int lim = max;
 
@@ -169,11 +201,52 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 		}
 		n = homa_place_part_add(homa, cand[i], pl, n, lim);
 	}
-	if (!n)
+	if (!ps->num_parts) /* at most the empty place */
 		return 0;
 	ps->count = n;
 	ps->hsk = hsk;
 	return n;
+}
+
+bool homa_place_peek_wanted(const struct homa *homa)
+{
+	const struct homa_place_state *ps = &homa->place;
+
+	return ps->count && (ps->num_parts > 1 || ps->peek_reads);
+}
+
+int homa_place_peeked(struct homa *homa, const uint8_t *hdr, size_t bytes,
+		      struct homa_place *pl, int max, uint64_t now_ns)
+{
+	struct homa_place_state *ps = &homa->place;
+	const struct homa_place_part *pp;
+	struct homa_wire_pkt p;
+
+	if (!ps->count)
+		return 0;
+	if (!ps->hsk)
+		return ps->count; /* the socket closed: its places go unused */
+	ps->peek_id = 0;
+	ps->peek_off = 0;
+	/* The header alone: a payload of one byte passes the length
+	 * checks of any DATA packet. */
+	if (homa_wire_decode_split(hdr, bytes, 1,
+				   (uint32_t)homa->config.max_message_bytes,
+				   &p) == HOMA_WIRE_OK &&
+	    p.common.dport == ps->hsk->port) {
+		ps->peek_id = p.common.sender_id ^ 1;
+		ps->peek_off = p.u.data.offset;
+	}
+	pp = pl[0].part < ps->num_parts ? &ps->part[pl[0].part] : NULL;
+	if (pp && ps->peek_id && pp->id == ps->peek_id &&
+	    pl[0].offset == ps->peek_off)
+		return ps->count; /* the guess was right */
+	if (!pp && !ps->peek_id)
+		return ps->count; /* already an empty place first */
+	homa_place_release(homa);
+	ps->peek_set = true;
+	homa->metrics.v[HOMA_M_place_peek_redone]++;
+	return homa_place_reserve(homa, pl, max, now_ns);
 }
 
 int homa_input_placed(struct homa *homa, const struct homa_addr *src,
@@ -187,6 +260,8 @@ int homa_input_placed(struct homa *homa, const struct homa_addr *src,
 	struct homa_rpc *rpc;
 	uint64_t id;
 
+	if (pl->part == HOMA_PLACE_NO_PART)
+		return -EAGAIN; /* read whole into the buffer: not a miss */
 	if (ps->count && !ps->hsk) {
 		/* The socket closed meanwhile: its pool, where the rest of
 		 * the packet went, may be gone; so is its port. */

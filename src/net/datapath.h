@@ -79,6 +79,14 @@ struct homa_dp_ops {
 			uint64_t gen, homa_dp_deliver_fn deliver,
 			homa_dp_placed_fn placed, homa_dp_icmp_fn icmp,
 			void *arg);
+	/* Copy the first bytes of the first datagram waiting on port's
+	 * socket to buf without taking it (MSG_PEEK); returns how many, 0
+	 * if none is waiting or port closed since close_gen was gen. An
+	 * error pending on the socket is drained to icmp, as rx does.
+	 * Counted in rx_calls. NULL where rx_place is. */
+	int (*rx_peek)(struct homa_dp *dp, uint16_t port, uint64_t gen,
+		       uint8_t *buf, size_t bytes, homa_dp_icmp_fn icmp,
+		       void *arg);
 	/* Tell src that pkt (a Homa packet it sent, delivered by rx) found
 	 * no server on its port: ICMP port unreachable, if the datapath can
 	 * send one (dp_icmp.c). */

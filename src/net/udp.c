@@ -706,6 +706,28 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 	return total;
 }
 
+static int udp_rx_peek(struct homa_dp *dp, uint16_t port, uint64_t gen,
+		       uint8_t *buf, size_t bytes, homa_dp_icmp_fn icmp,
+		       void *arg)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+	ssize_t n = 0;
+	int fd;
+
+	homa_dp_gate_enter(&u->ports_gate);
+	fd = dp->close_gen == gen ? u->port_fd[port] : -1;
+	if (fd >= 0) {
+		n = recv(fd, buf, bytes, MSG_PEEK | MSG_DONTWAIT);
+		HOMA_DP_ADD(dp->rx_calls, 1); /* a receive call too */
+		/* The socket's pending error was taken with the peek: the
+		 * next read would not see it, so drain the queue now. */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			homa_dp_errqueue(fd, NULL, icmp, arg);
+	}
+	homa_dp_gate_leave(&u->ports_gate);
+	return n > 0 ? (int)n : 0;
+}
+
 static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		  homa_dp_icmp_fn icmp, void *arg)
 {
@@ -761,6 +783,7 @@ static const struct homa_dp_ops udp_ops = {
 	.release = udp_release,
 	.rx = udp_rx,
 	.rx_place = udp_rx_place,
+	.rx_peek = udp_rx_peek,
 	.unreachable = udp_unreachable,
 	.arm = udp_arm,
 	.destroy = udp_destroy,

@@ -398,6 +398,48 @@ static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* rx_peek: the first bytes of the first datagram waiting, which the next
+ * read still takes; 0 with nothing waiting, for a port closed since the
+ * generation given, or a port never opened. */
+static void homa_dp_udp__peek_leaves_the_packet(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gro = true };
+	struct homa_dp *dp;
+	uint8_t hdr[HOMA_WIRE_COMMON_BYTES + 8], want[100];
+	uint64_t gen;
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
+	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	gen = dp->close_gen;
+	assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)port, gen, hdr,
+					  sizeof(hdr), bt_icmp, NULL),
+			 0);
+	bt_send_n(t->tx, (uint16_t)port, 2, 100);
+	bt_homa_pkt(want, sizeof(want), HOMA_PKT_DATA, 1);
+	for (int i = 0; i < 2; i++) {
+		memset(hdr, 0, sizeof(hdr));
+		assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)port, gen, hdr,
+						  sizeof(hdr), bt_icmp, NULL),
+				 (int)sizeof(hdr));
+		assert_memory_equal(hdr, want, sizeof(hdr));
+	}
+	assert_int_equal(bt_dp_read_n(dp, 2), 2);
+	assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)port, gen, hdr,
+					  sizeof(hdr), bt_icmp, NULL),
+			 0);
+	bt_send_n(t->tx, (uint16_t)port, 1, 100);
+	assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)port, gen + 1, hdr,
+					  sizeof(hdr), bt_icmp, NULL),
+			 0);
+	assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)(port ^ 1), gen, hdr,
+					  sizeof(hdr), bt_icmp, NULL),
+			 0);
+	dp->ops->destroy(dp);
+}
+
 /* A blocking ping-pong (each read finds one packet, no empty read
  * between) keeps offering one slot: a doubled read that came back partial
  * makes the next doubling wait for four full reads (it offered 1, 1, 2
@@ -608,6 +650,7 @@ int main(void)
 		T(homa_dp_udp__gro_on_with_a_burst),
 		T(homa_dp_udp__gro_buffers_split_or_dropped),
 		T(homa_dp_udp__ping_pong_offers_one_slot),
+		T(homa_dp_udp__peek_leaves_the_packet),
 		T(homa_dp_udp__blocking_ping_pong_offers_one_slot),
 		T(homa_dp_udp__one_slot_read_is_recvmsg),
 		T(homa_dp_udp__gro_buffer_read_into_places),
