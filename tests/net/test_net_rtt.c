@@ -32,8 +32,8 @@
  *    machine that preempts the client for longer than the linger brings
  *    the background thread in, so the measure is taken up to RTT_TRIES
  *    times and must pass once. Since the watch's sleep may end up to
- *    3 ms early, at a scheduler tick (point 6), the bound is 0.5 (0.29-0.46
- *    measured at load 9; 0.4 before, for 0.27-0.32).
+ *    2 ms early, at a scheduler tick (point 6), the bound is 0.5 (0.29-0.41
+ *    measured at load 9; 0.4 before, for 0.26-0.32).
  * 5. A spinning poller takes the datapath's sockets out of its epoll
  *    set (each packet delivered to a socket in a set costs the sender
  *    a wake-up pass, 0.4-0.5 us), and a sleeping one has them in: after
