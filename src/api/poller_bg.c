@@ -8,7 +8,9 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +28,10 @@
  * round trips, its P99 (issue 14).
  */
 #define HOMA_LIB_WATCH_TICKS 4
+
+/* Timer slack, ns, of the background thread's other sleeps (its
+ * default, read at its start). */
+static __thread unsigned long homa_lib_bg_slack;
 
 /* While application threads keep coming back to wait (a client between
  * requests, a server between replies), the background thread stays out
@@ -68,6 +74,38 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 		v = 0;
 	if (park)
 		__atomic_store_n(&lib->bg_parked, false, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * The watch's sleep (homa_lib_bg_watch): it ends anywhere in its second
+ * half, before until_ns, where the kernel likes (this thread's timer slack: ppoll's soft and hard expiry): on a
+ * busy CPU, at the scheduler tick's interrupt, which comes anyway, rather
+ * than at one of its own. A timer interrupt costs the thread it lands
+ * on 11-12 us in a VM, so each watch's own interrupt (one per process
+ * every 4 ms in a spinning ping-pong) was a slow round trip
+ * (docs/benchmarks.md, "The P99 of a spinning round trip: the
+ * background thread's timer"). Never later than until_ns: the takeover
+ * bound holds. The kernel gives real-time threads no slack: they sleep
+ * until until_ns as before. (Ending it in its last three quarters took
+ * two thirds of those interrupts away, against two fifths, but woke the
+ * thread more often, and test_net_rtt's spinning part failed more often
+ * under load.)
+ */
+static void homa_lib_bg_watch_sleep(struct homa_lib *lib, uint64_t now,
+				    uint64_t until_ns)
+{
+	uint64_t d = until_ns > now ? until_ns - now : 0;
+	uint64_t soft = now + d / 2;
+	int policy = sched_getscheduler(0);
+
+	if (!d || policy == SCHED_FIFO || policy == SCHED_RR ||
+	    prctl(PR_SET_TIMERSLACK, (unsigned long)(until_ns - soft), 0, 0,
+		  0) < 0) {
+		homa_lib_bg_sleep(lib, until_ns, false);
+		return;
+	}
+	homa_lib_bg_sleep(lib, soft, false);
+	prctl(PR_SET_TIMERSLACK, homa_lib_bg_slack, 0, 0, 0);
 }
 
 /*
@@ -114,7 +152,7 @@ static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
 		until = now + tick;
 	if (end > until)
 		until += (end - until) / tick * tick;
-	homa_lib_bg_sleep(lib, until, false);
+	homa_lib_bg_watch_sleep(lib, now, until);
 	return true;
 }
 
@@ -132,6 +170,7 @@ void *homa_lib_bg_main(void *arg)
 	struct homa_lib *lib = arg;
 	uint64_t tick, watch_max;
 
+	homa_lib_bg_slack = (unsigned long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 	homa_lib_lock(lib);
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	watch_max = (uint64_t)lib->config.resend_ticks - 1;

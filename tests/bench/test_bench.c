@@ -3,7 +3,7 @@
  * test_bench.c - homa-bench's arithmetic and argument checking: workload
  * loading and sampling (the mean of samples matches each distribution's
  * mean within 2 %), truncation, decile buckets, percentiles, slowdown
- * interpolation, and every argument error.
+ * interpolation, every argument error, and the samples file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -277,22 +278,53 @@ static void bench_results_add__reservoir(void **state)
 
 	(void)state;
 	for (uint32_t i = 1; i <= 100000; i++)
-		assert_int_equal(bench_results_add(&r, i, i), 0);
+		assert_int_equal(bench_results_add(&r, i, i, i * 1000ull), 0);
 	assert_int_equal(r.n, 1000);
 	assert_true(r.cap <= 1000);
 	assert_int_equal(r.total, 100000);
 	assert_int_equal(r.bytes, 100000ull * 100001 / 2);
 	for (size_t i = 0; i < r.n; i++) {
 		assert_true(r.s[i].lat_us == (float)r.s[i].size);
+		assert_true(r.s[i].start_ns == r.s[i].size * 1000ull);
 		sum += r.s[i].size;
 	}
 	print_message("mean of the kept sample %.0f (all: 50000)\n", sum / r.n);
 	assert_true(sum / r.n > 47500 && sum / r.n < 52500);
 	bench_results_free(&r);
 	for (uint32_t i = 1; i <= 5000; i++)
-		assert_int_equal(bench_results_add(&r, i, i), 0);
+		assert_int_equal(bench_results_add(&r, i, i, 0), 0);
 	assert_int_equal(r.n, 5000);
 	assert_int_equal(r.total, 5000);
+	bench_results_free(&r);
+}
+
+/* --samples: one line per RPC, its size, latency (us) and start time (us
+ * of CLOCK_MONOTONIC, to line slow RPCs up with a trace), in order. */
+static void bench_samples_save__start_times(void **state)
+{
+	struct bench_results r = { 0 };
+	char path[] = "/tmp/test_bench_samples_XXXXXX", text[256];
+	FILE *f;
+	size_t n;
+	int fd;
+
+	(void)state;
+	assert_int_equal(bench_results_add(&r, 100, 12.5, 61157376648679ull),
+			 0);
+	assert_int_equal(bench_results_add(&r, 200, 4398.25, 5000), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(bench_samples_save(path, &r), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	unlink(path);
+	assert_string_equal(text, "# errors 0\n"
+				  "100 12.50 61157376648.679\n"
+				  "200 4398.25 5.000\n");
 	bench_results_free(&r);
 }
 
@@ -306,6 +338,7 @@ int main(void)
 		cmocka_unit_test(bench_slowdown__interpolation),
 		cmocka_unit_test(bench_parse__errors),
 		cmocka_unit_test(bench_results_add__reservoir),
+		cmocka_unit_test(bench_samples_save__start_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

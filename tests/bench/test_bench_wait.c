@@ -163,7 +163,7 @@ static void bench_report__names_the_wait(void **state)
 	assert_int_equal(bench_workload_load(&w, "100", ".", BENCH_MAX_MSG, err,
 					     sizeof(err)),
 			 0);
-	bench_results_add(&r, 100, 12.5);
+	bench_results_add(&r, 100, 12.5, 0);
 	r.seconds = 1;
 	fd = mkstemp(path);
 	assert_true(fd >= 0);

@@ -50,9 +50,12 @@ void bench_usage(FILE *f)
 		"before it blocks;\n"
 		"block never spins (Homa's poll_usecs = 0). Default: spin.\n"
 		"--max-samples N: keep a uniform sample of N latencies "
-		"(8 bytes each, allocated\n"
+		"(16 bytes each, allocated\n"
 		"at the first RPC: memory bounded and flat in long runs); "
-		"counts and\nthroughput still cover every RPC.\n",
+		"counts and\nthroughput still cover every RPC.\n"
+		"--samples F: one line per RPC kept: request bytes, latency "
+		"in us and its\nstart time in us of CLOCK_MONOTONIC (to line "
+		"slow RPCs up with a trace).\n",
 		BENCH_SPIN_DEFAULT_US);
 }
 

@@ -164,7 +164,8 @@ static void bench_receive(struct bench_run *r, bool closed)
 			} else if (r->record)
 				bench_results_add(&r->res, s->size,
 						  (double)(now - s->start_ns) /
-							  1000.0);
+							  1000.0,
+						  s->start_ns);
 			s->start_ns = 0;
 			r->inflight--;
 			if (closed && now < r->end_ns && !bench_stop)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * files.c - homa-bench's files: the calibration table (so every client of
- * a cluster run uses one unloaded baseline), raw samples (size and
- * latency of every RPC), and `homa-bench report`, which merges the
+ * a cluster run uses one unloaded baseline), raw samples (size, latency
+ * and start time of every RPC), and `homa-bench report`, which merges the
  * samples of several clients into one table.
  */
 #include <stdio.h>
@@ -57,7 +57,8 @@ int bench_samples_save(const char *path, const struct bench_results *r)
 		return -1;
 	fprintf(f, "# errors %llu\n", (unsigned long long)r->errors);
 	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "%u %.2f\n", r->s[i].size, r->s[i].lat_us);
+		fprintf(f, "%u %.2f %.3f\n", r->s[i].size, r->s[i].lat_us,
+			(double)r->s[i].start_ns / 1000.0);
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -70,13 +71,15 @@ static int bench_samples_load(const char *path, struct bench_results *r)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long errors;
+		double lat, start_us = 0;
 		unsigned size;
-		double lat;
 
 		if (sscanf(line, "# errors %llu", &errors) == 1)
 			r->errors += errors;
-		else if (sscanf(line, "%u %lf", &size, &lat) == 2)
-			bench_results_add(r, size, lat);
+		else if (sscanf(line, "%u %lf %lf", &size, &lat, &start_us) >=
+			 2)
+			bench_results_add(r, size, lat,
+					  (uint64_t)(start_us * 1000.0));
 	}
 	fclose(f);
 	return 0;

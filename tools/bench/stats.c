@@ -59,7 +59,8 @@ void bench_touch(void *p, size_t bytes)
 		b[i] = b[i];
 }
 
-int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
+int bench_results_add(struct bench_results *r, uint32_t size, double lat_us,
+		      uint64_t start_ns)
 {
 	size_t i = r->n;
 
@@ -77,6 +78,7 @@ int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
 			return 0;
 		r->s[i].size = size;
 		r->s[i].lat_us = (float)lat_us;
+		r->s[i].start_ns = start_ns;
 		return 0;
 	}
 	if (r->n == r->cap) {
@@ -95,6 +97,7 @@ int bench_results_add(struct bench_results *r, uint32_t size, double lat_us)
 	}
 	r->s[i].size = size;
 	r->s[i].lat_us = (float)lat_us;
+	r->s[i].start_ns = start_ns;
 	r->n++;
 	return 0;
 }

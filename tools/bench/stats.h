@@ -23,8 +23,10 @@ struct bench_calib {
 };
 
 struct bench_sample {
-	uint32_t size; /* request bytes */
-	float lat_us;  /* completion latency, us */
+	uint32_t size;	   /* request bytes */
+	float lat_us;	   /* completion latency, us */
+	uint64_t start_ns; /* when it was sent, CLOCK_MONOTONIC ns (0 =
+			    * unknown: a loaded samples file) */
 };
 
 struct bench_results {
@@ -57,7 +59,8 @@ double bench_slowdown(const struct bench_calib *c, uint32_t size,
 /* bench_touch() - make bytes at p resident now: a store to every page,
  * keeping the contents. */
 void bench_touch(void *p, size_t bytes);
-int bench_results_add(struct bench_results *r, uint32_t size, double lat_us);
+int bench_results_add(struct bench_results *r, uint32_t size, double lat_us,
+		      uint64_t start_ns);
 void bench_results_free(struct bench_results *r);
 
 /* Print the per-bucket table (and totals) to f, headed by the label, the
