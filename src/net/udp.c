@@ -12,6 +12,13 @@
  * packets (homa_dp_gro_split: a malformed one is dropped and counted).
  * ICMP errors arrive through IP_RECVERR and are reported per destination
  * and port.
+ *
+ * The sockets are blocking, and every read and send passes MSG_DONTWAIT,
+ * except rx_sleep's: with one socket, the poller sleeps in its receive,
+ * as an application's blocking recv does (udp_rx_sleep). Another thread
+ * ends that sleep with a zero-length datagram from the socket to itself
+ * (udp_wake_send), never a Homa packet: whoever reads one drops it and
+ * counts it (rx_wakes).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +31,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "datapath.h"
@@ -41,6 +49,7 @@ struct udp_dp {
 	int num_ports;		    /* open ports */
 	int *open_fds;		    /* their sockets, num_ports entries (rx
 				     * walks this, not the port table) */
+	uint16_t *open_ports;	    /* their ports, as open_fds */
 	struct homa_dp_batch batch; /* packets waiting for flush */
 	size_t rx_buf_bytes;	    /* bytes per receive buffer */
 	int next_port;		    /* last client port tried */
@@ -48,11 +57,17 @@ struct udp_dp {
 			    * (atomic: several threads may read) */
 	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
 					 * num_ports change with it closed */
-	bool gro_live;	     /* UDP_GRO is on for every socket (changes with
+	bool gro_live;		 /* UDP_GRO is on for every socket (changes with
 			      * ports_gate closed, once) */
-	uint32_t gro_wanted; /* a reader saw a message of several packets:
+	uint32_t gro_wanted;	 /* a reader saw a message of several packets:
 			      * turn UDP_GRO on (atomic) */
+	uint32_t sleeping;	 /* a thread is in udp_rx_sleep, on open_fds[0]
+			      * (atomic) */
+	uint64_t sleep_timeo_ns; /* SO_RCVTIMEO of open_fds[0], ns (0 = not
+				  * set: the kernel's, none) */
 };
+
+static void udp_gate_close(struct udp_dp *u);
 
 /*
  * UDP_GRO (opts.gro) is turned on for the datapath's sockets only once a
@@ -83,7 +98,7 @@ static void udp_gro_switch(struct udp_dp *u)
 {
 	int one = 1;
 
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	if (!u->gro_live) {
 		for (int i = 0; i < u->num_ports; i++)
 			setsockopt(u->open_fds[i], IPPROTO_UDP, UDP_GRO, &one,
@@ -151,8 +166,7 @@ static int udp_open_bound(struct udp_dp *u, int af, uint16_t port, int *fdp)
 
 	for (int tries = 0; tries < 64; tries++) {
 		uint16_t want = port;
-		int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				0);
+		int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 		if (fd < 0)
 			return -errno;
@@ -196,7 +210,7 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		close(fd);
 		return ret;
 	}
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	if (u->gro_live) {
 		int one = 1;
 
@@ -204,8 +218,11 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 	}
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
+	u->open_ports[u->num_ports] = (uint16_t)ret;
 	u->port_family[ret] = af;
 	u->num_ports++;
+	u->dp.sleepable = u->num_ports == 1;
+	u->sleep_timeo_ns = 0;
 	homa_dp_gate_open(&u->ports_gate);
 	return ret;
 }
@@ -218,13 +235,16 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	for (int i = 0; i < u->num_ports; i++) {
 		if (u->open_fds[i] == u->port_fd[port]) {
 			u->open_fds[i] = u->open_fds[--u->num_ports];
+			u->open_ports[i] = u->open_ports[u->num_ports];
 			break;
 		}
 	}
+	u->dp.sleepable = u->num_ports == 1;
+	u->sleep_timeo_ns = 0;
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
 	dp->close_gen++;
@@ -360,27 +380,98 @@ static inline int udp_rx_next(int want, int room, int n)
 	return udp_rx_doubled ? twice : room;
 }
 
+/* Send a zero-length datagram to open_fds[0] from itself, ending a
+ * sleep in its receive (inside ports_gate, or as its writer). To the
+ * IPv4 loopback address: an IPv6 socket takes IPv4 too (IPV6_V6ONLY off,
+ * udp_open_bound). */
+static void udp_wake_send(struct udp_dp *u)
+{
+	struct sockaddr_in6 sa;
+	struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+	socklen_t len = sizeof(*in);
+	uint16_t port;
+
+	if (!u->num_ports)
+		return;
+	port = u->open_ports[0];
+	memset(&sa, 0, sizeof(sa));
+	if (u->port_family[port] == AF_INET) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		sa.sin6_family = AF_INET6;
+		sa.sin6_port = htons(port);
+		sa.sin6_addr.s6_addr[10] = 0xff;
+		sa.sin6_addr.s6_addr[11] = 0xff;
+		sa.sin6_addr.s6_addr[12] = 127;
+		sa.sin6_addr.s6_addr[15] = 1;
+		len = sizeof(sa);
+	}
+	if (syscall(SYS_sendto, (long)u->open_fds[0], (void *)&sa, 0L,
+		    (long)MSG_DONTWAIT, &sa, (long)len) < 0)
+		return; /* buffer full: the sleeper has packets to read */
+}
+
+/* The gate's writer wakes a sleeping reader (homa_dp_gate_close_wake). */
+static void udp_gate_wake(void *arg)
+{
+	struct udp_dp *u = arg;
+
+	if (__atomic_load_n(&u->sleeping, __ATOMIC_SEQ_CST))
+		udp_wake_send(u);
+}
+
+/* Close ports_gate (writers: port changes, UDP_GRO), waking a reader
+ * asleep in udp_rx_sleep, which leaves the gate only when woken. The
+ * sleeper marks itself (sleeping) before it looks at closed, the writer
+ * closes before it looks at sleeping: one of them sees the other. */
+static void udp_gate_close(struct udp_dp *u)
+{
+	homa_dp_gate_close_wake(&u->ports_gate, udp_gate_wake, u);
+}
+
+/* A zero-length datagram was read (inside ports_gate): a wake-up, never
+ * a Homa packet. Counted and dropped; if another thread sleeps in
+ * udp_rx_sleep and this reader is not it (a thread reading without the
+ * poller role took the wake-up meant for it), passed on. */
+static void udp_wake_read(struct udp_dp *u, bool sleeper)
+{
+	HOMA_DP_ADD(u->dp.rx_wakes, 1);
+	if (!sleeper && __atomic_load_n(&u->sleeping, __ATOMIC_SEQ_CST))
+		udp_wake_send(u);
+}
+
 /*
  * The usual read: one socket, no places, one slot (a ping-pong's). A
  * datagram that came without a control message is one packet (UDP_GRO
  * gives a segment size with every coalesced buffer): delivered as it is,
- * without the loop and checks of udp_rx_place.
+ * without the loop and checks of udp_rx_place. flags: MSG_DONTWAIT, or 0
+ * for udp_rx_sleep's sleeping read. Returns datagrams read (1), 0 for
+ * none or a wake-up, -errno if the read failed (-EAGAIN: nothing came;
+ * -EINTR: a signal).
  */
 static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 		       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
-		       void *arg)
+		       void *arg, long flags)
 {
 	struct msghdr *m = &r->msgs[0].msg_hdr;
-	int n = homa_dp_recvmmsg(fd, r->msgs, 1), pkts = 1;
+	int n = homa_dp_recv1(fd, r->msgs, flags), pkts = 1, err;
 	struct homa_addr src;
 
 	udp_rx_want = udp_rx_next(1, 1, n);
 	HOMA_DP_ADD(u->dp.rx_calls, 1);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		err = errno;
+		if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
 			homa_dp_rx_reuse(r, 0, 1);
 			homa_dp_errqueue(fd, NULL, icmp, arg);
 		}
+		return -err;
+	}
+	if (!r->msgs[0].msg_len) {
+		homa_dp_rx_reuse(r, 0, 1);
+		udp_wake_read(u, flags == 0);
 		return 0;
 	}
 	if (m->msg_controllen) {
@@ -397,6 +488,58 @@ static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 	if (pkts)
 		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
 	return 1;
+}
+
+/*
+ * rx_sleep: the poller's sleep, in the lone socket's own receive (one
+ * system call to sleep and read, as an application's blocking recv; the
+ * epoll sleep it replaces was four: the signal mask set and restored
+ * around it, epoll_pwait2 on the nested sets, then the read). Inside
+ * ports_gate the whole time: a writer wakes it (udp_gate_close).
+ */
+static int udp_rx_sleep(struct homa_dp *dp, uint64_t timeout_ns,
+			homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
+			void *arg)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+	struct homa_dp_rx_ring *r;
+	int n = 0;
+
+	udp_gro_start(u);
+	homa_dp_gate_enter(&u->ports_gate);
+	if (u->num_ports != 1 ||
+	    !(r = homa_dp_rx_ring(u->rx_buf_bytes, u->gro_live))) {
+		homa_dp_gate_leave(&u->ports_gate);
+		return -EOPNOTSUPP;
+	}
+	if (timeout_ns != u->sleep_timeo_ns) {
+		struct timeval tv = { (time_t)(timeout_ns / 1000000000ull),
+				      (long)(timeout_ns % 1000000000ull /
+					     1000) };
+
+		if (setsockopt(u->open_fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+			       sizeof(tv)) == 0)
+			u->sleep_timeo_ns = timeout_ns;
+	}
+	__atomic_store_n(&u->sleeping, 1, __ATOMIC_SEQ_CST);
+	/* A writer waiting at the gate saw no sleeper: do not sleep. */
+	if (!__atomic_load_n(&u->ports_gate.closed, __ATOMIC_SEQ_CST) &&
+	    u->sleep_timeo_ns)
+		n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg, 0L);
+	__atomic_store_n(&u->sleeping, 0, __ATOMIC_SEQ_CST);
+	homa_dp_gate_leave(&u->ports_gate);
+	if (n == -EINTR)
+		return -EINTR;
+	return n > 0 ? n : 0;
+}
+
+static void udp_rx_wake(struct homa_dp *dp)
+{
+	struct udp_dp *u = (struct udp_dp *)dp;
+
+	homa_dp_gate_enter(&u->ports_gate);
+	udp_wake_send(u);
+	homa_dp_gate_leave(&u->ports_gate);
 }
 
 /* The iovecs of one packet read into place pl, its header at hdr:
@@ -662,6 +805,10 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			struct homa_addr src;
 			int seg;
 
+			if (!len) {
+				udp_wake_read(u, false);
+				continue;
+			}
 			if (fd == place_fd)
 				udp_gro_note(m, len, i);
 			if (i == 0 && gro_k > 0) {
@@ -725,9 +872,10 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		homa_dp_gate_leave(&u->ports_gate);
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
 	}
-	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg);
+	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg,
+			(long)MSG_DONTWAIT);
 	homa_dp_gate_leave(&u->ports_gate);
-	return n;
+	return n > 0 ? n : 0;
 }
 
 static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,
@@ -748,6 +896,7 @@ static void udp_destroy(struct homa_dp *dp)
 	homa_dp_gate_destroy(&u->ports_gate);
 	free(u->port_fd);
 	free(u->open_fds);
+	free(u->open_ports);
 	free(u->port_family);
 	free(u);
 }
@@ -763,6 +912,8 @@ static const struct homa_dp_ops udp_ops = {
 	.rx_place = udp_rx_place,
 	.unreachable = udp_unreachable,
 	.arm = udp_arm,
+	.rx_sleep = udp_rx_sleep,
+	.rx_wake = udp_rx_wake,
 	.destroy = udp_destroy,
 };
 
@@ -783,13 +934,16 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
 	u->open_fds = calloc(UDP_MAX_PORTS, sizeof(int));
+	u->open_ports = calloc(UDP_MAX_PORTS, sizeof(uint16_t));
 	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!u->port_fd || !u->port_family || !u->open_fds || u->dp.epfd < 0) {
+	if (!u->port_fd || !u->port_family || !u->open_fds || !u->open_ports ||
+	    u->dp.epfd < 0) {
 		if (u->dp.epfd >= 0)
 			close(u->dp.epfd);
 		free(u->port_fd);
 		free(u->port_family);
 		free(u->open_fds);
+		free(u->open_ports);
 		free(u);
 		return -ENOMEM;
 	}
