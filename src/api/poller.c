@@ -445,6 +445,14 @@ int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 		}
 		slept = true;
 		if (lean) {
+			/* A kick while it spun was read as a packet would
+			 * be: a deadline moved sooner shows here. */
+			if (__atomic_load_n(&lib->next_deadline,
+					    __ATOMIC_RELAXED) < next) {
+				__atomic_store_n(&lib->poller_asleep, false,
+						 __ATOMIC_SEQ_CST);
+				goto kicked;
+			}
 			n = homa_lib_sleep_lean(lib, b, next);
 			__atomic_store_n(&lib->poller_asleep, false,
 					 __ATOMIC_SEQ_CST);
