@@ -35,39 +35,11 @@
 #include <unistd.h>
 
 #include "datapath.h"
+#include "udp_impl.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS   HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
-#define UDP_RX_BUF    (64 * 1024)     /* bytes per receive buffer (GRO) */
+#define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
 #define UDP_MAX_PORTS 65536
-
-struct udp_dp {
-	struct homa_dp dp;	    /* common part (first) */
-	struct homa_dp_opts opts;   /* options in force */
-	int *port_fd;		    /* port -> UDP socket, -1 = none */
-	int *port_family;	    /* port -> AF_INET / AF_INET6 */
-	int num_ports;		    /* open ports */
-	int *open_fds;		    /* their sockets, num_ports entries (rx
-				     * walks this, not the port table) */
-	uint16_t *open_ports;	    /* their ports, as open_fds */
-	struct homa_dp_batch batch; /* packets waiting for flush */
-	size_t rx_buf_bytes;	    /* bytes per receive buffer */
-	int next_port;		    /* last client port tried */
-	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
-			    * (atomic: several threads may read) */
-	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
-					 * num_ports change with it closed */
-	bool gro_live;		 /* UDP_GRO is on for every socket (changes with
-			      * ports_gate closed, once) */
-	uint32_t gro_wanted;	 /* a reader saw a message of several packets:
-			      * turn UDP_GRO on (atomic) */
-	uint32_t sleeping;	 /* a thread is in udp_rx_sleep, on open_fds[0]
-			      * (atomic) */
-	uint64_t sleep_timeo_ns; /* SO_RCVTIMEO of open_fds[0], ns (0 = not
-				  * set: the kernel's, none) */
-};
-
-static void udp_gate_close(struct udp_dp *u);
 
 /*
  * UDP_GRO (opts.gro) is turned on for the datapath's sockets only once a
@@ -94,7 +66,7 @@ static inline void udp_gro_want(struct udp_dp *u, const uint8_t *pkt,
 }
 
 /* Turn UDP_GRO on for every socket (udp_gro_start). */
-static void udp_gro_switch(struct udp_dp *u)
+void udp_gro_switch(struct udp_dp *u)
 {
 	int one = 1;
 
@@ -106,16 +78,6 @@ static void udp_gro_switch(struct udp_dp *u)
 		__atomic_store_n(&u->gro_live, true, __ATOMIC_RELAXED);
 	}
 	homa_dp_gate_open(&u->ports_gate);
-}
-
-/* Turn UDP_GRO on if a reader asked (called outside ports_gate). */
-static inline void udp_gro_start(struct udp_dp *u)
-{
-	if (__builtin_expect(
-		    __atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) &&
-			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
-		    0))
-		udp_gro_switch(u);
 }
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
@@ -380,68 +342,6 @@ static inline int udp_rx_next(int want, int room, int n)
 	return udp_rx_doubled ? twice : room;
 }
 
-/* Send a zero-length datagram to open_fds[0] from itself, ending a
- * sleep in its receive (inside ports_gate, or as its writer). To the
- * IPv4 loopback address: an IPv6 socket takes IPv4 too (IPV6_V6ONLY off,
- * udp_open_bound). */
-static void udp_wake_send(struct udp_dp *u)
-{
-	struct sockaddr_in6 sa;
-	struct sockaddr_in *in = (struct sockaddr_in *)&sa;
-	socklen_t len = sizeof(*in);
-	uint16_t port;
-
-	if (!u->num_ports)
-		return;
-	port = u->open_ports[0];
-	memset(&sa, 0, sizeof(sa));
-	if (u->port_family[port] == AF_INET) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(port);
-		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else {
-		sa.sin6_family = AF_INET6;
-		sa.sin6_port = htons(port);
-		sa.sin6_addr.s6_addr[10] = 0xff;
-		sa.sin6_addr.s6_addr[11] = 0xff;
-		sa.sin6_addr.s6_addr[12] = 127;
-		sa.sin6_addr.s6_addr[15] = 1;
-		len = sizeof(sa);
-	}
-	if (syscall(SYS_sendto, (long)u->open_fds[0], (void *)&sa, 0L,
-		    (long)MSG_DONTWAIT, &sa, (long)len) < 0)
-		return; /* buffer full: the sleeper has packets to read */
-}
-
-/* The gate's writer wakes a sleeping reader (homa_dp_gate_close_wake). */
-static void udp_gate_wake(void *arg)
-{
-	struct udp_dp *u = arg;
-
-	if (__atomic_load_n(&u->sleeping, __ATOMIC_SEQ_CST))
-		udp_wake_send(u);
-}
-
-/* Close ports_gate (writers: port changes, UDP_GRO), waking a reader
- * asleep in udp_rx_sleep, which leaves the gate only when woken. The
- * sleeper marks itself (sleeping) before it looks at closed, the writer
- * closes before it looks at sleeping: one of them sees the other. */
-static void udp_gate_close(struct udp_dp *u)
-{
-	homa_dp_gate_close_wake(&u->ports_gate, udp_gate_wake, u);
-}
-
-/* A zero-length datagram was read (inside ports_gate): a wake-up, never
- * a Homa packet. Counted and dropped; if another thread sleeps in
- * udp_rx_sleep and this reader is not it (a thread reading without the
- * poller role took the wake-up meant for it), passed on. */
-static void udp_wake_read(struct udp_dp *u, bool sleeper)
-{
-	HOMA_DP_ADD(u->dp.rx_wakes, 1);
-	if (!sleeper && __atomic_load_n(&u->sleeping, __ATOMIC_SEQ_CST))
-		udp_wake_send(u);
-}
-
 /*
  * The usual read: one socket, no places, one slot (a ping-pong's). A
  * datagram that came without a control message is one packet (UDP_GRO
@@ -451,9 +351,9 @@ static void udp_wake_read(struct udp_dp *u, bool sleeper)
  * none or a wake-up, -errno if the read failed (-EAGAIN: nothing came;
  * -EINTR: a signal).
  */
-static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
-		       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
-		       void *arg, long flags)
+int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
+		long flags)
 {
 	struct msghdr *m = &r->msgs[0].msg_hdr;
 	int n = homa_dp_recv1(fd, r->msgs, flags), pkts = 1, err;
@@ -488,58 +388,6 @@ static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 	if (pkts)
 		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
 	return 1;
-}
-
-/*
- * rx_sleep: the poller's sleep, in the lone socket's own receive (one
- * system call to sleep and read, as an application's blocking recv; the
- * epoll sleep it replaces was four: the signal mask set and restored
- * around it, epoll_pwait2 on the nested sets, then the read). Inside
- * ports_gate the whole time: a writer wakes it (udp_gate_close).
- */
-static int udp_rx_sleep(struct homa_dp *dp, uint64_t timeout_ns,
-			homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
-			void *arg)
-{
-	struct udp_dp *u = (struct udp_dp *)dp;
-	struct homa_dp_rx_ring *r;
-	int n = 0;
-
-	udp_gro_start(u);
-	homa_dp_gate_enter(&u->ports_gate);
-	if (u->num_ports != 1 ||
-	    !(r = homa_dp_rx_ring(u->rx_buf_bytes, u->gro_live))) {
-		homa_dp_gate_leave(&u->ports_gate);
-		return -EOPNOTSUPP;
-	}
-	if (timeout_ns != u->sleep_timeo_ns) {
-		struct timeval tv = { (time_t)(timeout_ns / 1000000000ull),
-				      (long)(timeout_ns % 1000000000ull /
-					     1000) };
-
-		if (setsockopt(u->open_fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
-			       sizeof(tv)) == 0)
-			u->sleep_timeo_ns = timeout_ns;
-	}
-	__atomic_store_n(&u->sleeping, 1, __ATOMIC_SEQ_CST);
-	/* A writer waiting at the gate saw no sleeper: do not sleep. */
-	if (!__atomic_load_n(&u->ports_gate.closed, __ATOMIC_SEQ_CST) &&
-	    u->sleep_timeo_ns)
-		n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg, 0L);
-	__atomic_store_n(&u->sleeping, 0, __ATOMIC_SEQ_CST);
-	homa_dp_gate_leave(&u->ports_gate);
-	if (n == -EINTR)
-		return -EINTR;
-	return n > 0 ? n : 0;
-}
-
-static void udp_rx_wake(struct homa_dp *dp)
-{
-	struct udp_dp *u = (struct udp_dp *)dp;
-
-	homa_dp_gate_enter(&u->ports_gate);
-	udp_wake_send(u);
-	homa_dp_gate_leave(&u->ports_gate);
 }
 
 /* The iovecs of one packet read into place pl, its header at hdr:
