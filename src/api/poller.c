@@ -499,7 +499,9 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_round(lib, now);
-	if (slept && !lean)
+	/* The background thread watches again once a round read without
+	 * sleeping (spinning) or slept in epoll. */
+	if ((slept && !lean) || (got && !slept))
 		__atomic_store_n(&lib->lean_mode, false, __ATOMIC_RELAXED);
 	if (slept) {
 		lib->spin_rounds = 0;
