@@ -135,6 +135,16 @@ struct homa_lib {
 				    * packet without sleeping */
 	bool poller_asleep;	   /* the poller is in epoll: a wake-up from
 				    * another thread kicks it (atomic) */
+	bool poller_lean;	   /* this round's poller sleeps in the
+				    * datapath's socket (rx_sleep), so a
+				    * kick is the datapath's rx_wake, not
+				    * wake_efd (wait.c) */
+	uint64_t lean_until;	   /* the poller asleep in rx_sleep must be
+				    * woken by then, ns; 0 = none (atomic:
+				    * the background thread wakes it) */
+	bool lean_mode;		   /* the poller's last sleep was in
+				    * rx_sleep: the background thread does
+				    * not only watch (atomic) */
 	uint64_t next_deadline;	   /* when the core next needs the CPU, ns,
 				    * as of the last homa_poll (atomic) */
 	bool core_idle;		   /* the core had no RPC at the last poll:
@@ -228,6 +238,11 @@ static inline uint64_t homa_lib_now(void)
  * arrives from then on interrupts the sleep (EINTR): none is missed, and
  * a call that never sleeps changes no mask.
  *
+ * The poller's lean sleep in the datapath's socket (wait.c) cannot
+ * unblock a mask atomically: it sleeps with the thread's own mask, and
+ * a signal that arrives while the thread runs (not asleep) runs its
+ * handler without ending the call, as during the spin.
+ *
  * O_NONBLOCK: read (fcntl) before the first sleep if nonblock_fd >= 0;
  * if set, homa_lib_wait returns -EAGAIN instead of sleeping.
  */
@@ -255,6 +270,23 @@ void homa_lib_wait_done(struct homa_lib_waitctx *w);
  * O_NONBLOCK forbids it, else 0 with *mask the mask to sleep with (NULL
  * for w NULL: the background thread keeps its mask). */
 int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask);
+/* homa_lib_wait_nonblock() - -EAGAIN if O_NONBLOCK forbids w's thread to
+ * sleep (read once per call), else 0. */
+int homa_lib_wait_nonblock(struct homa_lib_waitctx *w);
+/* homa_lib_lean_ok() - whether this poller round (w: its caller's wait;
+ * deadline_ns: the caller's, 0 = none; next: the round's wake-up, ns;
+ * places: packets reserved a place) may sleep in the datapath's socket.
+ * Lock held. */
+bool homa_lib_lean_ok(const struct homa_lib *lib,
+		      const struct homa_lib_waitctx *w, uint64_t deadline_ns,
+		      uint64_t next, int places);
+/* homa_lib_lean_watch() - the background thread at now (ns), about to
+ * sleep until until (ns): wakes a poller asleep in the datapath's socket
+ * whose deadline passed; returns when to wake next (until, or that
+ * poller's deadline if sooner, or a tick, ns, after the deadline it
+ * woke it for). No lock. */
+uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
+			     uint64_t tick);
 
 /*
  * homa_lib_wait() - called with the lock held by a thread that must wait

@@ -82,6 +82,7 @@ void homa_lib_metrics_snapshot(struct homa_lib *lib, uint64_t *out)
 	out[HOMA_MA_dp_tx_merged] = dp->tx_merged;
 	out[HOMA_MA_dp_rx_gro_bufs] = HOMA_DP_READ(dp->rx_gro_bufs);
 	out[HOMA_MA_dp_rx_gro_bad] = HOMA_DP_READ(dp->rx_gro_bad);
+	out[HOMA_MA_dp_rx_wakes] = HOMA_DP_READ(dp->rx_wakes);
 	homa_get_usage(lib->homa, &u);
 	out[HOMA_MA_pool_bytes] = 0;
 	for (int fd = 0; fd < lib->socks_len; fd++) {

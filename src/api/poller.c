@@ -50,6 +50,9 @@
  * state, spinning or sleeping, makes no epoll_ctl call.
  */
 #define HOMA_LIB_SPIN_ROUNDS 16
+/* The receive timeout of the poller's lean sleep (wait.c): a safety net
+ * only, set once; the background thread wakes it at its deadline. */
+#define HOMA_LIB_LEAN_TIMEO_NS (2 * HOMA_LIB_IDLE_NS)
 
 /* The poller role is free: hand it to a waiting application thread, or
  * else to the background thread. */
@@ -440,10 +443,32 @@ static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
 			   sigmask);
 }
 
+/* The poller's lean sleep (wait.c) until next, ns: packets read into b
+ * (> 0), 0 when woken without one, -EINTR. */
+static int homa_lib_sleep_lean(struct homa_lib *lib, struct homa_lib_batch *b,
+			       uint64_t next)
+{
+	int n;
+
+	/* Out of the epoll set: nobody sleeps there now (put back before
+	 * the next epoll sleep, as after spinning). */
+	if (!lib->dp_out && lib->dp->ops->arm) {
+		lib->dp->ops->arm(lib->dp, false);
+		lib->dp_out = true;
+	}
+	__atomic_store_n(&lib->lean_mode, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&lib->lean_until, next, __ATOMIC_SEQ_CST);
+	n = lib->dp->ops->rx_sleep(lib->dp, HOMA_LIB_LEAN_TIMEO_NS,
+				   homa_lib_collect, homa_lib_collect_icmp, b);
+	__atomic_store_n(&lib->lean_until, 0, __ATOMIC_SEQ_CST);
+	return n < 0 ? n : n + b->num_icmp;
+}
+
 /*
  * The poller's round: called with the lock held and the poller role
  * taken. Reads packets without the lock: spins until w->spin_end, then
- * blocks in epoll until the core's deadline (or deadline_ns, or a kick).
+ * blocks until the core's deadline (or deadline_ns, or a kick): in the
+ * datapath's socket if it can (lean, wait.c), else in epoll.
  * Returns with the lock held once something happened: 0, -EINTR if a
  * signal interrupted the sleep, -EAGAIN if O_NONBLOCK forbade it (w: see
  * homa_lib_wait; NULL for the background thread, which never spins).
@@ -457,7 +482,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	uint64_t next = homa_lib_service_round(lib, now);
 	uint64_t spin_end = w ? w->spin_end : 0, gen = lib->wake_gen;
 	struct homa_lib_batch *b = homa_lib_batch();
-	bool got = false, slept = false, pacing = lib->pacing;
+	bool got = false, slept = false, pacing = lib->pacing, lean;
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
 	bool sleep_first = now >= spin_end && !pacing;
@@ -467,6 +492,8 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 		next = deadline_ns;
 	lib->poller_deadline = next;
 	homa_lib_place(lib, b, now);
+	lean = b && homa_lib_lean_ok(lib, w, deadline_ns, next, b->num_place);
+	lib->poller_lean = lean; /* how homa_lib_kick wakes this round */
 	homa_lib_unlock(lib);
 	for (;;) {
 		const sigset_t *sigmask;
@@ -500,7 +527,8 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			sched_yield();
 			continue;
 		}
-		ret = homa_lib_wait_sleepy(w, &sigmask);
+		ret = lean ? homa_lib_wait_nonblock(w)
+			   : homa_lib_wait_sleepy(w, &sigmask);
 		if (ret < 0)
 			break;
 		wait = next - now;
@@ -514,11 +542,31 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 					 __ATOMIC_SEQ_CST);
 			break;
 		}
+		slept = true;
+		if (lean) {
+			/* A kick while it spun was read as a packet would
+			 * be: a deadline moved sooner shows here. */
+			if (__atomic_load_n(&lib->next_deadline,
+					    __ATOMIC_RELAXED) < next) {
+				__atomic_store_n(&lib->poller_asleep, false,
+						 __ATOMIC_SEQ_CST);
+				goto kicked;
+			}
+			n = homa_lib_sleep_lean(lib, b, next);
+			__atomic_store_n(&lib->poller_asleep, false,
+					 __ATOMIC_SEQ_CST);
+			if (n < 0) {
+				ret = n; /* -EINTR */
+				break;
+			}
+			got = n > 0;
+			/* Or woken, or a timeout: let the caller look. */
+			goto kicked;
+		}
 		if (lib->dp_out) {
 			lib->dp->ops->arm(lib->dp, true);
 			lib->dp_out = false;
 		}
-		slept = true;
 		n = homa_lib_epoll(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
@@ -539,6 +587,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	}
 kicked:
 	homa_lib_lock(lib);
+	lib->poller_lean = false;
 	now = homa_lib_now();
 	if (got) {
 		homa_lib_feed(lib, b, now);
@@ -549,6 +598,10 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_round(lib, now);
+	/* The background thread watches again once a round read without
+	 * sleeping (spinning) or slept in epoll. */
+	if ((slept && !lean) || (got && !slept))
+		__atomic_store_n(&lib->lean_mode, false, __ATOMIC_RELAXED);
 	if (slept) {
 		lib->spin_rounds = 0;
 	} else if (got && ++lib->spin_rounds >= HOMA_LIB_SPIN_ROUNDS &&
@@ -568,10 +621,15 @@ int homa_lib_poll_round(struct homa_lib *lib, uint64_t deadline_ns,
 	return homa_lib_poll_round_in(lib, deadline_ns, w);
 }
 
+/* Interrupt the poller's sleep, or its next one (lock held). */
 void homa_lib_kick(struct homa_lib *lib)
 {
 	uint64_t one = 1;
 
+	if (lib->poller_lean) {
+		lib->dp->ops->rx_wake(lib->dp); /* asleep in its socket */
+		return;
+	}
 	if (write(lib->wake_efd, &one, sizeof(one)) < 0)
 		return; /* counter saturated: a kick is pending anyway */
 }

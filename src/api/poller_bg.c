@@ -123,7 +123,8 @@ static void homa_lib_bg_watch_sleep(struct homa_lib *lib, uint64_t now,
  * false if it must act as before: nobody drives the core, the poller
  * sleeps in epoll (it runs the timers at its deadline itself; a blocking
  * ping-pong on a loaded machine measured slower with the watch, cause
- * not found), the core has packets to pace or grants to send, or the
+ * not found) or sleeps in its socket (lean_mode: the background thread
+ * wakes it at its deadline, homa_lib_lean_watch), the core has packets to pace or grants to send, or the
  * poller has waited long (an idle process).
  */
 static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
@@ -133,6 +134,8 @@ static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
 	uint64_t until = __atomic_load_n(&lib->next_deadline, __ATOMIC_RELAXED);
 	uint64_t end;
 
+	if (__atomic_load_n(&lib->lean_mode, __ATOMIC_RELAXED))
+		return false;
 	if (busy) {
 		if (now - last > HOMA_LIB_PARK_AFTER_NS ||
 		    __atomic_load_n(&lib->poller_asleep, __ATOMIC_SEQ_CST))
@@ -230,6 +233,9 @@ void *homa_lib_bg_main(void *arg)
 			until = lib->next_deadline;
 			homa_lib_unlock(lib);
 		}
+		/* A poller asleep in its socket runs them when woken. */
+		if (busy)
+			until = homa_lib_lean_watch(lib, now, until, tick);
 		if (until <= now)
 			until = now +
 				tick; /* the poller is about to run them */

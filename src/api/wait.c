@@ -69,19 +69,25 @@ void homa_lib_wait_done(struct homa_lib_waitctx *w)
 	w->masked = false;
 }
 
-int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask)
+int homa_lib_wait_nonblock(struct homa_lib_waitctx *w)
 {
-	sigset_t all;
 	int fl;
 
-	*mask = NULL;
-	if (!w)
-		return 0;
 	if (w->nonblock_fd >= 0 && w->nonblock < 0) {
 		fl = fcntl(w->nonblock_fd, F_GETFL);
 		w->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 	}
-	if (w->nonblock > 0)
+	return w->nonblock > 0 ? -EAGAIN : 0;
+}
+
+int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask)
+{
+	sigset_t all;
+
+	*mask = NULL;
+	if (!w)
+		return 0;
+	if (homa_lib_wait_nonblock(w) < 0)
 		return -EAGAIN;
 	if (!w->masked) {
 		sigfillset(&all);
@@ -147,4 +153,68 @@ void homa_lib_wake_waiters(struct homa_lib *lib)
 		if (write(w->efd, &one, sizeof(one)) < 0)
 			continue; /* saturated: it is readable anyway */
 	}
+}
+
+/*
+ * The poller's lean sleep. An application thread that holds the poller
+ * role sleeps, when it can, in the datapath's own socket (the
+ * datapath's rx_sleep: a blocking receive with SO_RCVTIMEO), as an
+ * application's blocking recv does: one system call sleeps and reads,
+ * where the epoll sleep made four (the signal mask blocked and restored
+ * around epoll_pwait2 on the nested sets, then the read), and the
+ * sockets leave the epoll set, so a packet no longer passes through its
+ * wake-up (docs/benchmarks.md, "Blocking waits: the lean sleep"). It
+ * can when the datapath has one receive socket (UDP, one Homa socket),
+ * nothing was reserved a place, nothing waits for the pacer, the
+ * caller's own deadline (a Homa SO_RCVTIMEO) is not sooner than the
+ * core's, and the call has not blocked signals for an epoll sleep.
+ *
+ * What ends it: a packet (read at once); another thread's kick
+ * (homa_lib_kick: the datapath's rx_wake, a zero-length datagram, as
+ * rare as kicks of the epoll sleep were: a socket woken by another
+ * thread, the core's deadline moved sooner, a port opened or closed);
+ * the core's deadline, which the background thread watches
+ * (lean_until, homa_lib_lean_watch: a socket's receive timeout counts in
+ * jiffies, 4 ms here, and ends 4-12 ms after it was due); a signal
+ * (EINTR: the receive timeout makes the kernel return it even for an
+ * SA_RESTART handler); or HOMA_LIB_LEAN_TIMEO_NS, a safety net set once.
+ *
+ * Signals: the epoll sleep unblocks the thread's mask atomically for the
+ * sleep alone, so a signal that arrives anywhere in the call after its
+ * first sleep began ends the call with EINTR. A receive cannot: the lean
+ * sleep runs with the thread's own mask, so a signal that arrives while
+ * the thread runs between two sleeps of one call (about a microsecond
+ * per wake-up, from the poller's round to its receive) runs its handler
+ * and the call goes on waiting, as a signal during the spin always did
+ * (test_net_spin). A handler that sets a flag for a loop around
+ * homa_recvmsg then sees the call return only with the next message,
+ * kick or timeout. The kernel module has no such window; the lean sleep
+ * accepts it for three system calls fewer per blocking call.
+ */
+bool homa_lib_lean_ok(const struct homa_lib *lib,
+		      const struct homa_lib_waitctx *w, uint64_t deadline_ns,
+		      uint64_t next, int places)
+{
+	return w && !w->masked && lib->dp->sleepable &&
+	       lib->dp->ops->rx_sleep && !lib->pacing && !places &&
+	       (!deadline_ns || deadline_ns > next);
+}
+
+uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
+			     uint64_t tick)
+{
+	uint64_t lean = __atomic_load_n(&lib->lean_until, __ATOMIC_SEQ_CST);
+
+	if (!lean)
+		return until;
+	if (now >= lean) {
+		/* Once per sleep: the poller clears it when it wakes. */
+		if (__atomic_compare_exchange_n(&lib->lean_until, &lean, 0,
+						false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			lib->dp->ops->rx_wake(lib->dp);
+		/* Its next deadline: most likely the next tick. */
+		return lean + tick > now ? lean + tick : now + tick;
+	}
+	return until <= now || lean < until ? lean : until;
 }

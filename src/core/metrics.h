@@ -114,7 +114,10 @@
 	X(dp_rx_gro_bufs,                                                      \
 	  "coalesced UDP_GRO receive buffers split in packets")                \
 	X(dp_rx_gro_bad, "drops: malformed coalesced UDP_GRO buffers")         \
-	X(dp_rx_bad_csum, "drops: bad checksum (HOMA_VERIFY_CSUM=1)")
+	X(dp_rx_bad_csum, "drops: bad checksum (HOMA_VERIFY_CSUM=1)")          \
+	X(dp_rx_wakes,                                                         \
+	  "zero-length UDP datagrams read: wake-ups of a poller asleep in "    \
+	  "its socket (never Homa packets)")
 
 /* Gauges: the instance's state at one moment (struct homa_usage), which
  * the live metrics publish beside the counters. */

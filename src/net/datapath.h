@@ -99,6 +99,24 @@ struct homa_dp_ops {
 	 * them back before it sleeps (poller.c). Ports opened meanwhile go
 	 * in at once. Optional (NULL): always in. */
 	void (*arm)(struct homa_dp *dp, bool on);
+	/* Sleep in the receive socket's own blocking read, as an
+	 * application's blocking recv does (the sleep and the read are one
+	 * system call), and deliver what it read as rx does. Only while
+	 * sleepable is true (one receive socket, checked under the library
+	 * lock); without the lock, by the poller alone. Ends with a packet
+	 * (returns packets read, > 0), with rx_wake or a timeout of
+	 * timeout_ns (SO_RCVTIMEO, set again only when it changes: returns
+	 * 0), or with a signal (-EINTR: the receive timeout makes the
+	 * kernel return EINTR even for an SA_RESTART handler, signal(7)).
+	 * Optional (NULL): the library sleeps in epoll (poller.c). */
+	int (*rx_sleep)(struct homa_dp *dp, uint64_t timeout_ns,
+			homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
+			void *arg);
+	/* End rx_sleep, now or, if the poller is about to sleep, at once
+	 * when it does: a zero-length datagram to the socket, which is never
+	 * a Homa packet (whoever reads one drops it and counts it in
+	 * rx_wakes). Any thread, with or without the library lock. */
+	void (*rx_wake)(struct homa_dp *dp);
 	/* Free everything. */
 	void (*destroy)(struct homa_dp *dp);
 };
@@ -118,6 +136,10 @@ struct homa_dp {
 	uint64_t rx_gro_bad;  /* coalesced buffers dropped as malformed */
 	uint64_t rx_filtered; /* packets for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
+	uint64_t rx_wakes;    /* zero-length datagrams read (rx_wake's, or
+			       * anyone's) and dropped */
+	bool sleepable;	      /* rx_sleep may sleep: one receive socket
+			       * (changes under the library lock) */
 	uint64_t close_gen;   /* ports closed so far (changes under the
 			       * library lock, UDP's ports gate closed) */
 	int placing_port;     /* port the poller reads into places: other
@@ -177,6 +199,10 @@ static inline void homa_dp_gate_leave(struct homa_dp_gate *g)
 
 /* Writer: close the gate and wait until no reader is inside. */
 void homa_dp_gate_close(struct homa_dp_gate *g);
+/* Writer: the same, calling wake(arg) while readers stay inside (a
+ * reader asleep in rx_sleep leaves only when woken). */
+void homa_dp_gate_close_wake(struct homa_dp_gate *g, void (*wake)(void *),
+			     void *arg);
 /* Writer: let readers in again (they see every change made while it was
  * closed). */
 void homa_dp_gate_open(struct homa_dp_gate *g);
@@ -329,32 +355,36 @@ static inline long homa_dp_syscall(long nr, long a1, long a2, long a3, long a4,
  * epoll_pwait2); and UDP reads inside its ports gate, where a
  * cancellation would have shut writers out for good.
  */
+static inline int homa_dp_recv1(int fd, struct mmsghdr *msgs, long flags)
+{
+	/* One slot: recvmsg, the same receive without recvmmsg's loop
+	 * around it (0.54 -> 0.50 us per datagram read on loopback,
+	 * measured with a plain C probe); recvfrom if the slot wants no
+	 * control message and has one buffer: the kernel then copies in no
+	 * msghdr and imports no iovec (a third of a 100-byte recvmsg's
+	 * kernel time, perf). flags: MSG_DONTWAIT, or 0 to sleep (rx_sleep,
+	 * a socket opened blocking). */
+	struct msghdr *h = &msgs[0].msg_hdr;
+	long r;
+
+	if (!h->msg_controllen && h->msg_iovlen == 1)
+		r = homa_dp_syscall(SYS_recvfrom, (long)fd,
+				    (long)h->msg_iov[0].iov_base,
+				    (long)h->msg_iov[0].iov_len, flags,
+				    (long)h->msg_name, (long)&h->msg_namelen);
+	else
+		r = homa_dp_syscall(SYS_recvmsg, (long)fd, (long)h, flags, 0,
+				    0, 0);
+	if (r < 0)
+		return -1;
+	msgs[0].msg_len = (unsigned)r;
+	return 1;
+}
+
 static inline int homa_dp_recvmmsg(int fd, struct mmsghdr *msgs, unsigned n)
 {
-	if (n == 1) {
-		/* One slot: recvmsg, the same receive without recvmmsg's
-		 * loop around it (0.54 -> 0.50 us per datagram read on
-		 * loopback, measured with a plain C probe); recvfrom if
-		 * the slot wants no control message and has one buffer:
-		 * the kernel then copies in no msghdr and imports no iovec
-		 * (a third of a 100-byte recvmsg's kernel time, perf). */
-		struct msghdr *h = &msgs[0].msg_hdr;
-		long r;
-
-		if (!h->msg_controllen && h->msg_iovlen == 1)
-			r = homa_dp_syscall(
-				SYS_recvfrom, (long)fd,
-				(long)h->msg_iov[0].iov_base,
-				(long)h->msg_iov[0].iov_len, (long)MSG_DONTWAIT,
-				(long)h->msg_name, (long)&h->msg_namelen);
-		else
-			r = homa_dp_syscall(SYS_recvmsg, (long)fd, (long)h,
-					    (long)MSG_DONTWAIT, 0, 0, 0);
-		if (r < 0)
-			return -1;
-		msgs[0].msg_len = (unsigned)r;
-		return 1;
-	}
+	if (n == 1)
+		return homa_dp_recv1(fd, msgs, (long)MSG_DONTWAIT);
 #ifdef SYS_recvmmsg
 	/* Every argument as wide as a register: syscall() reads longs. */
 	return (int)homa_dp_syscall(SYS_recvmmsg, (long)fd, (long)msgs, (long)n,

@@ -325,7 +325,8 @@ static void dp_batch_reset(struct homa_dp_batch *b)
  * a 100-byte Homa sendmsg on loopback, perf), and nothing here builds
  * them. Otherwise one sendmsg, without the arrays sized for a full batch.
  * Both without glibc's wrappers, which are cancellation points: the
- * library lock is held here.
+ * library lock is held here. Every send passes MSG_DONTWAIT: the UDP
+ * datapath's sockets are blocking (its rx_sleep sleeps in them).
  */
 static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 {
@@ -338,11 +339,12 @@ static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 	if (!q->payload && !dp_tos_cmsg(b, q)) {
 		r = homa_dp_syscall(SYS_sendto, (long)q->fd,
 				    (long)(b->tx_buf + q->off), (long)q->bytes,
-				    0L, (long)&q->dst, (long)q->dst_len);
+				    (long)MSG_DONTWAIT, (long)&q->dst,
+				    (long)q->dst_len);
 	} else {
 		dp_fill_msg(b, 0, 1, &m, iov, &cm);
-		r = homa_dp_syscall(SYS_sendmsg, (long)q->fd, (long)&m, 0L, 0,
-				    0, 0);
+		r = homa_dp_syscall(SYS_sendmsg, (long)q->fd, (long)&m,
+				    (long)MSG_DONTWAIT, 0, 0, 0);
 	}
 	dp->tx_calls++;
 	if (r >= 0)
@@ -381,7 +383,8 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 
 		while (end < nmsg && fds[end] == fds[m])
 			end++;
-		sent = sendmmsg(fds[m], &msgs[m], (unsigned)(end - m), 0);
+		sent = sendmmsg(fds[m], &msgs[m], (unsigned)(end - m),
+				MSG_DONTWAIT);
 		dp->tx_calls++;
 		if (sent < 0 && errno == EIO && b->gso)
 			b->gso_refused = true; /* no GSO on this path */

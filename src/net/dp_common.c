@@ -188,12 +188,24 @@ void homa_dp_gate_enter_slow(struct homa_dp_gate *g)
 	}
 }
 
-void homa_dp_gate_close(struct homa_dp_gate *g)
+void homa_dp_gate_close_wake(struct homa_dp_gate *g, void (*wake)(void *),
+			     void *arg)
 {
 	pthread_mutex_lock(&g->writers);
 	__atomic_store_n(&g->closed, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&g->readers, __ATOMIC_SEQ_CST))
+	/* A reader asleep in rx_sleep: woken at once, and again every few
+	 * thousand yields in case another reader took the wake-up. */
+	for (unsigned i = 0; __atomic_load_n(&g->readers, __ATOMIC_SEQ_CST);
+	     i++) {
+		if (wake && !(i & 4095))
+			wake(arg);
 		sched_yield();
+	}
+}
+
+void homa_dp_gate_close(struct homa_dp_gate *g)
+{
+	homa_dp_gate_close_wake(g, NULL, NULL);
 }
 
 void homa_dp_gate_open(struct homa_dp_gate *g)

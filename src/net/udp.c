@@ -12,6 +12,13 @@
  * packets (homa_dp_gro_split: a malformed one is dropped and counted).
  * ICMP errors arrive through IP_RECVERR and are reported per destination
  * and port.
+ *
+ * The sockets are blocking, and every read and send passes MSG_DONTWAIT,
+ * except rx_sleep's: with one socket, the poller sleeps in its receive,
+ * as an application's blocking recv does (udp_rx_sleep). Another thread
+ * ends that sleep with a zero-length datagram from the socket to itself
+ * (udp_wake_send), never a Homa packet: whoever reads one drops it and
+ * counts it (rx_wakes).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,35 +31,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "datapath.h"
+#include "udp_impl.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS   HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
-#define UDP_RX_BUF    (64 * 1024)     /* bytes per receive buffer (GRO) */
+#define UDP_RX_BUF    (64 * 1024) /* bytes per receive buffer (GRO) */
 #define UDP_MAX_PORTS 65536
-
-struct udp_dp {
-	struct homa_dp dp;	    /* common part (first) */
-	struct homa_dp_opts opts;   /* options in force */
-	int *port_fd;		    /* port -> UDP socket, -1 = none */
-	int *port_family;	    /* port -> AF_INET / AF_INET6 */
-	int num_ports;		    /* open ports */
-	int *open_fds;		    /* their sockets, num_ports entries (rx
-				     * walks this, not the port table) */
-	struct homa_dp_batch batch; /* packets waiting for flush */
-	size_t rx_buf_bytes;	    /* bytes per receive buffer */
-	int next_port;		    /* last client port tried */
-	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
-			    * (atomic: several threads may read) */
-	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
-					 * num_ports change with it closed */
-	bool gro_live;	     /* UDP_GRO is on for every socket (changes with
-			      * ports_gate closed, once) */
-	uint32_t gro_wanted; /* a reader saw a message of several packets:
-			      * turn UDP_GRO on (atomic) */
-};
 
 /*
  * UDP_GRO (opts.gro) is turned on for the datapath's sockets only once a
@@ -79,11 +66,11 @@ static inline void udp_gro_want(struct udp_dp *u, const uint8_t *pkt,
 }
 
 /* Turn UDP_GRO on for every socket (udp_gro_start). */
-static void udp_gro_switch(struct udp_dp *u)
+void udp_gro_switch(struct udp_dp *u)
 {
 	int one = 1;
 
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	if (!u->gro_live) {
 		for (int i = 0; i < u->num_ports; i++)
 			setsockopt(u->open_fds[i], IPPROTO_UDP, UDP_GRO, &one,
@@ -91,16 +78,6 @@ static void udp_gro_switch(struct udp_dp *u)
 		__atomic_store_n(&u->gro_live, true, __ATOMIC_RELAXED);
 	}
 	homa_dp_gate_open(&u->ports_gate);
-}
-
-/* Turn UDP_GRO on if a reader asked (called outside ports_gate). */
-static inline void udp_gro_start(struct udp_dp *u)
-{
-	if (__builtin_expect(
-		    __atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) &&
-			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
-		    0))
-		udp_gro_switch(u);
 }
 
 static void udp_sockopts(struct udp_dp *u, int fd, int family)
@@ -151,8 +128,7 @@ static int udp_open_bound(struct udp_dp *u, int af, uint16_t port, int *fdp)
 
 	for (int tries = 0; tries < 64; tries++) {
 		uint16_t want = port;
-		int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				0);
+		int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 		if (fd < 0)
 			return -errno;
@@ -196,7 +172,7 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		close(fd);
 		return ret;
 	}
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	if (u->gro_live) {
 		int one = 1;
 
@@ -204,8 +180,11 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 	}
 	u->port_fd[ret] = fd;
 	u->open_fds[u->num_ports] = fd;
+	u->open_ports[u->num_ports] = (uint16_t)ret;
 	u->port_family[ret] = af;
 	u->num_ports++;
+	u->dp.sleepable = u->num_ports == 1;
+	u->sleep_timeo_ns = 0;
 	homa_dp_gate_open(&u->ports_gate);
 	return ret;
 }
@@ -218,13 +197,16 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 		return;
 	dp->ops->flush(dp);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
-	homa_dp_gate_close(&u->ports_gate);
+	udp_gate_close(u);
 	for (int i = 0; i < u->num_ports; i++) {
 		if (u->open_fds[i] == u->port_fd[port]) {
 			u->open_fds[i] = u->open_fds[--u->num_ports];
+			u->open_ports[i] = u->open_ports[u->num_ports];
 			break;
 		}
 	}
+	u->dp.sleepable = u->num_ports == 1;
+	u->sleep_timeo_ns = 0;
 	close(u->port_fd[port]);
 	u->port_fd[port] = -1;
 	dp->close_gen++;
@@ -364,23 +346,32 @@ static inline int udp_rx_next(int want, int room, int n)
  * The usual read: one socket, no places, one slot (a ping-pong's). A
  * datagram that came without a control message is one packet (UDP_GRO
  * gives a segment size with every coalesced buffer): delivered as it is,
- * without the loop and checks of udp_rx_place.
+ * without the loop and checks of udp_rx_place. flags: MSG_DONTWAIT, or 0
+ * for udp_rx_sleep's sleeping read. Returns datagrams read (1), 0 for
+ * none or a wake-up, -errno if the read failed (-EAGAIN: nothing came;
+ * -EINTR: a signal).
  */
-static int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
-		       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp,
-		       void *arg)
+int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
+		long flags)
 {
 	struct msghdr *m = &r->msgs[0].msg_hdr;
-	int n = homa_dp_recvmmsg(fd, r->msgs, 1), pkts = 1;
+	int n = homa_dp_recv1(fd, r->msgs, flags), pkts = 1, err;
 	struct homa_addr src;
 
 	udp_rx_want = udp_rx_next(1, 1, n);
 	HOMA_DP_ADD(u->dp.rx_calls, 1);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		err = errno;
+		if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
 			homa_dp_rx_reuse(r, 0, 1);
 			homa_dp_errqueue(fd, NULL, icmp, arg);
 		}
+		return -err;
+	}
+	if (!r->msgs[0].msg_len) {
+		homa_dp_rx_reuse(r, 0, 1);
+		udp_wake_read(u, flags == 0);
 		return 0;
 	}
 	if (m->msg_controllen) {
@@ -662,6 +653,10 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 			struct homa_addr src;
 			int seg;
 
+			if (!len) {
+				udp_wake_read(u, false);
+				continue;
+			}
 			if (fd == place_fd)
 				udp_gro_note(m, len, i);
 			if (i == 0 && gro_k > 0) {
@@ -747,9 +742,10 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		homa_dp_gate_leave(&u->ports_gate);
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
 	}
-	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg);
+	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg,
+			(long)MSG_DONTWAIT);
 	homa_dp_gate_leave(&u->ports_gate);
-	return n;
+	return n > 0 ? n : 0;
 }
 
 static void udp_unreachable(struct homa_dp *dp, const struct homa_addr *src,
@@ -770,6 +766,7 @@ static void udp_destroy(struct homa_dp *dp)
 	homa_dp_gate_destroy(&u->ports_gate);
 	free(u->port_fd);
 	free(u->open_fds);
+	free(u->open_ports);
 	free(u->port_family);
 	free(u);
 }
@@ -786,6 +783,8 @@ static const struct homa_dp_ops udp_ops = {
 	.rx_peek = udp_rx_peek,
 	.unreachable = udp_unreachable,
 	.arm = udp_arm,
+	.rx_sleep = udp_rx_sleep,
+	.rx_wake = udp_rx_wake,
 	.destroy = udp_destroy,
 };
 
@@ -806,13 +805,16 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->port_fd = malloc(UDP_MAX_PORTS * sizeof(int));
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
 	u->open_fds = calloc(UDP_MAX_PORTS, sizeof(int));
+	u->open_ports = calloc(UDP_MAX_PORTS, sizeof(uint16_t));
 	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!u->port_fd || !u->port_family || !u->open_fds || u->dp.epfd < 0) {
+	if (!u->port_fd || !u->port_family || !u->open_fds || !u->open_ports ||
+	    u->dp.epfd < 0) {
 		if (u->dp.epfd >= 0)
 			close(u->dp.epfd);
 		free(u->port_fd);
 		free(u->port_family);
 		free(u->open_fds);
+		free(u->open_ports);
 		free(u);
 		return -ENOMEM;
 	}

@@ -37,7 +37,7 @@ static void homa_metrics_index__sections_in_order(void **state)
 	assert_int_equal(homa_metrics_index("sent_data"), HOMA_M_sent_data);
 	assert_int_equal(homa_metrics_index("dp_tx_packets"),
 			 HOMA_METRIC_COUNT);
-	assert_int_equal(homa_metrics_index("dp_rx_bad_csum"),
+	assert_int_equal(homa_metrics_index("dp_rx_wakes"),
 			 HOMA_METRIC_COUNTERS - 1);
 	assert_int_equal(homa_metrics_index("sockets"), HOMA_METRIC_COUNTERS);
 	assert_int_equal(homa_metrics_index("throttled"), HOMA_METRIC_ALL - 1);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * udp_impl.h - the UDP datapath's own state and the functions its files
+ * share: udp.c (ports, sending, reading) and udp_sleep.c (the poller's
+ * sleep in the socket's receive, and the wake-ups that end it).
+ */
+#ifndef HOMA_NET_UDP_IMPL_H
+#define HOMA_NET_UDP_IMPL_H
+
+#include "datapath.h"
+
+#define UDP_RX_MSGS HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+
+struct udp_dp {
+	struct homa_dp dp;	    /* common part (first) */
+	struct homa_dp_opts opts;   /* options in force */
+	int *port_fd;		    /* port -> UDP socket, -1 = none */
+	int *port_family;	    /* port -> AF_INET / AF_INET6 */
+	int num_ports;		    /* open ports */
+	int *open_fds;		    /* their sockets, num_ports entries (rx
+				     * walks this, not the port table) */
+	uint16_t *open_ports;	    /* their ports, as open_fds */
+	struct homa_dp_batch batch; /* packets waiting for flush */
+	size_t rx_buf_bytes;	    /* bytes per receive buffer */
+	int next_port;		    /* last client port tried */
+	unsigned rx_rotor; /* rx starts at open_fds[rx_rotor % num_ports]
+			    * (atomic: several threads may read) */
+	struct homa_dp_gate ports_gate; /* rx passes it; port_fd, open_fds,
+					 * num_ports change with it closed */
+	bool gro_live;		 /* UDP_GRO is on for every socket (changes with
+			      * ports_gate closed, once) */
+	uint32_t gro_wanted;	 /* a reader saw a message of several packets:
+			      * turn UDP_GRO on (atomic) */
+	uint32_t sleeping;	 /* a thread is in udp_rx_sleep, on open_fds[0]
+			      * (atomic) */
+	uint64_t sleep_timeo_ns; /* SO_RCVTIMEO of open_fds[0], ns (0 = not
+				  * set: the kernel's, none) */
+};
+
+/* Turn UDP_GRO on for every socket (udp_gro_start). */
+void udp_gro_switch(struct udp_dp *u);
+
+/* Turn UDP_GRO on if a reader asked (called outside ports_gate). */
+static inline void udp_gro_start(struct udp_dp *u)
+{
+	if (__builtin_expect(
+		    __atomic_load_n(&u->gro_wanted, __ATOMIC_RELAXED) &&
+			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
+		    0))
+		udp_gro_switch(u);
+}
+
+/* The usual one-slot read of the lone socket fd (udp.c); flags:
+ * MSG_DONTWAIT, or 0 to sleep. Datagrams read (1), 0 for none or a
+ * wake-up, -errno if the read failed. */
+int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
+		long flags);
+
+/* udp_sleep.c */
+/* Close ports_gate, waking a reader asleep in udp_rx_sleep. */
+void udp_gate_close(struct udp_dp *u);
+/* A zero-length datagram was read (inside ports_gate; sleeper: by the
+ * thread in udp_rx_sleep): counted, dropped, passed on if another thread
+ * sleeps. */
+void udp_wake_read(struct udp_dp *u, bool sleeper);
+/* The datapath operations rx_sleep and rx_wake. */
+int udp_rx_sleep(struct homa_dp *dp, uint64_t timeout_ns,
+		 homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg);
+void udp_rx_wake(struct homa_dp *dp);
+
+#endif /* HOMA_NET_UDP_IMPL_H */
