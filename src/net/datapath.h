@@ -373,8 +373,8 @@ static inline int homa_dp_recv1(int fd, struct mmsghdr *msgs, long flags)
 				    (long)h->msg_iov[0].iov_len, flags,
 				    (long)h->msg_name, (long)&h->msg_namelen);
 	else
-		r = homa_dp_syscall(SYS_recvmsg, (long)fd, (long)h, flags, 0,
-				    0, 0);
+		r = homa_dp_syscall(SYS_recvmsg, (long)fd, (long)h, flags, 0, 0,
+				    0);
 	if (r < 0)
 		return -1;
 	msgs[0].msg_len = (unsigned)r;
