@@ -145,6 +145,10 @@ struct homa_lib {
 	bool lean_mode;		   /* the poller's last sleep was in
 				    * rx_sleep: the background thread does
 				    * not only watch (atomic) */
+	bool lean_read_first;	   /* the last lean sleep came back with a
+				    * packet too soon to have slept: packets
+				    * wait, so rounds read before they sleep
+				    * until a read finds none */
 	uint64_t next_deadline;	   /* when the core next needs the CPU, ns,
 				    * as of the last homa_poll (atomic) */
 	bool core_idle;		   /* the core had no RPC at the last poll:
