@@ -76,7 +76,7 @@
 #define RTT_BIG		   500000      /* response bytes of point 2 */
 #define RTT_MAX_RX	   1.5	       /* recvmmsg per RPC and socket read */
 #define RTT_MAX_BG_PER_MS  0.5	       /* background thread's wake-ups per ms */
-#define RTT_TRIES	   5	       /* attempts at point 3 */
+#define RTT_TRIES	   5	       /* attempts at points 3 and 5 */
 #define RTT_SPIN_US	   "1000"      /* point 3: poll_usecs of both sides */
 #define RTT_SPIN_ASK	   0xffffffffu /* request: the server spins */
 #define RTT_WATCH_MS	   200	       /* point 3: ping-pong per try, ms */
@@ -323,9 +323,18 @@ int main(int argc, char **argv)
 	if (strcmp(dp, "raw") == 0 && rtt_epoll_sockets() < 1)
 		nt_fail("after a blocking ping-pong no socket is in an epoll "
 			"set: the poller sleeps deaf");
-	if (strcmp(dp, "raw") != 0 && rtt_epoll_sockets() > 0)
-		nt_fail("after a blocking ping-pong a socket is in an epoll "
-			"set: the poller did not sleep in its socket");
+	/* A round of the background thread (its linger over, on a loaded
+	 * machine that preempted the client) sleeps in epoll with the
+	 * sockets in: look again after more RPCs, up to RTT_TRIES times. */
+	for (int t = 0; strcmp(dp, "raw") != 0 && rtt_epoll_sockets() > 0;
+	     t++) {
+		if (t + 1 == RTT_TRIES)
+			nt_fail("after a blocking ping-pong a socket is in an "
+				"epoll set: the poller did not sleep in its "
+				"socket");
+		for (int i = 0; i < RTT_WARMUP; i++)
+			rtt_rpc(cfd, &srv, slen, 100, 0, buf, sizeof(buf));
+	}
 
 	/* 4. The background thread's wake-ups while the client spins. */
 	if (homa_config_param("poll_usecs", RTT_SPIN_US) < 0)
