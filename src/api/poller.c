@@ -570,6 +570,15 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			n = homa_lib_sleep_lean(lib, b, next);
 			__atomic_store_n(&lib->poller_asleep, false,
 					 __ATOMIC_SEQ_CST);
+			if (n == -EOPNOTSUPP) {
+				/* The datapath cannot sleep in its socket
+				 * now (a port opened since the round began,
+				 * no receive ring): sleep in epoll. */
+				lean = false;
+				lean_t0 = 0;
+				slept = false;
+				continue;
+			}
 			if (n < 0) {
 				ret = n; /* -EINTR */
 				break;
