@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "net_util.h"
@@ -649,4 +651,31 @@ void nt_shutdown(int fd)
 {
 	if (homa_shutdown(fd, SHUT_RDWR) < 0)
 		nt_fail("homa_shutdown(%d): %s", fd, strerror(errno));
+}
+
+pid_t nt_fork_server(int (*serve)(int fd), int *port)
+{
+	int pfd[2];
+	pid_t child;
+
+	if (pipe(pfd) < 0)
+		nt_fail("pipe: %s", strerror(errno));
+	child = fork();
+	if (child < 0)
+		nt_fail("fork: %s", strerror(errno));
+	if (child == 0) {
+		int fd, p;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
+		fd = homa_socket(AF_INET);
+		p = fd < 0 ? -1 : nt_bind_any(fd, AF_INET, 20000, 30000);
+		if (write(pfd[1], &p, sizeof(p)) != sizeof(p) || p < 0)
+			_exit(2);
+		_exit(serve(fd));
+	}
+	close(pfd[1]);
+	if (read(pfd[0], port, sizeof(*port)) != sizeof(*port) || *port < 0)
+		nt_fail("the server process could not bind");
+	close(pfd[0]);
+	return child;
 }

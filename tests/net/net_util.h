@@ -136,6 +136,12 @@ socklen_t nt_addr(struct sockaddr_in6 *sa, const char *host, uint16_t port);
  * port, or -1. */
 int nt_bind_any(int fd, int family, int lo, int hi);
 
+/* nt_fork_server() - fork a child (killed when this process dies) that
+ * opens an IPv4 Homa socket, binds it to a free port of [20000, 30000)
+ * and exits with serve(fd); its port in *port. Fails the test on any
+ * error. Returns the child's pid. */
+pid_t nt_fork_server(int (*serve)(int fd), int *port);
+
 /* Time, ns, CLOCK_MONOTONIC. */
 uint64_t nt_now_ns(void);
 

@@ -65,7 +65,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,7 +269,7 @@ int main(int argc, char **argv)
 	double per_rpc;
 	pthread_t idle;
 	void *idle_err;
-	int sfd, cfd, status, port, pfd[2], slack_seen = 0, slack_reads = 0;
+	int cfd, status, port, slack_seen = 0, slack_reads = 0;
 	socklen_t slen;
 	ssize_t n;
 	uint64_t id = 0;
@@ -282,22 +281,7 @@ int main(int argc, char **argv)
 	nt_use_datapath(dp);
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
-	if (pipe(pfd) < 0)
-		nt_fail("pipe: %s", strerror(errno));
-	child = fork();
-	if (child < 0)
-		nt_fail("fork: %s", strerror(errno));
-	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
-		sfd = homa_socket(AF_INET);
-		port = sfd < 0 ? -1 : nt_bind_any(sfd, AF_INET, 20000, 30000);
-		if (write(pfd[1], &port, sizeof(port)) != sizeof(port) ||
-		    port < 0)
-			_exit(2);
-		_exit(rtt_server(sfd));
-	}
-	if (read(pfd[0], &port, sizeof(port)) != sizeof(port) || port < 0)
-		nt_fail("the server process could not bind");
+	child = nt_fork_server(rtt_server, &port);
 	slen = nt_addr(&srv, "127.0.0.1", (uint16_t)port);
 	cfd = homa_socket(AF_INET);
 	if (cfd < 0)

@@ -42,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -263,31 +262,14 @@ int main(void)
 	struct sl_helper h;
 	struct sigaction sa;
 	uint64_t rx0, pk0, wk0, late, t0;
-	int pfd[2], port, fd, err, status;
+	int port, fd, err, status;
 	uint8_t buf[200];
 	uint64_t id = 0;
 	pid_t child;
 	double per, best;
 
 	nt_use_datapath("udp");
-	if (pipe(pfd) < 0)
-		nt_fail("pipe: %s", strerror(errno));
-	child = fork();
-	if (child < 0)
-		nt_fail("fork: %s", strerror(errno));
-	if (child == 0) {
-		int sfd;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test ends it */
-		sfd = homa_socket(AF_INET);
-		port = sfd < 0 ? -1 : nt_bind_any(sfd, AF_INET, 20000, 30000);
-		if (write(pfd[1], &port, sizeof(port)) != sizeof(port) ||
-		    port < 0)
-			_exit(2);
-		_exit(sleep_server(sfd));
-	}
-	if (read(pfd[0], &port, sizeof(port)) != sizeof(port) || port < 0)
-		nt_fail("the server process could not bind");
+	child = nt_fork_server(sleep_server, &port);
 	sl_srv_len = nt_addr(&sl_srv, "127.0.0.1", (uint16_t)port);
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
