@@ -50,6 +50,28 @@ static void homa_presleep_sync(struct homa_lib *lib)
 }
 
 /* Validate msg for sendmsg and convert its parts. */
+/*
+ * The checks every send makes first, in Linux's order: the flags, then
+ * the address (into *dst, sa->dport); then sa's destination and flags
+ * are set. 0 or a negative errno.
+ */
+static inline __attribute__((always_inline)) int
+homa_send_target(const struct homa_lsock *ls, uint32_t flags,
+		 const struct sockaddr *to, socklen_t tolen,
+		 struct homa_addr *dst, struct homa_send_args *sa)
+{
+	int ret;
+
+	if (flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS)
+		return -EINVAL;
+	ret = homa_lib_addr_in(ls, to, tolen, dst, &sa->dport);
+	if (ret < 0)
+		return ret;
+	sa->dst = dst;
+	sa->flags = flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
+	return 0;
+}
+
 static int homa_send_prepare(const struct homa_lsock *ls,
 			     const struct msghdr *msg,
 			     struct homa_sendmsg_args *args,
@@ -68,10 +90,10 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 	if (!msg->msg_name)
 		return -EINVAL;
 	memcpy(args, msg->msg_control, sizeof(*args));
-	if (args->flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS || args->reserved)
+	if (args->reserved)
 		return -EINVAL;
-	ret = homa_lib_addr_in(ls, msg->msg_name, msg->msg_namelen, dst,
-			       &sa->dport);
+	ret = homa_send_target(ls, args->flags, msg->msg_name, msg->msg_namelen,
+			       dst, sa);
 	if (ret < 0)
 		return ret;
 	if (msg->msg_iovlen > 1024)
@@ -81,10 +103,8 @@ static int homa_send_prepare(const struct homa_lsock *ls,
 	for (size_t i = 0; i < msg->msg_iovlen; i++)
 		if (!msg->msg_iov[i].iov_base && msg->msg_iov[i].iov_len)
 			return -EFAULT;
-	sa->dst = dst;
 	sa->id = args->id;
 	sa->cookie = args->completion_cookie;
-	sa->flags = args->flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
 	return 0;
 }
 
@@ -213,7 +233,7 @@ out:
 /*
  * homa_request and homa_reply: homa_sendmsg of one buffer, without
  * building its msghdr and reading it back. The same checks in the same
- * order as homa_send_prepare (flags, address, buffer), the same errno.
+ * order as homa_send_prepare (homa_send_target, then the buffer).
  */
 static inline __attribute__((always_inline)) int
 homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
@@ -228,19 +248,14 @@ homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
 	ls = homa_lsock_enter(&lib, fd);
 	if (!ls)
 		return -1;
-	ret = -EINVAL;
-	if (flags & ~(uint32_t)HOMA_SENDMSG_VALID_FLAGS)
-		goto out;
-	ret = homa_lib_addr_in(ls, to, tolen, &dst, &sa->dport);
+	ret = homa_send_target(ls, flags, to, tolen, &dst, sa);
 	if (ret < 0)
 		goto out;
 	ret = -EFAULT;
 	if (!buf && length)
 		goto out;
-	sa->dst = &dst;
 	sa->iov = &iov;
 	sa->iov_count = 1;
-	sa->flags = flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
 	if (length >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
 		sa->flags |= HOMA_SEND_CHUNKED;
 	ret = homa_send_wait(lib, ls, fd, sa, 0);
