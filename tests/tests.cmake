@@ -95,6 +95,11 @@ endif()
 homa_add_net_test(test_net_lean 60 test_net_lean)
 homa_add_net_prog(test_net_sleep ${T}/net/test_net_sleep.c)
 homa_add_net_test(test_net_sleep 60 test_net_sleep)
+# The lean sleep's wake datagrams lost (every second one dropped by nft,
+# own namespace, root): the core's timers still run within a tick or two,
+# not after the socket's 2 s receive timeout.
+homa_add_net_prog(test_net_sleep_loss ${T}/net/test_net_sleep_loss.c)
+homa_add_net_test(test_net_sleep_loss 60 test_net_sleep_loss)
 homa_add_net_prog(test_net_rtt ${T}/net/test_net_rtt.c)
 homa_add_net_test(test_net_rtt 60 test_net_rtt)
 homa_add_net_test(test_net_rtt_raw 60 test_net_rtt raw)

@@ -7,6 +7,7 @@
  * bpages back on their next call, as a zero-copy application would.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -522,6 +523,39 @@ uint64_t nt_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t nt_run_delay_ns(int pid)
+{
+	char dir[64];
+	struct dirent *e;
+	uint64_t sum = 0;
+	DIR *d;
+
+	if (pid)
+		snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	else
+		snprintf(dir, sizeof(dir), "/proc/self/task");
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		unsigned long long run, wait;
+		char path[400];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/schedstat", dir, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread is gone, or no schedstat */
+		if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+			sum += wait;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }
 
 void nt_skip(const char *fmt, ...)

@@ -145,6 +145,18 @@ pid_t nt_fork_server(int (*serve)(int fd), int *port);
 /* Time, ns, CLOCK_MONOTONIC. */
 uint64_t nt_now_ns(void);
 
+/*
+ * nt_run_delay_ns() - ns that the live threads of process pid (0: this
+ * one) have spent runnable but waiting for a CPU, summed (the second
+ * field of /proc/PID/task/TID/schedstat; 0 where the kernel keeps none).
+ * A timing test reads it before and after what it times: what it grew
+ * by is the host's starvation of the process, by which an upper bound
+ * that is about scheduling (never a lower bound that proves a timeout is
+ * honoured) may widen. Threads that wait at the same time count twice,
+ * so it overstates the delay; threads that exited meanwhile are lost.
+ */
+uint64_t nt_run_delay_ns(int pid);
+
 /* nt_skip() - the test cannot run here (printf-style reason): exit 77, or
  * exit 1 if HOMA_REQUIRE_ROOT=1 (CI) since it must run there. */
 void nt_skip(const char *fmt, ...)

@@ -35,6 +35,34 @@
 
 #include "dp_fixture.h"
 
+/* A UDP datapath with options o and one IPv4 port open: the port, or -1
+ * (nothing left open) if either fails; for bt_without's children, which
+ * report by exit status. */
+static int bt_udp_try(const struct homa_dp_opts *o, struct homa_dp **dp)
+{
+	int port;
+
+	if (homa_dp_udp_create(o, dp) < 0)
+		return -1;
+	port = (*dp)->ops->port_open(*dp, HOMA_FAMILY_INET, 0);
+	if (port <= 0) {
+		(*dp)->ops->destroy(*dp);
+		return -1;
+	}
+	return port;
+}
+
+/* The same, asserted: the port (every case of this file starts so). */
+static int bt_udp(const struct homa_dp_opts *o, struct homa_dp **dp)
+{
+	int port;
+
+	assert_int_equal(homa_dp_udp_create(o, dp), 0);
+	port = (*dp)->ops->port_open(*dp, HOMA_FAMILY_INET, 0);
+	assert_true(port > 0);
+	return port;
+}
+
 /* A Homa packet of bytes bytes, type type, ports 1 -> 2, filled. */
 static void bt_homa_pkt(uint8_t *p, size_t bytes, uint8_t type, uint8_t fill)
 {
@@ -208,9 +236,7 @@ static void homa_dp_udp__gro_on_with_first_long_message(void **state)
 		struct sockaddr_in a = { .sin_family = AF_INET };
 		int port;
 
-		assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-		port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-		assert_true(port > 0);
+		port = bt_udp(&o, &dp);
 		for (int i = 0; i < 3; i++)
 			bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
 				    (uint8_t)(i + 1));
@@ -261,9 +287,7 @@ static void homa_dp_udp__gro_on_with_a_burst(void **state)
 	struct homa_dp *dp;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* 40 waiting: the slots double within 16 full reads at most */
@@ -299,9 +323,7 @@ static void homa_dp_udp__gro_buffers_split_or_dropped(void **state)
 	struct bt_rx r;
 	int port, err;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	bt_gro_on(t, dp, (uint16_t)port);
 	for (int i = 0; i < 3; i++)
 		bt_homa_pkt(buf + 200 * i, 200, HOMA_PKT_DATA,
@@ -374,9 +396,7 @@ static void homa_dp_udp__ping_pong_offers_one_slot(void **state)
 	struct bt_rx r;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	/* A ping-pong: one packet, then nothing, twice. */
 	for (int i = 0; i < 2; i++) {
 		bt_send_n(t->tx, (uint16_t)port, 1, 100);
@@ -410,9 +430,7 @@ static void homa_dp_udp__peek_leaves_the_packet(void **state)
 	uint64_t gen;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	gen = dp->close_gen;
 	assert_int_equal(dp->ops->rx_peek(dp, (uint16_t)port, gen, hdr,
 					  sizeof(hdr), bt_icmp, NULL),
@@ -452,9 +470,7 @@ static void homa_dp_udp__blocking_ping_pong_offers_one_slot(void **state)
 	struct bt_rx r;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	/* One packet, then an empty read: one slot, no burst so far. */
 	bt_send_n(t->tx, (uint16_t)port, 1, 100);
 	bt_dp_read(dp, &r);
@@ -489,10 +505,8 @@ static int bt_ping_pong_child(struct bt *t)
 	struct bt_rx r;
 	int port, got = 0;
 
-	if (homa_dp_udp_create(&o, &dp) < 0)
-		return 2;
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	if (port <= 0)
+	port = bt_udp_try(&o, &dp);
+	if (port < 0)
 		return 2;
 	for (int i = 0; i < 3; i++) {
 		bt_send_n(t->tx, (uint16_t)port, 1, 100);
@@ -541,9 +555,7 @@ static void homa_dp_udp__gro_buffer_read_into_places(void **state)
 	struct bt_rx r;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	bt_gro_on(t, dp, (uint16_t)port);
 	memset(pl, 0, sizeof(pl));
 	for (int j = 0; j < 4; j++) {
@@ -612,10 +624,8 @@ static int bt_read_one(struct bt *t, bool gro)
 	struct bt_rx r;
 	int port, got = 0;
 
-	if (homa_dp_udp_create(&o, &dp) < 0)
-		return 2;
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	if (port <= 0)
+	port = bt_udp_try(&o, &dp);
+	if (port < 0)
 		return 2;
 	if (gro) /* UDP_GRO on: a message of several packets came */
 		bt_gro_on(t, dp, (uint16_t)port);
