@@ -32,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +45,39 @@
 #include "homa.h"
 #include "net_util.h"
 
-#define LOSS_RPCS	 3    /* RPCs timed out in a lean sleep, at least */
-#define LOSS_TRIES	 8    /* RPCs timed out, one at a time, at most */
-#define LOSS_MIN_WAKES	 10   /* wake-ups read in an RPC that slept so */
-#define LOSS_TIMEOUT_MS	 100  /* timeout_ticks x tick_us (1 ms) */
+#define LOSS_RPCS	  3    /* RPCs timed out in a lean sleep, at least */
+#define LOSS_TRIES	  8    /* RPCs timed out, one at a time, at most */
+#define LOSS_MIN_WAKES	  10   /* wake-ups read in an RPC that slept so */
+#define LOSS_TIMEOUT_MS	  100  /* timeout_ticks x tick_us (1 ms) */
 #define LOSS_LOST_HOLD_MS 2000 /* a lost wake-up: the socket's timeout */
 #ifdef __SANITIZE_ADDRESS__
 #define LOSS_SLACK_MS 600 /* ASan runs slower */
 #else
 #define LOSS_SLACK_MS 400
 #endif
+#define LOSS_STUCK_S 10 /* an RPC still waiting then: held */
 _Static_assert(LOSS_TIMEOUT_MS + LOSS_SLACK_MS < LOSS_LOST_HOLD_MS,
 	       "the bound must tell a lost wake-up from a slow tick");
+
+static volatile sig_atomic_t loss_rpc; /* the RPC waited for (1...) */
+
+/* SIGALRM: an RPC still waits after LOSS_STUCK_S. Without the repeated
+ * wake-up each lost one holds a timer pass 2 s, and the timeout counts
+ * passes: it would come after minutes. */
+static void loss_stuck(int sig)
+{
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg),
+			 "FAIL: RPC %d still waits after %d s: lost wake-ups "
+			 "held the core's timers (each for the socket's 2 s "
+			 "receive timeout)\n",
+			 (int)loss_rpc, LOSS_STUCK_S);
+
+	(void)sig;
+	if (write(1, msg, (size_t)n) < 0)
+		_exit(1);
+	_exit(1);
+}
 
 /* Run cmd through sh; fail the test if it fails. */
 static void loss_sh(const char *cmd)
@@ -96,10 +118,13 @@ int main(void)
 	long dropped, passed;
 	int sink, fd, failed = 0, lean = 0;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, loss_stuck);
 	alarm(60);
 	nt_private_net();
 	if (system("nft --version >/dev/null 2>&1") != 0)
-		nt_skip("nft (nftables) is not installed (scripts/deps.sh net)");
+		nt_skip("nft (nftables) is not installed (scripts/deps.sh "
+			"net)");
 	/* Only this process lives in the namespace: the rule sees its wakes
 	 * alone. numgen counts only the packets that reach it (length 8). */
 	loss_sh("nft -f - <<'END'\n"
@@ -149,15 +174,18 @@ int main(void)
 				 0) < 0)
 			nt_fail("homa_request: %s", strerror(errno));
 		id = 0; /* the only RPC outstanding (not private) */
+		loss_rpc = i + 1;
+		alarm(LOSS_STUCK_S);
 		t0 = nt_now_ns();
 		delay0 = nt_run_delay_ns(0);
 		n = homa_receive(fd, resp, sizeof(resp), 0, NULL, NULL, &id,
 				 NULL);
 		err = n < 0 ? errno : 0;
 		ms = (double)(nt_now_ns() - t0) / 1e6;
+		alarm(60);
 		waited_ms = nt_run_delay_ns(0);
-		waited_ms = waited_ms > delay0 ? (waited_ms - delay0) / 1000000
-					       : 0;
+		waited_ms =
+			waited_ms > delay0 ? (waited_ms - delay0) / 1000000 : 0;
 		wk = nt_metric("dp_rx_wakes") - wk;
 		/* The upper bound grows with the time the process waited
 		 * for a CPU, never to a lost wake-up's hold. */
@@ -187,8 +215,8 @@ int main(void)
 	passed = loss_nft_packets("wake_passed");
 	printf("%llu wakes read by the poller (dp_rx_wakes), %ld dropped, "
 	       "%ld passed\n",
-	       (unsigned long long)(nt_metric("dp_rx_wakes") - wakes0),
-	       dropped, passed);
+	       (unsigned long long)(nt_metric("dp_rx_wakes") - wakes0), dropped,
+	       passed);
 	if (failed)
 		nt_fail("%d RPCs timed out outside their bounds", failed);
 	if (lean < LOSS_RPCS || dropped < LOSS_RPCS)
