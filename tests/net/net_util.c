@@ -558,6 +558,13 @@ uint64_t nt_run_delay_ns(int pid)
 	return sum;
 }
 
+double nt_waited_ms(uint64_t since_ns)
+{
+	uint64_t now_ns = nt_run_delay_ns(0);
+
+	return now_ns > since_ns ? (double)(now_ns - since_ns) / 1e6 : 0;
+}
+
 void nt_skip(const char *fmt, ...)
 {
 	const char *req = getenv("HOMA_REQUIRE_ROOT");

@@ -157,6 +157,11 @@ uint64_t nt_now_ns(void);
  */
 uint64_t nt_run_delay_ns(int pid);
 
+/* nt_waited_ms() - ms that this process's threads waited for a CPU since
+ * nt_run_delay_ns(0) returned since_ns (0 if the sum shrank: a thread
+ * that had waited exited). */
+double nt_waited_ms(uint64_t since_ns);
+
 /* nt_skip() - the test cannot run here (printf-style reason): exit 77, or
  * exit 1 if HOMA_REQUIRE_ROOT=1 (CI) since it must run there. */
 void nt_skip(const char *fmt, ...)
