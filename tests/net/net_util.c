@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "net_util.h"
 
@@ -563,6 +564,43 @@ double nt_waited_ms(uint64_t since_ns)
 	uint64_t now_ns = nt_run_delay_ns(0);
 
 	return now_ns > since_ns ? (double)(now_ns - since_ns) / 1e6 : 0;
+}
+
+/* Whether thread tid of this process sleeps in a system call that is
+ * not a futex wait (field 3 of its stat is S; its syscall file starts
+ * with the call's number, or "running"). */
+static bool nt_blocked(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	bool sleeping = false;
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sleeping = p[1] == ' ' && p[2] == 'S';
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return sleeping; /* no syscall file: the state must do */
+	if (fscanf(f, "%ld", &nr) != 1)
+		nr = -1; /* "running" */
+	fclose(f);
+	return sleeping && nr >= 0 && nr != SYS_futex;
+}
+
+bool nt_await_blocked(pid_t tid, int max_ms)
+{
+	for (int i = 0; i < max_ms; i++) {
+		if (nt_blocked(tid) && (usleep(2000), nt_blocked(tid)))
+			return true;
+		usleep(1000);
+	}
+	return false;
 }
 
 void nt_skip(const char *fmt, ...)

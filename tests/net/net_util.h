@@ -162,6 +162,15 @@ uint64_t nt_run_delay_ns(int pid);
  * that had waited exited). */
 double nt_waited_ms(uint64_t since_ns);
 
+/*
+ * nt_await_blocked() - wait up to about max_ms until thread tid of this
+ * process sleeps in a system call other than a futex wait (seen twice,
+ * 2 ms apart): a test that signals or wakes a thread blocked in a call
+ * must not do so before it blocks, which a fixed sleep cannot promise on
+ * a starved host. Returns whether it did.
+ */
+bool nt_await_blocked(pid_t tid, int max_ms);
+
 /* nt_skip() - the test cannot run here (printf-style reason): exit 77, or
  * exit 1 if HOMA_REQUIRE_ROOT=1 (CI) since it must run there. */
 void nt_skip(const char *fmt, ...)

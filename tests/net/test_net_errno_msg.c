@@ -350,6 +350,7 @@ struct sig_waiter {
 	int err;	    /* errno after it */
 	uint64_t end_ns;    /* when it returned */
 	volatile bool in;   /* about to make the call */
+	volatile pid_t tid; /* its thread id (set before in) */
 };
 
 static volatile int sig_handled; /* handler runs */
@@ -369,6 +370,7 @@ static void *sig_main(void *arg)
 	socklen_t n = server_addr(&sa);
 	char buf[16];
 
+	w->tid = gettid();
 	w->in = true;
 	errno = 0;
 	if (w->call == S_SEND)
@@ -422,8 +424,9 @@ static void test_signal__blocked_call_is_eintr(void **state)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_handler;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		struct sig_waiter w = { rows[i].call, fx.fd[FD_V4], 0, 0, 0, 0,
-					false };
+		struct sig_waiter w = {
+			rows[i].call, fx.fd[FD_V4], 0, 0, 0, 0, false, 0
+		};
 		struct sockaddr_in6 client;
 		socklen_t client_len;
 		uint64_t t0, delay0, id = 0;
@@ -456,6 +459,10 @@ static void test_signal__blocked_call_is_eintr(void **state)
 		while (!w.in)
 			usleep(1000);
 		usleep(50000); /* let it block inside the call */
+		/* and, on a starved host, wait until it has */
+		if (!nt_await_blocked(w.tid, 2000))
+			printf("       (the thread did not block within 2 "
+			       "s)\n");
 		t0 = nt_now_ns();
 		delay0 = nt_run_delay_ns(0);
 		pthread_kill(t, SIGUSR1);

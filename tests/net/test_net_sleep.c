@@ -196,6 +196,7 @@ struct sl_helper {
 	enum sl_job what; /* the job */
 	int fd;		  /* the socket it acts on */
 	pthread_t target; /* SL_KILL: the thread signalled */
+	pid_t target_tid; /* its thread id */
 	uint64_t at_ns;	  /* when it acted */
 	uint64_t took_ns; /* how long the call took */
 	int ret;	  /* what it returned */
@@ -206,6 +207,7 @@ static void *sl_helper_main(void *arg)
 	struct sl_helper *h = arg;
 
 	usleep(50000); /* the main thread is asleep by then */
+	nt_await_blocked(h->target_tid, 2000); /* a starved host: surely */
 	h->at_ns = nt_now_ns();
 	switch (h->what) {
 	case SL_KILL:
@@ -240,6 +242,7 @@ static int sleep_blocked(int fd, struct sl_helper *h, uint64_t *late_ns)
 
 	h->fd = fd;
 	h->target = pthread_self();
+	h->target_tid = gettid();
 	if (pthread_create(&t, NULL, sl_helper_main, h) != 0)
 		nt_fail("pthread_create");
 	n = homa_receive(fd, buf, sizeof(buf), 0, NULL, NULL, &id, NULL);
