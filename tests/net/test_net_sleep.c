@@ -11,7 +11,8 @@
  *    ppoll and pthread_sigmask are interposed here and counted for this
  *    thread; before the lean sleep each RPC made one epoll_pwait2 and
  *    two pthread_sigmask), and at most LEAN_MAX_RX receive calls per RPC
- *    (the sleep is the read).
+ *    (the sleep is the read); in one of SLEEP_TRIES tries (a loaded host
+ *    stretches RPCs past ticks, whose wake-ups are receive calls too).
  * 2. The core's timers run on time while the poller sleeps in its
  *    socket: a response delayed SLEEP_DELAY_MS by the server, and the
  *    poller woken (dp_rx_wakes) at least once per few ticks meanwhile by
@@ -23,8 +24,9 @@
  * 5. Other threads: opening a second socket while the poller sleeps on
  *    an idle core (its sleep would last 1 s) wakes it at once (the
  *    datapath's port change waits for its reader to leave); a shutdown
- *    ends the sleep with ESHUTDOWN through a wake datagram; a close of
- *    the socket ends it too.
+ *    ends the sleep with ESHUTDOWN through a wake datagram (in one of
+ *    SLEEP_TRIES tries: a loaded host can hand the poller role to the
+ *    background thread); a close of the socket ends it too.
  * 6. A burst: SLEEP_BURST responses sent back to back by the server
  *    while the client sleeps in its socket are read in batches, not one
  *    per system call (a lean sleep that came back at once makes the next
@@ -60,7 +62,8 @@
 #define SLEEP_HOLD_BYTE	 'H' /* request: answered with SLEEP_BURST - 1 others */
 #define SLEEP_BURST	 64  /* part 6: responses in the burst */
 #define BURST_MAX_RX	 0.6 /* part 6: receive calls per packet */
-#define BURST_TRIES	 5   /* part 6: bursts at most */
+#define BURST_TRIES	 10  /* part 6: bursts at most */
+#define SLEEP_TRIES	 3   /* parts 1 and 5 (shutdown): tries at most */
 
 /* ---- counting the calling thread's sleeps (interposed) ---- */
 
@@ -283,24 +286,41 @@ int main(void)
 	/* 1. System calls per blocking RPC. */
 	for (int i = 0; i < SLEEP_WARMUP; i++)
 		sleep_rpc(fd, 0);
-	rx0 = nt_metric("dp_rx_calls");
-	sl_counting = true;
-	for (int i = 0; i < SLEEP_COUNTED; i++)
-		sleep_rpc(fd, 0);
-	sl_counting = false;
-	per = (double)(nt_metric("dp_rx_calls") - rx0) / SLEEP_COUNTED;
-	printf("1. per blocking RPC: %.2f receive calls, %.3f epoll sleeps, "
-	       "%.3f signal mask changes, %.3f ppoll\n",
-	       per, (double)sl_epolls / SLEEP_COUNTED,
-	       (double)sl_masks / SLEEP_COUNTED,
-	       (double)sl_ppolls / SLEEP_COUNTED);
-	if (per > LEAN_MAX_RX)
-		nt_fail("%.2f receive calls per RPC", per);
-	if ((double)sl_epolls / SLEEP_COUNTED > LEAN_MAX_SLEEPS ||
-	    (double)sl_masks / SLEEP_COUNTED > LEAN_MAX_SLEEPS ||
-	    (double)sl_ppolls / SLEEP_COUNTED > LEAN_MAX_SLEEPS)
+	/* On a loaded host each RPC outlasts ticks, and the background
+	 * thread wakes the sleeper for them (more receive calls, each a
+	 * wake datagram): the best of SLEEP_TRIES counts. */
+	for (int t = 1;; t++) {
+		bool slept_lean;
+
+		rx0 = nt_metric("dp_rx_calls");
+		wk0 = nt_metric("dp_rx_wakes");
+		sl_epolls = sl_masks = sl_ppolls = 0;
+		sl_counting = true;
+		for (int i = 0; i < SLEEP_COUNTED; i++)
+			sleep_rpc(fd, 0);
+		sl_counting = false;
+		per = (double)(nt_metric("dp_rx_calls") - rx0) / SLEEP_COUNTED;
+		printf("1. per blocking RPC: %.2f receive calls (%.2f of them "
+		       "wake-ups), %.3f epoll sleeps, %.3f signal mask "
+		       "changes, %.3f ppoll\n",
+		       per,
+		       (double)(nt_metric("dp_rx_wakes") - wk0) / SLEEP_COUNTED,
+		       (double)sl_epolls / SLEEP_COUNTED,
+		       (double)sl_masks / SLEEP_COUNTED,
+		       (double)sl_ppolls / SLEEP_COUNTED);
+		slept_lean =
+			(double)sl_epolls / SLEEP_COUNTED <= LEAN_MAX_SLEEPS &&
+			(double)sl_masks / SLEEP_COUNTED <= LEAN_MAX_SLEEPS &&
+			(double)sl_ppolls / SLEEP_COUNTED <= LEAN_MAX_SLEEPS;
+		if (per <= LEAN_MAX_RX && slept_lean)
+			break;
+		if (t < SLEEP_TRIES)
+			continue;
+		if (per > LEAN_MAX_RX)
+			nt_fail("%.2f receive calls per RPC", per);
 		nt_fail("the poller slept in epoll or changed its signal mask: "
 			"not in its socket");
+	}
 
 	/* 2. Timers on time while asleep in the socket. */
 	wk0 = nt_metric("dp_rx_wakes");
@@ -316,8 +336,9 @@ int main(void)
 	/* 6. A burst of responses, read in batches. Whether the responses
 	 * queue up before the client reads them depends on the scheduler
 	 * (a client that keeps pace reads one per sleep, rightly): the best
-	 * of BURST_TRIES bursts counts. Without batching every try reads
-	 * one packet a call or more. */
+	 * of BURST_TRIES bursts counts (5 were too few under load: best
+	 * 0.63 in 1 of 10 runs). Without batching every try reads one
+	 * packet a call or more. */
 	best = 1e9;
 	for (int t = 0; t < BURST_TRIES && best > BURST_MAX_RX; t++) {
 		for (int i = 0; i < SLEEP_BURST; i++) {
@@ -394,17 +415,29 @@ int main(void)
 	if (fd < 0)
 		nt_fail("homa_socket: %s", strerror(errno));
 
-	memset(&h, 0, sizeof(h));
-	h.what = SL_SHUTDOWN;
-	wk0 = nt_metric("dp_rx_wakes");
-	err = sleep_blocked(fd, &h, &late);
-	printf("   shutdown: %s after %.1f ms (%llu wake datagrams)\n",
-	       strerror(err), (double)late / 1e6,
-	       (unsigned long long)(nt_metric("dp_rx_wakes") - wk0));
-	if (err != ESHUTDOWN || late > SLEEP_PROMPT_NS)
-		nt_fail("a shutdown did not end the sleep");
-	if (nt_metric("dp_rx_wakes") == wk0)
-		nt_fail("the sleeper was not woken in its socket");
+	/* A loaded host that keeps this thread from its call past the
+	 * background thread's linger lets that thread take the poller role
+	 * (it sleeps in epoll, this thread waits as a waiter, and the
+	 * shutdown wakes it without a datagram): up to SLEEP_TRIES. */
+	for (int t = 1;; t++) {
+		memset(&h, 0, sizeof(h));
+		h.what = SL_SHUTDOWN;
+		wk0 = nt_metric("dp_rx_wakes");
+		err = sleep_blocked(fd, &h, &late);
+		printf("   shutdown: %s after %.1f ms (%llu wake datagrams)\n",
+		       strerror(err), (double)late / 1e6,
+		       (unsigned long long)(nt_metric("dp_rx_wakes") - wk0));
+		if (err != ESHUTDOWN || late > SLEEP_PROMPT_NS)
+			nt_fail("a shutdown did not end the sleep");
+		if (nt_metric("dp_rx_wakes") != wk0)
+			break;
+		if (t == SLEEP_TRIES)
+			nt_fail("the sleeper was not woken in its socket");
+		homa_close(fd);
+		fd = homa_socket(AF_INET);
+		if (fd < 0)
+			nt_fail("homa_socket: %s", strerror(errno));
+	}
 	homa_close(fd);
 
 	fd = homa_socket(AF_INET);
