@@ -52,8 +52,8 @@
  *    thread woke during part 4 (a loaded host once kept it in one sleep
  *    through the whole part: 0 wake-ups, 0 of 35 looks).
  *
- * Argument: the datapath, udp (default) or raw (root and a network
- * namespace of its own: skipped otherwise); raw's receive sockets go in and out of the set as UDP's,
+ * Argument: the datapath, udp (default) or raw (root only: skipped
+ * otherwise); raw's receive sockets go in and out of the set as UDP's,
  * and a raw read after a sleep passes its two sockets (IPv4 and IPv6;
  * an idle IPv6 socket is skipped only within 5 us of its last read, so
  * a blocking wait still reads both): part 1 allows it twice the calls.
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 	double max_rx = RTT_MAX_RX * (strcmp(dp, "raw") == 0 ? 2 : 1);
 	static uint8_t buf[RTT_BIG];
 	struct sockaddr_in6 srv;
-	uint64_t rx0, rx1;
+	uint64_t rx0, rx1, fl0, fl1;
 	double per_rpc;
 	pthread_t idle;
 	void *idle_err;
@@ -279,12 +279,8 @@ int main(int argc, char **argv)
 	pid_t child;
 
 	alarm(60);
-	/* raw: in a network namespace of its own, whose raw sockets see
-	 * only this test's packets (in the host's, another process's raw
-	 * Homa traffic woke the idle poller of part 7 52 times in 1.5 s
-	 * during the suite). */
 	if (strcmp(dp, "raw") == 0)
-		nt_private_net();
+		nt_need_root("the raw datapath");
 	nt_use_datapath(dp);
 	if (homa_config_param("poll_usecs", "0") < 0)
 		nt_fail("poll_usecs: %s", homa_last_error());
@@ -426,11 +422,20 @@ int main(int argc, char **argv)
 		nt_fail("pthread_create");
 	usleep(200000);
 	rx0 = nt_metric("dp_rx_calls");
+	fl0 = nt_metric("dp_rx_filtered");
 	usleep(1500000);
 	rx1 = nt_metric("dp_rx_calls");
-	printf("idle for 1.5 s: the poller made %llu receive calls "
-	       "(at most %d)\n",
-	       (unsigned long long)(rx1 - rx0), RTT_IDLE_CALLS);
+	fl1 = nt_metric("dp_rx_filtered") - fl0;
+	/* raw: other processes' Homa packets on this host wake the poller
+	 * too (52 calls in 1.5 s in the suite, while another developer's
+	 * raw benchmark ran); a call that read only such packets is not
+	 * the idle process's own (at most one call per packet). */
+	printf("idle for 1.5 s: the poller made %llu receive calls, %llu of "
+	       "them at most for other processes' packets (at most %d of "
+	       "its own)\n",
+	       (unsigned long long)(rx1 - rx0), (unsigned long long)fl1,
+	       RTT_IDLE_CALLS);
+	rx1 -= fl1 < rx1 - rx0 ? fl1 : rx1 - rx0;
 	if (rx1 - rx0 > RTT_IDLE_CALLS)
 		nt_fail("an idle process made %llu receive calls in "
 			"1.5 s",
