@@ -83,8 +83,7 @@ static int dp_route_parse(const uint8_t *buf, size_t len, int *oif,
 	*gateway = false;
 	rest = (int)RTM_PAYLOAD(n);
 	for (a = RTM_RTA(r); RTA_OK(a, rest); a = RTA_NEXT(a, rest)) {
-		if (a->rta_type == RTA_OIF &&
-		    RTA_PAYLOAD(a) >= sizeof(int))
+		if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int))
 			memcpy(oif, RTA_DATA(a), sizeof(int));
 		else if (a->rta_type == RTA_GATEWAY || a->rta_type == RTA_VIA)
 			*gateway = true;
@@ -94,8 +93,7 @@ static int dp_route_parse(const uint8_t *buf, size_t len, int *oif,
 
 /* The route to dst: its output device (*oif) and whether it goes through
  * a gateway. 0 or -errno. */
-static int dp_route_device(const struct homa_addr *dst, int *oif,
-			   bool *gateway)
+static int dp_route_device(const struct homa_addr *dst, int *oif, bool *gateway)
 {
 	bool v4 = homa_addr_is_v4(dst);
 	struct {
@@ -110,8 +108,8 @@ static int dp_route_device(const struct homa_addr *dst, int *oif,
 	int fd, ret;
 
 	memset(&req, 0, sizeof(req));
-	req.n.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof(req.r)) +
-				     RTA_LENGTH(alen));
+	req.n.nlmsg_len =
+		(uint32_t)(NLMSG_LENGTH(sizeof(req.r)) + RTA_LENGTH(alen));
 	req.n.nlmsg_type = RTM_GETROUTE;
 	req.n.nlmsg_flags = NLM_F_REQUEST;
 	req.r.rtm_family = v4 ? AF_INET : AF_INET6;

@@ -85,9 +85,8 @@ static int child(void)
 	}
 	if (!ip("link set trv0 mtu 1400") ||
 	    !ip("addr add 10.91.1.1/24 dev trv0") ||
-	    !ip("addr add 10.91.2.1/24 dev trd0") ||
-	    !ip("link set trv0 up") || !ip("link set trv1 up") ||
-	    !ip("link set trd0 up") ||
+	    !ip("addr add 10.91.2.1/24 dev trd0") || !ip("link set trv0 up") ||
+	    !ip("link set trv1 up") || !ip("link set trd0 up") ||
 	    !ip("route add 10.91.3.0/24 via 10.91.1.254 dev trv0")) {
 		printf("FAIL: cannot set up the devices\n");
 		return 1;
