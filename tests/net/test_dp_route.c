@@ -2,17 +2,17 @@
 /*
  * test_dp_route.c - which destinations homa_dp_path_mtu (dp_route.c)
  * calls on this host: in a network namespace of its own (root; skipped
- * otherwise), with a veth pair (10.91.1.1/24 on one end), a bridge device
- * (10.91.2.1/24; its driver is not veth) and a route to 10.91.3.0/24 through a gateway on the
+ * otherwise), with a veth pair (10.91.1.1/24 and fd91:1::1/64 on one
+ * end, MTU 1400), a bridge device (10.91.2.1/24; its driver is not veth)
+ * and routes to 10.91.3.0/24 and fd91:3::/64 through a gateway on the
  * veth's subnet:
- *   127.0.0.1 and 10.91.1.1 (our own)      on this host
- *   10.91.1.2 (on-link through the veth)   on this host, unless the
- *                                          caller says veth_local false
- *   10.91.3.7 (through a gateway, veth)    not on this host (paced)
- *   10.91.2.2 (on-link, bridge device)      not on this host (paced)
- *   10.91.9.9 (no route)                   not on this host, MTU 0
- * and each reports its device's MTU (the veth set to 1400 here, 0 without
- * a route).
+ *   127.0.0.1 and 10.91.1.1 (our own)        on this host
+ *   10.91.1.2, fd91:1::2 (on-link, veth)     on this host, unless the
+ *                                            caller says veth_local false
+ *   10.91.3.7, fd91:3::7 (gateway, veth)     not on this host (paced)
+ *   10.91.2.2 (on-link, bridge device)       not on this host (paced)
+ *   10.91.9.9 (no route)                     not on this host, MTU 0
+ * and each reports its device's MTU.
  * No packet is sent. Exit 0 on success, 1 on failure, 77 if skipped.
  */
 #define _GNU_SOURCE
@@ -46,10 +46,20 @@ static struct homa_addr addr4(const char *text)
 	return a;
 }
 
+/* An IPv6 address in the core's form. */
+static struct homa_addr addr6(const char *text)
+{
+	struct homa_addr a;
+
+	memset(&a, 0, sizeof(a));
+	inet_pton(AF_INET6, text, a.a);
+	return a;
+}
+
 static void expect(const char *dst, bool veth_local, bool want_local,
 		   uint32_t want_mtu)
 {
-	struct homa_addr a = addr4(dst);
+	struct homa_addr a = strchr(dst, ':') ? addr6(dst) : addr4(dst);
 	bool local = !want_local;
 	uint32_t mtu = homa_dp_path_mtu(&a, veth_local, &local);
 
@@ -87,7 +97,9 @@ static int child(void)
 	    !ip("addr add 10.91.1.1/24 dev trv0") ||
 	    !ip("addr add 10.91.2.1/24 dev trd0") || !ip("link set trv0 up") ||
 	    !ip("link set trv1 up") || !ip("link set trd0 up") ||
-	    !ip("route add 10.91.3.0/24 via 10.91.1.254 dev trv0")) {
+	    !ip("route add 10.91.3.0/24 via 10.91.1.254 dev trv0") ||
+	    !ip("-6 addr add fd91:1::1/64 dev trv0 nodad") ||
+	    !ip("-6 route add fd91:3::/64 via fd91:1::fe dev trv0")) {
 		printf("FAIL: cannot set up the devices\n");
 		return 1;
 	}
@@ -98,6 +110,9 @@ static int child(void)
 	expect("10.91.3.7", true, false, 1400);
 	expect("10.91.2.2", true, false, 1500);
 	expect("10.91.9.9", true, false, 0);
+	expect("fd91:1::2", true, true, 1400);
+	expect("fd91:1::2", false, false, 1400);
+	expect("fd91:3::7", true, false, 1400);
 	if (failures)
 		return 1;
 	printf("ok: own addresses and on-link veth peers on this host, "
