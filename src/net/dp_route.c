@@ -7,26 +7,26 @@
  *
  * A destination is on this host when it is one of our own addresses (the
  * route's source is the destination itself: loopback) or when the route
- * reaches it directly, without a gateway, through a veth device: the
- * other end of a veth pair is a namespace of this host (or a bridge of
- * this host), and a veth's transmit hands each packet, GSO frames whole,
- * to the receiving stack's backlog as loopback does, with no queue and no
- * wire that pacing could keep short. A route through a gateway (a
- * container's way out, through the host's NIC) is paced as before. The
- * route's device and gateway come from one RTM_GETROUTE request
- * (rtnetlink), the device's driver from SIOCETHTOOL (ETHTOOL_GDRVINFO);
- * anything that fails leaves the destination off this host.
+ * reaches it directly, without a gateway, through a veth device with no
+ * queueing discipline (noqueue, a veth's default): the other end of such
+ * a pair is a namespace of this host (or a bridge of this host), and its
+ * transmit hands each packet, GSO frames whole, to the receiving stack's
+ * backlog as loopback does, with no queue and no wire that pacing could
+ * keep short. A route through a gateway (a container's way out, through
+ * the host's NIC) is paced as before, and so is a veth with a qdisc (the
+ * emulated rack of scripts/cluster.sh shapes its veths with htb: the
+ * queue the pacer keeps short is that one). Two rtnetlink requests tell
+ * it: RTM_GETROUTE (the route's device and gateway), then RTM_GETLINK
+ * (the device's kind and qdisc); anything that fails leaves the
+ * destination off this host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/ethtool.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/sockios.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,19 +62,70 @@ int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
 	return ret;
 }
 
-/* Walk one RTM_NEWROUTE reply of len bytes: its output device (*oif)
- * and whether it names a gateway. 0, or -ENOENT if it is not a unicast
- * route with a device. */
-static int dp_route_parse(const uint8_t *buf, size_t len, int *oif,
-			  bool *gateway)
+/* Send the rtnetlink request req (its header's length says how long)
+ * on a new socket and read the one reply into reply (bytes long). The
+ * reply's length, or -errno (an NLMSG_ERROR reply: its error). */
+static ssize_t dp_route_ask(const struct nlmsghdr *req, uint8_t *reply,
+			    size_t bytes)
 {
-	const struct nlmsghdr *n = (const struct nlmsghdr *)buf;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_ROUTE);
+	const struct nlmsghdr *n = (const struct nlmsghdr *)reply;
+	ssize_t got;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, req, req->nlmsg_len, 0) < 0) {
+		got = -errno;
+		goto out;
+	}
+	got = recv(fd, reply, bytes, 0);
+	if (got < 0) {
+		got = -errno;
+		goto out;
+	}
+	if ((size_t)got < sizeof(*n) || !NLMSG_OK(n, (size_t)got))
+		got = -EPROTO;
+	else if (n->nlmsg_type == NLMSG_ERROR)
+		got = -ENOENT;
+out:
+	close(fd);
+	return got;
+}
+
+/* The route to dst: its output device (*oif) and whether it goes through
+ * a gateway. 0, or -errno (-ENOENT: no unicast route with a device). */
+static int dp_route_device(const struct homa_addr *dst, int *oif, bool *gateway)
+{
+	bool v4 = homa_addr_is_v4(dst);
+	struct {
+		struct nlmsghdr n; /* the request's header */
+		struct rtmsg r;	   /* the route asked for */
+		struct rtattr a;   /* RTA_DST, then the address */
+		uint8_t addr[16];  /* the destination, 4 or 16 bytes used */
+	} req;
+	uint8_t reply[DP_ROUTE_REPLY_BYTES];
+	const struct nlmsghdr *n = (const struct nlmsghdr *)reply;
 	const struct rtmsg *r;
 	const struct rtattr *a;
+	size_t alen = v4 ? 4 : 16;
+	ssize_t len;
 	int rest;
 
-	if (len < NLMSG_LENGTH(sizeof(*r)) || !NLMSG_OK(n, len) ||
-	    n->nlmsg_type != RTM_NEWROUTE)
+	memset(&req, 0, sizeof(req));
+	req.n.nlmsg_len =
+		(uint32_t)(NLMSG_LENGTH(sizeof(req.r)) + RTA_LENGTH(alen));
+	req.n.nlmsg_type = RTM_GETROUTE;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.r.rtm_family = v4 ? AF_INET : AF_INET6;
+	req.r.rtm_dst_len = (unsigned char)(alen * 8);
+	req.a.rta_type = RTA_DST;
+	req.a.rta_len = (unsigned short)RTA_LENGTH(alen);
+	memcpy(req.addr, v4 ? dst->a + 12 : dst->a, alen);
+	len = dp_route_ask(&req.n, reply, sizeof(reply));
+	if (len < 0)
+		return (int)len;
+	if (n->nlmsg_type != RTM_NEWROUTE ||
+	    n->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
 		return -ENOENT;
 	r = NLMSG_DATA(n);
 	if (r->rtm_type != RTN_UNICAST)
@@ -91,65 +142,55 @@ static int dp_route_parse(const uint8_t *buf, size_t len, int *oif,
 	return *oif > 0 ? 0 : -ENOENT;
 }
 
-/* The route to dst: its output device (*oif) and whether it goes through
- * a gateway. 0 or -errno. */
-static int dp_route_device(const struct homa_addr *dst, int *oif, bool *gateway)
+/* Whether string attribute a is exactly text. */
+static bool dp_route_attr_is(const struct rtattr *a, const char *text)
 {
-	bool v4 = homa_addr_is_v4(dst);
-	struct {
-		struct nlmsghdr n; /* the request's header */
-		struct rtmsg r;	   /* the route asked for */
-		struct rtattr a;   /* RTA_DST, then the address */
-		uint8_t addr[16];  /* the destination, 4 or 16 bytes used */
-	} req;
-	uint8_t reply[DP_ROUTE_REPLY_BYTES];
-	size_t alen = v4 ? 4 : 16;
-	ssize_t n;
-	int fd, ret;
+	size_t n = strlen(text) + 1;
 
-	memset(&req, 0, sizeof(req));
-	req.n.nlmsg_len =
-		(uint32_t)(NLMSG_LENGTH(sizeof(req.r)) + RTA_LENGTH(alen));
-	req.n.nlmsg_type = RTM_GETROUTE;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.r.rtm_family = v4 ? AF_INET : AF_INET6;
-	req.r.rtm_dst_len = (unsigned char)(alen * 8);
-	req.a.rta_type = RTA_DST;
-	req.a.rta_len = (unsigned short)RTA_LENGTH(alen);
-	memcpy(req.addr, v4 ? dst->a + 12 : dst->a, alen);
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, req.n.nlmsg_len, 0) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = recv(fd, reply, sizeof(reply), 0);
-	ret = n < 0 ? -errno : dp_route_parse(reply, (size_t)n, oif, gateway);
-out:
-	close(fd);
-	return ret;
+	return RTA_PAYLOAD(a) >= n && memcmp(RTA_DATA(a), text, n) == 0;
 }
 
-/* Whether the device of index ifindex is a veth (its driver's name). */
-static bool dp_route_is_veth(int ifindex)
+/* Whether the device of index ifindex is a veth with no queueing
+ * discipline (IFLA_LINKINFO's kind "veth", IFLA_QDISC "noqueue"). */
+static bool dp_route_bare_veth(int ifindex)
 {
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr;
-	bool veth = false;
-	int fd;
+	struct {
+		struct nlmsghdr n;  /* the request's header */
+		struct ifinfomsg i; /* the device asked for */
+	} req;
+	uint8_t reply[DP_ROUTE_REPLY_BYTES];
+	const struct nlmsghdr *n = (const struct nlmsghdr *)reply;
+	const struct rtattr *a;
+	bool veth = false, noqueue = false;
+	int rest;
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
+	memset(&req, 0, sizeof(req));
+	req.n.nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(req.i));
+	req.n.nlmsg_type = RTM_GETLINK;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.i.ifi_family = AF_UNSPEC;
+	req.i.ifi_index = ifindex;
+	if (dp_route_ask(&req.n, reply, sizeof(reply)) < 0 ||
+	    n->nlmsg_type != RTM_NEWLINK ||
+	    n->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 		return false;
-	ifr.ifr_data = (char *)&info;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
-		veth = strncmp(info.driver, "veth", sizeof(info.driver)) == 0;
-	close(fd);
-	return veth;
+	rest = (int)IFLA_PAYLOAD(n);
+	for (a = IFLA_RTA(NLMSG_DATA(n)); RTA_OK(a, rest);
+	     a = RTA_NEXT(a, rest)) {
+		if (a->rta_type == IFLA_QDISC) {
+			noqueue = dp_route_attr_is(a, "noqueue");
+		} else if (a->rta_type == IFLA_LINKINFO) {
+			const struct rtattr *k;
+			int krest = (int)RTA_PAYLOAD(a);
+
+			for (k = RTA_DATA(a); RTA_OK(k, krest);
+			     k = RTA_NEXT(k, krest)) {
+				if (k->rta_type == IFLA_INFO_KIND)
+					veth = dp_route_attr_is(k, "veth");
+			}
+		}
+	}
+	return veth && noqueue;
 }
 
 uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool veth_local,
@@ -165,6 +206,6 @@ uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool veth_local,
 		return 0;
 	*local = memcmp(src.a, dst->a, 16) == 0;
 	if (!*local && veth_local && dp_route_device(dst, &oif, &gateway) == 0)
-		*local = !gateway && dp_route_is_veth(oif);
+		*local = !gateway && dp_route_bare_veth(oif);
 	return mtu;
 }

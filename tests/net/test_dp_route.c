@@ -10,6 +10,7 @@
  *   10.91.1.2, fd91:1::2 (on-link, veth)     on this host, unless the
  *                                            caller says veth_local false
  *   10.91.3.7, fd91:3::7 (gateway, veth)     not on this host (paced)
+ *   10.91.4.2 (on-link, veth with a qdisc)   not on this host (paced)
  *   10.91.2.2 (on-link, bridge device)       not on this host (paced)
  *   10.91.9.9 (no route)                     not on this host, MTU 0
  * and each reports its device's MTU.
@@ -111,6 +112,20 @@ static int child(void)
 	expect("10.91.2.2", true, false, 1500);
 	expect("10.91.9.9", true, false, 0);
 	expect("fd91:1::2", true, true, 1400);
+	/* A veth with a queueing discipline (the emulated rack shapes its
+	 * veths): a queue the pacer must keep short. */
+	if (!ip("link add trq0 type veth peer name trq1") ||
+	    !ip("addr add 10.91.4.1/24 dev trq0") || !ip("link set trq0 up") ||
+	    !ip("link set trq1 up")) {
+		printf("FAIL: cannot set up the second veth\n");
+		return 1;
+	}
+	expect("10.91.4.2", true, true, 1500);
+	if (system("tc qdisc add dev trq0 root pfifo limit 100 "
+		   ">/dev/null 2>&1") == 0)
+		expect("10.91.4.2", true, false, 1500);
+	else
+		printf("note: tc(8) cannot add a qdisc: that check skipped\n");
 	expect("fd91:1::2", false, false, 1400);
 	expect("fd91:3::7", true, false, 1400);
 	if (failures)
