@@ -33,7 +33,7 @@
 #include "datapath.h"
 
 /* Bytes of the buffer an RTM_GETROUTE reply is read into. */
-#define DP_ROUTE_REPLY_BYTES 4096
+#define DP_ROUTE_REPLY_BYTES 8192
 
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
 		  uint32_t *mtu)
@@ -64,7 +64,8 @@ int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
 
 /* Send the rtnetlink request req (its header's length says how long)
  * on a new socket and read the one reply into reply (bytes long). The
- * reply's length, or -errno (an NLMSG_ERROR reply: its error). */
+ * reply's length, or -errno: -EMSGSIZE if it is longer than bytes,
+ * -EPROTO if malformed, -ENOENT for an NLMSG_ERROR reply. */
 static ssize_t dp_route_ask(const struct nlmsghdr *req, uint8_t *reply,
 			    size_t bytes)
 {
@@ -78,12 +79,16 @@ static ssize_t dp_route_ask(const struct nlmsghdr *req, uint8_t *reply,
 		got = -errno;
 		goto out;
 	}
-	got = recv(fd, reply, bytes, 0);
+	/* MSG_TRUNC: the reply's whole length, so a longer one (a device
+	 * with many attributes) is refused rather than read in part. */
+	got = recv(fd, reply, bytes, MSG_TRUNC);
 	if (got < 0) {
 		got = -errno;
 		goto out;
 	}
-	if ((size_t)got < sizeof(*n) || !NLMSG_OK(n, (size_t)got))
+	if ((size_t)got > bytes)
+		got = -EMSGSIZE;
+	else if ((size_t)got < sizeof(*n) || !NLMSG_OK(n, (size_t)got))
 		got = -EPROTO;
 	else if (n->nlmsg_type == NLMSG_ERROR)
 		got = -ENOENT;
