@@ -32,7 +32,7 @@
 
 #include "datapath.h"
 
-/* Bytes of the buffer an RTM_GETROUTE reply is read into. */
+/* Bytes of the buffer an rtnetlink reply is read into. */
 #define DP_ROUTE_REPLY_BYTES 8192
 
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
@@ -182,15 +182,18 @@ static bool dp_route_bare_veth(int ifindex)
 	rest = (int)IFLA_PAYLOAD(n);
 	for (a = IFLA_RTA(NLMSG_DATA(n)); RTA_OK(a, rest);
 	     a = RTA_NEXT(a, rest)) {
-		if (a->rta_type == IFLA_QDISC) {
+		int type = a->rta_type & NLA_TYPE_MASK; /* flags off */
+
+		if (type == IFLA_QDISC) {
 			noqueue = dp_route_attr_is(a, "noqueue");
-		} else if (a->rta_type == IFLA_LINKINFO) {
+		} else if (type == IFLA_LINKINFO) {
 			const struct rtattr *k;
 			int krest = (int)RTA_PAYLOAD(a);
 
 			for (k = RTA_DATA(a); RTA_OK(k, krest);
 			     k = RTA_NEXT(k, krest)) {
-				if (k->rta_type == IFLA_INFO_KIND)
+				if ((k->rta_type & NLA_TYPE_MASK) ==
+				    IFLA_INFO_KIND)
 					veth = dp_route_attr_is(k, "veth");
 			}
 		}
