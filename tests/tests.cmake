@@ -149,6 +149,12 @@ endif()
 homa_add_net_test(test_dp_raw_full 60 test_dp_raw_full)
 # The gate that keeps UDP's socket set still under reading threads
 # (issue 14: it replaced a reader-writer lock), also under TSan.
+# Which peers count as on this host (own addresses, on-link veth peers).
+homa_add_net_prog(test_dp_route ${T}/net/test_dp_route.c)
+if(TARGET test_dp_route)
+  target_include_directories(test_dp_route PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_route 60 test_dp_route)
 homa_add_net_prog(test_dp_gate ${T}/net/test_dp_gate.c)
 if(TARGET test_dp_gate)
   target_include_directories(test_dp_gate PRIVATE ${CMAKE_SOURCE_DIR}/src/net)

@@ -24,6 +24,7 @@ static const char *const homa_env_known[] = {
 	"HOMA_GRO",
 	"HOMA_VERIFY_CSUM",
 	"HOMA_PATH_MTU",
+	"HOMA_VETH_LOCAL",
 	"HOMA_CORK_USECS",
 	"HOMA_PRINT_METRICS",
 	"HOMA_METRICS",

@@ -267,9 +267,9 @@ void homa_lib_sync_pending(struct homa_lib *lib)
 static uint32_t homa_lib_path_mtu(void *ctx, const struct homa_addr *dst,
 				  bool *local)
 {
-	uint32_t mtu = homa_dp_path_mtu(dst, local);
+	struct homa_lib *lib = ctx;
+	uint32_t mtu = homa_dp_path_mtu(dst, lib->veth_local, local);
 
-	(void)ctx;
 	/* Loopback says 65536; a Homa packet must fit the 16-bit IPv4
 	 * length and the datapath's buffers. */
 	return mtu > HOMA_DP_PKT_MAX ? HOMA_DP_PKT_MAX : mtu;
@@ -441,6 +441,7 @@ static int homa_lib_create(struct homa_lib **out)
 	if (!lib)
 		return -ENOMEM;
 	lib->sample_fd = -1;
+	lib->veth_local = true;
 	if (homa_lib_pending_set)
 		lib->config = homa_lib_pending;
 	else
@@ -467,6 +468,7 @@ static int homa_lib_create(struct homa_lib **out)
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
 	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
+	    homa_lib_flag("HOMA_VETH_LOCAL", &lib->veth_local) < 0 ||
 	    homa_lib_cork_env(lib) < 0 || homa_lib_test_hooks() < 0) {
 		ret = -EINVAL;
 		goto fail;

@@ -161,6 +161,9 @@ struct homa_lib {
 				    * pacer, nothing to grant): the
 				    * background thread may leave it to the
 				    * application threads (atomic) */
+	bool veth_local;	   /* peers reached without a gateway
+				    * through a veth are on this host: not
+				    * paced (HOMA_VETH_LOCAL; fixed) */
 	uint64_t cork_hold_ns;	   /* auto-cork holds packets at most this
 				    * long, ns (HOMA_CORK_USECS; fixed) */
 	uint64_t cork_ns;	   /* when a flush of the datapath was first

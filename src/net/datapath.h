@@ -481,9 +481,12 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
 		  uint32_t *mtu);
 /* The MTU of the route to dst (0 if unknown; loopback reports 65536) and
- * whether dst is one of this host's addresses (*local). A few system
- * calls: the core asks once per peer. */
-uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local);
+ * whether dst is on this host (*local): one of its addresses, or, if
+ * veth_local, reached without a gateway through a veth device (another
+ * namespace of this host; dp_route.c says why). A few system calls: the
+ * core asks once per peer. */
+uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool veth_local,
+			  bool *local);
 /* How a buffer of len bytes read from a UDP socket splits into Homa
  * packets: gro is the UDP_GRO segment size its control message gave (-1
  * if none). Returns the packets (*seg: bytes of each, the last may be

@@ -3,8 +3,8 @@
  * dp_common.c - what the UDP and raw datapaths share: address
  * conversion, the Homa and Internet checksums, per-thread receive
  * buffers and their recvmmsg slots (the receive ring), the gate that guards a datapath's
- * socket set against concurrent readers, route lookups (source address,
- * path MTU) and the reading of ICMP errors from a socket's error queue.
+ * socket set against concurrent readers and the reading of ICMP errors
+ * from a socket's error queue. Route lookups are in dp_route.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -212,45 +212,6 @@ void homa_dp_gate_open(struct homa_dp_gate *g)
 {
 	__atomic_store_n(&g->closed, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&g->writers);
-}
-
-int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,
-		  uint32_t *mtu)
-{
-	bool v4 = homa_addr_is_v4(dst);
-	struct sockaddr_in6 sa;
-	socklen_t len = (socklen_t)homa_dp_sa_from_addr(dst, 9, &sa);
-	int fd = socket(sa.sin6_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
-	int m = 0;
-	socklen_t mlen = sizeof(m);
-
-	if (fd < 0)
-		return -errno;
-	/* Connecting a datagram socket only looks up the route. */
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		ret = -errno;
-	} else {
-		homa_dp_addr_from_sa(src, &sa);
-		if (getsockopt(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6,
-			       v4 ? IP_MTU : IPV6_MTU, &m, &mlen) < 0)
-			m = 0;
-		*mtu = m > 0 ? (uint32_t)m : 0;
-	}
-	close(fd);
-	return ret;
-}
-
-uint32_t homa_dp_path_mtu(const struct homa_addr *dst, bool *local)
-{
-	struct homa_addr src;
-	uint32_t mtu;
-
-	*local = false;
-	if (homa_dp_route(dst, &src, &mtu) < 0)
-		return 0;
-	*local = memcmp(src.a, dst->a, 16) == 0;
-	return mtu;
 }
 
 /* The errno an ICMP error means for Homa (spec 6.4, as Linux Homa's

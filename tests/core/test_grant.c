@@ -754,6 +754,36 @@ static void homa_grant_update__local_sender_max_incoming_steps(void **state)
 	check_invariants(f, 1);
 }
 
+/* Between two half steps a local sender's bytes only shrink
+ * total_incoming (no GRANT), yet a needy slot still gets that room. */
+static void homa_grant_update__local_between_steps_serves_needy(void **state)
+{
+	struct fixture *f = *state;
+	struct homa_grant_msg *l = mk(f, 0, 0, 300000, 0, 1);
+	struct homa_grant_msg *r = mk(f, 1, 1, 500000, 0, 2);
+
+	f->config.window = 20000; /* r's, not l's */
+	f->config.max_incoming = 100000;
+	l->local = true;
+	homa_grant_add(&f->g, l, 0);
+	assert_int_equal(l->granted, 100000);
+	homa_grant_add(&f->g, r, 0); /* no room left */
+	assert_int_equal(r->granted, 0);
+	assert_true(f->g.needy[r->active_ix]);
+	assert_int_equal(f->num_calls, 1);
+	deliver(f, l, 30000, 1); /* l waits; r takes its window of the room */
+	assert_int_equal(l->granted, 100000);
+	assert_int_equal(r->granted, 20000);
+	assert_int_equal(f->num_calls, 2);
+	assert_ptr_equal(last_call(f)->m, r);
+	assert_int_equal(f->g.total_incoming, 90000);
+	check_invariants(f, 2);
+	deliver(f, l, 40000, 2); /* no slot needy now: only the count */
+	assert_int_equal(f->num_calls, 2);
+	assert_int_equal(f->g.total_incoming, 80000);
+	check_invariants(f, 2);
+}
+
 static void homa_grant_update__max_incoming_and_needy(void **state)
 {
 	struct fixture *f = *state;
@@ -1304,6 +1334,7 @@ int main(void)
 		T(homa_grant_window__dynamic),
 		T(homa_grant_window__fixed),
 		T(homa_grant_update__local_sender_max_incoming_steps),
+		T(homa_grant_update__local_between_steps_serves_needy),
 		T(homa_grant_update__max_incoming_and_needy),
 		T(homa_grant_update__sender_overshoot),
 		T(homa_grant_update__fully_received_safe),
