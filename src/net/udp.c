@@ -641,12 +641,7 @@ static int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl,
 				homa_dp_rx_restore(r, total + i);
 			continue;
 		}
-		/* Several datagrams in one read: a burst, which UDP_GRO
-		 * coalesces (GSO runs of many small messages to one peer:
-		 * without it, 4 clients x 16 outstanding 100-byte RPCs
-		 * cost the server twice the CPU per RPC). */
-		if (n > 1 && u->opts.gro && !u->gro_live)
-			__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
+		udp_burst_note(u, msgs, n);
 		for (int i = 0; i < n; i++) {
 			struct msghdr *m = &msgs[i].msg_hdr;
 			size_t len = msgs[i].msg_len;

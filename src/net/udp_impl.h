@@ -8,6 +8,7 @@
 #define HOMA_NET_UDP_IMPL_H
 
 #include "datapath.h"
+#include "wire.h"
 
 #define UDP_RX_MSGS HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
 
@@ -48,6 +49,38 @@ static inline void udp_gro_start(struct udp_dp *u)
 			    !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED),
 		    0))
 		udp_gro_switch(u);
+}
+
+/*
+ * After a read of n datagrams at msgs: several DATA packets in one read
+ * are a burst, which UDP_GRO coalesces (GSO runs of many small messages
+ * to one peer: without it, 4 clients x 16 outstanding 100-byte RPCs cost
+ * the server twice the CPU per RPC), so it is turned on. Other packets
+ * do not count: a ping-pong's first response comes with a CUTOFFS, its
+ * end with ACKs, and such a pair turned UDP_GRO on for good in 5 of 6
+ * runs, every later read a recvmsg with a control message instead of a
+ * recvfrom (docs/benchmarks.md, "The eighth round").
+ */
+static inline void udp_burst_note(struct udp_dp *u, const struct mmsghdr *msgs,
+				  int n)
+{
+	int data = 0;
+
+	if (n < 2 || !u->opts.gro || u->gro_live)
+		return;
+	for (int i = 0; i < n && data < 2; i++) {
+		const struct iovec *v = msgs[i].msg_hdr.msg_iov;
+
+		/* The header is in the first piece (HOMA_PLACE_HDR bytes
+		 * when read into a place). */
+		if (msgs[i].msg_len > HOMA_WIRE_OFF_TYPE &&
+		    v[0].iov_len > HOMA_WIRE_OFF_TYPE &&
+		    ((const uint8_t *)v[0].iov_base)[HOMA_WIRE_OFF_TYPE] ==
+			    HOMA_PKT_DATA)
+			data++;
+	}
+	if (data >= 2)
+		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
 }
 
 /* The usual one-slot read of the lone socket fd (udp.c); flags:
