@@ -39,10 +39,13 @@ static int64_t homa_iov_length(const struct homa *homa,
 	return total;
 }
 
-/* The buffer the host gives the core (HOMA_SEND_GIFT), else NULL. */
+/* The buffer the host gives (HOMA_SEND_GIFT) or lends (HOMA_SEND_BORROW)
+ * the core, else NULL. */
 static void *homa_send_gift(const struct homa_send_args *a)
 {
-	return a->flags & HOMA_SEND_GIFT ? (void *)a->iov[0].base : NULL;
+	return a->flags & (HOMA_SEND_GIFT | HOMA_SEND_BORROW)
+		       ? (void *)a->iov[0].base
+		       : NULL;
 }
 
 static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
@@ -61,6 +64,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc = homa_rpc_alloc_client(hsk, peer, a->dport);
 	if (!rpc)
 		return -ENOMEM;
+	rpc->out.borrowed = a->flags & HOMA_SEND_BORROW;
 	ret = homa_msgout_init(rpc, length, homa_send_gift(a));
 	if (ret < 0) {
 		homa_rpc_end(rpc);
@@ -107,6 +111,18 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	return 0;
 }
 
+/* A GIFT or BORROW message: one piece; BORROW only for a request and
+ * alone (the core neither copies nor frees it). 0 or -EINVAL. */
+static int homa_send_whole_check(const struct homa_send_args *a, size_t length)
+{
+	if (a->iov_count != 1 || a->iov[0].bytes != length)
+		return -EINVAL;
+	if ((a->flags & HOMA_SEND_BORROW) &&
+	    (a->id != 0 || (a->flags & (HOMA_SEND_GIFT | HOMA_SEND_CHUNKED))))
+		return -EINVAL;
+	return 0;
+}
+
 int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 {
 	struct homa *homa = hsk->homa;
@@ -117,8 +133,8 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -ESHUTDOWN;
 	if (!a || !a->dst)
 		return -EINVAL;
-	if (a->flags &
-	    ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT | HOMA_SEND_CHUNKED))
+	if (a->flags & ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT |
+				   HOMA_SEND_CHUNKED | HOMA_SEND_BORROW))
 		return -EINVAL;
 	/* An INET6 socket also reaches IPv4 peers, by their mapped
 	 * addresses: the datapaths deliver both families to it by port, so
@@ -128,8 +144,8 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 	length = homa_iov_length(homa, a->iov, a->iov_count);
 	if (length < 0)
 		return (int)length;
-	if ((a->flags & HOMA_SEND_GIFT) &&
-	    (a->iov_count != 1 || a->iov[0].bytes != (size_t)length))
+	if ((a->flags & (HOMA_SEND_GIFT | HOMA_SEND_BORROW)) &&
+	    homa_send_whole_check(a, (size_t)length) < 0)
 		return -EINVAL;
 	if (a->id != 0)
 		return homa_send_reply(hsk, a, (size_t)length);

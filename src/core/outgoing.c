@@ -71,7 +71,8 @@ int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift)
 
 	if (gift) {
 		out->buf = gift;
-		homa->alloc_bytes += length;
+		if (!out->borrowed) /* a lent one is never ours to free */
+			homa->alloc_bytes += length;
 		return 0;
 	}
 	out->buf = homa_alloc(homa, length);
@@ -281,7 +282,7 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	size_t length = (size_t)out->length, first = length;
-	bool gift = flags & HOMA_SEND_GIFT;
+	bool gift = flags & (HOMA_SEND_GIFT | HOMA_SEND_BORROW);
 
 	if (!gift && (flags & HOMA_SEND_CHUNKED)) {
 		/* The host copies the rest (homa_msgout_copy_step); what

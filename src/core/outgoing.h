@@ -18,7 +18,7 @@ int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift);
 /*
  * homa_msgout_init() - set up rpc's outgoing message of length bytes and
  * its buffer: gift (the host's env.alloc memory, from now on ours to
- * free) if not NULL, else a new one that homa_msgout_start fills (the
+ * free; or the host's own, only read, if out.borrowed) if not NULL, else a new one that homa_msgout_start fills (the
  * record's own for a message up to HOMA_MSGOUT_INLINE bytes).
  * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
  * sched_prio, done_ns and src start at 0. Errors: -ENOMEM. Inline: every
