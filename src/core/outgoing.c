@@ -62,16 +62,18 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 }
 
 /* homa_msgout_buf() - homa_msgout_init's buffer when it is not the
- * record's inline one: the host's gift, or a new allocation.
- * Errors: -ENOMEM. */
-int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift)
+ * record's inline one: the host's gift or loan (flags HOMA_SEND_BORROW:
+ * never ours to free), or a new allocation. Errors: -ENOMEM. */
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift,
+		    uint32_t flags)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 
 	if (gift) {
 		out->buf = gift;
-		if (!out->borrowed) /* a lent one is never ours to free */
+		out->borrowed = flags & HOMA_SEND_BORROW;
+		if (!out->borrowed)
 			homa->alloc_bytes += length;
 		return 0;
 	}

@@ -193,14 +193,15 @@ void homa_rpc_end(struct homa_rpc *rpc)
 	homa_list_del(&rpc->hash_link);
 	homa_list_del(&rpc->sock_link);
 	homa_msgin_destroy(rpc);
-	if (rpc->out.borrowed)
-		homa_rpc_lent_done(homa, rpc);
-	if ((!rpc->out.buf || rpc->out.buf == rpc->out_inline ||
-	     rpc->out.borrowed) &&
+	if ((!rpc->out.buf || rpc->out.buf == rpc->out_inline) &&
 	    homa->num_cached_rpcs < HOMA_RPC_CACHE) {
 		homa_rpc_free(homa, rpc);
 		return;
 	}
+	/* A lent message (never in out_inline) ends here; its record
+	 * waits for the reaper like any large one. */
+	if (rpc->out.borrowed)
+		homa_rpc_lent_done(homa, rpc);
 	homa_list_add_tail(&homa->dead, &rpc->sock_link);
 	homa->num_dead++;
 }
