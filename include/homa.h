@@ -75,8 +75,22 @@ struct homa_sendmsg_args {
 };
 
 /* The response goes only to a homa_recvmsg that names this RPC's id. */
-#define HOMA_SENDMSG_PRIVATE	 0x01
-#define HOMA_SENDMSG_VALID_FLAGS HOMA_SENDMSG_PRIVATE
+#define HOMA_SENDMSG_PRIVATE 0x01
+/*
+ * libhoma only (the kernel module has no such flag; its bits 0x01 and
+ * 0x02 are PRIVATE and NONBLOCKING): a request sent without a copy. The
+ * library keeps a reference to the caller's bytes and sends, and
+ * resends, the request from there. The caller promises that they stay
+ * valid and unchanged until the RPC ends: its response or its error is
+ * returned by homa_recvmsg / homa_receive, HOMAIOCABORT with error 0
+ * returns for it, or homa_shutdown / homa_close returns. A message of
+ * more than one iovec piece is copied as without the flag (the promise
+ * then costs nothing). A response (id != 0) with this flag fails with
+ * EINVAL: a server learns of no end of its RPC. Memory is counted
+ * against wmem_max as for a copied request. See homa_sendmsg(3).
+ */
+#define HOMA_SENDMSG_NOCOPY 0x100
+#define HOMA_SENDMSG_VALID_FLAGS (HOMA_SENDMSG_PRIVATE | HOMA_SENDMSG_NOCOPY)
 
 /* msg_control of homa_recvmsg points at this (msg_controllen = size). */
 struct homa_recvmsg_args {
@@ -179,7 +193,8 @@ int homa_close(int fd);
 
 /*
  * homa_request() - send a request of length bytes from buf to dest;
- * *id receives the RPC id. flags: HOMA_SENDMSG_PRIVATE.
+ * *id receives the RPC id. flags: HOMA_SENDMSG_PRIVATE, HOMA_SENDMSG_NOCOPY
+ * (then buf stays valid and unchanged until the RPC ends, see above).
  */
 int homa_request(int fd, const void *buf, size_t length,
 		 const struct sockaddr *dest, socklen_t destlen, uint64_t *id,

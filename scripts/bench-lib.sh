@@ -8,7 +8,10 @@
 #          outside check of the baselines: sockperf (blocking) and
 #          homa-pingpong (spinning), which homa-bench's TCP and UDP must
 #          match within 15 %
-#   mb     1 MB requests with 10-byte responses, 1, 2 and 4 outstanding
+#   mb     1 MB requests with 10-byte responses, 1, 2 and 4 outstanding;
+#          the standard rows (tcp, homa) and, next to them, each sender
+#          without its copy (tcp-zerocopy: MSG_ZEROCOPY; homa-nocopy:
+#          HOMA_SENDMSG_NOCOPY)
 #   tput   4 client processes x 16 outstanding 100-byte RPCs against one
 #          single-threaded server: RPCs/s and the server's CPU per RPC
 #   mem    one server, PEERS (10,000) client sockets in 4 processes,
@@ -85,17 +88,20 @@ row() { # measure path proto wait run p50 p99 value unit
 # hb NS_S NS_C ADDR PROTO WAIT RESP [client args]: one homa-bench run;
 # sets P50 P99 MBPS RPCS and SRV (the server's summary line).
 hb() {
-	local s=$1 c=$2 addr=$3 proto=$4 wait=$5 resp=$6 p raw="" sp
+	local s=$1 c=$2 addr=$3 proto=$4 wait=$5 resp=$6 p raw="" nc="" sp
 	shift 6
 	p=$(port)
 	[ "$proto" = homa-raw ] && raw=--raw && proto=homa
+	# The client's --nocopy: Homa's HOMA_SENDMSG_NOCOPY, TCP's MSG_ZEROCOPY.
+	[ "$proto" = homa-nocopy ] && nc=--nocopy && proto=homa
+	[ "$proto" = tcp-zerocopy ] && nc=--nocopy && proto=tcp
 	$s "$B" server --proto "$proto" $raw --port "$p" --resp-size "$resp" \
 		--wait "$wait" 2>"$TMP/server.err" &
 	sp=$!
 	PIDS+=($sp)
 	sleep 0.3
 	$c "$B" client --proto "$proto" $raw --server "$addr:$p" --calibrate 0 \
-		--seconds "$S" --wait "$wait" "$@" >"$TMP/client.out" \
+		--seconds "$S" --wait "$wait" $nc "$@" >"$TMP/client.out" \
 		2>"$TMP/client.err" || true
 	kill "$sp" 2>/dev/null || true
 	wait "$sp" 2>/dev/null || true
@@ -189,7 +195,9 @@ mb() { # PLACE NS_S NS_C ADDR
 	echo "== 1 MB requests, 10-byte responses, $place, --wait $w (value: Mbit/s of requests)"
 	for run in $(seq "$RUNS"); do
 		for o in 1 2 4; do
-			for proto in tcp homa; do
+			# The standard rows (tcp, homa: the sender copies),
+			# then each protocol's no-copy send next to them.
+			for proto in tcp homa tcp-zerocopy homa-nocopy; do
 				hb "$s" "$c" "$a" $proto "$w" 10 --workload 1000000 \
 					--outstanding $o
 				row mb "$place" "$proto-x$o" "$w" "$run" "$P50" "$P99" "$MBPS" Mbit/s

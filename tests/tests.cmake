@@ -17,6 +17,7 @@ homa_add_test(test_core_liveness ${T}/core/test_core_liveness.c core)
 homa_add_test(test_core_place ${T}/core/test_core_place.c core)
 homa_add_test(test_core_fast ${T}/core/test_core_fast.c core)
 homa_add_test(test_core_chunk ${T}/core/test_core_chunk.c core)
+homa_add_test(test_core_borrow ${T}/core/test_core_borrow.c core)
 # libhoma over real sockets (label net; see tests/net/*.c and *.sh).
 homa_add_net_prog(rpc_peer ${T}/net/rpc_peer.c)
 foreach(dp udp raw)

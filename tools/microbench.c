@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 					mb_alloc,
 					mb_free,
 					NULL,
+					NULL,
 					NULL };
 		const uint8_t v4[4] = { 10, 0, 0, (uint8_t)(i + 1) };
 		char err[HOMA_ERR_BYTES];

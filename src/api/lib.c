@@ -361,6 +361,17 @@ static void homa_lib_free(void *ctx, void *p, size_t bytes)
 	free(p);
 }
 
+/* env.lent_done: a request sent with HOMA_SENDMSG_NOCOPY ended; queued
+ * packets may still point into the caller's bytes, which the caller may
+ * reuse as soon as this call returns. */
+static void homa_lib_lent_done(void *ctx, const void *p, size_t bytes)
+{
+	struct homa_lib *lib = ctx;
+
+	if (lib->dp->ops->release)
+		lib->dp->ops->release(lib->dp, p, bytes);
+}
+
 /* A 0/1 environment variable into *flag (unchanged if unset). */
 static int homa_lib_flag(const char *var, bool *flag)
 {
@@ -489,6 +500,7 @@ static int homa_lib_create(struct homa_lib **out)
 	env.alloc = homa_lib_alloc;
 	env.free = homa_lib_free;
 	env.push = homa_lib_push;
+	env.lent_done = homa_lib_lent_done;
 	if (path_mtu)
 		env.path_mtu = homa_lib_path_mtu;
 	ret = homa_create(&env, &lib->config, homa_lib_now(), &lib->homa, err);

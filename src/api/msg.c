@@ -69,6 +69,8 @@ homa_send_target(const struct homa_lsock *ls, uint32_t flags,
 		return ret;
 	sa->dst = dst;
 	sa->flags = flags & HOMA_SENDMSG_PRIVATE ? HOMA_SEND_PRIVATE : 0;
+	if (flags & HOMA_SENDMSG_NOCOPY) /* the core checks it is a request */
+		sa->flags |= HOMA_SEND_BORROW;
 	return 0;
 }
 
@@ -217,6 +219,12 @@ ssize_t homa_sendmsg(int fd, const struct msghdr *msg, int flags)
 		if (total >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
 			sa.flags |= HOMA_SEND_CHUNKED;
 	}
+	/* NOCOPY: a message of one piece is lent, not copied; one of several
+	 * is copied as usual (a reply still fails in the core). */
+	if ((sa.flags & HOMA_SEND_BORROW) && (msg->msg_iovlen == 1 || args.id))
+		sa.flags &= ~(uint32_t)HOMA_SEND_CHUNKED;
+	else
+		sa.flags &= ~(uint32_t)HOMA_SEND_BORROW;
 	sa.iov = iov;
 	sa.iov_count = (int)msg->msg_iovlen;
 	ret = homa_send_wait(lib, ls, fd, &sa, flags);
@@ -256,8 +264,8 @@ homa_send_buf(int fd, const void *buf, size_t length, const struct sockaddr *to,
 		goto out;
 	sa->iov = &iov;
 	sa->iov_count = 1;
-	if (length >= HOMA_LIB_CHUNK_MIN) /* homa_lib_send_chunks */
-		sa->flags |= HOMA_SEND_CHUNKED;
+	if (length >= HOMA_LIB_CHUNK_MIN && !(sa->flags & HOMA_SEND_BORROW))
+		sa->flags |= HOMA_SEND_CHUNKED; /* homa_lib_send_chunks */
 	ret = homa_send_wait(lib, ls, fd, sa, 0);
 out:
 	return homa_send_leave(lib, ls, ret);

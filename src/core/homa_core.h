@@ -112,6 +112,11 @@ struct homa_env {
 	 * copies in the rest of a large message, so that its first packets
 	 * are on their way meanwhile. Must not call into the core. */
 	void (*push)(void *ctx);
+	/* Optional (may be NULL): the core no longer reads the lent
+	 * message [ptr, ptr + bytes) (HOMA_SEND_BORROW): its RPC ended. The
+	 * host makes sure nothing it queued still points there before it
+	 * lets the owner reuse the memory. Must not call into the core. */
+	void (*lent_done)(void *ctx, const void *ptr, size_t bytes);
 };
 
 /* Address family of a socket: decides header sizes and the peer form. */
@@ -138,6 +143,11 @@ struct homa_iov {
  * the bytes not yet copied straight from iov, which must stay valid and
  * unchanged. For large messages: the copy leaves the critical path. */
 #define HOMA_SEND_CHUNKED 0x04
+/* The message is iov[0] alone and a request: the core neither copies nor
+ * frees it but sends and resends it from there until the RPC ends, then
+ * says so through env.lent_done; the host keeps it valid and unchanged
+ * until then (HOMA_SENDMSG_NOCOPY). Not with GIFT or CHUNKED. */
+#define HOMA_SEND_BORROW 0x08
 
 struct homa_send_args {
 	const struct homa_addr *dst; /* peer host */
@@ -379,8 +389,10 @@ bool homa_sock_is_shutdown(const struct homa_sock *hsk);
 /*
  * homa_send() - send a request (args->id == 0; the new even id is written
  * back) or the reply to server RPC args->id. The core copies the message
- * (with HOMA_SEND_CHUNKED, through the host's homa_send_copy calls).
- * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags, cookie
+ * (with HOMA_SEND_CHUNKED, through the host's homa_send_copy calls; with
+ * HOMA_SEND_BORROW not at all).
+ * Errors: -EINVAL (length 0 or above max_message_bytes, bad flags
+ * (BORROW on a reply, or with more than one piece, GIFT or CHUNKED), cookie
  * on a reply, reply to an RPC not in service, odd/even id mismatch,
  * iov_count < 0), -EAFNOSUPPORT (an IPv6 dst on an INET socket;
  * an INET6 socket reaches IPv4 peers by their mapped addresses),

@@ -83,7 +83,8 @@ struct homa_peer {
 /* The outgoing message of an RPC (request or response). */
 struct homa_msgout {
 	int32_t length;	      /* bytes, -1 = no message yet */
-	uint8_t *buf;	      /* copy of the message (length bytes) */
+	uint8_t *buf;	      /* copy of the message (length bytes), or the
+			       * host's own bytes if borrowed */
 	uint32_t seg_bytes;   /* payload of a full DATA packet, bytes */
 	uint32_t next_xmit;   /* first byte never transmitted (tx_end) */
 	uint32_t granted;     /* bytes the receiver allows */
@@ -100,6 +101,8 @@ struct homa_msgout {
 	const struct homa_iov *src;	 /* host's pieces until copied all,
 					  * else NULL: buf holds it all */
 	int src_count;			 /* pieces in src */
+	bool borrowed; /* buf is the host's (HOMA_SEND_BORROW): never freed,
+			* announced to env.lent_done when the RPC ends */
 };
 
 /* The incoming message of an RPC. */

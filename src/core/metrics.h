@@ -63,6 +63,7 @@
 	X(resent_bytes, "message bytes in those retransmitted packets")        \
 	X(tx_chunk_copies, "chunks of large messages copied in by the host")   \
 	X(tx_caller_bytes, "message bytes sent from the host's own buffer")    \
+	X(tx_lent_msgs, "lent requests ended (HOMA_SENDMSG_NOCOPY)")           \
 	X(tx_copy_skipped_bytes, "message bytes never copied in (not needed)") \
 	X(resend_requests, "retransmission requests issued (RESEND)")          \
 	X(client_restarts, "requests restarted after RPC_UNKNOWN")             \

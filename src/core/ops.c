@@ -39,14 +39,16 @@ static int64_t homa_iov_length(const struct homa *homa,
 	return total;
 }
 
-/* The buffer the host gives the core (HOMA_SEND_GIFT), else NULL. */
-static void *homa_send_gift(const struct homa_send_args *a)
-{
-	return a->flags & HOMA_SEND_GIFT ? (void *)a->iov[0].base : NULL;
-}
-
-static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
-			     size_t length)
+/*
+ * homa_send_request and homa_send_reply: gift is the host's buffer when
+ * the message is given or lent whole (flags HOMA_SEND_GIFT or
+ * HOMA_SEND_BORROW), else NULL and flags 0. Each is inlined into the
+ * usual send with the constants NULL and 0 (nothing of it is tested
+ * there) and into homa_send_whole.
+ */
+static inline __attribute__((always_inline)) int
+homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
+		  size_t length, void *gift, uint32_t flags)
 {
 	struct homa *homa = hsk->homa;
 	struct homa_peer *peer;
@@ -61,7 +63,7 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 	rpc = homa_rpc_alloc_client(hsk, peer, a->dport);
 	if (!rpc)
 		return -ENOMEM;
-	ret = homa_msgout_init(rpc, length, homa_send_gift(a));
+	ret = homa_msgout_init(rpc, length, gift, flags);
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -75,8 +77,9 @@ static int homa_send_request(struct homa_sock *hsk, struct homa_send_args *a,
 	return 0;
 }
 
-static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
-			   size_t length)
+static inline __attribute__((always_inline)) int
+homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a, size_t length,
+		void *gift, uint32_t flags)
 {
 	struct homa *homa = hsk->homa;
 	struct homa_rpc *rpc;
@@ -88,14 +91,13 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	if (!rpc) {
 		/* The client gave up; nothing to do but keep the promise to
 		 * free a gift. */
-		if (homa_send_gift(a))
-			homa->env.free(homa->env.ctx, homa_send_gift(a),
-				       length);
+		if (gift)
+			homa->env.free(homa->env.ctx, gift, length);
 		return 0;
 	}
 	if (rpc->state != HOMA_RPC_IN_SERVICE)
 		return -EINVAL;
-	ret = homa_msgout_init(rpc, length, homa_send_gift(a));
+	ret = homa_msgout_init(rpc, length, gift, flags);
 	if (ret < 0) {
 		homa_rpc_end(rpc);
 		return ret;
@@ -105,6 +107,36 @@ static int homa_send_reply(struct homa_sock *hsk, struct homa_send_args *a,
 	homa->metrics.v[HOMA_M_server_responses_started]++;
 	homa_msgout_start(rpc, a->iov, a->iov_count, a->flags);
 	return 0;
+}
+
+/* The rest of a send once the message is checked: the reply, or the
+ * request if the socket has room (gift and flags as above). */
+static inline __attribute__((always_inline)) int
+homa_send_go(struct homa_sock *hsk, struct homa_send_args *a, size_t length,
+	     void *gift, uint32_t flags)
+{
+	if (a->id != 0)
+		return homa_send_reply(hsk, a, length, gift, flags);
+	if (!homa_sock_room(hsk)) {
+		hsk->tx_blocked = true;
+		hsk->homa->metrics.v[HOMA_M_wmem_blocked]++;
+		return -EAGAIN;
+	}
+	return homa_send_request(hsk, a, length, gift, flags);
+}
+
+/* A GIFT or BORROW message (out of line: the usual send has neither):
+ * one piece; BORROW only for a request and alone (the core neither
+ * copies nor frees it). */
+static __attribute__((noinline)) int
+homa_send_whole(struct homa_sock *hsk, struct homa_send_args *a, size_t length)
+{
+	if (a->iov_count != 1 || a->iov[0].bytes != length)
+		return -EINVAL;
+	if ((a->flags & HOMA_SEND_BORROW) &&
+	    (a->id != 0 || (a->flags & (HOMA_SEND_GIFT | HOMA_SEND_CHUNKED))))
+		return -EINVAL;
+	return homa_send_go(hsk, a, length, (void *)a->iov[0].base, a->flags);
 }
 
 int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
@@ -117,8 +149,8 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 		return -ESHUTDOWN;
 	if (!a || !a->dst)
 		return -EINVAL;
-	if (a->flags &
-	    ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT | HOMA_SEND_CHUNKED))
+	if (a->flags & ~(uint32_t)(HOMA_SEND_PRIVATE | HOMA_SEND_GIFT |
+				   HOMA_SEND_CHUNKED | HOMA_SEND_BORROW))
 		return -EINVAL;
 	/* An INET6 socket also reaches IPv4 peers, by their mapped
 	 * addresses: the datapaths deliver both families to it by port, so
@@ -128,17 +160,9 @@ int homa_send(struct homa_sock *hsk, struct homa_send_args *a, uint64_t now_ns)
 	length = homa_iov_length(homa, a->iov, a->iov_count);
 	if (length < 0)
 		return (int)length;
-	if ((a->flags & HOMA_SEND_GIFT) &&
-	    (a->iov_count != 1 || a->iov[0].bytes != (size_t)length))
-		return -EINVAL;
-	if (a->id != 0)
-		return homa_send_reply(hsk, a, (size_t)length);
-	if (!homa_sock_room(hsk)) {
-		hsk->tx_blocked = true;
-		homa->metrics.v[HOMA_M_wmem_blocked]++;
-		return -EAGAIN;
-	}
-	return homa_send_request(hsk, a, (size_t)length);
+	if (a->flags & (HOMA_SEND_GIFT | HOMA_SEND_BORROW))
+		return homa_send_whole(hsk, a, (size_t)length);
+	return homa_send_go(hsk, a, (size_t)length, NULL, 0);
 }
 
 int homa_send_copy(struct homa_sock *hsk, const struct homa_send_args *a,

@@ -62,16 +62,19 @@ static inline void homa_msgout_copy(uint8_t *buf, const struct homa_iov *iov,
 }
 
 /* homa_msgout_buf() - homa_msgout_init's buffer when it is not the
- * record's inline one: the host's gift, or a new allocation.
- * Errors: -ENOMEM. */
-int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift)
+ * record's inline one: the host's gift or loan (flags HOMA_SEND_BORROW:
+ * never ours to free), or a new allocation. Errors: -ENOMEM. */
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift,
+		    uint32_t flags)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 
 	if (gift) {
 		out->buf = gift;
-		homa->alloc_bytes += length;
+		out->borrowed = flags & HOMA_SEND_BORROW;
+		if (!out->borrowed)
+			homa->alloc_bytes += length;
 		return 0;
 	}
 	out->buf = homa_alloc(homa, length);
@@ -281,7 +284,7 @@ void homa_msgout_start(struct homa_rpc *rpc, const struct homa_iov *iov,
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 	size_t length = (size_t)out->length, first = length;
-	bool gift = flags & HOMA_SEND_GIFT;
+	bool gift = flags & (HOMA_SEND_GIFT | HOMA_SEND_BORROW);
 
 	if (!gift && (flags & HOMA_SEND_CHUNKED)) {
 		/* The host copies the rest (homa_msgout_copy_step); what

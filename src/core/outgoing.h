@@ -13,26 +13,28 @@
 #include "base.h"
 #include "homa_impl.h"
 
-int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift);
+int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift,
+		    uint32_t flags);
 
 /*
  * homa_msgout_init() - set up rpc's outgoing message of length bytes and
  * its buffer: gift (the host's env.alloc memory, from now on ours to
- * free) if not NULL, else a new one that homa_msgout_start fills (the
+ * free; with HOMA_SEND_BORROW in flags, the host's own, only read) if not
+ * NULL, else a new one that homa_msgout_start fills (the
  * record's own for a message up to HOMA_MSGOUT_INLINE bytes).
  * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
  * sched_prio, done_ns and src start at 0. Errors: -ENOMEM. Inline: every
  * message sent.
  */
 static inline int homa_msgout_init(struct homa_rpc *rpc, size_t length,
-				   void *gift)
+				   void *gift, uint32_t flags)
 {
 	struct homa *homa = rpc->hsk->homa;
 	struct homa_msgout *out = &rpc->out;
 
 	if (!gift && length <= HOMA_MSGOUT_INLINE)
 		out->buf = rpc->out_inline;
-	else if (homa_msgout_buf(rpc, length, gift) < 0)
+	else if (homa_msgout_buf(rpc, length, gift, flags) < 0)
 		return -ENOMEM;
 	out->length = (int32_t)length;
 	out->seg_bytes =

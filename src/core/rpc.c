@@ -128,7 +128,7 @@ homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 	if (rpc->out.buf) {
 		bool was_full = !homa_sock_room(hsk);
 
-		if (rpc->out.buf != rpc->out_inline)
+		if (rpc->out.buf != rpc->out_inline && !rpc->out.borrowed)
 			homa_free(homa, rpc->out.buf, (size_t)rpc->out.length);
 		hsk->tx_bytes -= (uint64_t)rpc->out.length;
 		homa->tx_bytes -= (uint64_t)rpc->out.length;
@@ -147,6 +147,17 @@ homa_rpc_free(struct homa *homa, struct homa_rpc *rpc)
 		return;
 	}
 	homa_free(homa, rpc, sizeof(*rpc));
+}
+
+/* A borrowed outgoing message is never read again: tell the host (out of
+ * line: only HOMA_SEND_BORROW requests come here). */
+static __attribute__((noinline)) void homa_rpc_lent_done(struct homa *homa,
+							 struct homa_rpc *rpc)
+{
+	if (rpc->out.buf && homa->env.lent_done)
+		homa->env.lent_done(homa->env.ctx, rpc->out.buf,
+				    (size_t)rpc->out.length);
+	homa->metrics.v[HOMA_M_tx_lent_msgs]++;
 }
 
 /*
@@ -187,6 +198,10 @@ void homa_rpc_end(struct homa_rpc *rpc)
 		homa_rpc_free(homa, rpc);
 		return;
 	}
+	/* A lent message (never in out_inline) ends here; its record
+	 * waits for the reaper like any large one. */
+	if (rpc->out.borrowed)
+		homa_rpc_lent_done(homa, rpc);
 	homa_list_add_tail(&homa->dead, &rpc->sock_link);
 	homa->num_dead++;
 }

@@ -4,7 +4,7 @@
  * pass packets between a client and a server in memory (test_core_fast,
  * test_core_place, test_core_rpc, test_core_chunk): the instances, their
  * sockets, one packet queue, the env callbacks (memory counted per
- * instance, wake-ups and pushes counted), the clock, and the checks at
+ * instance, wake-ups, pushes and ends of lent messages counted), the clock, and the checks at
  * the end (the core's usage matches what the env handed out, nothing
  * leaked). A test file keeps only its own knobs: which packets to drop
  * (W->keep) and what a push does (W->on_push). Include after <cmocka.h>.
@@ -46,6 +46,9 @@ struct core_world {
 	int wakes[2];		     /* env.wake calls */
 	int pushes;		     /* env.push calls */
 	int push_tail;		     /* tail at the last push */
+	int lent_done;		     /* env.lent_done calls */
+	const void *lent_ptr;	     /* the last one's bytes... */
+	size_t lent_bytes;	     /* ...and their length */
 	/* Optional: false drops the packet instance from sends. */
 	bool (*keep)(int from, const struct homa_out_pkt *p);
 	void (*on_push)(void); /* optional: run at each push */
@@ -114,6 +117,15 @@ static void core_world_push(void *ctx)
 		W->on_push();
 }
 
+/* env.lent_done: a lent request ended; remember which. */
+static void core_world_lent_done(void *ctx, const void *ptr, size_t bytes)
+{
+	(void)ctx;
+	W->lent_done++;
+	W->lent_ptr = ptr;
+	W->lent_bytes = bytes;
+}
+
 /*
  * Make W: both instances with cfg (the env's ctx is the instance's
  * index, 0 or 1; env.random returns random), addresses 10.0.0.1 and .2,
@@ -131,7 +143,8 @@ static inline void core_world_open(const struct homa_config *cfg,
 				      core_world_alloc,
 				      core_world_free,
 				      NULL,
-				      core_world_push };
+				      core_world_push,
+				      core_world_lent_done };
 
 	W = test_calloc(1, sizeof(*W));
 	W->q = test_malloc(CORE_WORLD_QUEUE * sizeof(*W->q));

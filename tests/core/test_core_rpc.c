@@ -206,7 +206,7 @@ static void homa_send__errors(void **state)
 	a.iov_count = -1;
 	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
 	a.iov_count = 1;
-	a.flags = 0x8; /* not a HOMA_SEND_* flag */
+	a.flags = 0x10; /* not a HOMA_SEND_* flag */
 	assert_int_equal(homa_send(W->cli, &a, 0), -EINVAL);
 	a.flags = 0;
 	a.dst = &v6;

@@ -109,6 +109,7 @@ static void p_open(uint32_t unsched, int64_t flags)
 				p_alloc,
 				p_free,
 				path_mtu || path_local ? p_path_mtu : NULL,
+				NULL,
 				NULL };
 	struct homa_config c;
 

@@ -13,6 +13,8 @@
  *  - ICMP: a request to a port where nothing listens ends with ENOTCONN
  *    (UDP datapath, IP_RECVERR); so does one to a socket not in server
  *    mode (both datapaths, the library answers with ICMP; root);
+ *  - HOMA_SENDMSG_NOCOPY: a lent request arrives whole, one of several
+ *    pieces is copied (the caller may change them at once);
  *  - configuration: every HOMA_<PARAMETER> variable is read and a bad
  *    value makes homa_socket fail with EINVAL and a message naming the
  *    variable (checked in fresh processes: this program re-executes
@@ -436,6 +438,59 @@ static int env_child(void)
 	return errno == EINVAL ? 3 : 4;
 }
 
+/* The server's copy of the next request must be len bytes of seed's
+ * pattern; it answers with 10 bytes, which the client receives. */
+static void nocopy_check_round_trip(size_t len, uint8_t seed)
+{
+	static uint8_t got[HOMA_MAX_MESSAGE_LENGTH];
+	struct sockaddr_in6 peer;
+	socklen_t plen = sizeof(peer);
+	uint64_t id = 0;
+
+	assert_int_equal(homa_receive(srv, got, sizeof(got), 0,
+				      (struct sockaddr *)&peer, &plen, &id,
+				      NULL),
+			 (ssize_t)len);
+	for (size_t i = 0; i < len; i++)
+		if (got[i] != (uint8_t)(seed + i * 7 + (i >> 11)))
+			fail_msg("byte %zu of %zu differs", i, len);
+	assert_int_equal(homa_reply(srv, got, 10, (struct sockaddr *)&peer,
+				    plen, id),
+			 0);
+	id = 0;
+	assert_int_equal(homa_receive(cli, got, sizeof(got), 0, NULL, NULL,
+				      &id, NULL),
+			 10);
+}
+
+/* HOMA_SENDMSG_NOCOPY: a request of one piece arrives whole from the
+ * caller's bytes (which stay unchanged until its response is
+ * received); one of two pieces is copied, so the caller may scribble
+ * over them as soon as the call returns. */
+static void test_nocopy__lent_and_copied_requests(void **state)
+{
+	static uint8_t buf[HOMA_MAX_MESSAGE_LENGTH];
+	struct homa_sendmsg_args args = { 0, 0, HOMA_SENDMSG_NOCOPY, 0 };
+	struct iovec iov[2] = { { buf, 100000 }, { buf + 100000, 200001 } };
+	struct msghdr msg = { .msg_name = &srv_addr, .msg_namelen = srv_len,
+			      .msg_iov = iov, .msg_iovlen = 2,
+			      .msg_control = &args };
+	uint64_t id = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(3 + i * 7 + (i >> 11));
+	assert_int_equal(homa_request(cli, buf, sizeof(buf),
+				      (struct sockaddr *)&srv_addr, srv_len,
+				      &id, 1, HOMA_SENDMSG_NOCOPY),
+			 0);
+	nocopy_check_round_trip(sizeof(buf), 3);
+	assert_int_equal(homa_sendmsg(cli, &msg, 0), 0);
+	assert_true(args.id && !(args.id & 1));
+	memset(buf, 0xEE, 300001);
+	nocopy_check_round_trip(300001, 3);
+}
+
 static void test_config__bad_env_names_variable(void **state)
 {
 	char out[1024], var[64];
@@ -520,6 +575,9 @@ int main(int argc, char **argv)
 			sockets_down),
 		cmocka_unit_test_setup_teardown(
 			test_region__provided_by_library, sockets_up,
+			sockets_down),
+		cmocka_unit_test_setup_teardown(
+			test_nocopy__lent_and_copied_requests, sockets_up,
 			sockets_down),
 		cmocka_unit_test(test_icmp__no_listener_is_enotconn),
 		cmocka_unit_test(test_icmp__not_server_is_enotconn),

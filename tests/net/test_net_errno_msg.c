@@ -92,6 +92,8 @@ static void test_sendmsg__table(void **state)
 		  C_LEN24, I_NEW, 0, 0, 0, 10, EINVAL },
 		{ "unknown flag 0x2", FD_V4, 0, N_SERVER, C_OK, I_NEW, 0, 2, 0,
 		  10, EINVAL },
+		{ "unknown flag 0x200", FD_V4, 0, N_SERVER, C_OK, I_NEW, 0,
+		  0x200, 0, 10, EINVAL },
 		{ "reserved 1", FD_V4, 0, N_SERVER, C_OK, I_NEW, 0, 0, 1, 10,
 		  EINVAL },
 		{ "AF_INET6 address, v4 socket", FD_V4, 0, N_V6, C_OK, I_NEW, 0,
@@ -110,6 +112,16 @@ static void test_sendmsg__table(void **state)
 		  1, 0 },
 		{ "request of 1,000,000 bytes", FD_V4, 0, N_SERVER, C_OK, I_NEW,
 		  7, HOMA_SENDMSG_PRIVATE, 0, 1000000, 0 },
+		{ "NOCOPY request of 10 bytes", FD_V4, 0, N_SERVER, C_OK, I_NEW,
+		  0, HOMA_SENDMSG_NOCOPY, 0, 10, 0 },
+		{ "NOCOPY request of 1,000,000 bytes", FD_V4, 0, N_SERVER, C_OK,
+		  I_NEW, 0, HOMA_SENDMSG_NOCOPY, 0, 1000000, 0 },
+		{ "NOCOPY reply to unknown id (not silent)", FD_SERVER, 0,
+		  N_CLIENT, C_OK, I_UNKNOWN, 0, HOMA_SENDMSG_NOCOPY, 0, 10,
+		  EINVAL },
+		{ "NOCOPY reply (refused; the RPC stays in service)", FD_SERVER,
+		  0, N_CLIENT, C_OK, I_SERVED, 0, HOMA_SENDMSG_NOCOPY, 0, 10,
+		  EINVAL },
 		{ "reply to unknown id (silent)", FD_SERVER, 0, N_CLIENT, C_OK,
 		  I_UNKNOWN, 0, 0, 0, 10, 0 },
 		{ "reply to even id", FD_SERVER, 0, N_CLIENT, C_OK, I_EVEN, 0,
@@ -173,10 +185,11 @@ static void test_sendmsg__table(void **state)
 		/* homa_request and homa_reply take their own path (no
 		 * msghdr): the same errno for every row they can express
 		 * (not the ones that need a msghdr, nor the replies with a
-		 * cookie; not the successes that use up their RPC). */
+		 * cookie or flags; not the successes that use up their
+		 * RPC). */
 		if (rows[i].null_msg || rows[i].ctl != C_OK ||
 		    rows[i].reserved || rows[i].name == N_NONE ||
-		    (rows[i].id != I_NEW && rows[i].cookie) ||
+		    (rows[i].id != I_NEW && (rows[i].cookie || rows[i].flags)) ||
 		    (!rows[i].expect &&
 		     (rows[i].len > 100 || rows[i].id == I_SERVED)))
 			continue;

@@ -34,7 +34,7 @@ void bench_usage(FILE *f)
 		"FILE] "
 		"[--label L]\n"
 		"                  [--workload-dir DIR] [--seed N] "
-		"[--max-samples N]\n"
+		"[--max-samples N] [--nocopy]\n"
 		"       homa-bench report --workload W --load-calib F "
 		"--seconds S --samples F [--samples F ...]\n"
 		"                  [--json FILE] [--label L] [--wait POLICY]\n"
@@ -55,7 +55,10 @@ void bench_usage(FILE *f)
 		"counts and\nthroughput still cover every RPC.\n"
 		"--samples F: one line per RPC kept: request bytes, latency "
 		"in us and its\nstart time in us of CLOCK_MONOTONIC (to line "
-		"slow RPCs up with a trace).\n",
+		"slow RPCs up with a trace).\n"
+		"--nocopy: requests leave without the sender's copy: Homa "
+		"with\nHOMA_SENDMSG_NOCOPY, TCP with MSG_ZEROCOPY (not "
+		"for UDP).\n",
 		BENCH_SPIN_DEFAULT_US);
 }
 
@@ -139,6 +142,8 @@ static int bench_check(struct bench_opts *o)
 				 o->proto);
 	if (o->raw && strcmp(o->proto, "homa"))
 		return bench_err("%s", "--raw applies to --proto homa only");
+	if (o->nocopy && !strcmp(o->proto, "udp"))
+		return bench_err("%s", "--nocopy applies to homa and tcp");
 	if (o->server)
 		return o->port > 0 ? 0 : bench_err("%s", "--port is required");
 	if (o->peers)
@@ -198,6 +203,10 @@ int bench_parse(int argc, char **argv, struct bench_opts *o)
 
 		if (strcmp(a, "--raw") == 0) {
 			o->raw = true;
+			continue;
+		}
+		if (strcmp(a, "--nocopy") == 0) {
+			o->nocopy = true;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

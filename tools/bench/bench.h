@@ -27,6 +27,8 @@ struct bench_opts {
 	bool server;	   /* server mode (else client) */
 	const char *proto; /* "homa" or "tcp" */
 	bool raw;	   /* Homa over raw IP 146 */
+	bool nocopy;	   /* client: requests without the sender's copy
+			    * (Homa: HOMA_SENDMSG_NOCOPY; TCP: MSG_ZEROCOPY) */
 	int port;	   /* server: port to listen on */
 	struct sockaddr_storage servers[BENCH_MAX_SERVERS]; /* targets */
 	socklen_t server_len[BENCH_MAX_SERVERS];	    /* their lengths */

@@ -5,7 +5,8 @@
  * request with resp_size bytes without copying the request out. The
  * --wait policy is the library's own: poll_usecs is the spin budget
  * (0 for block), set after the socket so that it overrides
- * HOMA_POLL_USECS.
+ * HOMA_POLL_USECS. With --nocopy every request is lent from the one
+ * request buffer, which never changes (HOMA_SENDMSG_NOCOPY).
  */
 #include <errno.h>
 #include <sys/time.h>
@@ -31,7 +32,8 @@ static int bh_send(struct bench_client *c, int s, uint32_t size, uint64_t tag)
 
 	if (homa_request(h->fd, h->buf, size,
 			 (struct sockaddr *)&h->o->servers[s],
-			 h->o->server_len[s], &id, tag, 0) < 0)
+			 h->o->server_len[s], &id, tag,
+			 h->o->nocopy ? HOMA_SENDMSG_NOCOPY : 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -53,16 +53,36 @@ struct tcp_conn {
 				* reads another connection) */
 };
 
+/* --nocopy: read every MSG_ZEROCOPY completion queued on fd (the
+ * request buffer never changes, so they only need to be taken off the
+ * error queue, which would otherwise fill and keep epoll reporting). */
+static void tcp_zc_reap(int fd)
+{
+	char ctl[128];
+
+	for (;;) {
+		struct msghdr m = { .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl) };
+
+		if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+	}
+}
+
 /* Write the header and the payload with one system call when they fit
- * (two sends with TCP_NODELAY made two segments and two wake-ups). */
+ * (two sends with TCP_NODELAY made two segments and two wake-ups).
+ * zc: send with MSG_ZEROCOPY (the socket has SO_ZEROCOPY). */
 static int tcp_write_msg(int fd, const struct tcp_hdr *h, const void *p,
-			 size_t n)
+			 size_t n, bool zc)
 {
 	struct iovec iov[2] = { { (void *)h, TCP_HDR }, { (void *)p, n } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = n ? 2 : 1 };
+	int flags = MSG_NOSIGNAL | (zc ? MSG_ZEROCOPY : 0);
 
+	if (zc)
+		tcp_zc_reap(fd);
 	while (m.msg_iovlen) {
-		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+		ssize_t w = sendmsg(fd, &m, flags);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -174,7 +194,7 @@ static int bt_send(struct bench_client *c, int s, uint32_t size, uint64_t tag)
 	int ret;
 
 	pthread_mutex_lock(&k->wlock);
-	ret = tcp_write_msg(k->fd, &h, t->buf, size);
+	ret = tcp_write_msg(k->fd, &h, t->buf, size, t->o->nocopy);
 	pthread_mutex_unlock(&k->wlock);
 	return ret;
 }
@@ -285,6 +305,7 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 {
 	struct bench_tcp *t = calloc(1, sizeof(*t));
 	struct timeval tv = { 0, 50000 }; /* a blocking read: 50 ms at most */
+	int one = 1;
 
 	if (!t)
 		return NULL;
@@ -312,6 +333,13 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 		if (!k->buf)
 			goto fail;
 		tcp_nodelay(k->fd);
+		if (o->nocopy &&
+		    setsockopt(k->fd, SOL_SOCKET, SO_ZEROCOPY, &one,
+			       sizeof(one)) < 0) {
+			fprintf(stderr, "homa-bench: SO_ZEROCOPY: %s\n",
+				strerror(errno));
+			goto fail;
+		}
 		if (o->num_servers > 1)
 			fcntl(k->fd, F_SETFL, O_NONBLOCK);
 		else /* blocking reads, bounded */
@@ -349,7 +377,7 @@ int bench_tcp_peer(const struct bench_opts *o)
 		goto fail;
 	}
 	tcp_nodelay(k.fd);
-	r = tcp_write_msg(k.fd, &h, payload, sizeof(payload));
+	r = tcp_write_msg(k.fd, &h, payload, sizeof(payload), false);
 	if (!r)
 		r = tcp_read_msg(&k, 0);
 	if (r <= 0) {
@@ -452,7 +480,7 @@ static void ts_serve(struct tcp_server *ts, struct tcp_conn *k)
 	while ((r = tcp_read_msg(k, MSG_DONTWAIT)) == 1) {
 		h.tag = k->h.tag;
 		bench_served++;
-		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size);
+		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size, false);
 		if (!tcp_buffered(k))
 			break; /* epoll reports more bytes */
 	}
@@ -486,7 +514,7 @@ static void ts_serve_only(struct tcp_server *ts)
 	while (r == 1) {
 		h.tag = k->h.tag;
 		bench_served++;
-		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size);
+		tcp_write_msg(k->fd, &h, ts->resp, ts->o->resp_size, false);
 		if (!tcp_buffered(k))
 			break;
 		r = tcp_read_msg(k, MSG_DONTWAIT);
