@@ -289,9 +289,10 @@ bool homa_lib_lean_ok(const struct homa_lib *lib,
 		      uint64_t next, int places);
 /* homa_lib_lean_watch() - the background thread at now (ns), about to
  * sleep until until (ns): wakes a poller asleep in the datapath's socket
- * whose deadline passed; returns when to wake next (until, or that
- * poller's deadline if sooner, or a tick, ns, after the deadline it
- * woke it for). No lock. */
+ * whose deadline passed HOMA_LIB_LEAN_GRACE_NS ago (wait.c); returns when
+ * to wake next (until if no poller sleeps so, else that poller's
+ * deadline plus the grace, or a tick, ns, after the time it woke it
+ * for). No lock. */
 uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
 			     uint64_t tick);
 

@@ -200,6 +200,20 @@ bool homa_lib_lean_ok(const struct homa_lib *lib,
 	       (!deadline_ns || deadline_ns > next);
 }
 
+/*
+ * The background thread wakes a poller asleep in its socket this long
+ * after the core's deadline, not at it: a poller whose peer answers
+ * (a ping-pong: sleeps of a few us) wakes by itself meanwhile, runs the
+ * timers at the end of that round and sleeps again with the next
+ * deadline, and no wake datagram is sent. One sent at the deadline
+ * itself reached a thread that a packet would have woken microseconds
+ * later, as a wake-up from the background thread's vCPU (32 a second
+ * per process in a blocking ping-pong, 2026-12-07). A poller that
+ * nobody answers runs its timers this much late: a fifth of a 1 ms
+ * tick, within the tick's own granularity.
+ */
+#define HOMA_LIB_LEAN_GRACE_NS 200000
+
 uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
 			     uint64_t tick)
 {
@@ -207,6 +221,7 @@ uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
 
 	if (!lean)
 		return until;
+	lean += HOMA_LIB_LEAN_GRACE_NS;
 	if (now >= lean) {
 		/* Every tick until the poller wakes and clears it: a wake
 		 * datagram can be lost (a full socket buffer, a firewall
@@ -217,5 +232,8 @@ uint64_t homa_lib_lean_watch(struct homa_lib *lib, uint64_t now, uint64_t until,
 		/* Its next deadline: most likely the next tick. */
 		return lean + tick > now ? lean + tick : now + tick;
 	}
-	return until <= now || lean < until ? lean : until;
+	/* Not at until (the core's deadline, which the poller itself runs
+	 * if it wakes before): a deadline moved sooner kicks the poller
+	 * (homa_lib_after). */
+	return lean;
 }
