@@ -77,7 +77,11 @@ static int tcp_write_msg(int fd, const struct tcp_hdr *h, const void *p,
 {
 	struct iovec iov[2] = { { (void *)h, TCP_HDR }, { (void *)p, n } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = n ? 2 : 1 };
-	int flags = MSG_NOSIGNAL | (zc ? MSG_ZEROCOPY : 0);
+	/* A MSG_ZEROCOPY send never blocks in the kernel: its completions
+	 * sit in the socket's receive memory until read, and a sender asleep
+	 * for send room behind them stalled for good (4 outstanding over
+	 * veth: incoming ACK segments were dropped, so no room came). */
+	int flags = MSG_NOSIGNAL | (zc ? MSG_ZEROCOPY | MSG_DONTWAIT : 0);
 
 	if (zc)
 		tcp_zc_reap(fd);
@@ -88,10 +92,14 @@ static int tcp_write_msg(int fd, const struct tcp_hdr *h, const void *p,
 			continue;
 		if (w < 0 && errno == EAGAIN) {
 			/* Wait for room as a blocking socket would (a fixed
-			 * sleep here stalled large messages). */
+			 * sleep here stalled large messages); with zc, a
+			 * completion queued wakes it too (POLLERR), and is
+			 * taken off. */
 			struct pollfd pfd = { fd, POLLOUT, 0 };
 
 			poll(&pfd, 1, -1);
+			if (zc)
+				tcp_zc_reap(fd);
 			continue;
 		}
 		if (w <= 0)
