@@ -318,6 +318,9 @@ void homa_lib_release_poller(struct homa_lib *lib);
 /* homa_lib_service() - run the core's work due now and send; returns
  * when the core next needs the CPU, ns (lock held). */
 uint64_t homa_lib_service(struct homa_lib *lib);
+/* homa_lib_service_at() - homa_lib_service at now, ns, just read (lock
+ * held; poller.c). */
+uint64_t homa_lib_service_at(struct homa_lib *lib, uint64_t now);
 
 /* homa_lib_sleep() - the part of homa_lib_wait for a thread that
  * cannot poll: sleep until homa_lib_wake_waiters, deadline_ns (0 = none)

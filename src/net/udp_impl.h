@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udp_impl.h - the UDP datapath's own state and the functions its files
- * share: udp.c (ports, sending, reading) and udp_sleep.c (the poller's
- * sleep in the socket's receive, and the wake-ups that end it).
+ * share: udp.c (ports, sending, the usual read), udp_place.c (reads of
+ * several slots or sockets, and into the core's places) and udp_sleep.c
+ * (the poller's sleep in the socket's receive, and the wake-ups that end
+ * it).
  */
 #ifndef HOMA_NET_UDP_IMPL_H
 #define HOMA_NET_UDP_IMPL_H
+
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "datapath.h"
 #include "wire.h"
 
 #define UDP_RX_MSGS HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+#define UDP_RX_BUF  (64 * 1024)	    /* bytes per receive buffer (GRO) */
 
 struct udp_dp {
 	struct homa_dp dp;	    /* common part (first) */
@@ -83,12 +90,93 @@ static inline void udp_burst_note(struct udp_dp *u, const struct mmsghdr *msgs,
 		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Datagram slots the calling thread offers its next recvmmsg (1 to
+ * UDP_RX_MSGS). Preparing a slot costs user-space work, and the kernel
+ * tries one slot past the last datagram it finds: a second, empty
+ * receive inside the call, about 0.1 us. So a read that fills every slot
+ * keeps the count, and only udp_rx_need full reads in a row (a burst: no
+ * empty read between) double it; a partial read offers as many as came.
+ * A spinning ping-pong, whose reads find one packet after empty ones,
+ * offers 1. So does a blocking one, whose reads find one packet each
+ * with no empty read between: each time a doubled read comes back
+ * partial, the full reads needed double (up to UDP_RX_NEED_MAX; it
+ * offered 1, 1, 2 slots in turn before, a third of its reads paying the
+ * empty try and recvmmsg's loop). A doubled read that fills, or an empty
+ * read, sets them back to 2.
+ */
+#define UDP_RX_NEED_MAX 16
+/* Defined in udp.c, and reached as statics are: hidden, local-dynamic
+ * (one look-up of the library's thread block per function, not one per
+ * variable). */
+#define UDP_TLS                                                                \
+	__attribute__((visibility("hidden"), tls_model("local-dynamic")))
+extern __thread int udp_rx_want UDP_TLS;
+extern __thread int udp_rx_need UDP_TLS;     /* full reads in a row to double */
+extern __thread int udp_rx_streak UDP_TLS;   /* full reads in a row */
+extern __thread bool udp_rx_doubled UDP_TLS; /* the last read offered twice
+					      * the slots of the one before */
+
+/* The slots to offer after a read that offered room (want asked) and
+ * got n (< 0: nothing). */
+static inline int udp_rx_next(int want, int room, int n)
+{
+	int twice = 2 * room < UDP_RX_MSGS ? 2 * room : UDP_RX_MSGS;
+
+	if (n <= 0) {
+		udp_rx_streak = 0;
+		udp_rx_need = 2;
+		udp_rx_doubled = false;
+		return want;
+	}
+	if (n < room) {
+		if (udp_rx_doubled && udp_rx_need < UDP_RX_NEED_MAX)
+			udp_rx_need *= 2;
+		udp_rx_doubled = false;
+		udp_rx_streak = 0;
+		return n;
+	}
+	if (udp_rx_doubled)
+		udp_rx_need = 2; /* a burst indeed */
+	udp_rx_streak++;
+	udp_rx_doubled = udp_rx_streak >= udp_rx_need && twice > room;
+	return udp_rx_doubled ? twice : room;
+}
+
+/* The GRO segment size of a received message (-1 if none). */
+static inline int udp_gro_seg(struct msghdr *m)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm;
+	     cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int s;
+
+			memcpy(&s, CMSG_DATA(cm), sizeof(s));
+			return s;
+		}
+	}
+	return -1;
+}
+
+/* Split one received buffer (possibly GRO-coalesced) into packets;
+ * returns how many. A malformed coalesced buffer is dropped whole
+ * (udp.c). */
+int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
+		    homa_dp_deliver_fn deliver, void *arg);
+
 /* The usual one-slot read of the lone socket fd (udp.c); flags:
  * MSG_DONTWAIT, or 0 to sleep. Datagrams read (1), 0 for none or a
  * wake-up, -errno if the read failed. */
 int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
 		long flags);
+
+/* udp_place.c */
+/* The datapath operation rx_place (and rx's read of several slots or
+ * sockets). */
+int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl, int num_pl,
+		 uint64_t gen, homa_dp_deliver_fn deliver,
+		 homa_dp_placed_fn placed, homa_dp_icmp_fn icmp, void *arg);
 
 /* udp_sleep.c */
 /* Close ports_gate, waking a reader asleep in udp_rx_sleep. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * test_dp_udp.c - the receive side of the UDP datapath (src/net/udp.c)
- * over loopback. UDP_GRO comes on with the first message of several
+ * test_dp_udp.c - the receive side of the UDP datapath (src/net/udp.c,
+ * udp_place.c) over loopback. UDP_GRO comes on with the first message of several
  * packets; received UDP_GRO buffers split into their packets (a short
  * last one included, homa_dp_gro_split of dp_common.c), or are read into
  * places; malformed coalesced buffers are dropped whole and counted. A
