@@ -23,8 +23,8 @@ int homa_msgout_buf(struct homa_rpc *rpc, size_t length, void *gift,
  * NULL, else a new one that homa_msgout_start fills (the
  * record's own for a message up to HOMA_MSGOUT_INLINE bytes).
  * Once per RPC, whose record comes cleared (homa_rpc_new): next_xmit,
- * sched_prio, done_ns and src start at 0. Errors: -ENOMEM. Inline: every
- * message sent.
+ * sched_prio, done_ns and src start at 0, borrowed false.
+ * Errors: -ENOMEM. Inline: every message sent.
  */
 static inline int homa_msgout_init(struct homa_rpc *rpc, size_t length,
 				   void *gift, uint32_t flags)

@@ -49,6 +49,7 @@ static inline void homa_rpc_clear(struct homa_rpc *rpc)
 	rpc->out.copied = 0;
 	rpc->out.src = NULL;
 	rpc->out.src_count = 0;
+	rpc->out.borrowed = false; /* only homa_msgout_buf's loan sets it */
 	rpc->in.length = -1;
 	rpc->in.bpages = NULL;
 	rpc->in.num_bpages = 0;

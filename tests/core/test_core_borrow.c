@@ -7,6 +7,7 @@
  * exactly once, when the RPC ends (its response or error received, an
  * abort without error, the socket shut down) and never before. The flag
  * is refused on a reply and with more than one piece, GIFT or CHUNKED.
+ * A record that held a lent message forgets it when reused.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -274,6 +275,48 @@ static void homa_send_borrow__ends_by_abort_and_shutdown(void **state)
 	test_free(rc);
 }
 
+/*
+ * A record that held a lent request is reaped, cached and reused for a
+ * copied one: that message is the core's own, so it is freed when its
+ * RPC ends and never announced to lent_done (the record must not keep
+ * the earlier RPC's borrowed mark; the teardown finds the copy leaked
+ * if it does).
+ */
+static void homa_send_borrow__reused_record_copies_again(void **state)
+{
+	uint8_t *buf = b_msg(200000, 3);
+	uint8_t copied[2000] = { 7 };
+	struct homa_iov iov = { copied, sizeof(copied) };
+	struct homa_send_args a = { &W->addr[1], 99, &iov, 1, 0, 1, 0 };
+	int64_t before;
+	struct homa_rpc *lent, *rpc;
+	uint64_t id;
+
+	(void)state;
+	homa_rpc_cache_drain(W->h[0]);
+	assert_int_equal(b_send(buf, 200000, &id), 0);
+	lent = homa_rpc_find_client(W->h[0], W->cli, id);
+	assert_non_null(lent);
+	assert_int_equal(homa_abort(W->cli, id, 0, W->now), 0);
+	assert_int_equal(W->lent_done, 1);
+	assert_int_equal(homa_rpc_reap(W->h[0], -1), 1);
+	assert_int_equal(W->h[0]->num_cached_rpcs, 1);
+
+	before = W->allocated[0];
+	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
+	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
+	assert_ptr_equal(rpc, lent); /* the cached record */
+	assert_false(rpc->out.borrowed);
+	assert_ptr_not_equal(rpc->out.buf, copied);
+	assert_true(W->allocated[0] - before >= (int64_t)sizeof(copied));
+	assert_int_equal(homa_abort(W->cli, a.id, 0, W->now), 0);
+	assert_int_equal(W->lent_done, 1);
+	assert_int_equal(b_metric(0, HOMA_M_tx_lent_msgs), 1);
+	assert_int_equal(homa_rpc_reap(W->h[0], -1), 1);
+	assert_int_equal(W->allocated[0], before);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +326,7 @@ int main(void)
 		T(homa_send_borrow__one_packet_request),
 		T(homa_send_borrow__refused_combinations),
 		T(homa_send_borrow__ends_by_abort_and_shutdown),
+		T(homa_send_borrow__reused_record_copies_again),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
