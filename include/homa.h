@@ -89,7 +89,7 @@ struct homa_sendmsg_args {
  * EINVAL: a server learns of no end of its RPC. Memory is counted
  * against wmem_max as for a copied request. See homa_sendmsg(3).
  */
-#define HOMA_SENDMSG_NOCOPY 0x100
+#define HOMA_SENDMSG_NOCOPY	 0x100
 #define HOMA_SENDMSG_VALID_FLAGS (HOMA_SENDMSG_PRIVATE | HOMA_SENDMSG_NOCOPY)
 
 /* msg_control of homa_recvmsg points at this (msg_controllen = size). */

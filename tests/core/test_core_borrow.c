@@ -113,7 +113,7 @@ static void b_check(struct homa_sock *hsk, const struct homa_recv_args *ra,
 static int b_send(const uint8_t *buf, size_t len, uint64_t *id)
 {
 	struct homa_iov iov = { buf, len };
-	struct homa_send_args a = { &W->addr[1], 99, &iov, 1, 0, 1,
+	struct homa_send_args a = { &W->addr[1],     99, &iov, 1, 0, 1,
 				    HOMA_SEND_BORROW };
 	int ret = homa_send(W->cli, &a, W->now);
 
@@ -131,8 +131,9 @@ static void b_answer(struct homa_recv_args *ra, size_t len, uint8_t seed)
 
 	assert_int_equal(b_recv(W->srv, ra, 200), (int)len);
 	b_check(W->srv, ra, len, seed);
-	b = (struct homa_send_args){ &ra->peer, ra->peer_port, &riov, 1,
-				     ra->id,	0,	       0 };
+	b = (struct homa_send_args){ &ra->peer, ra->peer_port, &riov,
+				     1,		ra->id,	       0,
+				     0 };
 	assert_int_equal(
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
 	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
@@ -160,8 +161,9 @@ static void b_round_trip(size_t len, int lose_every)
 	assert_ptr_equal(rpc->out.buf, buf);
 	assert_true(rpc->out.borrowed);
 	/* At most the RPC's record and the peer's: not the message. */
-	assert_true(W->allocated[0] - before <=
-		    (int64_t)(sizeof(struct homa_rpc) + sizeof(struct homa_peer)));
+	assert_true(
+		W->allocated[0] - before <=
+		(int64_t)(sizeof(struct homa_rpc) + sizeof(struct homa_peer)));
 	b_answer(ra, len, 5);
 	B.lose_every = 0;
 	if (lose_every)
@@ -213,7 +215,7 @@ static void homa_send_borrow__refused_combinations(void **state)
 	uint8_t buf[3000] = { 0 };
 	struct homa_iov two[2] = { { buf, 1000 }, { buf + 1000, 2000 } };
 	struct homa_iov one = { buf, sizeof(buf) };
-	struct homa_send_args a = { &W->addr[1], 99, two, 2, 0, 0,
+	struct homa_send_args a = { &W->addr[1],     99, two, 2, 0, 0,
 				    HOMA_SEND_BORROW };
 	uint64_t id;
 
@@ -227,8 +229,9 @@ static void homa_send_borrow__refused_combinations(void **state)
 	assert_int_equal(homa_send(W->cli, &a, W->now), -EINVAL);
 	assert_int_equal(b_send(buf, sizeof(buf), &id), 0);
 	assert_int_equal(b_recv(W->srv, ra, 50), (int)sizeof(buf));
-	a = (struct homa_send_args){ &ra->peer, ra->peer_port, &one, 1,
-				     ra->id,	0,	       HOMA_SEND_BORROW };
+	a = (struct homa_send_args){
+		&ra->peer, ra->peer_port, &one, 1, ra->id, 0, HOMA_SEND_BORROW
+	};
 	assert_int_equal(homa_send(W->srv, &a, W->now), -EINVAL);
 	a.id = ra->id + 2; /* an RPC the server does not have */
 	assert_int_equal(homa_send(W->srv, &a, W->now), -EINVAL);

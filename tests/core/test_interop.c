@@ -206,9 +206,8 @@ static void i_free(void *ctx, void *p, size_t bytes)
 /* A core on port `port` at 10.77.0.1 whose first RPC id is first_id. */
 static void i_world_up(uint64_t first_id, uint16_t port, bool server)
 {
-	struct homa_env env = { NULL,	 i_xmit, i_wake, i_random,
-				i_alloc, i_free, NULL,	 NULL,
-				NULL };
+	struct homa_env env = { NULL,	i_xmit, i_wake, i_random, i_alloc,
+				i_free, NULL,	NULL,	NULL };
 	struct homa_config cfg;
 
 	IW = calloc(1, sizeof(*IW));

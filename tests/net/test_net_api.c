@@ -454,13 +454,13 @@ static void nocopy_check_round_trip(size_t len, uint8_t seed)
 	for (size_t i = 0; i < len; i++)
 		if (got[i] != (uint8_t)(seed + i * 7 + (i >> 11)))
 			fail_msg("byte %zu of %zu differs", i, len);
-	assert_int_equal(homa_reply(srv, got, 10, (struct sockaddr *)&peer,
-				    plen, id),
-			 0);
+	assert_int_equal(
+		homa_reply(srv, got, 10, (struct sockaddr *)&peer, plen, id),
+		0);
 	id = 0;
-	assert_int_equal(homa_receive(cli, got, sizeof(got), 0, NULL, NULL,
-				      &id, NULL),
-			 10);
+	assert_int_equal(
+		homa_receive(cli, got, sizeof(got), 0, NULL, NULL, &id, NULL),
+		10);
 }
 
 /* HOMA_SENDMSG_NOCOPY: a request of one piece arrives whole from the
@@ -472,8 +472,10 @@ static void test_nocopy__lent_and_copied_requests(void **state)
 	static uint8_t buf[HOMA_MAX_MESSAGE_LENGTH];
 	struct homa_sendmsg_args args = { 0, 0, HOMA_SENDMSG_NOCOPY, 0 };
 	struct iovec iov[2] = { { buf, 100000 }, { buf + 100000, 200001 } };
-	struct msghdr msg = { .msg_name = &srv_addr, .msg_namelen = srv_len,
-			      .msg_iov = iov, .msg_iovlen = 2,
+	struct msghdr msg = { .msg_name = &srv_addr,
+			      .msg_namelen = srv_len,
+			      .msg_iov = iov,
+			      .msg_iovlen = 2,
 			      .msg_control = &args };
 	uint64_t id = 0;
 

@@ -189,7 +189,8 @@ static void test_sendmsg__table(void **state)
 		 * RPC). */
 		if (rows[i].null_msg || rows[i].ctl != C_OK ||
 		    rows[i].reserved || rows[i].name == N_NONE ||
-		    (rows[i].id != I_NEW && (rows[i].cookie || rows[i].flags)) ||
+		    (rows[i].id != I_NEW &&
+		     (rows[i].cookie || rows[i].flags)) ||
 		    (!rows[i].expect &&
 		     (rows[i].len > 100 || rows[i].id == I_SERVED)))
 			continue;

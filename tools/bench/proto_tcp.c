@@ -341,9 +341,8 @@ struct bench_client *bench_tcp_client(const struct bench_opts *o)
 		if (!k->buf)
 			goto fail;
 		tcp_nodelay(k->fd);
-		if (o->nocopy &&
-		    setsockopt(k->fd, SOL_SOCKET, SO_ZEROCOPY, &one,
-			       sizeof(one)) < 0) {
+		if (o->nocopy && setsockopt(k->fd, SOL_SOCKET, SO_ZEROCOPY,
+					    &one, sizeof(one)) < 0) {
 			fprintf(stderr, "homa-bench: SO_ZEROCOPY: %s\n",
 				strerror(errno));
 			goto fail;
