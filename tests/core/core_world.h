@@ -2,12 +2,14 @@
 /*
  * core_world.h - two core instances back to back, for the core tests that
  * pass packets between a client and a server in memory (test_core_fast,
- * test_core_place, test_core_rpc, test_core_chunk): the instances, their
- * sockets, one packet queue, the env callbacks (memory counted per
- * instance, wake-ups, pushes and ends of lent messages counted), the clock, and the checks at
- * the end (the core's usage matches what the env handed out, nothing
- * leaked). A test file keeps only its own knobs: which packets to drop
- * (W->keep) and what a push does (W->on_push). Include after <cmocka.h>.
+ * test_core_place, test_core_rpc, test_core_chunk, test_core_borrow): the
+ * instances, their sockets, one packet queue, the env callbacks (memory
+ * counted per instance, wake-ups, pushes and ends of lent messages
+ * counted), the clock, a filter that loses every n-th DATA packet, the
+ * metrics, and the checks at the end (the core's usage matches what the
+ * env handed out, nothing leaked). A test file keeps only its own knobs:
+ * which packets to drop (W->keep) and what a push does (W->on_push).
+ * Include after <cmocka.h>.
  */
 #ifndef HOMA_TESTS_CORE_WORLD_H
 #define HOMA_TESTS_CORE_WORLD_H
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "homa_core.h"
+#include "wire.h"
 
 #define CORE_WORLD_QUEUE 4096 /* packets in flight at most */
 #define CORE_WORLD_PKT	 1600 /* bytes a queued packet may have */
@@ -49,6 +52,12 @@ struct core_world {
 	int lent_done;		     /* env.lent_done calls */
 	const void *lent_ptr;	     /* the last one's bytes... */
 	size_t lent_bytes;	     /* ...and their length */
+	int lose_every; /* core_world_lose_data: lose every n-th DATA
+			 * packet, 0 = none */
+	int lose_phase; /* ...the one whose count % lose_every is this
+			 * % lose_every */
+	int data_sent;	/* DATA packets it saw sent */
+	int data_lost;	/* of those, lost */
 	/* Optional: false drops the packet instance from sends. */
 	bool (*keep)(int from, const struct homa_out_pkt *p);
 	void (*on_push)(void); /* optional: run at each push */
@@ -210,6 +219,36 @@ static inline void core_world_close(void)
 	test_free(W->q);
 	test_free(W);
 	W = NULL;
+}
+
+/* A W->keep that loses DATA packets as lose_every and lose_phase say,
+ * and counts them. */
+static inline bool core_world_lose_data(int from, const struct homa_out_pkt *p)
+{
+	(void)from;
+	if (p->type != HOMA_PKT_DATA)
+		return true;
+	W->data_sent++;
+	if (W->lose_every &&
+	    W->data_sent % W->lose_every == W->lose_phase % W->lose_every) {
+		W->data_lost++;
+		return false;
+	}
+	return true;
+}
+
+/* A cmocka teardown that closes the world (core_world_close). */
+static inline int core_world_teardown(void **state)
+{
+	(void)state;
+	core_world_close();
+	return 0;
+}
+
+/* Metric m of host i. */
+static inline uint64_t core_world_metric(int i, int m)
+{
+	return homa_get_metrics(W->h[i])->v[m];
 }
 
 /* Deliver every queued packet (and what they trigger). */

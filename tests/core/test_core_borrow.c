@@ -26,45 +26,13 @@
 
 #define B_REGION (4u << 20)
 
-/* This file's knob on the world's packets. */
-static struct {
-	int lose_every; /* drop every n-th DATA packet, 0 = none */
-	int data_sent;	/* DATA packets transmitted */
-	int data_lost;	/* of those, dropped */
-} B;
-
-static bool b_keep(int from, const struct homa_out_pkt *p)
-{
-	(void)from;
-	if (p->type != HOMA_PKT_DATA)
-		return true;
-	B.data_sent++;
-	if (B.lose_every && B.data_sent % B.lose_every == 1) {
-		B.data_lost++;
-		return false;
-	}
-	return true;
-}
-
 static int b_setup(void **state)
 {
-	memset(&B, 0, sizeof(B));
 	core_world_open_default(B_REGION, 99, 777);
-	W->keep = b_keep;
+	W->keep = core_world_lose_data;
+	W->lose_phase = 1;
 	*state = W;
 	return 0;
-}
-
-static int b_teardown(void **state)
-{
-	(void)state;
-	core_world_close();
-	return 0;
-}
-
-static uint64_t b_metric(int i, int m)
-{
-	return homa_get_metrics(W->h[i])->v[m];
 }
 
 static uint8_t b_byte(size_t i, uint8_t seed)
@@ -151,10 +119,10 @@ static void b_round_trip(size_t len, int lose_every)
 	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
 	uint8_t *buf = b_msg(len, 5);
 	int64_t before = W->allocated[0];
-	uint64_t resent = b_metric(0, HOMA_M_resent_packets), id;
+	uint64_t resent = core_world_metric(0, HOMA_M_resent_packets), id;
 	struct homa_rpc *rpc;
 
-	B.lose_every = lose_every;
+	W->lose_every = lose_every;
 	assert_int_equal(b_send(buf, len, &id), 0);
 	rpc = homa_rpc_find_client(W->h[0], W->cli, id);
 	assert_non_null(rpc);
@@ -165,11 +133,12 @@ static void b_round_trip(size_t len, int lose_every)
 		W->allocated[0] - before <=
 		(int64_t)(sizeof(struct homa_rpc) + sizeof(struct homa_peer)));
 	b_answer(ra, len, 5);
-	B.lose_every = 0;
+	W->lose_every = 0;
 	if (lose_every)
-		assert_true(B.data_lost > 0 &&
-			    b_metric(0, HOMA_M_resent_packets) > resent);
-	assert_int_equal(b_metric(0, HOMA_M_tx_chunk_copies), 0);
+		assert_true(W->data_lost > 0 &&
+			    core_world_metric(0, HOMA_M_resent_packets) >
+				    resent);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_chunk_copies), 0);
 	/* The response is in (unless lost), but not yet received: still
 	 * lent. */
 	core_world_deliver();
@@ -178,7 +147,7 @@ static void b_round_trip(size_t len, int lose_every)
 	assert_int_equal(W->lent_done, 1);
 	assert_ptr_equal(W->lent_ptr, buf);
 	assert_int_equal(W->lent_bytes, len);
-	assert_int_equal(b_metric(0, HOMA_M_tx_lent_msgs), 1);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_lent_msgs), 1);
 	assert_int_equal(
 		homa_release(W->cli, rc->bpage_offsets, rc->num_bpages), 0);
 	core_world_run_ms(20);
@@ -272,7 +241,7 @@ static void homa_send_borrow__ends_by_abort_and_shutdown(void **state)
 	core_world_deliver();
 	homa_sock_shutdown(W->cli, W->now);
 	assert_int_equal(W->lent_done, 4);
-	assert_int_equal(b_metric(0, HOMA_M_tx_lent_msgs), 4);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_lent_msgs), 4);
 	core_world_run_ms(5);
 	free(buf);
 	test_free(rc);
@@ -314,7 +283,7 @@ static void homa_send_borrow__reused_record_copies_again(void **state)
 	assert_true(W->allocated[0] - before >= (int64_t)sizeof(copied));
 	assert_int_equal(homa_abort(W->cli, a.id, 0, W->now), 0);
 	assert_int_equal(W->lent_done, 1);
-	assert_int_equal(b_metric(0, HOMA_M_tx_lent_msgs), 1);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_lent_msgs), 1);
 	assert_int_equal(homa_rpc_reap(W->h[0], -1), 1);
 	assert_int_equal(W->allocated[0], before);
 	free(buf);
@@ -323,7 +292,7 @@ static void homa_send_borrow__reused_record_copies_again(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, b_setup, b_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, b_setup, core_world_teardown)
 		T(homa_send_borrow__large_request_not_copied),
 		T(homa_send_borrow__lost_packets_resent_from_the_host),
 		T(homa_send_borrow__one_packet_request),

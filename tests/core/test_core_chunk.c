@@ -27,44 +27,14 @@
 #define C_CHUNK	 40000 /* bytes per homa_send_copy in these tests */
 
 /* This file's knobs on the world's packets. */
-static struct {
-	int lose_every; /* drop every n-th DATA packet, 0 = none */
-	int data_sent;	/* DATA packets transmitted */
-	int data_lost;	/* of those, dropped */
-} C;
-
-static bool c_keep(int from, const struct homa_out_pkt *p)
-{
-	(void)from;
-	if (p->type != HOMA_PKT_DATA)
-		return true;
-	C.data_sent++;
-	if (C.lose_every && C.data_sent % C.lose_every == 2 % C.lose_every) {
-		C.data_lost++;
-		return false;
-	}
-	return true;
-}
 
 static int c_setup(void **state)
 {
-	memset(&C, 0, sizeof(C));
 	core_world_open_default(C_REGION, 99, 777);
-	W->keep = c_keep;
+	W->keep = core_world_lose_data;
+	W->lose_phase = 2;
 	*state = W;
 	return 0;
-}
-
-static int c_teardown(void **state)
-{
-	(void)state;
-	core_world_close();
-	return 0;
-}
-
-static uint64_t c_metric(int i, int m)
-{
-	return homa_get_metrics(W->h[i])->v[m];
 }
 
 static uint8_t c_byte(size_t i, uint8_t seed)
@@ -156,14 +126,14 @@ static void c_request_lossy(size_t len, size_t piece, int lose_every)
 	struct c_msg m;
 	struct homa_send_args a;
 	struct homa_rpc *rpc;
-	uint64_t resent = c_metric(0, HOMA_M_resent_packets);
+	uint64_t resent = core_world_metric(0, HOMA_M_resent_packets);
 	int steps;
 
 	c_msg_make(&m, len, piece, 11);
 	a = (struct homa_send_args){ &W->addr[1],      99, m.iov, m.count, 0, 5,
 				     HOMA_SEND_CHUNKED };
-	C.lose_every = lose_every;
-	C.data_lost = 0;
+	W->lose_every = lose_every;
+	W->data_lost = 0;
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
 	assert_non_null(rpc);
@@ -179,12 +149,13 @@ static void c_request_lossy(size_t len, size_t piece, int lose_every)
 	assert_int_equal(rpc->out.copied, len);
 	assert_null(rpc->out.src);
 	memset(m.buf, 0xEE, len); /* the caller reuses its buffer */
-	C.lose_every = 0;
+	W->lose_every = 0;
 	assert_int_equal(c_recv(W->srv, ra, 200), (int)len);
 	c_check(W->srv, ra, len, 11);
 	if (lose_every && len > 1400)
-		assert_true(C.data_lost > 0 &&
-			    c_metric(0, HOMA_M_resent_packets) > resent);
+		assert_true(W->data_lost > 0 &&
+			    core_world_metric(0, HOMA_M_resent_packets) >
+				    resent);
 	assert_int_equal(
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
 	c_msg_free(&m);
@@ -196,8 +167,8 @@ static void homa_send_copy__lost_packets_come_from_the_copy(void **state)
 	(void)state;
 	/* One piece: the first transmissions read the caller's buffer. */
 	c_request_lossy(300001, 0, 5);
-	assert_true(c_metric(0, HOMA_M_tx_caller_bytes) >= 40000);
-	assert_int_equal(c_metric(0, HOMA_M_tx_chunk_copies), 8);
+	assert_true(core_world_metric(0, HOMA_M_tx_caller_bytes) >= 40000);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_chunk_copies), 8);
 	/* Four pieces at odd cuts, and many small pieces across packets. */
 	c_request_lossy(250000, 61111, 3);
 	c_request_lossy(150000, 333, 4);
@@ -244,13 +215,13 @@ static void homa_send_copy__granted_bytes_leave_before_the_copy(void **state)
 	rpc = homa_rpc_find_client(W->h[0], W->cli, a.id);
 	assert_int_equal(rpc->out.copied, 0);
 	assert_int_equal(rpc->out.next_xmit, 40000);
-	assert_int_equal(c_metric(0, HOMA_M_tx_caller_bytes), 40000);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_caller_bytes), 40000);
 	/* One chunk, then the GRANTs for the unscheduled bytes: */
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
 	core_world_deliver();
 	assert_int_equal(rpc->out.copied, C_CHUNK);
 	assert_true(rpc->out.next_xmit > 2 * C_CHUNK);
-	assert_true(c_metric(0, HOMA_M_tx_caller_bytes) >
+	assert_true(core_world_metric(0, HOMA_M_tx_caller_bytes) >
 		    (uint64_t)rpc->out.next_xmit - C_CHUNK);
 	assert_int_equal(c_copy_all(W->cli, &a), (int)(len / C_CHUNK) - 2);
 	/* A step after the end, or with other pieces, copies nothing. */
@@ -278,10 +249,10 @@ static void homa_send_copy__rpc_ended_between_chunks(void **state)
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
 	assert_int_equal(homa_abort(W->cli, a.id, ECANCELED, W->now), 0);
-	copies = c_metric(0, HOMA_M_tx_chunk_copies);
+	copies = core_world_metric(0, HOMA_M_tx_chunk_copies);
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
-	assert_int_equal(c_metric(0, HOMA_M_tx_chunk_copies), copies);
-	assert_int_equal(c_metric(0, HOMA_M_tx_copy_skipped_bytes),
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_chunk_copies), copies);
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_copy_skipped_bytes),
 			 300000 - C_CHUNK);
 	assert_int_equal(homa_recv(W->cli, ra, W->now), -ECANCELED);
 	core_world_run_ms(5);
@@ -347,7 +318,7 @@ static void homa_send_copy__response_first_skips_the_rest(void **state)
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
 	assert_int_equal(rpc->out.copied, C_CHUNK);
 	assert_null(rpc->out.src);
-	assert_int_equal(c_metric(0, HOMA_M_tx_copy_skipped_bytes),
+	assert_int_equal(core_world_metric(0, HOMA_M_tx_copy_skipped_bytes),
 			 len - C_CHUNK);
 	assert_int_equal(homa_recv(W->cli, rc, W->now), (int)sizeof(resp));
 	assert_int_equal(
@@ -380,10 +351,10 @@ static void homa_send_copy__reply_chunked(void **state)
 	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
 				     r.count,	       ra->id,	      0,
 				     HOMA_SEND_CHUNKED };
-	C.lose_every = 7;
+	W->lose_every = 7;
 	assert_int_equal(homa_send(W->srv, &b, W->now), 0);
 	c_copy_all(W->srv, &b);
-	C.lose_every = 0;
+	W->lose_every = 0;
 	memset(r.buf, 1, 222222);
 	assert_int_equal(c_recv(W->cli, rc, 200), 222222);
 	c_check(W->cli, rc, 222222, 22);
@@ -401,7 +372,7 @@ static void homa_send_copy__reply_chunked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, c_setup, c_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, c_setup, core_world_teardown)
 		T(homa_send_copy__lost_packets_come_from_the_copy),
 		T(homa_send_copy__lengths_around_the_chunk),
 		T(homa_send_copy__granted_bytes_leave_before_the_copy),
