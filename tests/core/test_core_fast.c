@@ -51,13 +51,6 @@ static int f_setup(void **state)
 	return 0;
 }
 
-static int f_teardown(void **state)
-{
-	(void)state;
-	core_world_close();
-	return 0;
-}
-
 /* Send a request of len bytes (byte i is seed + 7 i). */
 static uint64_t f_request(size_t len, uint8_t seed, uint64_t cookie,
 			  uint32_t flags)
@@ -545,7 +538,7 @@ static void homa_peer_get__last_peer_forgotten_when_evicted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, f_setup, f_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, f_setup, core_world_teardown)
 		T(homa_rpc__small_rpc_allocates_nothing),
 		T(homa_rpc__inline_message_header_joins_payload),
 		T(homa_rpc__inline_edges_byte_exact),

@@ -172,18 +172,6 @@ static int p_setup(void **state)
 	return 0;
 }
 
-static int p_teardown(void **state)
-{
-	(void)state;
-	core_world_close();
-	return 0;
-}
-
-static uint64_t p_metric(int i, enum homa_metric m)
-{
-	return homa_get_metrics(W->h[i])->v[m];
-}
-
 static uint8_t p_byte(size_t i, uint8_t seed)
 {
 	return (uint8_t)(seed + i * 7 + (i >> 11));
@@ -237,12 +225,12 @@ static void place__in_order_lands_in_place(void **state)
 		p_run_ms(5);
 		p_recv_check(300000 + m * 777, (uint8_t)(3 + m));
 	}
-	data = p_metric(1, HOMA_M_recv_data);
+	data = core_world_metric(1, HOMA_M_recv_data);
 	/* Each message's first packet has nothing to predict from, and the
 	 * unscheduled ones may be cut at the limit; the rest are placed. */
-	assert_true(p_metric(1, HOMA_M_place_hits) >= data * 9 / 10);
-	assert_true(p_metric(1, HOMA_M_place_misses) <= 6);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+	assert_true(core_world_metric(1, HOMA_M_place_hits) >= data * 9 / 10);
+	assert_true(core_world_metric(1, HOMA_M_place_misses) <= 6);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 0);
 	assert_true(P.reads > 0);
 }
 
@@ -289,9 +277,9 @@ static void place__two_messages_interleaved(void **state)
 	p_run_ms(5);
 	assert_int_equal(
 		p_recv_either(lens, seeds) + p_recv_either(lens, seeds), 1);
-	data = p_metric(1, HOMA_M_recv_data);
-	assert_true(p_metric(1, HOMA_M_place_hits) >= data * 3 / 4);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+	data = core_world_metric(1, HOMA_M_recv_data);
+	assert_true(core_world_metric(1, HOMA_M_place_hits) >= data * 3 / 4);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 0);
 }
 
 /* The same with each reservation checked against the read's first
@@ -311,11 +299,11 @@ static void place__two_messages_peeked(void **state)
 	assert_int_equal(
 		p_recv_either(lens, seeds) + p_recv_either(lens, seeds), 1);
 	/* Without the peeks: 316 of 354 in place, 30 turned down. */
-	assert_true(p_metric(1, HOMA_M_place_misses) <= 10);
-	assert_true(p_metric(1, HOMA_M_place_hits) >=
-		    p_metric(1, HOMA_M_recv_data) * 9 / 10);
-	assert_true(p_metric(1, HOMA_M_place_peek_redone) > 0);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+	assert_true(core_world_metric(1, HOMA_M_place_misses) <= 10);
+	assert_true(core_world_metric(1, HOMA_M_place_hits) >=
+		    core_world_metric(1, HOMA_M_recv_data) * 9 / 10);
+	assert_true(core_world_metric(1, HOMA_M_place_peek_redone) > 0);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 0);
 }
 
 /* Two requests of one length, delivered one packet per read until both
@@ -386,8 +374,8 @@ static void place__reordered_falls_back(void **state)
 	p_request(200000, 9);
 	p_run_ms(5);
 	p_recv_check(200000, 9);
-	assert_true(p_metric(1, HOMA_M_place_misses) > 10);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+	assert_true(core_world_metric(1, HOMA_M_place_misses) > 10);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 0);
 }
 
 static void place__lost_packet_retransmitted(void **state)
@@ -398,9 +386,9 @@ static void place__lost_packet_retransmitted(void **state)
 	p_run_ms(5);
 	p_run_ms(100); /* RESEND after resend_ticks */
 	p_recv_check(250000, 21);
-	assert_true(p_metric(1, HOMA_M_resend_requests) > 0);
-	assert_true(p_metric(1, HOMA_M_place_misses) > 0);
-	assert_true(p_metric(1, HOMA_M_place_hits) > 100);
+	assert_true(core_world_metric(1, HOMA_M_resend_requests) > 0);
+	assert_true(core_world_metric(1, HOMA_M_place_misses) > 0);
+	assert_true(core_world_metric(1, HOMA_M_place_hits) > 100);
 }
 
 static void place__duplicate_copied_once(void **state)
@@ -411,7 +399,7 @@ static void place__duplicate_copied_once(void **state)
 	p_request(250000, 33);
 	p_run_ms(5);
 	p_recv_check(250000, 33);
-	assert_true(p_metric(1, HOMA_M_drop_dup_data) >= 1);
+	assert_true(core_world_metric(1, HOMA_M_drop_dup_data) >= 1);
 }
 
 static void place__single_packet_reads(void **state)
@@ -421,7 +409,7 @@ static void place__single_packet_reads(void **state)
 	p_request(150000, 41);
 	p_run_ms(5);
 	p_recv_check(150000, 41);
-	assert_true(p_metric(1, HOMA_M_place_hits) > 90);
+	assert_true(core_world_metric(1, HOMA_M_place_hits) > 90);
 }
 
 /* Reserve the server's next packets mid-message: send len, deliver
@@ -464,7 +452,7 @@ static void place__other_path_dropped_while_reserved(void **state)
 	assert_true(p_next_server(&pkt));
 	memset(pl[0].span[0], 0xEE, pl[0].span_bytes[0]);
 	homa_input(W->h[1], &W->addr[0], pkt.data, pkt.bytes, W->now);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 1);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 1);
 	assert_int_equal(pl[0].span[0][0], 0xEE); /* not copied */
 	homa_place_release(W->h[1]);
 	/* Released: the retransmission completes the message. */
@@ -533,17 +521,17 @@ static void place__peek_packet_nobody_reserved(void **state)
 	(void)state;
 	assert_true(p_reserve_mid(300000, 10, pl) > 0);
 	homa_place_release(W->h[1]);
-	misses = p_metric(1, HOMA_M_place_misses);
+	misses = core_world_metric(1, HOMA_M_place_misses);
 	assert_int_equal(p_read_after_busy(false), 0);
-	assert_int_equal(p_metric(1, HOMA_M_place_misses), misses + 4);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_misses), misses + 4);
 	/* A read that missed: the next ones are worth a peek. */
 	assert_int_equal(p_read_after_busy(true), 3);
-	assert_int_equal(p_metric(1, HOMA_M_place_misses), misses + 4);
-	assert_int_equal(p_metric(1, HOMA_M_place_peek_redone), 1);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_misses), misses + 4);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_peek_redone), 1);
 	P.batch = 4;
 	p_run_ms(100);
 	p_recv_check(300000, 50);
-	assert_int_equal(p_metric(1, HOMA_M_drop_placing), 0);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_placing), 0);
 }
 
 /* The peek's bytes are whatever the socket holds: the expected packet
@@ -562,11 +550,11 @@ static void place__peek_bad_header(void **state)
 	assert_int_equal(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 					   HOMA_PLACE_MAX, W->now),
 			 n);
-	assert_int_equal(p_metric(1, HOMA_M_place_peek_redone), 0);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_peek_redone), 0);
 	assert_true(homa_place_peeked(W->h[1], hdr, 20, pl, HOMA_PLACE_MAX,
 				      W->now) >= 2);
 	assert_int_equal(pl[0].part, HOMA_PLACE_NO_PART);
-	assert_int_equal(p_metric(1, HOMA_M_place_peek_redone), 1);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_peek_redone), 1);
 	memset(hdr, 0xFF, sizeof(hdr));
 	assert_true(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 				      HOMA_PLACE_MAX, W->now) >= 2);
@@ -575,7 +563,7 @@ static void place__peek_bad_header(void **state)
 	assert_true(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 				      HOMA_PLACE_MAX, W->now) >= 2);
 	assert_int_equal(pl[0].part, HOMA_PLACE_NO_PART);
-	assert_int_equal(p_metric(1, HOMA_M_place_peek_redone), 1);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_peek_redone), 1);
 	homa_place_release(W->h[1]);
 	assert_int_equal(homa_place_peeked(W->h[1], hdr, sizeof(hdr), pl,
 					   HOMA_PLACE_MAX, W->now),
@@ -596,7 +584,7 @@ static void place__wrong_packet_turned_down(void **state)
 	n = p_reserve_mid(100000, 10, pl);
 	assert_true(n >= 2);
 	assert_true(p_next_server(&pkt));
-	hits = p_metric(1, HOMA_M_place_hits);
+	hits = core_world_metric(1, HOMA_M_place_hits);
 	/* The right packet offered for the wrong place, too long or too
 	 * short a header, another port: all turned down, nothing taken. */
 	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], pkt.data, 56,
@@ -615,8 +603,8 @@ static void place__wrong_packet_turned_down(void **state)
 	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], pkt.data, 56,
 					   pkt.bytes - 56, &pl[0], W->now),
 			 -EAGAIN);
-	assert_int_equal(p_metric(1, HOMA_M_place_hits), hits);
-	assert_int_equal(p_metric(1, HOMA_M_place_misses), 5);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_hits), hits);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_misses), 5);
 	homa_place_release(W->h[1]);
 	homa_input(W->h[1], &W->addr[0], pkt.data, pkt.bytes, W->now);
 	P.batch = 4;
@@ -663,11 +651,12 @@ static void place__socket_closed_while_reserved(void **state)
 	/* A packet read into a place before the close: dropped, and the
 	 * spans (in a pool that may be gone) never read. */
 	pl[0].span[0] = pl[0].span[1] = NULL;
-	no_socket = p_metric(1, HOMA_M_drop_no_socket);
+	no_socket = core_world_metric(1, HOMA_M_drop_no_socket);
 	assert_int_equal(homa_input_placed(W->h[1], &W->addr[0], pkt.data, 56,
 					   pkt.bytes - 56, &pl[0], W->now),
 			 0);
-	assert_int_equal(p_metric(1, HOMA_M_drop_no_socket), no_socket + 1);
+	assert_int_equal(core_world_metric(1, HOMA_M_drop_no_socket),
+			 no_socket + 1);
 	homa_place_release(W->h[1]); /* the pool is gone: nothing to unpin */
 	assert_int_equal(homa_place_reserve(W->h[1], pl, 4, W->now), 0);
 }
@@ -682,7 +671,7 @@ static void place__small_messages_reserve_nothing(void **state)
 	p_recv_check(100, 60);
 	assert_int_equal(
 		homa_place_reserve(W->h[1], pl, HOMA_PLACE_MAX, W->now), 0);
-	assert_int_equal(p_metric(1, HOMA_M_place_hits), 0);
+	assert_int_equal(core_world_metric(1, HOMA_M_place_hits), 0);
 }
 
 static void wire_decode_split__data_only(void **state)
@@ -718,7 +707,7 @@ static void wire_decode_split__data_only(void **state)
 			 HOMA_WIRE_BAD_TYPE);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, p_setup, p_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, p_setup, core_world_teardown)
 
 int main(void)
 {

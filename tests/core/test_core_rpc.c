@@ -55,13 +55,6 @@ static int r_setup(void **state)
 	return 0;
 }
 
-static int r_teardown(void **state)
-{
-	(void)state;
-	core_world_close();
-	return 0;
-}
-
 static const struct homa_metrics *r_m(int i)
 {
 	return homa_get_metrics(W->h[i]);
@@ -1003,7 +996,7 @@ static void homa_view__scheduled_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, r_setup, r_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, r_setup, core_world_teardown)
 		T(homa_sock_open__family_and_ports),
 		T(homa_sock_bind__rules),
 		T(homa_sock_set_rcvbuf__errors),
