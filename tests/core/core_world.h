@@ -6,8 +6,10 @@
  * instances, their sockets, one packet queue, the env callbacks (memory
  * counted per instance, wake-ups, pushes and ends of lent messages
  * counted), the clock, a filter that loses every n-th DATA packet, the
- * metrics, and the checks at the end (the core's usage matches what the
- * env handed out, nothing leaked). A test file keeps only its own knobs:
+ * metrics, a receive that runs the world while it waits and a check of
+ * the received bytes, and the checks at the end (the core's usage
+ * matches what the env handed out, nothing leaked). A test file keeps
+ * only its own knobs:
  * which packets to drop (W->keep) and what a push does (W->on_push).
  * Include after <cmocka.h>.
  */
@@ -278,6 +280,39 @@ static inline void core_world_run_ms_with(int ms, void (*deliver)(void))
 static inline void core_world_run_ms(int ms)
 {
 	core_world_run_ms_with(ms, core_world_deliver);
+}
+
+/* Receive one message on hsk within ms ticks (the world runs between
+ * tries); its length, or the error (-EAGAIN: none came). */
+static inline int core_world_recv(struct homa_sock *hsk,
+				  struct homa_recv_args *ra, int ms)
+{
+	int got = -EAGAIN;
+
+	for (int t = 0; t <= ms && got == -EAGAIN; t++) {
+		core_world_deliver();
+		ra->id = 0;
+		got = homa_recv(hsk, ra, W->now);
+		if (got == -EAGAIN)
+			core_world_run_ms(1);
+	}
+	return got;
+}
+
+/* Fail unless the len bytes that ra received on hsk are byte(i, seed). */
+static inline void core_world_check(struct homa_sock *hsk,
+				    const struct homa_recv_args *ra, size_t len,
+				    uint8_t (*byte)(size_t i, uint8_t seed),
+				    uint8_t seed)
+{
+	uint8_t *region;
+	uint64_t bytes;
+
+	homa_sock_get_rcvbuf(hsk, &region, &bytes);
+	for (size_t i = 0; i < len; i++)
+		if (region[ra->bpage_offsets[i >> 16] + (i & 0xFFFF)] !=
+		    byte(i, seed))
+			fail_msg("byte %zu of %zu differs", i, len);
 }
 
 #endif /* HOMA_TESTS_CORE_WORLD_H */

@@ -49,34 +49,6 @@ static uint8_t *b_msg(size_t len, uint8_t seed)
 	return buf;
 }
 
-/* Receive one message on hsk within ms ticks; its length or the error. */
-static int b_recv(struct homa_sock *hsk, struct homa_recv_args *ra, int ms)
-{
-	int got = -EAGAIN;
-
-	for (int t = 0; t <= ms && got == -EAGAIN; t++) {
-		core_world_deliver();
-		ra->id = 0;
-		got = homa_recv(hsk, ra, W->now);
-		if (got == -EAGAIN)
-			core_world_run_ms(1);
-	}
-	return got;
-}
-
-static void b_check(struct homa_sock *hsk, const struct homa_recv_args *ra,
-		    size_t len, uint8_t seed)
-{
-	uint8_t *region;
-	uint64_t bytes;
-
-	homa_sock_get_rcvbuf(hsk, &region, &bytes);
-	for (size_t i = 0; i < len; i++)
-		if (region[ra->bpage_offsets[i >> 16] + (i & 0xFFFF)] !=
-		    b_byte(i, seed))
-			fail_msg("byte %zu of %zu differs", i, len);
-}
-
 /* A lent request of len bytes to the server (id written back). */
 static int b_send(const uint8_t *buf, size_t len, uint64_t *id)
 {
@@ -97,8 +69,8 @@ static void b_answer(struct homa_recv_args *ra, size_t len, uint8_t seed)
 	struct homa_iov riov = { resp, sizeof(resp) };
 	struct homa_send_args b;
 
-	assert_int_equal(b_recv(W->srv, ra, 200), (int)len);
-	b_check(W->srv, ra, len, seed);
+	assert_int_equal(core_world_recv(W->srv, ra, 200), (int)len);
+	core_world_check(W->srv, ra, len, b_byte, seed);
 	b = (struct homa_send_args){ &ra->peer, ra->peer_port, &riov,
 				     1,		ra->id,	       0,
 				     0 };
@@ -143,7 +115,7 @@ static void b_round_trip(size_t len, int lose_every)
 	 * lent. */
 	core_world_deliver();
 	assert_int_equal(W->lent_done, 0);
-	assert_int_equal(b_recv(W->cli, rc, 200), 10);
+	assert_int_equal(core_world_recv(W->cli, rc, 200), 10);
 	assert_int_equal(W->lent_done, 1);
 	assert_ptr_equal(W->lent_ptr, buf);
 	assert_int_equal(W->lent_bytes, len);
@@ -197,7 +169,7 @@ static void homa_send_borrow__refused_combinations(void **state)
 	a.flags = HOMA_SEND_BORROW | HOMA_SEND_CHUNKED;
 	assert_int_equal(homa_send(W->cli, &a, W->now), -EINVAL);
 	assert_int_equal(b_send(buf, sizeof(buf), &id), 0);
-	assert_int_equal(b_recv(W->srv, ra, 50), (int)sizeof(buf));
+	assert_int_equal(core_world_recv(W->srv, ra, 50), (int)sizeof(buf));
 	a = (struct homa_send_args){
 		&ra->peer, ra->peer_port, &one, 1, ra->id, 0, HOMA_SEND_BORROW
 	};

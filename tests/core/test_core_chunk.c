@@ -86,34 +86,6 @@ static int c_copy_all(struct homa_sock *hsk, struct homa_send_args *a)
 	return steps;
 }
 
-/* Receive one message on hsk within ms ticks; its length or -EAGAIN. */
-static int c_recv(struct homa_sock *hsk, struct homa_recv_args *ra, int ms)
-{
-	int got = -EAGAIN;
-
-	for (int t = 0; t <= ms && got == -EAGAIN; t++) {
-		core_world_deliver();
-		ra->id = 0;
-		got = homa_recv(hsk, ra, W->now);
-		if (got == -EAGAIN)
-			core_world_run_ms(1);
-	}
-	return got;
-}
-
-static void c_check(struct homa_sock *hsk, const struct homa_recv_args *ra,
-		    size_t len, uint8_t seed)
-{
-	uint8_t *region;
-	uint64_t bytes;
-
-	homa_sock_get_rcvbuf(hsk, &region, &bytes);
-	for (size_t i = 0; i < len; i++)
-		if (region[ra->bpage_offsets[i >> 16] + (i & 0xFFFF)] !=
-		    c_byte(i, seed))
-			fail_msg("byte %zu of %zu differs", i, len);
-}
-
 /*
  * One chunked request of len bytes in pieces of piece bytes, every
  * lose_every-th DATA packet lost while it is copied; the caller's buffer
@@ -150,8 +122,8 @@ static void c_request_lossy(size_t len, size_t piece, int lose_every)
 	assert_null(rpc->out.src);
 	memset(m.buf, 0xEE, len); /* the caller reuses its buffer */
 	W->lose_every = 0;
-	assert_int_equal(c_recv(W->srv, ra, 200), (int)len);
-	c_check(W->srv, ra, len, 11);
+	assert_int_equal(core_world_recv(W->srv, ra, 200), (int)len);
+	core_world_check(W->srv, ra, len, c_byte, 11);
 	if (lose_every && len > 1400)
 		assert_true(W->data_lost > 0 &&
 			    core_world_metric(0, HOMA_M_resent_packets) >
@@ -227,8 +199,8 @@ static void homa_send_copy__granted_bytes_leave_before_the_copy(void **state)
 	/* A step after the end, or with other pieces, copies nothing. */
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 0);
 	memset(m.buf, 0, len);
-	assert_int_equal(c_recv(W->srv, ra, 50), (int)len);
-	c_check(W->srv, ra, len, 3);
+	assert_int_equal(core_world_recv(W->srv, ra, 50), (int)len);
+	core_world_check(W->srv, ra, len, c_byte, 3);
 	c_msg_free(&m);
 	test_free(ra);
 }
@@ -262,7 +234,7 @@ static void homa_send_copy__rpc_ended_between_chunks(void **state)
 	a.id = 0;
 	a.flags = 0;
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
-	assert_int_equal(c_recv(W->srv, ra, 50), 300000);
+	assert_int_equal(core_world_recv(W->srv, ra, 50), 300000);
 	c_msg_make(&r, 200000, 7000, 4);
 	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
 				     r.count,	       ra->id,	      0,
@@ -307,8 +279,8 @@ static void homa_send_copy__response_first_skips_the_rest(void **state)
 	/* One chunk, then the whole request leaves from the caller's
 	 * buffer and the server answers before the next chunk. */
 	assert_int_equal(homa_send_copy(W->cli, &a, C_CHUNK, W->now), 1);
-	assert_int_equal(c_recv(W->srv, ra, 0), (int)len);
-	c_check(W->srv, ra, len, 17);
+	assert_int_equal(core_world_recv(W->srv, ra, 0), (int)len);
+	core_world_check(W->srv, ra, len, c_byte, 17);
 	assert_int_equal(rpc->out.copied, C_CHUNK);
 	b = (struct homa_send_args){ &ra->peer, ra->peer_port, &riov,
 				     1,		ra->id,	       0,
@@ -345,8 +317,8 @@ static void homa_send_copy__reply_chunked(void **state)
 				     HOMA_SEND_CHUNKED };
 	assert_int_equal(homa_send(W->cli, &a, W->now), 0);
 	c_copy_all(W->cli, &a);
-	assert_int_equal(c_recv(W->srv, ra, 50), 180000);
-	c_check(W->srv, ra, 180000, 21);
+	assert_int_equal(core_world_recv(W->srv, ra, 50), 180000);
+	core_world_check(W->srv, ra, 180000, c_byte, 21);
 	c_msg_make(&r, 222222, 50000, 22);
 	b = (struct homa_send_args){ &ra->peer,	       ra->peer_port, r.iov,
 				     r.count,	       ra->id,	      0,
@@ -356,8 +328,8 @@ static void homa_send_copy__reply_chunked(void **state)
 	c_copy_all(W->srv, &b);
 	W->lose_every = 0;
 	memset(r.buf, 1, 222222);
-	assert_int_equal(c_recv(W->cli, rc, 200), 222222);
-	c_check(W->cli, rc, 222222, 22);
+	assert_int_equal(core_world_recv(W->cli, rc, 200), 222222);
+	core_world_check(W->cli, rc, 222222, c_byte, 22);
 	assert_int_equal(
 		homa_release(W->srv, ra->bpage_offsets, ra->num_bpages), 0);
 	assert_int_equal(
