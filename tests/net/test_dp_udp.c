@@ -273,6 +273,21 @@ static void bt_one_pkt(uint8_t *p, size_t n, uint8_t fill)
 	p[HOMA_WIRE_COMMON_BYTES + 3] = (uint8_t)(n - HOMA_WIRE_DATA_BYTES);
 }
 
+/* Send three 200-byte DATA packets to port in one GSO send (skip the
+ * case if the kernel has no UDP GSO) and read them off dp. */
+static void bt_gso_three(struct bt *t, struct homa_dp *dp, int port)
+{
+	static uint8_t buf[600];
+
+	for (int i = 0; i < 3; i++)
+		bt_one_pkt(buf + 200 * i, 200, (uint8_t)(i + 1));
+	if (bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200) < 0) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	assert_int_equal(bt_dp_read_n(dp, 3), 3);
+}
+
 /* UDP_GRO also comes on with a burst: once a read finds several
  * datagrams (of one-packet messages only, which alone never turn it on),
  * a GSO send of three more arrives coalesced. Small RPCs from many
@@ -283,7 +298,7 @@ static void homa_dp_udp__gro_on_with_a_burst(void **state)
 	struct bt *t = *state;
 	struct homa_dp_opts o = { .gso = true, .gro = true };
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	static uint8_t buf[600];
+	static uint8_t buf[100];
 	struct homa_dp *dp;
 	int port;
 
@@ -300,13 +315,7 @@ static void homa_dp_udp__gro_on_with_a_burst(void **state)
 	assert_int_equal(bt_dp_read_n(dp, 40), 40);
 	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 0);
 	assert_int_equal(bt_dp_read_n(dp, 1), 0); /* the switch is made */
-	for (int i = 0; i < 3; i++)
-		bt_one_pkt(buf + 200 * i, 200, (uint8_t)(i + 1));
-	if (bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200) < 0) {
-		dp->ops->destroy(dp);
-		skip(); /* no UDP GSO in this kernel */
-	}
-	assert_int_equal(bt_dp_read_n(dp, 3), 3);
+	bt_gso_three(t, dp, port);
 	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 1);
 	dp->ops->destroy(dp);
 }
@@ -324,13 +333,11 @@ static void homa_dp_udp__no_gro_for_control_packets(void **state)
 	struct bt *t = *state;
 	struct homa_dp_opts o = { .gso = true, .gro = true };
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	static uint8_t buf[600];
+	static uint8_t buf[100];
 	struct homa_dp *dp;
 	int port;
 
-	assert_int_equal(homa_dp_udp_create(&o, &dp), 0);
-	port = dp->ops->port_open(dp, HOMA_FAMILY_INET, 0);
-	assert_true(port > 0);
+	port = bt_udp(&o, &dp);
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (int i = 0; i < 40; i++) {
@@ -344,13 +351,7 @@ static void homa_dp_udp__no_gro_for_control_packets(void **state)
 	}
 	assert_int_equal(bt_dp_read_n(dp, 40), 40);
 	assert_int_equal(bt_dp_read_n(dp, 1), 0); /* a switch would be made */
-	for (int i = 0; i < 3; i++)
-		bt_one_pkt(buf + 200 * i, 200, (uint8_t)(i + 1));
-	if (bt_gso_send(t->tx, (uint16_t)port, buf, 600, 200) < 0) {
-		dp->ops->destroy(dp);
-		skip(); /* no UDP GSO in this kernel */
-	}
-	assert_int_equal(bt_dp_read_n(dp, 3), 3);
+	bt_gso_three(t, dp, port);
 	assert_int_equal(HOMA_DP_READ(dp->rx_gro_bufs), 0);
 	dp->ops->destroy(dp);
 }
