@@ -314,16 +314,6 @@ static int grant_rank(const struct homa_grant *g,
 	return rank;
 }
 
-/* grant_any_needy() - some slot is needy. */
-static bool grant_any_needy(const struct homa_grant *g)
-{
-	for (int i = 0; i < HOMA_GRANT_MAX_ACTIVE; i++) {
-		if (g->needy[i])
-			return true;
-	}
-	return false;
-}
-
 /* grant_best_needy() - the needy slot with the best-ranked message (lowest
  * slot on a tie), or -1 if no slot is needy. */
 static int grant_best_needy(const struct homa_grant *g)
@@ -414,24 +404,6 @@ static void grant_defer(struct homa_grant *g, int ix)
 	grant_metric_add(g, HOMA_M_grant_needy, 1);
 }
 
-/* grant_local_holds() - m's sender is on this host and its next grant
- * would be under half of its window (max_incoming) without reaching the
- * end of the message: grants to such a sender go out in half steps
- * (a GRANT per packet would keep no link busy and cost a system call
- * each), so none is due yet. */
-static bool grant_local_holds(const struct homa_grant *g,
-			      const struct homa_grant_msg *m)
-{
-	int64_t window = g->config->max_incoming, want;
-
-	if (!m->local)
-		return false;
-	want = (int64_t)m->received + window - m->granted;
-	if (want > (int64_t)m->length - m->granted)
-		want = (int64_t)m->length - m->granted;
-	return want < window / 2 && m->granted + want < m->length;
-}
-
 /*
  * grant_try() - grant the occupant m of slot ix up to received + window
  * (spec 4.6). On the normal path it defers (needy) when any slot is needy;
@@ -459,7 +431,10 @@ static void grant_try(struct homa_grant *g, int ix, bool normal,
 		want = (int64_t)m->length - m->granted;
 	if (want <= 0)
 		return;
-	if (grant_local_holds(g, m))
+	/* From this host, a GRANT per packet keeps no link busy and costs a
+	 * system call each: wait until half the window can be granted (or
+	 * the rest of the message). */
+	if (m->local && want < window / 2 && m->granted + want < m->length)
 		return;
 	room = g->config->max_incoming - g->total_incoming;
 	/* normal path: any needy slot goes first, as if there were no room */
@@ -658,12 +633,6 @@ void homa_grant_update(struct homa_grant *g, struct homa_grant_msg *m,
 	if (!m->managed)
 		return;
 	grant_refresh_incoming(g, m);
-	/* The common case from a sender on this host: an active message
-	 * between two half steps. Its rank only improved and no slot
-	 * opened, so the rest would change nothing unless a slot is needy
-	 * (the bytes that arrived are room for it). */
-	if (m->active_ix >= 0 && grant_local_holds(g, m) && !grant_any_needy(g))
-		return;
 	if (m->active_ix < 0) {
 		grant_inactive_remove(g, m);
 		grant_inactive_insert(g, m);
