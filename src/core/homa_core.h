@@ -228,7 +228,10 @@ unsigned int homa_input(struct homa *homa, const struct homa_addr *src,
  */
 #define HOMA_CORE_BPAGE_SHIFT 16
 
-#define HOMA_PLACE_MAX	 8  /* packets reserved at once */
+/* Packets reserved at once: enough for one coalesced receive (UDP_GRO
+ * gives up to 64 KB, 44 packets at a 1500-byte MTU), so that a whole
+ * coalesced buffer lands in place, not its first few packets. */
+#define HOMA_PLACE_MAX	 48
 #define HOMA_PLACE_HDR	 56 /* bytes before the payload of a DATA packet */
 #define HOMA_PLACE_SPANS 2  /* pool pieces one packet's payload may need */
 

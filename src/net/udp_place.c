@@ -75,7 +75,8 @@ static void udp_gro_note(struct msghdr *m, size_t len, int i)
 /* How many of the places pl[0..n) one coalesced buffer of segments of
  * seg bytes can fill, from the first: each must take a whole segment's
  * payload (seg - HOMA_PLACE_HDR bytes), and their headers with room to
- * gather them must fit buf_bytes. */
+ * gather them must fit buf_bytes (the slot reads at most buf_bytes in
+ * all however many segments are placed). */
 static int udp_gro_places(const struct homa_place *pl, int n, size_t seg,
 			  size_t buf_bytes)
 {
@@ -83,7 +84,7 @@ static int udp_gro_places(const struct homa_place *pl, int n, size_t seg,
 
 	if (seg <= HOMA_PLACE_HDR)
 		return 0;
-	while (k < n && (size_t)(k + 2) * seg <= buf_bytes) {
+	while (k < n && (size_t)(k + 1) * seg <= buf_bytes) {
 		size_t bytes = 0;
 
 		for (int j = 0; j < HOMA_PLACE_SPANS; j++)
