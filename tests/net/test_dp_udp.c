@@ -7,7 +7,8 @@
  * places; malformed coalesced buffers are dropped whole and counted. A
  * UDP read in a ping-pong offers one slot (a recvmsg), a burst more; a
  * one-slot read without control room is a recvfrom (no msghdr for the
- * kernel to copy in). The transmit batch is in test_dp_batch.c.
+ * kernel to copy in). A coalesced buffer of a 1500-byte MTU's packets
+ * lands in places whole. The transmit batch is in test_dp_batch.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -659,6 +660,62 @@ static void homa_dp_udp__gro_buffer_read_into_places(void **state)
 	dp->ops->destroy(dp);
 }
 
+/* A coalesced buffer as large as UDP_GRO makes at a 1500-byte MTU (44
+ * segments of 1472 bytes, 64,768 in all) lands in place whole when the
+ * core reserved a place for each of its packets: none is left for the
+ * usual copy (with 8 places at most, 36 were). */
+#define BT_FULL_SEGS 44
+#define BT_FULL_SEG  1472
+static void homa_dp_udp__whole_gro_buffer_read_into_places(void **state)
+{
+	struct bt *t = *state;
+	struct homa_dp_opts o = { .gso = true, .gro = true };
+	static uint8_t buf[BT_FULL_SEGS * BT_FULL_SEG];
+	static uint8_t pool[BT_FULL_SEGS * (BT_FULL_SEG - HOMA_PLACE_HDR)];
+	const size_t pay = BT_FULL_SEG - HOMA_PLACE_HDR;
+	struct homa_place pl[BT_FULL_SEGS];
+	struct homa_dp *dp;
+	struct bt_rx r;
+	int port;
+
+	assert_true(BT_FULL_SEGS <= HOMA_PLACE_MAX);
+	port = bt_udp(&o, &dp);
+	bt_gro_on(t, dp, (uint16_t)port);
+	memset(pl, 0, sizeof(pl));
+	for (int j = 0; j < BT_FULL_SEGS; j++) {
+		pl[j].port = (uint16_t)port;
+		pl[j].bytes = (uint32_t)pay;
+		pl[j].span[0] = pool + j * pay;
+		pl[j].span_bytes[0] = (uint32_t)pay;
+		bt_homa_pkt(buf + BT_FULL_SEG * j, BT_FULL_SEG, HOMA_PKT_DATA,
+			    (uint8_t)(j + 1));
+	}
+	/* The first teaches the read the segment size (copied, split). */
+	if (bt_gso_send(t->tx, (uint16_t)port, buf, sizeof(buf),
+			BT_FULL_SEG) < 0) {
+		dp->ops->destroy(dp);
+		skip(); /* no UDP GSO in this kernel */
+	}
+	bt_dp_read_placed(dp, pl, BT_FULL_SEGS, &r);
+	assert_int_equal(r.pkts + r.placed, BT_FULL_SEGS);
+	memset(pool, 0, sizeof(pool));
+	assert_int_equal(bt_gso_send(t->tx, (uint16_t)port, buf, sizeof(buf),
+				     BT_FULL_SEG),
+			 0);
+	bt_dp_read_placed(dp, pl, BT_FULL_SEGS, &r);
+	assert_int_equal(r.pkts, 0);
+	assert_int_equal(r.placed, BT_FULL_SEGS);
+	for (int j = 0; j < 8; j++) {
+		assert_int_equal(r.place[j], j);
+		assert_int_equal(r.pbytes[j], BT_FULL_SEG);
+	}
+	for (int j = 0; j < BT_FULL_SEGS; j++)
+		assert_memory_equal(pool + j * pay,
+				    buf + BT_FULL_SEG * j + HOMA_PLACE_HDR,
+				    pay);
+	dp->ops->destroy(dp);
+}
+
 /* Without recvmsg (and recvmmsg of one message): a UDP datapath without UDP_GRO (its
  * slots want no control message) still reads one packet at a time
  * (recvfrom); with UDP_GRO it cannot (it needs the segment size). */
@@ -710,6 +767,7 @@ int main(void)
 		T(homa_dp_udp__blocking_ping_pong_offers_one_slot),
 		T(homa_dp_udp__one_slot_read_is_recvmsg),
 		T(homa_dp_udp__gro_buffer_read_into_places),
+		T(homa_dp_udp__whole_gro_buffer_read_into_places),
 		T(homa_dp_udp__read_without_control_is_recvfrom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
