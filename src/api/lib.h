@@ -128,6 +128,10 @@ struct homa_lib {
 				    * (up to 1 ms): releasing the role must
 				    * write bg_efd (atomic) */
 	int app_waiting;	   /* application threads waiting to poll */
+	int spin_reading; /* threads in homa_lib_spin between the start of
+			   * a read and the feeding of what it read: no
+			   * reservation for in-place receive while one is
+			   * (homa_lib_place; atomic) */
 	uint64_t poller_deadline;  /* when the blocked poller will wake, ns */
 	bool dp_out;		   /* the datapath's sockets are out of its
 				    * epoll set (homa_lib_poll_round) */

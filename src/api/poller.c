@@ -229,6 +229,16 @@ static bool homa_lib_peek_unlocked(struct homa_lib *lib,
 	return true;
 }
 
+/* End this thread's reservation, if any (lock held). */
+static void homa_lib_unplace(struct homa_lib *lib, struct homa_lib_batch *b)
+{
+	if (!b || !b->num_place)
+		return;
+	homa_place_release(lib->homa);
+	b->num_place = 0;
+	__atomic_store_n(&lib->dp->placing_port, -1, __ATOMIC_RELAXED);
+}
+
 /* Let the next packets read by this thread (the poller) land straight in
  * the pool where the core expects them (lock held). */
 static inline __attribute__((always_inline)) void
@@ -245,18 +255,18 @@ homa_lib_place(struct homa_lib *lib, struct homa_lib_batch *b, uint64_t now)
 	if (!b->num_place)
 		return;
 	__atomic_store_n(&lib->dp->placing_port, b->place[0].port,
-			 __ATOMIC_RELAXED);
-	b->peek = lib->dp->ops->rx_peek && homa_place_peek_wanted(lib->homa);
-}
-
-/* End this thread's reservation, if any (lock held). */
-static void homa_lib_unplace(struct homa_lib *lib, struct homa_lib_batch *b)
-{
-	if (!b || !b->num_place)
+			 __ATOMIC_SEQ_CST);
+	/* A thread in homa_lib_spin that began its read before this store
+	 * may be reading packets reserved here, and would feed them while
+	 * the reservation lasts: the core would drop them (drop_placing).
+	 * Both sides sequentially consistent: either it sees placing_port
+	 * (and leaves the socket alone) or this sees it reading (and gives
+	 * the reservation up). */
+	if (__atomic_load_n(&lib->spin_reading, __ATOMIC_SEQ_CST)) {
+		homa_lib_unplace(lib, b);
 		return;
-	homa_place_release(lib->homa);
-	b->num_place = 0;
-	__atomic_store_n(&lib->dp->placing_port, -1, __ATOMIC_RELAXED);
+	}
+	b->peek = lib->dp->ops->rx_peek && homa_place_peek_wanted(lib->homa);
 }
 
 /* Hand the packets read into places to the core: those it expected are
@@ -690,10 +700,13 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 		return false;
 	homa_lib_unlock(lib);
 	while (homa_lib_now() < end) {
+		/* Counted until fed (homa_lib_place), the read included. */
+		__atomic_fetch_add(&lib->spin_reading, 1, __ATOMIC_SEQ_CST);
 		if (homa_lib_read(lib, b)) {
 			got = true;
 			break;
 		}
+		__atomic_fetch_sub(&lib->spin_reading, 1, __ATOMIC_RELEASE);
 		if (!__atomic_load_n(&lib->poller_busy, __ATOMIC_RELAXED) ||
 		    __atomic_load_n(&lib->wake_gen, __ATOMIC_ACQUIRE) != gen)
 			break; /* the role is free, or the poller woke us */
@@ -703,6 +716,7 @@ static bool homa_lib_spin(struct homa_lib *lib, uint64_t end, uint64_t gen)
 		uint64_t now = homa_lib_now();
 
 		homa_lib_feed(lib, b, now);
+		__atomic_fetch_sub(&lib->spin_reading, 1, __ATOMIC_RELEASE);
 		homa_lib_service_at(lib, now);
 	}
 	return got || !lib->poller_busy || lib->wake_gen != gen;

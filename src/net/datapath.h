@@ -144,7 +144,8 @@ struct homa_dp {
 			       * library lock, UDP's ports gate closed) */
 	int placing_port;     /* port the poller reads into places: other
 			       * readers leave its socket alone; -1 = none
-			       * (atomic) */
+			       * (atomic; read sequentially consistent, see
+			       * homa_lib_place) */
 	int icmp_fd[2];	      /* raw ICMP, ICMPv6 sockets + 1; 0 = not tried,
 			 * -1 = cannot (no CAP_NET_RAW) */
 	struct homa_addr icmp_last_dst; /* last port unreachable: to... */

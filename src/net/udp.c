@@ -370,7 +370,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	udp_gro_start(u);
 	homa_dp_gate_enter(&u->ports_gate);
 	if (u->num_ports != 1 ||
-	    __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED) >= 0 ||
+	    __atomic_load_n(&dp->placing_port, __ATOMIC_SEQ_CST) >= 0 ||
 	    !(r = homa_dp_rx_ring(u->rx_buf_bytes, u->gro_live))) {
 		homa_dp_gate_leave(&u->ports_gate);
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);

@@ -200,7 +200,7 @@ int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl, int num_pl,
 	int total = 0, calls = 0, pkts = 0, want = udp_rx_want, place_fd = -1;
 	int skip_fd = -1, gro_k = 0;
 	size_t gro_seg = udp_gro_last;
-	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_RELAXED);
+	int skip_port = __atomic_load_n(&dp->placing_port, __ATOMIC_SEQ_CST);
 	unsigned start;
 
 	if (num_pl > 0 && !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED))
