@@ -691,8 +691,8 @@ static void homa_dp_udp__whole_gro_buffer_read_into_places(void **state)
 			    (uint8_t)(j + 1));
 	}
 	/* The first teaches the read the segment size (copied, split). */
-	if (bt_gso_send(t->tx, (uint16_t)port, buf, sizeof(buf),
-			BT_FULL_SEG) < 0) {
+	if (bt_gso_send(t->tx, (uint16_t)port, buf, sizeof(buf), BT_FULL_SEG) <
+	    0) {
 		dp->ops->destroy(dp);
 		skip(); /* no UDP GSO in this kernel */
 	}
