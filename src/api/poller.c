@@ -522,9 +522,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			   homa_lib_read(lib, b)) {
 			got = true;
 			break;
-		} else if (!read_empty) {
-			/* The first empty read of the round; later ones
-			 * read the clock after their yield. */
+		} else {
 			read_empty = true;
 			now = homa_lib_now();
 		}
@@ -542,7 +540,6 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			 * peer we wait for may be one (few CPUs). Only a
 			 * read that found nothing costs a yield. */
 			sched_yield();
-			now = homa_lib_now();
 			continue;
 		}
 		ret = lean ? homa_lib_wait_nonblock(w)
@@ -581,7 +578,6 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 				lean = false;
 				lean_t0 = 0;
 				slept = false;
-				now = homa_lib_now();
 				continue;
 			}
 			if (n < 0) {
@@ -611,18 +607,13 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 				goto kicked;
 			}
 		}
-		now = homa_lib_now();
-		if (n <= 0 && now >= next)
+		if (n <= 0 && homa_lib_now() >= next)
 			break;
 	}
 kicked:
 	homa_lib_lock(lib);
 	lib->poller_lean = false;
-	/* A packet read while spinning: now was read at most one read ago
-	 * (after the last yield), which saves a clock read between the
-	 * packet and the caller's answer to it. */
-	if (!got || slept)
-		now = homa_lib_now();
+	now = homa_lib_now();
 	if (lean_t0)
 		lib->lean_read_first =
 			got && now - lean_t0 < HOMA_LIB_LEAN_BUSY_NS;
