@@ -152,6 +152,7 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 	       struct homa_send_args *sa, int flags)
 {
 	struct homa_lib_waitctx w;
+	uint64_t now_end = 0; /* the last send's clock read, ns */
 	bool waiting = false;
 	int ret;
 
@@ -162,6 +163,7 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 		ret = homa_send(ls->hsk, sa, now);
 		if (ret == 0 && (sa->flags & HOMA_SEND_CHUNKED))
 			now = homa_lib_send_chunks(lib, ls, sa, now);
+		now_end = now;
 		homa_lib_after_msg(lib, ls, ret == 0, true, now);
 		if (ret != -EAGAIN || (!waiting && homa_dontwait(ls, flags)))
 			break;
@@ -176,6 +178,10 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 	}
 	if (waiting)
 		homa_lib_wait_done(&w);
+	/* A reply has left (or waits corked): now end the RPC whose ack
+	 * came with its request (homa_end_acked). */
+	if (ret == 0 && (sa->id & 1))
+		homa_end_acked(lib->homa, now_end);
 	return ret;
 }
 

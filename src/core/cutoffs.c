@@ -26,11 +26,9 @@
 #define MSG_SCALE 1024u
 /* The decile movement threshold of 1.0, in parts per million. */
 #define MOVE_PPM_THRESHOLD 1000000u
-/* Number of small (64-byte) buckets. */
-#define SMALL_BUCKETS (HOMA_HIST_SMALL_MAX / HOMA_HIST_SMALL_STEP)
 
 /*
- * Bucket i < SMALL_BUCKETS holds lengths (64 i, 64 (i + 1)], the later
+ * Bucket i < HOMA_HIST_SMALL_BUCKETS holds lengths (64 i, 64 (i + 1)], the later
  * ones lengths (4096 + 1024 (j - 1), 4096 + 1024 j] with j = i - 63
  * (length 0 counts in bucket 0). Returns 0 for i < 0 (the "previous
  * maximum" of bucket 0) and HOMA_CUTOFF_INFINITE for the large bucket
@@ -40,45 +38,19 @@ uint32_t homa_hist_bucket_max(int i)
 {
 	if (i < 0)
 		return 0;
-	if (i < SMALL_BUCKETS)
+	if (i < HOMA_HIST_SMALL_BUCKETS)
 		return (uint32_t)(i + 1) * HOMA_HIST_SMALL_STEP;
 	if (i < HOMA_HIST_BUCKETS)
 		return HOMA_HIST_SMALL_MAX +
-		       (uint32_t)(i - SMALL_BUCKETS + 1) * HOMA_HIST_MID_STEP;
+		       (uint32_t)(i - HOMA_HIST_SMALL_BUCKETS + 1) *
+			       HOMA_HIST_MID_STEP;
 	return HOMA_CUTOFF_INFINITE;
-}
-
-void homa_hist_record(struct homa_hist *hist, uint32_t length)
-{
-	uint32_t i;
-
-	if (length <= HOMA_HIST_SMALL_MAX) {
-		i = length ? (length - 1) / HOMA_HIST_SMALL_STEP : 0;
-	} else if (length <= HOMA_HIST_MID_MAX) {
-		i = SMALL_BUCKETS +
-		    (length - HOMA_HIST_SMALL_MAX - 1) / HOMA_HIST_MID_STEP;
-	} else {
-		hist->large_count++;
-		hist->large_bytes += length;
-		return;
-	}
-	hist->bytes[i] += length;
-}
-
-/* clamp_priorities() - num_priorities forced into 1..HOMA_MAX_PRIORITIES. */
-static int clamp_priorities(int64_t num_priorities)
-{
-	if (num_priorities < 1)
-		return 1;
-	if (num_priorities > HOMA_MAX_PRIORITIES)
-		return HOMA_MAX_PRIORITIES;
-	return (int)num_priorities;
 }
 
 int homa_cutoffs_normalize(int64_t cutoffs[HOMA_MAX_PRIORITIES],
 			   int64_t num_priorities, int64_t max_message)
 {
-	int n = clamp_priorities(num_priorities);
+	int n = homa_cutoffs_clamp(num_priorities);
 	int i;
 
 	for (i = n; i < HOMA_MAX_PRIORITIES; i++)
@@ -87,17 +59,6 @@ int homa_cutoffs_normalize(int64_t cutoffs[HOMA_MAX_PRIORITIES],
 	for (i = n - 1; i > 0; i--)
 		if (cutoffs[i] >= max_message)
 			return i - 1;
-	return 0;
-}
-
-int homa_cutoffs_pick(const uint32_t cutoffs[HOMA_MAX_PRIORITIES],
-		      int64_t num_priorities, uint32_t length)
-{
-	int i;
-
-	for (i = clamp_priorities(num_priorities) - 1; i >= 0; i--)
-		if (cutoffs[i] >= length)
-			return i;
 	return 0;
 }
 
@@ -277,7 +238,7 @@ int homa_cutoffs_compute(struct homa_cutoffs_auto *st,
 {
 	uint64_t total = 0, bytes = 0, max_msg, unsched;
 	uint32_t deciles[9];
-	int n = clamp_priorities(num_priorities);
+	int n = homa_cutoffs_clamp(num_priorities);
 	int i;
 
 	max_msg = max_message > 0 ? (uint64_t)max_message : 1;

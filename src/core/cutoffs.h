@@ -40,8 +40,38 @@ struct homa_cutoffs_auto {
 /* homa_hist_bucket_max() - largest length in bucket i. */
 uint32_t homa_hist_bucket_max(int i);
 
-/* homa_hist_record() - count one received message of length bytes. */
-void homa_hist_record(struct homa_hist *hist, uint32_t length);
+/* Number of small (64-byte) buckets. */
+#define HOMA_HIST_SMALL_BUCKETS (HOMA_HIST_SMALL_MAX / HOMA_HIST_SMALL_STEP)
+
+/* homa_hist_record() - count one received message of length bytes
+ * (inline: every message received). */
+static inline void homa_hist_record(struct homa_hist *hist, uint32_t length)
+{
+	uint32_t i;
+
+	if (length <= HOMA_HIST_SMALL_MAX) {
+		i = length ? (length - 1) / HOMA_HIST_SMALL_STEP : 0;
+	} else if (length <= HOMA_HIST_MID_MAX) {
+		i = HOMA_HIST_SMALL_BUCKETS +
+		    (length - HOMA_HIST_SMALL_MAX - 1) / HOMA_HIST_MID_STEP;
+	} else {
+		hist->large_count++;
+		hist->large_bytes += length;
+		return;
+	}
+	hist->bytes[i] += length;
+}
+
+/* homa_cutoffs_clamp() - num_priorities forced into
+ * 1..HOMA_MAX_PRIORITIES. */
+static inline int homa_cutoffs_clamp(int64_t num_priorities)
+{
+	if (num_priorities < 1)
+		return 1;
+	if (num_priorities > HOMA_MAX_PRIORITIES)
+		return HOMA_MAX_PRIORITIES;
+	return (int)num_priorities;
+}
 
 /*
  * homa_cutoffs_normalize() - the rules applied whenever cutoffs or
@@ -55,10 +85,16 @@ int homa_cutoffs_normalize(int64_t cutoffs[HOMA_MAX_PRIORITIES],
 /*
  * homa_cutoffs_pick() - the sender's level for the unscheduled bytes of a
  * message of length bytes: the first i from num_priorities-1 down whose
- * cutoff >= length; 0 if none.
+ * cutoff >= length; 0 if none (inline: every message sent).
  */
-int homa_cutoffs_pick(const uint32_t cutoffs[HOMA_MAX_PRIORITIES],
-		      int64_t num_priorities, uint32_t length);
+static inline int homa_cutoffs_pick(const uint32_t cutoffs[HOMA_MAX_PRIORITIES],
+				    int64_t num_priorities, uint32_t length)
+{
+	for (int i = homa_cutoffs_clamp(num_priorities) - 1; i >= 0; i--)
+		if (cutoffs[i] >= length)
+			return i;
+	return 0;
+}
 
 /*
  * homa_cutoffs_compute() - the automatic algorithm of spec 7 on the

@@ -176,6 +176,8 @@ uint64_t homa_poll(struct homa *homa, uint64_t now_ns)
 	    (!homa->config.cutoff_period_ms || now_ns < homa->next_cutoffs_ns))
 		return homa->next_tick_ns;
 	if (now_ns >= homa->next_tick_ns) {
+		/* Before the timer, which would ask for its ack again. */
+		homa_rpc_end_acked(homa);
 		homa_timer(homa, now_ns);
 		homa->next_tick_ns += homa->tick_ns;
 		if (homa->next_tick_ns <= now_ns)

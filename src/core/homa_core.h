@@ -430,6 +430,17 @@ int homa_recv(struct homa_sock *hsk, struct homa_recv_args *args,
 	      uint64_t now_ns);
 
 /*
+ * homa_end_acked() - end the server RPC whose ack came with the request
+ * just received (at most one waits so). homa_input does not end it at
+ * once: the host calls this after it has sent what a send queued (the
+ * reply to that request), so that the work of ending it does not delay
+ * the reply. Otherwise homa_recv does it when it finds nothing ready, and
+ * homa_poll at the next tick, before the timer would ask for the ack
+ * again. No errors; cheap when nothing waits.
+ */
+void homa_end_acked(struct homa *homa, uint64_t now_ns);
+
+/*
  * homa_release() - return bpages of delivered messages to the pool
  * without receiving (what homa_recv does first). Errors: -EINVAL (an
  * offset out of range or on a free page: none is released).

@@ -260,6 +260,10 @@ struct homa {
 	struct homa_list server_incoming; /* those RPCs, stalest first */
 	struct homa_list dead;		  /* ended RPCs awaiting the reaper */
 	uint64_t num_dead;		  /* RPCs on dead */
+	/* The server RPC whose ack came with the last request, ended after
+	 * the reply to that request has left (homa_end_acked), else by
+	 * homa_recv or the tick; NULL = none (cleared by homa_rpc_end). */
+	struct homa_rpc *acked;
 	/* Reaped records kept for reuse (linked by sock_link), at most
 	 * HOMA_RPC_CACHE; still counted in alloc_bytes. */
 	struct homa_list rpc_cache;

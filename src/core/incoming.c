@@ -121,13 +121,16 @@ static void homa_data_add(struct homa_rpc *rpc, const struct homa_wire_data *d)
 }
 
 /* Process an ack from src:sport: end the server RPC client_id|1 of that
- * client port on server_port. An ack sent from another port of the client
- * host names no RPC of ours (a kernel client may piggyback acks from any
- * of its sockets): it counts as a bad ack and NEED_ACK ends the RPC. */
+ * client port on server_port, now or, for an ack that came with a request
+ * (later), after the reply to that request has left (homa_rpc_ack_later).
+ * An ack sent from another port of the client host names no RPC of ours
+ * (a kernel client may piggyback acks from any of its sockets): it counts
+ * as a bad ack and NEED_ACK ends the RPC; so does a second ack of an RPC
+ * still waiting to end. */
 static inline __attribute__((always_inline)) void
 homa_ack_process(struct homa *homa, struct homa_sock *cur,
 		 const struct homa_addr *src, uint16_t sport,
-		 const struct homa_wire_ack *ack)
+		 const struct homa_wire_ack *ack, bool later)
 {
 	/* Mostly the ack of the socket the packet came to. */
 	struct homa_sock *hsk =
@@ -141,12 +144,15 @@ homa_ack_process(struct homa *homa, struct homa_sock *cur,
 		return;
 	}
 	rpc = homa_rpc_find_server(homa, hsk, src, sport, ack->client_id | 1);
-	if (!rpc || rpc->state != HOMA_RPC_OUTGOING) {
+	if (!rpc || rpc->state != HOMA_RPC_OUTGOING || rpc == homa->acked) {
 		HOMA_M_DROP(homa, drop_bad_ack);
 		return;
 	}
 	homa->metrics.v[HOMA_M_server_rpcs_acked]++;
-	homa_rpc_end(rpc);
+	if (later)
+		homa_rpc_ack_later(rpc);
+	else
+		homa_rpc_end(rpc);
 }
 
 /*
@@ -281,7 +287,7 @@ static void homa_data_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	}
 	if (p->u.data.ack.client_id)
 		homa_ack_process(homa, hsk, &peer->addr, p->common.sport,
-				 &p->u.data.ack);
+				 &p->u.data.ack, true);
 	homa_maybe_send_cutoffs(homa, peer, p, id);
 }
 
@@ -420,7 +426,12 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 
 	if (rpc) {
 		if (rpc->id & 1 && rpc->state == HOMA_RPC_OUTGOING) {
-			homa->metrics.v[HOMA_M_server_rpcs_acked]++;
+			/* One acked already (homa_rpc_ack_later) counts as
+			 * the unknown RPC it would have been by now. */
+			if (rpc == homa->acked)
+				HOMA_M_DROP(homa, drop_unknown_rpc);
+			else
+				homa->metrics.v[HOMA_M_server_rpcs_acked]++;
 			homa_rpc_end(rpc);
 		} else {
 			HOMA_M_DROP(homa, drop_wrong_state);
@@ -430,7 +441,7 @@ static void homa_ack_pkt(struct homa_sock *hsk, struct homa_peer *peer,
 	}
 	for (int i = 0; i < p->u.ack.num_acks; i++)
 		homa_ack_process(homa, hsk, &peer->addr, p->common.sport,
-				 &p->u.ack.acks[i]);
+				 &p->u.ack.acks[i], false);
 }
 
 static void homa_cutoffs_pkt(struct homa *homa, struct homa_peer *peer,

@@ -289,11 +289,22 @@ int homa_recv(struct homa_sock *hsk, struct homa_recv_args *a, uint64_t now_ns)
 		return homa_deliver_reap(hsk, rpc, a);
 	}
 	if (homa_list_empty(&hsk->ready)) {
+		/* Nothing to deliver: a reply to the request that acked
+		 * an RPC has left by now (homa_end_acked). */
+		homa_rpc_end_acked(homa);
 		a->id = 0;
 		return hsk->shutdown ? -ESHUTDOWN : -EAGAIN;
 	}
 	rpc = homa_container_of(hsk->ready.next, struct homa_rpc, ready_link);
 	return homa_deliver_reap(hsk, rpc, a);
+}
+
+void homa_end_acked(struct homa *homa, uint64_t now_ns)
+{
+	if (homa->acked) {
+		homa->now_ns = now_ns;
+		homa_rpc_end(homa->acked);
+	}
 }
 
 /* End one client RPC for homa_abort: silently, or with error for recv. */

@@ -175,8 +175,11 @@ void homa_rpc_end(struct homa_rpc *rpc)
 
 	if (rpc->state == HOMA_RPC_DEAD)
 		return;
-	if ((rpc->id & 1) && rpc->state != HOMA_RPC_INCOMING)
+	if ((rpc->id & 1) && rpc->state != HOMA_RPC_INCOMING) {
 		homa_rpc_done_record(homa, rpc);
+		if (homa->acked == rpc)
+			homa->acked = NULL;
+	}
 	if ((rpc->id & 1) && rpc->state == HOMA_RPC_INCOMING) {
 		homa->num_server_incoming--;
 		homa_list_del(&rpc->incoming_link);

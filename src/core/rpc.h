@@ -191,6 +191,26 @@ static inline void homa_rpc_ready(struct homa_rpc *rpc)
 		homa_list_add_tail(&hsk->ready, &rpc->ready_link);
 	homa_sock_wake(hsk, HOMA_WAKE_READABLE, rpc->id);
 }
+/* homa_rpc_end_acked() - end homa.acked, if any (homa_rpc_ack_later). */
+static inline void homa_rpc_end_acked(struct homa *homa)
+{
+	if (homa->acked)
+		homa_rpc_end(homa->acked);
+}
+
+/*
+ * homa_rpc_ack_later() - a server RPC's ack came with a request: end it
+ * after the reply the host is about to send (homa_end_acked) rather than
+ * before. One waits at most: an older one ends now. Another end first
+ * (shutdown, eviction) clears homa.acked (homa_rpc_end).
+ */
+static inline void homa_rpc_ack_later(struct homa_rpc *rpc)
+{
+	struct homa *homa = rpc->hsk->homa;
+
+	homa_rpc_end_acked(homa);
+	homa->acked = rpc;
+}
 int homa_rpc_reap(struct homa *homa, int limit);
 void homa_rpc_cache_drain(struct homa *homa);
 bool homa_rpc_done_recent(struct homa *homa, const struct homa_peer *peer,

@@ -82,8 +82,8 @@ static void f_check_bytes(struct homa_sock *hsk, const struct homa_recv_args *a,
 }
 
 /* One whole RPC of len bytes each way (the response carries seed + 1);
- * the bpages of both messages are returned at once. */
-static void f_round_trip(size_t len, uint8_t seed)
+ * the bpages of both messages are returned at once. Returns its id. */
+static uint64_t f_round_trip(size_t len, uint8_t seed)
 {
 	struct homa_recv_args *rsp = calloc(2, sizeof(*rsp));
 	struct homa_recv_args *rcp = rsp + 1;
@@ -114,17 +114,20 @@ static void f_round_trip(size_t len, uint8_t seed)
 		homa_release(W->cli, rcp->bpage_offsets, rcp->num_bpages), 0);
 	free(rsp);
 	free(resp);
+	return id;
 }
 
 /* Once warm, a small RPC allocates nothing on either side: its record
  * comes from the cache, its outgoing copy and its bpage offsets live
- * inside the record. (The server holds two records for a moment: the ack
- * of an RPC rides on the next request, processed after its RPC exists.) */
+ * inside the record. (The server holds three records for a moment: the
+ * ack of an RPC rides on the next request, and this host never calls
+ * homa_end_acked, so the RPC acked by the one before ends only then.) */
 static void homa_rpc__small_rpc_allocates_nothing(void **state)
 {
 	int64_t before[2];
 
 	(void)state;
+	f_round_trip(100, 1);
 	f_round_trip(100, 1);
 	f_round_trip(100, 1);
 	before[0] = W->allocs[0];
@@ -535,6 +538,104 @@ static void homa_peer_get__last_peer_forgotten_when_evicted(void **state)
 	assert_int_equal(homa_get_metrics(h)->v[HOMA_M_peer_allocs], 2);
 }
 
+/* Server RPCs on the server's side (usage). */
+static uint64_t f_server_rpcs(void)
+{
+	struct homa_usage u;
+
+	homa_get_usage(W->h[1], &u);
+	return u.rpcs;
+}
+
+/* The ack that rides on a request is counted when it comes, but its RPC
+ * ends only once the host says the reply to that request has left
+ * (homa_end_acked), so that ending it does not delay the reply; one
+ * waits at most: the next such ack ends it. */
+static void homa_end_acked__ack_with_request_ends_after_reply(void **state)
+{
+	(void)state;
+	f_round_trip(100, 1);
+	assert_int_equal(f_server_rpcs(), 1); /* waits for its ack */
+	f_round_trip(100, 2);
+	/* The second request acked the first RPC: counted, not ended. */
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_server_rpcs_acked],
+			 1);
+	assert_int_equal(f_server_rpcs(), 2);
+	homa_end_acked(W->h[1], W->now);
+	assert_int_equal(f_server_rpcs(), 1);
+	homa_end_acked(W->h[1], W->now); /* nothing waits: nothing ends */
+	assert_int_equal(f_server_rpcs(), 1);
+	/* Without homa_end_acked, never more than one waits. */
+	for (int i = 0; i < 10; i++)
+		f_round_trip(100, (uint8_t)(3 + i));
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_server_rpcs_acked],
+			 11);
+	assert_int_equal(f_server_rpcs(), 2);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_drop_bad_ack], 0);
+}
+
+/* A host that never calls homa_end_acked: homa_recv ends the waiting RPC
+ * when it finds nothing ready, else the next tick does, before the timer
+ * (which would ask for the ack again with NEED_ACK). */
+static void homa_end_acked__else_recv_or_tick_ends_it(void **state)
+{
+	struct homa_recv_args *rs = calloc(1, sizeof(*rs));
+
+	(void)state;
+	f_round_trip(100, 1);
+	f_round_trip(100, 2);
+	assert_int_equal(f_server_rpcs(), 2);
+	assert_int_equal(homa_recv(W->srv, rs, W->now), -EAGAIN);
+	assert_int_equal(f_server_rpcs(), 1);
+	f_round_trip(100, 3);
+	assert_int_equal(f_server_rpcs(), 2);
+	W->now += 1000000; /* the next tick, nothing delivered */
+	homa_poll(W->h[1], W->now);
+	assert_int_equal(f_server_rpcs(), 1);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_sent_need_ack], 0);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_server_rpcs_acked],
+			 2);
+	free(rs);
+}
+
+/* An RPC waiting to end ends another way first: an explicit ACK names
+ * it (counted as for an RPC already gone, not acked twice), or its
+ * socket shuts down; homa_end_acked then finds nothing. */
+static void homa_end_acked__other_ends_first(void **state)
+{
+	uint8_t buf[HOMA_WIRE_MAX_HEADER_BYTES];
+	struct homa_wire_pkt p;
+	uint64_t id = f_round_trip(100, 1);
+	int len;
+
+	(void)state;
+	f_round_trip(100, 2);
+	assert_int_equal(f_server_rpcs(), 2);
+	memset(&p, 0, sizeof(p));
+	p.common.type = HOMA_PKT_ACK;
+	p.common.sport = homa_sock_port(W->cli);
+	p.common.dport = F_PORT;
+	p.common.sender_id = id;
+	len = homa_wire_encode(&p, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(
+		homa_input(W->h[1], &W->addr[0], buf, (size_t)len, W->now), 0);
+	assert_int_equal(f_server_rpcs(), 1);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_server_rpcs_acked],
+			 1);
+	assert_int_equal(homa_get_metrics(W->h[1])->v[HOMA_M_drop_unknown_rpc],
+			 1);
+	homa_end_acked(W->h[1], W->now);
+	assert_int_equal(f_server_rpcs(), 1);
+	/* Again, and the socket shuts down with one waiting. */
+	f_round_trip(100, 3);
+	assert_int_equal(f_server_rpcs(), 2);
+	homa_sock_shutdown(W->srv, W->now);
+	assert_int_equal(f_server_rpcs(), 0);
+	homa_end_acked(W->h[1], W->now);
+	assert_int_equal(f_server_rpcs(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +650,9 @@ int main(void)
 		T(homa_get_usage__counters_match_a_walk),
 		T(homa_poll__early_return_only_when_nothing_is_due),
 		T(homa_peer_get__last_peer_forgotten_when_evicted),
+		T(homa_end_acked__ack_with_request_ends_after_reply),
+		T(homa_end_acked__else_recv_or_tick_ends_it),
+		T(homa_end_acked__other_ends_first),
 #undef T
 	};
 	if (getenv("TEST_FILTER"))
