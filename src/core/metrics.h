@@ -110,7 +110,8 @@
 	X(dp_tx_errors, "packets the kernel refused to send (lost)")           \
 	X(dp_rx_packets, "packets read from the kernel")                       \
 	X(dp_rx_calls, "system calls made to receive")                         \
-	X(dp_rx_filtered, "packets read that were for no port of ours (raw)")  \
+	X(dp_rx_filtered,                                                      \
+	  "packets or ICMP errors read for no port of ours (raw)")             \
 	X(dp_tx_merged, "GRANTs replaced before sending by a later one")       \
 	X(dp_rx_gro_bufs,                                                      \
 	  "coalesced UDP_GRO receive buffers split in packets")                \

@@ -6,11 +6,17 @@
  * bpage lease, stalled messages).
  *
  * Deviation from Linux (spec 13 item 9): a server RPC whose response is
- * fully sent but never acknowledged ends after timeout_ticks of silence
- * instead of sending NEED_ACK forever. A server RPC stalled for buffers
- * counts silence too (any packet from the client resets it), so made-up
- * requests cannot hold memory forever; live clients keep it alive with
- * their RESENDs.
+ * fully sent but never acknowledged ends after HOMA_ACK_TIMEOUT_FACTOR
+ * times timeout_ticks of silence instead of sending NEED_ACK forever. Not
+ * after timeout_ticks alone: the client is a process that a loaded host
+ * may leave without a CPU for longer (305 ms seen), and until it runs it
+ * can neither ack nor ask for a lost packet; a response ended meanwhile
+ * never completes (its RESEND meets RPC_UNKNOWN, which a client receiving
+ * a response ignores), the client times out instead (test_timer). Only
+ * memory is spent waiting, and NEED_ACK backs off. A server RPC stalled
+ * for buffers counts silence too (any packet from the client resets it),
+ * so made-up requests cannot hold memory forever; live clients keep it
+ * alive with their RESENDs.
  */
 #include <errno.h>
 
@@ -48,7 +54,8 @@ static void homa_timer_rpc(struct homa *homa, struct homa_rpc *rpc,
 			rpc->silent_ticks = 0; /* the client drives */
 			return;
 		}
-		if (rpc->silent_ticks >= (uint32_t)c->timeout_ticks) {
+		if (rpc->silent_ticks >=
+		    HOMA_ACK_TIMEOUT_FACTOR * (uint32_t)c->timeout_ticks) {
 			homa->metrics.v[HOMA_M_server_ack_timeouts]++;
 			homa_rpc_end(rpc);
 			return;

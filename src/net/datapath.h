@@ -134,7 +134,8 @@ struct homa_dp {
 			       * GRANT for the same RPC (not sent) */
 	uint64_t rx_gro_bufs; /* coalesced (UDP_GRO) buffers split */
 	uint64_t rx_gro_bad;  /* coalesced buffers dropped as malformed */
-	uint64_t rx_filtered; /* packets for ports not ours (raw) */
+	uint64_t
+		rx_filtered; /* packets, ICMP errors for ports not ours (raw) */
 	uint64_t rx_bad_csum; /* packets failing checksum verification */
 	uint64_t rx_wakes;    /* zero-length datagrams read (rx_wake's, or
 			       * anyone's) and dropped */
@@ -474,9 +475,10 @@ static inline void homa_dp_rx_restore(struct homa_dp_rx_ring *r, int i)
  * UDP): the kernel gives an ICMP error about a protocol-146 packet to
  * every raw socket of the host, so one is reported only if the quoted
  * Homa header's source port is this process's (else another process's
- * error would end our RPCs to that host). */
-void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
-		      void *arg);
+ * error would end our RPCs to that host). Returns how many errors it read
+ * that were about another process's packets (raw; 0 for UDP). */
+int homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
+		     void *arg);
 /* The route to dst: our address on it (*src) and its MTU (*mtu, 0 if
  * unknown). 0 or -errno. */
 int homa_dp_route(const struct homa_addr *dst, struct homa_addr *src,

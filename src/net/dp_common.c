@@ -232,10 +232,11 @@ static int homa_dp_icmp_errno(const struct sock_extended_err *ee)
 	return 0;
 }
 
-void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
-		      void *arg)
+int homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
+		     void *arg)
 {
 	bool raw = raw_ports != NULL;
+	int others = 0; /* errors about another process's packets */
 
 	for (int tries = 0; tries < 16; tries++) {
 		union {
@@ -251,7 +252,7 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 		ssize_t n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
 
 		if (n < 0)
-			return;
+			return others;
 		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
 			struct sock_extended_err ee;
 			struct homa_addr a;
@@ -271,8 +272,10 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 				    __atomic_load_n(
 					    &raw_ports[homa_wire_peek16(
 						    data, HOMA_WIRE_OFF_SPORT)],
-					    __ATOMIC_RELAXED) < 0))
-				continue; /* another process's packet */
+					    __ATOMIC_RELAXED) < 0)) {
+				others++; /* another process's packet */
+				continue;
+			}
 			homa_dp_addr_from_sa(&a, &dst);
 			if (err != ENOTCONN)
 				port = 0;
@@ -284,6 +287,7 @@ void homa_dp_errqueue(int fd, const int *raw_ports, homa_dp_icmp_fn icmp,
 			icmp(arg, &a, port, err);
 		}
 	}
+	return others;
 }
 
 __thread struct homa_dp_rx_ring *homa_dp_rx_cur;

@@ -426,8 +426,11 @@ static int raw_rx_one(struct raw_dp *r, int fd, bool v4, int used,
 	HOMA_DP_ADD(r->dp.rx_calls, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 		homa_dp_rx_reuse(ring, used, 1);
-		homa_dp_errqueue(fd, r->port_fd, icmp,
-				 arg); /* ICMP error pending */
+		/* ICMP errors pending; those about other processes' packets
+		 * (every raw socket of the host gets them) are counted with
+		 * the packets for ports not ours: either is read in vain. */
+		HOMA_DP_ADD(r->dp.rx_filtered,
+			    homa_dp_errqueue(fd, r->port_fd, icmp, arg));
 	}
 	if (n <= 0) {
 		if (!used) /* an empty pass so far: no burst */

@@ -604,37 +604,6 @@ static void homa_input__ack_overflow_and_need_ack(void **state)
 	test_free(rc);
 }
 
-static void homa_timer__server_gives_up_waiting_for_ack(void **state)
-{
-	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
-	struct homa_recv_args *rc = test_calloc(1, sizeof(*rc));
-	struct homa_usage u;
-	int t;
-
-	(void)state;
-	assert_int_equal(r_request(100, 1, 0, 0, NULL), 0);
-	core_world_deliver();
-	assert_int_equal(r_serve_echo(rs), 100);
-	core_world_deliver();
-	assert_int_equal(homa_recv(W->cli, rc, W->now), 100);
-	/* The client vanishes before its ack can leave. */
-	R.drop = true;
-	for (t = 1; t <= 200; t++) {
-		core_world_run_ms(1);
-		homa_get_usage(W->h[1], &u);
-		if (u.rpcs == 0)
-			break;
-	}
-	/* It gives up after timeout_ticks of silence (Linux would send
-	 * NEED_ACK every tick forever). */
-	assert_in_range(t, 99, 103);
-	assert_int_equal(r_m(1)->v[HOMA_M_server_ack_timeouts], 1);
-	/* NEED_ACK backs off: offsets 0, 1, 2, 4, ..., 64 ticks. */
-	assert_in_range(r_m(1)->v[HOMA_M_sent_need_ack], 7, 9);
-	test_free(rs);
-	test_free(rc);
-}
-
 static void homa_input__late_duplicate_request_not_executed(void **state)
 {
 	struct homa_recv_args *rs = test_calloc(1, sizeof(*rs));
@@ -1011,7 +980,6 @@ int main(void)
 		T(homa_rpc__timeout_without_server),
 		T(homa_sock_info__views),
 		T(homa_input__ack_overflow_and_need_ack),
-		T(homa_timer__server_gives_up_waiting_for_ack),
 		T(homa_input__late_duplicate_request_not_executed),
 		T(homa_rpc__same_id_from_two_client_ports),
 		T(homa_peer_add_ack__acks_leave_from_their_port),
