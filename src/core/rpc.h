@@ -191,6 +191,7 @@ static inline void homa_rpc_ready(struct homa_rpc *rpc)
 		homa_list_add_tail(&hsk->ready, &rpc->ready_link);
 	homa_sock_wake(hsk, HOMA_WAKE_READABLE, rpc->id);
 }
+
 /* homa_rpc_end_acked() - end homa.acked, if any (homa_rpc_ack_later). */
 static inline void homa_rpc_end_acked(struct homa *homa)
 {
