@@ -50,7 +50,8 @@ static void udp_conn_reap_all(struct udp_dp *u)
 		struct udp_conn_port *cp = u->conn[u->open_ports[i]];
 
 		for (int k = 0; cp && k < UDP_CONN_SLOTS; k++) {
-			if (cp->e[k].fd >= 0 && cp->e[k].broken) {
+			if (cp->e[k].port && cp->e[k].fd >= 0 &&
+			    cp->e[k].broken) {
 				close(cp->e[k].fd);
 				cp->e[k].fd = -1;
 				cp->e[k].broken = false;
@@ -95,7 +96,7 @@ void udp_conn_err(struct homa_dp *dp, int conn_fd, int err)
 		struct udp_conn_port *cp = u->conn[u->open_ports[i]];
 
 		for (int k = 0; cp && k < UDP_CONN_SLOTS; k++)
-			if (cp->e[k].fd == conn_fd)
+			if (cp->e[k].port && cp->e[k].fd == conn_fd)
 				cp->e[k].broken = true;
 	}
 	u->conn_broken = true;
@@ -184,14 +185,14 @@ int udp_conn_slow(struct udp_dp *u, struct udp_conn_port *cp,
 	int fd;
 
 	for (int k = 0; k < UDP_CONN_SLOTS && !e; k++)
-		if (cp->e[k].port == p->dport &&
+		if (cp->e[k].port && cp->e[k].port == p->dport &&
 		    memcmp(&cp->e[k].addr, p->dst, sizeof(*p->dst)) == 0)
 			e = &cp->e[k];
 	if (!e) {
 		e = udp_conn_victim(cp);
 		if (!e)
 			return -1;
-		if (e->fd >= 0)
+		if (e->port && e->fd >= 0)
 			close(e->fd); /* idle: no packet of the batch uses it */
 		*e = (struct udp_conn_dst){ .addr = *p->dst,
 					    .port = p->dport,
@@ -219,7 +220,7 @@ void udp_conn_close(struct udp_dp *u, uint16_t port)
 	if (!cp)
 		return;
 	for (int k = 0; k < UDP_CONN_SLOTS; k++)
-		if (cp->e[k].fd >= 0)
+		if (cp->e[k].port && cp->e[k].fd >= 0)
 			close(cp->e[k].fd);
 	free(cp);
 	u->conn[port] = NULL;

@@ -24,7 +24,8 @@
 /* A destination a port sends to, and its connected socket (udp_conn.c). */
 struct udp_conn_dst {
 	struct homa_addr addr; /* peer address */
-	uint16_t port;	       /* peer port (0 = entry free) */
+	uint16_t port;	       /* peer port (0 = entry free: the rest is
+				* meaningless) */
 	int fd;		       /* socket connected to it, -1 = none yet */
 	bool broken;	       /* a send on fd failed: not used, closed at
 				* the end of the flush */
