@@ -130,13 +130,6 @@ struct homa_dp {
 	uint64_t rx_pkts;     /* packets received */
 	uint64_t rx_calls;    /* receive system calls */
 	uint64_t tx_errors;   /* send failures (packets lost) */
-	uint64_t tx_conn_opened; /* connected sending sockets opened (UDP,
-				  * udp_conn.c) */
-	uint64_t tx_conn_errors; /* sends on them that failed (an ICMP
-				  * error, usually): the packets went again
-				  * from the port's socket, the socket closed */
-	uint64_t tx_conn_lost;	 /* ICMP errors read from them and dropped:
-				  * more than UDP_CONN_ICMP waiting */
 	uint64_t tx_merged;   /* GRANTs replaced in the batch by a later
 			       * GRANT for the same RPC (not sent) */
 	uint64_t rx_gro_bufs; /* coalesced (UDP_GRO) buffers split */
@@ -159,6 +152,13 @@ struct homa_dp {
 	uint64_t icmp_last_ns;		/* ...at this time, ns */
 	uint64_t icmp_window_ns;	/* start of the current second, ns */
 	uint32_t icmp_window_sent;	/* ICMPs sent in it */
+	/* UDP's connected sending sockets (udp_conn.c): */
+	uint64_t tx_conn_opened; /* sockets opened */
+	uint64_t tx_conn_errors; /* sends on them that failed (an ICMP error,
+				  * usually): the packets went again from the
+				  * port's socket, the socket was closed */
+	uint64_t tx_conn_lost;	 /* ICMP errors read from them and dropped:
+				  * more than UDP_CONN_ICMP waiting */
 	/* tx_* change under the library lock; rx_* are added to by
 	 * several reading threads at once: only with HOMA_DP_ADD, and read
 	 * with HOMA_DP_READ. */

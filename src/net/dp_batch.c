@@ -104,7 +104,8 @@ static inline bool dp_batch_same_dst(const struct homa_dp_batch *b,
  * and payload apart. */
 static __attribute__((noinline)) uint8_t *
 dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-		  int conn_fd, bool v6_socket, bool zero_copy, const struct homa_out_pkt *p)
+		  int conn_fd, bool v6_socket, bool zero_copy,
+		  const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
 	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
@@ -188,8 +189,7 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		b->tx_used += bytes;
 		return memcpy(data, p->hdr, bytes);
 	}
-	return dp_batch_add_slow(dp, b, fd, conn_fd, v6_socket, zero_copy,
-				 p);
+	return dp_batch_add_slow(dp, b, fd, conn_fd, v6_socket, zero_copy, p);
 }
 
 void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
@@ -214,8 +214,7 @@ static int dp_gso_run(const struct homa_dp_batch *b, int i)
 		const struct homa_dp_pkt *c = &b->pkts[i + n];
 
 		if (c->fd != a->fd || c->conn_fd != a->conn_fd ||
-		    c->tos != a->tos ||
-		    c->dst_len != a->dst_len ||
+		    c->tos != a->tos || c->dst_len != a->dst_len ||
 		    memcmp(&c->dst, &a->dst, a->dst_len) != 0 ||
 		    c->bytes > a->bytes || total + c->bytes > DP_GSO_MAX_BYTES)
 			break;

@@ -241,7 +241,8 @@ static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 	struct udp_dp *u = (struct udp_dp *)dp;
 
 	homa_dp_batch_add(dp, &u->batch, u->port_fd[p->sport],
-			  udp_conn_fd(u, p), u->port_family[p->sport] == AF_INET6, true, p);
+			  udp_conn_fd(u, p),
+			  u->port_family[p->sport] == AF_INET6, true, p);
 }
 
 static void udp_release(struct homa_dp *dp, const void *p, size_t bytes)

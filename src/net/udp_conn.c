@@ -39,9 +39,10 @@
 
 #include "udp_impl.h"
 
-#define UDP_CONN_AFTER 32   /* sends to a destination before it gets one */
-#define UDP_CONN_IDLE  4096 /* port sends without one to a connected
-			     * destination before its socket may go */
+#define UDP_CONN_AFTER 32 /* sends to a destination before it gets one */
+/* The port's sends without one to a connected destination before its
+ * socket may go to another. */
+#define UDP_CONN_IDLE 4096
 
 /* Close the sockets udp_conn_err took out of use. */
 static void udp_conn_reap_all(struct udp_dp *u)

@@ -17,9 +17,10 @@
 #include "datapath.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
-#define UDP_CONN_SLOTS 4	    /* destinations a port tracks (udp_conn.c) */
-#define UDP_CONN_ICMP  8	    /* ICMP errors kept for the next read */
+#define UDP_RX_MSGS    HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+#define UDP_RX_BUF     (64 * 1024)     /* bytes per receive buffer (GRO) */
+#define UDP_CONN_SLOTS 4 /* destinations a port tracks (udp_conn.c) */
+#define UDP_CONN_ICMP  8 /* ICMP errors kept for the next read */
 
 /* A destination a port sends to, and its connected socket (udp_conn.c). */
 struct udp_conn_dst {
@@ -47,7 +48,6 @@ struct udp_conn_icmp {
 	uint16_t dport;	      /* its port (0 = the whole host) */
 	int err;	      /* errno for the core */
 };
-#define UDP_RX_BUF  (64 * 1024)	    /* bytes per receive buffer (GRO) */
 
 struct udp_dp {
 	struct homa_dp dp;	    /* common part (first) */
@@ -245,8 +245,8 @@ static inline int udp_conn_fd(struct udp_dp *u, const struct homa_out_pkt *p)
 static inline void udp_conn_report(struct udp_dp *u, homa_dp_icmp_fn icmp,
 				   void *arg)
 {
-	if (__builtin_expect(
-		    __atomic_load_n(&u->conn_icmp_n, __ATOMIC_ACQUIRE), 0))
+	if (__builtin_expect(__atomic_load_n(&u->conn_icmp_n, __ATOMIC_ACQUIRE),
+			     0))
 		udp_conn_report_slow(u, icmp, arg);
 }
 

@@ -35,8 +35,8 @@ static void bt_add(struct bt *t, const uint8_t *payload, uint32_t n,
 				  0x10,	   t->hdr, sizeof(t->hdr), payload,
 				  n };
 
-	assert_non_null(
-		homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false, zero_copy, &p));
+	assert_non_null(homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false,
+					  zero_copy, &p));
 }
 
 /* The next datagram: must be hdr followed by want[0, n). */
