@@ -142,6 +142,12 @@ if(TARGET test_dp_udp)
   target_include_directories(test_dp_udp PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
 endif()
 homa_add_net_test(test_dp_udp 60 test_dp_udp)
+# The UDP datapath's connected sending sockets (udp_conn.c).
+homa_add_net_prog(test_dp_udp_conn ${T}/net/test_dp_udp_conn.c)
+if(TARGET test_dp_udp_conn)
+  target_include_directories(test_dp_udp_conn PRIVATE ${CMAKE_SOURCE_DIR}/src/net)
+endif()
+homa_add_net_test(test_dp_udp_conn 60 test_dp_udp_conn)
 # A raw datapath with a full receive queue: no ICMP protocol unreachable
 # (issue 19; own namespace, root).
 homa_add_net_prog(test_dp_raw_full ${T}/net/test_dp_raw_full.c)

@@ -22,6 +22,7 @@ static const char *const homa_env_known[] = {
 	"HOMA_DATAPATH",
 	"HOMA_GSO",
 	"HOMA_GRO",
+	"HOMA_UDP_CONNECT",
 	"HOMA_VERIFY_CSUM",
 	"HOMA_PATH_MTU",
 	"HOMA_VETH_LOCAL",

@@ -439,7 +439,7 @@ static int homa_lib_check(const struct homa_config *c)
 
 static int homa_lib_create(struct homa_lib **out)
 {
-	struct homa_dp_opts opts = { .gso = true, .gro = true };
+	struct homa_dp_opts opts = { .gso = true, .gro = true, .connect = true };
 	struct homa_env env = { 0 };
 	bool path_mtu = true;
 	char err[HOMA_ERR_BYTES];
@@ -478,6 +478,7 @@ static int homa_lib_create(struct homa_lib **out)
 	if (homa_lib_flag("HOMA_VERIFY_CSUM", &opts.verify_csum) < 0 ||
 	    homa_lib_flag("HOMA_GSO", &opts.gso) < 0 ||
 	    homa_lib_flag("HOMA_GRO", &opts.gro) < 0 ||
+	    homa_lib_flag("HOMA_UDP_CONNECT", &opts.connect) < 0 ||
 	    homa_lib_flag("HOMA_PATH_MTU", &path_mtu) < 0 ||
 	    homa_lib_flag("HOMA_VETH_LOCAL", &lib->veth_local) < 0 ||
 	    homa_lib_cork_env(lib) < 0 || homa_lib_test_hooks() < 0) {

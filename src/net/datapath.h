@@ -154,6 +154,13 @@ struct homa_dp {
 	uint64_t icmp_last_ns;		/* ...at this time, ns */
 	uint64_t icmp_window_ns;	/* start of the current second, ns */
 	uint32_t icmp_window_sent;	/* ICMPs sent in it */
+	/* UDP's connected sending sockets (udp_conn.c): */
+	uint64_t tx_conn_opened; /* sockets opened */
+	uint64_t tx_conn_errors; /* sends on them that failed (an ICMP error,
+				  * usually): the packets went again from the
+				  * port's socket, the socket was closed */
+	uint64_t tx_conn_lost;	 /* ICMP errors read from them and dropped:
+				  * more than UDP_CONN_ICMP waiting */
 	/* tx_* change under the library lock; rx_* are added to by
 	 * several reading threads at once: only with HOMA_DP_ADD, and read
 	 * with HOMA_DP_READ. */
@@ -220,6 +227,8 @@ struct homa_dp_opts {
 	bool verify_csum; /* raw: check the Homa checksum on receive */
 	int rcvbuf_bytes; /* SO_RCVBUF for receive sockets (0 = leave) */
 	int sndbuf_bytes; /* SO_SNDBUF (0 = leave) */
+	bool connect;	  /* UDP: connected sockets for frequent
+			   * destinations (udp_conn.c) */
 };
 
 /* ---- the transmit batch (dp_batch.c) ---- */
@@ -229,6 +238,9 @@ struct homa_dp_opts {
 
 struct homa_dp_pkt {
 	int fd;			 /* socket to send from */
+	int conn_fd;		 /* socket connected to dst to send from
+				  * instead, without a name (no route lookup
+				  * per send; UDP, udp_conn.c); -1 = none */
 	const uint8_t *payload;	 /* payload left in the core's memory, or
 				  * NULL if copied after the header */
 	uint32_t payload_bytes;	 /* bytes at payload */
@@ -259,6 +271,11 @@ struct homa_dp_batch {
 	bool last_v6;		     /* ...for an IPv6 socket (mapped) */
 	struct sockaddr_in6 last_sa; /* its socket address */
 	socklen_t last_sa_len;	     /* bytes of last_sa (0 = none yet) */
+	/* A send from a conn_fd failed with err (errno): the datapath
+	 * takes that socket out of use and reports what its error queue
+	 * holds; the batch then sends the packets from fd, with names.
+	 * NULL: no connected sockets (raw). */
+	void (*conn_err)(struct homa_dp *dp, int conn_fd, int err);
 };
 
 /* The priority every IPv4 datapath socket carries as its IP_TOS: the top
@@ -272,13 +289,14 @@ struct homa_dp_batch {
  * message again). IPv6 sockets keep a control message per packet. */
 void homa_dp_batch_sock_tos(struct homa_dp_batch *b, int fd, int family);
 
-/* Queue p to go out of fd. Its header is copied; so is its payload unless
+/* Queue p to go out of fd (or of conn_fd, a socket connected to p's
+ * destination, if >= 0). Its header is copied; so is its payload unless
  * zero_copy allows leaving a large one where the core keeps it (the core
  * then announces frees through homa_dp_batch_release). Returns where the
  * copied bytes are (for checksums), or NULL if the packet was dropped
  * (counted in tx_errors). */
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   bool v6_socket, bool zero_copy,
+			   int conn_fd, bool v6_socket, bool zero_copy,
 			   const struct homa_out_pkt *p);
 /* Send everything queued in b. */
 void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b);

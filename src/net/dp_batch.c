@@ -104,7 +104,8 @@ static inline bool dp_batch_same_dst(const struct homa_dp_batch *b,
  * and payload apart. */
 static __attribute__((noinline)) uint8_t *
 dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-		  bool v6_socket, bool zero_copy, const struct homa_out_pkt *p)
+		  int conn_fd, bool v6_socket, bool zero_copy,
+		  const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
 	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
@@ -126,6 +127,7 @@ dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		homa_dp_batch_flush(dp, b);
 	q = &b->pkts[b->num_pkts++];
 	q->fd = fd;
+	q->conn_fd = conn_fd;
 	q->dst = *dst;
 	q->dst_len = b->last_sa_len;
 	q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
@@ -154,7 +156,7 @@ dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 }
 
 uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   bool v6_socket, bool zero_copy,
+			   int conn_fd, bool v6_socket, bool zero_copy,
 			   const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
@@ -175,6 +177,7 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 			     1)) {
 		q = &b->pkts[b->num_pkts++];
 		q->fd = fd;
+		q->conn_fd = conn_fd;
 		q->dst = b->last_sa;
 		q->dst_len = b->last_sa_len;
 		q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
@@ -186,7 +189,7 @@ uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 		b->tx_used += bytes;
 		return memcpy(data, p->hdr, bytes);
 	}
-	return dp_batch_add_slow(dp, b, fd, v6_socket, zero_copy, p);
+	return dp_batch_add_slow(dp, b, fd, conn_fd, v6_socket, zero_copy, p);
 }
 
 void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
@@ -210,8 +213,8 @@ static int dp_gso_run(const struct homa_dp_batch *b, int i)
 	while (i + n < b->num_pkts && n < DP_GSO_MAX_SEGS) {
 		const struct homa_dp_pkt *c = &b->pkts[i + n];
 
-		if (c->fd != a->fd || c->tos != a->tos ||
-		    c->dst_len != a->dst_len ||
+		if (c->fd != a->fd || c->conn_fd != a->conn_fd ||
+		    c->tos != a->tos || c->dst_len != a->dst_len ||
 		    memcmp(&c->dst, &a->dst, a->dst_len) != 0 ||
 		    c->bytes > a->bytes || total + c->bytes > DP_GSO_MAX_BYTES)
 			break;
@@ -275,8 +278,10 @@ static int dp_fill_msg(struct homa_dp_batch *b, int i, int n, struct msghdr *m,
 						      e->payload_bytes };
 	}
 	memset(m, 0, sizeof(*m));
-	m->msg_name = &q->dst;
-	m->msg_namelen = q->dst_len;
+	if (q->conn_fd < 0) { /* a connected socket's send takes no name */
+		m->msg_name = &q->dst;
+		m->msg_namelen = q->dst_len;
+	}
 	m->msg_iov = iov;
 	m->msg_iovlen = (size_t)niov;
 	tos_cmsg = dp_tos_cmsg(b, q);
@@ -317,6 +322,20 @@ static void dp_batch_reset(struct homa_dp_batch *b)
 	b->zc_lo = b->zc_hi = 0;
 }
 
+/* A send from conn_fd failed with err: true if the datapath took that
+ * socket out of use (b->conn_err), so that the packets are to go again
+ * from the port's socket. A full socket buffer is not the connection's
+ * fault: such packets are lost as from any socket. */
+static bool dp_conn_failed(struct homa_dp *dp, struct homa_dp_batch *b,
+			   int conn_fd, int err)
+{
+	if (!b->conn_err || err == EAGAIN || err == EWOULDBLOCK ||
+	    err == ENOBUFS)
+		return false;
+	b->conn_err(dp, conn_fd, err);
+	return true;
+}
+
 /*
  * The flush of a batch of one packet (a small round trip's usual case).
  * A packet copied whole that needs no control message goes out with
@@ -330,23 +349,32 @@ static void dp_batch_reset(struct homa_dp_batch *b)
  */
 static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 {
-	const struct homa_dp_pkt *q = &b->pkts[0];
+	struct homa_dp_pkt *q = &b->pkts[0];
 	struct iovec iov[2];
 	union dp_cmsg cm;
 	struct msghdr m;
 	long r;
 
-	if (!q->payload && !dp_tos_cmsg(b, q)) {
-		r = homa_dp_syscall(SYS_sendto, (long)q->fd,
-				    (long)(b->tx_buf + q->off), (long)q->bytes,
-				    (long)MSG_DONTWAIT, (long)&q->dst,
-				    (long)q->dst_len);
-	} else {
-		dp_fill_msg(b, 0, 1, &m, iov, &cm);
-		r = homa_dp_syscall(SYS_sendmsg, (long)q->fd, (long)&m,
-				    (long)MSG_DONTWAIT, 0, 0, 0);
+	for (;;) {
+		bool conn = q->conn_fd >= 0;
+		int fd = conn ? q->conn_fd : q->fd;
+
+		if (!q->payload && !dp_tos_cmsg(b, q)) {
+			r = homa_dp_syscall(SYS_sendto, (long)fd,
+					    (long)(b->tx_buf + q->off),
+					    (long)q->bytes, (long)MSG_DONTWAIT,
+					    conn ? 0L : (long)&q->dst,
+					    conn ? 0L : (long)q->dst_len);
+		} else {
+			dp_fill_msg(b, 0, 1, &m, iov, &cm);
+			r = homa_dp_syscall(SYS_sendmsg, (long)fd, (long)&m,
+					    (long)MSG_DONTWAIT, 0, 0, 0);
+		}
+		dp->tx_calls++;
+		if (r >= 0 || !conn || !dp_conn_failed(dp, b, fd, errno))
+			break;
+		q->conn_fd = -1; /* again, from the port's socket */
 	}
-	dp->tx_calls++;
 	if (r >= 0)
 		dp->tx_pkts++;
 	else
@@ -360,6 +388,7 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 	struct iovec iovs[2 * HOMA_DP_BATCH_PKTS];
 	union dp_cmsg cms[HOMA_DP_BATCH_PKTS];
 	int counts[HOMA_DP_BATCH_PKTS], fds[HOMA_DP_BATCH_PKTS];
+	int firsts[HOMA_DP_BATCH_PKTS];
 	int nmsg = 0, niov = 0;
 
 	if (!b->num_pkts)
@@ -371,7 +400,10 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 
-		fds[nmsg] = b->pkts[i].fd;
+		const struct homa_dp_pkt *q = &b->pkts[i];
+
+		fds[nmsg] = q->conn_fd >= 0 ? q->conn_fd : q->fd;
+		firsts[nmsg] = i;
 		niov += dp_fill_msg(b, i, n, &msgs[nmsg].msg_hdr, &iovs[niov],
 				    &cms[nmsg]);
 		counts[nmsg++] = n;
@@ -386,6 +418,19 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 		sent = sendmmsg(fds[m], &msgs[m], (unsigned)(end - m),
 				MSG_DONTWAIT);
 		dp->tx_calls++;
+		if (sent < 0 && b->pkts[firsts[m]].conn_fd == fds[m] &&
+		    dp_conn_failed(dp, b, fds[m], errno)) {
+			/* again, from the port's socket, with names */
+			for (int k = m; k < end; k++) {
+				struct homa_dp_pkt *q = &b->pkts[firsts[k]];
+
+				msgs[k].msg_hdr.msg_name = &q->dst;
+				msgs[k].msg_hdr.msg_namelen = q->dst_len;
+			}
+			sent = sendmmsg(b->pkts[firsts[m]].fd, &msgs[m],
+					(unsigned)(end - m), MSG_DONTWAIT);
+			dp->tx_calls++;
+		}
 		if (sent < 0 && errno == EIO && b->gso)
 			b->gso_refused = true; /* no GSO on this path */
 		for (int k = m; k < end; k++) {

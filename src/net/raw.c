@@ -336,7 +336,7 @@ static void raw_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 	uint8_t *data;
 	uint16_t csum;
 
-	data = homa_dp_batch_add(dp, &r->batch, v4 ? r->fd4 : r->fd6, false,
+	data = homa_dp_batch_add(dp, &r->batch, v4 ? r->fd4 : r->fd6, -1, false,
 				 false, p);
 	if (!data)
 		return;

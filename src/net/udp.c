@@ -180,6 +180,9 @@ static int udp_port_open(struct homa_dp *dp, int family, uint16_t port)
 		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 	}
 	u->port_fd[ret] = fd;
+	/* Without memory, the port sends all from its own socket. */
+	if (u->opts.connect)
+		u->conn[ret] = calloc(1, sizeof(struct udp_conn_port));
 	u->open_fds[u->num_ports] = fd;
 	u->open_ports[u->num_ports] = (uint16_t)ret;
 	u->port_family[ret] = af;
@@ -197,6 +200,7 @@ static void udp_port_close(struct homa_dp *dp, uint16_t port)
 	if (u->port_fd[port] < 0)
 		return;
 	dp->ops->flush(dp);
+	udp_conn_close(u, port);
 	epoll_ctl(dp->epfd, EPOLL_CTL_DEL, u->port_fd[port], NULL);
 	udp_gate_close(u);
 	for (int i = 0; i < u->num_ports; i++) {
@@ -237,6 +241,7 @@ static void udp_xmit(struct homa_dp *dp, const struct homa_out_pkt *p)
 	struct udp_dp *u = (struct udp_dp *)dp;
 
 	homa_dp_batch_add(dp, &u->batch, u->port_fd[p->sport],
+			  udp_conn_fd(u, p),
 			  u->port_family[p->sport] == AF_INET6, true, p);
 }
 
@@ -251,6 +256,8 @@ static void udp_flush(struct homa_dp *dp)
 
 	if (b->num_pkts) /* not even the large frame of the flush */
 		homa_dp_batch_flush(dp, b);
+	if (__builtin_expect(((struct udp_dp *)dp)->conn_broken, 0))
+		udp_conn_reap((struct udp_dp *)dp);
 }
 
 /* Split one received buffer (possibly GRO-coalesced) into packets;
@@ -363,6 +370,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	struct homa_dp_rx_ring *r;
 	int n;
 
+	udp_conn_report(u, icmp, arg);
 	if (udp_rx_want != 1)
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
 	/* One slot: udp_rx_lone, if there is one socket and the poller
@@ -392,11 +400,15 @@ static void udp_destroy(struct homa_dp *dp)
 	struct udp_dp *u = (struct udp_dp *)dp;
 
 	homa_dp_icmp_close(dp);
-	for (int p = 0; p < UDP_MAX_PORTS; p++)
+	for (int p = 0; p < UDP_MAX_PORTS; p++) {
 		if (u->port_fd[p] >= 0)
 			close(u->port_fd[p]);
+		udp_conn_close(u, (uint16_t)p);
+	}
 	close(dp->epfd);
 	homa_dp_gate_destroy(&u->ports_gate);
+	pthread_mutex_destroy(&u->conn_lock);
+	free(u->conn);
 	free(u->port_fd);
 	free(u->open_fds);
 	free(u->open_ports);
@@ -431,6 +443,7 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->dp.placing_port = -1;
 	u->opts = *opts;
 	u->batch.gso = opts->gso;
+	u->batch.conn_err = udp_conn_err;
 	u->batch.sock_tos_set = true;
 	u->batch.sock_tos = HOMA_DP_SOCK_PRIO << HOMA_WIRE_TOS_PRIO_SHIFT;
 	u->next_port = HOMA_MIN_CLIENT_PORT - 1;
@@ -439,21 +452,24 @@ int homa_dp_udp_create(const struct homa_dp_opts *opts, struct homa_dp **out)
 	u->port_family = calloc(UDP_MAX_PORTS, sizeof(int));
 	u->open_fds = calloc(UDP_MAX_PORTS, sizeof(int));
 	u->open_ports = calloc(UDP_MAX_PORTS, sizeof(uint16_t));
+	u->conn = calloc(UDP_MAX_PORTS, sizeof(*u->conn));
 	u->dp.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!u->port_fd || !u->port_family || !u->open_fds || !u->open_ports ||
-	    u->dp.epfd < 0) {
+	    !u->conn || u->dp.epfd < 0) {
 		if (u->dp.epfd >= 0)
 			close(u->dp.epfd);
 		free(u->port_fd);
 		free(u->port_family);
 		free(u->open_fds);
 		free(u->open_ports);
+		free(u->conn);
 		free(u);
 		return -ENOMEM;
 	}
 	for (int p = 0; p < UDP_MAX_PORTS; p++)
 		u->port_fd[p] = -1;
 	homa_dp_gate_init(&u->ports_gate);
+	pthread_mutex_init(&u->conn_lock, NULL);
 	*out = &u->dp;
 	return 0;
 }

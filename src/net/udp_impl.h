@@ -10,14 +10,44 @@
 #define HOMA_NET_UDP_IMPL_H
 
 #include <netinet/udp.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "datapath.h"
 #include "wire.h"
 
-#define UDP_RX_MSGS HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
-#define UDP_RX_BUF  (64 * 1024)	    /* bytes per receive buffer (GRO) */
+#define UDP_RX_MSGS    HOMA_DP_RX_MSGS /* datagrams per recvmmsg */
+#define UDP_RX_BUF     (64 * 1024)     /* bytes per receive buffer (GRO) */
+#define UDP_CONN_SLOTS 4 /* destinations a port tracks (udp_conn.c) */
+#define UDP_CONN_ICMP  8 /* ICMP errors kept for the next read */
+
+/* A destination a port sends to, and its connected socket (udp_conn.c). */
+struct udp_conn_dst {
+	struct homa_addr addr; /* peer address */
+	uint16_t port;	       /* peer port (0 = entry free: the rest is
+				* meaningless) */
+	int fd;		       /* socket connected to it, -1 = none yet */
+	bool broken;	       /* a send on fd failed: not used, closed at
+				* the end of the flush */
+	uint32_t sends;	       /* sends to it since tracked (or since a
+				* failed connect), while without fd */
+	uint64_t last;	       /* the port's sends count at its last send */
+};
+
+/* A port's destinations (udp_conn.c). */
+struct udp_conn_port {
+	struct udp_conn_dst e[UDP_CONN_SLOTS]; /* tracked destinations */
+	struct udp_conn_dst *hot; /* the last one sent to (NULL = none) */
+	uint64_t sends;		  /* packets the port sent */
+};
+
+/* An ICMP error read from a connected socket, for the next read. */
+struct udp_conn_icmp {
+	struct homa_addr dst; /* unreachable peer */
+	uint16_t dport;	      /* its port (0 = the whole host) */
+	int err;	      /* errno for the core */
+};
 
 struct udp_dp {
 	struct homa_dp dp;	    /* common part (first) */
@@ -43,6 +73,13 @@ struct udp_dp {
 			      * (atomic) */
 	uint64_t sleep_timeo_ns; /* SO_RCVTIMEO of open_fds[0], ns (0 = not
 				  * set: the kernel's, none) */
+	struct udp_conn_port **conn; /* port -> its destinations (NULL =
+				      * none; all NULL without opts.connect) */
+	bool conn_broken;	     /* some entry is broken (reap at flush) */
+	pthread_mutex_t conn_lock;   /* guards conn_icmp */
+	struct udp_conn_icmp conn_icmp[UDP_CONN_ICMP]; /* errors to report */
+	int conn_icmp_n; /* entries in conn_icmp (atomic: readers look
+			  * without conn_lock) */
 };
 
 /* Turn UDP_GRO on for every socket (udp_gro_start). */
@@ -170,6 +207,48 @@ int udp_deliver_buf(struct homa_dp *dp, struct msghdr *m, size_t len,
 int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
 		long flags);
+
+/* udp_conn.c */
+/* The socket connected to p's destination to send from, or -1 (not yet,
+ * or the port has none); the slow part of udp_conn_fd. */
+int udp_conn_slow(struct udp_dp *u, struct udp_conn_port *cp,
+		  const struct homa_out_pkt *p);
+/* The batch's conn_err: a send on conn_fd failed. */
+void udp_conn_err(struct homa_dp *dp, int conn_fd, int err);
+/* Close the sockets udp_conn_err took out of use (after a flush). */
+void udp_conn_reap(struct udp_dp *u);
+/* Close port's connected sockets and forget its destinations. */
+void udp_conn_close(struct udp_dp *u, uint16_t port);
+/* Hand the stored ICMP errors to icmp (udp_conn_report). */
+void udp_conn_report_slow(struct udp_dp *u, homa_dp_icmp_fn icmp, void *arg);
+
+/* The socket to send p from instead of its port's (udp_conn.c), -1 for
+ * the port's: the last destination's, in a few loads and compares. */
+static inline int udp_conn_fd(struct udp_dp *u, const struct homa_out_pkt *p)
+{
+	struct udp_conn_port *cp = u->conn[p->sport];
+	struct udp_conn_dst *e;
+
+	if (!cp)
+		return -1;
+	e = cp->hot;
+	cp->sends++;
+	if (e && e->fd >= 0 && !e->broken && e->port == p->dport &&
+	    memcmp(&e->addr, p->dst, sizeof(e->addr)) == 0) {
+		e->last = cp->sends;
+		return e->fd;
+	}
+	return udp_conn_slow(u, cp, p);
+}
+
+/* Readers: hand over ICMP errors read from connected sockets, if any. */
+static inline void udp_conn_report(struct udp_dp *u, homa_dp_icmp_fn icmp,
+				   void *arg)
+{
+	if (__builtin_expect(__atomic_load_n(&u->conn_icmp_n, __ATOMIC_ACQUIRE),
+			     0))
+		udp_conn_report_slow(u, icmp, arg);
+}
 
 /* udp_place.c */
 /* The datapath operation rx_place (and rx's read of several slots or

@@ -206,6 +206,7 @@ int udp_rx_place(struct homa_dp *dp, const struct homa_place *pl, int num_pl,
 	if (num_pl > 0 && !__atomic_load_n(&u->gro_live, __ATOMIC_RELAXED))
 		/* places: a message of several packets is coming */
 		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
+	udp_conn_report(u, icmp, arg);
 	udp_gro_start(u);
 	/* Readers pass ports_gate: a socket is not closed (and its number
 	 * reused) while some thread may still read from it. */

@@ -94,6 +94,10 @@ int udp_rx_sleep(struct homa_dp *dp, uint64_t timeout_ns,
 	struct homa_dp_rx_ring *r;
 	int n = 0;
 
+	if (__atomic_load_n(&u->conn_icmp_n, __ATOMIC_ACQUIRE)) {
+		udp_conn_report_slow(u, icmp, arg); /* no sleep: news */
+		return 0;
+	}
 	udp_gro_start(u);
 	homa_dp_gate_enter(&u->ports_gate);
 	if (u->num_ports != 1 ||

@@ -35,8 +35,8 @@ static void bt_add(struct bt *t, const uint8_t *payload, uint32_t n,
 				  0x10,	   t->hdr, sizeof(t->hdr), payload,
 				  n };
 
-	assert_non_null(
-		homa_dp_batch_add(&t->dp, t->b, t->tx, false, zero_copy, &p));
+	assert_non_null(homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false,
+					  zero_copy, &p));
 }
 
 /* The next datagram: must be hdr followed by want[0, n). */
@@ -162,7 +162,7 @@ static void bt_grant(struct bt *t, uint16_t sport, uint8_t id, uint32_t offset,
 	h[31] = (uint8_t)offset;
 	h[32] = prio;
 	assert_non_null(
-		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &p));
+		homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false, true, &p));
 }
 
 /* The next datagram must be a GRANT for id with offset and prio. */
@@ -213,7 +213,7 @@ static void bt_add_prio(struct bt *t, uint8_t prio, const uint8_t *payload,
 				  sizeof(t->hdr), payload, n };
 
 	assert_non_null(
-		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &p));
+		homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false, true, &p));
 }
 
 /* The next datagram's length and TOS byte (IP_RECVTOS is on). */
@@ -345,7 +345,7 @@ static void homa_dp_batch_add__joined_header_and_payload(void **state)
 	memcpy(run, t->hdr, sizeof(t->hdr));
 	memcpy(run + sizeof(t->hdr), p, 100);
 	assert_non_null(
-		homa_dp_batch_add(&t->dp, t->b, t->tx, false, true, &o));
+		homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false, true, &o));
 	memset(run, 0xEE, sizeof(t->hdr) + 100); /* the copy is sent */
 	bt_add(t, p, 50, true);
 	assert_int_equal(t->b->num_pkts, 2);

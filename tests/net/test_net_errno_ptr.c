@@ -722,7 +722,7 @@ static void test_env__warns_only_unknown(void **state)
 		"HOMA_DATAPATH",     "HOMA_GSO",	  "HOMA_GRO",
 		"HOMA_VERIFY_CSUM",  "HOMA_PATH_MTU",	  "HOMA_PRINT_METRICS",
 		"HOMA_WORKLOAD_DIR", "HOMA_REQUIRE_ROOT", "HOMA_WERROR",
-		"HOMA_FUZZ_SECONDS",
+		"HOMA_FUZZ_SECONDS", "HOMA_UDP_CONNECT",
 	};
 	char var[64], *text = NULL;
 	const char *name;
