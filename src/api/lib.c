@@ -439,7 +439,9 @@ static int homa_lib_check(const struct homa_config *c)
 
 static int homa_lib_create(struct homa_lib **out)
 {
-	struct homa_dp_opts opts = { .gso = true, .gro = true, .connect = true };
+	struct homa_dp_opts opts = { .gso = true,
+				     .gro = true,
+				     .connect = true };
 	struct homa_env env = { 0 };
 	bool path_mtu = true;
 	char err[HOMA_ERR_BYTES];
