@@ -109,33 +109,8 @@
 
 static uint64_t rtt_epolls; /* epoll_pwait2 and epoll_pwait calls */
 
-int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
-		 const struct timespec *ts, const sigset_t *mask)
-{
-	static int (*real)(int, struct epoll_event *, int,
-			   const struct timespec *, const sigset_t *);
-
-	if (!real)
-		real = dlsym(RTLD_NEXT, "epoll_pwait2");
-	__atomic_add_fetch(&rtt_epolls, 1, __ATOMIC_SEQ_CST);
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return real(epfd, ev, max, ts, mask);
-}
-
-int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
-		const sigset_t *mask)
-{
-	static int (*real)(int, struct epoll_event *, int, int,
-			   const sigset_t *);
-
-	if (!real)
-		real = dlsym(RTLD_NEXT, "epoll_pwait");
-	__atomic_add_fetch(&rtt_epolls, 1, __ATOMIC_SEQ_CST);
-	return real(epfd, ev, max, ms, mask);
-}
+#define NT_EPOLL_SEEN() __atomic_add_fetch(&rtt_epolls, 1, __ATOMIC_SEQ_CST)
+#include "epoll_count.h"
 
 /* The server: answers each request with as many bytes as its first four
  * bytes ask (100 if it is shorter), until the socket is shut down; a

@@ -72,35 +72,12 @@ static uint64_t sl_epolls;	  /* epoll_pwait2 / epoll_pwait calls */
 static uint64_t sl_masks;	  /* pthread_sigmask calls */
 static uint64_t sl_ppolls;	  /* ppoll calls */
 
-int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
-		 const struct timespec *ts, const sigset_t *mask)
-{
-	static int (*real)(int, struct epoll_event *, int,
-			   const struct timespec *, const sigset_t *);
-
-	if (!real)
-		real = dlsym(RTLD_NEXT, "epoll_pwait2");
-	if (sl_counting)
-		sl_epolls++;
-	if (!real) {
-		errno = ENOSYS;
-		return -1;
-	}
-	return real(epfd, ev, max, ts, mask);
-}
-
-int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
-		const sigset_t *mask)
-{
-	static int (*real)(int, struct epoll_event *, int, int,
-			   const sigset_t *);
-
-	if (!real)
-		real = dlsym(RTLD_NEXT, "epoll_pwait");
-	if (sl_counting)
-		sl_epolls++;
-	return real(epfd, ev, max, ms, mask);
-}
+#define NT_EPOLL_SEEN()                                                        \
+	do {                                                                   \
+		if (sl_counting)                                               \
+			sl_epolls++;                                           \
+	} while (0)
+#include "epoll_count.h"
 
 int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	  const sigset_t *mask)
