@@ -254,8 +254,7 @@ static void udp_flush(struct homa_dp *dp)
 {
 	struct homa_dp_batch *b = &((struct udp_dp *)dp)->batch;
 
-	if (b->num_pkts) /* not even the large frame of the flush */
-		homa_dp_batch_flush(dp, b);
+	homa_dp_batch_flush(dp, b); /* inline: a call only if one is queued */
 	if (__builtin_expect(((struct udp_dp *)dp)->conn_broken, 0))
 		udp_conn_reap((struct udp_dp *)dp);
 }
