@@ -233,8 +233,9 @@ struct homa_dp_opts {
 
 /* ---- the transmit batch (dp_batch.c) ---- */
 
-#define HOMA_DP_BATCH_PKTS 64	 /* packets queued before a flush */
-#define HOMA_DP_PKT_MAX	   65535 /* largest Homa packet (loopback MTU), bytes */
+#define HOMA_DP_BATCH_PKTS   64	   /* packets queued before a flush */
+#define HOMA_DP_PKT_MAX	     65535 /* largest Homa packet (loopback MTU), bytes */
+#define HOMA_DP_ZC_MIN_BYTES 1024 /* smaller payloads are copied, bytes */
 
 struct homa_dp_pkt {
 	int fd;			 /* socket to send from */
@@ -289,17 +290,79 @@ struct homa_dp_batch {
  * message again). IPv6 sockets keep a control message per packet. */
 void homa_dp_batch_sock_tos(struct homa_dp_batch *b, int fd, int family);
 
+/* Is p's destination b's last one (for a socket of IPv6 or not)? */
+static inline bool homa_dp_batch_same_dst(const struct homa_dp_batch *b,
+					  bool v6_socket,
+					  const struct homa_out_pkt *p)
+{
+	return b->last_sa_len != 0 && b->last_port == p->dport &&
+	       b->last_v6 == v6_socket &&
+	       memcmp(&b->last_addr, p->dst, sizeof(b->last_addr)) == 0;
+}
+/* The rest of homa_dp_batch_add (dp_batch.c). */
+uint8_t *homa_dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b,
+				int fd, int conn_fd, bool v6_socket,
+				bool zero_copy, const struct homa_out_pkt *p);
 /* Queue p to go out of fd (or of conn_fd, a socket connected to p's
  * destination, if >= 0). Its header is copied; so is its payload unless
  * zero_copy allows leaving a large one where the core keeps it (the core
  * then announces frees through homa_dp_batch_release). Returns where the
  * copied bytes are (for checksums), or NULL if the packet was dropped
  * (counted in tx_errors). */
-uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   int conn_fd, bool v6_socket, bool zero_copy,
-			   const struct homa_out_pkt *p);
+static inline uint8_t *homa_dp_batch_add(struct homa_dp *dp,
+					 struct homa_dp_batch *b, int fd,
+					 int conn_fd, bool v6_socket,
+					 bool zero_copy,
+					 const struct homa_out_pkt *p)
+{
+	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
+	struct homa_dp_pkt *q;
+	uint8_t *data;
+
+	/* The usual packet, a small message's to the last destination:
+	 * header and payload lie together (a one-packet message in its RPC
+	 * record), one copy, and the copy is the only call (no frame).
+	 * Inline in the datapath's xmit: the call with its seven arguments
+	 * cost about 15 instructions per packet (docs/benchmarks.md,
+	 * "lean11"). Everything else: homa_dp_batch_add_slow. */
+	if (__builtin_expect(
+		    fd >= 0 && bytes <= HOMA_DP_PKT_MAX &&
+			    !(zero_copy &&
+			      p->payload_bytes >= HOMA_DP_ZC_MIN_BYTES) &&
+			    p->hdr + p->hdr_bytes == p->payload &&
+			    b->num_pkts < HOMA_DP_BATCH_PKTS &&
+			    homa_dp_batch_same_dst(b, v6_socket, p),
+		    1)) {
+		q = &b->pkts[b->num_pkts++];
+		q->fd = fd;
+		q->conn_fd = conn_fd;
+		q->dst = b->last_sa;
+		q->dst_len = b->last_sa_len;
+		q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
+		q->off = b->tx_used;
+		q->bytes = bytes;
+		q->payload = NULL;
+		q->payload_bytes = 0;
+		data = b->tx_buf + b->tx_used;
+		b->tx_used += bytes;
+		return memcpy(data, p->hdr, bytes);
+	}
+	return homa_dp_batch_add_slow(dp, b, fd, conn_fd, v6_socket, zero_copy,
+				      p);
+}
+/* Send b's one queued packet (homa_dp_batch_flush's usual case). */
+void homa_dp_batch_flush_one(struct homa_dp *dp, struct homa_dp_batch *b);
+/* Send the packets queued in b when there are several. */
+void homa_dp_batch_flush_many(struct homa_dp *dp, struct homa_dp_batch *b);
 /* Send everything queued in b. */
-void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b);
+static inline void homa_dp_batch_flush(struct homa_dp *dp,
+				       struct homa_dp_batch *b)
+{
+	if (b->num_pkts == 1)
+		homa_dp_batch_flush_one(dp, b);
+	else if (b->num_pkts) /* most flushes of a round trip: nothing */
+		homa_dp_batch_flush_many(dp, b);
+}
 /* Memory [p, p + bytes) is about to be freed: flush b if a payload
  * queued without a copy may lie in it. */
 void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,

@@ -22,7 +22,6 @@
 
 #define DP_GSO_MAX_BYTES 64000 /* bytes per GSO send */
 #define DP_GSO_MAX_SEGS	 64    /* segments per GSO send */
-#define DP_ZC_MIN_BYTES	 1024  /* smaller payloads are copied */
 #define DP_GRANT_ID_END	 28    /* end of the common header, bytes */
 
 static uint32_t dp_be32(const uint8_t *p)
@@ -89,31 +88,24 @@ static void dp_batch_dst(struct homa_dp_batch *b, bool v6_socket,
 	}
 }
 
-/* Is p's destination b's last one (for a socket of IPv6 or not)? */
-static inline bool dp_batch_same_dst(const struct homa_dp_batch *b,
-				     bool v6_socket,
-				     const struct homa_out_pkt *p)
-{
-	return b->last_sa_len != 0 && b->last_port == p->dport &&
-	       b->last_v6 == v6_socket &&
-	       memcmp(&b->last_addr, p->dst, sizeof(b->last_addr)) == 0;
-}
-
-/* The rest of homa_dp_batch_add: a new destination, a GRANT that may
- * replace one queued, a full batch, a payload left in place, or a header
- * and payload apart. */
-static __attribute__((noinline)) uint8_t *
-dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-		  int conn_fd, bool v6_socket, bool zero_copy,
-		  const struct homa_out_pkt *p)
+/* The rest of homa_dp_batch_add (datapath.h): a dropped packet, a new
+ * destination, a GRANT that may replace one queued, a full batch, a
+ * payload left in place, or a header and payload apart. */
+uint8_t *homa_dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b,
+				int fd, int conn_fd, bool v6_socket,
+				bool zero_copy, const struct homa_out_pkt *p)
 {
 	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
-	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
+	bool zc = zero_copy && p->payload_bytes >= HOMA_DP_ZC_MIN_BYTES;
 	const struct sockaddr_in6 *dst = &b->last_sa;
 	struct homa_dp_pkt *q;
 	uint8_t *data;
 
-	if (!dp_batch_same_dst(b, v6_socket, p))
+	if (fd < 0 || bytes > HOMA_DP_PKT_MAX) {
+		dp->tx_errors++;
+		return NULL;
+	}
+	if (!homa_dp_batch_same_dst(b, v6_socket, p))
 		dp_batch_dst(b, v6_socket, p);
 	q = dp_grant_superseded(b, fd, dst, b->last_sa_len, p);
 	if (q) {
@@ -153,43 +145,6 @@ dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
 	}
 	b->tx_used += bytes - q->payload_bytes;
 	return data;
-}
-
-uint8_t *homa_dp_batch_add(struct homa_dp *dp, struct homa_dp_batch *b, int fd,
-			   int conn_fd, bool v6_socket, bool zero_copy,
-			   const struct homa_out_pkt *p)
-{
-	uint32_t bytes = p->hdr_bytes + p->payload_bytes;
-	bool zc = zero_copy && p->payload_bytes >= DP_ZC_MIN_BYTES;
-	struct homa_dp_pkt *q;
-	uint8_t *data;
-
-	if (fd < 0 || bytes > HOMA_DP_PKT_MAX) {
-		dp->tx_errors++;
-		return NULL;
-	}
-	/* The usual packet, a small message's to the last destination:
-	 * header and payload lie together (a one-packet message in its RPC
-	 * record), one copy, and the copy is the only call (no frame). */
-	if (__builtin_expect(!zc && p->hdr + p->hdr_bytes == p->payload &&
-				     b->num_pkts < HOMA_DP_BATCH_PKTS &&
-				     dp_batch_same_dst(b, v6_socket, p),
-			     1)) {
-		q = &b->pkts[b->num_pkts++];
-		q->fd = fd;
-		q->conn_fd = conn_fd;
-		q->dst = b->last_sa;
-		q->dst_len = b->last_sa_len;
-		q->tos = (uint8_t)(p->priority << HOMA_WIRE_TOS_PRIO_SHIFT);
-		q->off = b->tx_used;
-		q->bytes = bytes;
-		q->payload = NULL;
-		q->payload_bytes = 0;
-		data = b->tx_buf + b->tx_used;
-		b->tx_used += bytes;
-		return memcpy(data, p->hdr, bytes);
-	}
-	return dp_batch_add_slow(dp, b, fd, conn_fd, v6_socket, zero_copy, p);
 }
 
 void homa_dp_batch_release(struct homa_dp *dp, struct homa_dp_batch *b,
@@ -345,9 +300,12 @@ static bool dp_conn_failed(struct homa_dp *dp, struct homa_dp_batch *b,
  * them. Otherwise one sendmsg, without the arrays sized for a full batch.
  * Both without glibc's wrappers, which are cancellation points: the
  * library lock is held here. Every send passes MSG_DONTWAIT: the UDP
- * datapath's sockets are blocking (its rx_sleep sleeps in them).
+ * datapath's sockets are blocking (its rx_sleep sleeps in them). This is
+ * the whole of it; homa_dp_batch_flush_one below sends the usual packet
+ * (no sendmsg, no failure) itself and comes here for the rest.
  */
-static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
+static __attribute__((noinline)) void dp_flush_one(struct homa_dp *dp,
+						   struct homa_dp_batch *b)
 {
 	struct homa_dp_pkt *q = &b->pkts[0];
 	struct iovec iov[2];
@@ -382,7 +340,42 @@ static void dp_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 	dp_batch_reset(b);
 }
 
-void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
+void homa_dp_batch_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
+{
+	struct homa_dp_pkt *q = &b->pkts[0];
+	long r;
+
+	if (q->payload || dp_tos_cmsg(b, q)) {
+		dp_flush_one(dp, b);
+		return;
+	}
+	if (q->conn_fd >= 0) /* a connected socket's send takes no name */
+		r = homa_dp_syscall(SYS_sendto, (long)q->conn_fd,
+				    (long)(b->tx_buf + q->off), (long)q->bytes,
+				    (long)MSG_DONTWAIT, 0L, 0L);
+	else
+		r = homa_dp_syscall(SYS_sendto, (long)q->fd,
+				    (long)(b->tx_buf + q->off), (long)q->bytes,
+				    (long)MSG_DONTWAIT, (long)&q->dst,
+				    (long)q->dst_len);
+	dp->tx_calls++;
+	if (__builtin_expect(r < 0, 0)) {
+		/* A connected socket's error: out of use, and the packet
+		 * goes again from the port's socket (dp_flush_one). */
+		if (q->conn_fd >= 0 &&
+		    dp_conn_failed(dp, b, q->conn_fd, errno)) {
+			q->conn_fd = -1;
+			dp_flush_one(dp, b);
+			return;
+		}
+		dp->tx_errors++;
+	} else {
+		dp->tx_pkts++;
+	}
+	dp_batch_reset(b);
+}
+
+void homa_dp_batch_flush_many(struct homa_dp *dp, struct homa_dp_batch *b)
 {
 	struct mmsghdr msgs[HOMA_DP_BATCH_PKTS];
 	struct iovec iovs[2 * HOMA_DP_BATCH_PKTS];
@@ -391,12 +384,6 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
 	int firsts[HOMA_DP_BATCH_PKTS];
 	int nmsg = 0, niov = 0;
 
-	if (!b->num_pkts)
-		return; /* most flushes of a round trip: nothing queued */
-	if (b->num_pkts == 1) {
-		dp_flush_one(dp, b);
-		return;
-	}
 	for (int i = 0; i < b->num_pkts;) {
 		int n = dp_gso_run(b, i);
 

@@ -356,8 +356,7 @@ static void raw_flush(struct homa_dp *dp)
 {
 	struct homa_dp_batch *b = &((struct raw_dp *)dp)->batch;
 
-	if (b->num_pkts) /* as udp_flush */
-		homa_dp_batch_flush(dp, b);
+	homa_dp_batch_flush(dp, b); /* inline: a call only if one is queued */
 }
 
 /* What raw_deliver did with a packet (for the counters). */

@@ -254,8 +254,7 @@ static void udp_flush(struct homa_dp *dp)
 {
 	struct homa_dp_batch *b = &((struct udp_dp *)dp)->batch;
 
-	if (b->num_pkts) /* not even the large frame of the flush */
-		homa_dp_batch_flush(dp, b);
+	homa_dp_batch_flush(dp, b); /* inline: a call only if one is queued */
 	if (__builtin_expect(((struct udp_dp *)dp)->conn_broken, 0))
 		udp_conn_reap((struct udp_dp *)dp);
 }
@@ -302,9 +301,10 @@ __thread bool udp_rx_doubled UDP_TLS;
  * none or a wake-up, -errno if the read failed (-EAGAIN: nothing came;
  * -EINTR: a signal).
  */
-int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
-		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
-		long flags)
+static inline __attribute__((always_inline)) int
+udp_rx_lone_in(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+	       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
+	       long flags)
 {
 	struct msghdr *m = &r->msgs[0].msg_hdr;
 	int n = homa_dp_recv1(fd, r->msgs, flags), pkts = 1, err;
@@ -339,6 +339,15 @@ int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
 	if (pkts)
 		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
 	return 1;
+}
+
+/* Out of line for udp_rx_sleep; udp_rx has its own copy inline (a call
+ * with seven arguments per read of the spinning poller). */
+int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
+		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
+		long flags)
+{
+	return udp_rx_lone_in(u, r, fd, deliver, icmp, arg, flags);
 }
 
 static int udp_rx_peek(struct homa_dp *dp, uint16_t port, uint64_t gen,
@@ -383,8 +392,8 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 		homa_dp_gate_leave(&u->ports_gate);
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
 	}
-	n = udp_rx_lone(u, r, u->open_fds[0], deliver, icmp, arg,
-			(long)MSG_DONTWAIT);
+	n = udp_rx_lone_in(u, r, u->open_fds[0], deliver, icmp, arg,
+			   (long)MSG_DONTWAIT);
 	homa_dp_gate_leave(&u->ports_gate);
 	return n > 0 ? n : 0;
 }

@@ -8,7 +8,8 @@
  * socket's own TOS goes without a control message, every other priority
  * still arrives with its own TOS. A GRANT replaces a queued GRANT for
  * the same RPC (one packet instead of two). A lone packet goes with
- * sendto. The UDP datapath's receive side is in test_dp_udp.c.
+ * sendto. A packet without a socket, too large, or whose send fails is
+ * counted in tx_errors. The UDP datapath's receive side is in test_dp_udp.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -357,6 +358,46 @@ static void homa_dp_batch_add__joined_header_and_payload(void **state)
 	free(p);
 }
 
+/* A packet without a socket or larger than any datagram is dropped and
+ * counted, whichever path would have queued it (the lean path first sees
+ * a joined header and payload to the last destination); a lone packet
+ * whose send fails is counted as an error and leaves the batch empty. */
+static void homa_dp_batch_add__dropped_and_failed_counted(void **state)
+{
+	struct bt *t = *state;
+	uint8_t *run = calloc(1, HOMA_DP_PKT_MAX + 1);
+	struct homa_out_pkt o = { .dst = &t->dst,
+				  .sport = 1,
+				  .dport = t->port,
+				  .priority = 3,
+				  .type = 0x10,
+				  .hdr = run,
+				  .hdr_bytes = sizeof(t->hdr),
+				  .payload = run + sizeof(t->hdr),
+				  .payload_bytes = 100 };
+
+	assert_non_null(run);
+	memcpy(run, t->hdr, sizeof(t->hdr));
+	bt_add(t, run + sizeof(t->hdr), 10, true); /* sets the destination */
+	homa_dp_batch_flush(&t->dp, t->b);
+	bt_expect(t, run + sizeof(t->hdr), 10);
+	assert_null(homa_dp_batch_add(&t->dp, t->b, -1, -1, false, true, &o));
+	o.payload_bytes = HOMA_DP_PKT_MAX + 1 - sizeof(t->hdr);
+	assert_null(
+		homa_dp_batch_add(&t->dp, t->b, t->tx, -1, false, false, &o));
+	assert_int_equal(t->dp.tx_errors, 2);
+	assert_int_equal(t->b->num_pkts, 0);
+	/* A send on a socket that is not one fails: counted, not kept. */
+	o.payload_bytes = 100;
+	assert_non_null(
+		homa_dp_batch_add(&t->dp, t->b, 1 << 20, -1, false, false, &o));
+	homa_dp_batch_flush(&t->dp, t->b);
+	assert_int_equal(t->dp.tx_errors, 3);
+	assert_int_equal(t->dp.tx_pkts, 1);
+	assert_int_equal(t->b->num_pkts, 0);
+	free(run);
+}
+
 /* homa_dp_syscall answers as syscall(2): the result, or -1 with errno. */
 static void homa_dp_syscall__result_and_errno(void **state)
 {
@@ -400,6 +441,7 @@ int main(void)
 		T(homa_dp_batch_sock_tos__every_priority_arrives),
 		T(homa_dp_batch_flush__lone_packet_is_sendto),
 		T(homa_dp_batch_add__joined_header_and_payload),
+		T(homa_dp_batch_add__dropped_and_failed_counted),
 		T(homa_dp_syscall__result_and_errno),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
