@@ -201,7 +201,7 @@ add_test(NAME docs_check COMMAND ${CMAKE_SOURCE_DIR}/scripts/check-docs.sh
 set_tests_properties(docs_check PROPERTIES LABELS unit TIMEOUT 60 SKIP_RETURN_CODE 77)
 # Programs written only against the kernel module's socket API (no
 # libhoma), run under homa-run over each datapath and IP version.
-foreach(p kapi_echo kapi_errors kapi_fork)
+foreach(p kapi_echo kapi_errors kapi_fork kapi_nonblock)
   if(EXISTS ${T}/kapi/${p}.c)
     add_executable(${p} ${T}/kapi/${p}.c ${T}/kapi/kapi_util.c)
     target_include_directories(${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)

@@ -37,6 +37,12 @@ int homa_kapi_socket(int domain, int flags)
 		return -1;
 	ls->kapi = true;
 	ls->nfds = 1;
+	/* From here every change of O_NONBLOCK goes through the shim
+	 * (homa_kapi_setfl) until the file leaves this process's hands
+	 * (homa_kapi_untrack); the flag below is set before fd is
+	 * returned. */
+	ls->nb_track = (flags & SOCK_NONBLOCK) ? HOMA_LSOCK_NB_SET
+					       : HOMA_LSOCK_NB_CLEAR;
 	homa_lsock_leave(lib, ls);
 	homa_kapi_live = true;
 	if ((flags & SOCK_NONBLOCK) &&
@@ -92,6 +98,73 @@ int homa_kapi_close(int fd)
 	}
 	homa_lsock_leave(lib, ls);
 	return close(fd);
+}
+
+/* Set the file flags of fd to flags (F_SETFL), or only O_NONBLOCK to
+ * on (on >= 0: FIONBIO), and record O_NONBLOCK for the socket's calls.
+ * Under the lock, so that the record follows the file when threads set
+ * the flag at once. */
+static int homa_kapi_nonblock(int fd, int flags, int on)
+{
+	struct homa_lib *lib;
+	struct homa_lsock *ls;
+	int ret, err = 0;
+
+	ls = homa_lsock_enter(&lib, fd);
+	if (!ls)
+		return -1;
+	if (on >= 0) {
+		flags = fcntl(fd, F_GETFL);
+		if (flags >= 0)
+			flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+	}
+	ret = flags < 0 ? -1 : fcntl(fd, F_SETFL, flags);
+	if (ret < 0)
+		err = errno;
+	else if (ls->nb_track != HOMA_LSOCK_NB_READ)
+		__atomic_store_n(&ls->nb_track,
+				 (flags & O_NONBLOCK) ? HOMA_LSOCK_NB_SET
+						      : HOMA_LSOCK_NB_CLEAR,
+				 __ATOMIC_RELAXED);
+	homa_lsock_leave(lib, ls);
+	return ret < 0 ? homa_kapi_fail(err) : ret;
+}
+
+int homa_kapi_setfl(int fd, int flags)
+{
+	return homa_kapi_nonblock(fd, flags, -1);
+}
+
+int homa_kapi_fionbio(int fd, int on)
+{
+	return homa_kapi_nonblock(fd, 0, on != 0);
+}
+
+void homa_kapi_untrack(int fd)
+{
+	struct homa_lib *lib;
+	struct homa_lsock *ls;
+
+	if (fd >= 0) {
+		ls = homa_lsock_enter(&lib, fd);
+		if (!ls)
+			return;
+		__atomic_store_n(&ls->nb_track, HOMA_LSOCK_NB_READ,
+				 __ATOMIC_RELAXED);
+		homa_lsock_leave(lib, ls);
+		return;
+	}
+	if (!homa_kapi_live)
+		return;
+	lib = homa_lib_get();
+	if (!lib)
+		return;
+	homa_lib_lock(lib);
+	for (int i = 0; i < lib->socks_len; i++)
+		if (lib->socks[i])
+			__atomic_store_n(&lib->socks[i]->nb_track,
+					 HOMA_LSOCK_NB_READ, __ATOMIC_RELAXED);
+	homa_lib_unlock(lib);
 }
 
 int homa_kapi_getsockname(int fd, struct sockaddr *sa, socklen_t *len)

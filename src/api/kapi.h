@@ -28,6 +28,21 @@ int homa_kapi_alias(int oldfd, int newfd);
  * with its last descriptor. */
 int homa_kapi_close(int fd);
 
+/* homa_kapi_setfl() - fcntl(fd, F_SETFL, flags) on a Homa socket, the
+ * O_NONBLOCK it sets recorded, so that the socket's calls know it
+ * without reading it back (one fcntl fewer per sleeping call). */
+int homa_kapi_setfl(int fd, int flags);
+
+/* homa_kapi_fionbio() - ioctl(fd, FIONBIO, &on) on a Homa socket, the
+ * same way. */
+int homa_kapi_fionbio(int fd, int on);
+
+/* homa_kapi_untrack() - the file of fd (-1: of every socket) may now be
+ * changed by calls the shim does not see (its descriptor was sent to
+ * another process or to this one with SCM_RIGHTS; the process forked):
+ * its calls read O_NONBLOCK with fcntl again, for good. */
+void homa_kapi_untrack(int fd);
+
 /* homa_kapi_getsockname() - family, wildcard address and the port. */
 int homa_kapi_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 

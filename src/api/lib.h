@@ -53,6 +53,12 @@ _Static_assert(HOMA_BPAGE_SHIFT == HOMA_CORE_BPAGE_SHIFT,
 /* Auto-cork's longest hold by default, us (HOMA_CORK_USECS). */
 #define HOMA_LIB_CORK_US 30
 
+/* struct homa_lsock.nb_track: what the library knows of O_NONBLOCK on
+ * the application's descriptor without reading it (fcntl). */
+#define HOMA_LSOCK_NB_READ  0 /* nothing: read it (native sockets) */
+#define HOMA_LSOCK_NB_CLEAR 1 /* the shim set it clear, blocking */
+#define HOMA_LSOCK_NB_SET   2 /* the shim set it, non-blocking */
+
 /* One Homa socket as the application sees it. */
 struct homa_lsock {
 	int fd;			 /* the application's descriptor (end A) */
@@ -75,6 +81,10 @@ struct homa_lsock {
 	uint64_t rcvtimeo_ns; /* SO_RCVTIMEO: recv gives up after, 0 = never */
 	bool blocking_seen;   /* O_NONBLOCK was clear when last read from fd
 			     * (false: not read yet, or set) */
+	uint8_t nb_track;     /* O_NONBLOCK as the preload shim keeps it
+			       * (HOMA_LSOCK_NB_*; atomic): every change of
+			       * a kernel-API socket's flag goes through the
+			       * shim (homa_kapi_setfl): no call reads it */
 	bool kapi;	 /* kernel API rules (preload): no library region */
 	bool has_region; /* the core socket has its receive region (set
 			  * once, never removed: homa_sock_set_rcvbuf) */
@@ -254,8 +264,10 @@ static inline uint64_t homa_lib_now(void)
  * a signal that arrives while the thread runs (not asleep) runs its
  * handler without ending the call, as during the spin.
  *
- * O_NONBLOCK: read (fcntl) before the first sleep if nonblock_fd >= 0;
- * if set, homa_lib_wait returns -EAGAIN instead of sleeping.
+ * O_NONBLOCK: before each sleep, the shim's record if nb_track points
+ * to one that it keeps (a kernel-API socket: no system call), else read
+ * (fcntl) before the first sleep if nonblock_fd >= 0; if set,
+ * homa_lib_wait returns -EAGAIN instead of sleeping.
  */
 struct homa_lib_waitctx {
 	uint64_t now;	   /* the call's last clock read, ns: set by the
@@ -265,9 +277,11 @@ struct homa_lib_waitctx {
 	uint64_t spin_end; /* busy-poll until this time, ns */
 	int nonblock_fd;   /* descriptor whose O_NONBLOCK forbids sleeping */
 	int nonblock;	   /* O_NONBLOCK as read: 1, 0, -1 = not read */
-	bool masked;	   /* all signals blocked, the thread's mask in saved */
-	bool handoff;	   /* hand the poller role on (homa_lib_wait) */
-	sigset_t saved;	   /* the thread's own mask while masked */
+	const uint8_t *nb_track; /* the socket's homa_lsock.nb_track, or
+				  * NULL (set by the caller after init) */
+	bool masked;	/* all signals blocked, the thread's mask in saved */
+	bool handoff;	/* hand the poller role on (homa_lib_wait) */
+	sigset_t saved; /* the thread's own mask while masked */
 };
 
 /* homa_lib_wait_init() - start waiting for a call at now (ns, just

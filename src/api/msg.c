@@ -120,14 +120,19 @@ static int homa_send_prepare(const struct homa_lsock *ls,
  * returns -EAGAIN then) and whenever the last value said non-blocking.
  * A call on a descriptor that was just made non-blocking may therefore
  * busy-poll for up to poll_usecs before its EAGAIN; no call ever sleeps
- * with O_NONBLOCK set, nor fails without it.
+ * with O_NONBLOCK set, nor fails without it. A kernel-API socket's flag
+ * changes only through the preload shim, which records it (nb_track):
+ * read there, without a system call, before each sleep too.
  */
 static bool homa_dontwait(struct homa_lsock *ls, int flags)
 {
+	uint8_t nb = __atomic_load_n(&ls->nb_track, __ATOMIC_RELAXED);
 	int fl;
 
 	if (flags & MSG_DONTWAIT)
 		return true;
+	if (nb != HOMA_LSOCK_NB_READ)
+		return nb == HOMA_LSOCK_NB_SET;
 	if (ls->blocking_seen)
 		return false;
 	fl = fcntl(ls->fd, F_GETFL);
@@ -170,6 +175,7 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 		homa_presleep_sync(lib);
 		if (!waiting) {
 			homa_lib_wait_init(lib, &w, fd, now);
+			w.nb_track = &ls->nb_track;
 			waiting = true;
 		}
 		w.now = now;
@@ -327,6 +333,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
 			homa_lib_wait_init(lib, &w, ls->fd, now);
+			w.nb_track = &ls->nb_track;
 			waiting = true;
 		}
 		w.now = now;

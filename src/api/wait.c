@@ -58,6 +58,7 @@ void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
 	w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
 	w->nonblock_fd = nonblock_fd;
 	w->nonblock = -1;
+	w->nb_track = NULL;
 	w->masked = false;
 	w->handoff = false;
 }
@@ -71,9 +72,14 @@ void homa_lib_wait_done(struct homa_lib_waitctx *w)
 
 int homa_lib_wait_nonblock(struct homa_lib_waitctx *w)
 {
+	uint8_t nb = w->nb_track
+			     ? __atomic_load_n(w->nb_track, __ATOMIC_RELAXED)
+			     : HOMA_LSOCK_NB_READ;
 	int fl;
 
-	if (w->nonblock_fd >= 0 && w->nonblock < 0) {
+	if (nb != HOMA_LSOCK_NB_READ) /* the shim's record: no fcntl */
+		w->nonblock = nb == HOMA_LSOCK_NB_SET;
+	else if (w->nonblock_fd >= 0 && w->nonblock < 0) {
 		fl = fcntl(w->nonblock_fd, F_GETFL);
 		w->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 	}

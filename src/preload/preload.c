@@ -167,8 +167,10 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		      sendmsg);
 	int r = homa_pre_route("sendmsg", fd);
 
-	if (r == 0)
+	if (r == 0) {
+		homa_pre_scan_rights(msg);
 		return real(fd, msg, flags);
+	}
 	return r < 0 ? -1 : homa_pre_sendmsg(fd, msg, flags);
 }
 
@@ -273,8 +275,11 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	int r = homa_pre_route("sendmmsg", fd);
 	unsigned int i;
 
-	if (r == 0)
+	if (r == 0) {
+		for (i = 0; v && i < n && i < 1024; i++)
+			homa_pre_scan_rights(&v[i].msg_hdr);
 		return real(fd, v, n, flags);
+	}
 	if (r < 0)
 		return -1;
 	for (i = 0; i < n && i < 1024; i++) {
@@ -422,7 +427,10 @@ int ioctl(int fd, unsigned long request, ...)
 
 	HOMA_PRE_VA_ARG(arg, request);
 	/* The descriptor's own requests (handled by the VFS before the
-	 * socket sees them) stay with it. */
+	 * socket sees them) stay with it; FIONBIO's O_NONBLOCK is recorded
+	 * for libhoma like fcntl's (homa_kapi_fionbio). */
+	if (r > 0 && request == FIONBIO && arg)
+		return homa_kapi_fionbio(fd, *(const int *)arg);
 	if (r == 0 || request == FIONBIO || request == FIOCLEX ||
 	    request == FIONCLEX || request == FIOASYNC)
 		return r < 0 ? -1 : real(fd, request, arg);

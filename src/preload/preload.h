@@ -69,4 +69,9 @@ void *homa_pre_next(const char *name);
  * under HOMA_DEBUG. Returns -1. */
 int homa_pre_stale(const char *call, int fd);
 
+/* A message sent on a descriptor that is not Homa's: Homa sockets it
+ * passes with SCM_RIGHTS leave the shim's sight (homa_kapi_untrack).
+ * Before the send: the receiver may use them at once. */
+void homa_pre_scan_rights(const struct msghdr *msg);
+
 #endif /* HOMA_PRELOAD_H */

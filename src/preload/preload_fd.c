@@ -118,18 +118,43 @@ int dup3(int oldfd, int newfd, int flags)
 }
 
 /* fcntl: F_DUPFD and F_DUPFD_CLOEXEC make another descriptor of a Homa
- * socket; every other command acts on the descriptor itself (O_NONBLOCK
- * is read by libhoma from it). */
+ * socket; F_SETFL sets the flags and tells libhoma the O_NONBLOCK it
+ * set (its calls then never read it back); every other command acts on
+ * the descriptor itself. */
 static int homa_pre_fcntl(int (*real)(int, int, ...), int fd, int cmd,
 			  void *arg)
 {
 	int kind = homa_pre_kind(fd);
 
+	if (kind == HOMA_PRE_SOCK && cmd == F_SETFL)
+		return homa_kapi_setfl(fd, (int)(intptr_t)arg);
 	if (kind == HOMA_PRE_NONE || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC))
 		return real(fd, cmd, arg);
 	if (kind == HOMA_PRE_STALE)
 		return homa_pre_stale("fcntl", fd);
 	return homa_pre_alias(fd, real(fd, cmd, arg));
+}
+
+void homa_pre_scan_rights(const struct msghdr *msg)
+{
+	const struct cmsghdr *c;
+	const int *fds;
+	size_t n;
+
+	if (!msg || !msg->msg_control ||
+	    msg->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, (struct cmsghdr *)c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len < CMSG_LEN(0))
+			continue;
+		fds = (const int *)CMSG_DATA(c);
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++)
+			if (homa_pre_kind(fds[i]) == HOMA_PRE_SOCK)
+				homa_kapi_untrack(fds[i]);
+	}
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -228,6 +253,14 @@ int close_range(unsigned int first, unsigned int last, int flags)
 	return homa_pre_close_range(first, last, flags);
 }
 
+/* In the parent after fork: the child holds the sockets' files too, and
+ * may change their O_NONBLOCK (or hand them on) without this shim
+ * seeing it: libhoma reads the flag again (homa_kapi_untrack). */
+static void homa_pre_atfork_parent(void)
+{
+	homa_kapi_untrack(-1);
+}
+
 /* In a forked child: the parent's Homa sockets are no longer ours. */
 static void homa_pre_atfork_child(void)
 {
@@ -244,5 +277,5 @@ __attribute__((constructor)) static void homa_pre_init(void)
 	const char *debug = getenv("HOMA_DEBUG");
 
 	homa_pre_debug = debug && *debug && strcmp(debug, "0") != 0;
-	pthread_atfork(NULL, NULL, homa_pre_atfork_child);
+	pthread_atfork(NULL, homa_pre_atfork_parent, homa_pre_atfork_child);
 }
