@@ -450,16 +450,8 @@ static void grant_try(struct homa_grant *g, int ix, bool normal,
 	if (m->received > m->granted)
 		cap += (int64_t)m->received - m->granted;
 	if (want > cap) {
-		grant_defer(g, ix);
-		/* From this host, short of room: wait (needy) until half a
-		 * step is free, as the bytes granted arrive (a RESEND
-		 * brings lost ones). A message outranked by a local one
-		 * that waits for its own half step took the room of every
-		 * packet: a GRANT per packet with two local messages. */
-		if (m->local && cap < window / 2 &&
-		    m->granted + cap < m->length)
-			return;
 		want = cap;
+		grant_defer(g, ix);
 	}
 	m->granted += (uint32_t)want;
 	grant_refresh_incoming(g, m);
@@ -485,8 +477,6 @@ static void grant_check_needy(struct homa_grant *g, uint64_t now_ns)
 			return;
 		g->needy[ix] = false;
 		grant_try(g, ix, false, now_ns);
-		if (g->needy[ix])
-			return; /* the best waits for more room */
 	}
 }
 

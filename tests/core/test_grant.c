@@ -193,7 +193,7 @@ static bool in_peer_list(struct homa_grant_msg *m)
 }
 
 /* check_slots() - the active set: within the limit, counts consistent,
- * needy only on occupied slots and short of room. */
+ * needy only on occupied slots. */
 static void check_slots(struct fixture *f, int num_msgs)
 {
 	struct homa_grant *g = &f->g;
@@ -221,15 +221,10 @@ static void check_slots(struct fixture *f, int num_msgs)
 		assert_int_equal(per_peer[i], f->peers[i].num_active);
 	if (n < f->config.max_overcommit)
 		assert_true(homa_list_empty(&g->peers));
-	/* no room; or less than half a step for a local sender */
 	for (i = 0; i < HOMA_GRANT_MAX_ACTIVE; i++) {
 		if (g->needy[i])
 			assert_true(g->total_incoming >=
-					    f->config.max_incoming ||
-				    (g->active[i]->local &&
-				     2 * (f->config.max_incoming -
-					  g->total_incoming) <
-					     f->config.max_incoming));
+				    f->config.max_incoming);
 	}
 }
 
@@ -789,46 +784,6 @@ static void homa_grant_update__local_between_steps_serves_needy(void **state)
 	check_invariants(f, 2);
 }
 
-/* Two local messages share max_incoming: while the first waits for its
- * own half step, the second does not take the room of every packet that
- * arrives (a GRANT each); it waits for half a step too, and gets it once
- * the first is granted to its end. */
-static void homa_grant_update__two_local_senders_half_steps(void **state)
-{
-	struct fixture *f = *state;
-	struct homa_grant_msg *a = mk(f, 0, 0, 200000, 0, 1);
-	struct homa_grant_msg *b = mk(f, 1, 1, 400000, 0, 2);
-	uint32_t got;
-
-	f->config.window = 20000; /* not for local senders */
-	f->config.max_incoming = 100000;
-	a->local = b->local = true;
-	homa_grant_add(&f->g, a, 0);
-	homa_grant_add(&f->g, b, 0);
-	assert_int_equal(a->granted, 100000);
-	assert_int_equal(b->granted, 0);
-	assert_int_equal(f->num_calls, 1);
-	for (got = 1400; got < 50000; got += 1400)
-		deliver(f, a, got, got);
-	assert_int_equal(f->num_calls, 1); /* nobody took a packet's room */
-	assert_int_equal(b->granted, 0);
-	check_invariants(f, 2);
-	deliver(f, a, 50000, 60000); /* a's half step */
-	assert_int_equal(f->num_calls, 2);
-	assert_int_equal(a->granted, 150000);
-	deliver(f, a, 100000, 60001);
-	assert_int_equal(a->granted, 200000); /* to its end */
-	assert_int_equal(f->num_calls, 3);
-	for (got = 101400; got < 150000; got += 1400)
-		deliver(f, a, got, got);
-	assert_int_equal(f->num_calls, 3);
-	deliver(f, a, 150000, 160000); /* half a step free: b's turn */
-	assert_int_equal(f->num_calls, 4);
-	assert_ptr_equal(last_call(f)->m, b);
-	assert_int_equal(b->granted, 50000);
-	check_invariants(f, 2);
-}
-
 static void homa_grant_update__max_incoming_and_needy(void **state)
 {
 	struct fixture *f = *state;
@@ -1380,7 +1335,6 @@ int main(void)
 		T(homa_grant_window__fixed),
 		T(homa_grant_update__local_sender_max_incoming_steps),
 		T(homa_grant_update__local_between_steps_serves_needy),
-		T(homa_grant_update__two_local_senders_half_steps),
 		T(homa_grant_update__max_incoming_and_needy),
 		T(homa_grant_update__sender_overshoot),
 		T(homa_grant_update__fully_received_safe),
