@@ -468,8 +468,8 @@ void homa_dp_batch_flush(struct homa_dp *dp, struct homa_dp_batch *b)
  * segment of its size). So the packets of a long message leave in whole
  * frames, DP_GSO_MAX_BYTES each, not a whole one and the batch's rest
  * (64 packets of 1,472 bytes were a frame of 43 and one of 21: 24 frames
- * per MB over a veth where TCP sends 16). The kept packets go at the
- * next flush; none waits longer than the batch would have without them.
+ * per MB over a veth where TCP sends 16). The kept packets leave with
+ * those queued after them, at the library's next flush.
  */
 static void dp_batch_flush_full(struct homa_dp *dp, struct homa_dp_batch *b)
 {
