@@ -8,8 +8,9 @@
  * socket's own TOS goes without a control message, every other priority
  * still arrives with its own TOS. A GRANT replaces a queued GRANT for
  * the same RPC (one packet instead of two). A lone packet goes with
- * sendto. A packet without a socket, too large, or whose send fails is
- * counted in tx_errors. The UDP datapath's receive side is in test_dp_udp.c.
+ * sendto. A full batch sends whole GSO frames and keeps the rest. A
+ * packet without a socket, too large, or whose send fails is counted in
+ * tx_errors. The UDP datapath's receive side is in test_dp_udp.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -118,6 +120,67 @@ static void homa_dp_batch_flush__gso_gathers_payloads(void **state)
 	assert_int_equal(t->dp.tx_errors, 0);
 	if (!t->b->gso_refused)
 		assert_int_equal(t->dp.tx_calls, 1);
+	free(msg);
+}
+
+/* A GSO buffer read whole (UDP_GRO on rx): its bytes, and the segment
+ * size its control message gives (0 if none). */
+static ssize_t bt_recv_gro(struct bt *t, uint8_t *buf, size_t len, int *seg)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	ssize_t r = recvmsg(t->rx, &m, 0);
+
+	*seg = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO)
+			memcpy(seg, CMSG_DATA(c), sizeof(*seg));
+	return r;
+}
+
+/* 100 packets of 1,472 bytes (a 1500 MTU's), payloads left in the
+ * message: the flush of the full batch (64) sends one whole frame of 44
+ * and keeps the other 20 for the next, so the frames are 44, 44, 12, not
+ * 43, 21, 36; every packet arrives once, in order, with its payload, and
+ * the kept ones' payloads still count for a release. */
+static void homa_dp_batch_flush__full_batch_sends_whole_frames(void **state)
+{
+	enum { PKTS = 100, PAY = 1472 - sizeof(((struct bt *)0)->hdr) };
+	static const int want[] = { 44, 44, 12 };
+	static uint8_t buf[65536];
+	struct bt *t = *state;
+	uint8_t *msg = bt_pattern(PKTS * PAY, 9);
+	int one = 1, seg, pkt = 0;
+
+	if (setsockopt(t->rx, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		skip();
+	t->b->gso = true;
+	for (int i = 0; i < PKTS; i++)
+		bt_add(t, msg + i * PAY, PAY, true);
+	assert_int_equal(t->b->num_pkts, PKTS - 44); /* 20 kept, 36 added */
+	/* the kept packets' payloads are still the batch's to send */
+	homa_dp_batch_release(&t->dp, t->b, msg + 50 * PAY, 1);
+	assert_int_equal(t->b->num_pkts, 0);
+	assert_false(t->b->gso_refused);
+	for (int f = 0; f < 3; f++) {
+		ssize_t r = bt_recv_gro(t, buf, sizeof(buf), &seg);
+
+		assert_int_equal(r, want[f] * 1472);
+		if (want[f] > 1)
+			assert_int_equal(seg, 1472);
+		for (int k = 0; k < want[f]; k++, pkt++) {
+			assert_memory_equal(buf + k * 1472, t->hdr,
+					    sizeof(t->hdr));
+			assert_memory_equal(buf + k * 1472 + sizeof(t->hdr),
+					    msg + pkt * PAY, PAY);
+		}
+	}
+	assert_int_equal(t->dp.tx_pkts, PKTS);
+	assert_int_equal(t->dp.tx_errors, 0);
 	free(msg);
 }
 
@@ -435,6 +498,7 @@ int main(void)
 		T(homa_dp_batch_add__large_payload_not_copied),
 		T(homa_dp_batch_add__raw_always_copies),
 		T(homa_dp_batch_flush__gso_gathers_payloads),
+		T(homa_dp_batch_flush__full_batch_sends_whole_frames),
 		T(homa_dp_batch_release__flushes_only_on_overlap),
 		T(homa_dp_batch_add__grant_replaces_older_grant),
 		T(homa_dp_batch_flush__no_control_message_for_sock_tos),
