@@ -58,6 +58,7 @@ if [ "$purpose" = net ] || [ "$purpose" = ci ]; then
 	# scripts/bench-lib.sh: the outside check of the baselines, and the
 	# system-call counts (perf's tracepoint counters; strace without).
 	want sockperf sockperf
+	want iperf3 iperf3 # the outside check of the 1 MB TCP rows
 	want strace strace
 	want perf linux-perf
 fi

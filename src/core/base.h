@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "homa_impl.h"
 
@@ -28,6 +29,33 @@ static inline int64_t homa_ip_overhead(const struct homa *homa, bool v4)
 	return (v4 ? 20 : 40) + homa->config.extra_header_bytes;
 }
 
+/* Bytes of homa_copy's pieces, and the distance (destination past
+ * source, modulo 4096) below which it copies in such pieces. */
+#define HOMA_COPY_PIECE_BYTES 1024
+#define HOMA_COPY_ALIAS_BYTES 16
+/*
+ * homa_copy() - memcpy for the core's large copies (a message into its
+ * retransmission buffer). Where dst lies 1 to HOMA_COPY_ALIAS_BYTES - 1
+ * bytes past src modulo 4096, a long `rep movsb` (glibc's memcpy above a
+ * few KB) runs 10-15x slower on this project's AMD machine (4K
+ * aliasing: docs/benchmarks.md, mb11) and the vector loop of a short
+ * memcpy does not, so such a copy goes in pieces of
+ * HOMA_COPY_PIECE_BYTES (homa_copy_pieces). Two malloc'd buffers never
+ * meet so (both 16-byte aligned); a caller's message at an odd offset
+ * (after a header of its own) can. Inline: a short copy costs one
+ * comparison more than memcpy.
+ */
+void homa_copy_pieces(void *dst, const void *src, size_t bytes);
+static inline void homa_copy(void *dst, const void *src, size_t bytes)
+{
+	if (bytes > HOMA_COPY_PIECE_BYTES &&
+	    (((uintptr_t)dst - (uintptr_t)src - 1) & 4095) <
+		    HOMA_COPY_ALIAS_BYTES - 1) {
+		homa_copy_pieces(dst, src, bytes);
+		return;
+	}
+	memcpy(dst, src, bytes);
+}
 void *homa_alloc(struct homa *homa, size_t bytes);
 void homa_free(struct homa *homa, void *ptr, size_t bytes);
 /* The memory-only environment of the leaf modules (homa.menv): ctx is
