@@ -91,6 +91,24 @@ static void dp_batch_dst(struct homa_dp_batch *b, bool v6_socket,
 	}
 }
 
+/* The payloads queued without a copy lie in [zc_lo, zc_hi): add
+ * [p, p + bytes). */
+static void dp_zc_extend(struct homa_dp_batch *b, const uint8_t *p,
+			 uint32_t bytes)
+{
+	uintptr_t lo = (uintptr_t)p;
+
+	if (b->zc_lo == b->zc_hi) { /* none yet */
+		b->zc_lo = lo;
+		b->zc_hi = lo + bytes;
+		return;
+	}
+	if (lo < b->zc_lo)
+		b->zc_lo = lo;
+	if (lo + bytes > b->zc_hi)
+		b->zc_hi = lo + bytes;
+}
+
 static void dp_batch_flush_full(struct homa_dp *dp, struct homa_dp_batch *b);
 
 /* The rest of homa_dp_batch_add (datapath.h): a dropped packet, a new
@@ -135,16 +153,7 @@ uint8_t *homa_dp_batch_add_slow(struct homa_dp *dp, struct homa_dp_batch *b,
 	data = b->tx_buf + b->tx_used;
 	memcpy(data, p->hdr, p->hdr_bytes);
 	if (zc) {
-		uintptr_t lo = (uintptr_t)p->payload;
-
-		if (b->zc_lo == b->zc_hi) {
-			b->zc_lo = lo;
-			b->zc_hi = lo + p->payload_bytes;
-		} else {
-			b->zc_lo = lo < b->zc_lo ? lo : b->zc_lo;
-			if (lo + p->payload_bytes > b->zc_hi)
-				b->zc_hi = lo + p->payload_bytes;
-		}
+		dp_zc_extend(b, p->payload, p->payload_bytes);
 	} else if (p->payload_bytes) {
 		memcpy(data + p->hdr_bytes, p->payload, p->payload_bytes);
 	}
@@ -297,19 +306,11 @@ static bool dp_conn_failed(struct homa_dp *dp, struct homa_dp_batch *b,
 }
 
 /*
- * The flush of a batch of one packet (a small round trip's usual case).
- * A packet copied whole that needs no control message goes out with
- * sendto: the kernel then copies in no msghdr and imports no iovec
- * (copy_msghdr_from_user and import_iovec were 9 % of the kernel time of
- * a 100-byte Homa sendmsg on loopback, perf), and nothing here builds
- * them. Otherwise one sendmsg, without the arrays sized for a full batch.
- * Both without glibc's wrappers, which are cancellation points: the
- * library lock is held here. Every send passes MSG_DONTWAIT: the UDP
- * datapath's sockets are blocking (its rx_sleep sleeps in them). This is
- * the whole of it; homa_dp_batch_flush_one below sends the usual packet
- * (no sendmsg, no failure) itself and comes here for the rest.
+ * The lone packet homa_dp_batch_flush_one does not send with sendto (a
+ * payload left in place, a control message, or again after its connected
+ * socket failed): one sendmsg, without the arrays sized for a full batch.
  */
-static __attribute__((noinline)) void dp_flush_one(struct homa_dp *dp,
+static __attribute__((noinline)) void dp_flush_msg(struct homa_dp *dp,
 						   struct homa_dp_batch *b)
 {
 	struct homa_dp_pkt *q = &b->pkts[0];
@@ -319,22 +320,14 @@ static __attribute__((noinline)) void dp_flush_one(struct homa_dp *dp,
 	long r;
 
 	for (;;) {
-		bool conn = q->conn_fd >= 0;
-		int fd = conn ? q->conn_fd : q->fd;
+		int fd = q->conn_fd >= 0 ? q->conn_fd : q->fd;
 
-		if (!q->payload && !dp_tos_cmsg(b, q)) {
-			r = homa_dp_syscall(SYS_sendto, (long)fd,
-					    (long)(b->tx_buf + q->off),
-					    (long)q->bytes, (long)MSG_DONTWAIT,
-					    conn ? 0L : (long)&q->dst,
-					    conn ? 0L : (long)q->dst_len);
-		} else {
-			dp_fill_msg(b, 0, 1, &m, iov, &cm);
-			r = homa_dp_syscall(SYS_sendmsg, (long)fd, (long)&m,
-					    (long)MSG_DONTWAIT, 0, 0, 0);
-		}
+		dp_fill_msg(b, 0, 1, &m, iov, &cm);
+		r = homa_dp_syscall(SYS_sendmsg, (long)fd, (long)&m,
+				    (long)MSG_DONTWAIT, 0, 0, 0);
 		dp->tx_calls++;
-		if (r >= 0 || !conn || !dp_conn_failed(dp, b, fd, errno))
+		if (r >= 0 || q->conn_fd < 0 ||
+		    !dp_conn_failed(dp, b, fd, errno))
 			break;
 		q->conn_fd = -1; /* again, from the port's socket */
 	}
@@ -345,13 +338,24 @@ static __attribute__((noinline)) void dp_flush_one(struct homa_dp *dp,
 	dp_batch_reset(b);
 }
 
+/*
+ * The flush of a batch of one packet (a small round trip's usual case).
+ * A packet copied whole that needs no control message goes out with
+ * sendto: the kernel then copies in no msghdr and imports no iovec
+ * (copy_msghdr_from_user and import_iovec were 9 % of the kernel time of
+ * a 100-byte Homa sendmsg on loopback, perf), and nothing here builds
+ * them; any other, dp_flush_msg. Both without glibc's wrappers, which are
+ * cancellation points: the library lock is held here. Every send passes
+ * MSG_DONTWAIT: the UDP datapath's sockets are blocking (its rx_sleep
+ * sleeps in them).
+ */
 void homa_dp_batch_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 {
 	struct homa_dp_pkt *q = &b->pkts[0];
 	long r;
 
 	if (q->payload || dp_tos_cmsg(b, q)) {
-		dp_flush_one(dp, b);
+		dp_flush_msg(dp, b);
 		return;
 	}
 	if (q->conn_fd >= 0) /* a connected socket's send takes no name */
@@ -366,11 +370,11 @@ void homa_dp_batch_flush_one(struct homa_dp *dp, struct homa_dp_batch *b)
 	dp->tx_calls++;
 	if (__builtin_expect(r < 0, 0)) {
 		/* A connected socket's error: out of use, and the packet
-		 * goes again from the port's socket (dp_flush_one). */
+		 * goes again from the port's socket. */
 		if (q->conn_fd >= 0 &&
 		    dp_conn_failed(dp, b, q->conn_fd, errno)) {
 			q->conn_fd = -1;
-			dp_flush_one(dp, b);
+			dp_flush_msg(dp, b);
 			return;
 		}
 		dp->tx_errors++;
@@ -484,15 +488,9 @@ static void dp_batch_flush_full(struct homa_dp *dp, struct homa_dp_batch *b)
 	b->tx_used -= from;
 	b->zc_lo = b->zc_hi = 0;
 	for (int i = 0; i < keep; i++) {
-		struct homa_dp_pkt *q = &b->pkts[i];
-		uintptr_t lo = (uintptr_t)q->payload;
-
-		q->off -= from;
-		if (!q->payload)
-			continue;
-		if (b->zc_lo == b->zc_hi || lo < b->zc_lo)
-			b->zc_lo = lo;
-		if (lo + q->payload_bytes > b->zc_hi)
-			b->zc_hi = lo + q->payload_bytes;
+		b->pkts[i].off -= from;
+		if (b->pkts[i].payload)
+			dp_zc_extend(b, b->pkts[i].payload,
+				     b->pkts[i].payload_bytes);
 	}
 }
