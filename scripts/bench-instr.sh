@@ -3,7 +3,8 @@
 # bench-instr.sh [SECONDS] - user-space instructions per 100-byte RPC on
 # each side of a loopback ping-pong, Homa against plain UDP in the same
 # run (valgrind callgrind: repeatable on a loaded machine, where times
-# are not). homa-bench runs with --wait block, so no spin is counted.
+# are not). homa-bench runs with --wait block by default, so no spin is
+# counted.
 #
 #   api    instructions inside the protocol's calls: Homa's homa_request/
 #          homa_recvmsg (client) and homa_recvmsg/homa_reply (server);
@@ -16,10 +17,14 @@
 # bound. The api column is what the fast path costs.
 # BENCH_INSTR_BIN=PATH counts another build's homa-bench (a baseline in
 # the same minutes), e.g. BENCH_INSTR_BIN=/work/base7/bin/homa-bench.
+# BENCH_INSTR_WAIT=spin counts the spinning path instead (--wait spin:
+# the spin's empty reads are counted too, so runs vary a little more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 S=${1:-4}
 B=${BENCH_INSTR_BIN:-$PWD/build/bin/homa-bench}
+W=${BENCH_INSTR_WAIT:-block}
+case $W in block | spin) ;; *) echo "bench-instr.sh: BENCH_INSTR_WAIT is block or spin" >&2; exit 2 ;; esac
 [ -x "$B" ] || { echo "bench-instr.sh: build first (make)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "bench-instr.sh: valgrind missing" >&2; exit 2; }
 TMP=$(mktemp -d)
@@ -50,7 +55,7 @@ run() {
 	for f in $sfun; do tog+=(--toggle-collect="$f"); done
 	valgrind --tool=callgrind --separate-threads=yes "${tog[@]}" \
 		--callgrind-out-file="$TMP/srv.$proto" \
-		"$B" server --proto "$proto" --port "$p" --wait block \
+		"$B" server --proto "$proto" --port "$p" --wait "$W" \
 		>/dev/null 2>"$TMP/srv.$proto.log" &
 	SP=$!
 	sleep 2
@@ -59,7 +64,7 @@ run() {
 	valgrind --tool=callgrind "${tog[@]}" \
 		--callgrind-out-file="$TMP/cli.$proto" \
 		"$B" client --proto "$proto" --server 127.0.0.1:"$p" \
-		--workload 100 --outstanding 1 --seconds "$S" --wait block \
+		--workload 100 --outstanding 1 --seconds "$S" --wait "$W" \
 		--calibrate 0 >"$TMP/cli.$proto.out" 2>/dev/null
 	# The server's own process is valgrind's child of the same pid.
 	kill -INT "$SP" 2>/dev/null || true
@@ -80,7 +85,7 @@ run() {
 }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average $(cut -d' ' -f1-3 /proc/loadavg)${BENCH_INSTR_BIN:+, binary $B}"
-echo "user-space instructions per 100-byte RPC (callgrind, loopback, --wait block, ${S} s)"
+echo "user-space instructions per 100-byte RPC (callgrind, loopback, --wait $W, ${S} s)"
 printf '%-5s %8s %10s %10s %10s\n' proto rpcs client_api server_api server_bg
 run udp "bu_send bu_recv" "recvfrom sendto"
 run homa "homa_request homa_recvmsg" "homa_recvmsg homa_reply homa_lib_bg_main"
