@@ -301,10 +301,17 @@ int homa_lib_wait_nonblock(struct homa_lib_waitctx *w);
 /* homa_lib_lean_ok() - whether this poller round (w: its caller's wait;
  * deadline_ns: the caller's, 0 = none; next: the round's wake-up, ns;
  * places: packets reserved a place) may sleep in the datapath's socket.
- * Lock held. */
-bool homa_lib_lean_ok(const struct homa_lib *lib,
-		      const struct homa_lib_waitctx *w, uint64_t deadline_ns,
-		      uint64_t next, int places);
+ * Lock held. Inline: every poller round asks. */
+static inline bool homa_lib_lean_ok(const struct homa_lib *lib,
+				    const struct homa_lib_waitctx *w,
+				    uint64_t deadline_ns, uint64_t next,
+				    int places)
+{
+	/* The rules: wait.c, "The poller's lean sleep". */
+	return w && !w->masked && lib->dp->sleepable &&
+	       lib->dp->ops->rx_sleep && !lib->pacing && !places &&
+	       (!deadline_ns || deadline_ns > next);
+}
 /* homa_lib_lean_watch() - the background thread at now (ns), about to
  * sleep until until (ns): wakes a poller asleep in the datapath's socket
  * whose deadline passed HOMA_LIB_LEAN_GRACE_NS ago (wait.c); returns when

@@ -197,14 +197,7 @@ void homa_lib_wake_waiters(struct homa_lib *lib)
  * kick or timeout. The kernel module has no such window; the lean sleep
  * accepts it for three system calls fewer per blocking call.
  */
-bool homa_lib_lean_ok(const struct homa_lib *lib,
-		      const struct homa_lib_waitctx *w, uint64_t deadline_ns,
-		      uint64_t next, int places)
-{
-	return w && !w->masked && lib->dp->sleepable &&
-	       lib->dp->ops->rx_sleep && !lib->pacing && !places &&
-	       (!deadline_ns || deadline_ns > next);
-}
+/* (homa_lib_lean_ok, inline in lib.h, is the test of the rules above.) */
 
 /*
  * The background thread wakes a poller asleep in its socket this long
