@@ -118,18 +118,19 @@ static int homa_place_peek_first(const struct homa_place_state *ps,
 	return -1;
 }
 
-int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
-		       uint64_t now_ns)
+/* homa_place_reserve past its first test: a message is being received
+ * (peeked: the reservation starts with the packet peeked at). Out of
+ * line, so that the usual answer, none (every poller round of a
+ * ping-pong asks), costs no frame for the candidates. */
+static __attribute__((noinline)) int
+homa_place_reserve_hinted(struct homa *homa, struct homa_place *pl, int max,
+			  uint64_t now_ns, bool peeked)
 {
 	struct homa_place_state *ps = &homa->place;
 	struct homa_rpc *cand[HOMA_PLACE_RPCS];
-	bool peeked = ps->peek_set;
 	struct homa_sock *hsk = NULL;
 	int n = 0, nc = 0;
 
-	ps->peek_set = false; /* it was about this reservation only */
-	if (ps->count || max <= 0 || !ps->hint_seg)
-		return 0;
 	homa->now_ns = now_ns;
 	for (int i = 0; i < HOMA_PLACE_RPCS; i++) {
 		struct homa_sock *s = NULL;
@@ -206,6 +207,18 @@ int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
 	ps->count = n;
 	ps->hsk = hsk;
 	return n;
+}
+
+int homa_place_reserve(struct homa *homa, struct homa_place *pl, int max,
+		       uint64_t now_ns)
+{
+	struct homa_place_state *ps = &homa->place;
+	bool peeked = ps->peek_set;
+
+	ps->peek_set = false; /* it was about this reservation only */
+	if (ps->count || max <= 0 || !ps->hint_seg)
+		return 0;
+	return homa_place_reserve_hinted(homa, pl, max, now_ns, peeked);
 }
 
 bool homa_place_peek_wanted(const struct homa *homa)
