@@ -506,6 +506,11 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, slept = false, pacing = lib->pacing, lean;
 	bool read_empty = false; /* a read of this round found nothing */
+	/* now is older than the last read: the round's first read follows
+	 * the caller's clock read by a few hundred instructions, and an
+	 * empty one needs no clock of its own (a spinning ping-pong's
+	 * round makes one); every later one, or one after a sleep, does. */
+	bool stale = false;
 	uint64_t lean_t0 = 0;	 /* when its lean sleep began, ns */
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
@@ -534,7 +539,9 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			break;
 		} else {
 			read_empty = true;
-			now = homa_lib_now();
+			if (stale)
+				now = homa_lib_now();
+			stale = true;
 		}
 		if (now >= next)
 			break;
@@ -568,6 +575,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			break;
 		}
 		slept = true;
+		stale = true;
 		if (lean) {
 			/* A kick while it spun was read as a packet would
 			 * be: a deadline moved sooner shows here. */
