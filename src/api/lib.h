@@ -285,12 +285,31 @@ struct homa_lib_waitctx {
 };
 
 /* homa_lib_wait_init() - start waiting for a call at now (ns, just
- * read; no system call); nonblock_fd as above (-1 = none). */
-void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
-			int nonblock_fd, uint64_t now);
+ * read; no system call); nonblock_fd as above (-1 = none); nb_track as
+ * above. Inline, as homa_lib_wait_done: once per waiting call. */
+static inline void homa_lib_wait_init(struct homa_lib *lib,
+				      struct homa_lib_waitctx *w,
+				      int nonblock_fd, const uint8_t *nb_track,
+				      uint64_t now)
+{
+	w->now = now;
+	w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
+	w->nonblock_fd = nonblock_fd;
+	w->nonblock = -1;
+	w->nb_track = nb_track;
+	w->masked = false;
+	w->handoff = false;
+}
+/* homa_lib_wait_unmask() - the thread's own signal mask back (w->masked;
+ * wait.c). */
+void homa_lib_wait_unmask(struct homa_lib_waitctx *w);
 /* homa_lib_wait_done() - end of the call's waiting: the thread's own
  * signal mask back if it was changed. */
-void homa_lib_wait_done(struct homa_lib_waitctx *w);
+static inline void homa_lib_wait_done(struct homa_lib_waitctx *w)
+{
+	if (w->masked)
+		homa_lib_wait_unmask(w);
+}
 /* homa_lib_wait_sleepy() - the thread is about to sleep: -EAGAIN if
  * O_NONBLOCK forbids it, else 0 with *mask the mask to sleep with (NULL
  * for w NULL: the background thread keeps its mask). */

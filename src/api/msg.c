@@ -124,10 +124,20 @@ static int homa_send_prepare(const struct homa_lsock *ls,
  * changes only through the preload shim, which records it (nb_track):
  * read there, without a system call, before each sleep too.
  */
-static bool homa_dontwait(struct homa_lsock *ls, int flags)
+static bool homa_dontwait_read(struct homa_lsock *ls)
+{
+	int fl = fcntl(ls->fd, F_GETFL);
+
+	ls->blocking_seen = fl >= 0 && !(fl & O_NONBLOCK);
+	return !ls->blocking_seen;
+}
+
+/* Inline: every receive that finds nothing asks (the fcntl is out of
+ * line). */
+static inline __attribute__((always_inline)) bool
+homa_dontwait(struct homa_lsock *ls, int flags)
 {
 	uint8_t nb = __atomic_load_n(&ls->nb_track, __ATOMIC_RELAXED);
-	int fl;
 
 	if (flags & MSG_DONTWAIT)
 		return true;
@@ -135,9 +145,7 @@ static bool homa_dontwait(struct homa_lsock *ls, int flags)
 		return nb == HOMA_LSOCK_NB_SET;
 	if (ls->blocking_seen)
 		return false;
-	fl = fcntl(ls->fd, F_GETFL);
-	ls->blocking_seen = fl >= 0 && !(fl & O_NONBLOCK);
-	return !ls->blocking_seen;
+	return homa_dontwait_read(ls);
 }
 
 /* After a wait: remember what it read of O_NONBLOCK. */
@@ -174,8 +182,7 @@ homa_send_wait(struct homa_lib *lib, struct homa_lsock *ls, int fd,
 			break;
 		homa_presleep_sync(lib);
 		if (!waiting) {
-			homa_lib_wait_init(lib, &w, fd, now);
-			w.nb_track = &ls->nb_track;
+			homa_lib_wait_init(lib, &w, fd, &ls->nb_track, now);
 			waiting = true;
 		}
 		w.now = now;
@@ -332,8 +339,8 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		homa_presleep_sync(lib);
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
-			homa_lib_wait_init(lib, &w, ls->fd, now);
-			w.nb_track = &ls->nb_track;
+			homa_lib_wait_init(lib, &w, ls->fd, &ls->nb_track,
+					   now);
 			waiting = true;
 		}
 		w.now = now;

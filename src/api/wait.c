@@ -51,22 +51,9 @@ static int homa_lib_thread_efd(void)
 	return efd;
 }
 
-void homa_lib_wait_init(struct homa_lib *lib, struct homa_lib_waitctx *w,
-			int nonblock_fd, uint64_t now)
+void homa_lib_wait_unmask(struct homa_lib_waitctx *w)
 {
-	w->now = now;
-	w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
-	w->nonblock_fd = nonblock_fd;
-	w->nonblock = -1;
-	w->nb_track = NULL;
-	w->masked = false;
-	w->handoff = false;
-}
-
-void homa_lib_wait_done(struct homa_lib_waitctx *w)
-{
-	if (w->masked)
-		pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
+	pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
 	w->masked = false;
 }
 
