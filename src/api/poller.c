@@ -213,10 +213,9 @@ static void homa_lib_peek_locked(struct homa_lib *lib, struct homa_lib_batch *b,
 		homa_lib_peek_apply(lib, b, hdr, n, now);
 }
 
-/* Before a read of the poller's, which runs without the lock: peek, and
- * take the lock only if a packet waits. Always true (the read follows). */
-static bool homa_lib_peek_unlocked(struct homa_lib *lib,
-				   struct homa_lib_batch *b)
+/* homa_lib_peek_unlocked when the reservation is worth a peek. */
+static void homa_lib_peek_unlocked_slow(struct homa_lib *lib,
+					struct homa_lib_batch *b)
 {
 	uint8_t hdr[HOMA_PLACE_HDR];
 	int n = homa_lib_peek_hdr(lib, b, hdr);
@@ -226,6 +225,16 @@ static bool homa_lib_peek_unlocked(struct homa_lib *lib,
 		homa_lib_peek_apply(lib, b, hdr, n, homa_lib_now());
 		homa_lib_unlock(lib);
 	}
+}
+
+/* Before a read of the poller's, which runs without the lock: peek, and
+ * take the lock only if a packet waits. Always true (the read follows).
+ * The test inline: most reads have no reservation (a ping-pong's). */
+static inline bool homa_lib_peek_unlocked(struct homa_lib *lib,
+					  struct homa_lib_batch *b)
+{
+	if (b->num_place && b->peek)
+		homa_lib_peek_unlocked_slow(lib, b);
 	return true;
 }
 
