@@ -42,30 +42,6 @@
 
 #define UDP_MAX_PORTS 65536
 
-/*
- * UDP_GRO (opts.gro) is turned on for the datapath's sockets only once a
- * message of several packets arrives (udp_gro_want) or a read finds
- * several datagrams (a burst, udp_rx_place), for good. Until
- * then no datagram can arrive coalesced (the kernel splits a GSO send
- * for a socket without UDP_GRO), so a one-slot read needs no control
- * message and is a recvfrom: 0.53-0.58 -> 0.47-0.50 us per successful
- * receive, 0.33 -> 0.29 per empty one (bench-syscalls.sh). Readers learn
- * the switch only by passing ports_gate, which is closed while it is
- * made: no reader uses recvfrom on a socket with UDP_GRO on.
- */
-static inline void udp_gro_want(struct udp_dp *u, const uint8_t *pkt,
-				size_t len)
-{
-	/* DATA's message_length follows the common header. */
-	if (u->opts.gro && len >= HOMA_WIRE_DATA_BYTES &&
-	    pkt[HOMA_WIRE_OFF_TYPE] == HOMA_PKT_DATA &&
-	    ((uint32_t)pkt[HOMA_WIRE_COMMON_BYTES] << 24 |
-	     (uint32_t)pkt[HOMA_WIRE_COMMON_BYTES + 1] << 16 |
-	     (uint32_t)pkt[HOMA_WIRE_COMMON_BYTES + 2] << 8 |
-	     pkt[HOMA_WIRE_COMMON_BYTES + 3]) > len - HOMA_WIRE_DATA_BYTES)
-		__atomic_store_n(&u->gro_wanted, 1, __ATOMIC_RELAXED);
-}
-
 /* Turn UDP_GRO on for every socket (udp_gro_start). */
 void udp_gro_switch(struct udp_dp *u)
 {
@@ -292,64 +268,6 @@ __thread int udp_rx_need UDP_TLS = 2;
 __thread int udp_rx_streak UDP_TLS;
 __thread bool udp_rx_doubled UDP_TLS;
 
-/*
- * The usual read: one socket, no places, one slot (a ping-pong's). A
- * datagram that came without a control message is one packet (UDP_GRO
- * gives a segment size with every coalesced buffer): delivered as it is,
- * without the loop and checks of udp_rx_place. flags: MSG_DONTWAIT, or 0
- * for udp_rx_sleep's sleeping read. Returns datagrams read (1), 0 for
- * none or a wake-up, -errno if the read failed (-EAGAIN: nothing came;
- * -EINTR: a signal).
- */
-static inline __attribute__((always_inline)) int
-udp_rx_lone_in(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
-	       homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
-	       long flags)
-{
-	struct msghdr *m = &r->msgs[0].msg_hdr;
-	int n = homa_dp_recv1(fd, r->msgs, flags), pkts = 1, err;
-	struct homa_addr src;
-
-	udp_rx_want = udp_rx_next(1, 1, n);
-	HOMA_DP_ADD(u->dp.rx_calls, 1);
-	if (n < 0) {
-		err = errno;
-		if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR) {
-			homa_dp_rx_reuse(r, 0, 1);
-			homa_dp_errqueue(fd, NULL, icmp, arg);
-		}
-		return -err;
-	}
-	if (!r->msgs[0].msg_len) {
-		homa_dp_rx_reuse(r, 0, 1);
-		udp_wake_read(u, flags == 0);
-		return 0;
-	}
-	if (m->msg_controllen) {
-		pkts = udp_deliver_buf(&u->dp, m, r->msgs[0].msg_len, deliver,
-				       arg);
-	} else {
-		if (!u->gro_live)
-			udp_gro_want(u, r->iovs[0].iov_base,
-				     r->msgs[0].msg_len);
-		homa_dp_addr_from_sa(&src, m->msg_name);
-		deliver(arg, &src, r->iovs[0].iov_base, r->msgs[0].msg_len);
-	}
-	homa_dp_rx_reuse(r, 0, 1);
-	if (pkts)
-		HOMA_DP_ADD(u->dp.rx_pkts, pkts);
-	return 1;
-}
-
-/* Out of line for udp_rx_sleep; udp_rx has its own copy inline (a call
- * with seven arguments per read of the spinning poller). */
-int udp_rx_lone(struct udp_dp *u, struct homa_dp_rx_ring *r, int fd,
-		homa_dp_deliver_fn deliver, homa_dp_icmp_fn icmp, void *arg,
-		long flags)
-{
-	return udp_rx_lone_in(u, r, fd, deliver, icmp, arg, flags);
-}
-
 static int udp_rx_peek(struct homa_dp *dp, uint16_t port, uint64_t gen,
 		       uint8_t *buf, size_t bytes, homa_dp_icmp_fn icmp,
 		       void *arg)
@@ -382,7 +300,7 @@ static int udp_rx(struct homa_dp *dp, homa_dp_deliver_fn deliver,
 	udp_conn_report(u, icmp, arg);
 	if (udp_rx_want != 1)
 		return udp_rx_place(dp, NULL, 0, 0, deliver, NULL, icmp, arg);
-	/* One slot: udp_rx_lone, if there is one socket and the poller
+	/* One slot: udp_rx_lone_in, if there is one socket and the poller
 	 * does not read it into places (else as udp_rx_place). */
 	udp_gro_start(u);
 	homa_dp_gate_enter(&u->ports_gate);

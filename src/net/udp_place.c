@@ -7,7 +7,8 @@
  * in the slot's buffer, the rest after it, for homa_place_gather if the
  * guess was wrong). Once that socket's packets came coalesced, a read
  * lays one buffer out for a run of segments of that size
- * (udp_gro_layout). The usual one-slot read is udp_rx_lone (udp.c).
+ * (udp_gro_layout). The usual one-slot read is udp_rx_lone_in
+ * (udp_impl.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
