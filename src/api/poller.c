@@ -572,9 +572,6 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			   : homa_lib_wait_sleepy(w, &sigmask);
 		if (ret < 0)
 			break;
-		wait = next - now;
-		ts.tv_sec = (time_t)(wait / 1000000000ull);
-		ts.tv_nsec = (long)(wait % 1000000000ull);
 		/* Sequentially consistent against homa_lib_kick_sleeper:
 		 * either it sees the flag, or this sees the new wake_gen. */
 		__atomic_store_n(&lib->poller_asleep, true, __ATOMIC_SEQ_CST);
@@ -619,6 +616,9 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 			lib->dp->ops->arm(lib->dp, true);
 			lib->dp_out = false;
 		}
+		wait = next - now; /* the lean sleep has no timeout */
+		ts.tv_sec = (time_t)(wait / 1000000000ull);
+		ts.tv_nsec = (long)(wait % 1000000000ull);
 		n = homa_lib_epoll(lib->epfd, ev, 4, &ts, sigmask);
 		__atomic_store_n(&lib->poller_asleep, false, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == EINTR && sigmask) {
