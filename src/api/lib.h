@@ -32,6 +32,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -233,6 +234,17 @@ void *homa_lib_bg_main(void *arg);
  * NULL with errno set (EINVAL for bad HOMA_* settings, EPERM for raw
  * without privilege). */
 struct homa_lib *homa_lib_get(void);
+
+/* O_NONBLOCK of descriptor fd: 1 set, 0 clear, -1 unreadable
+ * (fcntl F_GETFL). The system call inline: glibc's fcntl is variadic, 35
+ * instructions around it, and a blocking call reads the flag before it
+ * sleeps (homa_lib_wait_nonblock), once per round trip and side. */
+static inline int homa_lib_fd_nonblock(int fd)
+{
+	long fl = homa_dp_syscall(SYS_fcntl, fd, F_GETFL, 0, 0, 0, 0);
+
+	return fl < 0 ? -1 : (fl & O_NONBLOCK) != 0;
+}
 
 /* Current time for the core, ns (CLOCK_MONOTONIC); inline, as the fast
  * path reads it a few times per call. */

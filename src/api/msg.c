@@ -126,9 +126,7 @@ static int homa_send_prepare(const struct homa_lsock *ls,
  */
 static bool homa_dontwait_read(struct homa_lsock *ls)
 {
-	int fl = fcntl(ls->fd, F_GETFL);
-
-	ls->blocking_seen = fl >= 0 && !(fl & O_NONBLOCK);
+	ls->blocking_seen = homa_lib_fd_nonblock(ls->fd) == 0;
 	return !ls->blocking_seen;
 }
 

@@ -62,14 +62,11 @@ int homa_lib_wait_nonblock(struct homa_lib_waitctx *w)
 	uint8_t nb = w->nb_track
 			     ? __atomic_load_n(w->nb_track, __ATOMIC_RELAXED)
 			     : HOMA_LSOCK_NB_READ;
-	int fl;
 
 	if (nb != HOMA_LSOCK_NB_READ) /* the shim's record: no fcntl */
 		w->nonblock = nb == HOMA_LSOCK_NB_SET;
-	else if (w->nonblock_fd >= 0 && w->nonblock < 0) {
-		fl = fcntl(w->nonblock_fd, F_GETFL);
-		w->nonblock = fl >= 0 && (fl & O_NONBLOCK);
-	}
+	else if (w->nonblock_fd >= 0 && w->nonblock < 0)
+		w->nonblock = homa_lib_fd_nonblock(w->nonblock_fd) == 1;
 	return w->nonblock > 0 ? -EAGAIN : 0;
 }
 
