@@ -327,8 +327,19 @@ static inline void homa_lib_wait_done(struct homa_lib_waitctx *w)
  * for w NULL: the background thread keeps its mask). */
 int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask);
 /* homa_lib_wait_nonblock() - -EAGAIN if O_NONBLOCK forbids w's thread to
- * sleep (read once per call), else 0. */
-int homa_lib_wait_nonblock(struct homa_lib_waitctx *w);
+ * sleep (read once per call), else 0. Inline: before every sleep. */
+static inline int homa_lib_wait_nonblock(struct homa_lib_waitctx *w)
+{
+	uint8_t nb = w->nb_track
+			     ? __atomic_load_n(w->nb_track, __ATOMIC_RELAXED)
+			     : HOMA_LSOCK_NB_READ;
+
+	if (nb != HOMA_LSOCK_NB_READ) /* the shim's record: no fcntl */
+		w->nonblock = nb == HOMA_LSOCK_NB_SET;
+	else if (w->nonblock_fd >= 0 && w->nonblock < 0)
+		w->nonblock = homa_lib_fd_nonblock(w->nonblock_fd) == 1;
+	return w->nonblock > 0 ? -EAGAIN : 0;
+}
 /* homa_lib_lean_ok() - whether this poller round (w: its caller's wait;
  * deadline_ns: the caller's, 0 = none; next: the round's wake-up, ns;
  * places: packets reserved a place) may sleep in the datapath's socket.

@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -55,19 +54,6 @@ void homa_lib_wait_unmask(struct homa_lib_waitctx *w)
 {
 	pthread_sigmask(SIG_SETMASK, &w->saved, NULL);
 	w->masked = false;
-}
-
-int homa_lib_wait_nonblock(struct homa_lib_waitctx *w)
-{
-	uint8_t nb = w->nb_track
-			     ? __atomic_load_n(w->nb_track, __ATOMIC_RELAXED)
-			     : HOMA_LSOCK_NB_READ;
-
-	if (nb != HOMA_LSOCK_NB_READ) /* the shim's record: no fcntl */
-		w->nonblock = nb == HOMA_LSOCK_NB_SET;
-	else if (w->nonblock_fd >= 0 && w->nonblock < 0)
-		w->nonblock = homa_lib_fd_nonblock(w->nonblock_fd) == 1;
-	return w->nonblock > 0 ? -EAGAIN : 0;
 }
 
 int homa_lib_wait_sleepy(struct homa_lib_waitctx *w, const sigset_t **mask)
