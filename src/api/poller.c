@@ -475,9 +475,10 @@ static int homa_lib_epoll(int epfd, struct epoll_event *ev, int max,
 }
 
 /* The poller's lean sleep (wait.c) until next, ns: packets read into b
- * (> 0), 0 when woken without one, -EINTR. */
-static int homa_lib_sleep_lean(struct homa_lib *lib, struct homa_lib_batch *b,
-			       uint64_t next)
+ * (> 0), 0 when woken without one, -EINTR; inline (every blocking round). */
+static inline __attribute__((always_inline)) int
+homa_lib_sleep_lean(struct homa_lib *lib, struct homa_lib_batch *b,
+		    uint64_t next)
 {
 	int n;
 
