@@ -337,8 +337,7 @@ static int homa_recv_wait(struct homa_lib *lib, struct homa_lsock *ls,
 		homa_presleep_sync(lib);
 		if (!waiting) {
 			/* Signals: see struct homa_lib_waitctx. */
-			homa_lib_wait_init(lib, &w, ls->fd, &ls->nb_track,
-					   now);
+			homa_lib_wait_init(lib, &w, ls->fd, &ls->nb_track, now);
 			waiting = true;
 		}
 		w.now = now;

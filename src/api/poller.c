@@ -521,7 +521,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	 * empty one needs no clock of its own (a spinning ping-pong's
 	 * round makes one); every later one, or one after a sleep, does. */
 	bool stale = false;
-	uint64_t lean_t0 = 0;	 /* when its lean sleep began, ns */
+	uint64_t lean_t0 = 0; /* when its lean sleep began, ns */
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
 	bool sleep_first = now >= spin_end && !pacing && !lib->lean_read_first;

@@ -119,7 +119,7 @@ int udp_rx_sleep(struct homa_dp *dp, uint64_t timeout_ns,
 	if (!__atomic_load_n(&u->ports_gate.closed, __ATOMIC_SEQ_CST) &&
 	    u->sleep_timeo_ns)
 		n = udp_rx_lone_in(u, r, u->open_fds[0], deliver, icmp, arg,
-				    0L);
+				   0L);
 	__atomic_store_n(&u->sleeping, 0, __ATOMIC_SEQ_CST);
 	homa_dp_gate_leave(&u->ports_gate);
 	if (n == -EINTR)
