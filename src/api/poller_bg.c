@@ -32,6 +32,25 @@
 /* Timer slack, ns, of the background thread's other sleeps (its
  * default, read at its start). */
 static __thread unsigned long homa_lib_bg_slack;
+/* Timer slack, ns, in effect now: the watch's while it watches (set
+ * once, not around each of its sleeps), else homa_lib_bg_slack. */
+static __thread unsigned long homa_lib_bg_slack_now;
+/* The thread ran real time (SCHED_FIFO, SCHED_RR) at its start, so the
+ * kernel gives it no slack (read once: a policy changed later only makes
+ * the watch wake at its soft end, earlier, never later). */
+static __thread bool homa_lib_bg_rt;
+
+/* Sets the thread's timer slack to ns unless it is already; false if the
+ * kernel refused. */
+static bool homa_lib_bg_slack_use(unsigned long ns)
+{
+	if (ns == homa_lib_bg_slack_now)
+		return true;
+	if (prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0) < 0)
+		return false;
+	homa_lib_bg_slack_now = ns;
+	return true;
+}
 
 /* While application threads keep coming back to wait (a client between
  * requests, a server between replies), the background thread stays out
@@ -77,8 +96,9 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
 }
 
 /*
- * The watch's sleep (homa_lib_bg_watch): it ends anywhere in its second
- * half, before until_ns, where the kernel likes (this thread's timer slack: ppoll's soft and hard expiry): on a
+ * The watch's sleep (homa_lib_bg_watch): it ends anywhere in the last
+ * slack_ns before until_ns (at most its second half), where the kernel
+ * likes (this thread's timer slack: ppoll's soft and hard expiry): on a
  * busy CPU, at the scheduler tick's interrupt, which comes anyway, rather
  * than at one of its own. A timer interrupt costs the thread it lands
  * on 11-12 us in a VM, so each watch's own interrupt (one per process
@@ -89,23 +109,25 @@ static void homa_lib_bg_sleep(struct homa_lib *lib, uint64_t until_ns,
  * until until_ns as before. (Ending it in its last three quarters took
  * two thirds of those interrupts away, against two fifths, but woke the
  * thread more often, and test_net_rtt's spinning part failed more often
- * under load.)
+ * under load.) The slack stays set from one watch to the next, and the
+ * policy is read once: a wake-up of the watch makes one system call, its
+ * ppoll, not four (a spinning thread waits for each wake-up's run).
  */
 static void homa_lib_bg_watch_sleep(struct homa_lib *lib, uint64_t now,
-				    uint64_t until_ns)
+				    uint64_t until_ns, uint64_t slack_ns)
 {
 	uint64_t d = until_ns > now ? until_ns - now : 0;
-	uint64_t soft = now + d / 2;
-	int policy = sched_getscheduler(0);
 
-	if (!d || policy == SCHED_FIFO || policy == SCHED_RR ||
-	    prctl(PR_SET_TIMERSLACK, (unsigned long)(until_ns - soft), 0, 0,
-		  0) < 0) {
+	/* Its second half at most: a sleep shorter than twice the usual
+	 * slack gets its own (one more system call). */
+	if (!slack_ns || d < 2 * slack_ns)
+		slack_ns = d / 2;
+	if (!d || homa_lib_bg_rt || !slack_ns ||
+	    !homa_lib_bg_slack_use((unsigned long)slack_ns)) {
 		homa_lib_bg_sleep(lib, until_ns, false);
 		return;
 	}
-	homa_lib_bg_sleep(lib, soft, false);
-	prctl(PR_SET_TIMERSLACK, homa_lib_bg_slack, 0, 0, 0);
+	homa_lib_bg_sleep(lib, until_ns - slack_ns, false);
 }
 
 /*
@@ -155,7 +177,10 @@ static bool homa_lib_bg_watch(struct homa_lib *lib, uint64_t now, bool busy,
 		until = now + tick;
 	if (end > until)
 		until += (end - until) / tick * tick;
-	homa_lib_bg_watch_sleep(lib, now, until);
+	/* A watch while it spins sleeps more than max_ns - tick: its
+	 * slack, half of that, is the same every time. */
+	homa_lib_bg_watch_sleep(lib, now, until,
+				max_ns > tick ? (max_ns - tick) / 2 : 0);
 	return true;
 }
 
@@ -172,8 +197,12 @@ void *homa_lib_bg_main(void *arg)
 {
 	struct homa_lib *lib = arg;
 	uint64_t tick, watch_max;
+	int policy;
 
 	homa_lib_bg_slack = (unsigned long)prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	homa_lib_bg_slack_now = homa_lib_bg_slack;
+	policy = sched_getscheduler(0);
+	homa_lib_bg_rt = policy == SCHED_FIFO || policy == SCHED_RR;
 	homa_lib_lock(lib);
 	tick = (uint64_t)lib->config.tick_us * 1000;
 	watch_max = (uint64_t)lib->config.resend_ticks - 1;
@@ -209,6 +238,8 @@ void *homa_lib_bg_main(void *arg)
 		linger = homa_lib_linger(lib);
 		if (homa_lib_bg_watch(lib, now, busy, tick, watch_max))
 			continue;
+		/* Its other sleeps keep their own slack. */
+		homa_lib_bg_slack_use(homa_lib_bg_slack);
 		if (!busy && !linger) {
 			homa_lib_lock(lib);
 			if (!lib->poller_busy && !lib->app_waiting) {
