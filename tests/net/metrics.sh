@@ -41,6 +41,9 @@ start_server() { # a fresh server (its report counts every request)
 		wait "$spid" 2>/dev/null
 		rm -f "/dev/shm/homa-metrics-$spid"
 	fi
+	# Emptied here, not by the redirection below: that one truncates
+	# in the child, perhaps after the loop read the old server's port.
+	: >"$out/server"
 	"$PEER" server >"$out/server" 2>&1 &
 	spid=$!
 	for _ in $(seq 400); do
@@ -148,7 +151,9 @@ head -c 40 "/dev/shm/homa-metrics-$spid" >"/dev/shm/homa-metrics-$fake"
 "$HM" --json "$fake" >"$out/bad" 2>&1 && fail "homa-metrics accepted a cut file"
 grep -q "not a libhoma metrics file" "$out/bad" || fail "$(cat "$out/bad")"
 rm -f "/dev/shm/homa-metrics-$fake"
-kill "$fake"
+# SIGKILL: a starved child may not have run sleep yet, and SIGTERM would
+# run this script's traps in it (exit 1, cleanup: the server killed).
+kill -9 "$fake"
 wait "$fake" 2>/dev/null
 
 echo "== a file left by a killed process is swept by the next libhoma process"
