@@ -46,9 +46,7 @@
  *    the spinning ping-pong is taken once RTT_SPUN_RPCS RPCs in a row
  *    went without an epoll sleep of any of the client's threads
  *    (epoll_pwait2 and epoll_pwait are interposed here and counted): a
- *    poller puts the sockets back before each such sleep (and one asleep
- *    in epoll since before the run has them in: such a run is not judged
- *    either; NT_EPOLL_DONE counts the calls that returned), and a starved
+ *    poller puts the sockets back before each such sleep, and a starved
  *    host makes the spinning client sleep (its spin of 1 ms ran out
  *    while the server waited for a CPU) or hands the role to the
  *    background thread, which sleeps in epoll; the look right after the
@@ -114,11 +112,8 @@
 /* ---- the process's epoll sleeps, counted (interposed) ---- */
 
 static uint64_t rtt_epolls; /* epoll_pwait2 and epoll_pwait calls */
-static uint64_t rtt_epolls_done; /* of them, returned */
 
 #define NT_EPOLL_SEEN() __atomic_add_fetch(&rtt_epolls, 1, __ATOMIC_SEQ_CST)
-#define NT_EPOLL_DONE()                                                        \
-	__atomic_add_fetch(&rtt_epolls_done, 1, __ATOMIC_SEQ_CST)
 #include "epoll_count.h"
 
 /* The server: answers each request with as many bytes as its first four
@@ -299,9 +294,8 @@ static void rtt_rpc(int fd, const struct sockaddr_in6 *srv, socklen_t len,
 
 /* Part 5's look once the client's poller has spun: the sockets in its
  * epoll sets after RTT_SPUN_RPCS RPCs in a row during which no thread of
- * this process slept in epoll, neither entering a sleep nor in one that
- * began before (a poller in epoll rightly has them in; -1 if no such run
- * came within RTT_SPUN_MS; *runs counts the runs broken by a sleep). */
+ * this process slept in epoll (-1 if no such run came within
+ * RTT_SPUN_MS; *runs counts the runs broken by a sleep). */
 static int rtt_spun_sockets(int fd, const struct sockaddr_in6 *srv,
 			    socklen_t len, uint8_t *buf, size_t cap, int *runs)
 {
@@ -310,14 +304,10 @@ static int rtt_spun_sockets(int fd, const struct sockaddr_in6 *srv,
 	*runs = 0;
 	while (nt_now_ns() - t0 < RTT_SPUN_MS * 1000000ull) {
 		uint64_t e0 = __atomic_load_n(&rtt_epolls, __ATOMIC_SEQ_CST);
-		/* Read after e0: equal, no sleep was in progress then. */
-		uint64_t d0 = __atomic_load_n(&rtt_epolls_done,
-					      __ATOMIC_SEQ_CST);
 
 		for (int i = 0; i < RTT_SPUN_RPCS; i++)
 			rtt_rpc(fd, srv, len, 100, 0, buf, cap);
-		if (__atomic_load_n(&rtt_epolls, __ATOMIC_SEQ_CST) == e0 &&
-		    d0 == e0)
+		if (__atomic_load_n(&rtt_epolls, __ATOMIC_SEQ_CST) == e0)
 			return rtt_epoll_sockets();
 		++*runs;
 	}
