@@ -507,6 +507,7 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	bool got = false, slept = false, pacing = lib->pacing, lean;
 	bool read_empty = false; /* a read of this round found nothing */
 	uint64_t lean_t0 = 0;	 /* when its lean sleep began, ns */
+	uint64_t tx_calls = 0;	 /* the datapath's send calls before the feed */
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
 	bool sleep_first = now >= spin_end && !pacing && !lib->lean_read_first;
@@ -630,6 +631,7 @@ kicked:
 	else if (read_empty)
 		lib->lean_read_first = false;
 	if (got) {
+		tx_calls = lib->dp->tx_calls;
 		homa_lib_feed(lib, b, now);
 		/* Traffic: more may follow, spin again before sleeping. */
 		if (w)
@@ -638,6 +640,14 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_round(lib, now);
+	/* What was fed made this round send (a GRANT releases up to
+	 * max_incoming of a message: tens of us of sendmmsg): the spin
+	 * counts from the end of it, or it would be spent before the
+	 * next read and the thread sleep just before the reply comes. */
+	if (got && w && lib->dp->tx_calls != tx_calls) {
+		now = homa_lib_now();
+		w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
+	}
 	/* The background thread watches again once a round read without
 	 * sleeping (spinning) or slept in epoll. */
 	if ((slept && !lean) || (got && !slept))
