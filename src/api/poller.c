@@ -516,12 +516,11 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 	struct homa_lib_batch *b = homa_lib_batch();
 	bool got = false, slept = false, pacing = lib->pacing, lean;
 	bool read_empty = false; /* a read of this round found nothing */
-	/* now is older than the last read: the round's first read follows
-	 * the caller's clock read by a few hundred instructions, and an
-	 * empty one needs no clock of its own (a spinning ping-pong's
-	 * round makes one); every later one, or one after a sleep, does. */
+	/* now predates the last read: an empty first read (a few hundred
+	 * instructions after the caller's clock) keeps it; later ones do not */
 	bool stale = false;
-	uint64_t lean_t0 = 0; /* when its lean sleep began, ns */
+	uint64_t lean_t0 = 0;  /* when its lean sleep began, ns */
+	uint64_t tx_calls = 0; /* the datapath's send calls before the feed */
 	/* Spin over: sleep first, the wait is level-triggered (a packet
 	 * already there ends it at once), so an empty read is saved. */
 	bool sleep_first = now >= spin_end && !pacing && !lib->lean_read_first;
@@ -563,9 +562,8 @@ homa_lib_poll_round_in(struct homa_lib *lib, uint64_t deadline_ns,
 		 * costs tens of microseconds of timer slack and wake-up. */
 		if (now < spin_end ||
 		    (pacing && next - now < HOMA_LIB_SHORT_WAIT_NS)) {
-			/* Let a runnable thread on this CPU go first: the
-			 * peer we wait for may be one (few CPUs). Only a
-			 * read that found nothing costs a yield. */
+			/* A runnable thread here goes first: it may be the
+			 * peer we wait for (few CPUs). */
 			sched_yield();
 			continue;
 		}
@@ -648,6 +646,7 @@ kicked:
 	else if (read_empty)
 		lib->lean_read_first = false;
 	if (got) {
+		tx_calls = lib->dp->tx_calls;
 		homa_lib_feed(lib, b, now);
 		/* Traffic: more may follow, spin again before sleeping. */
 		if (w)
@@ -656,6 +655,13 @@ kicked:
 	}
 	homa_lib_unplace(lib, b);
 	homa_lib_service_round(lib, now);
+	/* What was fed made this round send (a GRANT: tens of us of
+	 * sendmmsg): the spin counts from its end, or the thread would
+	 * sleep just before the reply comes. */
+	if (got && w && lib->dp->tx_calls != tx_calls) {
+		now = homa_lib_now();
+		w->spin_end = now + (uint64_t)lib->config.poll_usecs * 1000;
+	}
 	/* The background thread watches again once a round read without
 	 * sleeping (spinning) or slept in epoll. */
 	if ((slept && !lean) || (got && !slept))
