@@ -27,6 +27,8 @@
 #include "bench.h"
 
 #define TCP_HDR 16
+/* A send that finds no room for this long, ms, fails (ETIMEDOUT). */
+#define TCP_ROOM_WAIT_MS 5000
 
 struct tcp_hdr {
 	uint32_t length;   /* payload bytes after the header */
@@ -94,10 +96,15 @@ static int tcp_write_msg(int fd, const struct tcp_hdr *h, const void *p,
 			/* Wait for room as a blocking socket would (a fixed
 			 * sleep here stalled large messages); with zc, a
 			 * completion queued wakes it too (POLLERR), and is
-			 * taken off. */
+			 * taken off. Bounded: a MSG_ZEROCOPY sender over veth
+			 * with 4 outstanding once waited here for good (no
+			 * room ever came), and held bench-lib with it. */
 			struct pollfd pfd = { fd, POLLOUT, 0 };
 
-			poll(&pfd, 1, -1);
+			if (bench_stop)
+				return -EINTR;
+			if (poll(&pfd, 1, TCP_ROOM_WAIT_MS) == 0)
+				return -ETIMEDOUT;
 			if (zc)
 				tcp_zc_reap(fd);
 			continue;
