@@ -655,6 +655,11 @@ void nt_use_datapath(const char *name)
 	}
 }
 
+void nt_patient_timeouts(void)
+{
+	setenv("HOMA_TIMEOUT_TICKS", "1000", 1);
+}
+
 long nt_rss_kb(int pid)
 {
 	char path[64], line[256];

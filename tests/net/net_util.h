@@ -188,6 +188,12 @@ void nt_private_net(void);
  * an unknown name. */
 void nt_use_datapath(const char *name);
 
+/* nt_patient_timeouts() - RPCs of this process (and its children) time
+ * out after 1 s of silence instead of 100 ms (HOMA_TIMEOUT_TICKS=1000),
+ * before the first socket: on a loaded host a starved peer goes that long
+ * without a CPU. For tests about anything but timeouts. */
+void nt_patient_timeouts(void);
+
 /* nt_rss_kb() - VmRSS of pid (0 = self) in KiB, or -1. */
 long nt_rss_kb(int pid);
 

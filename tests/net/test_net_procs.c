@@ -90,13 +90,10 @@ static void on_alarm(int sig)
 /* Settings of every libhoma process of the test (before its first call). */
 static void child_setup(void)
 {
-	/* RPCs time out after 1 s of silence instead of 100 ms: nine busy
-	 * processes share this machine's cores (two, at a load of 13-15 while
-	 * seven developers run tests, in CI it may be any number), and a
-	 * starved server, still answering RESENDs with BUSY, left requests
-	 * unserved for over 100 ms (ETIMEDOUT with every byte right). The
-	 * test is about telling RPCs apart, not about timing. */
-	setenv("HOMA_TIMEOUT_TICKS", "1000", 1);
+	/* Nine busy processes share the cores: a starved server, still
+	 * answering RESENDs with BUSY, left requests unserved for over
+	 * 100 ms (ETIMEDOUT with every byte right). */
+	nt_patient_timeouts();
 	setenv("HOMA_MTU", "1500", 1);
 	setenv("HOMA_PATH_MTU", "0", 1);
 	nt_use_datapath(datapath);
